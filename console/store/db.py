@@ -1,0 +1,169 @@
+"""The SQLite store: WAL, synchronous=FULL, explicit transactions, forward migrations.
+
+A decision acknowledged on screen must survive a power cut, so every write goes through
+``transaction()`` (BEGIN IMMEDIATE ... COMMIT) on a connection with synchronous=FULL.
+One Store is one connection; give each thread its own (``Store.reopen()``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from console.errors import StoreError
+from console.store.migrations import LATEST, MIGRATIONS
+
+DB_NAME = "console.sqlite3"
+BUSY_TIMEOUT_S = 5.0
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _explain(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"the database {path} is locked by another program (waited {BUSY_TIMEOUT_S:.0f} s); nothing was written"
+        )
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"{path} is not a usable console database: {text}")
+    if "readonly" in text or "unable to open" in text:
+        return StoreError(f"the database {path} cannot be written: {text}")
+    return StoreError(f"database error in {path}: {text}")
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local_tx = threading.local()
+        try:
+            self.conn = sqlite3.connect(
+                str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            self.conn.row_factory = sqlite3.Row
+            mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"the database {self.path} could not switch to WAL mode (got {mode})")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from exc
+
+    # -- connection ---------------------------------------------------------------
+    def reopen(self) -> Store:
+        """A second connection to the same file, for another thread."""
+        return Store(self.path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; rolled back whole on any error. Nests as one."""
+        if getattr(self._local_tx, "depth", 0):
+            self._local_tx.depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._local_tx.depth -= 1
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from exc
+        self._local_tx.depth = 1
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            raise _explain(exc, self.path) from exc
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._local_tx.depth = 0
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from exc
+
+    def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    # -- schema -------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self, target: int = LATEST) -> list[int]:
+        """Apply every missing step up to ``target``, each in its own transaction."""
+        current = self.schema_version
+        if current > LATEST:
+            raise StoreError(
+                f"the database {self.path} has schema version {current}, newer than this console "
+                f"understands ({LATEST}); use a newer console"
+            )
+        applied = []
+        for version, description, sql in MIGRATIONS:
+            if version <= current or version > target:
+                continue
+            with self.transaction() as conn:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations(version, description, applied_at) VALUES (?, ?, ?)",
+                    (version, description, utcnow()),
+                )
+                conn.execute(f"PRAGMA user_version={version}")
+            applied.append(version)
+        return applied
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers keep their inner semicolons)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def open_store(data_dir: Path | str, *, migrate: bool = True) -> Store:
+    """Open (creating if needed) the console database in ``data_dir``."""
+    directory = Path(data_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data directory {directory}: {exc}") from exc
+    store = Store(directory / DB_NAME)
+    if migrate:
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+    return store

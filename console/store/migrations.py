@@ -1,0 +1,204 @@
+"""Forward-only schema migrations. Never edit a released step: add a new one.
+
+The schema version is kept in ``PRAGMA user_version`` and every applied step is listed
+in ``schema_migrations`` with the time it ran.
+"""
+
+from __future__ import annotations
+
+# Fixed lists the law asks for (FIELD.md): who may be on a watchlist is a category from
+# a fixed list, not officer discretion.
+WATCHLIST_CATEGORIES = (
+    "wanted_by_courts",
+    "wanted_suspect",
+    "missing_person",
+    "vulnerable_person",
+    "risk_to_others",
+    "bail_or_order_conditions",
+)
+ROLES = ("operator", "engagement_officer", "supervisor", "administrator", "auditor")
+DECISIONS = ("true_alert", "false_alert")
+ENGAGEMENT_RESULTS = ("confirmed_true", "confirmed_false", "not_located")
+
+_V1 = f"""
+CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+);
+CREATE TABLE users (
+    id           INTEGER PRIMARY KEY,
+    username     TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN {ROLES!r}),
+    active       INTEGER NOT NULL DEFAULT 1,
+    created_at   TEXT NOT NULL
+);
+CREATE TABLE deployments (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL,
+    location        TEXT NOT NULL,
+    rationale       TEXT NOT NULL,
+    starts_at       TEXT NOT NULL,
+    ends_at         TEXT NOT NULL,
+    threshold       REAL NOT NULL,
+    threshold_floor REAL NOT NULL,
+    model_id        TEXT NOT NULL,
+    authorised_by   INTEGER REFERENCES users(id),
+    authorised_at   TEXT,
+    is_demo         INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    CHECK (ends_at > starts_at),
+    CHECK (threshold >= threshold_floor)
+);
+CREATE TABLE cameras (
+    id            INTEGER PRIMARY KEY,
+    deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+    name          TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    UNIQUE (deployment_id, name)
+);
+CREATE TABLE watchlists (
+    id            INTEGER PRIMARY KEY,
+    deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+    name          TEXT NOT NULL,
+    threshold     REAL,
+    created_at    TEXT NOT NULL,
+    purged_at     TEXT
+);
+CREATE TABLE watchlist_entries (
+    id            INTEGER PRIMARY KEY,
+    watchlist_id  INTEGER NOT NULL REFERENCES watchlists(id),
+    record_number TEXT NOT NULL,
+    subject_name  TEXT NOT NULL,
+    category      TEXT NOT NULL CHECK (category IN {WATCHLIST_CATEGORIES!r}),
+    legal_basis   TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    image_source  TEXT NOT NULL,
+    image_date    TEXT NOT NULL,
+    added_by      INTEGER NOT NULL REFERENCES users(id),
+    added_at      TEXT NOT NULL,
+    review_date   TEXT NOT NULL,
+    removed_at    TEXT,
+    UNIQUE (watchlist_id, record_number)
+);
+CREATE TABLE entry_images (
+    id            INTEGER PRIMARY KEY,
+    entry_id      INTEGER NOT NULL REFERENCES watchlist_entries(id),
+    image_jpeg    BLOB,
+    image_sha256  TEXT NOT NULL,
+    embedding     BLOB,
+    embedding_dim INTEGER NOT NULL,
+    model_id      TEXT NOT NULL,
+    quality_json  TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE alerts (
+    id             INTEGER PRIMARY KEY,
+    deployment_id  INTEGER NOT NULL REFERENCES deployments(id),
+    camera_id      INTEGER NOT NULL REFERENCES cameras(id),
+    track_id       INTEGER NOT NULL,
+    entry_id       INTEGER NOT NULL REFERENCES watchlist_entries(id),
+    score          REAL NOT NULL,
+    threshold      REAL NOT NULL,
+    model_id       TEXT NOT NULL,
+    bbox_json      TEXT NOT NULL,
+    quality_json   TEXT NOT NULL,
+    probe_jpeg     BLOB,
+    probe_sha256   TEXT NOT NULL,
+    context_jpeg   BLOB,
+    context_sha256 TEXT NOT NULL,
+    captured_at    TEXT NOT NULL,
+    stored_at      TEXT NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'decided')),
+    purged_at      TEXT
+);
+CREATE INDEX alerts_pending ON alerts(deployment_id, status, stored_at);
+CREATE TABLE alert_candidates (
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    rank     INTEGER NOT NULL,
+    entry_id INTEGER NOT NULL REFERENCES watchlist_entries(id),
+    image_id INTEGER REFERENCES entry_images(id),
+    score    REAL NOT NULL,
+    PRIMARY KEY (alert_id, rank)
+);
+CREATE TABLE decisions (
+    id               INTEGER PRIMARY KEY,
+    alert_id         INTEGER NOT NULL REFERENCES alerts(id),
+    user_id          INTEGER NOT NULL REFERENCES users(id),
+    decision         TEXT NOT NULL CHECK (decision IN {DECISIONS!r}),
+    reason           TEXT NOT NULL DEFAULT '',
+    decided_at       TEXT NOT NULL,
+    model_id         TEXT NOT NULL,
+    threshold        REAL NOT NULL,
+    score            REAL NOT NULL,
+    probe_sha256     TEXT NOT NULL,
+    candidate_sha256 TEXT,
+    supersedes       INTEGER REFERENCES decisions(id)
+);
+CREATE TABLE engagements (
+    id          INTEGER PRIMARY KEY,
+    alert_id    INTEGER NOT NULL REFERENCES alerts(id),
+    recorded_by INTEGER NOT NULL REFERENCES users(id),
+    result      TEXT NOT NULL CHECK (result IN {ENGAGEMENT_RESULTS!r}),
+    action      TEXT NOT NULL DEFAULT '',
+    notes       TEXT NOT NULL DEFAULT '',
+    recorded_at TEXT NOT NULL,
+    supersedes  INTEGER REFERENCES engagements(id)
+);
+CREATE TABLE settings (
+    scope      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by INTEGER REFERENCES users(id),
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE audit_log (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    subject_type TEXT NOT NULL DEFAULT '',
+    subject_id   TEXT NOT NULL DEFAULT '',
+    details_json TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL
+);
+-- The record cannot be quietly changed: decisions, engagements and the audit log are
+-- append-only at the database level; corrections are new rows that reference the old.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only: record a correction instead'); END;
+CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only: record a correction instead'); END;
+CREATE TRIGGER engagements_no_update BEFORE UPDATE ON engagements
+BEGIN SELECT RAISE(ABORT, 'engagements are append-only: record a correction instead'); END;
+CREATE TRIGGER engagements_no_delete BEFORE DELETE ON engagements
+BEGIN SELECT RAISE(ABORT, 'engagements are append-only: record a correction instead'); END;
+"""
+
+# Aggregate counts only - never identities - of every face analysed, for the
+# supervisors' error-rate and equality reports (Bridges: score distributions for all
+# comparisons, not only alerts).
+_V2 = """
+CREATE TABLE face_stats (
+    deployment_id  INTEGER NOT NULL REFERENCES deployments(id),
+    camera_id      INTEGER NOT NULL REFERENCES cameras(id),
+    day            TEXT NOT NULL,
+    faces_analysed INTEGER NOT NULL DEFAULT 0,
+    faces_gated    INTEGER NOT NULL DEFAULT 0,
+    score_hist     TEXT NOT NULL,
+    PRIMARY KEY (deployment_id, camera_id, day)
+);
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
+    (2, "aggregate face statistics (no identities)", _V2),
+]
+LATEST = MIGRATIONS[-1][0]

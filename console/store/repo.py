@@ -1,0 +1,325 @@
+"""Repository functions: one place for the SQL of each record type.
+
+Each write that changes what the record says goes with an audit entry in the same
+transaction, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from console.errors import StoreError
+from console.store import audit
+from console.store.db import Store, utcnow
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+# -- users -----------------------------------------------------------------------
+def create_user(store: Store, username: str, display_name: str, role: str, actor: str = "system") -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO users(username, display_name, role, created_at) VALUES (?, ?, ?, ?)",
+            (username, display_name, role, utcnow()),
+        )
+        audit.append(store, actor, "user.created", "user", cur.lastrowid, {"username": username, "role": role})
+    return int(cur.lastrowid)
+
+
+def get_user(store: Store, username: str):
+    return store.one("SELECT * FROM users WHERE username = ?", (username,))
+
+
+# -- deployments and cameras ----------------------------------------------------
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    location: str
+    rationale: str
+    starts_at: str
+    ends_at: str
+    threshold: float
+    threshold_floor: float
+    model_id: str
+    is_demo: bool = False
+
+
+def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | None, actor: str) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO deployments(name, location, rationale, starts_at, ends_at, threshold, threshold_floor,"
+            " model_id, authorised_by, authorised_at, is_demo, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (spec.name, spec.location, spec.rationale, spec.starts_at, spec.ends_at, spec.threshold,
+             spec.threshold_floor, spec.model_id, authorised_by, utcnow() if authorised_by else None,
+             int(spec.is_demo), utcnow()),
+        )
+        audit.append(store, actor, "deployment.created", "deployment", cur.lastrowid, {
+            "name": spec.name, "location": spec.location, "starts_at": spec.starts_at, "ends_at": spec.ends_at,
+            "threshold": spec.threshold, "threshold_floor": spec.threshold_floor, "model_id": spec.model_id,
+            "authorised_by": authorised_by, "demo": spec.is_demo,
+        })
+    return int(cur.lastrowid)
+
+
+def get_deployment(store: Store, deployment_id: int):
+    return store.one("SELECT * FROM deployments WHERE id = ?", (deployment_id,))
+
+
+def add_camera(store: Store, deployment_id: int, name: str, source: str, actor: str) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO cameras(deployment_id, name, source, created_at) VALUES (?, ?, ?, ?)",
+            (deployment_id, name, source, utcnow()),
+        )
+        audit.append(store, actor, "camera.added", "camera", cur.lastrowid,
+                     {"deployment_id": deployment_id, "name": name, "source": source})
+    return int(cur.lastrowid)
+
+
+def cameras(store: Store, deployment_id: int):
+    return store.query("SELECT * FROM cameras WHERE deployment_id = ? ORDER BY id", (deployment_id,))
+
+
+# -- watchlists ------------------------------------------------------------------
+@dataclass(frozen=True)
+class EntrySpec:
+    record_number: str
+    subject_name: str
+    category: str
+    legal_basis: str
+    reason: str
+    image_source: str
+    image_date: str
+    review_date: str
+
+
+def create_watchlist(store: Store, deployment_id: int, name: str, actor: str, threshold: float | None = None) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO watchlists(deployment_id, name, threshold, created_at) VALUES (?, ?, ?, ?)",
+            (deployment_id, name, threshold, utcnow()),
+        )
+        audit.append(store, actor, "watchlist.created", "watchlist", cur.lastrowid,
+                     {"deployment_id": deployment_id, "name": name, "threshold": threshold})
+    return int(cur.lastrowid)
+
+
+def add_entry(store: Store, watchlist_id: int, spec: EntrySpec, added_by: int, actor: str) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO watchlist_entries(watchlist_id, record_number, subject_name, category, legal_basis,"
+            " reason, image_source, image_date, added_by, added_at, review_date) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (watchlist_id, spec.record_number, spec.subject_name, spec.category, spec.legal_basis, spec.reason,
+             spec.image_source, spec.image_date, added_by, utcnow(), spec.review_date),
+        )
+        audit.append(store, actor, "watchlist.entry_added", "entry", cur.lastrowid, {
+            "watchlist_id": watchlist_id, "record_number": spec.record_number, "category": spec.category,
+            "legal_basis": spec.legal_basis, "image_source": spec.image_source, "image_date": spec.image_date,
+            "review_date": spec.review_date,
+        })
+    return int(cur.lastrowid)
+
+
+def add_entry_image(store: Store, entry_id: int, image_jpeg: bytes, embedding: np.ndarray, model_id: str,
+                    quality: dict, actor: str) -> int:
+    emb = np.asarray(embedding, dtype=np.float32).reshape(-1)
+    digest = sha256(image_jpeg)
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO entry_images(entry_id, image_jpeg, image_sha256, embedding, embedding_dim, model_id,"
+            " quality_json, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (entry_id, image_jpeg, digest, emb.tobytes(), emb.size, model_id, _dumps(quality), utcnow()),
+        )
+        audit.append(store, actor, "watchlist.image_added", "entry", entry_id,
+                     {"image_id": cur.lastrowid, "image_sha256": digest, "model_id": model_id,
+                      "quality": round(float(quality.get("score", 0.0)), 3)})
+    return int(cur.lastrowid)
+
+
+@dataclass(frozen=True)
+class GalleryRows:
+    """Every active entry image's embedding for one deployment and model, as one matrix."""
+
+    matrix: np.ndarray  # (n, d) float32, rows L2-normalised
+    image_ids: np.ndarray
+    entry_ids: np.ndarray
+    watchlist_ids: np.ndarray
+
+
+def gallery_rows(store: Store, deployment_id: int, model_id: str) -> GalleryRows:
+    rows = store.query(
+        "SELECT i.id, i.entry_id, e.watchlist_id, i.embedding, i.embedding_dim FROM entry_images i"
+        " JOIN watchlist_entries e ON e.id = i.entry_id JOIN watchlists w ON w.id = e.watchlist_id"
+        " WHERE w.deployment_id = ? AND i.model_id = ? AND e.removed_at IS NULL AND w.purged_at IS NULL"
+        " AND i.embedding IS NOT NULL ORDER BY i.id",
+        (deployment_id, model_id),
+    )
+    if not rows:
+        return GalleryRows(np.zeros((0, 0), np.float32), np.zeros(0, int), np.zeros(0, int), np.zeros(0, int))
+    dims = {r["embedding_dim"] for r in rows}
+    if len(dims) != 1:
+        raise StoreError(f"watchlist embeddings of model {model_id} have mixed sizes {sorted(dims)}")
+    matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    return GalleryRows(
+        matrix.copy(),
+        np.array([r["id"] for r in rows]),
+        np.array([r["entry_id"] for r in rows]),
+        np.array([r["watchlist_id"] for r in rows]),
+    )
+
+
+# -- alerts ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlertRecord:
+    deployment_id: int
+    camera_id: int
+    track_id: int
+    candidates: list[tuple[int, int | None, float]]  # (entry_id, image_id, score), best first
+    threshold: float
+    model_id: str
+    bbox: list[float]
+    quality: dict
+    probe_jpeg: bytes
+    context_jpeg: bytes
+    captured_at: str
+
+
+def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> int:
+    if not alert.candidates:
+        raise ValueError("an alert needs at least one candidate")
+    best_entry, _, best_score = alert.candidates[0]
+    probe_hash, context_hash = sha256(alert.probe_jpeg), sha256(alert.context_jpeg)
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO alerts(deployment_id, camera_id, track_id, entry_id, score, threshold, model_id, bbox_json,"
+            " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (alert.deployment_id, alert.camera_id, alert.track_id, best_entry, best_score, alert.threshold,
+             alert.model_id, _dumps(alert.bbox), _dumps(alert.quality), alert.probe_jpeg, probe_hash,
+             alert.context_jpeg, context_hash, alert.captured_at, utcnow()),
+        )
+        alert_id = int(cur.lastrowid)
+        conn.executemany(
+            "INSERT INTO alert_candidates(alert_id, rank, entry_id, image_id, score) VALUES (?,?,?,?,?)",
+            [(alert_id, rank, e, i, float(s)) for rank, (e, i, s) in enumerate(alert.candidates, start=1)],
+        )
+        audit.append(store, actor, "alert.raised", "alert", alert_id, {
+            "deployment_id": alert.deployment_id, "camera_id": alert.camera_id, "entry_id": best_entry,
+            "score": round(float(best_score), 4), "threshold": alert.threshold, "model_id": alert.model_id,
+            "probe_sha256": probe_hash, "context_sha256": context_hash,
+        })
+    return alert_id
+
+
+def pending_alerts(store: Store, deployment_id: int):
+    return store.query(
+        "SELECT a.*, e.subject_name, e.record_number, e.category FROM alerts a"
+        " JOIN watchlist_entries e ON e.id = a.entry_id"
+        " WHERE a.deployment_id = ? AND a.status = 'pending' ORDER BY a.stored_at DESC",
+        (deployment_id,),
+    )
+
+
+def alert_candidates(store: Store, alert_id: int):
+    return store.query(
+        "SELECT c.*, e.subject_name, e.record_number, i.image_sha256 FROM alert_candidates c"
+        " JOIN watchlist_entries e ON e.id = c.entry_id LEFT JOIN entry_images i ON i.id = c.image_id"
+        " WHERE c.alert_id = ? ORDER BY c.rank",
+        (alert_id,),
+    )
+
+
+def record_decision(store: Store, alert_id: int, user_id: int, decision: str, reason: str, actor: str,
+                    supersedes: int | None = None) -> int:
+    """Decision row + alert status + audit entry, in one transaction."""
+    with store.transaction() as conn:
+        alert = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        if alert is None:
+            raise StoreError(f"alert {alert_id} does not exist")
+        if alert["status"] == "decided" and supersedes is None:
+            raise StoreError(f"alert {alert_id} is already decided; record a correction instead")
+        top = conn.execute(
+            "SELECT i.image_sha256 FROM alert_candidates c LEFT JOIN entry_images i ON i.id = c.image_id"
+            " WHERE c.alert_id = ? AND c.rank = 1", (alert_id,)
+        ).fetchone()
+        candidate_hash = top["image_sha256"] if top else None
+        decided_at = utcnow()
+        cur = conn.execute(
+            "INSERT INTO decisions(alert_id, user_id, decision, reason, decided_at, model_id, threshold, score,"
+            " probe_sha256, candidate_sha256, supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (alert_id, user_id, decision, reason, decided_at, alert["model_id"], alert["threshold"],
+             alert["score"], alert["probe_sha256"], candidate_hash, supersedes),
+        )
+        conn.execute("UPDATE alerts SET status = 'decided' WHERE id = ?", (alert_id,))
+        audit.append(store, actor, "decision.corrected" if supersedes else "decision.recorded", "alert", alert_id, {
+            "decision_id": cur.lastrowid, "decision": decision, "reason": reason, "user_id": user_id,
+            "model_id": alert["model_id"], "threshold": alert["threshold"], "score": round(alert["score"], 4),
+            "probe_sha256": alert["probe_sha256"], "candidate_sha256": candidate_hash, "supersedes": supersedes,
+        })
+    return int(cur.lastrowid)
+
+
+def record_engagement(store: Store, alert_id: int, user_id: int, result: str, action: str, notes: str,
+                      actor: str) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO engagements(alert_id, recorded_by, result, action, notes, recorded_at) VALUES (?,?,?,?,?,?)",
+            (alert_id, user_id, result, action, notes, utcnow()),
+        )
+        audit.append(store, actor, "engagement.recorded", "alert", alert_id,
+                     {"engagement_id": cur.lastrowid, "result": result, "action": action})
+    return int(cur.lastrowid)
+
+
+# -- settings --------------------------------------------------------------------
+def get_setting(store: Store, scope: str, key: str, default: Any = None) -> Any:
+    row = store.one("SELECT value_json FROM settings WHERE scope = ? AND key = ?", (scope, key))
+    return json.loads(row["value_json"]) if row else default
+
+
+def set_setting(store: Store, scope: str, key: str, value: Any, user_id: int | None, actor: str,
+                reason: str = "") -> None:
+    with store.transaction() as conn:
+        old = get_setting(store, scope, key)
+        conn.execute(
+            "INSERT INTO settings(scope, key, value_json, updated_at, updated_by) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(scope, key) DO UPDATE SET value_json = excluded.value_json,"
+            " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            (scope, key, _dumps(value), utcnow(), user_id),
+        )
+        audit.append(store, actor, "setting.changed", "setting", f"{scope}/{key}",
+                     {"old": old, "new": value, "reason": reason})
+
+
+# -- aggregate statistics (no identities) ------------------------------------------
+HIST_BINS = 20  # best-match cosine scores in [-1, 1], 0.1 wide
+
+
+def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: int, gated: int,
+                   best_scores: np.ndarray) -> None:
+    hist, _ = np.histogram(np.clip(best_scores, -1, 1 - 1e-9), bins=HIST_BINS, range=(-1.0, 1.0))
+    day = utcnow()[:10]
+    with store.transaction() as conn:
+        row = conn.execute(
+            "SELECT score_hist FROM face_stats WHERE deployment_id = ? AND camera_id = ? AND day = ?",
+            (deployment_id, camera_id, day),
+        ).fetchone()
+        total = hist + (np.array(json.loads(row["score_hist"])) if row else 0)
+        conn.execute(
+            "INSERT INTO face_stats(deployment_id, camera_id, day, faces_analysed, faces_gated, score_hist)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT(deployment_id, camera_id, day) DO UPDATE SET"
+            " faces_analysed = faces_analysed + excluded.faces_analysed,"
+            " faces_gated = faces_gated + excluded.faces_gated, score_hist = ?",
+            (deployment_id, camera_id, day, analysed, gated, _dumps(total.tolist()), _dumps(total.tolist())),
+        )

@@ -1,0 +1,122 @@
+"""Face quality: is this face fit to be compared, and if not, why not.
+
+Small, blurred and turned faces cause most false matches, so every probe and every
+enrolment image is scored on four things an operator can understand: face size in
+pixels (inter-ocular distance), sharpness (variance of the Laplacian of the aligned
+crop), pose estimated from the five landmarks, and the detector's own score.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from console.vision.types import Detection, Quality
+
+
+@dataclass(frozen=True)
+class QualityGate:
+    """Limits below which a face is not searched (kept in each deployment's settings)."""
+
+    min_eye_distance_px: float = 20.0
+    min_sharpness: float = 40.0
+    max_yaw_deg: float = 40.0
+    max_pitch_deg: float = 35.0
+    max_roll_deg: float = 35.0
+    min_detector_score: float = 0.6
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QualityGate:
+        known = {k: float(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+FRONTAL_NOSE_DROP = 0.55
+NOSE_DEPTH = 0.6
+
+
+def estimate_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """Rough yaw, pitch and roll in degrees from five landmarks.
+
+    Roll is the angle of the eye line. Yaw comes from where the nose sits between the
+    eyes (0 when centred, +-90 when at one eye), pitch from where it sits between the eye
+    line and the mouth line. In frontal faces YuNet's nose-tip landmark sits about
+    0.55 of the way from the eye line down to the mouth line, and the tip stands out
+    from that plane by about 0.6 of the eye-mouth span, so pitch ~ atan(offset / 0.6).
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)
+    right_eye, left_eye, nose, mouth_r, mouth_l = pts
+    eye_vec = left_eye - right_eye
+    roll = math.degrees(math.atan2(eye_vec[1], eye_vec[0]))
+    # Undo roll so the remaining measures are taken in the face's own frame.
+    c, s = math.cos(-math.radians(roll)), math.sin(-math.radians(roll))
+    rot = np.array([[c, -s], [s, c]])
+    p = (pts - pts[:2].mean(axis=0)) @ rot.T
+    right_eye, left_eye, nose, mouth_r, mouth_l = p
+    eye_dist = max(abs(left_eye[0] - right_eye[0]), 1e-6)
+    eye_mid = (left_eye + right_eye) / 2
+    ratio = (nose[0] - eye_mid[0]) / (eye_dist / 2)
+    yaw = math.degrees(math.asin(float(np.clip(ratio, -1.0, 1.0))))
+    mouth_mid = (mouth_l + mouth_r) / 2
+    span = mouth_mid[1] - eye_mid[1]
+    if span <= 1e-6:
+        pitch = 90.0
+    else:
+        down = (nose[1] - eye_mid[1]) / span
+        pitch = math.degrees(math.atan2(down - FRONTAL_NOSE_DROP, NOSE_DEPTH))
+    return yaw, pitch, roll
+
+
+def sharpness(aligned: np.ndarray) -> float:
+    """Variance of the Laplacian over the central face region of an aligned crop."""
+    gray = aligned if aligned.ndim == 2 else cv2.cvtColor(aligned, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape[:2]
+    centre = gray[h // 5 : h - h // 10, w // 6 : w - w // 6]
+    return float(cv2.Laplacian(centre, cv2.CV_64F).var())
+
+
+def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None) -> Quality:
+    """Score a face 0..1 and list, in words, every limit of the gate it falls short of."""
+    gate = gate or QualityGate()
+    lm = np.asarray(det.landmarks, dtype=np.float64)
+    eye_px = float(np.linalg.norm(lm[1] - lm[0]))
+    sharp = sharpness(aligned)
+    yaw, pitch, roll = estimate_pose(lm)
+    reasons: list[str] = []
+    if eye_px < gate.min_eye_distance_px:
+        reasons.append(f"face too small: {eye_px:.0f} px between the eyes (needs {gate.min_eye_distance_px:.0f})")
+    if sharp < gate.min_sharpness:
+        reasons.append(f"face blurred: sharpness {sharp:.0f} (needs {gate.min_sharpness:.0f})")
+    if abs(yaw) > gate.max_yaw_deg:
+        reasons.append(f"head turned {abs(yaw):.0f} deg {'left' if yaw < 0 else 'right'} (limit {gate.max_yaw_deg:.0f})")
+    if abs(pitch) > gate.max_pitch_deg:
+        reasons.append(f"head tilted {'down' if pitch > 0 else 'up'} {abs(pitch):.0f} deg (limit {gate.max_pitch_deg:.0f})")
+    if abs(roll) > gate.max_roll_deg:
+        reasons.append(f"head rolled {abs(roll):.0f} deg (limit {gate.max_roll_deg:.0f})")
+    if det.score < gate.min_detector_score:
+        reasons.append(f"weak detection: score {det.score:.2f} (needs {gate.min_detector_score:.2f})")
+    # Each factor maps to 0..1; the overall score is their geometric mean, so one very
+    # poor factor pulls the whole score down without a single factor zeroing it.
+    size_f = min(1.0, eye_px / (2.5 * gate.min_eye_distance_px))
+    sharp_f = min(1.0, sharp / (3.0 * gate.min_sharpness))
+    pose_f = max(0.0, 1.0 - max(abs(yaw) / 90.0, abs(pitch) / 90.0, abs(roll) / 90.0))
+    det_f = float(np.clip(det.score, 0.0, 1.0))
+    factors = np.clip([size_f, sharp_f, pose_f, det_f], 0.01, 1.0)
+    score = float(np.exp(np.log(factors).mean()))
+    return Quality(
+        score=score,
+        face_px=eye_px,
+        sharpness=sharp,
+        yaw=yaw,
+        pitch=pitch,
+        roll=roll,
+        detector_score=float(det.score),
+        passed=not reasons,
+        reasons=tuple(reasons),
+    )
