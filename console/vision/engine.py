@@ -41,7 +41,8 @@ class FaceEngine(Protocol):
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray: ...
 
-    def assess(self, det: Detection, crop: np.ndarray, gate: QualityGate | None = None) -> Quality: ...
+    def assess(self, det: Detection, crop: np.ndarray, gate: QualityGate | None = None,
+               frame_shape: tuple[int, ...] | None = None) -> Quality: ...
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ class BundledEngine:
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         return self._embedder.embed(list(crops))
 
-    def assess(self, det: Detection, crop: np.ndarray, gate: QualityGate | None = None) -> Quality:
-        return assess(det, crop, gate)
+    def assess(self, det: Detection, crop: np.ndarray, gate: QualityGate | None = None,
+               frame_shape: tuple[int, ...] | None = None) -> Quality:
+        return assess(det, crop, gate, frame_shape)
 
 
 def load_engine(pack: str | Path | None = None, providers: Sequence[str] | None = None,
@@ -102,7 +104,7 @@ def describe_faces(engine: FaceEngine, image: np.ndarray, gate: QualityGate | No
     dets = engine.detect(image)
     crops = [engine.align(image, d) for d in dets]
     embs = engine.embed(crops)
-    return [FaceRecord(d, c, engine.assess(d, c, gate), e) for d, c, e in zip(dets, crops, embs)]
+    return [FaceRecord(d, c, engine.assess(d, c, gate), e) for d, c, e in zip(dets, crops, embs, strict=False)]
 
 
 def largest_face(records: list[FaceRecord]) -> FaceRecord | None:

@@ -107,7 +107,7 @@ class InsightFacePackEngine:
             raise ModelError("the pack's detector gives no landmarks, so faces cannot be aligned")
         return [
             Detection(box=b[:4].astype(np.float32), landmarks=k.astype(np.float32), score=float(b[4]))
-            for b, k in zip(bboxes, kpss)
+            for b, k in zip(bboxes, kpss, strict=False)
         ]
 
     def align(self, image: np.ndarray, det: Detection) -> np.ndarray:
@@ -121,5 +121,6 @@ class InsightFacePackEngine:
             return np.zeros((0, self.embedding_dim), dtype=np.float32)
         return l2_normalise(np.asarray(self._rec.get_feat(list(crops))).reshape(len(crops), -1))
 
-    def assess(self, det: Detection, crop: np.ndarray, gate: QualityGate | None = None) -> Quality:
-        return assess(det, crop, gate)
+    def assess(self, det: Detection, crop: np.ndarray, gate: QualityGate | None = None,
+               frame_shape: tuple[int, ...] | None = None) -> Quality:
+        return assess(det, crop, gate, frame_shape)

@@ -44,7 +44,9 @@ NOSE_DEPTH = 0.6
 def estimate_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
     """Rough yaw, pitch and roll in degrees from five landmarks.
 
-    Roll is the angle of the eye line. Yaw comes from where the nose sits between the
+    Roll is the angle of the eye line (alignment undoes roll, so it matters least; note
+    that YuNet's landmarks lag behind large in-plane rotations, reading about 22 deg for a
+    50 deg turn). Yaw comes from where the nose sits between the
     eyes (0 when centred, +-90 when at one eye), pitch from where it sits between the eye
     line and the mouth line. In frontal faces YuNet's nose-tip landmark sits about
     0.55 of the way from the eye line down to the mouth line, and the tip stands out
@@ -81,8 +83,13 @@ def sharpness(aligned: np.ndarray) -> float:
     return float(cv2.Laplacian(centre, cv2.CV_64F).var())
 
 
-def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None) -> Quality:
-    """Score a face 0..1 and list, in words, every limit of the gate it falls short of."""
+def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None,
+           frame_shape: tuple[int, ...] | None = None) -> Quality:
+    """Score a face 0..1 and list, in words, every limit of the gate it falls short of.
+
+    With ``frame_shape`` a face cut off by the frame edge fails the gate too: half a face
+    entering the picture is the classic source of a confident wrong match.
+    """
     gate = gate or QualityGate()
     lm = np.asarray(det.landmarks, dtype=np.float64)
     eye_px = float(np.linalg.norm(lm[1] - lm[0]))
@@ -99,6 +106,12 @@ def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None)
         reasons.append(f"head tilted {'down' if pitch > 0 else 'up'} {abs(pitch):.0f} deg (limit {gate.max_pitch_deg:.0f})")
     if abs(roll) > gate.max_roll_deg:
         reasons.append(f"head rolled {abs(roll):.0f} deg (limit {gate.max_roll_deg:.0f})")
+    if frame_shape is not None:
+        h, w = frame_shape[:2]
+        x1, y1, x2, y2 = (float(v) for v in det.box)
+        margin = 0.02 * max(x2 - x1, y2 - y1)
+        if x1 <= margin or y1 <= margin or x2 >= w - margin or y2 >= h - margin:
+            reasons.append("face cut off by the frame edge")
     if det.score < gate.min_detector_score:
         reasons.append(f"weak detection: score {det.score:.2f} (needs {gate.min_detector_score:.2f})")
     # Each factor maps to 0..1; the overall score is their geometric mean, so one very

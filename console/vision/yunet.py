@@ -47,10 +47,10 @@ class YuNetDetector:
         pw, ph = -(-rw // 32) * 32, -(-rh // 32) * 32
         blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
         blob[0, :, :rh, :rw] = resized.transpose(2, 0, 1)
-        outs = dict(zip(self.output_names, self.session.run(self.output_names, {self.input_name: blob})))
+        outs = dict(zip(self.output_names, self.session.run(self.output_names, {self.input_name: blob}), strict=False))
         boxes, kpss, scores = [], [], []
         for stride in STRIDES:
-            cols, rows = pw // stride, ph // stride
+            cols, _rows = pw // stride, ph // stride
             cls = np.clip(outs[f"cls_{stride}"][0, :, 0], 0, 1)
             obj = np.clip(outs[f"obj_{stride}"][0, :, 0], 0, 1)
             score = np.sqrt(cls * obj)
@@ -84,5 +84,6 @@ class YuNetDetector:
             box[[1, 3]] = np.clip(box[[1, 3]], 0, h)
             if box[2] - box[0] < 2 or box[3] - box[1] < 2:
                 continue
-            result.append(Detection(box=box.astype(np.float32), landmarks=all_kps[i].astype(np.float32), score=float(all_scores[i])))
+            result.append(Detection(box=box.astype(np.float32), landmarks=all_kps[i].astype(np.float32),
+                                    score=float(all_scores[i])))
         return result

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Set up a local environment and run the console or its tests - the README's two commands.
+
+    python3 bootstrap.py run [ARGS...]   install (first time) and open the console on the demo
+    python3 bootstrap.py test [ARGS...]  install with the dev extra and run the whole suite headless
+
+Needs only Python 3.11+ with pip. Everything goes into ./.venv; a stamp file skips the
+install when nothing changed. After installing, the full opencv-python wheel that
+insightface pulls in is removed and the headless wheel reinstalled: the full wheel ships
+Qt 5 plugins that stop PySide6 from opening a window on X11.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def say(text: str) -> None:
+    print(f"[bootstrap] {text}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    result = subprocess.run(cmd, **kw)
+    if result.returncode != 0:
+        raise SystemExit(f"[bootstrap] failed ({result.returncode}): {' '.join(map(str, cmd))}")
+
+
+def make_venv() -> None:
+    if PY.exists():
+        return
+    say(f"creating {VENV}")
+    try:
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    except Exception as exc:  # Debian without python3-venv: fall back to virtualenv via pip
+        say(f"the venv module failed ({exc}); trying virtualenv")
+        run([sys.executable, "-m", "pip", "install", "--user", "--quiet", "virtualenv"])
+        run([sys.executable, "-m", "virtualenv", str(VENV)])
+
+
+def installed_dists() -> set[str]:
+    out = subprocess.run([str(PY), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True).stdout
+    return {line.split("==")[0].lower() for line in out.splitlines() if "==" in line}
+
+
+def ensure_headless_opencv() -> None:
+    dists = installed_dists()
+    if "opencv-python" in dists:
+        say("removing opencv-python (pulled in by insightface) and reinstalling opencv-python-headless")
+        run([str(PY), "-m", "pip", "uninstall", "--yes", "--quiet", "opencv-python"])
+        run([str(PY), "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", "opencv-python-headless"
+             + _pinned("opencv-python-headless")])
+
+
+def _pinned(name: str) -> str:
+    out = subprocess.run([str(PY), "-m", "pip", "show", name], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Version:"):
+            return "==" + line.split(":", 1)[1].strip()
+    return ""
+
+
+def install(extras: str) -> None:
+    make_venv()
+    spec = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()[:16]
+    stamp = VENV / f".installed-{spec}"
+    if stamp.exists():
+        ensure_headless_opencv()
+        return
+    say(f"installing the console{' with ' + extras if extras else ''} into {VENV} (first run takes a few minutes)")
+    run([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    target = f".[{extras}]" if extras else "."
+    run([str(PY), "-m", "pip", "install", "--quiet", "-e", target], cwd=ROOT)
+    ensure_headless_opencv()
+    for old in VENV.glob(".installed-*"):
+        old.unlink()
+    stamp.write_text("ok\n")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        install("")
+        return subprocess.call([str(PY), str(ROOT / "main.py"), *rest], cwd=ROOT)
+    install("dev")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    say("ruff check")
+    lint = subprocess.call([str(PY), "-m", "ruff", "check", "--quiet", "."], cwd=ROOT)
+    if lint != 0:
+        return lint
+    say("pytest (headless)")
+    return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

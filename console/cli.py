@@ -1,0 +1,245 @@
+"""Headless commands. Each takes --data-dir, has --help, exits 0 on success and answers
+bad input with one clear line on stderr and a non-zero status."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from console.errors import ConsoleError, MediaError
+
+EXIT_ERROR = 2
+EXIT_FAILED = 1
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where the database and biometric data live (default: the per-user data directory)")
+    parser.add_argument("--providers", default="cpu",
+                        help="onnxruntime execution providers, comma separated (cpu, cuda); default cpu")
+    parser.add_argument("--model-pack", default=None,
+                        help="an InsightFace model pack folder to use instead of the bundled models")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Operator review console for live facial "
+                                     "recognition. With no command, opens the console window.")
+    add_common(parser)
+    parser.add_argument("--cameras", type=int, default=1, help="demo cameras to open in the console (1-9)")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("selftest", help="load the models, run the pipeline on the demo feed, decide the demo "
+                       "alerts through the services, verify the audit chain")
+    add_common(p)
+    p.add_argument("--seconds", type=float, default=24.0, help="seconds of demo video to analyse (default 24)")
+
+    p = sub.add_parser("eval-pairs", help="verification accuracy on a labelled pairs CSV (file_x, file_y, Decision)")
+    add_common(p)
+    p.add_argument("csv", type=Path)
+    p.add_argument("image_dir", type=Path)
+    p.add_argument("--threshold", type=float, default=None, help="default: the model pack's own threshold")
+
+    p = sub.add_parser("audit", help="the hash-chained audit log")
+    add_common(p)
+    p.add_argument("action", choices=["verify"])
+
+    p = sub.add_parser("models", help="the bundled models")
+    add_common(p)
+    p.add_argument("action", choices=["verify"])
+
+    p = sub.add_parser("screenshot", help="render the main views with demo data offscreen to PNG files")
+    add_common(p)
+    p.add_argument("out_dir", type=Path)
+    return parser
+
+
+def _providers(args) -> list[str]:
+    return [p.strip() for p in args.providers.split(",") if p.strip()]
+
+
+def _engine(args):
+    from console.vision.engine import load_engine
+
+    return load_engine(args.model_pack, _providers(args))
+
+
+def _store(args):
+    from console.paths import ensure_data_dir
+    from console.store import open_store
+
+    return open_store(ensure_data_dir(args.data_dir))
+
+
+# -- eval-pairs ----------------------------------------------------------------------
+def cmd_eval_pairs(args) -> int:
+    import cv2
+
+    from console.vision.engine import describe_faces, largest_face
+
+    if not args.csv.is_file():
+        raise MediaError(f"pairs file {args.csv} does not exist")
+    if not args.image_dir.is_dir():
+        raise MediaError(f"image folder {args.image_dir} does not exist")
+    with args.csv.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols = {c.lower(): c for c in (reader.fieldnames or [])}
+        need = ["file_x", "file_y", "decision"]
+        if any(n not in cols for n in need):
+            raise MediaError(f"{args.csv} needs the columns file_x, file_y, Decision; it has {reader.fieldnames}")
+        pairs = [(r[cols["file_x"]], r[cols["file_y"]], r[cols["decision"]].strip().lower() in ("yes", "1", "true"))
+                 for r in reader]
+    if not pairs:
+        raise MediaError(f"{args.csv} holds no pairs")
+    engine = _engine(args)
+    threshold = engine.default_threshold if args.threshold is None else args.threshold
+    embeddings: dict[str, np.ndarray | None] = {}
+    started = time.perf_counter()
+    for name in sorted({n for a, b, _ in pairs for n in (a, b)}):
+        path = args.image_dir / name
+        image = cv2.imread(str(path))
+        if image is None:
+            raise MediaError(f"{path} is missing or not a readable image")
+        face = largest_face(describe_faces(engine, image))
+        embeddings[name] = None if face is None else face.embedding
+        if face is None:
+            print(f"no face found in {name}: its pairs count as 'different'")
+    scores = np.array([
+        float(embeddings[a] @ embeddings[b]) if embeddings[a] is not None and embeddings[b] is not None else -1.0
+        for a, b, _ in pairs
+    ])
+    labels = np.array([same for _, _, same in pairs])
+    acc = float(((scores >= threshold) == labels).mean())
+    best_acc, best_t = max((float(((scores >= t) == labels).mean()), float(t)) for t in np.unique(scores))
+    same, diff = scores[labels], scores[~labels]
+    print(f"model={engine.model_id} images={len(embeddings)} seconds={time.perf_counter() - started:.1f}")
+    print(f"same-person pairs={len(same)} mean score={same.mean():.3f}; different-person pairs={len(diff)} "
+          f"mean score={diff.mean():.3f}")
+    print(f"true matches={int((same >= threshold).sum())}/{len(same)} false matches={int((diff >= threshold).sum())}/"
+          f"{len(diff)} at threshold {threshold:.3f}")
+    print(f"for reference only (not used): best accuracy {best_acc:.3f} at threshold {best_t:.3f}")
+    print(f"accuracy={acc:.4f} threshold={threshold:.3f} pairs={len(pairs)}")
+    return 0
+
+
+# -- audit / models --------------------------------------------------------------------
+def cmd_audit(args) -> int:
+    from console.store.audit import verify_chain
+
+    with _store(args) as store:
+        report = verify_chain(store)
+    print(report.summary())
+    return 0 if report.ok else EXIT_FAILED
+
+
+def cmd_models(args) -> int:
+    from console.vision.bundled import verify_bundled
+
+    files = verify_bundled()
+    print(f"bundled models verified: {files.detector.name}, {files.recogniser.name} ({files.model_id})")
+    return 0
+
+
+# -- selftest --------------------------------------------------------------------------
+def cmd_selftest(args) -> int:
+    from console.feeds.demo import FPS, DemoScene
+    from console.pipeline.recognizer import CameraRecognizer
+    from console.services import deployment as dep_service
+    from console.services.adjudicate import adjudicate
+    from console.services.auth import actor_for
+    from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
+    from console.store import repo
+    from console.store.audit import verify_chain
+
+    t0 = time.perf_counter()
+    engine = _engine(args)
+    print(f"models: {engine.model_id} on {', '.join(engine.providers)} (threshold {engine.default_threshold})")
+    store = _store(args)
+    with store:
+        print(f"database: {store.path} (schema version {store.schema_version}, WAL, synchronous=FULL)")
+        dep_id = ensure_demo_deployment(store, engine)
+        camera = repo.cameras(store, dep_id)[0]
+        names = dep_service.subject_names(store, dep_id)
+        gallery = dep_service.load_gallery(store, dep_id, engine.model_id)
+        print(f"demo deployment {dep_id}: watchlist of {len(names)} subjects, {len(gallery)} enrolled images")
+        recognizer = CameraRecognizer(
+            engine, gallery, deployment_id=dep_id, camera_id=int(camera["id"]),
+            settings=dep_service.recognizer_settings(store, dep_id),
+            write_alert=lambda record: repo.insert_alert(store, record),
+            subject_names=names,
+        )
+        scene = DemoScene(0)
+        frames = int(args.seconds * FPS)
+        base = time.time()
+        alert_ids: list[int] = []
+        analysed = 0
+        t1 = time.perf_counter()
+        for index in range(0, frames, 2):  # every 2nd frame: 12.5 analysed frames per demo second
+            result = recognizer.process(scene.frame(index), base + index / FPS, index)
+            alert_ids.extend(result.alert_ids)
+            analysed += 1
+        elapsed = time.perf_counter() - t1
+        embedded, gated, best = recognizer.stats.take()
+        repo.add_face_stats(store, dep_id, int(camera["id"]), embedded, gated, best)
+        print(f"pipeline: {analysed} frames in {elapsed:.1f} s ({analysed / elapsed:.1f} fps), {embedded} faces "
+              f"embedded, {gated} below the quality gate, {len(alert_ids)} alerts")
+        operator = actor_for(store, DEMO_OPERATOR)
+        confirmed = rejected = 0
+        alerted_subjects = set()
+        for alert in repo.pending_alerts(store, dep_id):
+            # The scripted operator knows the demo's truth: only DEMO- records walk through it.
+            truth = alert["record_number"].startswith("DEMO-") and alert["score"] >= 0.5
+            adjudicate(store, operator, int(alert["id"]), "true_alert" if truth else "false_alert",
+                       "" if truth else "scripted operator: not the same person")
+            confirmed, rejected = confirmed + truth, rejected + (not truth)
+            if truth:
+                alerted_subjects.add(alert["record_number"])
+        print(f"scripted operator: {confirmed} confirmed, {rejected} rejected, "
+              f"{len(repo.pending_alerts(store, dep_id))} left pending")
+        biometric_rows = store.one("SELECT (SELECT COUNT(*) FROM entry_images) AS enrolled,"
+                                   " (SELECT COUNT(*) FROM alerts) AS alerts")
+        print(f"biometric data stored: {biometric_rows['enrolled']} enrolment images, {biometric_rows['alerts']} "
+              "alert crops; nothing of faces that raised no alert")
+        report = verify_chain(store)
+        print(report.summary())
+    problems = []
+    if len(alerted_subjects) < len(names):
+        problems.append(f"only {len(alerted_subjects)} of {len(names)} demo subjects were confirmed")
+    if not report.ok:
+        problems.append("audit chain broken")
+    print(f"selftest {'FAILED: ' + '; '.join(problems) if problems else 'passed'} in {time.perf_counter() - t0:.1f} s")
+    return EXIT_FAILED if problems else 0
+
+
+COMMANDS = {
+    "selftest": cmd_selftest,
+    "eval-pairs": cmd_eval_pairs,
+    "audit": cmd_audit,
+    "models": cmd_models,
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return COMMANDS[args.command](args)
+    except ConsoleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        print("no command given (the console window opens from main.py)", file=sys.stderr)
+        return EXIT_ERROR
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

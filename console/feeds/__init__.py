@@ -1,0 +1,1 @@
+"""Video sources: files, streams, webcams and the generated demo feed."""

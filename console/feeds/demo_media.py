@@ -1,0 +1,61 @@
+"""Face photos for the demo deployment, taken from packages the console depends on.
+
+Nothing is downloaded and nothing is copied into this project: the photos are read
+from the installed packages at run time.
+- insightface (MIT licence): data/images/t1.jpg, a group photo of six people (they play
+  passers-by) and data/images/Tom_Hanks_54745.png (enrolled on the demo watchlist);
+- scikit-image (BSD licence; the photo is NASA's, public domain): data/astronaut.png,
+  astronaut Eileen Collins (enrolled on the demo watchlist).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from console.errors import MediaError
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise MediaError(f"the demo needs the package {package}, which is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+    if not path.is_file():
+        raise MediaError(f"demo photo {path} is missing from the installed {package}")
+    return path
+
+
+def read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise MediaError(f"{path} is not a readable image")
+    return image
+
+
+@dataclass(frozen=True)
+class DemoSubject:
+    """A watchlist subject of the demo: the enrolment photo and where it came from."""
+
+    record_number: str
+    name: str
+    photo: Path
+    source: str
+
+
+def demo_subjects() -> list[DemoSubject]:
+    return [
+        DemoSubject("DEMO-0001", "Demo subject A (astronaut photo)", _package_file("skimage", "data", "astronaut.png"),
+                    "scikit-image data/astronaut.png (NASA, public domain)"),
+        DemoSubject("DEMO-0002", "Demo subject B (portrait photo)",
+                    _package_file("insightface", "data", "images", "Tom_Hanks_54745.png"),
+                    "insightface data/images/Tom_Hanks_54745.png"),
+    ]
+
+
+def passer_by_photo() -> Path:
+    return _package_file("insightface", "data", "images", "t1.jpg")

@@ -1,0 +1,1 @@
+"""Per-camera recognition: detections -> tracks -> watchlist search -> alerts."""

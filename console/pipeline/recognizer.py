@@ -1,0 +1,205 @@
+"""The recognition step of one camera: a pure-ish function of the newest frame.
+
+Privacy by construction: the embedding and crop of a face that matches nobody are local
+variables of ``process`` and are gone when it returns. Only three things leave it: the
+overlays to paint (boxes, track ids, matched or not), aggregate counts and a histogram
+of best-match scores (no identities), and - for a match - the alert written to the store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+
+from console.pipeline.gallery import Gallery
+from console.pipeline.tracker import IouTracker
+from console.store.repo import AlertRecord
+from console.vision.engine import FaceEngine
+from console.vision.quality import QualityGate
+
+
+@dataclass(frozen=True)
+class FaceOverlay:
+    box: tuple[float, float, float, float]
+    track_id: int
+    passed_gate: bool
+    matched: bool
+    subject: str | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    frame_index: int
+    captured_at: float
+    faces: list[FaceOverlay]
+    alert_ids: list[int]
+    embedded: int
+    gated: int
+    elapsed_s: float
+
+
+@dataclass
+class RecognizerSettings:
+    threshold: float
+    top_k: int = 3
+    embed_interval_s: float = 0.25
+    realert_window_s: float = 120.0
+    gate: QualityGate = field(default_factory=QualityGate)
+
+
+def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def probe_crop(frame: np.ndarray, box: np.ndarray, grow: float = 1.6) -> np.ndarray:
+    x1, y1, x2, y2 = box
+    cx, cy, side = (x1 + x2) / 2, (y1 + y2) / 2, grow * max(x2 - x1, y2 - y1)
+    h, w = frame.shape[:2]
+    xa, ya = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    xb, yb = int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
+    return frame[ya:yb, xa:xb].copy()
+
+
+def context_frame(frame: np.ndarray, max_width: int = 1280) -> tuple[np.ndarray, float]:
+    h, w = frame.shape[:2]
+    scale = min(1.0, max_width / w)
+    if scale == 1.0:
+        return frame, 1.0
+    return cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA), scale
+
+
+def iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class ScoreStats:
+    """Counts and a best-score histogram since the last flush; never an identity."""
+
+    def __init__(self) -> None:
+        self.analysed = 0
+        self.gated = 0
+        self.best_scores: list[float] = []
+
+    def take(self) -> tuple[int, int, np.ndarray]:
+        out = (self.analysed, self.gated, np.array(self.best_scores, dtype=np.float32))
+        self.analysed, self.gated, self.best_scores = 0, 0, []
+        return out
+
+
+class CameraRecognizer:
+    """Detect -> track -> embed (when a track's view improves) -> search -> alert."""
+
+    def __init__(
+        self,
+        engine: FaceEngine,
+        gallery: Gallery,
+        *,
+        deployment_id: int,
+        camera_id: int,
+        settings: RecognizerSettings,
+        write_alert: Callable[[AlertRecord], int],
+        is_decided: Callable[[int], bool] = lambda _alert_id: False,
+        subject_names: dict[int, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.gallery = gallery
+        self.deployment_id = deployment_id
+        self.camera_id = camera_id
+        self.settings = settings
+        self.write_alert = write_alert
+        self.is_decided = is_decided
+        self.subject_names = subject_names or {}
+        self.clock = clock
+        self.tracker = IouTracker()
+        self.stats = ScoreStats()
+        self._recent: dict[int, tuple[int, float]] = {}  # entry_id -> (alert_id, when)
+
+    def _may_alert(self, entry_id: int, now: float) -> bool:
+        recent = self._recent.get(entry_id)
+        if recent is None:
+            return True
+        alert_id, when = recent
+        return now - when > self.settings.realert_window_s or self.is_decided(alert_id)
+
+    def process(self, frame: np.ndarray, captured_at: float, frame_index: int = 0) -> FrameResult:
+        started = time.perf_counter()
+        s = self.settings
+        dets = self.engine.detect(frame)
+        tracks = self.tracker.update(np.array([d.box for d in dets]).reshape(-1, 4), captured_at)
+        to_embed: list[int] = []
+        crops: list[np.ndarray] = []
+        qualities = []
+        gated = 0
+        for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
+            crop = self.engine.align(frame, det)
+            q = self.engine.assess(det, crop, s.gate, frame.shape)
+            qualities.append(q)
+            if not q.passed:
+                gated += 1
+                continue
+            improved = q.score > tr.best_quality + 0.02
+            due = captured_at - tr.last_embed_at >= s.embed_interval_s
+            if tr.best_quality < 0 or (improved and due):
+                to_embed.append(i)
+                crops.append(crop)
+        matches: dict[int, tuple[str | None, float]] = {}
+        alert_ids: list[int] = []
+        if crops:
+            embeddings = self.engine.embed(crops)
+            results = self.gallery.search(embeddings, k=s.top_k)
+            for i, cands in zip(to_embed, results, strict=False):
+                tr = tracks[i]
+                tr.best_quality = max(tr.best_quality, qualities[i].score)
+                tr.last_embed_at = captured_at
+                best = cands[0].score if cands else -1.0
+                self.stats.best_scores.append(best)
+                if not cands or best < s.threshold:
+                    continue
+                top = cands[0]
+                matches[i] = (self.subject_names.get(top.entry_id), best)
+                now = self.clock()
+                if top.entry_id in tr.alerted_entries or not self._may_alert(top.entry_id, now):
+                    continue
+                ctx, scale = context_frame(frame)
+                record = AlertRecord(
+                    deployment_id=self.deployment_id,
+                    camera_id=self.camera_id,
+                    track_id=tr.track_id,
+                    candidates=[(c.entry_id, c.image_id, c.score) for c in cands],
+                    threshold=s.threshold,
+                    model_id=self.engine.model_id,
+                    bbox=[round(float(v) * scale, 1) for v in dets[i].box],
+                    quality=qualities[i].as_dict(),
+                    probe_jpeg=encode_jpeg(probe_crop(frame, dets[i].box)),
+                    context_jpeg=encode_jpeg(ctx, 85),
+                    captured_at=iso(captured_at),
+                )
+                alert_id = self.write_alert(record)
+                tr.alerted_entries.add(top.entry_id)
+                self._recent[top.entry_id] = (alert_id, now)
+                alert_ids.append(alert_id)
+            del embeddings, results
+        self.stats.analysed += len(crops)
+        self.stats.gated += gated
+        # Tracks matched on an earlier frame keep their mark while they stay in view.
+        faces = []
+        for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
+            name, score = matches.get(i, (None, None))
+            matched = i in matches or bool(tr.alerted_entries)
+            if matched and name is None and tr.alerted_entries:
+                name = self.subject_names.get(next(iter(tr.alerted_entries)))
+            faces.append(FaceOverlay(tuple(float(v) for v in det.box), tr.track_id, qualities[i].passed,
+                                     matched, name, score))
+        del crops
+        return FrameResult(frame_index, captured_at, faces, alert_ids, len(to_embed), gated,
+                           time.perf_counter() - started)

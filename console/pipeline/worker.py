@@ -1,0 +1,84 @@
+"""A camera worker: one thread that always recognises the newest frame of one source."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from console.feeds.source import Frame, FrameSource, LatestSlot
+from console.pipeline.recognizer import CameraRecognizer, FrameResult
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a display needs: the newest frame and the newest overlays (maybe older)."""
+
+    frame: Frame | None
+    result: FrameResult | None
+
+
+class CameraWorker:
+    def __init__(self, source: FrameSource, recognizer: CameraRecognizer,
+                 on_alert: Callable[[int], None] | None = None,
+                 flush_stats: Callable[[int, int, object], None] | None = None,
+                 flush_every_s: float = 10.0) -> None:
+        self.source = source
+        self.recognizer = recognizer
+        self.on_alert = on_alert
+        self.flush_stats = flush_stats
+        self.flush_every_s = flush_every_s
+        self.results = LatestSlot()
+        self.analysed = 0
+        self.embedded_total = 0
+        self.skipped = 0
+        self.error = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> CameraWorker:
+        self._thread = threading.Thread(target=self._run, name=f"worker-{self.source.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._flush()
+
+    def snapshot(self) -> Snapshot:
+        _, frame = self.source.slot.peek()
+        _, result = self.results.peek()
+        return Snapshot(frame, result)
+
+    def _flush(self) -> None:
+        if self.flush_stats is not None:
+            analysed, gated, best = self.recognizer.stats.take()
+            if analysed or gated:
+                self.flush_stats(analysed, gated, best)
+
+    def _run(self) -> None:
+        seen = 0
+        last_flush = time.monotonic()
+        while not self._stop.is_set():
+            seq, frame = self.source.slot.get_newer(seen, timeout=0.2)
+            if frame is None or seq == seen:
+                continue
+            self.skipped += max(0, seq - seen - 1)
+            seen = seq
+            try:
+                result = self.recognizer.process(frame.image, frame.captured_at, frame.index)
+            except Exception as exc:  # one bad frame or a DB hiccup must not kill the camera
+                self.error = str(exc)
+                continue
+            self.analysed += 1
+            self.embedded_total += result.embedded
+            self.results.put(result)
+            if self.on_alert is not None:
+                for alert_id in result.alert_ids:
+                    self.on_alert(alert_id)
+            if time.monotonic() - last_flush >= self.flush_every_s:
+                self._flush()
+                last_flush = time.monotonic()

@@ -1,0 +1,124 @@
+"""A running deployment: its cameras' sources and workers, and the alerts they raise.
+
+Qt-free, so the console window and a headless worker share it. Each worker thread gets
+its own database connection; the caller's connection is used only from the caller's
+thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.feeds.source import DemoSource, FrameSource
+from console.paths import ensure_data_dir
+from console.pipeline.recognizer import CameraRecognizer
+from console.pipeline.worker import CameraWorker
+from console.services import deployment as dep_service
+from console.services.auth import Actor, actor_for
+from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
+from console.store import Store, open_store, repo
+from console.vision.engine import FaceEngine, load_engine
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    camera_id: int
+    name: str
+
+
+class LiveDeployment:
+    def __init__(self, store: Store, engine: FaceEngine, deployment_id: int, operator: Actor) -> None:
+        self.store = store
+        self.engine = engine
+        self.deployment_id = deployment_id
+        self.operator = operator
+        self.deployment = repo.get_deployment(store, deployment_id)
+        self.cameras: list[CameraInfo] = []
+        self.workers: list[CameraWorker] = []
+        self._listeners: list[Callable[[int], None]] = []
+        self._lock = threading.Lock()
+        self._worker_stores: list[Store] = []
+
+    @classmethod
+    def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
+                  providers: list[str] | None = None) -> LiveDeployment:
+        engine = load_engine(pack, providers)
+        store = open_store(ensure_data_dir(data_dir))
+        try:
+            dep_id = ensure_demo_deployment(store, engine, cameras)
+            live = cls(store, engine, dep_id, actor_for(store, DEMO_OPERATOR))
+            for i, cam in enumerate(repo.cameras(store, dep_id)[:cameras]):
+                live.add_camera(int(cam["id"]), cam["name"], DemoSource(i))
+        except BaseException:
+            store.close()
+            raise
+        return live
+
+    def add_listener(self, callback: Callable[[int], None]) -> None:
+        """Called from worker threads with each new alert id; must not block."""
+        self._listeners.append(callback)
+
+    def _announce(self, alert_id: int) -> None:
+        for callback in list(self._listeners):
+            callback(alert_id)
+
+    def add_camera(self, camera_id: int, name: str, source: FrameSource) -> None:
+        wstore = self.store.reopen()
+        self._worker_stores.append(wstore)
+        recognizer = CameraRecognizer(
+            self.engine,
+            dep_service.load_gallery(wstore, self.deployment_id, self.engine.model_id),
+            deployment_id=self.deployment_id,
+            camera_id=camera_id,
+            settings=dep_service.recognizer_settings(wstore, self.deployment_id),
+            write_alert=lambda record: repo.insert_alert(wstore, record),
+            is_decided=lambda alert_id: (wstore.one("SELECT status FROM alerts WHERE id = ?", (alert_id,))
+                                         or {"status": ""})["status"] == "decided",
+            subject_names=dep_service.subject_names(wstore, self.deployment_id),
+        )
+        worker = CameraWorker(
+            source, recognizer, on_alert=self._announce,
+            flush_stats=lambda a, g, b: repo.add_face_stats(wstore, self.deployment_id, camera_id, a, g, b),
+        )
+        self.cameras.append(CameraInfo(camera_id, name))
+        self.workers.append(worker)
+
+    def start(self) -> None:
+        for worker in self.workers:
+            worker.source.start()
+            worker.start()
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.source.stop()
+        for worker in self.workers:
+            worker.stop()
+        for s in self._worker_stores:
+            s.close()
+        self._worker_stores.clear()
+
+    def close(self) -> None:
+        self.stop()
+        self.store.close()
+
+    def faces_analysed_stored(self) -> int:
+        """Faces counted in the database for this deployment (a query: not for the GUI thread)."""
+        row = self.store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
+                             (self.deployment_id,))
+        return int(row["n"])
+
+    def faces_analysed_live(self) -> int:
+        """Faces embedded by this session's workers so far (memory only, cheap)."""
+        return sum(w.embedded_total for w in self.workers)
+
+    def alert_summary(self, alert_id: int) -> dict:
+        """One alert as the queue shows it (a query: call from a background job)."""
+        row = self.store.one(
+            "SELECT a.id, a.score, a.threshold, a.stored_at, a.captured_at, a.status, a.probe_jpeg,"
+            " c.name AS camera, e.subject_name, e.record_number FROM alerts a"
+            " JOIN cameras c ON c.id = a.camera_id JOIN watchlist_entries e ON e.id = a.entry_id WHERE a.id = ?",
+            (alert_id,))
+        return dict(row) if row else {}

@@ -1,0 +1,24 @@
+"""Entry point: ``python main.py`` opens the console; ``python main.py COMMAND`` runs a
+headless command (see ``--help``)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from console import cli
+
+    args = cli.build_parser().parse_args(argv)
+    if args.command in (None, "screenshot"):
+        # Qt is imported only here, never from console/.
+        from ui.app import run_gui, run_screenshot
+
+        if args.command == "screenshot":
+            return run_screenshot(args)
+        return run_gui(args)
+    return cli.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
