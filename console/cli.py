@@ -77,8 +77,7 @@ def _store(args):
 
 # -- eval-pairs ----------------------------------------------------------------------
 def cmd_eval_pairs(args) -> int:
-    import cv2
-
+    from console.media import read_image
     from console.vision.engine import describe_faces, largest_face
 
     if not args.csv.is_file():
@@ -101,9 +100,7 @@ def cmd_eval_pairs(args) -> int:
     started = time.perf_counter()
     for name in sorted({n for a, b, _ in pairs for n in (a, b)}):
         path = args.image_dir / name
-        image = cv2.imread(str(path))
-        if image is None:
-            raise MediaError(f"{path} is missing or not a readable image")
+        image = read_image(path)
         face = largest_face(describe_faces(engine, image))
         embeddings[name] = None if face is None else face.embedding
         if face is None:

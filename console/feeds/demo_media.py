@@ -14,10 +14,8 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from console.errors import MediaError
+from console.media import read_image  # noqa: F401 - re-exported for the demo modules
 
 
 def _package_file(package: str, *parts: str) -> Path:
@@ -28,13 +26,6 @@ def _package_file(package: str, *parts: str) -> Path:
     if not path.is_file():
         raise MediaError(f"demo photo {path} is missing from the installed {package}")
     return path
-
-
-def read_image(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise MediaError(f"{path} is not a readable image")
-    return image
 
 
 @dataclass(frozen=True)

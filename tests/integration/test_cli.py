@@ -1,0 +1,93 @@
+"""The headless commands, run as a user runs them: a subprocess of main.py."""
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def selftest_dir(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("selftest")
+    result = run("selftest", "--data-dir", data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return data_dir, result.stdout
+
+
+def test_selftest_runs_the_pipeline_and_says_what_it_did(selftest_dir):
+    data_dir, out = selftest_dir
+    assert "selftest passed" in out
+    assert "audit chain intact" in out
+    assert (data_dir / "console.sqlite3").is_file()
+    db = sqlite3.connect(data_dir / "console.sqlite3")
+    try:
+        alerts = db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+        decided = db.execute("SELECT COUNT(DISTINCT alert_id) FROM decisions").fetchone()[0]
+        subjects = db.execute("SELECT COUNT(DISTINCT a.entry_id) FROM alerts a JOIN decisions d ON d.alert_id = a.id"
+                              " WHERE d.decision = 'true_alert'").fetchone()[0]
+        faces = db.execute("SELECT SUM(faces_analysed) FROM face_stats").fetchone()[0]
+    finally:
+        db.close()
+    assert alerts >= 2 and decided == alerts and subjects == 2
+    assert faces > alerts
+
+
+def test_audit_verify_passes_then_names_the_tampered_entry(selftest_dir, tmp_path):
+    data_dir, _ = selftest_dir
+    ok = run("audit", "verify", "--data-dir", data_dir)
+    assert ok.returncode == 0 and "intact" in ok.stdout
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    src = sqlite3.connect(data_dir / "console.sqlite3")
+    dst = sqlite3.connect(copy / "console.sqlite3")
+    src.backup(dst)
+    src.close()
+    dst.execute("DROP TRIGGER audit_log_no_update")
+    dst.execute("UPDATE audit_log SET actor = 'nobody' WHERE seq = 4")
+    dst.commit()
+    dst.close()
+    bad = run("audit", "verify", "--data-dir", copy)
+    assert bad.returncode == 1
+    assert "BROKEN at entry 4" in bad.stdout
+
+
+def test_eval_pairs_prints_accuracy_last(tmp_path):
+    result = run("eval-pairs", DATA / "pairs.csv", DATA)
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    fields = dict(kv.split("=") for kv in last.split())
+    assert set(fields) == {"accuracy", "threshold", "pairs"}
+    assert fields["pairs"] == "6" and float(fields["accuracy"]) == 1.0
+
+
+@pytest.mark.parametrize("args, message", [
+    (("eval-pairs", "no-such.csv", DATA), "does not exist"),
+    (("eval-pairs", DATA / "SOURCE.md", DATA), "needs the columns"),
+    (("eval-pairs", DATA / "pairs.csv", ROOT / "tests"), "missing or not a readable image"),
+])
+def test_bad_input_gets_one_clear_line_and_a_non_zero_status(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+
+
+def test_every_command_has_help():
+    for command in ("selftest", "eval-pairs", "audit", "models", "screenshot"):
+        result = run(command, "--help")
+        assert result.returncode == 0 and "--data-dir" in result.stdout
+
+
+def test_models_verify():
+    result = run("models", "verify")
+    assert result.returncode == 0 and "verified" in result.stdout
