@@ -40,9 +40,9 @@ class DemoSubject:
 
 def demo_subjects() -> list[DemoSubject]:
     return [
-        DemoSubject("DEMO-0001", "Demo subject A (astronaut photo)", _package_file("skimage", "data", "astronaut.png"),
+        DemoSubject("DEMO-0001", "Demo subject A", _package_file("skimage", "data", "astronaut.png"),
                     "scikit-image data/astronaut.png (NASA, public domain)"),
-        DemoSubject("DEMO-0002", "Demo subject B (portrait photo)",
+        DemoSubject("DEMO-0002", "Demo subject B",
                     _package_file("insightface", "data", "images", "Tom_Hanks_54745.png"),
                     "insightface data/images/Tom_Hanks_54745.png"),
     ]
