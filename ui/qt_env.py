@@ -6,18 +6,25 @@ import ctypes.util
 import os
 import sys
 
-# Libraries Qt's xcb platform plugin loads on Linux, with the Debian package for each.
+# Libraries Qt 6's xcb platform plugin (libQt6XcbQpa) links against, with the Debian package of each.
 XCB_LIBRARIES = {
+    "xcb": "libxcb1",
+    "X11-xcb": "libx11-xcb1",
     "xcb-cursor": "libxcb-cursor0",
-    "xkbcommon-x11": "libxkbcommon-x11-0",
     "xcb-icccm": "libxcb-icccm4",
     "xcb-image": "libxcb-image0",
     "xcb-keysyms": "libxcb-keysyms1",
     "xcb-randr": "libxcb-randr0",
+    "xcb-render": "libxcb-render0",
     "xcb-render-util": "libxcb-render-util0",
     "xcb-shape": "libxcb-shape0",
-    "xcb-xinerama": "libxcb-xinerama0",
+    "xcb-shm": "libxcb-shm0",
+    "xcb-sync": "libxcb-sync1",
+    "xcb-util": "libxcb-util1",
+    "xcb-xfixes": "libxcb-xfixes0",
     "xcb-xkb": "libxcb-xkb1",
+    "xkbcommon": "libxkbcommon0",
+    "xkbcommon-x11": "libxkbcommon-x11-0",
     "EGL": "libegl1",
     "GL": "libgl1",
     "fontconfig": "libfontconfig1",
