@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image_dir", type=Path)
     p.add_argument("--threshold", type=float, default=None, help="default: the model pack's own threshold")
 
+    p = sub.add_parser("scan", help="run the live pipeline over a video file against a watchlist folder; "
+                       "one JSON line per alert, a JSON summary last")
+    add_common(p)
+    p.add_argument("video", type=Path)
+    p.add_argument("--watchlist", type=Path, required=True,
+                   help="folder of photos: subject = file stem, or sub-folder name for several photos of one subject")
+    p.add_argument("--threshold", type=float, default=None, help="default: the model pack's own threshold")
+    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--every", type=int, default=1, help="analyse every Nth frame (default 1: all)")
+
+    p = sub.add_parser("bench", help="benchmarks that print their figures and how to reproduce them")
+    bench = p.add_subparsers(dest="bench", required=True)
+    b = bench.add_parser("pipeline", help="N feeds at once from 720p video files paced at 25 fps")
+    add_common(b)
+    b.add_argument("--feeds", type=int, default=4)
+    b.add_argument("--seconds", type=float, default=60.0)
+    b.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model session")
+    b = bench.add_parser("gallery", help="watchlist search time against gallery size")
+    add_common(b)
+    b.add_argument("--sizes", default="1000,10000,100000,1000000")
+    b.add_argument("--probes", type=int, default=10)
+    b.add_argument("--ann", action="store_true", help="also time the FAISS index at the largest size")
+
     p = sub.add_parser("audit", help="the hash-chained audit log")
     add_common(p)
     p.add_argument("action", choices=["verify"])
@@ -55,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("screenshot", help="render the main views with demo data offscreen to PNG files")
     add_common(p)
     p.add_argument("out_dir", type=Path)
+    p.add_argument("--cameras", type=int, default=1, help="demo cameras to show (1-9)")
     return parser
 
 
@@ -121,6 +146,33 @@ def cmd_eval_pairs(args) -> int:
     print(f"for reference only (not used): best accuracy {best_acc:.3f} at threshold {best_t:.3f}")
     print(f"accuracy={acc:.4f} threshold={threshold:.3f} pairs={len(pairs)}")
     return 0
+
+
+# -- scan ----------------------------------------------------------------------------
+def cmd_scan(args) -> int:
+    from console.feeds.capture import probe_video
+    from console.pipeline.recognizer import RecognizerSettings
+    from console.services.scan import load_watchlist_folder, scan_video
+
+    if args.every < 1 or args.top_k < 1:
+        raise MediaError("--every and --top-k must be at least 1")
+    probe_video(args.video)  # a broken video is refused before the models load
+    engine = _engine(args)
+    watchlist = load_watchlist_folder(engine, args.watchlist)
+    settings = RecognizerSettings(threshold=engine.default_threshold if args.threshold is None else args.threshold,
+                                  top_k=args.top_k)
+    summary = scan_video(engine, args.video, watchlist, settings,
+                         lambda alert: print(json.dumps(alert), flush=True), every=args.every)
+    summary["watchlist_subjects"] = len(watchlist.names)
+    summary["watchlist_images"] = watchlist.images
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from console import bench
+
+    return bench.run(args)
 
 
 # -- audit / models --------------------------------------------------------------------
@@ -215,6 +267,8 @@ def cmd_selftest(args) -> int:
 COMMANDS = {
     "selftest": cmd_selftest,
     "eval-pairs": cmd_eval_pairs,
+    "scan": cmd_scan,
+    "bench": cmd_bench,
     "audit": cmd_audit,
     "models": cmd_models,
 }

@@ -21,5 +21,5 @@ class StoreError(ConsoleError):
     """The database could not be opened, migrated or written."""
 
 
-class PermissionDenied(ConsoleError):  # noqa: N818 - reads as what happened
+class PermissionDenied(ConsoleError):
     """The user's role does not allow the action."""

@@ -121,23 +121,44 @@ class DemoScene:
         self.background = _background()
         self.camera_index = camera_index
 
-    def frame(self, index: int) -> np.ndarray:
+    def _active(self, index: int):
         t = (index / FPS) % PERIOD_S
-        out = self.background.copy()
-        for p in self.passes:
+        for number, p in enumerate(self.passes):
             for dt in (t - p.start_s, t - p.start_s + PERIOD_S):
                 if 0 <= dt <= p.duration_s:
-                    self._draw(out, p, dt / p.duration_s)
+                    yield number, p, dt / p.duration_s
+
+    @staticmethod
+    def _head_origin(p: Pass, phase: float) -> tuple[int, int]:
+        size = p.head_px
+        travel = WIDTH + 2 * size
+        x = int(-size + phase * travel) if p.left_to_right else int(WIDTH + size - phase * travel - size)
+        y = p.y + int(6 * np.sin(phase * 40))
+        return x, y
+
+    def frame(self, index: int) -> np.ndarray:
+        out = self.background.copy()
+        for _, p, phase in self._active(index):
+            self._draw(out, p, phase)
         cv2.putText(out, f"DEMO CAMERA {self.camera_index + 1}  frame {index}", (16, HEIGHT - 16),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.6, (230, 230, 230), 1, cv2.LINE_AA)
+        return out
+
+    def head_boxes(self, index: int) -> list[tuple[int, bool, tuple[int, int, int, int]]]:
+        """Ground truth for tests and benchmarks: (pass number, watchlisted, head box) of
+        every walker in the frame, the box clipped to the frame."""
+        out = []
+        for number, p, phase in self._active(index):
+            x, y = self._head_origin(p, phase)
+            box = (max(x, 0), max(y, 0), min(x + p.head_px, WIDTH), min(y + p.head_px, HEIGHT))
+            if box[2] > box[0] and box[3] > box[1]:
+                out.append((number, self.walkers[p.walker].watchlisted, box))
         return out
 
     def _draw(self, out: np.ndarray, p: Pass, phase: float) -> None:
         walker = self.walkers[p.walker]
         size = p.head_px
-        travel = WIDTH + 2 * size
-        x = int(-size + phase * travel) if p.left_to_right else int(WIDTH + size - phase * travel - size)
-        y = p.y + int(6 * np.sin(phase * 40))
+        x, y = self._head_origin(p, phase)
         body_top = y + int(size * 0.85)
         cv2.ellipse(out, (x + size // 2, body_top + size), (int(size * 0.55), size), 0, 180, 360, walker.coat, -1)
         cv2.rectangle(out, (x + size // 2 - int(size * 0.55), body_top + size),
@@ -153,3 +174,27 @@ class DemoScene:
         sp = sprite[sy1 : sy1 + (y2 - y1), sx1 : sx1 + (x2 - x1)].astype(np.float32)
         m = mask[sy1 : sy1 + (y2 - y1), sx1 : sx1 + (x2 - x1)]
         out[y1:y2, x1:x2] = (region * (1 - m) + sp * m).astype(np.uint8)
+
+
+def write_demo_video(path, camera_index: int = 0, seconds: float = PERIOD_S, size: tuple[int, int] | None = None,
+                     fps: float = FPS) -> int:
+    """Write the demo scene to a video file (mp4v); returns the number of frames written.
+
+    ``size`` rescales the frames (for example (640, 360)); frame i of the file is
+    ``DemoScene.frame(i)``.
+    """
+    from pathlib import Path
+
+    scene = DemoScene(camera_index)
+    w, h = size or (WIDTH, HEIGHT)
+    writer = cv2.VideoWriter(str(Path(path)), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not writer.isOpened():
+        raise OSError(f"cannot write video {path}")
+    frames = int(round(seconds * fps))
+    try:
+        for i in range(frames):
+            image = scene.frame(i)
+            writer.write(image if size is None else cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA))
+    finally:
+        writer.release()
+    return frames

@@ -1,8 +1,12 @@
 """Video sources behind one interface, each on its own thread, keeping only the newest frame.
 
 A source thread writes into a one-frame slot; readers take the newest frame and never
-queue: a slow reader simply skips frames (counted in ``dropped``). A dead or slow source
-therefore cannot stall recognition of other cameras, nor the UI.
+queue: a slow reader simply skips frames (the worker counts them as dropped). A dead or
+slow source therefore cannot stall recognition of other cameras, nor the UI.
+
+States: connecting -> live -> (lost -> connecting -> live ...) -> ended | failed | stopped.
+A lost network source or webcam reconnects with exponential backoff (1 s doubling to 30 s).
+A file that cannot be opened or decoded is *failed*, with the reason in ``error``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,16 @@ class SourceState(StrEnum):
     LIVE = "live"
     LOST = "lost"
     ENDED = "ended"
+    FAILED = "failed"
     STOPPED = "stopped"
+
+
+class SourceLost(Exception):
+    """The source stopped delivering; a reconnecting source will try again."""
+
+
+class SourceFailed(Exception):
+    """The source cannot work (bad file, bad URL): no retry."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +69,16 @@ class LatestSlot:
 
 
 class FrameSource:
-    """Base: subclasses implement ``_open`` and ``_read`` (one frame or None when lost)."""
+    """Base: subclasses implement ``_open``, ``_read`` and ``_close``.
+
+    ``_read`` returns a frame, or None at the natural end of a file; it raises SourceLost
+    when a live source stops delivering.
+    """
 
     name = "source"
+    reconnects = True
+    backoff_start_s = 1.0
+    backoff_max_s = 30.0
 
     def __init__(self, *, realtime: bool = True, fps_hint: float = 25.0) -> None:
         self.slot = LatestSlot()
@@ -67,19 +87,24 @@ class FrameSource:
         self.realtime = realtime
         self.fps_hint = fps_hint
         self.frames = 0
+        self.reconnect_count = 0
         self._fps_window: list[float] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._index = 0
 
     # -- subclass hooks
-    def _open(self) -> None:  # pragma: no cover - trivial default
+    def _open(self) -> None:
         pass
 
-    def _read(self, index: int) -> np.ndarray | None:
+    def _read(self) -> np.ndarray | None:
         raise NotImplementedError
 
     def _close(self) -> None:
         pass
+
+    def _pace_fps(self) -> float:
+        return self.fps_hint
 
     # -- public
     @property
@@ -94,48 +119,78 @@ class FrameSource:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def stop(self, timeout: float = 3.0) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self.state = SourceState.STOPPED
+        if self.state not in (SourceState.ENDED, SourceState.FAILED):
+            self.state = SourceState.STOPPED
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        try:
-            self._open()
-        except Exception as exc:  # reported through state, never raised into other threads
-            self.state, self.error = SourceState.LOST, str(exc)
-            return
-        self.state = SourceState.LIVE
-        period = 1.0 / self.fps_hint if self.fps_hint > 0 else 0.0
-        next_at = time.monotonic()
-        index = 0
-        try:
-            while not self._stop.is_set():
-                image = self._read(index)
-                if image is None:
+        backoff = self.backoff_start_s
+        while not self._stop.is_set():
+            self.state = SourceState.CONNECTING
+            try:
+                self._open()
+                self.state, self.error = SourceState.LIVE, ""
+                backoff = self.backoff_start_s
+                if self._pump():
                     self.state = SourceState.ENDED
-                    break
-                now = time.time()
-                self.slot.put(Frame(image, index, now))
-                self.frames += 1
-                self._fps_window = (self._fps_window + [time.monotonic()])[-25:]
-                index += 1
-                if self.realtime and period:
-                    next_at += period
-                    delay = next_at - time.monotonic()
-                    if delay > 0:
-                        self._stop.wait(delay)
-                    else:
-                        next_at = time.monotonic()
-        except Exception as exc:
-            self.state, self.error = SourceState.LOST, str(exc)
-        finally:
-            self._close()
+                    return
+            except SourceFailed as exc:
+                self.state, self.error = SourceState.FAILED, str(exc)
+                return
+            except Exception as exc:  # lost: reported through state, never raised into other threads
+                self.state, self.error = SourceState.LOST, str(exc) or type(exc).__name__
+            finally:
+                try:
+                    self._close()
+                except Exception:  # closing a broken connection may fail too; nothing to keep
+                    pass
+            if self._stop.is_set():
+                return
+            if not self.reconnects:
+                self.state = SourceState.FAILED
+                return
+            self.reconnect_count += 1
+            self._stop.wait(backoff)
+            backoff = min(self.backoff_max_s, backoff * 2)
+
+    def _pump(self) -> bool:
+        """Deliver frames until stopped (False) or the natural end (True)."""
+        fps = self._pace_fps()
+        period = 1.0 / fps if fps > 0 else 0.0
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            image = self._read()
+            if image is None:
+                return True
+            self.slot.put(Frame(image, self._index, time.time()))
+            self._index += 1
+            self.frames += 1
+            self._fps_window = (self._fps_window + [time.monotonic()])[-25:]
+            if self.realtime and period:
+                next_at += period
+                delay = next_at - time.monotonic()
+                if delay > 0:
+                    self._stop.wait(delay)
+                else:
+                    next_at = time.monotonic()
+        return False
 
 
 class DemoSource(FrameSource):
     """The generated demo corridor (see console.feeds.demo), paced at 25 fps."""
+
+    reconnects = False
 
     def __init__(self, camera_index: int = 0, *, realtime: bool = True) -> None:
         from console.feeds.demo import FPS
@@ -148,7 +203,8 @@ class DemoSource(FrameSource):
     def _open(self) -> None:
         from console.feeds.demo import DemoScene
 
-        self._scene = DemoScene(self.camera_index)
+        if self._scene is None:
+            self._scene = DemoScene(self.camera_index)
 
-    def _read(self, index: int) -> np.ndarray | None:
-        return self._scene.frame(index)
+    def _read(self) -> np.ndarray | None:
+        return self._scene.frame(self._index)

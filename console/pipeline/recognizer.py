@@ -42,6 +42,7 @@ class FrameResult:
     embedded: int
     gated: int
     elapsed_s: float
+    embedded_tracks: tuple[int, ...] = ()
 
 
 @dataclass
@@ -49,6 +50,9 @@ class RecognizerSettings:
     threshold: float
     top_k: int = 3
     embed_interval_s: float = 0.25
+    # A track is embedded again at least this often even without a better view: trackers can
+    # swap identities when people cross, and a swapped track must not hide a face for long.
+    refresh_s: float = 1.0
     realert_window_s: float = 120.0
     gate: QualityGate = field(default_factory=QualityGate)
 
@@ -148,8 +152,8 @@ class CameraRecognizer:
                 gated += 1
                 continue
             improved = q.score > tr.best_quality + 0.02
-            due = captured_at - tr.last_embed_at >= s.embed_interval_s
-            if tr.best_quality < 0 or (improved and due):
+            since = captured_at - tr.last_embed_at
+            if tr.best_quality < 0 or (improved and since >= s.embed_interval_s) or since >= s.refresh_s:
                 to_embed.append(i)
                 crops.append(crop)
         matches: dict[int, tuple[str | None, float]] = {}
@@ -202,4 +206,4 @@ class CameraRecognizer:
                                      matched, name, score))
         del crops
         return FrameResult(frame_index, captured_at, faces, alert_ids, len(to_embed), gated,
-                           time.perf_counter() - started)
+                           time.perf_counter() - started, tuple(tracks[i].track_id for i in to_embed))

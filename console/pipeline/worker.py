@@ -23,12 +23,14 @@ class CameraWorker:
     def __init__(self, source: FrameSource, recognizer: CameraRecognizer,
                  on_alert: Callable[[int], None] | None = None,
                  flush_stats: Callable[[int, int, object], None] | None = None,
-                 flush_every_s: float = 10.0) -> None:
+                 flush_every_s: float = 10.0,
+                 on_result: Callable[[FrameResult], None] | None = None) -> None:
         self.source = source
         self.recognizer = recognizer
         self.on_alert = on_alert
         self.flush_stats = flush_stats
         self.flush_every_s = flush_every_s
+        self.on_result = on_result
         self.results = LatestSlot()
         self.analysed = 0
         self.embedded_total = 0
@@ -76,6 +78,8 @@ class CameraWorker:
             self.analysed += 1
             self.embedded_total += result.embedded
             self.results.put(result)
+            if self.on_result is not None:
+                self.on_result(result)
             if self.on_alert is not None:
                 for alert_id in result.alert_ids:
                     self.on_alert(alert_id)

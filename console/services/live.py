@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.feeds.source import DemoSource, FrameSource
+from console.feeds.capture import open_source
+from console.feeds.source import FrameSource
 from console.paths import ensure_data_dir
 from console.pipeline.recognizer import CameraRecognizer
 from console.pipeline.worker import CameraWorker
@@ -45,13 +46,15 @@ class LiveDeployment:
     @classmethod
     def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
                   providers: list[str] | None = None) -> LiveDeployment:
-        engine = load_engine(pack, providers)
+        # One onnxruntime thread per session when several cameras share the cores: measured
+        # (docs/performance.md) 4 feeds keep up at 1 thread and fall behind at 2.
+        engine = load_engine(pack, providers, threads=1 if cameras > 1 else 0)
         store = open_store(ensure_data_dir(data_dir))
         try:
             dep_id = ensure_demo_deployment(store, engine, cameras)
             live = cls(store, engine, dep_id, actor_for(store, DEMO_OPERATOR))
-            for i, cam in enumerate(repo.cameras(store, dep_id)[:cameras]):
-                live.add_camera(int(cam["id"]), cam["name"], DemoSource(i))
+            for cam in repo.cameras(store, dep_id)[:cameras]:
+                live.add_camera(int(cam["id"]), cam["name"], open_source(cam["source"]))
         except BaseException:
             store.close()
             raise

@@ -96,7 +96,7 @@ def load_engine(pack: str | Path | None = None, providers: Sequence[str] | None 
         return BundledEngine(providers, threads=threads)
     from console.vision.insightface_pack import InsightFacePackEngine
 
-    return InsightFacePackEngine(Path(pack), providers)
+    return InsightFacePackEngine(Path(pack), providers)  # insightface sizes its own sessions
 
 
 def describe_faces(engine: FaceEngine, image: np.ndarray, gate: QualityGate | None = None) -> list[FaceRecord]:

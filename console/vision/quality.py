@@ -21,8 +21,8 @@ from console.vision.types import Detection, Quality
 class QualityGate:
     """Limits below which a face is not searched (kept in each deployment's settings)."""
 
-    min_eye_distance_px: float = 20.0
-    min_sharpness: float = 40.0
+    min_eye_distance_px: float = 12.0
+    min_sharpness: float = 20.0
     max_yaw_deg: float = 40.0
     max_pitch_deg: float = 35.0
     max_roll_deg: float = 35.0
