@@ -144,9 +144,11 @@ class MjpegServer:
         self.server.server_close()
 
 
-def test_mjpeg_stream_cut_and_restored_reconnects():
+@pytest.mark.parametrize("kind", ["mjpeg", "opencv-ffmpeg"])
+def test_stream_cut_and_restored_reconnects(kind):
     server = MjpegServer()
-    source = MjpegSource(f"http://127.0.0.1:{server.port}/stream", timeout_s=1.0)
+    url = f"http://127.0.0.1:{server.port}/stream"
+    source = MjpegSource(url, timeout_s=1.0) if kind == "mjpeg" else StreamSource(url)
     source.backoff_start_s = 0.2
     source.start()
     try:
