@@ -177,12 +177,17 @@ def cmd_bench(args) -> int:
 
 # -- audit / models --------------------------------------------------------------------
 def cmd_audit(args) -> int:
-    from console.store.audit import verify_chain
+    from console.store.audit import verify_chain, verify_records
 
     with _store(args) as store:
         report = verify_chain(store)
+        problems = verify_records(store)
     print(report.summary())
-    return 0 if report.ok else EXIT_FAILED
+    for problem in problems:
+        print(f"record check FAILED: {problem}")
+    if not problems:
+        print("decisions, engagements and alerts match their audit entries")
+    return 0 if report.ok and not problems else EXIT_FAILED
 
 
 def cmd_models(args) -> int:
@@ -198,11 +203,12 @@ def cmd_selftest(args) -> int:
     from console.feeds.demo import FPS, DemoScene
     from console.pipeline.recognizer import CameraRecognizer
     from console.services import deployment as dep_service
+    from console.services import review
     from console.services.adjudicate import adjudicate
     from console.services.auth import actor_for
     from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
     from console.store import repo
-    from console.store.audit import verify_chain
+    from console.store.audit import verify_chain, verify_records
 
     t0 = time.perf_counter()
     engine = _engine(args)
@@ -242,8 +248,9 @@ def cmd_selftest(args) -> int:
         for alert in repo.pending_alerts(store, dep_id):
             # The scripted operator knows the demo's truth: only DEMO- records walk through it.
             truth = alert["record_number"].startswith("DEMO-") and alert["score"] >= 0.5
+            review.open_alert(store, operator, int(alert["id"]))
             adjudicate(store, operator, int(alert["id"]), "true_alert" if truth else "false_alert",
-                       "" if truth else "scripted operator: not the same person")
+                       "" if truth else "different_person", "scripted operator")
             confirmed, rejected = confirmed + truth, rejected + (not truth)
             if truth:
                 alerted_subjects.add(alert["record_number"])
@@ -255,7 +262,9 @@ def cmd_selftest(args) -> int:
               "alert crops; nothing of faces that raised no alert")
         report = verify_chain(store)
         print(report.summary())
-    problems = []
+        record_problems = verify_records(store)
+        print(f"records against the log: {'; '.join(record_problems) or 'all match'}")
+    problems = list(record_problems)
     if len(alerted_subjects) < len(names):
         problems.append(f"only {len(alerted_subjects)} of {len(names)} demo subjects were confirmed")
     if not report.ok:

@@ -31,6 +31,7 @@ class FaceOverlay:
     matched: bool
     subject: str | None = None
     score: float | None = None
+    rejected: bool = False  # an operator judged this track "different person"
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ class CameraRecognizer:
         is_decided: Callable[[int], bool] = lambda _alert_id: False,
         subject_names: dict[int, str] | None = None,
         clock: Callable[[], float] = time.time,
+        write_view: Callable[[int, bytes, float, dict, str], None] | None = None,
+        max_views: int = 4,
     ) -> None:
         self.engine = engine
         self.gallery = gallery
@@ -124,9 +127,16 @@ class CameraRecognizer:
         self.is_decided = is_decided
         self.subject_names = subject_names or {}
         self.clock = clock
+        self.write_view = write_view
+        self.max_views = max_views
         self.tracker = IouTracker()
         self.stats = ScoreStats()
         self._recent: dict[int, tuple[int, float]] = {}  # entry_id -> (alert_id, when)
+        self.suppressed: set[tuple[int, int]] = set()  # (track id, entry id) judged "different person"
+
+    def suppress(self, track_id: int, entry_id: int) -> None:
+        """No further alert (nor match mark) for this track and subject. Thread-safe (one set.add)."""
+        self.suppressed.add((track_id, entry_id))
 
     def _may_alert(self, entry_id: int, now: float) -> bool:
         recent = self._recent.get(entry_id)
@@ -134,6 +144,16 @@ class CameraRecognizer:
             return True
         alert_id, when = recent
         return now - when > self.settings.realert_window_s or self.is_decided(alert_id)
+
+    def _maybe_save_view(self, frame, box, tr, entry_id: int, score: float, quality, captured_at: float) -> None:
+        """Keep a better view of a track that raised an alert (at most max_views)."""
+        alert_id = tr.alert_ids.get(entry_id)
+        if (self.write_view is None or alert_id is None or tr.views_saved >= self.max_views
+                or quality.score < tr.best_alert_quality + 0.03):
+            return
+        tr.best_alert_quality = quality.score
+        tr.views_saved += 1
+        self.write_view(alert_id, encode_jpeg(probe_crop(frame, box)), score, quality.as_dict(), iso(captured_at))
 
     def process(self, frame: np.ndarray, captured_at: float, frame_index: int = 0) -> FrameResult:
         started = time.perf_counter()
@@ -170,9 +190,14 @@ class CameraRecognizer:
                 if not cands or best < s.threshold:
                     continue
                 top = cands[0]
+                if (tr.track_id, top.entry_id) in self.suppressed:
+                    continue
                 matches[i] = (self.subject_names.get(top.entry_id), best)
                 now = self.clock()
-                if top.entry_id in tr.alerted_entries or not self._may_alert(top.entry_id, now):
+                if top.entry_id in tr.alerted_entries:
+                    self._maybe_save_view(frame, dets[i].box, tr, top.entry_id, best, qualities[i], captured_at)
+                    continue
+                if not self._may_alert(top.entry_id, now):
                     continue
                 ctx, scale = context_frame(frame)
                 record = AlertRecord(
@@ -190,6 +215,8 @@ class CameraRecognizer:
                 )
                 alert_id = self.write_alert(record)
                 tr.alerted_entries.add(top.entry_id)
+                tr.alert_ids[top.entry_id] = alert_id
+                tr.best_alert_quality = qualities[i].score
                 self._recent[top.entry_id] = (alert_id, now)
                 alert_ids.append(alert_id)
             del embeddings, results

@@ -32,6 +32,9 @@ class Track:
     best_quality: float = -1.0
     last_embed_at: float = -1e9
     alerted_entries: set[int] = field(default_factory=set)
+    alert_ids: dict[int, int] = field(default_factory=dict)  # entry id -> alert id
+    views_saved: int = 0
+    best_alert_quality: float = -1.0
 
     def predicted(self, t: float) -> np.ndarray:
         return self.box + self.velocity * (t - self.last_seen)

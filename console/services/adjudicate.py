@@ -1,17 +1,15 @@
-"""An operator's decision on an alert: one transaction, decision row plus audit entry."""
+"""A single call for scripted reviewers (selftest, tools): confirm or reject with a reason."""
 
 from __future__ import annotations
 
-from console.errors import ConsoleError
+from console.services import review
 from console.services.auth import Actor
-from console.store import Store, repo
-from console.store.migrations import DECISIONS
+from console.store import Store
 
 
-def adjudicate(store: Store, actor: Actor, alert_id: int, decision: str, reason: str = "") -> int:
-    actor.require("adjudicate")
-    if decision not in DECISIONS:
-        raise ConsoleError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
-    if decision == "false_alert" and not reason.strip():
-        reason = "not the same person"
-    return repo.record_decision(store, alert_id, actor.user_id, decision, reason, actor.username)
+def adjudicate(store: Store, actor: Actor, alert_id: int, decision: str, reason_code: str = "", note: str = "") -> int:
+    if decision == "true_alert":
+        return review.confirm(store, actor, alert_id, note)
+    if decision == "false_alert":
+        return review.reject(store, actor, alert_id, reason_code, note)
+    raise review.ReviewError(f"unknown decision {decision!r}; use true_alert or false_alert")

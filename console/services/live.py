@@ -81,6 +81,8 @@ class LiveDeployment:
             is_decided=lambda alert_id: (wstore.one("SELECT status FROM alerts WHERE id = ?", (alert_id,))
                                          or {"status": ""})["status"] == "decided",
             subject_names=dep_service.subject_names(wstore, self.deployment_id),
+            write_view=lambda alert_id, jpeg, score, quality, at: repo.add_alert_view(
+                wstore, alert_id, jpeg, score, quality, at),
         )
         worker = CameraWorker(
             source, recognizer, on_alert=self._announce,
@@ -106,6 +108,12 @@ class LiveDeployment:
     def close(self) -> None:
         self.stop()
         self.store.close()
+
+    def suppress(self, camera_id: int, track_id: int, entry_id: int) -> None:
+        """After a "different person" rejection: that track no longer alerts for that subject."""
+        for cam, worker in zip(self.cameras, self.workers, strict=True):
+            if cam.camera_id == camera_id:
+                worker.recognizer.suppress(track_id, entry_id)
 
     def faces_analysed_stored(self) -> int:
         """Faces counted in the database for this deployment (a query: not for the GUI thread)."""

@@ -94,3 +94,62 @@ def verify_chain(store: Store) -> ChainReport:
     if top and top["seq"] >= expected_seq:
         return ChainReport(False, count, expected_seq, f"entries {expected_seq}..{top['seq']} were removed from the end")
     return ChainReport(True, count)
+
+
+# -- records against the chain ------------------------------------------------------------
+# The chain proves the log was not changed. These fields tie the decision and engagement
+# rows to their log entries, so a row changed in place (triggers dropped, file edited) no
+# longer matches the digest its entry recorded at the time.
+DECISION_FIELDS = ("id", "alert_id", "user_id", "decision", "reason", "reason_code", "decided_at", "model_id",
+                   "threshold", "score", "probe_sha256", "candidate_sha256", "supersedes", "duration_ms")
+ENGAGEMENT_FIELDS = ("id", "alert_id", "recorded_by", "result", "action", "notes", "recorded_at", "supersedes")
+
+
+def row_digest(row, fields: tuple[str, ...]) -> str:
+    body = {f: row[f] for f in fields}
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def verify_records(store: Store) -> list[str]:
+    """Problems found when the decision, engagement and alert rows are held against the log."""
+    problems: list[str] = []
+    logged: dict[tuple[str, int], dict] = {}
+    for entry in store.conn.execute("SELECT seq, action, details_json FROM audit_log WHERE action IN"
+                                    " ('decision.recorded', 'decision.corrected', 'engagement.recorded',"
+                                    " 'alert.raised') ORDER BY seq"):
+        details = json.loads(entry["details_json"])
+        if entry["action"].startswith("decision"):
+            key = ("decision", int(details.get("decision_id", -1)))
+        elif entry["action"] == "engagement.recorded":
+            key = ("engagement", int(details.get("engagement_id", -1)))
+        else:
+            key = ("alert", int(details.get("alert_id", -1)))
+        logged[key] = {**details, "_seq": entry["seq"]}
+    for kind, table, fields in (("decision", "decisions", DECISION_FIELDS),
+                                ("engagement", "engagements", ENGAGEMENT_FIELDS)):
+        seen = set()
+        for row in store.conn.execute(f"SELECT * FROM {table} ORDER BY id"):
+            seen.add(int(row["id"]))
+            entry = logged.get((kind, int(row["id"])))
+            if entry is None:
+                problems.append(f"{kind} {row['id']} has no audit entry")
+            elif entry.get("row_sha256") != row_digest(row, fields):
+                problems.append(f"{kind} {row['id']} was changed after it was recorded (audit entry {entry['_seq']})")
+        for (k, ident), entry in logged.items():
+            if k == kind and ident not in seen:
+                problems.append(f"{kind} {ident} recorded in audit entry {entry['_seq']} is missing from the database")
+    for row in store.conn.execute("SELECT id, probe_jpeg, probe_sha256, context_jpeg, context_sha256, score, purged_at"
+                                  " FROM alerts ORDER BY id"):
+        entry = logged.get(("alert", int(row["id"])))
+        if entry is None:
+            problems.append(f"alert {row['id']} has no audit entry")
+            continue
+        if entry.get("probe_sha256") != row["probe_sha256"] or entry.get("context_sha256") != row["context_sha256"]:
+            problems.append(f"alert {row['id']}: image hashes differ from audit entry {entry['_seq']}")
+        elif row["purged_at"] is None and (
+                hashlib.sha256(row["probe_jpeg"] or b"").hexdigest() != row["probe_sha256"]
+                or hashlib.sha256(row["context_jpeg"] or b"").hexdigest() != row["context_sha256"]):
+            problems.append(f"alert {row['id']}: stored images were replaced after the alert was raised")
+        elif abs(float(entry.get("score", -9)) - round(float(row["score"]), 4)) > 1e-4:
+            problems.append(f"alert {row['id']}: score differs from audit entry {entry['_seq']}")
+    return problems

@@ -197,8 +197,68 @@ CREATE TABLE face_stats (
 );
 """
 
+# The operator's review: structured reject reasons, how long a decision took, priorities,
+# escalation, the events of each alert (opened, escalated, returned), further views of an
+# alerted track, and "different person" suppressions.
+_V3 = """
+ALTER TABLE decisions ADD COLUMN reason_code TEXT NOT NULL DEFAULT '';
+ALTER TABLE decisions ADD COLUMN duration_ms INTEGER;
+ALTER TABLE alerts ADD COLUMN priority INTEGER NOT NULL DEFAULT 2;
+ALTER TABLE alerts ADD COLUMN escalated_at TEXT;
+CREATE TABLE alert_events (
+    id           INTEGER PRIMARY KEY,
+    alert_id     INTEGER NOT NULL REFERENCES alerts(id),
+    user_id      INTEGER NOT NULL REFERENCES users(id),
+    event        TEXT NOT NULL CHECK (event IN ('opened', 'escalated', 'returned')),
+    at           TEXT NOT NULL,
+    details_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX alert_events_alert ON alert_events(alert_id, at);
+CREATE TABLE alert_views (
+    id           INTEGER PRIMARY KEY,
+    alert_id     INTEGER NOT NULL REFERENCES alerts(id),
+    captured_at  TEXT NOT NULL,
+    jpeg         BLOB,
+    sha256       TEXT NOT NULL,
+    score        REAL NOT NULL,
+    quality_json TEXT NOT NULL
+);
+CREATE TABLE suppressions (
+    id            INTEGER PRIMARY KEY,
+    deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+    camera_id     INTEGER NOT NULL REFERENCES cameras(id),
+    track_id      INTEGER NOT NULL,
+    entry_id      INTEGER NOT NULL REFERENCES watchlist_entries(id),
+    decision_id   INTEGER NOT NULL REFERENCES decisions(id),
+    created_at    TEXT NOT NULL
+);
+CREATE TRIGGER alert_events_no_update BEFORE UPDATE ON alert_events
+BEGIN SELECT RAISE(ABORT, 'alert_events are append-only'); END;
+CREATE TRIGGER alert_events_no_delete BEFORE DELETE ON alert_events
+BEGIN SELECT RAISE(ABORT, 'alert_events are append-only'); END;
+"""
+
+REJECT_REASONS = {
+    "different_person": "Different person",
+    "image_too_poor": "Image too poor to decide",
+    "look_alike": "Look-alike",
+    "duplicate": "Duplicate of an earlier alert",
+    "test": "Test alert",
+}
+ENGAGEMENT_ACTIONS = {
+    "arrest": "Arrest",
+    "words_of_advice": "Words of advice",
+    "no_further_action": "No further action",
+    "other": "Other (note required)",
+}
+# Priority 1 alerts come first and sound more urgently: a risk to others, or a vulnerable
+# person who may need help now. Everything else is priority 2.
+CATEGORY_PRIORITY = {"risk_to_others": 1, "vulnerable_person": 1}
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
     (2, "aggregate face statistics (no identities)", _V2),
+    (3, "operator review: reject reasons, decision time, priority, escalation, alert events, track views,"
+        " suppressions", _V3),
 ]
 LATEST = MIGRATIONS[-1][0]

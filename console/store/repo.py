@@ -198,16 +198,20 @@ class AlertRecord:
 def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> int:
     if not alert.candidates:
         raise ValueError("an alert needs at least one candidate")
+    from console.store.migrations import CATEGORY_PRIORITY
+
     best_entry, _, best_score = alert.candidates[0]
     probe_hash, context_hash = sha256(alert.probe_jpeg), sha256(alert.context_jpeg)
     with store.transaction() as conn:
+        category = conn.execute("SELECT category FROM watchlist_entries WHERE id = ?", (best_entry,)).fetchone()
+        priority = CATEGORY_PRIORITY.get(category["category"] if category else "", 2)
         cur = conn.execute(
             "INSERT INTO alerts(deployment_id, camera_id, track_id, entry_id, score, threshold, model_id, bbox_json,"
-            " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at, priority)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (alert.deployment_id, alert.camera_id, alert.track_id, best_entry, best_score, alert.threshold,
              alert.model_id, _dumps(alert.bbox), _dumps(alert.quality), alert.probe_jpeg, probe_hash,
-             alert.context_jpeg, context_hash, alert.captured_at, utcnow()),
+             alert.context_jpeg, context_hash, alert.captured_at, utcnow(), priority),
         )
         alert_id = int(cur.lastrowid)
         conn.executemany(
@@ -215,18 +219,29 @@ def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> i
             [(alert_id, rank, e, i, float(s)) for rank, (e, i, s) in enumerate(alert.candidates, start=1)],
         )
         audit.append(store, actor, "alert.raised", "alert", alert_id, {
-            "deployment_id": alert.deployment_id, "camera_id": alert.camera_id, "entry_id": best_entry,
+            "alert_id": alert_id, "deployment_id": alert.deployment_id, "camera_id": alert.camera_id, "entry_id": best_entry,
             "score": round(float(best_score), 4), "threshold": alert.threshold, "model_id": alert.model_id,
-            "probe_sha256": probe_hash, "context_sha256": context_hash,
+            "probe_sha256": probe_hash, "context_sha256": context_hash, "priority": priority,
         })
     return alert_id
 
 
+def add_alert_view(store: Store, alert_id: int, jpeg: bytes, score: float, quality: dict, captured_at: str) -> int:
+    """A further, better view of an alerted track (kept because the track raised the alert)."""
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO alert_views(alert_id, captured_at, jpeg, sha256, score, quality_json) VALUES (?,?,?,?,?,?)",
+            (alert_id, captured_at, jpeg, sha256(jpeg), float(score), _dumps(quality)),
+        )
+    return int(cur.lastrowid)
+
+
 def pending_alerts(store: Store, deployment_id: int):
+    """Pending alerts, highest priority first, then newest first."""
     return store.query(
         "SELECT a.*, e.subject_name, e.record_number, e.category FROM alerts a"
         " JOIN watchlist_entries e ON e.id = a.entry_id"
-        " WHERE a.deployment_id = ? AND a.status = 'pending' ORDER BY a.stored_at DESC",
+        " WHERE a.deployment_id = ? AND a.status = 'pending' ORDER BY a.priority ASC, a.stored_at DESC",
         (deployment_id,),
     )
 
@@ -241,7 +256,7 @@ def alert_candidates(store: Store, alert_id: int):
 
 
 def record_decision(store: Store, alert_id: int, user_id: int, decision: str, reason: str, actor: str,
-                    supersedes: int | None = None) -> int:
+                    supersedes: int | None = None, reason_code: str = "", duration_ms: int | None = None) -> int:
     """Decision row + alert status + audit entry, in one transaction."""
     with store.transaction() as conn:
         alert = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
@@ -257,17 +272,43 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
         decided_at = utcnow()
         cur = conn.execute(
             "INSERT INTO decisions(alert_id, user_id, decision, reason, decided_at, model_id, threshold, score,"
-            " probe_sha256, candidate_sha256, supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " probe_sha256, candidate_sha256, supersedes, reason_code, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (alert_id, user_id, decision, reason, decided_at, alert["model_id"], alert["threshold"],
-             alert["score"], alert["probe_sha256"], candidate_hash, supersedes),
+             alert["score"], alert["probe_sha256"], candidate_hash, supersedes, reason_code, duration_ms),
         )
         conn.execute("UPDATE alerts SET status = 'decided' WHERE id = ?", (alert_id,))
+        row = conn.execute("SELECT * FROM decisions WHERE id = ?", (cur.lastrowid,)).fetchone()
         audit.append(store, actor, "decision.corrected" if supersedes else "decision.recorded", "alert", alert_id, {
+            "row_sha256": audit.row_digest(row, audit.DECISION_FIELDS),
             "decision_id": cur.lastrowid, "decision": decision, "reason": reason, "user_id": user_id,
             "model_id": alert["model_id"], "threshold": alert["threshold"], "score": round(alert["score"], 4),
             "probe_sha256": alert["probe_sha256"], "candidate_sha256": candidate_hash, "supersedes": supersedes,
+            "reason_code": reason_code, "duration_ms": duration_ms,
         })
     return int(cur.lastrowid)
+
+
+def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor: str, details: dict | None = None) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO alert_events(alert_id, user_id, event, at, details_json) VALUES (?,?,?,?,?)",
+            (alert_id, user_id, event, utcnow(), _dumps(details or {})),
+        )
+        if event == "escalated":
+            conn.execute("UPDATE alerts SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (utcnow(), alert_id))
+        audit.append(store, actor, f"alert.{event}", "alert", alert_id, {"user_id": user_id, **(details or {})})
+    return int(cur.lastrowid)
+
+
+def add_suppression(store: Store, alert_id: int, decision_id: int) -> None:
+    with store.transaction() as conn:
+        a = conn.execute("SELECT deployment_id, camera_id, track_id, entry_id FROM alerts WHERE id = ?",
+                         (alert_id,)).fetchone()
+        conn.execute(
+            "INSERT INTO suppressions(deployment_id, camera_id, track_id, entry_id, decision_id, created_at)"
+            " VALUES (?,?,?,?,?,?)",
+            (a["deployment_id"], a["camera_id"], a["track_id"], a["entry_id"], decision_id, utcnow()),
+        )
 
 
 def record_engagement(store: Store, alert_id: int, user_id: int, result: str, action: str, notes: str,
@@ -277,8 +318,10 @@ def record_engagement(store: Store, alert_id: int, user_id: int, result: str, ac
             "INSERT INTO engagements(alert_id, recorded_by, result, action, notes, recorded_at) VALUES (?,?,?,?,?,?)",
             (alert_id, user_id, result, action, notes, utcnow()),
         )
+        row = conn.execute("SELECT * FROM engagements WHERE id = ?", (cur.lastrowid,)).fetchone()
         audit.append(store, actor, "engagement.recorded", "alert", alert_id,
-                     {"engagement_id": cur.lastrowid, "result": result, "action": action})
+                     {"engagement_id": cur.lastrowid, "result": result, "action": action,
+                      "row_sha256": audit.row_digest(row, audit.ENGAGEMENT_FIELDS)})
     return int(cur.lastrowid)
 
 

@@ -86,7 +86,7 @@ def test_faces_that_match_nobody_leave_nothing_but_counts(engine, group_photo, p
     assert result.alert_ids == [] and not any(f.matched for f in result.faces)
     # What leaves the step is overlays and counts: no embedding, no pixels of a face.
     for face in result.faces:
-        assert set(vars(face)) == {"box", "track_id", "passed_gate", "matched", "subject", "score"}
+        assert set(vars(face)) == {"box", "track_id", "passed_gate", "matched", "subject", "score", "rejected"}
     analysed, gated, best = rec.stats.take()
     assert analysed + gated == 6 and len(best) == analysed
     assert (best < engine.default_threshold).all()
@@ -110,3 +110,21 @@ def test_approximate_index_finds_planted_matches_and_keeps_subjects_distinct():
         assert got[0].entry_id == want[0].entry_id
         assert abs(got[0].score - want[0].score) < 1e-5
         assert len({c.entry_id for c in got}) == len(got) == 3
+
+
+def test_a_rejected_track_raises_no_further_alert_and_loses_its_match_mark(engine, photos):
+    from console.pipeline.gallery import Gallery
+
+    probe = photos("img21.jpg")
+    enrol = engine.embed([engine.align(photos("img20.jpg"), engine.detect(photos("img20.jpg"))[0])])
+    sink, views = _Sink(), []
+    rec = CameraRecognizer(engine, Gallery(enrol, np.array([5]), np.array([9])), deployment_id=1, camera_id=1,
+                           settings=RecognizerSettings(threshold=engine.default_threshold, realert_window_s=0),
+                           write_alert=sink, write_view=lambda *a: views.append(a))
+    first = rec.process(probe, 0.0, 0)
+    assert first.faces[0].matched and len(sink.records) == 1
+    rec.suppress(first.faces[0].track_id, 9)
+    for i in range(1, 8):
+        later = rec.process(probe, i * 0.5, i)  # within the tracker's memory, past the refresh time
+    assert len(sink.records) == 1
+    assert not later.faces[0].matched and later.faces[0].rejected

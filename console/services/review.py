@@ -1,0 +1,214 @@
+"""The operator's review of an alert: open it, decide it, record what happened after.
+
+Every step is one transaction that writes its row and its audit entry together. A decision
+records how long it took (from when this user opened the alert), the model, threshold,
+score and image hashes at that moment. Nothing is changed afterwards: a correction is a new
+decision that references the old one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from console.errors import ConsoleError, StoreError
+from console.services.auth import Actor
+from console.store import Store, repo
+from console.store.db import utcnow
+from console.store.migrations import ENGAGEMENT_ACTIONS, ENGAGEMENT_RESULTS, REJECT_REASONS
+
+
+class ReviewError(ConsoleError):
+    """The review action is not allowed in the alert's present state."""
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    rank: int
+    entry_id: int
+    score: float
+    subject_name: str
+    record_number: str
+    category: str
+    legal_basis: str
+    reason: str
+    image_source: str
+    image_date: str
+    review_date: str
+    image_jpeg: bytes | None
+
+    @property
+    def image_age_years(self) -> float | None:
+        try:
+            taken = date.fromisoformat(self.image_date[:10])
+        except ValueError:
+            return None
+        return (date.today() - taken).days / 365.25
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    alert_id: int
+    camera: str
+    camera_id: int
+    track_id: int
+    captured_at: str
+    stored_at: str
+    score: float
+    threshold: float
+    model_id: str
+    priority: int
+    status: str
+    escalated_at: str | None
+    probe_jpeg: bytes
+    context_jpeg: bytes
+    bbox: list[float]
+    quality: dict
+    candidates: list[CandidateView]
+    views: list[tuple[str, bytes, float]]
+    decisions: list[dict]
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def queue_row(store: Store, alert_id: int) -> dict:
+    """One alert as the queue shows it: with the probe and best candidate thumbnails."""
+    row = store.one(
+        "SELECT a.id, a.score, a.threshold, a.stored_at, a.captured_at, a.status, a.priority, a.escalated_at,"
+        " a.probe_jpeg, c.name AS camera, e.subject_name, e.record_number, e.category,"
+        " (SELECT i.image_jpeg FROM alert_candidates ac JOIN entry_images i ON i.id = ac.image_id"
+        "   WHERE ac.alert_id = a.id AND ac.rank = 1) AS candidate_jpeg"
+        " FROM alerts a JOIN cameras c ON c.id = a.camera_id JOIN watchlist_entries e ON e.id = a.entry_id"
+        " WHERE a.id = ?", (alert_id,))
+    return dict(row) if row else {}
+
+
+def queue_rows(store: Store, deployment_id: int) -> list[dict]:
+    return [queue_row(store, int(r["id"])) for r in repo.pending_alerts(store, deployment_id)]
+
+
+def alert_detail(store: Store, alert_id: int) -> AlertDetail:
+    a = store.one("SELECT a.*, c.name AS camera FROM alerts a JOIN cameras c ON c.id = a.camera_id WHERE a.id = ?",
+                  (alert_id,))
+    if a is None:
+        raise ReviewError(f"alert {alert_id} does not exist")
+    cands = store.query(
+        "SELECT ac.rank, ac.entry_id, ac.score, e.subject_name, e.record_number, e.category, e.legal_basis, e.reason,"
+        " e.image_source, e.image_date, e.review_date, i.image_jpeg FROM alert_candidates ac"
+        " JOIN watchlist_entries e ON e.id = ac.entry_id LEFT JOIN entry_images i ON i.id = ac.image_id"
+        " WHERE ac.alert_id = ? ORDER BY ac.rank", (alert_id,))
+    views = store.query("SELECT captured_at, jpeg, score FROM alert_views WHERE alert_id = ? ORDER BY captured_at",
+                        (alert_id,))
+    decisions = store.query(
+        "SELECT d.id, d.decision, d.reason_code, d.reason, d.decided_at, d.duration_ms, d.supersedes, u.username"
+        " FROM decisions d JOIN users u ON u.id = d.user_id WHERE d.alert_id = ? ORDER BY d.id", (alert_id,))
+    return AlertDetail(
+        alert_id=int(a["id"]), camera=a["camera"], camera_id=int(a["camera_id"]), track_id=int(a["track_id"]),
+        captured_at=a["captured_at"], stored_at=a["stored_at"], score=float(a["score"]),
+        threshold=float(a["threshold"]), model_id=a["model_id"], priority=int(a["priority"]), status=a["status"],
+        escalated_at=a["escalated_at"], probe_jpeg=a["probe_jpeg"], context_jpeg=a["context_jpeg"],
+        bbox=json.loads(a["bbox_json"]), quality=json.loads(a["quality_json"]),
+        candidates=[CandidateView(int(c["rank"]), int(c["entry_id"]), float(c["score"]), c["subject_name"],
+                                  c["record_number"], c["category"], c["legal_basis"], c["reason"], c["image_source"],
+                                  c["image_date"], c["review_date"], c["image_jpeg"]) for c in cands],
+        views=[(v["captured_at"], v["jpeg"], float(v["score"])) for v in views],
+        decisions=[dict(d) for d in decisions],
+    )
+
+
+def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
+    """Show an alert to a reviewer; the opening is logged (who looked, when)."""
+    actor.require("adjudicate")
+    detail = alert_detail(store, alert_id)
+    repo.add_alert_event(store, alert_id, actor.user_id, "opened", actor.username)
+    return detail
+
+
+def _pending(store: Store, actor: Actor, alert_id: int):
+    alert = store.one("SELECT status, escalated_at FROM alerts WHERE id = ?", (alert_id,))
+    if alert is None:
+        raise ReviewError(f"alert {alert_id} does not exist")
+    if alert["status"] != "pending":
+        raise ReviewError(f"alert {alert_id} is already decided; record a correction instead")
+    if alert["escalated_at"] and actor.role != "supervisor":
+        raise ReviewError(f"alert {alert_id} was escalated: a supervisor decides it")
+    return alert
+
+
+def _duration_ms(store: Store, actor: Actor, alert_id: int) -> int | None:
+    opened = store.one("SELECT at FROM alert_events WHERE alert_id = ? AND user_id = ? AND event = 'opened'"
+                       " ORDER BY id DESC LIMIT 1", (alert_id, actor.user_id))
+    if opened is None:
+        return None
+    return int((_parse(utcnow()) - _parse(opened["at"])).total_seconds() * 1000)
+
+
+def confirm(store: Store, actor: Actor, alert_id: int, note: str = "") -> int:
+    """A true alert: the reviewer judges probe and candidate to be the same person."""
+    actor.require("adjudicate")
+    with store.transaction():
+        _pending(store, actor, alert_id)
+        return repo.record_decision(store, alert_id, actor.user_id, "true_alert", note, actor.username,
+                                    reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id))
+
+
+def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: str = "") -> int:
+    """A false alert, with one of the fixed reasons. 'different_person' also suppresses
+    further alerts for that track and subject."""
+    actor.require("adjudicate")
+    if reason_code not in REJECT_REASONS:
+        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(REJECT_REASONS)}")
+    with store.transaction():
+        _pending(store, actor, alert_id)
+        decision_id = repo.record_decision(store, alert_id, actor.user_id, "false_alert",
+                                           note or REJECT_REASONS[reason_code], actor.username,
+                                           reason_code=reason_code, duration_ms=_duration_ms(store, actor, alert_id))
+        if reason_code == "different_person":
+            repo.add_suppression(store, alert_id, decision_id)
+    return decision_id
+
+
+def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
+    actor.require("adjudicate")
+    with store.transaction():
+        _pending(store, actor, alert_id)
+        repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
+
+
+def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:
+    """Put an opened alert back, undecided (logged, so a supervisor can see who looked)."""
+    actor.require("adjudicate")
+    repo.add_alert_event(store, alert_id, actor.user_id, "returned", actor.username)
+
+
+def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, action: str, note: str = "") -> int:
+    """What happened at engagement, for a confirmed alert."""
+    actor.require("record_engagement")
+    if result not in ENGAGEMENT_RESULTS:
+        raise ReviewError(f"unknown engagement result {result!r}; use one of {', '.join(ENGAGEMENT_RESULTS)}")
+    if action not in ENGAGEMENT_ACTIONS:
+        raise ReviewError(f"unknown action {action!r}; use one of {', '.join(ENGAGEMENT_ACTIONS)}")
+    if action == "other" and not note.strip():
+        raise ReviewError("an outcome of 'other' needs a note saying what was done")
+    latest = store.one("SELECT decision FROM decisions WHERE alert_id = ? ORDER BY id DESC LIMIT 1", (alert_id,))
+    if latest is None or latest["decision"] != "true_alert":
+        raise ReviewError(f"alert {alert_id} was not confirmed: there is no engagement to record")
+    return repo.record_engagement(store, alert_id, actor.user_id, result, action, note, actor.username)
+
+
+def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str, reason_code: str,
+                     note: str) -> int:
+    """A new decision that supersedes an earlier one; the old one stays as it was."""
+    actor.require("adjudicate")
+    if not note.strip():
+        raise ReviewError("a correction needs a note saying why")
+    old = store.one("SELECT alert_id FROM decisions WHERE id = ?", (decision_id,))
+    if old is None:
+        raise StoreError(f"decision {decision_id} does not exist")
+    if decision == "false_alert" and reason_code not in REJECT_REASONS:
+        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(REJECT_REASONS)}")
+    return repo.record_decision(store, int(old["alert_id"]), actor.user_id, decision, note, actor.username,
+                                supersedes=decision_id, reason_code=reason_code if decision == "false_alert" else "")
