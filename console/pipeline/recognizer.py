@@ -226,11 +226,13 @@ class CameraRecognizer:
         faces = []
         for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
             name, score = matches.get(i, (None, None))
-            matched = i in matches or bool(tr.alerted_entries)
-            if matched and name is None and tr.alerted_entries:
-                name = self.subject_names.get(next(iter(tr.alerted_entries)))
+            live_entries = {e for e in tr.alerted_entries if (tr.track_id, e) not in self.suppressed}
+            rejected = bool(tr.alerted_entries) and not live_entries
+            matched = i in matches or bool(live_entries)
+            if matched and name is None and live_entries:
+                name = self.subject_names.get(next(iter(live_entries)))
             faces.append(FaceOverlay(tuple(float(v) for v in det.box), tr.track_id, qualities[i].passed,
-                                     matched, name, score))
+                                     matched, name, score, rejected))
         del crops
         return FrameResult(frame_index, captured_at, faces, alert_ids, len(to_embed), gated,
                            time.perf_counter() - started, tuple(tracks[i].track_id for i in to_embed))
