@@ -1,25 +1,22 @@
-"""The pending-alert queue as a Qt table model (tested without widgets)."""
+"""The pending-alert queue as a Qt list model (tested without widgets).
+
+Rows are dicts from the review service's queue_row, with the probe and best-candidate
+thumbnails decoded to QImage off the GUI thread. Order: priority 1 first, then newest.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import IntEnum
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QImage
 
-
-class Column(IntEnum):
-    AGE = 0
-    CAMERA = 1
-    SUBJECT = 2
-    SCORE = 3
-
-
-HEADERS = {Column.AGE: "Age", Column.CAMERA: "Camera", Column.SUBJECT: "Candidate", Column.SCORE: "Score"}
 AlertIdRole = Qt.ItemDataRole.UserRole + 1
+RowRole = Qt.ItemDataRole.UserRole + 2
+AgeRole = Qt.ItemDataRole.UserRole + 3
 
 
-def _parse(ts: str) -> datetime:
+def parse_ts(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
@@ -32,52 +29,88 @@ def age_text(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-class AlertQueueModel(QAbstractTableModel):
-    """Newest first. Rows are plain dicts from LiveDeployment.alert_summary."""
+def thumbnail(jpeg: bytes | None, side: int = 96) -> QImage | None:
+    """Decode and shrink a JPEG; safe off the GUI thread (QImage, not QPixmap)."""
+    if not jpeg:
+        return None
+    image = QImage.fromData(jpeg, "JPG")
+    if image.isNull():
+        return None
+    return image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
+
+def with_thumbnails(row: dict) -> dict:
+    if not row:
+        return row
+    row = dict(row)
+    row["probe_thumb"] = thumbnail(row.pop("probe_jpeg", None))
+    row["candidate_thumb"] = thumbnail(row.pop("candidate_jpeg", None))
+    return row
+
+
+def _key(row: dict) -> tuple:
+    return (row.get("priority", 2), -parse_ts(row["stored_at"]).timestamp())
+
+
+class AlertQueueModel(QAbstractListModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[dict] = []
+        self.acknowledged: set[int] = set()
         self.now = lambda: datetime.now(UTC)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[Column(section)]
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        if not index.isValid() or index.row() >= len(self.rows):
             return None
         row = self.rows[index.row()]
-        col = Column(index.column())
         if role == AlertIdRole:
             return row["id"]
+        if role == RowRole:
+            return row
+        if role == AgeRole:
+            return (self.now() - parse_ts(row["stored_at"])).total_seconds()
         if role == Qt.ItemDataRole.DisplayRole:
-            if col is Column.AGE:
-                return age_text((self.now() - _parse(row["stored_at"])).total_seconds())
-            if col is Column.CAMERA:
-                return row["camera"]
-            if col is Column.SUBJECT:
-                return f"{row['subject_name']} ({row['record_number']})"
-            if col is Column.SCORE:
-                return f"{row['score']:.3f}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.AGE, Column.SCORE):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return f"{row['subject_name']} ({row['record_number']}) {row['score']:.3f} {row['camera']}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Alert {row['id']}: {row['subject_name']}, score {row['score']:.3f}, {row['camera']}"
         return None
 
+    def row_of(self, alert_id: int) -> int:
+        return next((i for i, r in enumerate(self.rows) if r["id"] == alert_id), -1)
+
     def add_alert(self, row: dict) -> None:
-        if not row or any(r["id"] == row["id"] for r in self.rows):
+        if not row or row.get("status", "pending") != "pending" or self.row_of(row["id"]) >= 0:
             return
-        self.beginInsertRows(QModelIndex(), 0, 0)
-        self.rows.insert(0, row)
+        key = _key(row)
+        pos = next((i for i, r in enumerate(self.rows) if _key(r) > key), len(self.rows))
+        self.beginInsertRows(QModelIndex(), pos, pos)
+        self.rows.insert(pos, row)
         self.endInsertRows()
+
+    def remove_alert(self, alert_id: int) -> None:
+        i = self.row_of(alert_id)
+        if i < 0:
+            return
+        self.beginRemoveRows(QModelIndex(), i, i)
+        del self.rows[i]
+        self.endRemoveRows()
+        self.acknowledged.discard(alert_id)
+
+    def update_alert(self, alert_id: int, **changes) -> None:
+        i = self.row_of(alert_id)
+        if i >= 0:
+            self.rows[i].update(changes)
+            self.dataChanged.emit(self.index(i), self.index(i))
+
+    def acknowledge(self, alert_id: int) -> None:
+        self.acknowledged.add(alert_id)
+
+    def unacknowledged(self) -> list[dict]:
+        return [r for r in self.rows if r["id"] not in self.acknowledged]
 
     def refresh_ages(self) -> None:
         if self.rows:
-            self.dataChanged.emit(self.index(0, Column.AGE), self.index(len(self.rows) - 1, Column.AGE))
+            self.dataChanged.emit(self.index(0), self.index(len(self.rows) - 1), [AgeRole])

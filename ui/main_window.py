@@ -1,8 +1,8 @@
-"""The console's main window: camera grid, pending alerts, deployment status.
+"""The console's main window, operator mode: camera grid, alert queue, adjudication.
 
-The window only shows: it reads the newest frame and overlays from each camera worker
-on a GUI timer (never waiting on them), and every database read runs as a background
-job whose answer comes back to the GUI thread.
+The window only shows: it reads the newest frame and overlays from each camera worker on a
+GUI timer (never waiting on them); every database read and write runs as a background job
+whose answer comes back to the GUI thread. Every command is an action with a key.
 """
 
 from __future__ import annotations
@@ -11,28 +11,35 @@ import math
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QGridLayout,
-    QHeaderView,
     QLabel,
+    QListView,
+    QListWidget,
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTableView,
+    QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from console.services.live import LiveDeployment
-from ui.alert_model import AlertIdRole, AlertQueueModel, Column
+from ui.adjudication import AdjudicationView
+from ui.alert_delegate import AlertCardDelegate
+from ui.alert_model import AlertIdRole, AlertQueueModel
+from ui.attention import AttentionController
 from ui.jobs import JobRunner
+from ui.review_controller import ReviewController
 from ui.video_tile import VideoTile
 
 PAINT_INTERVAL_MS = 40  # 25 Hz screen refresh of the newest frames
-OVERLAY_MAX_AGE_S = 0.6  # overlays older than this are not drawn over a newer frame
+OVERLAY_MAX_AGE_S = 0.5  # show the analysed frame while it is at most this much older than the newest
+LAYOUTS = (1, 4, 9)
 
 
 class AlertBridge(QObject):
@@ -51,22 +58,32 @@ def grid_shape(count: int) -> tuple[int, int]:
 def window_left(ends_at: str) -> str:
     left = (datetime.fromisoformat(ends_at.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds()
     if left <= 0:
-        return "window ENDED"
-    return f"{int(left // 3600)} h {int(left % 3600 // 60):02d} min left"
+        return "Window ENDED"
+    return f"Window: {int(left // 3600)} h {int(left % 3600 // 60):02d} min left"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, player=None) -> None:
         super().__init__()
         self.setWindowTitle("Operator Review Console")
         self.live: LiveDeployment | None = None
         self.db_jobs = JobRunner(self, threads=1)
         self.tiles: list[VideoTile] = []
         self.faces_base = 0
+        self.layout_size = 4
         self.bridge = AlertBridge(self)
         self.bridge.raised.connect(self._on_alert_raised)
 
         self.alerts = AlertQueueModel(self)
+        self.view = AdjudicationView()
+        self.review = ReviewController(self.view, self.alerts, self.db_jobs, self)
+        self.review.opened.connect(lambda _id: self.center.setCurrentWidget(self.view))
+        self.review.closed.connect(self._show_grid)
+        self.review.awaitingOutcome.connect(self._add_awaiting)
+        self.review.decided.connect(self._on_decided)
+        self.attention = AttentionController(self.alerts.unacknowledged, player, self)
+
+        # Camera grid page
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(6, 6, 6, 6)
@@ -75,92 +92,208 @@ class MainWindow(QMainWindow):
         self.placeholder.setObjectName("muted")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.grid.addWidget(self.placeholder, 0, 0)
+        self.center = QStackedWidget()
+        self.center.addWidget(self.grid_host)
+        self.center.addWidget(self.view)
 
+        # Queue panel
         side = QFrame()
         side.setObjectName("panel")
-        side_layout = QVBoxLayout(side)
+        sv = QVBoxLayout(side)
         heading = QLabel("Alerts awaiting review")
         heading.setObjectName("heading")
-        hint = QLabel("A match is only a candidate: nothing is done to anyone until a person reviews it.")
+        hint = QLabel("A match is only a candidate: nothing is done to anyone until a person reviews it.\n"
+                      "J/K move  ·  Enter open  ·  A acknowledge")
         hint.setObjectName("muted")
         hint.setWordWrap(True)
-        self.table = QTableView()
-        self.table.setModel(self.alerts)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(Column.SUBJECT, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(self._on_alert_selected)
-        self.probe = QLabel("Select an alert to see the live capture")
-        self.probe.setObjectName("muted")
-        self.probe.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.probe.setMinimumHeight(200)
-        side_layout.addWidget(heading)
-        side_layout.addWidget(hint)
-        side_layout.addWidget(self.table, 3)
-        side_layout.addWidget(self.probe, 2)
+        self.queue_view = QListView()
+        self.queue_view.setModel(self.alerts)
+        self.queue_view.setItemDelegate(AlertCardDelegate(self.alerts, self.queue_view))
+        self.queue_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.queue_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.queue_view.doubleClicked.connect(lambda idx: self.review.open(idx.data(AlertIdRole)))
+        self.empty_queue = QLabel("No alerts waiting.")
+        self.empty_queue.setObjectName("muted")
+        self.awaiting_heading = QLabel("Confirmed - outcome to record  [U]")
+        self.awaiting_heading.setObjectName("heading")
+        self.awaiting = QListWidget()
+        self.awaiting.setMaximumHeight(120)
+        self.awaiting.itemDoubleClicked.connect(lambda item: self.review.open(item.data(Qt.ItemDataRole.UserRole),
+                                                                                "outcome"))
+        sv.addWidget(heading)
+        sv.addWidget(hint)
+        sv.addWidget(self.queue_view, 1)
+        sv.addWidget(self.empty_queue)
+        sv.addWidget(self.awaiting_heading)
+        sv.addWidget(self.awaiting)
+        self.awaiting_heading.hide()
+        self.awaiting.hide()
+        self.alerts.rowsInserted.connect(self._queue_changed)
+        self.alerts.rowsRemoved.connect(self._queue_changed)
 
         splitter = QSplitter()
-        splitter.addWidget(self.grid_host)
+        splitter.addWidget(self.center)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1060, 540])
-        self.setCentralWidget(splitter)
+        splitter.setSizes([1080, 540])
+        self.focus_banner = QLabel("CONSOLE NOT IN FOCUS - new alerts may be missed")
+        self.focus_banner.setObjectName("focus_banner")
+        self.focus_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.focus_banner.hide()
+        root = QWidget()
+        rv = QVBoxLayout(root)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.setSpacing(0)
+        rv.addWidget(self.focus_banner)
+        rv.addWidget(splitter, 1)
+        self.setCentralWidget(root)
 
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
-        self.status_labels = {k: QLabel("") for k in ("deployment", "window", "user", "threshold", "faces")}
+        self.status_labels = {k: QLabel("") for k in ("deployment", "window", "user", "threshold", "faces", "pending")}
         bar = self.statusBar()
         bar.addWidget(self.banner)
-        for key in ("deployment", "window", "user", "threshold", "faces"):
+        for key in ("deployment", "window", "user", "threshold", "faces", "pending"):
             bar.addWidget(self.status_labels[key])
         self.banner.hide()
 
-        next_alert = QAction("Next alert", self)
-        next_alert.setShortcut(QKeySequence(Qt.Key.Key_J))
-        next_alert.setToolTip("Select the next alert in the queue (J)")
-        next_alert.triggered.connect(lambda: self._move_selection(1))
-        prev_alert = QAction("Previous alert", self)
-        prev_alert.setShortcut(QKeySequence(Qt.Key.Key_K))
-        prev_alert.setToolTip("Select the previous alert in the queue (K)")
-        prev_alert.triggered.connect(lambda: self._move_selection(-1))
-        self.addActions([next_alert, prev_alert])
-
+        self._build_actions()
         self.paint_timer = QTimer(self)
         self.paint_timer.setInterval(PAINT_INTERVAL_MS)
         self.paint_timer.timeout.connect(self._paint_cameras)
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(1000)
         self.status_timer.timeout.connect(self._refresh_status)
+        app = QGuiApplication.instance()
+        if app is not None:
+            app.applicationStateChanged.connect(self._focus_changed)
+        self._queue_changed()
+
+    # -- actions --------------------------------------------------------------------
+    def _action(self, text: str, keys: list, slot, tip: str, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        sequences = [QKeySequence(k) for k in keys]
+        action.setShortcuts(sequences)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setAutoRepeat(False)  # a held key is one press, never several decisions
+        action.setToolTip(f"{tip} ({', '.join(s.toString() for s in sequences)})")
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        v = self.view
+        self.actions_by_name = {
+            "next": self._action("Next alert", ["J"], lambda: self._move(1), "Next alert in the queue"),
+            "previous": self._action("Previous alert", ["K"], lambda: self._move(-1), "Previous alert"),
+            "enter": self._action("Open / commit", [Qt.Key.Key_Return, Qt.Key.Key_Enter], self._enter,
+                                  "Open the selected alert; in a prompt, commit it"),
+            "escape": self._action("Back", [Qt.Key.Key_Escape], v.back, "Cancel the prompt, or back to the queue"),
+            "confirm": self._action("Confirm match", ["C"], v.ask_confirm, "Confirm: asks, then Enter confirms"),
+            "reject": self._action("Reject", ["R"], v.ask_reject, "Reject with a reason"),
+            "escalate": self._action("Escalate", ["E"], v.escalate, "Escalate to a supervisor"),
+            "next_candidate": self._action("Next candidate", ["]"], lambda: v.cycle_candidate(1), "Next candidate"),
+            "prev_candidate": self._action("Previous candidate", ["["], lambda: v.cycle_candidate(-1),
+                                           "Previous candidate"),
+            "zoom_in": self._action("Zoom in", ["+", "="], lambda: v.probe_view.zoom_by(1.25), "Zoom in (linked)"),
+            "zoom_out": self._action("Zoom out", ["-"], lambda: v.probe_view.zoom_by(0.8), "Zoom out (linked)"),
+            "zoom_reset": self._action("Fit", ["0"], v.probe_view.reset_zoom, "Fit the images"),
+            "acknowledge": self._action("Acknowledge", ["A"], self._acknowledge_all,
+                                        "Acknowledge waiting alerts (stops the sound)"),
+            "outcome": self._action("Record outcome", ["U"], self._open_awaiting, "Record a confirmed alert's outcome"),
+        }
+        for n in range(1, 8):
+            self._action(f"Choice {n}", [str(n)], lambda _=False, n=n: v.pick(n), f"Pick choice {n} in a prompt")
+        toolbar = QToolBar("Console")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        self.layout_action = self._action("Layout 2x2", ["L"], self._cycle_layout, "Camera layout 1 / 2x2 / 3x3")
+        self.privacy_action = self._action("Privacy mode", ["P"], self._toggle_privacy,
+                                           "Blur faces that raised no alert", checkable=True)
+        self.mute_action = self._action("Sound on", ["M"], self._toggle_mute, "Alert sound on or off",
+                                        checkable=True)
+        for a in (self.layout_action, self.privacy_action, self.mute_action, self.actions_by_name["acknowledge"]):
+            toolbar.addAction(a)
+
+    def _enter(self) -> None:
+        if self.center.currentWidget() is self.view:
+            self.view.commit()
+        else:
+            index = self.queue_view.currentIndex()
+            if not index.isValid() and self.alerts.rows:
+                index = self.alerts.index(0)
+            if index.isValid():
+                self.review.open(index.data(AlertIdRole))
+
+    def _move(self, step: int) -> None:
+        if not self.alerts.rows:
+            return
+        row = self.queue_view.currentIndex().row()
+        row = 0 if row < 0 else max(0, min(len(self.alerts.rows) - 1, row + step))
+        self.queue_view.setCurrentIndex(self.alerts.index(row))
+        if self.center.currentWidget() is self.view and self.view.mode in ("review", "empty"):
+            self.review.open(self.alerts.rows[row]["id"])
+
+    def _acknowledge_all(self) -> None:
+        for r in self.alerts.rows:
+            self.alerts.acknowledge(r["id"])
+        self.alerts.refresh_ages()
+
+    def _open_awaiting(self) -> None:
+        if self.awaiting.count():
+            self.review.open(self.awaiting.item(0).data(Qt.ItemDataRole.UserRole), "outcome")
+
+    def _cycle_layout(self) -> None:
+        self.layout_size = LAYOUTS[(LAYOUTS.index(self.layout_size) + 1) % len(LAYOUTS)]
+        self._arrange_tiles()
+
+    def _toggle_privacy(self, on: bool) -> None:
+        for tile in self.tiles:
+            tile.privacy = on
+            tile.update()
+
+    def _toggle_mute(self, muted: bool) -> None:
+        self.attention.muted = muted
+        self.mute_action.setText("Sound OFF" if muted else "Sound on")
 
     # -- wiring -------------------------------------------------------------------
     def attach(self, live: LiveDeployment) -> None:
         """Show a running deployment (its workers are started by the caller)."""
         self.live = live
+        self.review.attach(live)
         self.placeholder.hide()
-        rows, cols = grid_shape(len(live.cameras))
-        for i, cam in enumerate(live.cameras):
-            tile = VideoTile(cam.name)
-            self.tiles.append(tile)
-            self.grid.addWidget(tile, i // cols, i % cols)
+        for cam in live.cameras:
+            self.tiles.append(VideoTile(cam.name))
+        self.layout_size = next(n for n in LAYOUTS if n >= min(len(self.tiles), 9))
+        self._arrange_tiles()
         live.add_listener(self.bridge.raised.emit)
         dep = live.deployment
         self.status_labels["deployment"].setText(dep["name"])
         self.status_labels["deployment"].setToolTip(f"{dep['location']}\n{dep['rationale']}")
-        self.status_labels["user"].setText(f"Operator: {live.operator.username}")
+        self.status_labels["user"].setText(f"User: {live.operator.username} ({live.operator.role})")
         self.status_labels["threshold"].setText(f"Threshold {dep['threshold']:.3f}")
         self.status_labels["threshold"].setToolTip(f"Model {live.engine.model_id}")
         if dep["is_demo"]:
             self.banner.setText("DEMO - generated video, demo watchlist")
             self.banner.show()
         self.db_jobs.submit(live.faces_analysed_stored, self._set_faces_base)
+        self.review.load_queue(lambda rows: [self.alerts.add_alert(r) for r in rows])
         self.paint_timer.start()
         self.status_timer.start()
+        self.attention.start()
         self._refresh_status()
+
+    def _arrange_tiles(self) -> None:
+        for tile in self.tiles:
+            self.grid.removeWidget(tile)
+            tile.hide()
+        rows, cols = grid_shape(self.layout_size)
+        for i, tile in enumerate(self.tiles[: self.layout_size]):
+            self.grid.addWidget(tile, i // cols, i % cols)
+            tile.show()
+        self.layout_action.setText({1: "Layout 1", 4: "Layout 2x2", 9: "Layout 3x3"}[self.layout_size])
 
     def show_error(self, exc: Exception) -> None:
         self.placeholder.setText(f"The deployment could not start:\n{exc}")
@@ -170,20 +303,28 @@ class MainWindow(QMainWindow):
         self.faces_base = value
         self._refresh_status()
 
+    def _show_grid(self) -> None:
+        self.center.setCurrentWidget(self.grid_host)
+
+    def _focus_changed(self, state) -> None:
+        self.focus_banner.setVisible(state != Qt.ApplicationState.ApplicationActive and self.live is not None)
+
     # -- periodic -----------------------------------------------------------------
     def _paint_cameras(self) -> None:
-        if self.live is None:
+        if self.live is None or self.center.currentWidget() is not self.grid_host:
             return
-        for tile, worker in zip(self.tiles, self.live.workers, strict=False):
+        for tile, worker in zip(self.tiles[: self.layout_size], self.live.workers, strict=False):
             snap = worker.snapshot()
             state = worker.source.state.value
             if snap.frame is None:
                 tile.set_state(state)
                 continue
-            faces = []
-            if snap.result is not None and snap.frame.captured_at - snap.result.captured_at <= OVERLAY_MAX_AGE_S:
-                faces = snap.result.faces
-            tile.show_frame(snap.frame.image, snap.frame.index, faces, state, worker.source.fps)
+            # The analysed frame with its own boxes while recognition keeps up; the newest raw
+            # frame, without boxes, when it falls behind (boxes never float beside faces).
+            if snap.analysed is not None and snap.frame.captured_at - snap.analysed.captured_at <= OVERLAY_MAX_AGE_S:
+                tile.show_frame(snap.analysed.image, snap.analysed.index, snap.result.faces, state, worker.source.fps)
+            else:
+                tile.show_frame(snap.frame.image, snap.frame.index, [], state, worker.source.fps)
 
     def _refresh_status(self) -> None:
         if self.live is None:
@@ -194,38 +335,47 @@ class MainWindow(QMainWindow):
         self.status_labels["faces"].setText(f"Faces analysed: {faces:,}")
         self.alerts.refresh_ages()
 
+    def _queue_changed(self, *_args) -> None:
+        n = len(self.alerts.rows)
+        self.status_labels["pending"].setText(f"Pending alerts: {n}")
+        self.empty_queue.setVisible(n == 0)
+        if n and not self.queue_view.currentIndex().isValid():
+            self.queue_view.setCurrentIndex(self.alerts.index(0))
+
     # -- alerts -------------------------------------------------------------------
     def _on_alert_raised(self, alert_id: int) -> None:
-        live = self.live
-        if live is None:
-            return
-        self.db_jobs.submit(lambda: live.alert_summary(alert_id), self._add_alert)
+        if self.live is not None:
+            self.review.load_alert_row(alert_id, self._add_alert)
 
     def _add_alert(self, row: dict) -> None:
+        if not row:
+            return
         self.alerts.add_alert(row)
-        if not self.table.currentIndex().isValid():
-            self.table.selectRow(0)
+        self.attention.new_alert(row["id"], row.get("priority", 2))
 
-    def _on_alert_selected(self, current, _previous) -> None:
-        if not current.isValid():
-            return
-        alert_id = self.alerts.data(current, AlertIdRole)
-        row = next((r for r in self.alerts.rows if r["id"] == alert_id), None)
-        if row and row.get("probe_jpeg"):
-            image = QImage.fromData(row["probe_jpeg"], "JPG")
-            self.probe.setPixmap(QPixmap.fromImage(image).scaled(
-                240, 240, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+    def _add_awaiting(self, alert_id: int, subject: str) -> None:
+        from PySide6.QtWidgets import QListWidgetItem
 
-    def _move_selection(self, step: int) -> None:
-        if not self.alerts.rows:
-            return
-        row = self.table.currentIndex().row()
-        self.table.selectRow(max(0, min(len(self.alerts.rows) - 1, row + step)))
+        item = QListWidgetItem(f"Alert {alert_id} - {subject}")
+        item.setData(Qt.ItemDataRole.UserRole, alert_id)
+        self.awaiting.addItem(item)
+        self.awaiting_heading.show()
+        self.awaiting.show()
+
+    def _on_decided(self, alert_id: int, what: str) -> None:
+        if what.startswith("outcome:"):
+            for i in range(self.awaiting.count()):
+                if self.awaiting.item(i).data(Qt.ItemDataRole.UserRole) == alert_id:
+                    self.awaiting.takeItem(i)
+                    break
+            self.awaiting_heading.setVisible(self.awaiting.count() > 0)
+            self.awaiting.setVisible(self.awaiting.count() > 0)
 
     # -- shutdown -----------------------------------------------------------------
     def shutdown(self) -> None:
         self.paint_timer.stop()
         self.status_timer.stop()
+        self.attention.stop()
         self.db_jobs.wait(5000)
         if self.live is not None:
             self.live.close()

@@ -13,8 +13,15 @@ from ui import theme
 def bgr_to_qimage(image: np.ndarray) -> QImage:
     """A QImage that owns a copy of the pixels (safe after the array goes away)."""
     h, w = image.shape[:2]
-    rgb = np.ascontiguousarray(image[:, :, ::-1])
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    data = np.ascontiguousarray(image)
+    return QImage(data.data, w, h, 3 * w, QImage.Format.Format_BGR888).copy()
+
+
+def pixelate(image: QImage, rect: QRectF, blocks: int = 8) -> QImage:
+    """The region of a face made unrecognisable (privacy mode)."""
+    part = image.copy(rect.toAlignedRect())
+    small = part.scaled(blocks, blocks, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
+    return small.scaled(part.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
 
 
 class VideoTile(QWidget):
@@ -27,6 +34,7 @@ class VideoTile(QWidget):
         self.state = "connecting"
         self.fps = 0.0
         self.frame_index = -1
+        self.privacy = False
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -46,47 +54,65 @@ class VideoTile(QWidget):
 
     def _target(self) -> QRectF:
         fw, fh = self.frame_size
-        scale = min(self.width() / fw, self.height() / fh)
+        scale = min(self.width() / fw, (self.height() - 28) / fh)
         w, h = fw * scale, fh * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        return QRectF((self.width() - w) / 2, 28 + (self.height() - 28 - h) / 2, w, h)
 
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt naming)
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#0b0d10"))
         target = self._target()
+        live = self.state == "live"
         if self.image is not None:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(target, self.image)
             sx = target.width() / self.frame_size[0]
             for face in self.faces:
                 x1, y1, x2, y2 = face.box
+                src = QRectF(x1, y1, x2 - x1, y2 - y1)
                 rect = QRectF(target.x() + x1 * sx, target.y() + y1 * sx, (x2 - x1) * sx, (y2 - y1) * sx)
-                colour = theme.MATCH if face.matched else (theme.FACE if face.passed_gate else theme.GATED)
-                pen = QPen(QColor(colour), 3 if face.matched else 2)
-                if not face.passed_gate:
-                    pen.setStyle(Qt.PenStyle.DashLine)
-                p.setPen(pen)
-                p.drawRect(rect)
-                if face.matched:
-                    label = "POSSIBLE MATCH - review"
-                    p.setFont(QFont(self.font().family(), 9, QFont.Weight.Bold))
-                    lw = 190.0
-                    lx = min(max(rect.x(), target.x()), target.right() - lw)
-                    ly = rect.y() - 20 if rect.y() - 20 >= target.y() else rect.bottom()
-                    p.fillRect(QRectF(lx, ly, lw, 20), QColor(colour))
-                    p.setPen(QColor("#111"))
-                    p.drawText(QRectF(lx + 6, ly, lw - 6, 20), Qt.AlignmentFlag.AlignVCenter, label)
+                if self.privacy and not face.matched:
+                    p.drawImage(rect, pixelate(self.image, src))
+                self._draw_face(p, face, rect, target)
+            if not live:
+                p.fillRect(target, QColor(0, 0, 0, 150))
         # Title and state strip.
-        live = self.state == "live"
-        strip = QRectF(0, 0, self.width(), 26)
-        p.fillRect(strip, QColor(0, 0, 0, 150))
-        p.setFont(QFont(self.font().family(), 10, QFont.Weight.DemiBold))
+        strip = QRectF(0, 0, self.width(), 28)
+        p.fillRect(strip, QColor(theme.PANEL))
+        p.setFont(QFont(self.font().family(), 11, QFont.Weight.DemiBold))
         p.setPen(QColor(theme.TEXT))
-        p.drawText(strip.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, self.title)
-        state = f"{self.state.upper()}  {self.fps:.0f} fps" if live else self.state.upper()
+        p.drawText(strip.adjusted(10, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, self.title)
+        state = f"● LIVE  {self.fps:.0f} fps" if live else f"■ {self.state.upper()}"
         p.setPen(QColor(theme.FACE if live else theme.LOST))
-        p.drawText(strip.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, state)
-        if self.image is None:
-            p.setPen(QColor(theme.MUTED))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Waiting for video...")
+        p.drawText(strip.adjusted(0, 0, -10, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, state)
+        if self.image is None or not live:
+            p.setPen(QColor(theme.TEXT if self.image is not None else theme.MUTED))
+            p.setFont(QFont(self.font().family(), 13, QFont.Weight.DemiBold))
+            text = {"connecting": "Connecting...", "lost": "Feed lost - reconnecting", "ended": "Video ended",
+                    "failed": "Feed failed", "stopped": "Stopped"}.get(self.state, "Waiting for video...")
+            p.drawText(target if self.image is not None else QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, text)
         p.end()
+
+    def _draw_face(self, p: QPainter, face, rect: QRectF, target: QRectF) -> None:
+        if face.matched:
+            colour, width, style = theme.MATCH, 3, Qt.PenStyle.SolidLine
+        elif getattr(face, "rejected", False):
+            colour, width, style = theme.GATED, 2, Qt.PenStyle.DotLine
+        elif face.passed_gate:
+            colour, width, style = theme.FACE, 2, Qt.PenStyle.SolidLine
+        else:
+            colour, width, style = theme.GATED, 2, Qt.PenStyle.DashLine
+        pen = QPen(QColor(colour), width)
+        pen.setStyle(style)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(rect)
+        label = "POSSIBLE MATCH - review" if face.matched else ("rejected" if getattr(face, "rejected", False) else "")
+        if label:
+            lw = 196.0 if face.matched else 80.0
+            lx = min(max(rect.x(), target.x()), target.right() - lw)
+            ly = rect.y() - 22 if rect.y() - 22 >= target.y() else rect.bottom()
+            p.fillRect(QRectF(lx, ly, lw, 22), QColor(colour))
+            p.setPen(QColor("#111"))
+            p.setFont(QFont(self.font().family(), 9, QFont.Weight.Bold))
+            p.drawText(QRectF(lx + 6, ly, lw - 6, 22), Qt.AlignmentFlag.AlignVCenter, label)

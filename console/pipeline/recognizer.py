@@ -193,6 +193,7 @@ class CameraRecognizer:
                 if (tr.track_id, top.entry_id) in self.suppressed:
                     continue
                 matches[i] = (self.subject_names.get(top.entry_id), best)
+                tr.matched_entries.add(top.entry_id)
                 now = self.clock()
                 if top.entry_id in tr.alerted_entries:
                     self._maybe_save_view(frame, dets[i].box, tr, top.entry_id, best, qualities[i], captured_at)
@@ -222,11 +223,12 @@ class CameraRecognizer:
             del embeddings, results
         self.stats.analysed += len(crops)
         self.stats.gated += gated
-        # Tracks matched on an earlier frame keep their mark while they stay in view.
+        # Tracks matched on an earlier frame keep their mark while they stay in view, unless an
+        # operator judged them a different person.
         faces = []
         for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
             name, score = matches.get(i, (None, None))
-            live_entries = {e for e in tr.alerted_entries if (tr.track_id, e) not in self.suppressed}
+            live_entries = {e for e in tr.matched_entries if (tr.track_id, e) not in self.suppressed}
             rejected = bool(tr.alerted_entries) and not live_entries
             matched = i in matches or bool(live_entries)
             if matched and name is None and live_entries:

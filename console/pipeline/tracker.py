@@ -33,6 +33,7 @@ class Track:
     last_embed_at: float = -1e9
     alerted_entries: set[int] = field(default_factory=set)
     alert_ids: dict[int, int] = field(default_factory=dict)  # entry id -> alert id
+    matched_entries: set[int] = field(default_factory=set)  # above threshold, alerted or not
     views_saved: int = 0
     best_alert_quality: float = -1.0
 

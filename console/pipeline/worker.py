@@ -13,9 +13,11 @@ from console.pipeline.recognizer import CameraRecognizer, FrameResult
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a display needs: the newest frame and the newest overlays (maybe older)."""
+    """What a display needs: the newest frame, and the newest analysed frame with the
+    overlays computed on it (so boxes are drawn on the pixels they were found in)."""
 
     frame: Frame | None
+    analysed: Frame | None
     result: FrameResult | None
 
 
@@ -52,8 +54,9 @@ class CameraWorker:
 
     def snapshot(self) -> Snapshot:
         _, frame = self.source.slot.peek()
-        _, result = self.results.peek()
-        return Snapshot(frame, result)
+        _, pair = self.results.peek()
+        analysed, result = pair if pair is not None else (None, None)
+        return Snapshot(frame, analysed, result)
 
     def _flush(self) -> None:
         if self.flush_stats is not None:
@@ -77,7 +80,7 @@ class CameraWorker:
                 continue
             self.analysed += 1
             self.embedded_total += result.embedded
-            self.results.put(result)
+            self.results.put((frame, result))
             if self.on_result is not None:
                 self.on_result(result)
             if self.on_alert is not None:

@@ -95,4 +95,4 @@ def test_no_biometric_data_of_passers_by_is_stored(engine, tmp_path):
     # The worker keeps no face data once done: its tracks hold boxes and scalars only.
     for track in recognizer.tracker.tracks:
         assert all(not isinstance(v, np.ndarray) or v.size <= 4 for v in vars(track).values())
-        assert track.alert_ids == {} and track.views_saved == 0
+        assert track.alert_ids == {} and track.views_saved == 0 and track.matched_entries == set()

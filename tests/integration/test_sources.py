@@ -193,4 +193,4 @@ def test_a_slow_worker_drops_old_frames_instead_of_queueing():
     assert source.frames > 2 * worker.analysed
     assert worker.skipped > 0
     # What it analysed was always the newest frame at the time: indices jump ahead.
-    assert worker.results.peek()[1].frame_index > worker.analysed
+    assert worker.snapshot().result.frame_index > worker.analysed

@@ -1,12 +1,14 @@
-"""The real main window under pytest-qt, on the demo deployment with the real models."""
+"""The real operator window under pytest-qt, on the demo deployment with the real models."""
 
 import argparse
+import sqlite3
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QRectF, Qt
+from PySide6.QtGui import QImage
 
-from ui.alert_model import AlertIdRole, AlertQueueModel, Column, age_text
+from ui.alert_model import AgeRole, AlertIdRole, AlertQueueModel, age_text
 from ui.main_window import grid_shape
 
 
@@ -15,12 +17,38 @@ def window(qtbot, console_app, tmp_path):
     from ui.app import start_window
 
     args = argparse.Namespace(data_dir=tmp_path / "data", providers="cpu", model_pack=None)
-    win = start_window(args, cameras=1)
+    win = start_window(args, cameras=1, quiet=True)
     qtbot.addWidget(win)
-    win.resize(1400, 800)
+    win.resize(1500, 900)
     win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    win.db_path = tmp_path / "data" / "console.sqlite3"
     yield win
     win.shutdown()
+
+
+def db_rows(win, sql, params=()):
+    con = sqlite3.connect(win.db_path)
+    con.row_factory = sqlite3.Row
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def first_alert(qtbot, win):
+    qtbot.waitUntil(lambda: len(win.alerts.rows) >= 1, timeout=90000)
+    return win.alerts.rows[0]
+
+
+def open_with_keyboard(qtbot, win):
+    row = first_alert(qtbot, win)
+    win.queue_view.setCurrentIndex(win.alerts.index(0))
+    qtbot.keyClick(win, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.view.mode == "review" and win.view.detail is not None, timeout=10000)
+    assert win.center.currentWidget() is win.view
+    return row
 
 
 def test_window_opens_on_the_demo_and_paints_real_detections(qtbot, window):
@@ -32,23 +60,72 @@ def test_window_opens_on_the_demo_and_paints_real_detections(qtbot, window):
     assert box[2] > box[0] and box[3] > box[1]
     assert window.banner.text().startswith("DEMO")
     assert "Threshold 0.363" in window.status_labels["threshold"].text()
-    image = window.grab().toImage()
-    assert image.width() > 1000
-    # The painted tile is not blank: sample its pixels.
+    assert window.status_labels["window"].text().startswith("Window:")
     pix = tile.grab().toImage()
     samples = {pix.pixel(x, y) for x in range(0, pix.width(), 37) for y in range(0, pix.height(), 29)}
     assert len(samples) > 20
 
 
-def test_a_demo_alert_reaches_the_queue_without_blocking(qtbot, window):
-    qtbot.waitUntil(lambda: len(window.alerts.rows) >= 1, timeout=90000)
-    row = window.alerts.rows[0]
+def test_an_alert_from_the_pipeline_appears_in_the_queue(qtbot, window):
+    row = first_alert(qtbot, window)
     assert row["subject_name"].startswith("Demo subject")
     assert row["score"] >= row["threshold"]
-    qtbot.waitUntil(lambda: window.probe.pixmap() is not None and not window.probe.pixmap().isNull(), timeout=5000)
-    # Keyboard: J/K move through the queue.
-    qtbot.keyClick(window, Qt.Key.Key_J)
-    assert window.table.currentIndex().isValid()
+    assert row["probe_thumb"] is not None and row["candidate_thumb"] is not None
+    assert "Pending alerts: " in window.status_labels["pending"].text()
+
+
+def test_keyboard_confirm_stores_the_decision_and_its_audit_entry(qtbot, window):
+    row = open_with_keyboard(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_C)
+    assert window.view.mode == "confirm"  # C only asks
+    assert not db_rows(window, "SELECT id FROM decisions")
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM decisions WHERE alert_id = ?", (row["id"],))),
+                    timeout=10000)
+    qtbot.keyClick(window, Qt.Key.Key_Return)  # a doubled Enter decides nothing more
+    qtbot.waitUntil(lambda: window.view.mode == "outcome", timeout=5000)
+    decision = db_rows(window, "SELECT * FROM decisions WHERE alert_id = ?", (row["id"],))
+    assert len(decision) == 1 and decision[0]["decision"] == "true_alert"
+    assert decision[0]["duration_ms"] is not None
+    entries = db_rows(window, "SELECT action FROM audit_log WHERE subject_type = 'alert' AND subject_id = ? ORDER BY seq",
+                      (str(row["id"]),))
+    assert [e["action"] for e in entries] == ["alert.raised", "alert.opened", "decision.recorded"]
+    assert window.alerts.row_of(row["id"]) == -1
+    # Outcome by keys: 1 = confirmed true, 4 = arrest, Enter records.
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    qtbot.keyClick(window, Qt.Key.Key_4)
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM engagements WHERE alert_id = ?", (row["id"],))),
+                    timeout=10000)
+
+
+def test_a_reject_without_a_reason_cannot_be_recorded(qtbot, window):
+    row = open_with_keyboard(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert window.view.mode == "reject"
+    with qtbot.assertNotEmitted(window.view.rejectRequested, wait=300):
+        qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert window.view.mode == "reject" and not window.view.btn_reject_commit.isEnabled()
+    assert not db_rows(window, "SELECT id FROM decisions")
+    qtbot.keyClick(window, Qt.Key.Key_1)  # different person
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM decisions WHERE alert_id = ?", (row["id"],))),
+                    timeout=10000)
+    decision = db_rows(window, "SELECT * FROM decisions WHERE alert_id = ?", (row["id"],))[0]
+    assert decision["decision"] == "false_alert" and decision["reason_code"] == "different_person"
+    suppression = db_rows(window, "SELECT * FROM suppressions")[0]
+    recognizer = window.live.workers[0].recognizer
+    assert (suppression["track_id"], suppression["entry_id"]) in recognizer.suppressed
+
+
+def test_escape_returns_the_alert_to_the_queue_undecided(qtbot, window):
+    row = open_with_keyboard(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.center.currentWidget() is window.grid_host, timeout=5000)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM alert_events WHERE event = 'returned'")),
+                    timeout=5000)
+    assert window.alerts.row_of(row["id"]) >= 0
+    assert not db_rows(window, "SELECT id FROM decisions")
 
 
 def test_closing_the_window_stops_every_camera_thread(qtbot, window):
@@ -58,20 +135,24 @@ def test_closing_the_window_stops_every_camera_thread(qtbot, window):
     assert all(not (w._thread and w._thread.is_alive()) for w in workers)
 
 
-def test_alert_model_inserts_rows_newest_first(qtbot):
+def test_alert_model_orders_by_priority_then_newest(qtbot):
     model = AlertQueueModel()
     inserted = []
-    model.rowsInserted.connect(lambda parent, first, last: inserted.append((first, last)))
-    base = {"camera": "Cam 1", "subject_name": "A", "record_number": "R-1", "score": 0.5123,
-            "stored_at": "2026-01-01T10:00:00Z"}
+    model.rowsInserted.connect(lambda parent, first, last: inserted.append(first))
+    base = {"camera": "Cam 1", "subject_name": "A", "record_number": "R-1", "score": 0.5123, "threshold": 0.4,
+            "priority": 2, "stored_at": "2026-01-01T10:00:00Z"}
     model.add_alert({**base, "id": 1})
-    model.add_alert({**base, "id": 2, "subject_name": "B"})
+    model.add_alert({**base, "id": 2, "stored_at": "2026-01-01T10:05:00Z"})
+    model.add_alert({**base, "id": 3, "priority": 1, "stored_at": "2026-01-01T09:00:00Z"})
     model.add_alert({**base, "id": 2})  # duplicates are ignored
-    assert model.rowCount() == 2 and inserted == [(0, 0), (0, 0)]
-    first = model.index(0, Column.SUBJECT)
-    assert model.data(first) == "B (R-1)" and model.data(first, AlertIdRole) == 2
-    assert model.data(model.index(0, Column.SCORE)) == "0.512"
-    assert model.rowCount(first) == 0 and model.columnCount(QModelIndex()) == len(Column)
+    assert [r["id"] for r in model.rows] == [3, 2, 1] and inserted == [0, 0, 0]
+    first = model.index(0)
+    assert model.data(first, AlertIdRole) == 3 and model.data(first, AgeRole) > 0
+    assert model.rowCount(first) == 0 and model.rowCount(QModelIndex()) == 3
+    model.acknowledge(2)
+    assert [r["id"] for r in model.unacknowledged()] == [3, 1]
+    model.remove_alert(3)
+    assert [r["id"] for r in model.rows] == [2, 1]
 
 
 def test_small_helpers():
@@ -79,14 +160,40 @@ def test_small_helpers():
     assert age_text(5) == "5 s" and age_text(75) == "1 min 15 s" and age_text(3700) == "1 h 01 min"
 
 
-def test_opencv_qt_plugin_path_is_cleared(monkeypatch):
-    from ui.qt_env import clear_opencv_qt_overrides
+def test_sound_repeats_until_acknowledged(qtbot):
+    from ui.app import SilentPlayer
+    from ui.attention import AttentionController
 
-    monkeypatch.setenv("QT_QPA_PLATFORM_PLUGIN_PATH", "/x/site-packages/cv2/qt/plugins")
-    clear_opencv_qt_overrides()
-    import os
+    waiting = [{"id": 1, "priority": 1}]
+    player = SilentPlayer()
+    attention = AttentionController(lambda: list(waiting), player, tick_ms=20)
+    attention.repeat_s = {1: 0.06, 2: 0.5}
+    attention.start()
+    try:
+        attention.new_alert(1, 1)
+        assert player.played == [1]
+        qtbot.waitUntil(lambda: len(player.played) >= 3, timeout=3000)
+        waiting.clear()  # acknowledged
+        count = len(player.played)
+        ticks = attention._elapsed
+        qtbot.waitUntil(lambda: attention._elapsed > ticks + 0.3, timeout=3000)
+        assert len(player.played) == count
+        attention.muted = True
+        attention.new_alert(2, 2)
+        assert len(player.played) == count
+    finally:
+        attention.stop()
 
-    assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in os.environ
+
+def test_privacy_mode_makes_a_face_unrecognisable(console_app):
+    from ui.video_tile import bgr_to_qimage, pixelate
+
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    image = bgr_to_qimage(frame)
+    block = pixelate(image, QRectF(40, 20, 64, 64))
+    colours = {block.pixel(x, y) for x in range(64) for y in range(64)}
+    assert block.size().width() == 64 and len(colours) <= 64
 
 
 def test_bgr_frames_become_images_with_the_right_colours(console_app):
@@ -95,5 +202,15 @@ def test_bgr_frames_become_images_with_the_right_colours(console_app):
     frame = np.zeros((4, 6, 3), np.uint8)
     frame[:, :, 2] = 255  # red in BGR
     image = bgr_to_qimage(frame)
-    assert (image.width(), image.height()) == (6, 4)
+    assert isinstance(image, QImage) and (image.width(), image.height()) == (6, 4)
     assert image.pixelColor(1, 1).red() == 255 and image.pixelColor(1, 1).blue() == 0
+
+
+def test_opencv_qt_plugin_path_is_cleared(monkeypatch):
+    import os
+
+    from ui.qt_env import clear_opencv_qt_overrides
+
+    monkeypatch.setenv("QT_QPA_PLATFORM_PLUGIN_PATH", "/x/site-packages/cv2/qt/plugins")
+    clear_opencv_qt_overrides()
+    assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in os.environ

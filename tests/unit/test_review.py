@@ -1,0 +1,118 @@
+"""The review services: who may do what, what each step records, and what it refuses."""
+
+import numpy as np
+import pytest
+
+from console.errors import PermissionDenied
+from console.services import review
+from console.services.auth import actor_for
+from console.store import audit, repo
+
+
+@pytest.fixture
+def alert(store):
+    sup = repo.create_user(store, "sup", "Supervisor", "supervisor")
+    repo.create_user(store, "op", "Operator", "operator")
+    repo.create_user(store, "eo", "Engagement", "engagement_officer")
+    repo.create_user(store, "aud", "Auditor", "auditor")
+    dep = repo.create_deployment(store, repo.DeploymentSpec("Op", "Place", "why", "2026-01-01T08:00:00Z",
+                                                            "2099-01-01T08:00:00Z", 0.4, 0.36, "m"), sup, "sup")
+    cam = repo.add_camera(store, dep, "Cam 1", "demo:0", "sup")
+    wl = repo.create_watchlist(store, dep, "WL", "sup")
+    entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "Person", "risk_to_others", "basis", "reason", "src",
+                                                     "2024-01-01", "2027-01-01"), sup, "sup")
+    image = repo.add_entry_image(store, entry, b"jpeg", np.ones(128, np.float32), "m", {"score": 0.9}, "sup")
+
+    def make():
+        record = repo.AlertRecord(dep, cam, 3, [(entry, image, 0.7)], 0.4, "m", [1, 2, 3, 4], {"score": 0.8},
+                                  b"probe", b"ctx", "2026-01-01T09:00:00Z")
+        return repo.insert_alert(store, record)
+
+    return store, make
+
+
+def test_open_then_confirm_records_who_when_and_how_long(alert):
+    store, make = alert
+    alert_id = make()
+    op = actor_for(store, "op")
+    detail = review.open_alert(store, op, alert_id)
+    assert detail.candidates[0].category == "risk_to_others" and detail.priority == 1
+    assert detail.candidates[0].image_age_years > 1
+    decision = review.confirm(store, op, alert_id)
+    row = store.one("SELECT * FROM decisions WHERE id = ?", (decision,))
+    assert row["decision"] == "true_alert" and row["duration_ms"] is not None and row["duration_ms"] >= 0
+    actions = [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
+    assert actions[-2:] == ["alert.opened", "decision.recorded"]
+    assert audit.verify_chain(store).ok and audit.verify_records(store) == []
+
+
+def test_reject_needs_one_of_the_fixed_reasons(alert):
+    store, make = alert
+    alert_id = make()
+    op = actor_for(store, "op")
+    for bad in ("", "because", "DIFFERENT_PERSON"):
+        with pytest.raises(review.ReviewError, match="needs a reason"):
+            review.reject(store, op, alert_id, bad)
+    assert store.one("SELECT COUNT(*) AS n FROM decisions")["n"] == 0
+    review.reject(store, op, alert_id, "different_person")
+    sup = store.one("SELECT * FROM suppressions")
+    assert sup["track_id"] == 3 and sup["entry_id"] > 0
+    with pytest.raises(review.ReviewError, match="already decided"):
+        review.confirm(store, op, alert_id)
+
+
+def test_roles_are_enforced(alert):
+    store, make = alert
+    alert_id = make()
+    with pytest.raises(PermissionDenied, match="auditor"):
+        review.confirm(store, actor_for(store, "aud"), alert_id)
+    with pytest.raises(PermissionDenied):
+        review.open_alert(store, actor_for(store, "eo"), alert_id)
+
+
+def test_an_escalated_alert_is_decided_by_a_supervisor(alert):
+    store, make = alert
+    alert_id = make()
+    review.escalate(store, actor_for(store, "op"), alert_id, "not sure")
+    with pytest.raises(review.ReviewError, match="supervisor decides"):
+        review.confirm(store, actor_for(store, "op"), alert_id)
+    review.reject(store, actor_for(store, "sup"), alert_id, "look_alike")
+    assert store.one("SELECT escalated_at FROM alerts WHERE id = ?", (alert_id,))["escalated_at"]
+
+
+def test_outcomes_only_for_confirmed_alerts_and_other_needs_a_note(alert):
+    store, make = alert
+    confirmed, rejected = make(), make()
+    op = actor_for(store, "op")
+    review.confirm(store, op, confirmed)
+    review.reject(store, op, rejected, "image_too_poor")
+    with pytest.raises(review.ReviewError, match="was not confirmed"):
+        review.record_outcome(store, op, rejected, "not_located", "no_further_action")
+    with pytest.raises(review.ReviewError, match="needs a note"):
+        review.record_outcome(store, op, confirmed, "confirmed_true", "other")
+    with pytest.raises(review.ReviewError, match="unknown action"):
+        review.record_outcome(store, op, confirmed, "confirmed_true", "tasered")
+    review.record_outcome(store, actor_for(store, "eo"), confirmed, "confirmed_true", "arrest")
+    assert store.one("SELECT result, action FROM engagements")["action"] == "arrest"
+
+
+def test_a_correction_is_a_new_decision_that_points_to_the_old(alert):
+    store, make = alert
+    alert_id = make()
+    op = actor_for(store, "op")
+    first = review.confirm(store, op, alert_id)
+    with pytest.raises(review.ReviewError, match="needs a note"):
+        review.correct_decision(store, op, first, "false_alert", "look_alike", "")
+    second = review.correct_decision(store, op, first, "false_alert", "look_alike", "second look: twin")
+    rows = store.query("SELECT id, decision, supersedes FROM decisions ORDER BY id")
+    assert [(r["id"], r["decision"], r["supersedes"]) for r in rows] == [(first, "true_alert", None),
+                                                                         (second, "false_alert", first)]
+    assert audit.verify_records(store) == []
+
+
+def test_queue_rows_carry_thumbnails_and_priority_order(alert):
+    store, make = alert
+    a, b = make(), make()
+    rows = review.queue_rows(store, 1)
+    assert [r["id"] for r in rows] == [b, a]  # same priority: newest first
+    assert rows[0]["probe_jpeg"] == b"probe" and rows[0]["candidate_jpeg"] == b"jpeg"

@@ -1,0 +1,81 @@
+"""Paints one queue entry as a card: thumbnails, subject, score, camera, live age."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+
+from ui import theme
+from ui.alert_model import AgeRole, RowRole, age_text
+
+CARD_HEIGHT = 96
+THUMB = 76
+
+
+def age_state(seconds: float, acknowledged: bool) -> tuple[str, str]:
+    """(colour, word): colour never carries the meaning alone."""
+    if seconds >= theme.AGE_OVERDUE_S:
+        return theme.AGE_OVERDUE, "OVERDUE"
+    if seconds >= theme.AGE_WAITING_S:
+        return theme.AGE_WAITING, "WAITING"
+    return theme.AGE_NEW, "NEW" if not acknowledged else "SEEN"
+
+
+class AlertCardDelegate(QStyledItemDelegate):
+    def __init__(self, model, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        return QSize(option.rect.width(), CARD_HEIGHT)
+
+    def paint(self, p: QPainter, option, index) -> None:
+        row = index.data(RowRole)
+        if row is None:
+            return
+        age = index.data(AgeRole) or 0.0
+        acknowledged = row["id"] in self.model.acknowledged
+        colour, word = age_state(age, acknowledged)
+        r = QRectF(option.rect).adjusted(4, 3, -4, -3)
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        p.setPen(QPen(QColor(theme.ACCENT), 2) if selected else Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#26384a" if selected else theme.PANEL_2))
+        p.drawRoundedRect(r, 6, 6)
+        p.fillRect(QRectF(r.x(), r.y(), 7, r.height()), QColor(colour))
+        x = r.x() + 14
+        for key in ("probe_thumb", "candidate_thumb"):
+            img = row.get(key)
+            box = QRectF(x, r.y() + (r.height() - THUMB) / 2, THUMB, THUMB)
+            p.fillRect(box, QColor("#0b0d10"))
+            if img is not None:
+                scaled = img.size().scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio)
+                p.drawImage(QRectF(box.x() + (THUMB - scaled.width()) / 2, box.y() + (THUMB - scaled.height()) / 2,
+                                   scaled.width(), scaled.height()), img)
+            x += THUMB + 6
+        tx = x + 6
+        width = r.right() - tx - 8
+        base = self.parent().font() if self.parent() else QFont()
+
+        def line(y: float, text: str, size: int, bold: bool, colour_: str) -> None:
+            font = QFont(base.family(), size, QFont.Weight.Bold if bold else QFont.Weight.Normal)
+            p.setFont(font)
+            p.setPen(QColor(colour_))
+            elided = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(width))
+            p.drawText(QRectF(tx, r.y() + y, width, 22), Qt.AlignmentFlag.AlignLeft, elided)
+
+        line(4, row["subject_name"], 11, True, theme.TEXT)
+        line(26, f"{row['record_number']}  ·  {row['camera']}", 10, False, theme.MUTED)
+        line(46, f"score {row['score']:.3f}  (threshold {row['threshold']:.3f})", 10, False, theme.TEXT)
+        line(67, f"{word}  {age_text(age)}", 10, True, colour)
+        badges = []
+        if row.get("priority", 2) == 1:
+            badges.append("PRIORITY 1")
+        if row.get("escalated_at"):
+            badges.append("ESCALATED")
+        if badges:
+            p.setPen(QColor(theme.MATCH))
+            p.drawText(QRectF(tx, r.y() + 67, width, 20), Qt.AlignmentFlag.AlignRight, "  ".join(badges))
+        p.restore()

@@ -1,0 +1,139 @@
+"""Wires the queue, the adjudication view and the review service together.
+
+Every service call runs as a background job on the database thread; its answer comes back
+to the GUI thread. After each decision the decision keys rest for a moment before the next
+alert opens, so a doubled key press cannot decide the next alert by accident.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from console.services import review
+from ui.adjudication import AdjudicationView
+from ui.alert_model import AlertQueueModel, with_thumbnails
+from ui.jobs import JobRunner
+
+NEXT_ALERT_GUARD_MS = 600
+
+
+class ReviewController(QObject):
+    opened = Signal(int)  # alert id shown in the adjudication view
+    closed = Signal()  # back to the camera grid
+    decided = Signal(int, str)  # alert id, what was recorded
+    awaitingOutcome = Signal(int, str)  # alert id, subject: confirmed, outcome still to record
+
+    def __init__(self, view: AdjudicationView, queue: AlertQueueModel, jobs: JobRunner, parent=None) -> None:
+        super().__init__(parent)
+        self.view, self.queue, self.jobs = view, queue, jobs
+        self.live = None
+        self.current: int | None = None
+        view.confirmRequested.connect(self.confirm)
+        view.rejectRequested.connect(self.reject)
+        view.escalateRequested.connect(self.escalate)
+        view.returnRequested.connect(self.back)
+        view.outcomeRequested.connect(self.record_outcome)
+
+    def attach(self, live) -> None:
+        self.live = live
+
+    # -- opening ---------------------------------------------------------------------
+    def open(self, alert_id: int, mode: str = "review") -> None:
+        live = self.live
+        if live is None:
+            return
+        self.queue.acknowledge(alert_id)
+        self.view.set_mode("busy")
+        self.jobs.submit(lambda: review.open_alert(live.store, live.operator, alert_id),
+                         lambda detail: self._show(detail, mode), self._failed)
+
+    def _show(self, detail, mode: str) -> None:
+        self.current = detail.alert_id
+        may_decide = not (detail.escalated_at and self.live.operator.role != "supervisor")
+        self.view.show_alert(detail, mode, may_decide)
+        self.opened.emit(detail.alert_id)
+
+    def open_next(self) -> None:
+        """The first pending alert in queue order, else back to the grid."""
+        nxt = next((r["id"] for r in self.queue.rows if r["id"] != self.current), None)
+        self.current = None
+        if nxt is None:
+            self.view.detail = None
+            self.view.set_mode("empty")
+            self.closed.emit()
+        else:
+            self.open(nxt)
+
+    def _after_decision(self) -> None:
+        self.view.set_mode("busy")
+        QTimer.singleShot(NEXT_ALERT_GUARD_MS, self.open_next)
+
+    def _failed(self, exc: Exception) -> None:
+        self.view.failed(str(exc))
+
+    # -- decisions ---------------------------------------------------------------------
+    def confirm(self, alert_id: int) -> None:
+        live = self.live
+
+        def done(_decision_id) -> None:
+            self.queue.remove_alert(alert_id)
+            self.decided.emit(alert_id, "true_alert")
+            subject = self.view.detail.candidates[0].subject_name if self.view.detail else ""
+            self.awaitingOutcome.emit(alert_id, subject)
+            self.view.set_mode("outcome")
+
+        self.jobs.submit(lambda: review.confirm(live.store, live.operator, alert_id), done, self._failed)
+
+    def reject(self, alert_id: int, reason: str) -> None:
+        live = self.live
+        detail = self.view.detail
+
+        def done(_decision_id) -> None:
+            self.queue.remove_alert(alert_id)
+            if reason == "different_person" and detail is not None and detail.candidates:
+                live.suppress(detail.camera_id, detail.track_id, detail.candidates[0].entry_id)
+            self.decided.emit(alert_id, f"false_alert:{reason}")
+            self._after_decision()
+
+        self.jobs.submit(lambda: review.reject(live.store, live.operator, alert_id, reason), done, self._failed)
+
+    def escalate(self, alert_id: int) -> None:
+        live = self.live
+
+        def done(_none) -> None:
+            self.queue.update_alert(alert_id, escalated_at="now")
+            self.decided.emit(alert_id, "escalated")
+            self._after_decision()
+
+        self.jobs.submit(lambda: review.escalate(live.store, live.operator, alert_id), done, self._failed)
+
+    def back(self, alert_id: int) -> None:
+        live = self.live
+        if self.view.mode == "outcome":  # "later": the outcome stays on the to-record list
+            self._after_decision()
+            return
+        self.jobs.submit(lambda: review.return_to_queue(live.store, live.operator, alert_id))
+        self.current = None
+        self.view.detail = None
+        self.view.set_mode("empty")
+        self.closed.emit()
+
+    def record_outcome(self, alert_id: int, result: str, action: str, note: str) -> None:
+        live = self.live
+
+        def done(_id) -> None:
+            self.decided.emit(alert_id, f"outcome:{result}")
+            self._after_decision()
+
+        self.jobs.submit(lambda: review.record_outcome(live.store, live.operator, alert_id, result, action, note),
+                         done, lambda exc: (self.view.failed(str(exc)), self.view.set_mode("outcome")))
+
+    # -- queue ---------------------------------------------------------------------------
+    def load_alert_row(self, alert_id: int, on_done) -> None:
+        live = self.live
+        self.jobs.submit(lambda: with_thumbnails(review.queue_row(live.store, alert_id)), on_done)
+
+    def load_queue(self, on_done) -> None:
+        live = self.live
+        self.jobs.submit(lambda: [with_thumbnails(r) for r in review.queue_rows(live.store, live.deployment_id)],
+                         on_done)
