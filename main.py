@@ -10,6 +10,10 @@ def main(argv: list[str] | None = None) -> int:
     from console import cli
 
     args = cli.build_parser().parse_args(argv)
+    if args.command == "bench" and args.bench == "ui":
+        from ui.bench_ui import run
+
+        return run(args)
     if args.command in (None, "screenshot"):
         # Qt is imported only here, never from console/.
         from ui.app import run_gui, run_screenshot

@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--feeds", type=int, default=4)
     b.add_argument("--seconds", type=float, default=60.0)
     b.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model session")
+    b = bench.add_parser("ui", help="GUI event-loop latency of the real window with live feeds")
+    add_common(b)
+    b.add_argument("--feeds", type=int, default=4)
+    b.add_argument("--seconds", type=float, default=30.0)
     b = bench.add_parser("gallery", help="watchlist search time against gallery size")
     add_common(b)
     b.add_argument("--sizes", default="1000,10000,100000,1000000")
@@ -70,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="the hash-chained audit log")
     add_common(p)
-    p.add_argument("action", choices=["verify"])
+    p.add_argument("action", choices=["verify", "show"], help="verify the chain, or show the latest entries")
+    p.add_argument("--last", type=int, default=30, help="entries to show (audit show)")
+    p.add_argument("--action-filter", default="", help="only entries whose action starts with this, e.g. decision")
 
     p = sub.add_parser("models", help="the bundled models")
     add_common(p)
@@ -179,6 +185,17 @@ def cmd_bench(args) -> int:
 def cmd_audit(args) -> int:
     from console.store.audit import verify_chain, verify_records
 
+    if args.action == "show":
+        with _store(args) as store:
+            rows = store.query(
+                "SELECT seq, at, actor, action, subject_type, subject_id, details_json FROM audit_log"
+                " WHERE action LIKE ? ORDER BY seq DESC LIMIT ?", (args.action_filter + "%", args.last))
+        for r in reversed(rows):
+            details = json.loads(r["details_json"])
+            shown = {k: v for k, v in details.items() if not k.endswith("sha256")}
+            print(f"{r['seq']:>6}  {r['at']}  {r['actor']:<16} {r['action']:<22} {r['subject_type']} {r['subject_id']}"
+                  f"  {json.dumps(shown, sort_keys=True)}")
+        return 0
     with _store(args) as store:
         report = verify_chain(store)
         problems = verify_records(store)

@@ -43,6 +43,15 @@ def decode(jpeg: bytes | None) -> QImage | None:
     return None if image.isNull() else image
 
 
+def decode_images(detail) -> dict:
+    """Every image of an alert as QImage (safe off the GUI thread, unlike QPixmap)."""
+    return {
+        "probe": decode(detail.probe_jpeg),
+        "context": decode(detail.context_jpeg),
+        "candidates": [decode(c.image_jpeg) for c in detail.candidates],
+    }
+
+
 class ScoreBar(QWidget):
     """The score against the threshold on one 0..1 scale, with both numbers written out."""
 
@@ -285,7 +294,8 @@ class AdjudicationView(QWidget):
         self.btn_reject_commit.setEnabled(self.reason is not None)
         self.btn_outcome.setEnabled(self.result is not None and self.action is not None)
 
-    def show_alert(self, detail, mode: str = "review", may_decide: bool = True) -> None:
+    def show_alert(self, detail, mode: str = "review", may_decide: bool = True, images: dict | None = None) -> None:
+        self.images = images or decode_images(detail)
         self.detail = detail
         self.may_decide = may_decide
         self.candidate_index = 0
@@ -310,8 +320,8 @@ class AdjudicationView(QWidget):
             flags.append("DECIDED")
         self.flags.setText("   ".join(flags))
         self.flags.setVisible(bool(flags))
-        self.probe_view.set_image(decode(detail.probe_jpeg))
-        self.context_view.set_image(decode(detail.context_jpeg), detail.bbox)
+        self.probe_view.set_image(self.images["probe"])
+        self.context_view.set_image(self.images["context"], detail.bbox)
         self._show_candidate()
         q = detail.quality
         while self.badges.count():
@@ -338,7 +348,7 @@ class AdjudicationView(QWidget):
         if d is None or not d.candidates:
             return
         c = d.candidates[self.candidate_index]
-        self.cand_view.set_image(decode(c.image_jpeg))
+        self.cand_view.set_image(self.images["candidates"][self.candidate_index])
         self.cand_caption.setText(f"Watchlist photo - candidate {c.rank} of {len(d.candidates)}")
         self.score_bar.set_values(c.score, d.threshold)
         age = c.image_age_years

@@ -31,7 +31,9 @@ class _Job(QRunnable):
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             self.relay.failed.emit(exc)
         else:
-            self.relay.done.emit(result)
+            # Always a tuple: a bare None sent through a queued Signal(object) loses a reference
+            # to None on each delivery in PySide6, which ends in "deallocating None".
+            self.relay.done.emit((result,))
 
 
 class JobRunner(QObject):
@@ -50,7 +52,7 @@ class JobRunner(QObject):
             self._relays.discard(relay)
 
         if on_done is not None:
-            relay.done.connect(on_done)
+            relay.done.connect(lambda boxed: on_done(boxed[0]))
         if on_error is not None:
             relay.failed.connect(on_error)
         relay.done.connect(finish)

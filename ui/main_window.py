@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.alerts = AlertQueueModel(self)
         self.view = AdjudicationView()
         self.review = ReviewController(self.view, self.alerts, self.db_jobs, self)
-        self.review.opened.connect(lambda _id: self.center.setCurrentWidget(self.view))
+        self.review.opened.connect(self._on_opened)
         self.review.closed.connect(self._show_grid)
         self.review.awaitingOutcome.connect(self._add_awaiting)
         self.review.decided.connect(self._on_decided)
@@ -302,6 +302,12 @@ class MainWindow(QMainWindow):
     def _set_faces_base(self, value: int) -> None:
         self.faces_base = value
         self._refresh_status()
+
+    def _on_opened(self, alert_id: int) -> None:
+        self.center.setCurrentWidget(self.view)
+        row = self.alerts.row_of(alert_id)
+        if row >= 0:
+            self.queue_view.setCurrentIndex(self.alerts.index(row))
 
     def _show_grid(self) -> None:
         self.center.setCurrentWidget(self.grid_host)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.services import review
-from ui.adjudication import AdjudicationView
+from ui.adjudication import AdjudicationView, decode_images
 from ui.alert_model import AlertQueueModel, with_thumbnails
 from ui.jobs import JobRunner
 
@@ -44,13 +44,16 @@ class ReviewController(QObject):
             return
         self.queue.acknowledge(alert_id)
         self.view.set_mode("busy")
-        self.jobs.submit(lambda: review.open_alert(live.store, live.operator, alert_id),
-                         lambda detail: self._show(detail, mode), self._failed)
+        def fetch():
+            detail = review.open_alert(live.store, live.operator, alert_id)
+            return detail, decode_images(detail)  # JPEG decoding off the GUI thread
 
-    def _show(self, detail, mode: str) -> None:
+        self.jobs.submit(fetch, lambda pair: self._show(*pair, mode), self._failed)
+
+    def _show(self, detail, images: dict, mode: str) -> None:
         self.current = detail.alert_id
         may_decide = not (detail.escalated_at and self.live.operator.role != "supervisor")
-        self.view.show_alert(detail, mode, may_decide)
+        self.view.show_alert(detail, mode, may_decide, images)
         self.opened.emit(detail.alert_id)
 
     def open_next(self) -> None:
