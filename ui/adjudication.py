@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -49,6 +49,7 @@ def decode_images(detail) -> dict:
         "probe": decode(detail.probe_jpeg),
         "context": decode(detail.context_jpeg),
         "candidates": [decode(c.image_jpeg) for c in detail.candidates],
+        "views": [decode(jpeg) for _, jpeg, _ in detail.views],
     }
 
 
@@ -160,6 +161,8 @@ class AdjudicationView(QWidget):
         self.others = QLabel("")
         self.others.setWordWrap(True)
         lv.addWidget(self.others)
+        self.views_row = QHBoxLayout()
+        lv.addLayout(self.views_row)
         facts.addWidget(left, 4)
         right = QFrame()
         right.setObjectName("card")
@@ -339,8 +342,21 @@ class AdjudicationView(QWidget):
                                   "cause most false matches: judge the face, not the score."
                                   + ("" if may_decide else "  This alert was escalated: a supervisor decides it."))
         views = len(detail.views)
-        self.others.setText(f"{views} further view{'s' if views != 1 else ''} of this person on this camera"
+        self.others.setText(f"{views} further view{'s' if views != 1 else ''} of this person on this camera:"
                             if views else "No further views of this track yet.")
+        while self.views_row.count():
+            item = self.views_row.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for image, (at, _, score) in zip(self.images.get("views", []), detail.views, strict=False):
+            if image is None:
+                continue
+            thumb = QLabel()
+            thumb.setPixmap(QPixmap.fromImage(image).scaled(72, 72, Qt.AspectRatioMode.KeepAspectRatio,
+                                                            Qt.TransformationMode.SmoothTransformation))
+            thumb.setToolTip(f"{at}  score {score:.3f}")
+            self.views_row.addWidget(thumb)
+        self.views_row.addStretch(1)
         self.set_mode(mode if detail.status == "pending" or mode == "outcome" else "review")
 
     def _show_candidate(self) -> None:

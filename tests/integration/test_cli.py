@@ -91,3 +91,21 @@ def test_every_command_has_help():
 def test_models_verify():
     result = run("models", "verify")
     assert result.returncode == 0 and "verified" in result.stdout
+
+
+def test_a_changed_decision_row_is_caught_by_audit_verify(selftest_dir, tmp_path):
+    data_dir, _ = selftest_dir
+    copy = tmp_path / "changed"
+    copy.mkdir()
+    src = sqlite3.connect(data_dir / "console.sqlite3")
+    dst = sqlite3.connect(copy / "console.sqlite3")
+    src.backup(dst)
+    src.close()
+    dst.execute("DROP TRIGGER decisions_no_update")  # what someone editing the file by hand would do
+    dst.execute("UPDATE decisions SET decision = 'false_alert', reason = 'edited' WHERE id = 1")
+    dst.commit()
+    dst.close()
+    bad = run("audit", "verify", "--data-dir", copy)
+    assert bad.returncode == 1
+    assert "audit chain intact" in bad.stdout  # the log itself was not touched...
+    assert "decision 1 was changed after it was recorded" in bad.stdout  # ...but the row no longer matches it

@@ -115,7 +115,7 @@ def test_a_reject_without_a_reason_cannot_be_recorded(qtbot, window):
     assert decision["decision"] == "false_alert" and decision["reason_code"] == "different_person"
     suppression = db_rows(window, "SELECT * FROM suppressions")[0]
     recognizer = window.live.workers[0].recognizer
-    assert (suppression["track_id"], suppression["entry_id"]) in recognizer.suppressed
+    qtbot.waitUntil(lambda: (suppression["track_id"], suppression["entry_id"]) in recognizer.suppressed, timeout=5000)
 
 
 def test_escape_returns_the_alert_to_the_queue_undecided(qtbot, window):
