@@ -26,13 +26,18 @@ class CameraWorker:
                  on_alert: Callable[[int], None] | None = None,
                  flush_stats: Callable[[int, int, object], None] | None = None,
                  flush_every_s: float = 10.0,
-                 on_result: Callable[[FrameResult], None] | None = None) -> None:
+                 on_result: Callable[[FrameResult], None] | None = None,
+                 until: float | None = None,
+                 on_halt: Callable[[str], None] | None = None) -> None:
         self.source = source
         self.recognizer = recognizer
         self.on_alert = on_alert
         self.flush_stats = flush_stats
         self.flush_every_s = flush_every_s
         self.on_result = on_result
+        self.until = until  # end of the authorised window (epoch seconds): no recognition after it
+        self.on_halt = on_halt
+        self.halted = ""
         self.results = LatestSlot()
         self.analysed = 0
         self.embedded_total = 0
@@ -73,6 +78,13 @@ class CameraWorker:
                 continue
             self.skipped += max(0, seq - seen - 1)
             seen = seq
+            if self.until is not None and frame.captured_at >= self.until:
+                # The deployment's window is over: stop recognising at once, by ourselves.
+                self.halted = "the deployment's authorised window is over"
+                self.source.stop(timeout=0)
+                if self.on_halt is not None:
+                    self.on_halt(self.halted)
+                break
             try:
                 result = self.recognizer.process(frame.image, frame.captured_at, frame.index)
             except Exception as exc:  # one bad frame or a DB hiccup must not kill the camera

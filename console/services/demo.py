@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from console.feeds.demo_media import demo_subjects, read_image
-from console.services.auth import Actor, actor_for
+from console.services.auth import actor_for, ensure_demo_user
 from console.services.enrol import enrol_image
 from console.store import Store, repo
 from console.vision.engine import FaceEngine
@@ -19,19 +19,25 @@ DEMO_OPERATOR = "demo.operator"
 DEMO_SUPERVISOR = "demo.supervisor"
 
 
-def _ensure_user(store: Store, username: str, name: str, role: str) -> Actor:
-    if repo.get_user(store, username) is None:
-        repo.create_user(store, username, name, role)
-    return actor_for(store, username)
+DEMO_ADMIN = "demo.admin"
+DEMO_PASSWORD = "demo"
+
+
+def ensure_demo_accounts(store: Store) -> None:
+    """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator."""
+    ensure_demo_user(store, DEMO_OPERATOR, "Demo Operator", "operator", DEMO_PASSWORD)
+    ensure_demo_user(store, DEMO_SUPERVISOR, "Demo Supervisor", "supervisor", DEMO_PASSWORD)
+    ensure_demo_user(store, DEMO_ADMIN, "Demo Administrator", "administrator", DEMO_PASSWORD)
 
 
 def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -> int:
     """The current demo deployment for this engine, created (and enrolled) if needed."""
     now = datetime.now(UTC)
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+    ensure_demo_accounts(store)
     row = store.one(
         "SELECT id FROM deployments WHERE is_demo = 1 AND model_id = ? AND starts_at <= ? AND ends_at > ?"
-        " ORDER BY id DESC LIMIT 1", (engine.model_id, stamp, stamp))
+        " AND state IN ('authorised', 'active') ORDER BY id DESC LIMIT 1", (engine.model_id, stamp, stamp))
     if row is not None:
         dep_id = int(row["id"])
         have = len(repo.cameras(store, dep_id))
@@ -39,8 +45,7 @@ def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -
         for i in range(have, cameras):
             repo.add_camera(store, dep_id, f"Demo camera {i + 1}", f"demo:{i}", supervisor.username)
         return dep_id
-    _ensure_user(store, DEMO_OPERATOR, "Demo Operator", "operator")
-    supervisor = _ensure_user(store, DEMO_SUPERVISOR, "Demo Supervisor", "supervisor")
+    supervisor = actor_for(store, DEMO_SUPERVISOR)
     spec = repo.DeploymentSpec(
         name="Demo deployment",
         location="Generated demo corridor (no real place)",
@@ -51,6 +56,9 @@ def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -
         threshold_floor=engine.default_threshold,
         model_id=engine.model_id,
         is_demo=True,
+        legal_basis="None: demonstration with generated video",
+        dpia_ref="n/a (demo)",
+        policy_ref="n/a (demo)",
     )
     dep_id = repo.create_deployment(store, spec, supervisor.user_id, supervisor.username)
     for i in range(cameras):

@@ -1,31 +1,156 @@
-"""Enrolment of a watchlist image: exactly one usable face, or a clear refusal."""
+"""Watchlist governance and enrolment: who may be on a watchlist, and which photos may enrol.
+
+Every entry carries a category from the fixed list, a legal basis, a reason, the source and
+date of its photo, who added it and a review date; an under-18 entry needs a supervisor's
+written justification; a deployment's watchlist has a cap (2,000 by default, the figure South
+Wales Police worked to). Every photo is checked: no face, several faces, a face too small,
+blurred or turned is refused with a sentence that says so; a face that looks like another
+entry's is enrolled with a warning.
+"""
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from console.errors import MediaError
+from console.errors import ConsoleError, MediaError
+from console.media import read_image
 from console.pipeline.recognizer import encode_jpeg
+from console.services import deployments
 from console.services.auth import Actor
 from console.store import Store, repo
+from console.store.migrations import WATCHLIST_CATEGORIES
 from console.vision.engine import FaceEngine, describe_faces
+from console.vision.quality import QualityGate
+
+DEFAULT_CAP = 2000
+# Enrolment photos must be better than live probes: they are the reference every alert is
+# judged against.
+ENROLMENT_GATE = QualityGate(min_eye_distance_px=24.0, min_sharpness=40.0, max_yaw_deg=30.0, max_pitch_deg=30.0,
+                             max_roll_deg=30.0, min_detector_score=0.7)
+
+
+class GovernanceError(ConsoleError):
+    """The entry or photo does not meet the watchlist rules."""
+
+
+@dataclass
+class EnrolResult:
+    image_id: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _deployment_of_watchlist(store: Store, watchlist_id: int) -> int:
+    row = store.one("SELECT deployment_id FROM watchlists WHERE id = ?", (watchlist_id,))
+    if row is None:
+        raise GovernanceError(f"watchlist {watchlist_id} does not exist")
+    return int(row["deployment_id"])
+
+
+def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpec) -> int:
+    actor.require("enrol")
+    dep_id = _deployment_of_watchlist(store, watchlist_id)
+    deployments.ensure_writable(store, dep_id)
+    if spec.category not in WATCHLIST_CATEGORIES:
+        raise GovernanceError(f"category {spec.category!r} is not on the fixed list: {', '.join(WATCHLIST_CATEGORIES)}")
+    for name in ("record_number", "subject_name", "legal_basis", "reason", "image_source", "image_date", "review_date"):
+        if not str(getattr(spec, name)).strip():
+            raise GovernanceError(f"a watchlist entry needs its {name.replace('_', ' ')}")
+    try:
+        image_date = date.fromisoformat(spec.image_date[:10])
+        review = date.fromisoformat(spec.review_date[:10])
+    except ValueError as exc:
+        raise GovernanceError(f"dates are written YYYY-MM-DD: {exc}") from exc
+    if image_date > date.today():
+        raise GovernanceError("the photo's date is in the future")
+    if review <= date.today():
+        raise GovernanceError("the review date must be in the future")
+    if spec.under_18 and (actor.role != "supervisor" or len(spec.under_18_justification.strip()) < 20):
+        raise GovernanceError("an entry for someone under 18 needs a supervisor's written justification "
+                              "(at least a sentence)")
+    cap = int(repo.get_setting(store, f"deployment/{dep_id}", "watchlist_cap", DEFAULT_CAP))
+    count = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
+                      " WHERE w.deployment_id = ? AND e.removed_at IS NULL", (dep_id,))["n"]
+    if count >= cap:
+        raise GovernanceError(f"the watchlist of this deployment is at its cap of {cap} entries")
+    return repo.add_entry(store, watchlist_id, spec, actor.user_id, actor.username)
+
+
+def check_photo(engine: FaceEngine, image: np.ndarray, label: str | Path = "photo"):
+    """The one usable face of an enrolment photo, or GovernanceError saying what is wrong."""
+    faces = describe_faces(engine, image, ENROLMENT_GATE)
+    if not faces:
+        raise MediaError(f"{label}: no face found; use a photo that shows the subject's face")
+    faces.sort(key=lambda f: f.detection.width, reverse=True)
+    if len(faces) > 1 and faces[1].detection.width > 0.5 * faces[0].detection.width:
+        raise MediaError(f"{label}: {len(faces)} faces found; crop the photo to the subject alone")
+    face = faces[0]
+    if not face.quality.passed:
+        raise MediaError(f"{label}: not fit for a watchlist - {'; '.join(face.quality.reasons)}")
+    return face
 
 
 def enrol_image(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, image: np.ndarray,
                 label: str | Path = "image") -> int:
-    """Store the photo with its embedding; refuse photos with no face or several faces."""
+    return enrol_photo(store, engine, actor, entry_id, image, label).image_id
+
+
+def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, image: np.ndarray,
+                label: str | Path = "photo") -> EnrolResult:
     actor.require("enrol")
-    faces = describe_faces(engine, image)
-    if not faces:
-        raise MediaError(f"{label}: no face found; use a photo that shows the subject's face")
-    if len(faces) > 1:
-        sizes = sorted((f.detection.width for f in faces), reverse=True)
-        if sizes[1] > 0.5 * sizes[0]:
-            raise MediaError(f"{label}: {len(faces)} faces found; crop the photo to the subject alone")
-    face = max(faces, key=lambda f: f.detection.width)
-    if face.quality.score < 0.3:
-        raise MediaError(f"{label}: the face is not fit for comparison ({'; '.join(face.quality.reasons)})")
-    return repo.add_entry_image(store, entry_id, encode_jpeg(image, 92), face.embedding, engine.model_id,
-                                face.quality.as_dict(), actor.username)
+    entry = store.one("SELECT e.id, e.record_number, w.deployment_id FROM watchlist_entries e"
+                      " JOIN watchlists w ON w.id = e.watchlist_id WHERE e.id = ?", (entry_id,))
+    if entry is None:
+        raise GovernanceError(f"watchlist entry {entry_id} does not exist")
+    deployments.ensure_writable(store, int(entry["deployment_id"]))
+    face = check_photo(engine, image, label)
+    warnings = []
+    rows = repo.gallery_rows(store, int(entry["deployment_id"]), engine.model_id)
+    if rows.matrix.size:
+        scores = rows.matrix @ face.embedding
+        for i in np.argsort(-scores)[:3]:
+            if int(rows.entry_ids[i]) != entry_id and scores[i] >= engine.default_threshold:
+                other = store.one("SELECT record_number FROM watchlist_entries WHERE id = ?", (int(rows.entry_ids[i]),))
+                warnings.append(f"{label}: looks like the same person as entry {other['record_number']} "
+                                f"(similarity {scores[i]:.2f}); check this is not a duplicate")
+    image_id = repo.add_entry_image(store, entry_id, encode_jpeg(image, 92), face.embedding, engine.model_id,
+                                    face.quality.as_dict(), actor.username)
+    return EnrolResult(image_id, warnings)
+
+
+CSV_COLUMNS = ("record_number", "subject_name", "category", "legal_basis", "reason", "image_source", "image_date",
+               "review_date", "image")
+
+
+def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int, csv_path: Path) -> dict:
+    """Entries and photos from a CSV (columns above; image = a path relative to the CSV).
+
+    Every row is checked like a single entry; a bad row is reported and skipped, the rest go in.
+    """
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise GovernanceError(f"{csv_path} does not exist")
+    with csv_path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise GovernanceError(f"{csv_path} lacks the columns {', '.join(missing)}")
+        rows = list(reader)
+    added, refused, warnings = 0, [], []
+    for n, row in enumerate(rows, start=2):
+        try:
+            image = read_image(csv_path.parent / row["image"])
+            check_photo(engine, image, row["image"])
+            spec = repo.EntrySpec(**{k: row[k] for k in CSV_COLUMNS if k != "image"})
+            with store.transaction():
+                entry = add_entry(store, actor, watchlist_id, spec)
+                result = enrol_photo(store, engine, actor, entry, image, row["image"])
+            warnings += result.warnings
+            added += 1
+        except ConsoleError as exc:
+            refused.append(f"line {n}: {exc}")
+    return {"added": added, "refused": refused, "warnings": warnings}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from console.feeds.capture import open_source
@@ -18,6 +19,7 @@ from console.paths import ensure_data_dir
 from console.pipeline.recognizer import CameraRecognizer
 from console.pipeline.worker import CameraWorker
 from console.services import deployment as dep_service
+from console.services import deployments, retention
 from console.services.auth import Actor, actor_for
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import Store, open_store, repo
@@ -45,14 +47,16 @@ class LiveDeployment:
 
     @classmethod
     def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
-                  providers: list[str] | None = None) -> LiveDeployment:
+                  providers: list[str] | None = None, operator: Actor | None = None) -> LiveDeployment:
         # One onnxruntime thread per session when several cameras share the cores: measured
         # (docs/performance.md) 4 feeds keep up at 1 thread and fall behind at 2.
         engine = load_engine(pack, providers, threads=1 if cameras > 1 else 0)
         store = open_store(ensure_data_dir(data_dir))
         try:
+            retention.run_purges(store)  # at every start-up
             dep_id = ensure_demo_deployment(store, engine, cameras)
-            live = cls(store, engine, dep_id, actor_for(store, DEMO_OPERATOR))
+            live = cls(store, engine, dep_id, operator or actor_for(store, DEMO_OPERATOR))
+            deployments.start(store, live.operator, dep_id)  # refused outside the authorised window
             for cam in repo.cameras(store, dep_id)[:cameras]:
                 live.add_camera(int(cam["id"]), cam["name"], open_source(cam["source"]))
         except BaseException:
@@ -84,9 +88,11 @@ class LiveDeployment:
             write_view=lambda alert_id, jpeg, score, quality, at: repo.add_alert_view(
                 wstore, alert_id, jpeg, score, quality, at),
         )
+        ends = datetime.fromisoformat(self.deployment["ends_at"].replace("Z", "+00:00")).timestamp()
         worker = CameraWorker(
             source, recognizer, on_alert=self._announce,
             flush_stats=lambda a, g, b: repo.add_face_stats(wstore, self.deployment_id, camera_id, a, g, b),
+            until=ends, on_halt=lambda reason: deployments.end(wstore, None, self.deployment_id, reason),
         )
         self.cameras.append(CameraInfo(camera_id, name))
         self.workers.append(worker)

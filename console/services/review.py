@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from console.errors import ConsoleError, StoreError
 from console.services.auth import Actor
-from console.store import Store, repo
+from console.store import Store, audit, repo
 from console.store.db import utcnow
 from console.store.migrations import ENGAGEMENT_ACTIONS, ENGAGEMENT_RESULTS, REJECT_REASONS
 
@@ -146,11 +146,31 @@ def _duration_ms(store: Store, actor: Actor, alert_id: int) -> int | None:
     return int((_parse(utcnow()) - _parse(opened["at"])).total_seconds() * 1000)
 
 
-def confirm(store: Store, actor: Actor, alert_id: int, note: str = "") -> int:
-    """A true alert: the reviewer judges probe and candidate to be the same person."""
+def needs_second_confirmation(store: Store, alert_id: int) -> bool:
+    row = store.one("SELECT d.two_person_rule FROM alerts a JOIN deployments d ON d.id = a.deployment_id"
+                    " WHERE a.id = ?", (alert_id,))
+    return bool(row and row["two_person_rule"])
+
+
+def confirm(store: Store, actor: Actor, alert_id: int, note: str = "") -> int | None:
+    """A true alert: the reviewer judges probe and candidate to be the same person.
+
+    Under the two-person rule the first confirm is recorded as such (returns None) and the
+    alert is passed to engagement only when a second, different user confirms it.
+    """
     actor.require("adjudicate")
-    with store.transaction():
+    with store.transaction() as conn:
         _pending(store, actor, alert_id)
+        if needs_second_confirmation(store, alert_id):
+            first = conn.execute("SELECT first_confirmed_by FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0]
+            if first is None:
+                conn.execute("UPDATE alerts SET first_confirmed_by = ? WHERE id = ?", (actor.user_id, alert_id))
+                audit.append(store, actor.username, "decision.first_confirmation", "alert", alert_id,
+                             {"user_id": actor.user_id, "note": note})
+                return None
+            if first == actor.user_id:
+                raise ReviewError("the two-person rule applies: a second, different user must confirm this alert")
+            note = f"second confirmation (first by user {first}). {note}".strip()
         return repo.record_decision(store, alert_id, actor.user_id, "true_alert", note, actor.username,
                                     reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id))
 
@@ -176,6 +196,30 @@ def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
     with store.transaction():
         _pending(store, actor, alert_id)
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
+
+
+def export_alert(store: Store, actor: Actor, alert_id: int, out_dir) -> list:
+    """The alert's images and record as files, for a case file; the export is logged."""
+    from pathlib import Path
+
+    actor.require("export_alert")
+    detail = alert_detail(store, alert_id)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in (("probe.jpg", detail.probe_jpeg), ("context.jpg", detail.context_jpeg)):
+        if data:
+            (out / f"alert-{alert_id}-{name}").write_bytes(data)
+            written.append(out / f"alert-{alert_id}-{name}")
+    record = {"alert_id": alert_id, "camera": detail.camera, "captured_at": detail.captured_at,
+              "score": detail.score, "threshold": detail.threshold, "model_id": detail.model_id,
+              "candidates": [{"rank": c.rank, "record_number": c.record_number, "score": c.score}
+                             for c in detail.candidates], "decisions": detail.decisions}
+    (out / f"alert-{alert_id}.json").write_text(json.dumps(record, indent=2, default=str))
+    written.append(out / f"alert-{alert_id}.json")
+    audit.append(store, actor.username, "alert.exported", "alert", alert_id,
+                 {"files": [p.name for p in written], "to": str(out)})
+    return written
 
 
 def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:

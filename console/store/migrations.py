@@ -255,10 +255,40 @@ ENGAGEMENT_ACTIONS = {
 # person who may need help now. Everything else is priority 2.
 CATEGORY_PRIORITY = {"risk_to_others": 1, "vulnerable_person": 1}
 
+# Accountability: logins, deployment states and references, watchlist governance extras,
+# retention bookkeeping, the two-person rule.
+_V4 = """
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_until TEXT;
+ALTER TABLE users ADD COLUMN is_demo INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deployments ADD COLUMN state TEXT NOT NULL DEFAULT 'authorised';
+ALTER TABLE deployments ADD COLUMN legal_basis TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN dpia_ref TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN policy_ref TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN ended_at TEXT;
+ALTER TABLE deployments ADD COLUMN two_person_rule INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE watchlist_entries ADD COLUMN under_18 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE watchlist_entries ADD COLUMN under_18_justification TEXT NOT NULL DEFAULT '';
+ALTER TABLE entry_images ADD COLUMN purged_at TEXT;
+ALTER TABLE alerts ADD COLUMN first_confirmed_by INTEGER REFERENCES users(id);
+CREATE TABLE purges (
+    id           INTEGER PRIMARY KEY,
+    rule         TEXT NOT NULL,
+    ran_at       TEXT NOT NULL,
+    items        INTEGER NOT NULL,
+    details_json TEXT NOT NULL
+);
+"""
+
+DEPLOYMENT_STATES = ("draft", "authorised", "active", "ended")
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
     (2, "aggregate face statistics (no identities)", _V2),
     (3, "operator review: reject reasons, decision time, priority, escalation, alert events, track views,"
         " suppressions", _V3),
+    (4, "accountability: logins and lockout, deployment states and references, under-18 justification,"
+        " retention bookkeeping, two-person rule", _V4),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -53,21 +53,29 @@ class DeploymentSpec:
     threshold_floor: float
     model_id: str
     is_demo: bool = False
+    legal_basis: str = ""
+    dpia_ref: str = ""
+    policy_ref: str = ""
+    two_person_rule: bool = False
 
 
 def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | None, actor: str) -> int:
+    """A deployment, authorised at once when ``authorised_by`` is given, else a draft."""
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO deployments(name, location, rationale, starts_at, ends_at, threshold, threshold_floor,"
-            " model_id, authorised_by, authorised_at, is_demo, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " model_id, authorised_by, authorised_at, is_demo, created_at, state, legal_basis, dpia_ref, policy_ref,"
+            " two_person_rule) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (spec.name, spec.location, spec.rationale, spec.starts_at, spec.ends_at, spec.threshold,
              spec.threshold_floor, spec.model_id, authorised_by, utcnow() if authorised_by else None,
-             int(spec.is_demo), utcnow()),
+             int(spec.is_demo), utcnow(), "authorised" if authorised_by else "draft", spec.legal_basis,
+             spec.dpia_ref, spec.policy_ref, int(spec.two_person_rule)),
         )
         audit.append(store, actor, "deployment.created", "deployment", cur.lastrowid, {
             "name": spec.name, "location": spec.location, "starts_at": spec.starts_at, "ends_at": spec.ends_at,
             "threshold": spec.threshold, "threshold_floor": spec.threshold_floor, "model_id": spec.model_id,
-            "authorised_by": authorised_by, "demo": spec.is_demo,
+            "authorised_by": authorised_by, "demo": spec.is_demo, "legal_basis": spec.legal_basis,
+            "dpia_ref": spec.dpia_ref, "policy_ref": spec.policy_ref, "two_person_rule": spec.two_person_rule,
         })
     return int(cur.lastrowid)
 
@@ -102,6 +110,8 @@ class EntrySpec:
     image_source: str
     image_date: str
     review_date: str
+    under_18: bool = False
+    under_18_justification: str = ""
 
 
 def create_watchlist(store: Store, deployment_id: int, name: str, actor: str, threshold: float | None = None) -> int:
@@ -119,14 +129,17 @@ def add_entry(store: Store, watchlist_id: int, spec: EntrySpec, added_by: int, a
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO watchlist_entries(watchlist_id, record_number, subject_name, category, legal_basis,"
-            " reason, image_source, image_date, added_by, added_at, review_date) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " reason, image_source, image_date, added_by, added_at, review_date, under_18, under_18_justification)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (watchlist_id, spec.record_number, spec.subject_name, spec.category, spec.legal_basis, spec.reason,
-             spec.image_source, spec.image_date, added_by, utcnow(), spec.review_date),
+             spec.image_source, spec.image_date, added_by, utcnow(), spec.review_date, int(spec.under_18),
+             spec.under_18_justification),
         )
         audit.append(store, actor, "watchlist.entry_added", "entry", cur.lastrowid, {
             "watchlist_id": watchlist_id, "record_number": spec.record_number, "category": spec.category,
             "legal_basis": spec.legal_basis, "image_source": spec.image_source, "image_date": spec.image_date,
-            "review_date": spec.review_date,
+            "review_date": spec.review_date, "under_18": spec.under_18,
+            "under_18_justification": spec.under_18_justification,
         })
     return int(cur.lastrowid)
 
@@ -162,7 +175,7 @@ def gallery_rows(store: Store, deployment_id: int, model_id: str) -> GalleryRows
         "SELECT i.id, i.entry_id, e.watchlist_id, i.embedding, i.embedding_dim FROM entry_images i"
         " JOIN watchlist_entries e ON e.id = i.entry_id JOIN watchlists w ON w.id = e.watchlist_id"
         " WHERE w.deployment_id = ? AND i.model_id = ? AND e.removed_at IS NULL AND w.purged_at IS NULL"
-        " AND i.embedding IS NOT NULL ORDER BY i.id",
+        " AND i.embedding IS NOT NULL AND i.purged_at IS NULL ORDER BY i.id",
         (deployment_id, model_id),
     )
     if not rows:

@@ -1,0 +1,344 @@
+"""Step 4's safeguards, each tried by someone who should not get through."""
+
+from datetime import datetime, timedelta, timezone
+
+import cv2
+import numpy as np
+import pytest
+
+from console.errors import ConsoleError, MediaError, PermissionDenied
+from console.services import auth, deployments, enrol, retention, review
+from console.store import audit, repo
+from tests.conftest import DATA
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def iso(t):
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@pytest.fixture
+def world(store, monkeypatch):
+    # The role tables create many users: a cheaper scrypt cost here (the stored hash records its
+    # parameters, and test_passwords_are_stored_as_scrypt checks the production cost).
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
+    admin = auth.bootstrap_administrator(store, "admin", "Admin", "a long admin password")
+    actors = {"administrator": admin}
+    for role in ("operator", "supervisor", "engagement_officer", "auditor"):
+        auth.create_user(store, admin, role, role.title(), role, f"password for {role}")
+        actors[role] = auth.actor_for(store, role)
+    sup = actors["supervisor"]
+    spec = repo.DeploymentSpec("Op Test", "High St", "crime hotspot", iso(NOW - timedelta(hours=1)),
+                               iso(NOW + timedelta(hours=8)), 0.40, 0.363, "model-x", legal_basis="common law")
+    dep = deployments.create(store, sup, spec)
+    deployments.authorise(store, sup, dep)
+    cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
+    wl = repo.create_watchlist(store, dep, "WL", "sup")
+    entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "P", "wanted_by_courts", "warrant", "reason", "custody",
+                                                     "2025-01-01", "2099-01-01"), sup.user_id, "sup")
+    image = repo.add_entry_image(store, entry, b"jpeg", np.eye(128, dtype=np.float32)[0], "model-x", {}, "sup")
+
+    def make_alert():
+        return repo.insert_alert(store, repo.AlertRecord(dep, cam, 1, [(entry, image, 0.8)], 0.4, "model-x",
+                                                         [0, 0, 1, 1], {}, b"probe", b"ctx", iso(NOW)))
+
+    return {"store": store, "actors": actors, "dep": dep, "wl": wl, "cam": cam, "entry": entry,
+            "make_alert": make_alert}
+
+
+def entry_spec(n="R-9", **kw):
+    base = {"record_number": n, "subject_name": "S", "category": "missing_person", "legal_basis": "b", "reason": "r",
+            "image_source": "s", "image_date": "2024-01-01", "review_date": "2099-01-01"}
+    return repo.EntrySpec(**{**base, **kw})
+
+
+# -- every service, every role --------------------------------------------------------------
+CALLS = {
+    "adjudicate": lambda w, a: review.confirm(w["store"], a, w["make_alert"]()),
+    "reject": lambda w, a: review.reject(w["store"], a, w["make_alert"](), "look_alike"),
+    "open_alert": lambda w, a: review.open_alert(w["store"], a, w["make_alert"]()),
+    "export_alert": lambda w, a: review.export_alert(w["store"], a, w["make_alert"](), w["tmp"]),
+    "add_entry": lambda w, a: enrol.add_entry(w["store"], a, w["wl"], entry_spec(f"R-{a.role}")),
+    "create_deployment": lambda w, a: deployments.create(w["store"], a, repo.DeploymentSpec(
+        "D", "P", "R", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 0.4, 0.363, "m", legal_basis="b")),
+    "change_threshold": lambda w, a: deployments.change_threshold(w["store"], a, w["dep"], 0.45, "fewer alerts"),
+    "two_person_rule": lambda w, a: deployments.set_two_person_rule(w["store"], a, w["dep"], True, "policy"),
+    "create_user": lambda w, a: auth.create_user(w["store"], a, f"new-{a.role}", "N", "operator", "a long password!"),
+    "retention_settings": lambda w, a: retention.configure(w["store"], a, 14, 2, "policy"),
+    "add_camera": lambda w, a: deployments.add_camera(w["store"], a, w["dep"], f"cam-{a.role}", "demo:1"),
+}
+ALLOWED = {
+    "adjudicate": {"operator", "supervisor"},
+    "reject": {"operator", "supervisor"},
+    "open_alert": {"operator", "supervisor"},
+    "export_alert": {"supervisor"},
+    "add_entry": {"supervisor"},
+    "create_deployment": {"supervisor"},
+    "change_threshold": {"supervisor"},
+    "two_person_rule": {"supervisor"},
+    "create_user": {"administrator"},
+    "retention_settings": {"administrator"},
+    "add_camera": {"administrator", "supervisor"},
+}
+ROLES = ("operator", "supervisor", "administrator", "engagement_officer", "auditor")
+
+
+@pytest.mark.parametrize("service", sorted(CALLS))
+@pytest.mark.parametrize("role", ROLES)
+def test_every_service_refuses_every_role_it_should(world, tmp_path, service, role):
+    world["tmp"] = tmp_path / "export"
+    actor = world["actors"][role]
+    before = world["store"].one("SELECT MAX(seq) AS s FROM audit_log")["s"]
+    if role in ALLOWED[service]:
+        CALLS[service](world, actor)
+    else:
+        with pytest.raises(PermissionDenied, match=role):
+            CALLS[service](world, actor)
+        # A refusal changes nothing but the alert that the test itself raised.
+        actions = [r["action"] for r in world["store"].query("SELECT action FROM audit_log WHERE seq > ?", (before,))]
+        assert set(actions) <= {"alert.raised"}
+
+
+# -- logins -----------------------------------------------------------------------------------
+def test_passwords_are_stored_as_scrypt_and_logins_are_logged(world, monkeypatch):
+    store = world["store"]
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**15)
+    auth.create_user(store, world["actors"]["administrator"], "fresh", "F", "operator", "a fresh long password")
+    row = repo.get_user(store, "fresh")
+    assert row["password_hash"].startswith("scrypt$32768$8$1$") and "fresh long" not in row["password_hash"]
+    assert auth.verify_password("a fresh long password", row["password_hash"])
+    assert not auth.verify_password("a fresh long passwore", row["password_hash"])
+    assert auth.login(store, "operator", "password for operator").role == "operator"
+    with pytest.raises(auth.LoginError, match="wrong user name or password"):
+        auth.login(store, "operator", "nope")
+    with pytest.raises(auth.LoginError, match="wrong user name or password"):
+        auth.login(store, "nobody", "nope")
+    actions = [r["action"] for r in store.query("SELECT action FROM audit_log WHERE action LIKE 'login.%'")]
+    assert actions == ["login.succeeded", "login.failed", "login.failed"]
+    assert auth.login(store, "fresh", "a fresh long password").username == "fresh"
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(world):
+    store = world["store"]
+    for _ in range(4):
+        with pytest.raises(auth.LoginError):
+            auth.login(store, "operator", "bad", now=NOW)
+    with pytest.raises(auth.LoginError, match="now locked"):
+        auth.login(store, "operator", "bad", now=NOW)
+    with pytest.raises(auth.LoginError, match="is locked"):
+        auth.login(store, "operator", "password for operator", now=NOW + timedelta(minutes=14))
+    assert auth.login(store, "operator", "password for operator", now=NOW + timedelta(minutes=16))
+
+
+def test_only_the_first_administrator_bootstraps_and_passwords_have_a_minimum(world):
+    with pytest.raises(PermissionDenied, match="already exists"):
+        auth.bootstrap_administrator(world["store"], "second", "S", "another long password")
+    with pytest.raises(ConsoleError, match="at least 10"):
+        auth.create_user(world["store"], world["actors"]["administrator"], "short", "S", "operator", "short")
+
+
+def test_inactive_accounts_cannot_log_in(world):
+    store, admin = world["store"], world["actors"]["administrator"]
+    auth.set_active(store, admin, "operator", False)
+    with pytest.raises(auth.LoginError, match="deactivated"):
+        auth.login(store, "operator", "password for operator")
+
+
+# -- deployments: only inside the window -------------------------------------------------------
+def test_recognition_only_inside_the_authorised_window(world):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    dep = world["dep"]
+    with pytest.raises(deployments.DeploymentError, match="authorised from"):
+        deployments.start(store, sup, dep, now=NOW - timedelta(hours=2))
+    with pytest.raises(deployments.DeploymentError, match="window is over"):
+        deployments.start(store, sup, dep, now=NOW + timedelta(hours=9))
+    deployments.start(store, sup, dep, now=NOW)
+    assert repo.get_deployment(store, dep)["state"] == "active"
+    refused = store.query("SELECT details_json FROM audit_log WHERE action = 'deployment.start_refused'")
+    assert len(refused) == 2
+
+
+def test_a_draft_cannot_run_and_an_ended_deployment_is_read_only(world):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    draft = deployments.create(store, sup, repo.DeploymentSpec("D", "P", "R", iso(NOW - timedelta(hours=1)),
+                                                               iso(NOW + timedelta(hours=1)), 0.4, 0.363, "m",
+                                                               legal_basis="b"))
+    with pytest.raises(deployments.DeploymentError, match="draft"):
+        deployments.start(store, sup, draft, now=NOW)
+    deployments.end(store, sup, world["dep"], "operation finished")
+    with pytest.raises(deployments.DeploymentError, match="read-only"):
+        deployments.change_threshold(store, sup, world["dep"], 0.5, "x")
+    with pytest.raises(deployments.DeploymentError, match="read-only"):
+        enrol.add_entry(store, sup, world["wl"], entry_spec())
+    with pytest.raises(deployments.DeploymentError, match="has ended"):
+        deployments.start(store, sup, world["dep"], now=NOW)
+
+
+def test_the_pipeline_stops_by_itself_at_the_end_of_the_window():
+    from console.feeds.source import DemoSource
+    from console.pipeline.recognizer import FrameResult, ScoreStats
+    from console.pipeline.worker import CameraWorker
+
+    class Counting:
+        stats = ScoreStats()
+        calls = 0
+
+        def process(self, image, captured_at, index):
+            Counting.calls += 1
+            return FrameResult(index, captured_at, [], [], 0, 0, 0.0)
+
+    import time
+
+    halted = []
+    source = DemoSource(0, realtime=True)
+    worker = CameraWorker(source, Counting(), until=time.time() + 0.5, on_halt=halted.append)
+    source.start()
+    worker.start()
+    worker._thread.join(10)
+    source.stop()
+    assert halted == ["the deployment's authorised window is over"]
+    assert not worker._thread.is_alive() and 0 < Counting.calls < 25
+
+
+# -- threshold control -------------------------------------------------------------------------
+def test_threshold_has_a_floor_needs_a_reason_and_is_logged(world):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    with pytest.raises(deployments.DeploymentError, match="below the floor"):
+        deployments.change_threshold(store, sup, world["dep"], 0.30, "more alerts")
+    with pytest.raises(deployments.DeploymentError, match="needs a reason"):
+        deployments.change_threshold(store, sup, world["dep"], 0.45, " ")
+    deployments.change_threshold(store, sup, world["dep"], 0.45, "fewer false alerts")
+    assert repo.get_deployment(store, world["dep"])["threshold"] == 0.45
+    entry = store.one("SELECT details_json FROM audit_log WHERE action = 'deployment.threshold_changed'")
+    assert '"new":0.45' in entry["details_json"] and '"old":0.4' in entry["details_json"]
+
+
+# -- two-person rule -----------------------------------------------------------------------------
+def test_two_person_rule_needs_a_second_different_user(world):
+    store, sup, op = world["store"], world["actors"]["supervisor"], world["actors"]["operator"]
+    deployments.set_two_person_rule(store, sup, world["dep"], True, "force policy")
+    alert = world["make_alert"]()
+    assert review.confirm(store, op, alert) is None  # first confirmation: not yet passed on
+    assert store.one("SELECT status FROM alerts WHERE id = ?", (alert,))["status"] == "pending"
+    with pytest.raises(review.ReviewError, match="second, different user"):
+        review.confirm(store, op, alert)
+    decision = review.confirm(store, sup, alert)
+    row = store.one("SELECT * FROM decisions WHERE id = ?", (decision,))
+    assert row["decision"] == "true_alert" and row["user_id"] == sup.user_id and "first by user" in row["reason"]
+    with pytest.raises(review.ReviewError, match="was not confirmed|already"):
+        review.record_outcome(store, op, world["make_alert"](), "confirmed_true", "arrest")
+
+
+# -- watchlist governance ---------------------------------------------------------------------------
+def test_entries_need_every_field_a_fixed_category_and_under_18_justification(world):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    with pytest.raises(enrol.GovernanceError, match="fixed list"):
+        enrol.add_entry(store, sup, world["wl"], entry_spec(category="suspicious_looking"))
+    with pytest.raises(enrol.GovernanceError, match="legal basis"):
+        enrol.add_entry(store, sup, world["wl"], entry_spec(legal_basis=""))
+    with pytest.raises(enrol.GovernanceError, match="review date must be in the future"):
+        enrol.add_entry(store, sup, world["wl"], entry_spec(review_date="2020-01-01"))
+    with pytest.raises(enrol.GovernanceError, match="under 18"):
+        enrol.add_entry(store, sup, world["wl"], entry_spec(under_18=True))
+    enrol.add_entry(store, sup, world["wl"], entry_spec(
+        "R-18", under_18=True, under_18_justification="Missing 15-year-old at risk of serious harm; court order 123."))
+
+
+def test_watchlist_cap_is_enforced(world):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    repo.set_setting(store, f"deployment/{world['dep']}", "watchlist_cap", 2, sup.user_id, "sup", "test")
+    enrol.add_entry(store, sup, world["wl"], entry_spec("R-2"))
+    with pytest.raises(enrol.GovernanceError, match="cap of 2"):
+        enrol.add_entry(store, sup, world["wl"], entry_spec("R-3"))
+
+
+def test_enrolment_refuses_bad_photos_with_plain_reasons(world, engine, photos, group_photo):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    entry = enrol.add_entry(store, sup, world["wl"], entry_spec("R-5"))
+    blank = np.full((300, 300, 3), 120, np.uint8)
+    tiny = cv2.copyMakeBorder(cv2.resize(photos("img21.jpg"), None, fx=0.1, fy=0.1), 150, 150, 150, 150,
+                              cv2.BORDER_CONSTANT, value=(90, 90, 90))
+    blurred = cv2.GaussianBlur(photos("img21.jpg"), (0, 0), 7)
+    for image, message in [(blank, "no face found"), (group_photo, "6 faces found"), (tiny, "face too small"),
+                           (blurred, "face blurred")]:
+        with pytest.raises(MediaError, match=message):
+            enrol.enrol_photo(store, engine, sup, entry, image, "photo.jpg")
+    assert store.one("SELECT COUNT(*) AS n FROM entry_images WHERE entry_id = ?", (entry,))["n"] == 0
+    first = enrol.enrol_photo(store, engine, sup, entry, photos("img20.jpg"), "img20.jpg")
+    assert first.warnings == []
+
+
+def test_enrolling_the_same_person_twice_warns(world, engine, photos):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    a = enrol.add_entry(store, sup, world["wl"], entry_spec("R-6"))
+    b = enrol.add_entry(store, sup, world["wl"], entry_spec("R-7"))
+    store.conn.execute("UPDATE entry_images SET model_id = 'other'")  # the fixture's fake image is not a face
+    enrol.enrol_photo(store, engine, sup, a, photos("img20.jpg"), "img20.jpg")
+    result = enrol.enrol_photo(store, engine, sup, b, photos("img21.jpg"), "img21.jpg")
+    assert len(result.warnings) == 1 and "R-6" in result.warnings[0]
+
+
+# -- retention, with a moved clock --------------------------------------------------------------------
+def test_alert_images_are_purged_after_31_days_and_the_purge_is_logged(world):
+    store = world["store"]
+    alert = world["make_alert"]()
+    stored = datetime.fromisoformat(store.one("SELECT stored_at FROM alerts WHERE id = ?",
+                                              (alert,))["stored_at"].replace("Z", "+00:00"))
+    assert retention.run_purges(store, now=stored + timedelta(days=30)).alerts == 0
+    report = retention.run_purges(store, now=stored + timedelta(days=32))
+    assert report.alerts == 1
+    row = store.one("SELECT probe_jpeg, context_jpeg, purged_at, probe_sha256 FROM alerts WHERE id = ?", (alert,))
+    assert row["probe_jpeg"] is None and row["context_jpeg"] is None and row["purged_at"]
+    assert row["probe_sha256"] == repo.sha256(b"probe")  # the record of what was there stays
+    assert store.one("SELECT items FROM purges WHERE rule = 'alert_images'")["items"] == 1
+    assert audit.verify_chain(store).ok and audit.verify_records(store) == []
+    assert retention.run_purges(store, now=stored + timedelta(days=40)).alerts == 0  # nothing twice
+
+
+def test_watchlist_is_purged_soon_after_the_deployment_ends_keeping_record_numbers(world):
+    store = world["store"]
+    deployments.end(store, world["actors"]["supervisor"], world["dep"], "done")
+    ended = datetime.fromisoformat(repo.get_deployment(store, world["dep"])["ended_at"].replace("Z", "+00:00"))
+    assert retention.run_purges(store, now=ended + timedelta(minutes=30)).entry_images == 0
+    report = retention.run_purges(store, now=ended + timedelta(hours=2))
+    assert report.entry_images == 1 and report.watchlists == 1
+    row = store.one("SELECT image_jpeg, embedding, purged_at FROM entry_images")
+    assert row["image_jpeg"] is None and row["embedding"] is None and row["purged_at"]
+    assert store.one("SELECT record_number FROM watchlist_entries")["record_number"] == "R-1"
+    logged = store.one("SELECT details_json FROM audit_log WHERE action = 'retention.purged.watchlist'")
+    assert '"records_kept":["R-1"]' in logged["details_json"]
+    assert repo.gallery_rows(store, world["dep"], "model-x").matrix.size == 0
+
+
+def test_a_deployment_past_its_end_time_is_purged_even_if_nobody_ended_it(world):
+    store = world["store"]
+    ends = datetime.fromisoformat(repo.get_deployment(store, world["dep"])["ends_at"].replace("Z", "+00:00"))
+    assert retention.run_purges(store, now=ends + timedelta(hours=25)).watchlists == 1
+
+
+def test_retention_settings_are_bounded(world):
+    admin = world["actors"]["administrator"]
+    with pytest.raises(ConsoleError, match="between 1 and 31"):
+        retention.configure(world["store"], admin, 90, 1, "keep longer")
+    with pytest.raises(ConsoleError, match="within 24 hours"):
+        retention.configure(world["store"], admin, 31, 48, "keep longer")
+
+
+def test_exports_are_logged(world, tmp_path):
+    store, sup = world["store"], world["actors"]["supervisor"]
+    alert = world["make_alert"]()
+    files = review.export_alert(store, sup, alert, tmp_path)
+    assert {p.name for p in files} == {f"alert-{alert}-probe.jpg", f"alert-{alert}-context.jpg", f"alert-{alert}.json"}
+    assert store.one("SELECT actor FROM audit_log WHERE action = 'alert.exported'")["actor"] == "supervisor"
+
+
+def test_unused_demo_accounts_are_labelled(store):
+    from console.services.demo import ensure_demo_accounts
+
+    ensure_demo_accounts(store)
+    rows = store.query("SELECT username, is_demo, role FROM users ORDER BY username")
+    assert all(r["username"].startswith("demo.") and r["is_demo"] for r in rows)
+    assert {r["role"] for r in rows} == {"operator", "supervisor", "administrator"}
+    assert auth.login(store, "demo.operator", "demo").role == "operator"
+    assert not auth.has_administrator(store)  # a demo admin does not count as the first real one
