@@ -78,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--last", type=int, default=30, help="entries to show (audit show)")
     p.add_argument("--action-filter", default="", help="only entries whose action starts with this, e.g. decision")
 
+    p = sub.add_parser("users", help="user accounts: create the first administrator")
+    add_common(p)
+    p.add_argument("action", choices=["bootstrap", "list"])
+    p.add_argument("--username", default="admin")
+    p.add_argument("--display-name", default="Administrator")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    p = sub.add_parser("purge", help="run the retention purges that are due now (also run at every start)")
+    add_common(p)
+
     p = sub.add_parser("models", help="the bundled models")
     add_common(p)
     p.add_argument("action", choices=["verify"])
@@ -207,6 +217,37 @@ def cmd_audit(args) -> int:
     return 0 if report.ok and not problems else EXIT_FAILED
 
 
+def cmd_users(args) -> int:
+    import getpass
+
+    from console.services import auth
+
+    with _store(args) as store:
+        if args.action == "list":
+            for r in store.query("SELECT username, display_name, role, active, is_demo FROM users ORDER BY username"):
+                print(f"{r['username']:<20} {r['role']:<18} {'active' if r['active'] else 'inactive':<9}"
+                      f"{' demo' if r['is_demo'] else ''}  {r['display_name']}")
+            return 0
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password for the first administrator: ")
+            if getpass.getpass("Again: ") != password:
+                raise ConsoleError("the two passwords differ")
+        actor = auth.bootstrap_administrator(store, args.username, args.display_name, password)
+    print(f"administrator {actor.username} created; sign in with it to create the other accounts")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    from console.services import retention
+
+    with _store(args) as store:
+        report = retention.run_purges(store, actor="cli")
+    print(report.summary())
+    return 0
+
+
 def cmd_models(args) -> int:
     from console.vision.bundled import verify_bundled
 
@@ -297,6 +338,8 @@ COMMANDS = {
     "bench": cmd_bench,
     "audit": cmd_audit,
     "models": cmd_models,
+    "users": cmd_users,
+    "purge": cmd_purge,
 }
 
 

@@ -32,23 +32,55 @@ class SilentPlayer:
         self.played.append(priority)
 
 
-def start_window(args, cameras: int, quiet: bool = False):
-    """The main window, shown at once; the deployment opens in the background."""
+def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
+    """The main window, shown at once; the deployment opens in the background.
+
+    With ``login`` the user signs in first (the database is prepared in the background, then
+    the sign-in dialog shows); without it the demo operator is used (tests, screenshots).
+    """
+    from console.services import session
     from console.services.live import LiveDeployment
     from ui.jobs import JobRunner
+    from ui.login import DEMO_HINT, LoginDialog
     from ui.main_window import MainWindow
 
     window = MainWindow(player=SilentPlayer() if quiet else None)
     loader = JobRunner(window, threads=1)
     window.loader = loader
+    window.data_dir = args.data_dir
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
 
     def opened(live: LiveDeployment) -> None:
         window.attach(live)
         live.start()
 
-    loader.submit(lambda: LiveDeployment.open_demo(args.data_dir, cameras, args.model_pack, providers),
-                  opened, window.show_error)
+    def open_deployment(actor) -> None:
+        window.enable_idle_lock(actor)
+        window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
+                                   "the deployment...")
+        loader.submit(lambda: LiveDeployment.open_demo(args.data_dir, cameras, args.model_pack, providers, actor),
+                      opened, window.show_error)
+
+    def ask_login(info: dict) -> None:
+        hint = None if info.get("has_administrator") else (
+            "No administrator exists yet: create one with <b>python main.py users bootstrap</b>.<br>")
+        dialog = LoginDialog(lambda u, p: session.login(args.data_dir, u, p), window, hint=(hint or "") + DEMO_HINT)
+
+        def finished(result: int) -> None:
+            if result and dialog.actor is not None:
+                open_deployment(dialog.actor)
+            else:
+                window.placeholder.setText("Not signed in. Close the window, or start again to sign in.")
+
+        window.login_dialog = dialog
+        dialog.finished.connect(finished)
+        dialog.open()  # window-modal, without a nested event loop
+
+    if login:
+        loader.submit(lambda: session.prepare(args.data_dir), ask_login, window.show_error)
+    else:
+        loader.submit(lambda: LiveDeployment.open_demo(args.data_dir, cameras, args.model_pack, providers),
+                      opened, window.show_error)
     return window
 
 
@@ -63,7 +95,7 @@ def run_gui(args) -> int:
               "QT_QPA_PLATFORM=offscreen to run it without a screen.", file=sys.stderr)
         return 2
     app = create_app()
-    window = start_window(args, max(1, min(9, args.cameras)))
+    window = start_window(args, max(1, min(9, args.cameras)), login=True)
     window.resize(1600, 900)
     window.show()
     code = app.exec()
@@ -110,6 +142,24 @@ def run_screenshot(args) -> int:
         path = out_dir / "adjudication.png"
         window.grab().save(str(path))
         print(f"wrote {path}")
+        from ui.login import DEMO_HINT, LoginDialog
+        from ui.supervision import SupervisionDialog
+
+        dialog = SupervisionDialog(window.live, window.db_jobs, window)
+        dialog.show()
+        _wait(app, lambda: "Threshold in force" in dialog.dep_facts.text(), 20)
+        path = out_dir / "supervision.png"
+        dialog.grab().save(str(path))
+        print(f"wrote {path}")
+        dialog.close()
+        login = LoginDialog(lambda u, p: None, window, hint=DEMO_HINT)
+        login.user.setText("demo.operator")
+        login.show()
+        _wait(app, lambda: False, 0.3)
+        path = out_dir / "login.png"
+        login.grab().save(str(path))
+        print(f"wrote {path}")
+        login.close()
         return 0 if shown else 1
     finally:
         window.shutdown()

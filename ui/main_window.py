@@ -8,9 +8,10 @@ whose answer comes back to the GUI thread. Every command is an action with a key
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +41,7 @@ from ui.video_tile import VideoTile
 PAINT_INTERVAL_MS = 40  # 25 Hz screen refresh of the newest frames
 OVERLAY_MAX_AGE_S = 0.5  # show the analysed frame while it is at most this much older than the newest
 LAYOUTS = (1, 4, 9)
+IDLE_LOCK_S = 10 * 60  # the console locks after ten minutes without input
 
 
 class AlertBridge(QObject):
@@ -214,8 +216,38 @@ class MainWindow(QMainWindow):
                                            "Blur faces that raised no alert", checkable=True)
         self.mute_action = self._action("Sound on", ["M"], self._toggle_mute, "Alert sound on or off",
                                         checkable=True)
-        for a in (self.layout_action, self.privacy_action, self.mute_action, self.actions_by_name["acknowledge"]):
+        self.supervise_action = self._action("Supervision...", ["F9"], self._open_supervision,
+                                             "Deployment, threshold, two-person rule, watchlist, users, retention")
+        for a in (self.layout_action, self.privacy_action, self.mute_action, self.actions_by_name["acknowledge"],
+                  self.supervise_action):
             toolbar.addAction(a)
+
+    def _open_supervision(self) -> None:
+        if self.live is None:
+            return
+        from ui.supervision import SupervisionDialog
+
+        dialog = SupervisionDialog(self.live, self.db_jobs, self)
+        dialog.finished.connect(lambda _r: self._reload_deployment())
+        self.supervision = dialog
+        dialog.open()
+
+    def _reload_deployment(self) -> None:
+        live = self.live
+        if live is None:
+            return
+
+        def read():
+            from console.store import repo
+
+            return repo.get_deployment(live.store, live.deployment_id)
+
+        def show(dep) -> None:
+            live.deployment = dep
+            live.apply_threshold(float(dep["threshold"]))
+            self.status_labels["threshold"].setText(f"Threshold {dep['threshold']:.3f}")
+
+        self.db_jobs.submit(read, show)
 
     def _enter(self) -> None:
         if self.center.currentWidget() is self.view:
@@ -377,8 +409,59 @@ class MainWindow(QMainWindow):
             self.awaiting_heading.setVisible(self.awaiting.count() > 0)
             self.awaiting.setVisible(self.awaiting.count() > 0)
 
+    # -- idle lock ----------------------------------------------------------------
+    def enable_idle_lock(self, actor, idle_lock_s: float = IDLE_LOCK_S) -> None:
+        """Lock the console after ``idle_lock_s`` without keyboard or mouse input."""
+        from PySide6.QtWidgets import QApplication
+
+        self.signed_in = actor
+        self.idle_lock_s = idle_lock_s
+        self.last_input = time.monotonic()
+        self.locked = False
+        QApplication.instance().installEventFilter(self)
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setInterval(2000)
+        self.idle_timer.timeout.connect(self._check_idle)
+        self.idle_timer.start()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+                            QEvent.Type.Wheel):
+            self.last_input = time.monotonic()
+        return False
+
+    def _check_idle(self) -> None:
+        idle = time.monotonic() - self.last_input
+        if not self.locked and idle >= self.idle_lock_s:
+            self.lock(idle)
+
+    def lock(self, idle_s: float = 0.0) -> None:
+        """Hide everything and ask the signed-in user's password; recognition and alerts go on."""
+        from console.services import session
+        from ui.login import LoginDialog
+
+        actor, data_dir = self.signed_in, getattr(self, "data_dir", None)
+        self.locked = True
+        self.centralWidget().hide()
+        self.db_jobs.submit(lambda: session.record_lock(data_dir, actor, idle_s))
+        dialog = LoginDialog(lambda _u, p: session.unlock(data_dir, actor, p), self, username=actor.username,
+                             locked=True)
+        self.lock_dialog = dialog
+        dialog.finished.connect(self._unlocked)
+        dialog.open()
+
+    def _unlocked(self, result: int) -> None:
+        if result and self.lock_dialog.actor is not None:
+            self.locked = False
+            self.last_input = time.monotonic()
+            self.centralWidget().show()
+        else:
+            self.lock(0.0)  # no way past the lock but the password
+
     # -- shutdown -----------------------------------------------------------------
     def shutdown(self) -> None:
+        if getattr(self, "idle_timer", None) is not None:
+            self.idle_timer.stop()
         self.paint_timer.stop()
         self.status_timer.stop()
         self.attention.stop()

@@ -115,6 +115,12 @@ class LiveDeployment:
         self.stop()
         self.store.close()
 
+    def apply_threshold(self, threshold: float) -> None:
+        """A supervisor's change (already validated and logged by the service) takes effect now;
+        each alert records the threshold in force when it was raised."""
+        for worker in self.workers:
+            worker.recognizer.settings.threshold = threshold
+
     def suppress(self, camera_id: int, track_id: int, entry_id: int) -> None:
         """After a "different person" rejection: that track no longer alerts for that subject."""
         for cam, worker in zip(self.cameras, self.workers, strict=True):

@@ -109,3 +109,21 @@ def test_a_changed_decision_row_is_caught_by_audit_verify(selftest_dir, tmp_path
     assert bad.returncode == 1
     assert "audit chain intact" in bad.stdout  # the log itself was not touched...
     assert "decision 1 was changed after it was recorded" in bad.stdout  # ...but the row no longer matches it
+
+
+def test_first_administrator_is_created_once_with_a_real_password(tmp_path):
+    def bootstrap(password):
+        return subprocess.run([sys.executable, str(ROOT / "main.py"), "users", "bootstrap", "--password-stdin",
+                               "--data-dir", str(tmp_path)], input=password + "\n", capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+
+    short = bootstrap("short")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    ok = bootstrap("a properly long password")
+    assert ok.returncode == 0 and "administrator admin created" in ok.stdout
+    again = bootstrap("another long password")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    listed = run("users", "list", "--data-dir", tmp_path)
+    assert "admin" in listed.stdout and "administrator" in listed.stdout
+    purge = run("purge", "--data-dir", tmp_path)
+    assert purge.returncode == 0 and purge.stdout.startswith("purged images of 0 alerts")

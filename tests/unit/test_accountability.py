@@ -1,6 +1,6 @@
 """Step 4's safeguards, each tried by someone who should not get through."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
@@ -9,9 +9,8 @@ import pytest
 from console.errors import ConsoleError, MediaError, PermissionDenied
 from console.services import auth, deployments, enrol, retention, review
 from console.store import audit, repo
-from tests.conftest import DATA
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def iso(t):

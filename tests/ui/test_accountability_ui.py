@@ -1,0 +1,118 @@
+"""Sign-in, the idle lock and the supervision screens, on the real window."""
+
+import argparse
+import sqlite3
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from ui.login import LoginDialog
+
+
+def find_dialog(kind):
+    return next((w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()), None)
+
+
+@pytest.fixture
+def args(tmp_path):
+    return argparse.Namespace(data_dir=tmp_path / "data", providers="cpu", model_pack=None)
+
+
+def audit_actions(args, prefix):
+    con = sqlite3.connect(args.data_dir / "console.sqlite3")
+    try:
+        return [r[0] for r in con.execute("SELECT action FROM audit_log WHERE action LIKE ? ORDER BY seq", (prefix + "%",))]
+    finally:
+        con.close()
+
+
+def test_sign_in_then_the_deployment_opens_as_that_user(qtbot, console_app, args):
+    from ui.app import start_window
+
+    win = start_window(args, cameras=1, quiet=True, login=True)
+    qtbot.addWidget(win)
+    win.show()
+    # The dialog is modal (its own event loop); drive it from a timer-like wait.
+    box = {}
+
+    def dialog_up():
+        box["d"] = find_dialog(LoginDialog)
+        return box["d"] is not None
+
+    try:
+        qtbot.waitUntil(dialog_up, timeout=30000)
+        d = box["d"]
+        d.user.setText("demo.operator")
+        d.password.setText("wrong")
+        d.submit()
+        qtbot.waitUntil(lambda: "wrong user name or password" in d.message.text(), timeout=10000)
+        d.password.setText("demo")
+        d.submit()
+        qtbot.waitUntil(lambda: win.live is not None, timeout=60000)
+        assert win.live.operator.username == "demo.operator"
+        assert audit_actions(args, "login.") == ["login.failed", "login.succeeded"]
+    finally:
+        win.shutdown()
+
+
+def test_idle_lock_hides_the_console_until_the_password_is_given(qtbot, console_app, args):
+    from ui.app import start_window
+
+    win = start_window(args, cameras=1, quiet=True)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.live is not None, timeout=60000)
+        win.enable_idle_lock(win.live.operator, idle_lock_s=0.5)
+        win.idle_timer.setInterval(100)
+        qtbot.waitUntil(lambda: win.locked, timeout=5000)
+        assert not win.centralWidget().isVisible()
+        dialog = win.lock_dialog
+        assert dialog.user.text() == "demo.operator" and dialog.user.isReadOnly()
+        dialog.password.setText("demo")
+        win.idle_lock_s = 3600
+        dialog.submit()
+        qtbot.waitUntil(lambda: not win.locked, timeout=10000)
+        assert win.centralWidget().isVisible()
+        qtbot.waitUntil(lambda: "session.unlocked" in audit_actions(args, "session."), timeout=5000)
+        assert audit_actions(args, "session.")[0] == "session.locked"
+    finally:
+        win.shutdown()
+
+
+def test_supervision_screen_enforces_roles_as_the_service_does(qtbot, console_app, args):
+    from console.services import session
+    from ui.app import start_window
+    from ui.supervision import SupervisionDialog
+
+    win = start_window(args, cameras=1, quiet=True)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.live is not None, timeout=60000)
+        # As the operator: refused, and the service's words are shown.
+        dialog = SupervisionDialog(win.live, win.db_jobs, win)
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: "Threshold in force" in dialog.dep_facts.text(), timeout=10000)
+        dialog.threshold.setValue(0.45)
+        dialog.threshold_reason.setText("fewer false alerts")
+        qtbot.mouseClick(dialog.apply_threshold_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.message.text().startswith("Refused"), timeout=10000)
+        assert "may not change threshold" in dialog.message.text()
+        # As the supervisor: done, logged, and in force for the running recogniser.
+        win.live.operator = session.login(args.data_dir, "demo.supervisor", "demo")
+        dialog2 = SupervisionDialog(win.live, win.db_jobs, win)
+        qtbot.addWidget(dialog2)
+        qtbot.waitUntil(lambda: "Threshold in force" in dialog2.dep_facts.text(), timeout=10000)
+        dialog2.threshold.setValue(0.45)
+        dialog2.threshold_reason.setText("fewer false alerts")
+        qtbot.mouseClick(dialog2.apply_threshold_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog2.message.text().startswith("Threshold changed"), timeout=10000)
+        dialog2.close()
+        win._reload_deployment()
+        qtbot.waitUntil(lambda: win.live.workers[0].recognizer.settings.threshold == pytest.approx(0.45), timeout=5000)
+        assert "Threshold 0.450" in win.status_labels["threshold"].text()
+        assert "deployment.threshold_changed" in audit_actions(args, "deployment.")
+    finally:
+        win.shutdown()
