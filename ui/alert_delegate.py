@@ -75,6 +75,8 @@ class AlertCardDelegate(QStyledItemDelegate):
             badges.append("PRIORITY 1")
         if row.get("escalated_at"):
             badges.append("ESCALATED")
+        if row.get("first_confirmed_by"):
+            badges.append("1 OF 2 CONFIRMED")
         if badges:
             p.setPen(QColor(theme.MATCH))
             p.drawText(QRectF(tx, r.y() + 67, width, 20), Qt.AlignmentFlag.AlignRight, "  ".join(badges))

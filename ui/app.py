@@ -54,8 +54,8 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         window.attach(live)
         live.start()
 
-    def open_deployment(actor) -> None:
-        window.enable_idle_lock(actor)
+    def open_deployment(actor, idle_minutes: float = 10) -> None:
+        window.enable_idle_lock(actor, idle_minutes * 60)
         window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
                                    "the deployment...")
         loader.submit(lambda: LiveDeployment.open_demo(args.data_dir, cameras, args.model_pack, providers, actor),
@@ -68,7 +68,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
 
         def finished(result: int) -> None:
             if result and dialog.actor is not None:
-                open_deployment(dialog.actor)
+                open_deployment(dialog.actor, info.get("idle_lock_minutes", 10))
             else:
                 window.placeholder.setText("Not signed in. Close the window, or start again to sign in.")
 

@@ -41,7 +41,8 @@ from ui.video_tile import VideoTile
 PAINT_INTERVAL_MS = 40  # 25 Hz screen refresh of the newest frames
 OVERLAY_MAX_AGE_S = 0.5  # show the analysed frame while it is at most this much older than the newest
 LAYOUTS = (1, 4, 9)
-IDLE_LOCK_S = 10 * 60  # the console locks after ten minutes without input
+IDLE_LOCK_S = 10 * 60  # default: the console locks after ten minutes without input
+PURGE_EVERY_MS = 15 * 60 * 1000
 
 
 class AlertBridge(QObject):
@@ -315,7 +316,18 @@ class MainWindow(QMainWindow):
         self.paint_timer.start()
         self.status_timer.start()
         self.attention.start()
+        self.purge_timer = QTimer(self)  # retention runs on a schedule, not only at start-up
+        self.purge_timer.setInterval(PURGE_EVERY_MS)
+        self.purge_timer.timeout.connect(self._run_purges)
+        self.purge_timer.start()
         self._refresh_status()
+
+    def _run_purges(self) -> None:
+        live = self.live
+        if live is not None:
+            from console.services import retention
+
+            self.db_jobs.submit(lambda: retention.run_purges(live.store))
 
     def _arrange_tiles(self) -> None:
         for tile in self.tiles:
@@ -460,8 +472,9 @@ class MainWindow(QMainWindow):
 
     # -- shutdown -----------------------------------------------------------------
     def shutdown(self) -> None:
-        if getattr(self, "idle_timer", None) is not None:
-            self.idle_timer.stop()
+        for timer in (getattr(self, "idle_timer", None), getattr(self, "purge_timer", None)):
+            if timer is not None:
+                timer.stop()
         self.paint_timer.stop()
         self.status_timer.stop()
         self.attention.stop()

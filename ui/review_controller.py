@@ -78,7 +78,14 @@ class ReviewController(QObject):
     def confirm(self, alert_id: int) -> None:
         live = self.live
 
-        def done(_decision_id) -> None:
+        def done(decision_id) -> None:
+            if decision_id is None:  # two-person rule: the first of two confirmations
+                self.queue.update_alert(alert_id, first_confirmed_by=live.operator.user_id)
+                self.decided.emit(alert_id, "first_confirmation")
+                self.view.failed("First confirmation recorded. The two-person rule applies: a second, different "
+                                 "user must confirm before it goes to engagement.")
+                self._after_decision()
+                return
             self.queue.remove_alert(alert_id)
             self.decided.emit(alert_id, "true_alert")
             subject = self.view.detail.candidates[0].subject_name if self.view.detail else ""

@@ -78,6 +78,7 @@ def queue_row(store: Store, alert_id: int) -> dict:
     """One alert as the queue shows it: with the probe and best candidate thumbnails."""
     row = store.one(
         "SELECT a.id, a.score, a.threshold, a.stored_at, a.captured_at, a.status, a.priority, a.escalated_at,"
+        " a.first_confirmed_by,"
         " a.probe_jpeg, c.name AS camera, e.subject_name, e.record_number, e.category,"
         " (SELECT i.image_jpeg FROM alert_candidates ac JOIN entry_images i ON i.id = ac.image_id"
         "   WHERE ac.alert_id = a.id AND ac.rank = 1) AS candidate_jpeg"

@@ -8,7 +8,7 @@ from pathlib import Path
 from console.paths import ensure_data_dir
 from console.services import auth, retention
 from console.services.demo import ensure_demo_accounts
-from console.store import open_store
+from console.store import open_store, repo
 
 
 def prepare(data_dir: Path | None) -> dict:
@@ -17,7 +17,8 @@ def prepare(data_dir: Path | None) -> dict:
         ensure_demo_accounts(store)
         report = retention.run_purges(store)
         return {"has_administrator": auth.has_administrator(store), "purged": report.summary(),
-                "database": str(store.path)}
+                "database": str(store.path),
+                "idle_lock_minutes": float(repo.get_setting(store, "ui", "idle_lock_minutes", 10))}
 
 
 def login(data_dir: Path | None, username: str, password: str) -> auth.Actor:

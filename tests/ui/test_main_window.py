@@ -214,3 +214,20 @@ def test_opencv_qt_plugin_path_is_cleared(monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM_PLUGIN_PATH", "/x/site-packages/cv2/qt/plugins")
     clear_opencv_qt_overrides()
     assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in os.environ
+
+
+def test_under_the_two_person_rule_a_keyboard_confirm_is_only_the_first(qtbot, window):
+    from console.services import auth, deployments
+    from console.store import open_store
+
+    qtbot.waitUntil(lambda: window.live is not None, timeout=60000)
+    with open_store(window.db_path.parent) as store:  # a second connection, as a second console would
+        deployments.set_two_person_rule(store, auth.actor_for(store, "demo.supervisor"), window.live.deployment_id,
+                                        True, "force policy for this test")
+    row = open_with_keyboard(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_C)
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT first_confirmed_by FROM alerts WHERE id = ? AND"
+                                                 " first_confirmed_by IS NOT NULL", (row["id"],))), timeout=10000)
+    assert not db_rows(window, "SELECT id FROM decisions")
+    assert window.alerts.row_of(row["id"]) >= 0  # still waiting, for a second user
