@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--last", type=int, default=30, help="entries to show (audit show)")
     p.add_argument("--action-filter", default="", help="only entries whose action starts with this, e.g. decision")
 
+    p = sub.add_parser("report", help="the deployment record (PDF, CSV or JSON by the file's extension)")
+    add_common(p)
+    p.add_argument("deployment", nargs="?", type=int, help="deployment id (or --last)")
+    p.add_argument("--last", action="store_true", help="the most recent deployment")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--what-if", type=float, default=None, help="also print what this threshold would have done")
+
     p = sub.add_parser("users", help="user accounts: create the first administrator")
     add_common(p)
     p.add_argument("action", choices=["bootstrap", "list"])
@@ -239,6 +246,31 @@ def cmd_users(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from console.services import reports
+    from console.services.auth import Actor
+
+    with _store(args) as store:
+        if args.last:
+            row = store.one("SELECT id FROM deployments ORDER BY id DESC LIMIT 1")
+            if row is None:
+                raise ConsoleError("there is no deployment yet")
+            dep_id = int(row["id"])
+        elif args.deployment is None:
+            raise ConsoleError("name a deployment id, or use --last")
+        else:
+            dep_id = args.deployment
+        # The command line acts as the local auditor account: the export is logged under it.
+        auditor = Actor(0, "cli-auditor", "auditor")
+        record = reports.deployment_record(store, dep_id)
+        out = reports.export_record(store, auditor, dep_id, args.out)
+        print(f"wrote {out}: {record['alerts']} alerts ({record['true_alerts']} true, {record['false_alerts']} false),"
+              f" {record['faces_analysed']} faces analysed")
+        if args.what_if is not None:
+            print(json.dumps(reports.threshold_what_if(store, dep_id, args.what_if)))
+    return 0
+
+
 def cmd_purge(args) -> int:
     from console.services import retention
 
@@ -261,7 +293,7 @@ def cmd_selftest(args) -> int:
     from console.feeds.demo import FPS, DemoScene
     from console.pipeline.recognizer import CameraRecognizer
     from console.services import deployment as dep_service
-    from console.services import review
+    from console.services import deployments, review
     from console.services.adjudicate import adjudicate
     from console.services.auth import actor_for
     from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
@@ -275,6 +307,7 @@ def cmd_selftest(args) -> int:
     with store:
         print(f"database: {store.path} (schema version {store.schema_version}, WAL, synchronous=FULL)")
         dep_id = ensure_demo_deployment(store, engine)
+        deployments.start(store, actor_for(store, DEMO_OPERATOR), dep_id)  # inside its authorised window only
         camera = repo.cameras(store, dep_id)[0]
         names = dep_service.subject_names(store, dep_id)
         gallery = dep_service.load_gallery(store, dep_id, engine.model_id)
@@ -340,6 +373,7 @@ COMMANDS = {
     "models": cmd_models,
     "users": cmd_users,
     "purge": cmd_purge,
+    "report": cmd_report,
 }
 
 

@@ -283,6 +283,30 @@ CREATE TABLE purges (
 
 DEPLOYMENT_STATES = ("draft", "authorised", "active", "ended")
 
+# Supervisor review: blind re-decisions of sampled alerts, and report sign-offs.
+_V5 = """
+CREATE TABLE review_samples (
+    id                INTEGER PRIMARY KEY,
+    sample            TEXT NOT NULL,
+    alert_id          INTEGER NOT NULL REFERENCES alerts(id),
+    drawn_by          INTEGER NOT NULL REFERENCES users(id),
+    drawn_at          TEXT NOT NULL,
+    original_decision TEXT NOT NULL,
+    blind_decision    TEXT,
+    decided_by        INTEGER REFERENCES users(id),
+    decided_at        TEXT,
+    UNIQUE (sample, alert_id)
+);
+CREATE TABLE report_signoffs (
+    id            INTEGER PRIMARY KEY,
+    deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    signed_at     TEXT NOT NULL,
+    record_sha256 TEXT NOT NULL,
+    note          TEXT NOT NULL DEFAULT ''
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
     (2, "aggregate face statistics (no identities)", _V2),
@@ -290,5 +314,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         " suppressions", _V3),
     (4, "accountability: logins and lockout, deployment states and references, under-18 justification,"
         " retention bookkeeping, two-person rule", _V4),
+    (5, "supervisor review: blind review samples, report sign-offs", _V5),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -359,7 +359,7 @@ def set_setting(store: Store, scope: str, key: str, value: Any, user_id: int | N
 
 
 # -- aggregate statistics (no identities) ------------------------------------------
-HIST_BINS = 20  # best-match cosine scores in [-1, 1], 0.1 wide
+HIST_BINS = 200  # best-match cosine scores in [-1, 1], 0.01 wide (fine enough for threshold what-ifs)
 
 
 def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: int, gated: int,
@@ -371,7 +371,12 @@ def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: i
             "SELECT score_hist FROM face_stats WHERE deployment_id = ? AND camera_id = ? AND day = ?",
             (deployment_id, camera_id, day),
         ).fetchone()
-        total = hist + (np.array(json.loads(row["score_hist"])) if row else 0)
+        old = np.array(json.loads(row["score_hist"])) if row else np.zeros(HIST_BINS, int)
+        if len(old) != HIST_BINS:  # a row of coarser bins (an older console): each count into its range's first bin
+            fine = np.zeros(HIST_BINS, int)
+            fine[:: HIST_BINS // len(old)] = old
+            old = fine
+        total = hist + old
         conn.execute(
             "INSERT INTO face_stats(deployment_id, camera_id, day, faces_analysed, faces_gated, score_hist)"
             " VALUES (?,?,?,?,?,?) ON CONFLICT(deployment_id, camera_id, day) DO UPDATE SET"

@@ -127,3 +127,21 @@ def test_first_administrator_is_created_once_with_a_real_password(tmp_path):
     assert "admin" in listed.stdout and "administrator" in listed.stdout
     purge = run("purge", "--data-dir", tmp_path)
     assert purge.returncode == 0 and purge.stdout.startswith("purged images of 0 alerts")
+
+
+def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path):
+    data_dir, _ = selftest_dir
+    out = tmp_path / "record.pdf"
+    result = run("report", "--last", "--out", out, "--data-dir", data_dir)
+    assert result.returncode == 0, result.stderr
+    db = sqlite3.connect(data_dir / "console.sqlite3")
+    try:
+        alerts = db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+        faces = db.execute("SELECT SUM(faces_analysed) FROM face_stats").fetchone()[0]
+    finally:
+        db.close()
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and f"(alerts{' ' * 27}{alerts})".encode() in data
+    assert f"(faces analysed{' ' * 19}{faces})".encode() in data
+    bad = run("report", "--last", "--out", tmp_path / "record.txt", "--data-dir", data_dir)
+    assert bad.returncode == 2 and "use a .pdf, .csv or .json" in bad.stderr

@@ -176,6 +176,7 @@ def test_face_stats_hold_counts_and_a_histogram_only(store):
     row = store.one("SELECT * FROM face_stats")
     assert row["faces_analysed"] == 5 and row["faces_gated"] == 1
     hist = np.array(__import__("json").loads(row["score_hist"]))
-    assert hist.sum() == 5 and hist[11] == 3  # three scores in [0.1, 0.2)
+    assert hist.sum() == 5 and hist[110:120].sum() == 3  # three scores in [0.1, 0.2)
+    assert len(hist) == repo.HIST_BINS and hist[int((0.7 + 1) / 2 * repo.HIST_BINS)] == 1
     cols = [r[1] for r in store.query("PRAGMA table_info(face_stats)")]
     assert not {"embedding", "entry_id", "image", "track_id"} & set(cols)

@@ -1,0 +1,228 @@
+"""Supervisor review: the deployment record a force publishes, threshold what-ifs, blind
+review samples. Everything is computed from the database; exports and sign-offs are logged."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import random
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from console.errors import ConsoleError
+from console.services.auth import Actor
+from console.store import Store, audit, repo
+from console.store.db import utcnow
+
+LATEST_DECISION = ("SELECT d.* FROM decisions d WHERE d.id = (SELECT MAX(id) FROM decisions WHERE alert_id = a.id)")
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def latest_decisions(store: Store, deployment_id: int) -> list[dict]:
+    """Each alert of the deployment with its latest decision (corrections win), if any."""
+    rows = store.query(
+        "SELECT a.id, a.score, a.threshold, a.stored_at, a.camera_id, e.category,"
+        " (SELECT decision FROM decisions WHERE alert_id = a.id ORDER BY id DESC LIMIT 1) AS decision,"
+        " (SELECT reason_code FROM decisions WHERE alert_id = a.id ORDER BY id DESC LIMIT 1) AS reason_code"
+        " FROM alerts a JOIN watchlist_entries e ON e.id = a.entry_id WHERE a.deployment_id = ? ORDER BY a.id",
+        (deployment_id,))
+    return [dict(r) for r in rows]
+
+
+def deployment_record(store: Store, deployment_id: int) -> dict:
+    dep = repo.get_deployment(store, deployment_id)
+    if dep is None:
+        raise ConsoleError(f"deployment {deployment_id} does not exist")
+    alerts = latest_decisions(store, deployment_id)
+    faces = store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
+                      (deployment_id,))["n"]
+    entries = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
+                        " WHERE w.deployment_id = ?", (deployment_id,))["n"]
+    engagements = store.query(
+        "SELECT g.result, g.action, COUNT(*) AS n FROM engagements g JOIN alerts a ON a.id = g.alert_id"
+        " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)"
+        " GROUP BY g.result, g.action ORDER BY g.result, g.action", (deployment_id,))
+    true_alerts = sum(1 for a in alerts if a["decision"] == "true_alert")
+    false_alerts = sum(1 for a in alerts if a["decision"] == "false_alert")
+    end = dep["ended_at"] or dep["ends_at"]
+    signoffs = store.query("SELECT s.signed_at, u.username, s.note FROM report_signoffs s JOIN users u"
+                           " ON u.id = s.user_id WHERE s.deployment_id = ? ORDER BY s.id", (deployment_id,))
+    return {
+        "deployment_id": deployment_id,
+        "name": dep["name"],
+        "place": dep["location"],
+        "rationale": dep["rationale"],
+        "legal_basis": dep["legal_basis"],
+        "start": dep["starts_at"],
+        "end": end,
+        "duration_hours": round((_parse(end) - _parse(dep["starts_at"])).total_seconds() / 3600, 2),
+        "state": dep["state"],
+        "model_id": dep["model_id"],
+        "threshold": dep["threshold"],
+        "watchlist_size": entries,
+        "faces_analysed": int(faces),
+        "alerts": len(alerts),
+        "true_alerts": true_alerts,
+        "false_alerts": false_alerts,
+        "undecided_alerts": len(alerts) - true_alerts - false_alerts,
+        "false_alerts_per_1000_faces": round(1000 * false_alerts / faces, 4) if faces else None,
+        "engagements": [{"result": r["result"], "action": r["action"], "count": r["n"]} for r in engagements],
+        "arrests": sum(r["n"] for r in engagements if r["action"] == "arrest"),
+        "signed_off": [dict(s) for s in signoffs],
+    }
+
+
+def record_digest(record: dict) -> str:
+    body = {k: v for k, v in record.items() if k != "signed_off"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "") -> str:
+    """A supervisor signs the record as it stands; the signature covers its digest."""
+    actor.require("authorise_deployment")
+    record = deployment_record(store, deployment_id)
+    digest = record_digest(record)
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256, note)"
+                     " VALUES (?,?,?,?,?)", (deployment_id, actor.user_id, utcnow(), digest, note))
+        audit.append(store, actor.username, "report.signed_off", "deployment", deployment_id,
+                     {"record_sha256": digest, "note": note})
+    return digest
+
+
+def _lines(record: dict) -> list[tuple[str, str]]:
+    out = [("h1", f"Deployment record: {record['name']}"),
+           ("text", f"Place: {record['place']}"),
+           ("text", f"Rationale: {record['rationale']}"),
+           ("text", f"Legal basis: {record['legal_basis']}"),
+           ("text", f"From {record['start']} to {record['end']} ({record['duration_hours']} h), state {record['state']}"),
+           ("text", f"Model {record['model_id']}, threshold {record['threshold']}"),
+           ("h2", "Figures")]
+    for key in ("watchlist_size", "faces_analysed", "alerts", "true_alerts", "false_alerts", "undecided_alerts",
+                "false_alerts_per_1000_faces", "arrests"):
+        out.append(("mono", f"{key.replace('_', ' '):<32} {record[key]}"))
+    out.append(("h2", "Engagements (latest outcome per alert)"))
+    for e in record["engagements"] or [{"result": "none", "action": "", "count": 0}]:
+        out.append(("mono", f"{e['result']:<18} {e['action']:<20} {e['count']}"))
+    out.append(("h2", "Sign-off"))
+    for s in record["signed_off"] or [{"signed_at": "", "username": "not signed off yet", "note": ""}]:
+        out.append(("text", f"{s['username']} {s['signed_at']} {s['note']}"))
+    out.append(("text", f"Record digest (SHA-256): {record_digest(record)}"))
+    return out
+
+
+def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> Path:
+    """PDF, CSV or JSON by the file's extension; the export is logged."""
+    from console.pdf import write_pdf
+
+    actor.require("view_audit")
+    out = Path(out)
+    record = deployment_record(store, deployment_id)
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        out.write_text(json.dumps(record, indent=2))
+    elif suffix == ".csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["field", "value"])
+        for k, v in record.items():
+            w.writerow([k, json.dumps(v) if isinstance(v, (list, dict)) else v])
+        out.write_text(buf.getvalue())
+    elif suffix == ".pdf":
+        write_pdf(out, f"Deployment record {record['name']}", _lines(record))
+    else:
+        raise ConsoleError(f"{out.name}: use a .pdf, .csv or .json file name")
+    audit.append(store, actor.username, "report.exported", "deployment", deployment_id,
+                 {"file": out.name, "record_sha256": record_digest(record)})
+    return out
+
+
+def threshold_what_if(store: Store, deployment_id: int, threshold: float) -> dict:
+    """What a different threshold would have done: from past alerts (with their decisions) and
+    the histogram of every face's best score (which also counts faces that raised no alert)."""
+    dep = repo.get_deployment(store, deployment_id)
+    alerts = latest_decisions(store, deployment_id)
+    kept = [a for a in alerts if a["score"] >= threshold]
+    dropped = [a for a in alerts if a["score"] < threshold]
+    hist = np.zeros(repo.HIST_BINS, int)
+    for row in store.query("SELECT score_hist FROM face_stats WHERE deployment_id = ?", (deployment_id,)):
+        h = np.array(json.loads(row["score_hist"]))
+        if len(h) == repo.HIST_BINS:
+            hist += h
+    edges = np.linspace(-1, 1, repo.HIST_BINS + 1)
+
+    def above(t: float) -> int:
+        return int(hist[edges[:-1] >= t - 1e-9].sum())
+
+    def split(rows):
+        return {"true": sum(a["decision"] == "true_alert" for a in rows),
+                "false": sum(a["decision"] == "false_alert" for a in rows),
+                "undecided": sum(a["decision"] is None for a in rows)}
+
+    return {
+        "threshold_in_force": dep["threshold"],
+        "threshold_asked": threshold,
+        "past_alerts_kept": len(kept),
+        "past_alerts_suppressed": len(dropped),
+        "kept": split(kept),
+        "suppressed": split(dropped),
+        "faces_at_or_above_asked": above(threshold),
+        "faces_at_or_above_in_force": above(dep["threshold"]),
+        "note": "faces counted per embedding (one person may be embedded several times); "
+                "a lower threshold's extra faces were never alerted, so their truth is unknown",
+    }
+
+
+def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed: int | None = None) -> str:
+    """A random sample of decided alerts for a supervisor to decide again, blind."""
+    actor.require("authorise_deployment")
+    decided = [a for a in latest_decisions(store, deployment_id) if a["decision"]]
+    if not decided:
+        raise ConsoleError("no decided alerts to sample")
+    rng = random.Random(seed)
+    chosen = rng.sample(decided, min(size, len(decided)))
+    name = f"sample-{deployment_id}-{utcnow()}"
+    with store.transaction() as conn:
+        for a in chosen:
+            conn.execute("INSERT INTO review_samples(sample, alert_id, drawn_by, drawn_at, original_decision)"
+                         " VALUES (?,?,?,?,?)", (name, a["id"], actor.user_id, utcnow(), a["decision"]))
+        audit.append(store, actor.username, "review.sample_drawn", "deployment", deployment_id,
+                     {"sample": name, "size": len(chosen)})
+    return name
+
+
+def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decision: str) -> None:
+    actor.require("authorise_deployment")
+    if decision not in ("true_alert", "false_alert"):
+        raise ConsoleError("a blind decision is true_alert or false_alert")
+    with store.transaction() as conn:
+        cur = conn.execute("UPDATE review_samples SET blind_decision = ?, decided_by = ?, decided_at = ?"
+                           " WHERE sample = ? AND alert_id = ? AND blind_decision IS NULL",
+                           (decision, actor.user_id, utcnow(), sample, alert_id))
+        if cur.rowcount != 1:
+            raise ConsoleError(f"alert {alert_id} is not waiting in sample {sample}")
+        audit.append(store, actor.username, "review.blind_decision", "alert", alert_id,
+                     {"sample": sample, "decision": decision})
+
+
+def sample_agreement(store: Store, sample: str) -> dict:
+    rows = store.query("SELECT original_decision, blind_decision FROM review_samples WHERE sample = ?", (sample,))
+    done = [r for r in rows if r["blind_decision"]]
+    agree = sum(r["original_decision"] == r["blind_decision"] for r in done)
+    return {"sample": sample, "size": len(rows), "decided": len(done), "agreed": agree,
+            "agreement_rate": round(agree / len(done), 3) if done else None}
+
+
+def blind_view(store: Store, sample: str) -> list[dict]:
+    """What the blind reviewer sees: images and scores, never the original decision."""
+    rows = store.query("SELECT s.alert_id, a.score, a.threshold, a.probe_jpeg FROM review_samples s JOIN alerts a"
+                       " ON a.id = s.alert_id WHERE s.sample = ? AND s.blind_decision IS NULL ORDER BY s.id",
+                       (sample,))
+    return [dict(r) for r in rows]
