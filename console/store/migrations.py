@@ -307,6 +307,25 @@ CREATE TABLE report_signoffs (
 );
 """
 
+# Equality monitoring (Bridges, paras 173-201): optional, supervisor-only demographic fields
+# recorded against an engagement outcome, append-only like the outcome itself.
+SEX_VALUES = ("female", "male", "not_stated")
+ETHNIC_GROUPS = ("asian", "black", "mixed", "white", "other", "not_stated")
+_V6 = f"""
+CREATE TABLE engagement_demographics (
+    id            INTEGER PRIMARY KEY,
+    engagement_id INTEGER NOT NULL REFERENCES engagements(id),
+    sex           TEXT NOT NULL CHECK (sex IN {SEX_VALUES!r}),
+    ethnic_group  TEXT NOT NULL CHECK (ethnic_group IN {ETHNIC_GROUPS!r}),
+    recorded_by   INTEGER NOT NULL REFERENCES users(id),
+    recorded_at   TEXT NOT NULL
+);
+CREATE TRIGGER engagement_demographics_no_update BEFORE UPDATE ON engagement_demographics
+BEGIN SELECT RAISE(ABORT, 'engagement_demographics are append-only'); END;
+CREATE INDEX decisions_alert ON decisions(alert_id, id);
+CREATE INDEX alerts_stored ON alerts(stored_at);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
     (2, "aggregate face statistics (no identities)", _V2),
@@ -315,5 +334,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (4, "accountability: logins and lockout, deployment states and references, under-18 justification,"
         " retention bookkeeping, two-person rule", _V4),
     (5, "supervisor review: blind review samples, report sign-offs", _V5),
+    (6, "equality monitoring fields on engagement outcomes; indexes for the decision log", _V6),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,193 @@
+"""What supervisors need to answer: how often, how fast, how wrong, and wrong for whom.
+
+All figures come from the database; each function says what it counts. Demographic fields
+are optional, recorded only against engagement outcomes, and only by a supervisor.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from console.errors import ConsoleError
+from console.services.auth import Actor
+from console.store import Store, audit
+from console.store.db import utcnow
+from console.store.migrations import ETHNIC_GROUPS, SEX_VALUES
+
+LATEST = "(SELECT MAX(id) FROM decisions WHERE alert_id = a.id)"
+
+
+def record_demographics(store: Store, actor: Actor, engagement_id: int, sex: str, ethnic_group: str) -> None:
+    actor.require("authorise_deployment")  # supervisors only
+    if sex not in SEX_VALUES or ethnic_group not in ETHNIC_GROUPS:
+        raise ConsoleError(f"sex is one of {', '.join(SEX_VALUES)}; ethnic group one of {', '.join(ETHNIC_GROUPS)}")
+    with store.transaction() as conn:
+        if conn.execute("SELECT 1 FROM engagements WHERE id = ?", (engagement_id,)).fetchone() is None:
+            raise ConsoleError(f"engagement {engagement_id} does not exist")
+        conn.execute("INSERT INTO engagement_demographics(engagement_id, sex, ethnic_group, recorded_by, recorded_at)"
+                     " VALUES (?,?,?,?,?)", (engagement_id, sex, ethnic_group, actor.user_id, utcnow()))
+        audit.append(store, actor.username, "equality.recorded", "engagement", engagement_id, {})
+
+
+def _pct(values, q):
+    return float(np.percentile(values, q)) if len(values) else None
+
+
+def dashboard(store: Store, deployment_id: int) -> dict:
+    alerts = store.query(
+        "SELECT a.id, a.stored_at, a.score, a.camera_id, c.name AS camera, d.decision, d.reason_code"
+        f" FROM alerts a JOIN cameras c ON c.id = a.camera_id LEFT JOIN decisions d ON d.id = {LATEST}"
+        " WHERE a.deployment_id = ? ORDER BY a.stored_at", (deployment_id,))
+    per_hour: dict[str, int] = {}
+    for a in alerts:
+        hour = a["stored_at"][:13] + ":00"
+        per_hour[hour] = per_hour.get(hour, 0) + 1
+    decided = [a for a in alerts if a["decision"]]
+    true_n = sum(a["decision"] == "true_alert" for a in decided)
+    timing = store.query(
+        "SELECT u.username, d.duration_ms FROM decisions d JOIN users u ON u.id = d.user_id JOIN alerts a"
+        " ON a.id = d.alert_id WHERE a.deployment_id = ? AND d.supersedes IS NULL AND d.duration_ms IS NOT NULL",
+        (deployment_id,))
+    by_operator: dict[str, list[int]] = {}
+    for t in timing:
+        by_operator.setdefault(t["username"], []).append(t["duration_ms"])
+    faces = {r["camera_id"]: r["n"] for r in store.query(
+        "SELECT camera_id, SUM(faces_analysed) AS n FROM face_stats WHERE deployment_id = ? GROUP BY camera_id",
+        (deployment_id,))}
+    cameras = {}
+    for a in alerts:
+        cam = cameras.setdefault(a["camera"], {"camera_id": a["camera_id"], "alerts": 0, "false": 0})
+        cam["alerts"] += 1
+        cam["false"] += a["decision"] == "false_alert"
+    for cam in cameras.values():
+        n = faces.get(cam["camera_id"], 0)
+        cam["faces"] = n
+        cam["false_per_1000_faces"] = round(1000 * cam["false"] / n, 3) if n else None
+    total_faces = sum(faces.values())
+    false_n = sum(a["decision"] == "false_alert" for a in decided)
+    return {
+        "alerts": len(alerts),
+        "alerts_per_hour": sorted(per_hour.items()),
+        "decided": len(decided),
+        "confirm_rate": round(true_n / len(decided), 3) if decided else None,
+        "reject_rate": round(false_n / len(decided), 3) if decided else None,
+        "reject_reasons": _count(a["reason_code"] for a in decided if a["decision"] == "false_alert"),
+        "time_to_decision_ms": {op: {"n": len(v), "median": _pct(v, 50), "p90": _pct(v, 90)}
+                                for op, v in sorted(by_operator.items())},
+        "scores_confirmed": [round(a["score"], 4) for a in decided if a["decision"] == "true_alert"],
+        "scores_rejected": [round(a["score"], 4) for a in decided if a["decision"] == "false_alert"],
+        "faces_analysed": total_faces,
+        "false_alerts_per_1000_faces": round(1000 * false_n / total_faces, 3) if total_faces else None,
+        "per_camera": cameras,
+        "equality": equality(store, deployment_id),
+    }
+
+
+def _count(values) -> dict:
+    out: dict = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+@dataclass
+class GroupRate:
+    engaged: int = 0
+    false_at_engagement: int = 0
+    rate: float | None = None
+    counts: dict = field(default_factory=dict)
+
+
+def equality(store: Store, deployment_id: int) -> dict:
+    """False-alert rate at engagement by recorded group, with the counts behind each rate.
+
+    Only engagements with a demographic record count; a group with fewer than 10 engagements is
+    shown with its counts but flagged as too small to compare.
+    """
+    rows = store.query(
+        "SELECT g.result, m.sex, m.ethnic_group FROM engagements g JOIN alerts a ON a.id = g.alert_id"
+        " JOIN engagement_demographics m ON m.id = (SELECT MAX(id) FROM engagement_demographics"
+        "   WHERE engagement_id = g.id)"
+        " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)",
+        (deployment_id,))
+    out: dict = {"sex": {}, "ethnic_group": {}}
+    for dim in out:
+        for r in rows:
+            group = out[dim].setdefault(r[dim], {"engaged": 0, "false_at_engagement": 0})
+            group["engaged"] += 1
+            group["false_at_engagement"] += r["result"] == "confirmed_false"
+        for group in out[dim].values():
+            group["rate"] = round(group["false_at_engagement"] / group["engaged"], 3)
+            group["too_few_to_compare"] = group["engaged"] < 10
+    out["engagements_with_demographics"] = len(rows)
+    return out
+
+
+LOG_COLUMNS = ("id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "decision",
+               "reason_code", "username", "duration_ms", "outcome", "note")
+
+
+@dataclass
+class LogFilter:
+    deployment_id: int | None = None
+    since: str = ""
+    until: str = ""
+    camera_id: int | None = None
+    operator: str = ""
+    decision: str = ""  # true_alert | false_alert | undecided
+    reason_code: str = ""
+    score_min: float | None = None
+    score_max: float | None = None
+    category: str = ""
+    text: str = ""
+
+
+def _where(f: LogFilter) -> tuple[str, list]:
+    clauses, params = [], []
+    for cond, value in (("a.deployment_id = ?", f.deployment_id), ("a.stored_at >= ?", f.since or None),
+                        ("a.stored_at < ?", f.until or None), ("a.camera_id = ?", f.camera_id),
+                        ("u.username = ?", f.operator or None), ("d.reason_code = ?", f.reason_code or None),
+                        ("a.score >= ?", f.score_min), ("a.score < ?", f.score_max), ("e.category = ?", f.category or None)):
+        if value is not None:
+            clauses.append(cond)
+            params.append(value)
+    if f.decision == "undecided":
+        clauses.append("d.id IS NULL")
+    elif f.decision:
+        clauses.append("d.decision = ?")
+        params.append(f.decision)
+    if f.text:
+        clauses.append("(d.reason LIKE ? OR g.notes LIKE ? OR e.subject_name LIKE ? OR e.record_number LIKE ?)")
+        params += [f"%{f.text}%"] * 4
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+_LOG_FROM = (
+    " FROM alerts a JOIN cameras c ON c.id = a.camera_id JOIN watchlist_entries e ON e.id = a.entry_id"
+    f" LEFT JOIN decisions d ON d.id = {LATEST} LEFT JOIN users u ON u.id = d.user_id"
+    " LEFT JOIN engagements g ON g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = a.id)")
+
+
+def log_count(store: Store, f: LogFilter) -> int:
+    where, params = _where(f)
+    return int(store.one(f"SELECT COUNT(*) AS n {_LOG_FROM}{where}", params)["n"])
+
+
+def log_page(store: Store, f: LogFilter, offset: int, limit: int = 200) -> list[dict]:
+    """One page of the decision log, newest first (the UI loads pages as it scrolls)."""
+    where, params = _where(f)
+    rows = store.query(
+        "SELECT a.id, a.stored_at, c.name AS camera, e.subject_name, e.record_number, e.category, a.score,"
+        " d.decision, d.reason_code, u.username, d.duration_ms, g.result AS outcome,"
+        f" COALESCE(d.reason, '') AS note {_LOG_FROM}{where} ORDER BY a.stored_at DESC, a.id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset])
+    return [dict(r) for r in rows]
+
+
+def alert_history(store: Store, alert_id: int) -> list[dict]:
+    rows = store.query("SELECT seq, at, actor, action, details_json FROM audit_log WHERE subject_type = 'alert'"
+                       " AND subject_id = ? ORDER BY seq", (str(alert_id),))
+    return [{**dict(r), "details": json.loads(r["details_json"])} for r in rows]
