@@ -152,6 +152,27 @@ def run_screenshot(args) -> int:
         dialog.grab().save(str(path))
         print(f"wrote {path}")
         dialog.close()
+        from console.services import session
+        from ui.review_window import ReviewWindow
+
+        window.live.operator = session.login(args.data_dir, "demo.supervisor", "demo")
+        review_window = ReviewWindow(window.live, window.db_jobs, window)
+        review_window.resize(1500, 900)
+        review_window.show()
+        review_window.tabs.setCurrentIndex(1)
+        _wait(app, lambda: "alerts," in review_window.summary.text(), 20)
+        _wait(app, lambda: False, 0.5)
+        path = out_dir / "review_dashboard.png"
+        review_window.grab().save(str(path))
+        print(f"wrote {path}")
+        review_window.tabs.setCurrentIndex(0)
+        _wait(app, lambda: len(review_window.log_model.rows) > 0, 20)
+        review_window.log_view.selectRow(0)
+        _wait(app, lambda: review_window.d_history.count() > 0, 20)
+        path = out_dir / "review_log.png"
+        review_window.grab().save(str(path))
+        print(f"wrote {path}")
+        review_window.close()
         login = LoginDialog(lambda u, p: None, window, hint=DEMO_HINT)
         login.user.setText("demo.operator")
         login.show()

@@ -219,8 +219,10 @@ class MainWindow(QMainWindow):
                                         checkable=True)
         self.supervise_action = self._action("Supervision...", ["F9"], self._open_supervision,
                                              "Deployment, threshold, two-person rule, watchlist, users, retention")
+        self.review_action = self._action("Review...", ["F10"], self._open_review,
+                                          "Decision log, dashboard, deployment record, audit, what-if, blind review")
         for a in (self.layout_action, self.privacy_action, self.mute_action, self.actions_by_name["acknowledge"],
-                  self.supervise_action):
+                  self.supervise_action, self.review_action):
             toolbar.addAction(a)
 
     def _open_supervision(self) -> None:
@@ -232,6 +234,14 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _r: self._reload_deployment())
         self.supervision = dialog
         dialog.open()
+
+    def _open_review(self) -> None:
+        if self.live is None:
+            return
+        from ui.review_window import ReviewWindow
+
+        self.review_window = ReviewWindow(self.live, self.db_jobs, self)
+        self.review_window.open()
 
     def _reload_deployment(self) -> None:
         live = self.live

@@ -199,8 +199,40 @@ def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
 
 
-def export_alert(store: Store, actor: Actor, alert_id: int, out_dir) -> list:
-    """The alert's images and record as files, for a case file; the export is logged."""
+def blur_bystanders(context_jpeg: bytes, bbox: list[float], engine) -> tuple[bytes, int]:
+    """The context frame with every face but the alerted one made unrecognisable."""
+    import cv2
+    import numpy as np
+
+    from console.pipeline.recognizer import encode_jpeg
+    from console.pipeline.tracker import iou
+
+    frame = cv2.imdecode(np.frombuffer(context_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    target = np.array([bbox], dtype=np.float32)
+    blurred = 0
+    for det in engine.detect(frame):
+        if iou(np.array([det.box]), target)[0, 0] >= 0.3:
+            continue
+        x1, y1, x2, y2 = (int(v) for v in det.box)
+        pad = int(0.25 * max(x2 - x1, y2 - y1))
+        x1, y1 = max(0, x1 - pad), max(0, y1 - pad)
+        x2, y2 = min(frame.shape[1], x2 + pad), min(frame.shape[0], y2 + pad)
+        region = frame[y1:y2, x1:x2]
+        # A flat ellipse of the region's own mean colour over a heavy blur: nothing of the face
+        # survives (a detector finds no face there afterwards), the scene still reads.
+        region[:] = cv2.GaussianBlur(region, (0, 0), max(4.0, (x2 - x1) / 6))
+        mean = tuple(int(c) for c in region.reshape(-1, 3).mean(axis=0))
+        cv2.ellipse(region, ((x2 - x1) // 2, (y2 - y1) // 2), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, mean, -1)
+        blurred += 1
+    return encode_jpeg(frame, 90), blurred
+
+
+def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None) -> list:
+    """The alert's images and record as files, for a case file; the export is logged.
+
+    With an engine, bystanders' faces in the context frame are blurred first (exports leave
+    the console; people who raised no alert should not leave with them).
+    """
     from pathlib import Path
 
     actor.require("export_alert")
@@ -208,7 +240,10 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir) -> list:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in (("probe.jpg", detail.probe_jpeg), ("context.jpg", detail.context_jpeg)):
+    context, blurred = detail.context_jpeg, 0
+    if engine is not None and context:
+        context, blurred = blur_bystanders(context, detail.bbox, engine)
+    for name, data in (("probe.jpg", detail.probe_jpeg), ("context.jpg", context)):
         if data:
             (out / f"alert-{alert_id}-{name}").write_bytes(data)
             written.append(out / f"alert-{alert_id}-{name}")
@@ -219,7 +254,8 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir) -> list:
     (out / f"alert-{alert_id}.json").write_text(json.dumps(record, indent=2, default=str))
     written.append(out / f"alert-{alert_id}.json")
     audit.append(store, actor.username, "alert.exported", "alert", alert_id,
-                 {"files": [p.name for p in written], "to": str(out)})
+                 {"files": [p.name for p in written], "to": str(out), "bystanders_blurred": blurred,
+                  "blurring": engine is not None})
     return written
 
 

@@ -1,5 +1,7 @@
 """The review services: who may do what, what each step records, and what it refuses."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,22 @@ def test_queue_rows_carry_thumbnails_and_priority_order(alert):
     rows = review.queue_rows(store, 1)
     assert [r["id"] for r in rows] == [b, a]  # same priority: newest first
     assert rows[0]["probe_jpeg"] == b"probe" and rows[0]["candidate_jpeg"] == b"jpeg"
+
+
+def test_exported_context_frames_blur_every_bystander(alert, engine, group_photo, tmp_path):
+    import cv2
+
+    store, make = alert
+    alert_id = make()
+    faces = engine.detect(group_photo)
+    target = faces[0]
+    ok, buf = cv2.imencode(".jpg", group_photo)
+    store.conn.execute("UPDATE alerts SET context_jpeg = ?, bbox_json = ? WHERE id = ?",
+                       (buf.tobytes(), json.dumps([float(v) for v in target.box]), alert_id))
+    files = review.export_alert(store, actor_for(store, "sup"), alert_id, tmp_path, engine=engine)
+    exported = cv2.imread(str(next(p for p in files if p.name.endswith("context.jpg"))))
+    still_found = engine.detect(exported)
+    assert len(faces) == 6 and len(still_found) == 1  # only the alerted face is still a face
+    assert abs(still_found[0].box - target.box).max() < 8
+    logged = json.loads(store.one("SELECT details_json FROM audit_log WHERE action = 'alert.exported'")["details_json"])
+    assert logged["bystanders_blurred"] == 5

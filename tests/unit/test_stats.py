@@ -85,7 +85,7 @@ def test_decision_log_filters_and_pages(history):
     assert len({r["id"] for r in pages}) == 40
     assert stats.log_count(store, stats.LogFilter(deployment_id=dep, decision="false_alert")) == 10
     assert stats.log_count(store, stats.LogFilter(deployment_id=dep, decision="undecided")) == 2
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, operator="op1", decision="true_alert")) == 9  # i = 2, 6, ..., 34
+    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, operator="op1", decision="true_alert")) == 9  # i=2,6,..,34
     assert stats.log_count(store, stats.LogFilter(deployment_id=dep, score_min=0.7)) == 10
     assert stats.log_count(store, stats.LogFilter(deployment_id=dep, text="glasses")) == 10
     assert stats.log_count(store, stats.LogFilter(deployment_id=dep, category="missing_person")) == 0
