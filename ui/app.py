@@ -62,8 +62,9 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
                       opened, window.show_error)
 
     def ask_login(info: dict) -> None:
+        command = "operator-review-console" if getattr(sys, "frozen", False) else "python main.py"
         hint = None if info.get("has_administrator") else (
-            "No administrator exists yet: create one with <b>python main.py users bootstrap</b>.<br>")
+            f"No administrator exists yet: create one with <b>{command} users bootstrap</b>.<br>")
         dialog = LoginDialog(lambda u, p: session.login(args.data_dir, u, p), window, hint=(hint or "") + DEMO_HINT)
 
         def finished(result: int) -> None:

@@ -16,9 +16,15 @@ from pathlib import Path
 
 from console.errors import MediaError
 from console.media import read_image  # noqa: F401 - re-exported for the demo modules
+from console.paths import resources_dir
 
 
 def _package_file(package: str, *parts: str) -> Path:
+    # The desktop bundle carries copies of the three photos (packaging/build_bundle.py), so that
+    # it needs neither insightface nor scikit-image; a source install reads the packages' own.
+    bundled = resources_dir() / "demo" / parts[-1]
+    if bundled.is_file():
+        return bundled
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise MediaError(f"the demo needs the package {package}, which is not installed")
