@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from console.services import reports, review, stats
 from console.store.audit import verify_chain, verify_records
-from console.store.migrations import REJECT_REASONS, WATCHLIST_CATEGORIES
+from console.store.migrations import ETHNIC_GROUPS, REJECT_REASONS, SEX_VALUES, WATCHLIST_CATEGORIES
 from ui import theme
 from ui.charts import BarChart
 
@@ -192,6 +192,15 @@ class ReviewWindow(QDialog):
         export_row.addWidget(self.export_dir)
         export_row.addWidget(export)
         dv.addLayout(export_row)
+        eq_row = QHBoxLayout()
+        self.eq_sex, self.eq_group = QComboBox(), QComboBox()
+        self.eq_sex.addItems(list(SEX_VALUES))
+        self.eq_group.addItems(list(ETHNIC_GROUPS))
+        eq = QPushButton("Record equality fields on the engagement (supervisor)")
+        eq.clicked.connect(self.record_equality)
+        for x in (QLabel("Sex"), self.eq_sex, QLabel("Ethnic group"), self.eq_group, eq):
+            eq_row.addWidget(x)
+        dv.addLayout(eq_row)
         split.addWidget(detail)
         split.setSizes([900, 600])
         v.addWidget(split, 1)
@@ -214,6 +223,24 @@ class ReviewWindow(QDialog):
         if self.log_model.rows and len(self.log_model.rows) <= PAGE:
             self.log_view.resizeColumnsToContents()
         self.count.setText(f"{self.log_model.total:,} alerts match; {len(self.log_model.rows):,} loaded")
+
+    def record_equality(self) -> None:
+        index = self.log_view.currentIndex()
+        if not index.isValid():
+            self.message.setText("Select an engaged alert first.")
+            return
+        alert_id = self.log_model.rows[index.row()]["id"]
+        live, actor = self.live, self.actor
+        sex, group = self.eq_sex.currentText(), self.eq_group.currentText()
+
+        def run():
+            row = live.store.one("SELECT MAX(id) AS id FROM engagements WHERE alert_id = ?", (alert_id,))
+            if row is None or row["id"] is None:
+                raise ValueError(f"alert {alert_id} has no engagement outcome to attach the fields to")
+            stats.record_demographics(live.store, actor, int(row["id"]), sex, group)
+
+        self.jobs.submit(run, lambda _r: (self.message.setText("Equality fields recorded (and logged)."),
+                                          self.refresh_dashboard()), self._fail)
 
     def export_alert(self) -> None:
         index = self.log_view.currentIndex()

@@ -96,3 +96,22 @@ def test_the_what_if_answers_for_the_threshold_asked(qtbot, window):
     qtbot.waitUntil(lambda: "At 0.900" in window.what_if_result.text(), timeout=10000)
     kept = sum(1 for i in range(1000) if 0.4 + (i % 60) / 100 >= 0.9 - 1e-9)
     assert f"{kept} would still be raised" in window.what_if_result.text()
+
+
+def test_blind_review_hides_the_original_and_reports_agreement(qtbot, window, live):
+    from console.services import review
+
+    sup = live.operator
+    for alert_id in (1, 2, 3):
+        review.reject(live.store, sup, alert_id, "look_alike")
+    window.sample_size.setValue(3)
+    window.draw_sample()
+    qtbot.waitUntil(lambda: len(window.pending) == 3, timeout=10000)
+    assert "original" not in str(window.pending[0].keys())
+    assert "3 left in this sample" in window.sample_status.text()
+    window.blind_decide("false_alert")
+    qtbot.waitUntil(lambda: len(window.pending) == 2 and "2 left" in window.sample_status.text(), timeout=10000)
+    window.blind_decide("false_alert")
+    qtbot.waitUntil(lambda: "1 left" in window.sample_status.text(), timeout=10000)
+    window.blind_decide("true_alert")
+    qtbot.waitUntil(lambda: "Sample done: 2 of 3" in window.sample_status.text(), timeout=10000)
