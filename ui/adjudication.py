@@ -86,6 +86,22 @@ class ScoreBar(QWidget):
         p.end()
 
 
+def _choices(owner: QWidget, items: dict[str, str], first_key: int, on_pick) -> tuple[QHBoxLayout, QButtonGroup,
+                                                                                  dict[str, QRadioButton]]:
+    """A row of radio buttons numbered from first_key (the number keys pick them)."""
+    row = QHBoxLayout()
+    group = QButtonGroup(owner)
+    buttons: dict[str, QRadioButton] = {}
+    for n, (code, label) in enumerate(items.items(), start=first_key):
+        b = QRadioButton(f"{n}  {label}")
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.toggled.connect(lambda on, c=code: on and on_pick(c))
+        group.addButton(b)
+        buttons[code] = b
+        row.addWidget(b)
+    return row, group, buttons
+
+
 def _badge(text: str, ok: bool) -> QLabel:
     label = QLabel(("✓ " if ok else "! ") + text)
     label.setObjectName("badge_ok" if ok else "badge_warn")
@@ -230,16 +246,7 @@ class AdjudicationView(QWidget):
         v = QVBoxLayout(w)
         v.addWidget(QLabel("Why is this not a match? Pick a reason (number key), then <b>Enter</b>. "
                            "<b>Esc</b> cancels."))
-        row = QHBoxLayout()
-        self.reason_group = QButtonGroup(self)
-        self.reason_buttons: dict[str, QRadioButton] = {}
-        for n, (code, label) in enumerate(REJECT_REASONS.items(), start=1):
-            b = QRadioButton(f"{n}  {label}")
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.toggled.connect(lambda on, c=code: on and self._set_reason(c))
-            self.reason_group.addButton(b)
-            self.reason_buttons[code] = b
-            row.addWidget(b)
+        row, self.reason_group, self.reason_buttons = _choices(self, REJECT_REASONS, 1, self._set_reason)
         self.btn_reject_commit = QPushButton("Record rejection  [Enter]")
         self.btn_reject_commit.setObjectName("reject")
         self.btn_reject_commit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -253,27 +260,9 @@ class AdjudicationView(QWidget):
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
         v.addWidget(QLabel("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
-        row = QHBoxLayout()
-        self.result_group = QButtonGroup(self)
-        self.result_buttons: dict[str, QRadioButton] = {}
-        for n, (code, label) in enumerate(RESULT_LABELS.items(), start=1):
-            b = QRadioButton(f"{n}  {label}")
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.toggled.connect(lambda on, c=code: on and self._set_result(c))
-            self.result_group.addButton(b)
-            self.result_buttons[code] = b
-            row.addWidget(b)
+        row, self.result_group, self.result_buttons = _choices(self, RESULT_LABELS, 1, self._set_result)
         v.addLayout(row)
-        row2 = QHBoxLayout()
-        self.action_group = QButtonGroup(self)
-        self.action_buttons: dict[str, QRadioButton] = {}
-        for n, (code, label) in enumerate(ENGAGEMENT_ACTIONS.items(), start=4):
-            b = QRadioButton(f"{n}  {label}")
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.toggled.connect(lambda on, c=code: on and self._set_action(c))
-            self.action_group.addButton(b)
-            self.action_buttons[code] = b
-            row2.addWidget(b)
+        row2, self.action_group, self.action_buttons = _choices(self, ENGAGEMENT_ACTIONS, 4, self._set_action)
         self.outcome_note = QLineEdit()
         self.outcome_note.setPlaceholderText("Note (needed for Other)")
         self.outcome_note.returnPressed.connect(self.commit)

@@ -7,7 +7,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +28,7 @@ from console.store.audit import verify_chain, verify_records
 from console.store.migrations import ETHNIC_GROUPS, REJECT_REASONS, SEX_VALUES, WATCHLIST_CATEGORIES
 from ui import theme
 from ui.charts import BarChart
+from ui.tool_dialog import ToolDialog
 
 PAGE = 200
 HEADERS = ("Alert", "Stored", "Camera", "Subject", "Record", "Category", "Score", "Decision", "Reason", "By",
@@ -111,28 +110,15 @@ def _image(jpeg: bytes | None, side: int) -> QPixmap:
                                                                    Qt.TransformationMode.SmoothTransformation)
 
 
-class ReviewWindow(QDialog):
+class ReviewWindow(ToolDialog):
     def __init__(self, live, jobs, parent=None) -> None:
-        super().__init__(parent)
-        self.live, self.jobs, self.actor = live, jobs, live.operator
-        self.setWindowTitle(f"Supervisor review - {live.deployment['name']} - {self.actor.username}")
-        self.resize(1500, 900)
-        v = QVBoxLayout(self)
-        self.tabs = QTabWidget()
-        v.addWidget(self.tabs)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        v.addWidget(self.message)
-        self.tabs.addTab(self._log_tab(), "Decision log")
-        self.tabs.addTab(self._dashboard_tab(), "Dashboard")
-        self.tabs.addTab(self._record_tab(), "Record, audit, what-if")
-        self.tabs.addTab(self._sample_tab(), "Blind review")
+        super().__init__(live, jobs, f"Supervisor review - {live.deployment['name']} - {live.operator.username}",
+                         (1500, 900), parent)
+        self.add_tabs([(self._log_tab(), "Decision log"), (self._dashboard_tab(), "Dashboard"),
+                       (self._record_tab(), "Record, audit, what-if"), (self._sample_tab(), "Blind review")])
         self.apply_filter()
         self.refresh_dashboard()
         self.refresh_record()
-
-    def _fail(self, exc: Exception) -> None:
-        self.message.setText(f"Refused: {exc}")
 
     # -- decision log ---------------------------------------------------------------------
     def _log_tab(self) -> QWidget:

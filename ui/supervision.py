@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 from console.services import auth, deployments, enrol, retention
 from console.store import repo
 from console.store.migrations import ROLES
+from ui.tool_dialog import ToolDialog
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -48,23 +47,12 @@ def _fill(table: QTableWidget, rows: list[list]) -> None:
     table.resizeColumnsToContents()
 
 
-class SupervisionDialog(QDialog):
+class SupervisionDialog(ToolDialog):
     def __init__(self, live, jobs, parent=None) -> None:
-        super().__init__(parent)
-        self.live, self.jobs = live, jobs
-        self.actor = live.operator
-        self.setWindowTitle(f"Supervision - signed in as {self.actor.username} ({self.actor.role})")
-        self.resize(1100, 680)
-        v = QVBoxLayout(self)
-        self.tabs = QTabWidget()
-        v.addWidget(self.tabs)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        v.addWidget(self.message)
-        self.tabs.addTab(self._deployment_tab(), "Deployment")
-        self.tabs.addTab(self._watchlist_tab(), "Watchlist")
-        self.tabs.addTab(self._users_tab(), "Users")
-        self.tabs.addTab(self._retention_tab(), "Retention")
+        super().__init__(live, jobs, f"Supervision - signed in as {live.operator.username} ({live.operator.role})",
+                         (1100, 680), parent)
+        self.add_tabs([(self._deployment_tab(), "Deployment"), (self._watchlist_tab(), "Watchlist"),
+                       (self._users_tab(), "Users"), (self._retention_tab(), "Retention")])
         self.refresh()
 
     # -- plumbing ------------------------------------------------------------------------
@@ -73,7 +61,7 @@ class SupervisionDialog(QDialog):
             self.message.setText(done_text if result is None else f"{done_text} {result}")
             self.refresh()
 
-        self.jobs.submit(fn, ok, lambda exc: self.message.setText(f"Refused: {exc}"))
+        self.jobs.submit(fn, ok, self._fail)
 
     def refresh(self) -> None:
         live = self.live
