@@ -48,3 +48,48 @@ def group_photo():
     from console.feeds.demo_media import passer_by_photo, read_image
 
     return read_image(passer_by_photo())
+
+
+PG_URL = os.environ.get("ORC_TEST_PG_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path):
+    """The store on each database: SQLite in a temporary folder, and a fresh PostgreSQL database
+    (ORC_TEST_PG_URL names the server; .ci/run starts one on loopback)."""
+    from console.store import open_store
+
+    if request.param == "sqlite":
+        s = open_store(tmp_path / "data")
+        yield s
+        s.close()
+        return
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the store tests on PostgreSQL too: ORC_TEST_PG_URL is not set")
+        pytest.skip("no PostgreSQL server (set ORC_TEST_PG_URL, or run .ci/start_postgres.sh)")
+    import uuid
+
+    import psycopg
+
+    from console.store.db import open_store_url
+
+    name = f"orc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    s = open_store_url(url)
+    yield s
+    s.close()
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def drop_append_only_guards(store, table: str = "audit_log") -> None:
+    """What someone editing the database by hand would do first."""
+    for op in ("update", "delete"):
+        name = f"{table}_no_{op}"
+        if store.dialect == "sqlite":
+            store.conn.execute(f"DROP TRIGGER {name}")
+        else:
+            store.conn.execute(f"DROP TRIGGER {name} ON {table}")

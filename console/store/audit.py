@@ -43,10 +43,9 @@ def append(store: Store, actor: str, action: str, subject_type: str = "", subjec
     """Append one entry inside the caller's transaction (or its own). Returns its seq."""
     details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     with store.transaction() as conn:
+        seq = store.next_audit_seq(conn)  # also serialises appenders on PostgreSQL
         last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         prev_hash = last["hash"] if last else GENESIS
-        seq_row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
-        seq = (seq_row["seq"] if seq_row else 0) + 1
         at = utcnow()
         digest = entry_hash(seq, at, actor, action, subject_type, str(subject_id), details_json, prev_hash)
         conn.execute(
@@ -90,9 +89,9 @@ def verify_chain(store: Store) -> ChainReport:
         expected_prev = row["hash"]
         expected_seq += 1
         count += 1
-    top = store.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
-    if top and top["seq"] >= expected_seq:
-        return ChainReport(False, count, expected_seq, f"entries {expected_seq}..{top['seq']} were removed from the end")
+    top = store.audit_high_water()
+    if top >= expected_seq:
+        return ChainReport(False, count, expected_seq, f"entries {expected_seq}..{top} were removed from the end")
     return ChainReport(True, count)
 
 

@@ -39,6 +39,10 @@ def _explain(exc: sqlite3.Error, path: Path) -> StoreError:
 
 
 class Store:
+    """SQLite (the embedded default). PostgresStore (console/store/postgres.py) has the same face."""
+
+    dialect = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local_tx = threading.local()
@@ -112,6 +116,22 @@ class Store:
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
+    def _set_schema_version(self, conn, version: int) -> None:
+        conn.execute(f"PRAGMA user_version={version}")
+
+    def _ddl(self, statement: str) -> list[str]:
+        return [statement]
+
+    def next_audit_seq(self, conn) -> int:
+        """The next audit sequence number, inside the caller's (serialising) transaction."""
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+        return (row["seq"] if row else 0) + 1
+
+    def audit_high_water(self) -> int:
+        """The highest sequence number ever given out (to notice entries cut from the end)."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+        return int(row["seq"]) if row else 0
+
     def migrate(self, target: int = LATEST) -> list[int]:
         """Apply every missing step up to ``target``, each in its own transaction."""
         current = self.schema_version
@@ -126,12 +146,13 @@ class Store:
                 continue
             with self.transaction() as conn:
                 for statement in _statements(sql):
-                    conn.execute(statement)
+                    for translated in self._ddl(statement):
+                        conn.execute(translated)
                 conn.execute(
                     "INSERT INTO schema_migrations(version, description, applied_at) VALUES (?, ?, ?)",
                     (version, description, utcnow()),
                 )
-                conn.execute(f"PRAGMA user_version={version}")
+                self._set_schema_version(conn, version)
             applied.append(version)
         return applied
 
@@ -150,6 +171,22 @@ def _statements(script: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
+
+
+def open_store_url(url: str, *, migrate: bool = True) -> Store:
+    """A PostgreSQL store for ``postgresql://...`` URLs (several seats), else an SQLite data directory."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from console.store.postgres import PostgresStore
+
+        store = PostgresStore(url)
+        if migrate:
+            try:
+                store.migrate()
+            except BaseException:
+                store.close()
+                raise
+        return store
+    return open_store(url, migrate=migrate)
 
 
 def open_store(data_dir: Path | str, *, migrate: bool = True) -> Store:

@@ -380,7 +380,7 @@ def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: i
         conn.execute(
             "INSERT INTO face_stats(deployment_id, camera_id, day, faces_analysed, faces_gated, score_hist)"
             " VALUES (?,?,?,?,?,?) ON CONFLICT(deployment_id, camera_id, day) DO UPDATE SET"
-            " faces_analysed = faces_analysed + excluded.faces_analysed,"
-            " faces_gated = faces_gated + excluded.faces_gated, score_hist = ?",
+            " faces_analysed = face_stats.faces_analysed + excluded.faces_analysed,"
+            " faces_gated = face_stats.faces_gated + excluded.faces_gated, score_hist = ?",
             (deployment_id, camera_id, day, analysed, gated, _dumps(total.tolist()), _dumps(total.tolist())),
         )

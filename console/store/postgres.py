@@ -1,0 +1,212 @@
+"""The same store on PostgreSQL, for a control room with several seats.
+
+Same schema (the SQLite migrations, translated statement by statement), same repository code:
+a thin connection wrapper turns ``?`` placeholders into ``%s``, gives rows that answer to both
+``row["name"]`` and ``row[0]``, and returns the new id of an INSERT as ``lastrowid``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from console.errors import StoreError
+from console.store.db import Store
+
+# Tables whose INSERTs give back a new id (audit_log's key is seq).
+_ID_COLUMN = {"audit_log": "seq"}
+_NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats"}
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+_TRIGGER = re.compile(r"CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END;?",
+                      re.IGNORECASE | re.DOTALL)
+
+
+def _placeholders(sql: str) -> str:
+    """'?' -> '%s' outside string literals; a literal '%' doubled for psycopg."""
+    out, quoted = [], False
+    for ch in sql:
+        if ch == "'":
+            quoted = not quoted
+            out.append(ch)
+        elif ch == "%":
+            out.append("%%")
+        elif ch == "?" and not quoted:
+            out.append("%s")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def translate_ddl(statement: str) -> list[str]:
+    """One SQLite DDL statement as PostgreSQL statements."""
+    m = _TRIGGER.fullmatch(statement.strip())
+    if m:
+        name, when, table, message = m.groups()
+        return [f"CREATE TRIGGER {name} BEFORE {when} ON {table} FOR EACH ROW "
+                f"EXECUTE FUNCTION orc_refuse('{message}')"]
+    s = re.sub(r"INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY", statement)
+    s = re.sub(r"\bINTEGER PRIMARY KEY\b", "BIGSERIAL PRIMARY KEY", s)
+    s = re.sub(r"\bBLOB\b", "BYTEA", s)
+    s = re.sub(r"\bREAL\b", "DOUBLE PRECISION", s)
+    s = re.sub(r"\bINTEGER\b", "BIGINT", s)
+    return [s]
+
+
+class Row(dict):
+    """A row that answers to a column name and to a position, like sqlite3.Row."""
+
+    def __init__(self, names: list[str], values) -> None:
+        super().__init__(zip(names, values, strict=True))
+        self._values = tuple(values)
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self._values[key]
+        return super().__getitem__(key)
+
+    def keys(self):
+        return list(super().keys())
+
+
+def _row_factory(cursor):
+    names = [d.name for d in (cursor.description or [])]
+    return lambda values: Row(names, [bytes(v) if isinstance(v, memoryview) else v for v in values])
+
+
+class _Cursor:
+    def __init__(self, cursor, lastrowid=None) -> None:
+        self._c = cursor
+        self.lastrowid = lastrowid
+        self.rowcount = cursor.rowcount
+
+    def fetchone(self):
+        return self._c.fetchone() if self._c.description else None
+
+    def fetchall(self):
+        return self._c.fetchall() if self._c.description else []
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+class _Connection:
+    """The part of sqlite3.Connection the store and its tests use."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params=()):
+        m = _INSERT.match(sql)
+        returning = None
+        if m and "RETURNING" not in sql.upper() and m.group(1).lower() not in _NO_ID:
+            returning = _ID_COLUMN.get(m.group(1).lower(), "id")
+            sql = f"{sql.rstrip().rstrip(';')} RETURNING {returning}"
+        cur = self.raw.cursor(row_factory=_row_factory)
+        cur.execute(_placeholders(sql), tuple(params) if not isinstance(params, dict) else params)
+        lastrowid = None
+        if returning:
+            row = cur.fetchone()
+            lastrowid = row[0] if row else None
+        return _Cursor(cur, lastrowid)
+
+    def executemany(self, sql: str, rows):
+        cur = self.raw.cursor()
+        cur.executemany(_placeholders(sql), [tuple(r) for r in rows])
+        return _Cursor(cur)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _explain(exc: Exception, url: str) -> StoreError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"database error on {_redact(url)}: {text}")
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+class PostgresStore(Store):
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:  # noqa: D107 - no super().__init__: no SQLite file here
+        import threading
+
+        import psycopg
+
+        self.url = url
+        self.path = _redact(url)
+        self._local_tx = threading.local()
+        try:
+            raw = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {_redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
+        self.conn = _Connection(raw)
+        self._psycopg = psycopg
+
+    def reopen(self) -> PostgresStore:
+        return PostgresStore(self.url)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Connection]:
+        if getattr(self._local_tx, "depth", 0):
+            self._local_tx.depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._local_tx.depth -= 1
+            return
+        self.conn.raw.execute("BEGIN")
+        self._local_tx.depth = 1
+        try:
+            yield self.conn
+            self.conn.raw.execute("COMMIT")
+        except self._psycopg.Error as exc:
+            self.conn.raw.execute("ROLLBACK")
+            raise _explain(exc, self.url) from exc
+        except BaseException:
+            self.conn.raw.execute("ROLLBACK")
+            raise
+        finally:
+            self._local_tx.depth = 0
+
+    def query(self, sql: str, params=()):
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except self._psycopg.Error as exc:
+            raise _explain(exc, self.url) from exc
+
+    @property
+    def schema_version(self) -> int:
+        exists = self.conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"]
+        if not exists:
+            return 0
+        return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").fetchone()["v"])
+
+    def _set_schema_version(self, conn, version: int) -> None:
+        pass  # schema_migrations is the record on PostgreSQL
+
+    def migrate(self, target: int | None = None) -> list[int]:
+        self.conn.raw.execute(
+            "CREATE OR REPLACE FUNCTION orc_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$")
+        from console.store.migrations import LATEST
+
+        return super().migrate(LATEST if target is None else target)
+
+    def _ddl(self, statement: str) -> list[str]:
+        return translate_ddl(statement)
+
+    def next_audit_seq(self, conn) -> int:
+        # One appender at a time: the chain must stay a line, not a tree.
+        conn.execute("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+        return int(conn.execute("SELECT nextval(pg_get_serial_sequence('audit_log', 'seq')) AS s").fetchone()["s"])
+
+    def audit_high_water(self) -> int:
+        row = self.conn.execute("SELECT last_value, is_called FROM audit_log_seq_seq").fetchone()
+        return int(row["last_value"]) if row and row["is_called"] else 0
