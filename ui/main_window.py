@@ -482,6 +482,7 @@ class MainWindow(QMainWindow):
 
     # -- shutdown -----------------------------------------------------------------
     def shutdown(self) -> None:
+        self.review.renew_timer.stop()
         for timer in (getattr(self, "idle_timer", None), getattr(self, "purge_timer", None)):
             if timer is not None:
                 timer.stop()

@@ -28,6 +28,12 @@ class ReviewController(QObject):
         self.view, self.queue, self.jobs = view, queue, jobs
         self.live = None
         self.current: int | None = None
+        # While an alert is open its claim is renewed; a console that dies stops renewing and
+        # the alert frees itself for the other seats when the lease runs out.
+        self.renew_timer = QTimer(self)
+        self.renew_timer.setInterval(int(review.CLAIM_LEASE_S * 1000 / 3))
+        self.renew_timer.timeout.connect(self._renew_claim)
+        self.renew_timer.start()
         view.confirmRequested.connect(self.confirm)
         view.rejectRequested.connect(self.reject)
         view.escalateRequested.connect(self.escalate)
@@ -36,6 +42,11 @@ class ReviewController(QObject):
 
     def attach(self, live) -> None:
         self.live = live
+
+    def _renew_claim(self) -> None:
+        live, alert_id = self.live, self.current
+        if live is not None and alert_id is not None and self.view.mode in ("review", "confirm", "reject"):
+            self.jobs.submit(lambda: review.claim(live.store, live.operator, alert_id), None, self._failed)
 
     # -- opening ---------------------------------------------------------------------
     def open(self, alert_id: int, mode: str = "review") -> None:

@@ -120,20 +120,60 @@ def alert_detail(store: Store, alert_id: int) -> AlertDetail:
     )
 
 
+CLAIM_LEASE_S = 60
+
+
+def _lease_end(seconds: float) -> str:
+    from datetime import timedelta
+
+    return (_parse(utcnow()) + timedelta(seconds=seconds)).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def claim(store: Store, actor: Actor, alert_id: int, lease_s: float = CLAIM_LEASE_S) -> None:
+    """Take (or renew) the alert for this reviewer. Refused while another's lease runs; a lease
+    lapses by itself when its console stops renewing it (a crashed seat frees its alerts)."""
+    actor.require("adjudicate")
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "UPDATE alerts SET claimed_by = ?, claim_expires = ? WHERE id = ? AND status = 'pending' AND"
+            " (claimed_by IS NULL OR claimed_by = ? OR claim_expires < ?)",
+            (actor.user_id, _lease_end(lease_s), alert_id, actor.user_id, utcnow()))
+        if cur.rowcount != 1:
+            row = conn.execute("SELECT a.status, u.username, a.claim_expires FROM alerts a LEFT JOIN users u"
+                               " ON u.id = a.claimed_by WHERE a.id = ?", (alert_id,)).fetchone()
+            if row is None:
+                raise ReviewError(f"alert {alert_id} does not exist")
+            if row["status"] != "pending":
+                raise ReviewError(f"alert {alert_id} is already decided")
+            raise ReviewError(f"alert {alert_id} is being reviewed by {row['username']} (until {row['claim_expires']})")
+
+
+def release(store: Store, actor: Actor, alert_id: int) -> None:
+    with store.transaction() as conn:
+        conn.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE id = ? AND claimed_by = ?",
+                     (alert_id, actor.user_id))
+
+
 def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
-    """Show an alert to a reviewer; the opening is logged (who looked, when)."""
+    """Show an alert to a reviewer, claiming it while it is pending; the opening is logged."""
     actor.require("adjudicate")
     detail = alert_detail(store, alert_id)
+    if detail.status == "pending":
+        claim(store, actor, alert_id)
     repo.add_alert_event(store, alert_id, actor.user_id, "opened", actor.username)
     return detail
 
 
 def _pending(store: Store, actor: Actor, alert_id: int):
-    alert = store.one("SELECT status, escalated_at FROM alerts WHERE id = ?", (alert_id,))
+    alert = store.one("SELECT a.status, a.escalated_at, a.claimed_by, a.claim_expires, u.username FROM alerts a"
+                      " LEFT JOIN users u ON u.id = a.claimed_by WHERE a.id = ?", (alert_id,))
     if alert is None:
         raise ReviewError(f"alert {alert_id} does not exist")
     if alert["status"] != "pending":
         raise ReviewError(f"alert {alert_id} is already decided; record a correction instead")
+    if (alert["claimed_by"] is not None and alert["claimed_by"] != actor.user_id
+            and alert["claim_expires"] and alert["claim_expires"] > utcnow()):
+        raise ReviewError(f"alert {alert_id} is being reviewed by {alert['username']}")
     if alert["escalated_at"] and actor.role != "supervisor":
         raise ReviewError(f"alert {alert_id} was escalated: a supervisor decides it")
     return alert
@@ -260,8 +300,9 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
 
 
 def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:
-    """Put an opened alert back, undecided (logged, so a supervisor can see who looked)."""
+    """Put an opened alert back, undecided and unclaimed (logged, so a supervisor can see who looked)."""
     actor.require("adjudicate")
+    release(store, actor, alert_id)
     repo.add_alert_event(store, alert_id, actor.user_id, "returned", actor.username)
 
 

@@ -326,6 +326,14 @@ CREATE INDEX decisions_alert ON decisions(alert_id, id);
 CREATE INDEX alerts_stored ON alerts(stored_at);
 """
 
+# Several seats: an alert is claimed (with a lease) by the operator who opens it, and the
+# database itself refuses a second decision on one alert (a correction is the only way).
+_V7 = """
+ALTER TABLE alerts ADD COLUMN claimed_by INTEGER REFERENCES users(id);
+ALTER TABLE alerts ADD COLUMN claim_expires TEXT;
+CREATE UNIQUE INDEX decisions_one_per_alert ON decisions(alert_id) WHERE supersedes IS NULL;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
     (2, "aggregate face statistics (no identities)", _V2),
@@ -335,5 +343,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         " retention bookkeeping, two-person rule", _V4),
     (5, "supervisor review: blind review samples, report sign-offs", _V5),
     (6, "equality monitoring fields on engagement outcomes; indexes for the decision log", _V6),
+    (7, "claims with leases; one decision per alert enforced by a unique index", _V7),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -289,7 +289,8 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
             (alert_id, user_id, decision, reason, decided_at, alert["model_id"], alert["threshold"],
              alert["score"], alert["probe_sha256"], candidate_hash, supersedes, reason_code, duration_ms),
         )
-        conn.execute("UPDATE alerts SET status = 'decided' WHERE id = ?", (alert_id,))
+        conn.execute("UPDATE alerts SET status = 'decided', claimed_by = NULL, claim_expires = NULL WHERE id = ?",
+                     (alert_id,))
         row = conn.execute("SELECT * FROM decisions WHERE id = ?", (cur.lastrowid,)).fetchone()
         audit.append(store, actor, "decision.corrected" if supersedes else "decision.recorded", "alert", alert_id, {
             "row_sha256": audit.row_digest(row, audit.DECISION_FIELDS),
