@@ -77,6 +77,8 @@ class AlertCardDelegate(QStyledItemDelegate):
             badges.append("ESCALATED")
         if row.get("first_confirmed_by"):
             badges.append("1 OF 2 CONFIRMED")
+        if row.get("taken_by"):
+            badges.append(f"TAKEN BY {row['taken_by']}")
         if badges:
             p.setPen(QColor(theme.MATCH))
             p.drawText(QRectF(tx, r.y() + 67, width, 20), Qt.AlignmentFlag.AlignRight, "  ".join(badges))

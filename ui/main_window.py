@@ -46,9 +46,11 @@ PURGE_EVERY_MS = 15 * 60 * 1000
 
 
 class AlertBridge(QObject):
-    """Carries alert ids from worker threads to the GUI thread (queued signal)."""
+    """Carries alert ids from worker threads, and other seats' changes from the change feed, to
+    the GUI thread (queued signals)."""
 
     raised = Signal(int)
+    changed = Signal(object)
 
 
 def grid_shape(count: int) -> tuple[int, int]:
@@ -76,6 +78,8 @@ class MainWindow(QMainWindow):
         self.layout_size = 4
         self.bridge = AlertBridge(self)
         self.bridge.raised.connect(self._on_alert_raised)
+        self.bridge.changed.connect(lambda boxed: self._on_change(boxed[0]))
+        self.feed = None
 
         self.alerts = AlertQueueModel(self)
         self.view = AdjudicationView()
@@ -322,6 +326,10 @@ class MainWindow(QMainWindow):
             self.banner.setText("DEMO - generated video, demo watchlist")
             self.banner.show()
         self.db_jobs.submit(live.faces_analysed_stored, self._set_faces_base)
+        from console.services.changes import ChangeFeed
+
+        # Other seats' alerts, claims and decisions (and other processes' on one SQLite file).
+        self.feed = ChangeFeed(live.store.reopen, lambda change: self.bridge.changed.emit((change,))).start()
         self.review.load_queue(lambda rows: [self.alerts.add_alert(r) for r in rows])
         self.paint_timer.start()
         self.status_timer.start()
@@ -408,10 +416,32 @@ class MainWindow(QMainWindow):
             self.review.load_alert_row(alert_id, self._add_alert)
 
     def _add_alert(self, row: dict) -> None:
-        if not row:
+        if not row or self.alerts.row_of(row["id"]) >= 0:
             return
         self.alerts.add_alert(row)
-        self.attention.new_alert(row["id"], row.get("priority", 2))
+        if self.alerts.row_of(row["id"]) >= 0:
+            self.attention.new_alert(row["id"], row.get("priority", 2))
+
+    def _on_change(self, change) -> None:
+        """Another seat (or this one, echoed) changed something: keep the queue true to the store."""
+        if self.live is None or change.subject_type not in ("alert", "deployment"):
+            return
+        me = self.live.operator.username
+        if change.subject_type == "deployment":
+            if change.action == "deployment.threshold_changed":
+                self._reload_deployment()
+            return
+        alert_id = int(change.subject_id)
+        if change.action == "alert.raised":
+            self.review.load_alert_row(alert_id, self._add_alert)
+        elif change.action in ("decision.recorded", "decision.corrected"):
+            self.alerts.remove_alert(alert_id)
+            if change.actor != me and self.review.current == alert_id:
+                self.view.failed(f"{change.actor} has decided this alert meanwhile.")
+        elif change.action == "alert.opened" and change.actor != me:
+            self.alerts.update_alert(alert_id, taken_by=change.actor)
+        elif change.action == "alert.returned":
+            self.alerts.update_alert(alert_id, taken_by=None)
 
     def _add_awaiting(self, alert_id: int, subject: str) -> None:
         from PySide6.QtWidgets import QListWidgetItem
@@ -483,6 +513,9 @@ class MainWindow(QMainWindow):
     # -- shutdown -----------------------------------------------------------------
     def shutdown(self) -> None:
         self.review.renew_timer.stop()
+        if self.feed is not None:
+            self.feed.stop()
+            self.feed = None
         for timer in (getattr(self, "idle_timer", None), getattr(self, "purge_timer", None)):
             if timer is not None:
                 timer.stop()

@@ -53,6 +53,7 @@ def append(store: Store, actor: str, action: str, subject_type: str = "", subjec
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, at, actor, action, subject_type, str(subject_id), details_json, prev_hash, digest),
         )
+        store.notify(conn, "orc_changes", str(seq))  # delivered at commit, to every listening console
     return seq
 
 

@@ -127,6 +127,9 @@ class Store:
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
         return (row["seq"] if row else 0) + 1
 
+    def notify(self, conn, channel: str, payload: str) -> None:
+        """Wake other consoles (PostgreSQL); SQLite consoles poll the log instead."""
+
     def audit_high_water(self) -> int:
         """The highest sequence number ever given out (to notice entries cut from the end)."""
         row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()

@@ -207,6 +207,19 @@ class PostgresStore(Store):
         conn.execute("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
         return int(conn.execute("SELECT nextval(pg_get_serial_sequence('audit_log', 'seq')) AS s").fetchone()["s"])
 
+    def notify(self, conn, channel: str, payload: str) -> None:
+        conn.execute("SELECT pg_notify(?, ?)", (channel, payload))
+
+    def listen(self, channel: str):
+        """Start listening on this connection; returns wait(timeout) that ends early on a notification."""
+        self.conn.raw.execute(f"LISTEN {channel}")
+
+        def wait(timeout: float) -> None:
+            for _ in self.conn.raw.notifies(timeout=timeout, stop_after=1):
+                pass
+
+        return wait
+
     def audit_high_water(self) -> int:
         row = self.conn.execute("SELECT last_value, is_called FROM audit_log_seq_seq").fetchone()
         return int(row["last_value"]) if row and row["is_called"] else 0

@@ -231,3 +231,25 @@ def test_under_the_two_person_rule_a_keyboard_confirm_is_only_the_first(qtbot, w
                                                  " first_confirmed_by IS NOT NULL", (row["id"],))), timeout=10000)
     assert not db_rows(window, "SELECT id FROM decisions")
     assert window.alerts.row_of(row["id"]) >= 0  # still waiting, for a second user
+
+
+def test_another_seats_claim_and_decision_reach_this_console(qtbot, window):
+    from console.services import auth, review
+    from console.store import open_store
+
+    row = first_alert(qtbot, window)
+    with open_store(window.db_path.parent) as store:  # a second seat on the same database
+        if repo_user_missing(store, "seat2"):
+            auth.ensure_demo_user(store, "demo.seat2", "Second seat", "operator")
+        other = auth.actor_for(store, "demo.seat2")
+        review.open_alert(store, other, row["id"])
+        qtbot.waitUntil(lambda: window.alerts.rows[window.alerts.row_of(row["id"])].get("taken_by") == "demo.seat2",
+                        timeout=5000)
+        review.reject(store, other, row["id"], "look_alike")
+    qtbot.waitUntil(lambda: window.alerts.row_of(row["id"]) == -1, timeout=5000)
+
+
+def repo_user_missing(store, name):
+    from console.store import repo
+
+    return repo.get_user(store, f"demo.{name}") is None

@@ -1,0 +1,77 @@
+"""Live updates between seats: every change worth showing is an audit entry, so a feed of new
+audit entries is a feed of changes - the same for a second process on one SQLite file and for
+consoles on one PostgreSQL server.
+
+On PostgreSQL each append also NOTIFYs (delivered at commit), and the feed wakes on it; on
+SQLite the feed polls the log's head twice a second. Either way a new alert, a claim or a
+decision reaches every console within about a second, and nothing is missed: the feed reads by
+sequence number, not by message.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CHANNEL = "orc_changes"
+SHOWN = ("alert.raised", "alert.opened", "alert.returned", "alert.escalated", "decision.recorded",
+         "decision.corrected", "decision.first_confirmation", "deployment.threshold_changed", "deployment.ended")
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    action: str
+    actor: str
+    subject_type: str
+    subject_id: str
+    details: dict
+
+
+class ChangeFeed:
+    """Calls ``on_change(Change)`` from its own thread for each new entry after start-up."""
+
+    def __init__(self, open_store: Callable[[], object], on_change: Callable[[Change], None],
+                 interval_s: float = 0.5) -> None:
+        self.open_store = open_store
+        self.on_change = on_change
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_seq = 0
+
+    def start(self) -> ChangeFeed:
+        self._thread = threading.Thread(target=self._run, name="change-feed", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        store = self.open_store()
+        try:
+            self.last_seq = int(store.one("SELECT COALESCE(MAX(seq), 0) AS s FROM audit_log")["s"])
+            listener = store.listen(CHANNEL) if getattr(store, "dialect", "sqlite") == "postgres" else None
+            while not self._stop.is_set():
+                if listener is not None:
+                    listener(self.interval_s)  # returns early when a NOTIFY arrives
+                else:
+                    self._stop.wait(self.interval_s)
+                self._drain(store)
+        finally:
+            store.close()
+
+    def _drain(self, store) -> None:
+        marks = ",".join("?" * len(SHOWN))
+        rows = store.query(f"SELECT seq, action, actor, subject_type, subject_id, details_json FROM audit_log"
+                           f" WHERE seq > ? AND action IN ({marks}) ORDER BY seq", (self.last_seq, *SHOWN))
+        top = store.one("SELECT COALESCE(MAX(seq), 0) AS s FROM audit_log")["s"]
+        for r in rows:
+            self.on_change(Change(int(r["seq"]), r["action"], r["actor"], r["subject_type"], r["subject_id"],
+                                  json.loads(r["details_json"])))
+        self.last_seq = max(self.last_seq, int(top))
