@@ -25,6 +25,8 @@ def add_common(parser: argparse.ArgumentParser) -> None:
                         help="onnxruntime execution providers, comma separated (cpu, cuda); default cpu")
     parser.add_argument("--model-pack", default=None,
                         help="an InsightFace model pack folder to use instead of the bundled models")
+    parser.add_argument("--db", default=None,
+                        help="postgresql://... for a store shared by several seats (default: SQLite in the data directory)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "recognition. With no command, opens the console window.")
     add_common(parser)
     parser.add_argument("--cameras", type=int, default=1, help="demo cameras to open in the console (1-9)")
+    parser.add_argument("--review-only", action="store_true",
+                        help="a review seat: no local recognition (workers elsewhere write the alerts)")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("selftest", help="load the models, run the pipeline on the demo feed, decide the demo "
@@ -81,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--last", type=int, default=30, help="entries to show (audit show)")
     p.add_argument("--action-filter", default="", help="only entries whose action starts with this, e.g. decision")
 
+    p = sub.add_parser("worker", help="a headless recognition worker for a deployment's cameras, writing alerts "
+                       "to the shared store")
+    add_common(p)
+    p.add_argument("--deployment", type=int, required=True)
+    p.add_argument("--cameras", default="", help="camera ids, comma separated (default: all of the deployment's)")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: the window's end)")
+
     p = sub.add_parser("report", help="the deployment record (PDF, CSV or JSON by the file's extension)")
     add_common(p)
     p.add_argument("deployment", nargs="?", type=int, help="deployment id (or --last)")
@@ -120,10 +131,9 @@ def _engine(args):
 
 
 def _store(args):
-    from console.paths import ensure_data_dir
-    from console.store import open_store
+    from console.store.db import open_location
 
-    return open_store(ensure_data_dir(args.data_dir))
+    return open_location(getattr(args, "db", None) or args.data_dir)
 
 
 # -- eval-pairs ----------------------------------------------------------------------
@@ -246,6 +256,20 @@ def cmd_users(args) -> int:
                 raise ConsoleError("the two passwords differ")
         actor = auth.bootstrap_administrator(store, args.username, args.display_name, password)
     print(f"administrator {actor.username} created; sign in with it to create the other accounts")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from console.services.worker import run_worker
+
+    try:
+        cameras = [int(c) for c in args.cameras.split(",") if c.strip()]
+    except ValueError as exc:
+        raise ConsoleError(f"--cameras takes ids like 1,2: {exc}") from exc
+    with _store(args) as store:
+        summary = run_worker(store, args.deployment, cameras or None, args.seconds, _providers(args),
+                             args.model_pack)
+    print(json.dumps(summary))
     return 0
 
 
@@ -377,6 +401,7 @@ COMMANDS = {
     "users": cmd_users,
     "purge": cmd_purge,
     "report": cmd_report,
+    "worker": cmd_worker,
 }
 
 

@@ -47,7 +47,8 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     window = MainWindow(player=SilentPlayer() if quiet else None)
     loader = JobRunner(window, threads=1)
     window.loader = loader
-    window.data_dir = args.data_dir
+    location = getattr(args, "db", None) or args.data_dir  # a postgresql:// URL, or the SQLite data directory
+    window.data_dir = location
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
 
     def opened(live: LiveDeployment) -> None:
@@ -58,14 +59,14 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         window.enable_idle_lock(actor, idle_minutes * 60)
         window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
                                    "the deployment...")
-        loader.submit(lambda: LiveDeployment.open_demo(args.data_dir, cameras, args.model_pack, providers, actor),
+        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, actor),
                       opened, window.show_error)
 
     def ask_login(info: dict) -> None:
         command = "operator-review-console" if getattr(sys, "frozen", False) else "python main.py"
         hint = None if info.get("has_administrator") else (
             f"No administrator exists yet: create one with <b>{command} users bootstrap</b>.<br>")
-        dialog = LoginDialog(lambda u, p: session.login(args.data_dir, u, p), window, hint=(hint or "") + DEMO_HINT)
+        dialog = LoginDialog(lambda u, p: session.login(location, u, p), window, hint=(hint or "") + DEMO_HINT)
 
         def finished(result: int) -> None:
             if result and dialog.actor is not None:
@@ -78,9 +79,9 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         dialog.open()  # window-modal, without a nested event loop
 
     if login:
-        loader.submit(lambda: session.prepare(args.data_dir), ask_login, window.show_error)
+        loader.submit(lambda: session.prepare(location), ask_login, window.show_error)
     else:
-        loader.submit(lambda: LiveDeployment.open_demo(args.data_dir, cameras, args.model_pack, providers),
+        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers),
                       opened, window.show_error)
     return window
 
@@ -96,7 +97,8 @@ def run_gui(args) -> int:
               "QT_QPA_PLATFORM=offscreen to run it without a screen.", file=sys.stderr)
         return 2
     app = create_app()
-    window = start_window(args, max(1, min(9, args.cameras)), login=True)
+    cameras = 0 if getattr(args, "review_only", False) else max(1, min(9, args.cameras))
+    window = start_window(args, cameras, login=True)
     window.resize(1600, 900)
     window.show()
     code = app.exec()
@@ -156,7 +158,7 @@ def run_screenshot(args) -> int:
         from console.services import session
         from ui.review_window import ReviewWindow
 
-        window.live.operator = session.login(args.data_dir, "demo.supervisor", "demo")
+        window.live.operator = session.login(window.data_dir, "demo.supervisor", "demo")
         review_window = ReviewWindow(window.live, window.db_jobs, window)
         review_window.resize(1500, 900)
         review_window.show()

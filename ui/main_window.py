@@ -158,10 +158,11 @@ class MainWindow(QMainWindow):
 
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
-        self.status_labels = {k: QLabel("") for k in ("deployment", "window", "user", "threshold", "faces", "pending")}
+        keys = ("deployment", "window", "user", "threshold", "faces", "pending", "workers")
+        self.status_labels = {k: QLabel("") for k in keys}
         bar = self.statusBar()
         bar.addWidget(self.banner)
-        for key in ("deployment", "window", "user", "threshold", "faces", "pending"):
+        for key in keys:
             bar.addWidget(self.status_labels[key])
         self.banner.hide()
 
@@ -402,6 +403,22 @@ class MainWindow(QMainWindow):
         faces = self.faces_base + self.live.faces_analysed_live()
         self.status_labels["faces"].setText(f"Faces analysed: {faces:,}")
         self.alerts.refresh_ages()
+        self._status_ticks = getattr(self, "_status_ticks", 0) + 1
+        if self._status_ticks % 5 == 1:  # remote workers' heartbeats, every 5 s, as a job
+            from console.services.worker import alive_workers
+
+            live = self.live
+            self.db_jobs.submit(lambda: alive_workers(live.store, live.deployment_id), self._show_workers)
+
+    def _show_workers(self, workers: list[dict]) -> None:
+        if not workers:
+            self.status_labels["workers"].setText("")
+            return
+        cams = sum(len(w["cameras"]) for w in workers)
+        self.status_labels["workers"].setText(f"Remote workers: {len(workers)} ({cams} cameras)")
+        self.status_labels["workers"].setToolTip("\n".join(
+            f"{w['worker_id']} on {w['host']}: " + ", ".join(f"{c['name']} {c['state']} {c['fps']} fps"
+                                                          for c in w["cameras"].values()) for w in workers))
 
     def _queue_changed(self, *_args) -> None:
         n = len(self.alerts.rows)

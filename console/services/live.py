@@ -15,14 +15,14 @@ from pathlib import Path
 
 from console.feeds.capture import open_source
 from console.feeds.source import FrameSource
-from console.paths import ensure_data_dir
 from console.pipeline.recognizer import CameraRecognizer
 from console.pipeline.worker import CameraWorker
 from console.services import deployment as dep_service
 from console.services import deployments, retention
 from console.services.auth import Actor, actor_for
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
-from console.store import Store, open_store, repo
+from console.store import Store, repo
+from console.store.db import open_location
 from console.vision.engine import FaceEngine, load_engine
 
 
@@ -51,7 +51,7 @@ class LiveDeployment:
         # One onnxruntime thread per session when several cameras share the cores: measured
         # (docs/performance.md) 4 feeds keep up at 1 thread and fall behind at 2.
         engine = load_engine(pack, providers, threads=1 if cameras > 1 else 0)
-        store = open_store(ensure_data_dir(data_dir))
+        store = open_location(data_dir)  # an SQLite data directory, or a postgresql:// URL
         try:
             retention.run_purges(store)  # at every start-up
             dep_id = ensure_demo_deployment(store, engine, cameras)

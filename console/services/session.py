@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.paths import ensure_data_dir
 from console.services import auth, retention
 from console.services.demo import ensure_demo_accounts
-from console.store import open_store, repo
+from console.store import repo
+from console.store.db import open_location
 
 
 def prepare(data_dir: Path | None) -> dict:
     """Open (create, migrate) the database, make the demo accounts, run due purges."""
-    with open_store(ensure_data_dir(data_dir)) as store:
+    with open_location(data_dir) as store:
         ensure_demo_accounts(store)
         report = retention.run_purges(store)
         return {"has_administrator": auth.has_administrator(store), "purged": report.summary(),
@@ -22,19 +22,19 @@ def prepare(data_dir: Path | None) -> dict:
 
 
 def login(data_dir: Path | None, username: str, password: str) -> auth.Actor:
-    with open_store(ensure_data_dir(data_dir)) as store:
+    with open_location(data_dir) as store:
         return auth.login(store, username, password)
 
 
 def unlock(data_dir: Path | None, actor: auth.Actor, password: str) -> auth.Actor:
     """Re-enter the password of the signed-in user after an idle lock."""
-    with open_store(ensure_data_dir(data_dir)) as store:
+    with open_location(data_dir) as store:
         again = auth.login(store, actor.username, password)
         auth.audit.append(store, actor.username, "session.unlocked", "user", actor.user_id, {})
         return again
 
 
 def record_lock(data_dir: Path | None, actor: auth.Actor, idle_s: float) -> None:
-    with open_store(ensure_data_dir(data_dir)) as store:
+    with open_location(data_dir) as store:
         auth.audit.append(store, actor.username, "session.locked", "user", actor.user_id,
                           {"idle_seconds": round(idle_s)})

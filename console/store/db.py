@@ -207,3 +207,12 @@ def open_store(data_dir: Path | str, *, migrate: bool = True) -> Store:
             store.close()
             raise
     return store
+
+
+def open_location(location: str | Path | None, *, migrate: bool = True) -> Store:
+    """A postgresql:// URL, or an SQLite data directory (None: the per-user default)."""
+    if location is not None and str(location).startswith(("postgresql://", "postgres://")):
+        return open_store_url(str(location), migrate=migrate)
+    from console.paths import ensure_data_dir
+
+    return open_store(ensure_data_dir(location), migrate=migrate)

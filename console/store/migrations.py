@@ -334,6 +334,19 @@ ALTER TABLE alerts ADD COLUMN claim_expires TEXT;
 CREATE UNIQUE INDEX decisions_one_per_alert ON decisions(alert_id) WHERE supersedes IS NULL;
 """
 
+# Headless recognition workers report in, so that every console can see them and their cameras.
+_V8 = """
+CREATE TABLE worker_heartbeats (
+    worker_id     TEXT PRIMARY KEY,
+    host          TEXT NOT NULL,
+    deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+    cameras_json  TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    state         TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
     (2, "aggregate face statistics (no identities)", _V2),
@@ -344,5 +357,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (5, "supervisor review: blind review samples, report sign-offs", _V5),
     (6, "equality monitoring fields on engagement outcomes; indexes for the decision log", _V6),
     (7, "claims with leases; one decision per alert enforced by a unique index", _V7),
+    (8, "heartbeats of headless recognition workers", _V8),
 ]
 LATEST = MIGRATIONS[-1][0]

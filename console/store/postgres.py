@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 from console.errors import StoreError
 from console.store.db import Store
 
 # Tables whose INSERTs give back a new id (audit_log's key is seq).
 _ID_COLUMN = {"audit_log": "seq"}
-_NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats"}
+_NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats"}
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 _TRIGGER = re.compile(r"CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END;?",
                       re.IGNORECASE | re.DOTALL)
@@ -69,9 +70,18 @@ class Row(dict):
         return list(super().keys())
 
 
+def _plain(v):
+    """Values as SQLite gives them: bytes for BYTEA, int or float for NUMERIC (SUM of BIGINT)."""
+    if isinstance(v, memoryview):
+        return bytes(v)
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
 def _row_factory(cursor):
     names = [d.name for d in (cursor.description or [])]
-    return lambda values: Row(names, [bytes(v) if isinstance(v, memoryview) else v for v in values])
+    return lambda values: Row(names, [_plain(v) for v in values])
 
 
 class _Cursor:

@@ -1,5 +1,7 @@
 """The headless commands, run as a user runs them: a subprocess of main.py."""
 
+import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -145,3 +147,57 @@ def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path
     assert f"(faces analysed{' ' * 19}{faces})".encode() in data
     bad = run("report", "--last", "--out", tmp_path / "record.txt", "--data-dir", data_dir)
     assert bad.returncode == 2 and "use a .pdf, .csv or .json" in bad.stderr
+
+
+def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):
+    data = tmp_path / "shared"
+    assert run("selftest", "--data-dir", data).returncode == 0  # a demo deployment with one camera
+    db = sqlite3.connect(data / "console.sqlite3")
+    before = db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    db.close()
+    result = run("worker", "--data-dir", data, "--deployment", "1", "--seconds", "16")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["frames_analysed"] > 200 and summary["alerts"] >= 1
+    db = sqlite3.connect(data / "console.sqlite3")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == before + summary["alerts"]
+        state, cameras = db.execute("SELECT state, cameras_json FROM worker_heartbeats").fetchone()
+    finally:
+        db.close()
+    assert state == "stopped" and json.loads(cameras)["1"]["analysed"] == summary["frames_analysed"]
+    bad = run("worker", "--data-dir", data, "--deployment", "7")
+    assert bad.returncode == 2 and "deployment 7 does not exist" in bad.stderr
+    bad = run("worker", "--data-dir", data, "--deployment", "1", "--cameras", "9")
+    assert bad.returncode == 2 and "no camera [9]" in bad.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("ORC_TEST_PG_URL"), reason="no PostgreSQL server (ORC_TEST_PG_URL)")
+def test_a_worker_runs_against_postgresql(tmp_path):
+    import uuid
+
+    import psycopg
+
+    base = os.environ["ORC_TEST_PG_URL"]
+    name = f"orc_worker_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = base.rsplit("/", 1)[0] + "/" + name
+    try:
+        from console.services.demo import ensure_demo_deployment
+        from console.store.db import open_store_url
+        from console.vision.engine import load_engine
+
+        with open_store_url(url) as store:
+            dep = ensure_demo_deployment(store, load_engine())
+        result = run("worker", "--db", url, "--deployment", dep, "--seconds", "10")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout.strip().splitlines()[-1])["frames_analysed"] > 100
+        with open_store_url(url) as store:
+            assert store.one("SELECT state FROM worker_heartbeats")["state"] == "stopped"
+            from console.store.audit import verify_chain
+
+            assert verify_chain(store).ok
+    finally:
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

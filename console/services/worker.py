@@ -1,0 +1,101 @@
+"""A headless recognition worker: the cameras of one deployment, analysed near the cameras,
+alerts written to the shared store for the consoles to review.
+
+    python main.py worker --db postgresql://... --deployment 3 --cameras 5,6
+    python main.py worker --data-dir DIR --deployment 3            (one PC, SQLite)
+
+It reports every few seconds in ``worker_heartbeats`` (its cameras' states, frame rates and
+counts), stops by itself at the end of the deployment's window, and on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from datetime import UTC
+
+from console.errors import ConsoleError
+from console.feeds.capture import open_source
+from console.services import deployments
+from console.services.auth import Actor
+from console.services.live import LiveDeployment
+from console.store import Store, repo
+from console.store.db import utcnow
+from console.vision.engine import load_engine
+
+HEARTBEAT_S = 5.0
+
+
+def _beat(store: Store, worker_id: str, live: LiveDeployment, state: str, started: str) -> None:
+    cameras = {
+        str(cam.camera_id): {"name": cam.name, "state": w.source.state.value, "fps": round(w.source.fps, 1),
+                             "analysed": w.analysed, "embedded": w.embedded_total, "halted": w.halted}
+        for cam, w in zip(live.cameras, live.workers, strict=True)
+    }
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO worker_heartbeats(worker_id, host, deployment_id, cameras_json, started_at, updated_at, state)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET cameras_json = excluded.cameras_json,"
+            " updated_at = excluded.updated_at, state = excluded.state",
+            (worker_id, socket.gethostname(), live.deployment_id, json.dumps(cameras), started, utcnow(), state))
+
+
+def alive_workers(store: Store, deployment_id: int, within_s: float = 3 * HEARTBEAT_S) -> list[dict]:
+    from datetime import datetime, timedelta
+
+    since = (datetime.now(UTC) - timedelta(seconds=within_s)).isoformat(timespec="microseconds")
+    rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? AND updated_at >= ? AND state = 'running'",
+                       (deployment_id, since.replace("+00:00", "Z")))
+    return [{**dict(r), "cameras": json.loads(r["cameras_json"])} for r in rows]
+
+
+def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, seconds: float | None,
+               providers: list[str] | None = None, pack: str | None = None) -> dict:
+    dep = repo.get_deployment(store, deployment_id)
+    if dep is None:
+        raise ConsoleError(f"deployment {deployment_id} does not exist")
+    rows = repo.cameras(store, deployment_id)
+    if camera_ids:
+        unknown = set(camera_ids) - {int(r["id"]) for r in rows}
+        if unknown:
+            raise ConsoleError(f"deployment {deployment_id} has no camera {sorted(unknown)}")
+        rows = [r for r in rows if int(r["id"]) in camera_ids]
+    if not rows:
+        raise ConsoleError(f"deployment {deployment_id} has no cameras to analyse")
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    actor = Actor(0, f"worker:{worker_id}", "operator")
+    deployments.start(store, actor, deployment_id)  # refused outside the authorised window
+    engine = load_engine(pack, providers, threads=1 if len(rows) > 1 else 0)
+    live = LiveDeployment(store, engine, deployment_id, actor)
+    for r in rows:
+        live.add_camera(int(r["id"]), r["name"], open_source(r["source"]))
+    alerts: list[int] = []
+    live.add_listener(alerts.append)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started, t0 = utcnow(), time.monotonic()
+    beat_store = store.reopen()
+    live.start()
+    try:
+        while not stop.is_set():
+            _beat(beat_store, worker_id, live, "running", started)
+            if all(w.halted for w in live.workers):
+                break
+            if seconds is not None and time.monotonic() - t0 >= seconds:
+                break
+            stop.wait(min(HEARTBEAT_S, max(0.1, (seconds or HEARTBEAT_S) - (time.monotonic() - t0))))
+    finally:
+        live.stop()
+        _beat(beat_store, worker_id, live, "stopped", started)
+        beat_store.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return {"worker": worker_id, "deployment": deployment_id, "cameras": [int(r["id"]) for r in rows],
+            "seconds": round(time.monotonic() - t0, 1), "alerts": len(alerts),
+            "frames_analysed": sum(w.analysed for w in live.workers),
+            "halted": [w.halted for w in live.workers if w.halted]}
