@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "recognition. With no command, opens the console window.")
     add_common(parser)
     parser.add_argument("--cameras", type=int, default=1, help="demo cameras to open in the console (1-9)")
+    parser.add_argument("--deployment", type=int, default=None, dest="open_deployment",
+                        help="open this deployment of the store instead of the demo")
     parser.add_argument("--review-only", action="store_true",
                         help="a review seat: no local recognition (workers elsewhere write the alerts)")
     sub = parser.add_subparsers(dest="command")
@@ -66,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--feeds", type=int, default=4)
     b.add_argument("--seconds", type=float, default=60.0)
     b.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model session")
+    b = bench.add_parser("control-room", help="workers writing and operators deciding alerts on one store at once")
+    add_common(b)
+    b.add_argument("--alerts", type=int, default=10000)
+    b.add_argument("--workers", type=int, default=2)
+    b.add_argument("--feeds", type=int, default=4)
+    b.add_argument("--operators", type=int, default=4)
     b = bench.add_parser("log", help="decision-log queries over a large history")
     add_common(b)
     b.add_argument("--alerts", type=int, default=100000)

@@ -59,7 +59,8 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         window.enable_idle_lock(actor, idle_minutes * 60)
         window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
                                    "the deployment...")
-        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, actor),
+        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, actor,
+                                                              getattr(args, "open_deployment", None)),
                       opened, window.show_error)
 
     def ask_login(info: dict) -> None:

@@ -47,14 +47,22 @@ class LiveDeployment:
 
     @classmethod
     def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
-                  providers: list[str] | None = None, operator: Actor | None = None) -> LiveDeployment:
+                  providers: list[str] | None = None, operator: Actor | None = None,
+                  deployment_id: int | None = None) -> LiveDeployment:
+        """The demo deployment - or, with ``deployment_id``, that deployment of the store (a seat in a
+        control room), its first ``cameras`` cameras analysed here (0: a review-only seat)."""
         # One onnxruntime thread per session when several cameras share the cores: measured
         # (docs/performance.md) 4 feeds keep up at 1 thread and fall behind at 2.
         engine = load_engine(pack, providers, threads=1 if cameras > 1 else 0)
         store = open_location(data_dir)  # an SQLite data directory, or a postgresql:// URL
         try:
             retention.run_purges(store)  # at every start-up
-            dep_id = ensure_demo_deployment(store, engine, cameras)
+            if deployment_id is None:
+                dep_id = ensure_demo_deployment(store, engine, cameras)
+            elif repo.get_deployment(store, deployment_id) is None:
+                raise deployments.DeploymentError(f"deployment {deployment_id} does not exist in this store")
+            else:
+                dep_id = deployment_id
             live = cls(store, engine, dep_id, operator or actor_for(store, DEMO_OPERATOR))
             deployments.start(store, live.operator, dep_id)  # refused outside the authorised window
             for cam in repo.cameras(store, dep_id)[:cameras]:

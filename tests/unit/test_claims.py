@@ -92,3 +92,13 @@ def test_two_seats_deciding_at_once_record_exactly_one_decision(seats):
     decided = db.query("SELECT alert_id, COUNT(*) AS n FROM decisions GROUP BY alert_id")
     assert len(decided) == 20 and all(r["n"] == 1 for r in decided)
     assert sorted(results["ann"] + results["bob"]) == sorted(ids)
+
+
+def test_a_small_control_room_loses_nothing_and_decides_nothing_twice(db):
+    from console.bench import bench_control_room
+
+    location = db.url if db.dialect == "postgres" else str(db.path.parent)
+    r = bench_control_room(location, alerts=160, workers=2, feeds=2, operators=3)["control_room"]
+    assert r["alerts_written"] == r["alerts_stored"] == 160
+    assert r["alerts_lost"] == 0 and r["decided_twice"] == 0 and r["left_pending"] == 0
+    assert r["decisions"] == 160 and r["audit_chain_ok"]
