@@ -176,19 +176,23 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+def _migrated(store: Store, migrate: bool) -> Store:
+    """The store brought up to the latest schema (closed again if that fails)."""
+    if migrate:
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
 def open_store_url(url: str, *, migrate: bool = True) -> Store:
     """A PostgreSQL store for ``postgresql://...`` URLs (several seats), else an SQLite data directory."""
     if url.startswith(("postgresql://", "postgres://")):
         from console.store.postgres import PostgresStore
 
-        store = PostgresStore(url)
-        if migrate:
-            try:
-                store.migrate()
-            except BaseException:
-                store.close()
-                raise
-        return store
+        return _migrated(PostgresStore(url), migrate)
     return open_store(url, migrate=migrate)
 
 
@@ -199,14 +203,7 @@ def open_store(data_dir: Path | str, *, migrate: bool = True) -> Store:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the data directory {directory}: {exc}") from exc
-    store = Store(directory / DB_NAME)
-    if migrate:
-        try:
-            store.migrate()
-        except BaseException:
-            store.close()
-            raise
-    return store
+    return _migrated(Store(directory / DB_NAME), migrate)
 
 
 def open_location(location: str | Path | None, *, migrate: bool = True) -> Store:
