@@ -17,7 +17,10 @@ def read_image(path: Path | str) -> np.ndarray:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as exc:
         raise MediaError(f"{path} is missing or not a readable image ({exc.strerror or exc})") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error as exc:  # e.g. a decompression bomb: more pixels than OpenCV will allocate
+        raise MediaError(f"{path} is not an image the console will open (too large or malformed)") from exc
     if image is None:
         raise MediaError(f"{path} is missing or not a readable image (unknown or broken image format)")
     return image

@@ -141,9 +141,13 @@ def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int
             raise GovernanceError(f"{csv_path} lacks the columns {', '.join(missing)}")
         rows = list(reader)
     added, refused, warnings = 0, [], []
+    folder = csv_path.parent.resolve()
     for n, row in enumerate(rows, start=2):
         try:
-            image = read_image(csv_path.parent / row["image"])
+            image_path = (folder / (row["image"] or "")).resolve()
+            if folder not in image_path.parents:
+                raise GovernanceError(f"image {row['image']!r} is outside the CSV's folder; photos must sit beside it")
+            image = read_image(image_path)
             check_photo(engine, image, row["image"])
             spec = repo.EntrySpec(**{k: row[k] for k in CSV_COLUMNS if k != "image"})
             with store.transaction():

@@ -145,7 +145,13 @@ class LogFilter:
     text: str = ""
 
 
+def _clean(text: str) -> str:
+    """Search text is data: NUL (which PostgreSQL text cannot hold) is dropped, nothing else changes."""
+    return text.replace("\x00", "")
+
+
 def _where(f: LogFilter) -> tuple[str, list]:
+    f = LogFilter(**{k: _clean(v) if isinstance(v, str) else v for k, v in vars(f).items()})
     clauses, params = [], []
     for cond, value in (("a.deployment_id = ?", f.deployment_id), ("a.stored_at >= ?", f.since or None),
                         ("a.stored_at < ?", f.until or None), ("a.camera_id = ?", f.camera_id),

@@ -1,0 +1,131 @@
+"""Hostile input: nothing a file, a CSV or a search box holds may crash the console or change
+the record. Short runs here; the case counts are printed for docs/reliability.md."""
+
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from console.errors import ConsoleError, MediaError
+from console.media import read_image
+from console.services import auth, enrol, stats
+from console.store import repo
+from tests.conftest import DATA
+
+CASES = {"n": 0}
+
+
+def _png(width: int, height: int, payload: bytes = b"") -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(payload)) + chunk(b"IEND", b"")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=4096), cut=st.integers(min_value=0, max_value=30000))
+def test_image_import_survives_any_bytes(tmp_path, data, cut):
+    real = (DATA / "img21.jpg").read_bytes()
+    for blob in (data, real[:cut], real[:200] + data, _png(1 + cut % 70000, 1 + len(data) % 70000, data[:64])):
+        path = tmp_path / "photo.jpg"
+        path.write_bytes(blob)
+        CASES["n"] += 1
+        try:
+            image = read_image(path)
+        except MediaError:
+            continue
+        assert image.ndim == 3 and image.shape[2] == 3
+
+
+def test_a_decompression_bomb_is_refused_not_unpacked(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png(60000, 60000, b"\x00" * 10000))  # 10.8 GB of pixels declared
+    with pytest.raises(MediaError):
+        read_image(bomb)
+
+
+@pytest.fixture
+def filled(db):
+    sup = repo.create_user(db, "sup", "S", "supervisor")
+    dep = repo.create_deployment(db, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",
+                                                         "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "s")
+    cam = repo.add_camera(db, dep, "C", "demo:0", "s")
+    wl = repo.create_watchlist(db, dep, "W", "s")
+    e = repo.add_entry(db, wl, repo.EntrySpec("R", "N", "missing_person", "b", "r", "s", "2025-01-01",
+                                              "2099-01-01"), sup, "s")
+    img = repo.add_entry_image(db, e, b"j", np.ones(128, np.float32), "m", {}, "s")
+    for n in range(5):
+        repo.insert_alert(db, repo.AlertRecord(dep, cam, n, [(e, img, 0.7)], 0.4, "m", [0, 0, 1, 1], {}, b"p", b"c",
+                                               "2026-01-01T09:00:00Z"))
+    return db, dep, wl
+
+
+INJECTIONS = ["'; DROP TABLE alerts; --", "\" OR 1=1 --", "%' OR '1'='1", "?", "%s", "%%", "\\", "_", "' UNION SELECT *",
+              "\x00", "😀" * 50]
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_search_text_is_data_never_sql(filled, text):
+    store, dep, _ = filled
+    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, text=text)) in (0, 5)
+    stats.log_page(store, stats.LogFilter(deployment_id=dep, text=text, operator=text, reason_code=text), 0, 50)
+    assert store.one("SELECT COUNT(*) AS n FROM alerts")["n"] == 5
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=60))
+def test_search_text_fuzz(filled, text):
+    store, dep, _ = filled
+    CASES["n"] += 1
+    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, text=text.replace("\x00", ""))) in (0, 5)
+
+
+def test_csv_import_refuses_photos_outside_its_folder_and_bad_rows(filled, engine, tmp_path):
+    store, _, wl = filled
+    sup = auth.actor_for(store, "sup")
+    outside = tmp_path / "secret.jpg"
+    cv2.imwrite(str(outside), cv2.imread(str(DATA / "img21.jpg")))
+    folder = tmp_path / "import"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "ok.jpg"), cv2.imread(str(DATA / "img20.jpg")))
+    header = ",".join(enrol.CSV_COLUMNS)
+    rows = [
+        "R-1,Ok,missing_person,b,r,s,2024-01-01,2099-01-01,ok.jpg",
+        "R-2,Out,missing_person,b,r,s,2024-01-01,2099-01-01,../secret.jpg",
+        "R-3,Abs,missing_person,b,r,s,2024-01-01,2099-01-01," + str(outside),
+        "R-4,Cat,officer_hunch,b,r,s,2024-01-01,2099-01-01,ok.jpg",
+        "R-5,Date,missing_person,b,r,s,yesterday,2099-01-01,ok.jpg",
+        "R-6,Missing,missing_person,b,r,s,2024-01-01,2099-01-01,nothere.jpg",
+        "'; DROP TABLE watchlist_entries; --,x,missing_person,b,r,s,2024-01-01,2099-01-01,ok.jpg",
+    ]
+    (folder / "list.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    result = enrol.import_csv(store, engine, sup, wl, folder / "list.csv")
+    assert result["added"] == 2  # R-1 and the oddly named (but harmless) record number
+    refused = " ".join(result["refused"])
+    assert refused.count("outside the CSV's folder") == 2
+    assert "fixed list" in refused and "YYYY-MM-DD" in refused and "missing or not a readable image" in refused
+    assert store.one("SELECT COUNT(*) AS n FROM watchlist_entries")["n"] == 3
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(max_size=400))
+def test_csv_import_fuzz_never_crashes(filled, engine, tmp_path, body):
+    store, _, wl = filled
+    CASES["n"] += 1
+    path = tmp_path / "fuzz.csv"
+    path.write_text(",".join(enrol.CSV_COLUMNS) + "\n" + body.replace("\x00", ""))
+    before = store.one("SELECT COUNT(*) AS n FROM watchlist_entries")["n"]
+    try:
+        result = enrol.import_csv(store, engine, auth.actor_for(store, "sup"), wl, path)
+    except ConsoleError:
+        return
+    assert store.one("SELECT COUNT(*) AS n FROM watchlist_entries")["n"] == before + result["added"]
+
+
+def test_report_case_count():
+    print(f"hostile-input cases tried in this run: {CASES['n']}")
