@@ -233,5 +233,5 @@ class SupervisionDialog(ToolDialog):
         return w
 
     def _purge(self) -> str:
-        self.actor.require("run_purge")
+        self.actor.require("run_purge", self.live.store)
         return retention.run_purges(self.live.store, actor=self.actor.username).summary()

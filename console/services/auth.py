@@ -50,9 +50,13 @@ class Actor:
     username: str
     role: str
 
-    def require(self, permission: str) -> None:
+    def require(self, permission: str, store: Store | None = None) -> None:
+        """Refuse (and, given the store, log the refusal) unless the role allows ``permission``."""
         if self.role not in PERMISSIONS[permission]:
             allowed = ", ".join(sorted(PERMISSIONS[permission]))
+            if store is not None:
+                audit.append(store, self.username, "access.refused", "permission", permission,
+                             {"role": self.role, "user_id": self.user_id})
             raise PermissionDenied(f"{self.username} ({self.role}) may not {permission.replace('_', ' ')}; "
                                    f"that needs the role {allowed}")
 
@@ -124,7 +128,7 @@ def _insert_user(store: Store, actor: str, username: str, display_name: str, rol
 
 
 def create_user(store: Store, admin: Actor, username: str, display_name: str, role: str, password: str) -> int:
-    admin.require("manage_users")
+    admin.require("manage_users", store)
     _check_password(password, demo=False)
     return _insert_user(store, admin.username, username, display_name, role, password, demo=False)
 
@@ -145,7 +149,7 @@ def ensure_demo_user(store: Store, username: str, display_name: str, role: str, 
 
 def set_password(store: Store, actor: Actor, username: str, password: str) -> None:
     if actor.username != username:
-        actor.require("manage_users")
+        actor.require("manage_users", store)
     row = repo.get_user(store, username)
     if row is None:
         raise ConsoleError(f"no user named {username!r}")
@@ -157,7 +161,7 @@ def set_password(store: Store, actor: Actor, username: str, password: str) -> No
 
 
 def set_active(store: Store, admin: Actor, username: str, active: bool) -> None:
-    admin.require("manage_users")
+    admin.require("manage_users", store)
     row = repo.get_user(store, username)
     if row is None:
         raise ConsoleError(f"no user named {username!r}")

@@ -55,7 +55,7 @@ def recognition_refusal(dep, now: datetime | None = None) -> str | None:
 
 def create(store: Store, actor: Actor, spec: repo.DeploymentSpec) -> int:
     """A draft, to be authorised separately."""
-    actor.require("manage_deployment")
+    actor.require("manage_deployment", store)
     for field in ("name", "location", "rationale", "legal_basis"):
         if not str(getattr(spec, field)).strip():
             raise DeploymentError(f"a deployment needs a {field.replace('_', ' ')}")
@@ -67,7 +67,7 @@ def create(store: Store, actor: Actor, spec: repo.DeploymentSpec) -> int:
 
 
 def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") -> None:
-    actor.require("authorise_deployment")
+    actor.require("authorise_deployment", store)
     dep = get(store, deployment_id)
     if dep["state"] != "draft":
         raise DeploymentError(f"deployment {dep['name']!r} is {dep['state']}, not a draft")
@@ -96,7 +96,7 @@ def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None =
 def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "window over") -> None:
     """End a deployment (by a supervisor, or by the system when its window is over)."""
     if actor is not None:
-        actor.require("manage_deployment")
+        actor.require("manage_deployment", store)
     dep = get(store, deployment_id)
     if dep["state"] == "ended":
         return
@@ -109,7 +109,7 @@ def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "wi
 
 def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: float, reason: str) -> None:
     """Only a supervisor, only with a reason, never below the model's floor; logged and shown."""
-    actor.require("change_threshold")
+    actor.require("change_threshold", store)
     ensure_writable(store, deployment_id)
     dep = get(store, deployment_id)
     if not reason.strip():
@@ -126,7 +126,7 @@ def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: 
 
 
 def set_two_person_rule(store: Store, actor: Actor, deployment_id: int, on: bool, reason: str) -> None:
-    actor.require("manage_deployment")
+    actor.require("manage_deployment", store)
     ensure_writable(store, deployment_id)
     if not reason.strip():
         raise DeploymentError("changing the two-person rule needs a reason")
@@ -137,6 +137,6 @@ def set_two_person_rule(store: Store, actor: Actor, deployment_id: int, on: bool
 
 
 def add_camera(store: Store, actor: Actor, deployment_id: int, name: str, source: str) -> int:
-    actor.require("manage_cameras")
+    actor.require("manage_cameras", store)
     ensure_writable(store, deployment_id)
     return repo.add_camera(store, deployment_id, name, source, actor.username)

@@ -52,7 +52,7 @@ def _deployment_of_watchlist(store: Store, watchlist_id: int) -> int:
 
 
 def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpec) -> int:
-    actor.require("enrol")
+    actor.require("enrol", store)
     dep_id = _deployment_of_watchlist(store, watchlist_id)
     deployments.ensure_writable(store, dep_id)
     if spec.category not in WATCHLIST_CATEGORIES:
@@ -101,7 +101,7 @@ def enrol_image(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
 
 def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, image: np.ndarray,
                 label: str | Path = "photo") -> EnrolResult:
-    actor.require("enrol")
+    actor.require("enrol", store)
     entry = store.one("SELECT e.id, e.record_number, w.deployment_id FROM watchlist_entries e"
                       " JOIN watchlists w ON w.id = e.watchlist_id WHERE e.id = ?", (entry_id,))
     if entry is None:

@@ -86,7 +86,7 @@ def record_digest(record: dict) -> str:
 
 def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "") -> str:
     """A supervisor signs the record as it stands; the signature covers its digest."""
-    actor.require("authorise_deployment")
+    actor.require("authorise_deployment", store)
     record = deployment_record(store, deployment_id)
     digest = record_digest(record)
     with store.transaction() as conn:
@@ -122,7 +122,7 @@ def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> 
     """PDF, CSV or JSON by the file's extension; the export is logged."""
     from console.pdf import write_pdf
 
-    actor.require("view_audit")
+    actor.require("view_audit", store)
     out = Path(out)
     record = deployment_record(store, deployment_id)
     suffix = out.suffix.lower()
@@ -182,7 +182,7 @@ def threshold_what_if(store: Store, deployment_id: int, threshold: float) -> dic
 
 def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed: int | None = None) -> str:
     """A random sample of decided alerts for a supervisor to decide again, blind."""
-    actor.require("authorise_deployment")
+    actor.require("authorise_deployment", store)
     decided = [a for a in latest_decisions(store, deployment_id) if a["decision"]]
     if not decided:
         raise ConsoleError("no decided alerts to sample")
@@ -199,7 +199,7 @@ def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed:
 
 
 def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decision: str) -> None:
-    actor.require("authorise_deployment")
+    actor.require("authorise_deployment", store)
     if decision not in ("true_alert", "false_alert"):
         raise ConsoleError("a blind decision is true_alert or false_alert")
     with store.transaction() as conn:

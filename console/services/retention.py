@@ -45,7 +45,7 @@ def settings(store: Store) -> tuple[int, int]:
 
 
 def configure(store: Store, actor: Actor, alert_days: int, watchlist_hours: int, reason: str) -> None:
-    actor.require("manage_retention")
+    actor.require("manage_retention", store)
     if not 1 <= alert_days <= 31:
         raise ConsoleError("alert images are kept between 1 and 31 days")
     if not 0 <= watchlist_hours <= MAX_WATCHLIST_HOURS:

@@ -132,7 +132,7 @@ def _lease_end(seconds: float) -> str:
 def claim(store: Store, actor: Actor, alert_id: int, lease_s: float = CLAIM_LEASE_S) -> None:
     """Take (or renew) the alert for this reviewer. Refused while another's lease runs; a lease
     lapses by itself when its console stops renewing it (a crashed seat frees its alerts)."""
-    actor.require("adjudicate")
+    actor.require("adjudicate", store)
     with store.transaction() as conn:
         cur = conn.execute(
             "UPDATE alerts SET claimed_by = ?, claim_expires = ? WHERE id = ? AND status = 'pending' AND"
@@ -156,7 +156,7 @@ def release(store: Store, actor: Actor, alert_id: int) -> None:
 
 def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
     """Show an alert to a reviewer, claiming it while it is pending; the opening is logged."""
-    actor.require("adjudicate")
+    actor.require("adjudicate", store)
     detail = alert_detail(store, alert_id)
     if detail.status == "pending":
         claim(store, actor, alert_id)
@@ -199,7 +199,7 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "") -> int | 
     Under the two-person rule the first confirm is recorded as such (returns None) and the
     alert is passed to engagement only when a second, different user confirms it.
     """
-    actor.require("adjudicate")
+    actor.require("adjudicate", store)
     with store.transaction() as conn:
         _pending(store, actor, alert_id)
         if needs_second_confirmation(store, alert_id):
@@ -219,7 +219,7 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "") -> int | 
 def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: str = "") -> int:
     """A false alert, with one of the fixed reasons. 'different_person' also suppresses
     further alerts for that track and subject."""
-    actor.require("adjudicate")
+    actor.require("adjudicate", store)
     if reason_code not in REJECT_REASONS:
         raise ReviewError(f"a rejection needs a reason, one of: {', '.join(REJECT_REASONS)}")
     with store.transaction():
@@ -233,7 +233,7 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
 
 
 def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
-    actor.require("adjudicate")
+    actor.require("adjudicate", store)
     with store.transaction():
         _pending(store, actor, alert_id)
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
@@ -275,7 +275,7 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
     """
     from pathlib import Path
 
-    actor.require("export_alert")
+    actor.require("export_alert", store)
     detail = alert_detail(store, alert_id)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -301,14 +301,14 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
 
 def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:
     """Put an opened alert back, undecided and unclaimed (logged, so a supervisor can see who looked)."""
-    actor.require("adjudicate")
+    actor.require("adjudicate", store)
     release(store, actor, alert_id)
     repo.add_alert_event(store, alert_id, actor.user_id, "returned", actor.username)
 
 
 def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, action: str, note: str = "") -> int:
     """What happened at engagement, for a confirmed alert."""
-    actor.require("record_engagement")
+    actor.require("record_engagement", store)
     if result not in ENGAGEMENT_RESULTS:
         raise ReviewError(f"unknown engagement result {result!r}; use one of {', '.join(ENGAGEMENT_RESULTS)}")
     if action not in ENGAGEMENT_ACTIONS:
@@ -324,7 +324,7 @@ def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, actio
 def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str, reason_code: str,
                      note: str) -> int:
     """A new decision that supersedes an earlier one; the old one stays as it was."""
-    actor.require("adjudicate")
+    actor.require("adjudicate", store)
     if not note.strip():
         raise ReviewError("a correction needs a note saying why")
     old = store.one("SELECT alert_id FROM decisions WHERE id = ?", (decision_id,))

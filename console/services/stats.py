@@ -21,7 +21,7 @@ LATEST = "(SELECT MAX(id) FROM decisions WHERE alert_id = a.id)"
 
 
 def record_demographics(store: Store, actor: Actor, engagement_id: int, sex: str, ethnic_group: str) -> None:
-    actor.require("authorise_deployment")  # supervisors only
+    actor.require("authorise_deployment", store)  # supervisors only
     if sex not in SEX_VALUES or ethnic_group not in ETHNIC_GROUPS:
         raise ConsoleError(f"sex is one of {', '.join(SEX_VALUES)}; ethnic group one of {', '.join(ETHNIC_GROUPS)}")
     with store.transaction() as conn:

@@ -94,9 +94,11 @@ def test_every_service_refuses_every_role_it_should(world, tmp_path, service, ro
     else:
         with pytest.raises(PermissionDenied, match=role):
             CALLS[service](world, actor)
-        # A refusal changes nothing but the alert that the test itself raised.
-        actions = [r["action"] for r in world["store"].query("SELECT action FROM audit_log WHERE seq > ?", (before,))]
-        assert set(actions) <= {"alert.raised"}
+        # A refusal changes nothing but the alert the test itself raised - and is itself logged.
+        rows = world["store"].query("SELECT action, actor, subject_id FROM audit_log WHERE seq > ?", (before,))
+        assert {r["action"] for r in rows} <= {"alert.raised", "access.refused"}
+        refusals = [r for r in rows if r["action"] == "access.refused"]
+        assert len(refusals) == 1 and refusals[0]["actor"] == actor.username
 
 
 # -- logins -----------------------------------------------------------------------------------
