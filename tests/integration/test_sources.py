@@ -14,6 +14,7 @@ from console.feeds.capture import FileSource, MjpegSource, StreamSource, WebcamS
 from console.feeds.demo import write_demo_video
 from console.feeds.source import DemoSource, SourceState
 from console.pipeline.worker import CameraWorker
+from tests.factories import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +22,6 @@ def short_video(tmp_path_factory):
     path = tmp_path_factory.mktemp("video") / "demo.mp4"
     write_demo_video(path, 0, seconds=2.0, size=(320, 180))
     return path
-
-
-def wait_for(condition, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_file_once_delivers_every_frame_then_ends(short_video):

@@ -5,7 +5,6 @@ import struct
 import zlib
 
 import cv2
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,8 +12,8 @@ from hypothesis import strategies as st
 from console.errors import ConsoleError, MediaError
 from console.media import read_image
 from console.services import auth, enrol, stats
-from console.store import repo
 from tests.conftest import DATA
+from tests.factories import small_deployment
 
 CASES = {"n": 0}
 
@@ -51,18 +50,10 @@ def test_a_decompression_bomb_is_refused_not_unpacked(tmp_path):
 
 @pytest.fixture
 def filled(db):
-    sup = repo.create_user(db, "sup", "S", "supervisor")
-    dep = repo.create_deployment(db, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",
-                                                         "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "s")
-    cam = repo.add_camera(db, dep, "C", "demo:0", "s")
-    wl = repo.create_watchlist(db, dep, "W", "s")
-    e = repo.add_entry(db, wl, repo.EntrySpec("R", "N", "missing_person", "b", "r", "s", "2025-01-01",
-                                              "2099-01-01"), sup, "s")
-    img = repo.add_entry_image(db, e, b"j", np.ones(128, np.float32), "m", {}, "s")
+    d = small_deployment(db)
     for n in range(5):
-        repo.insert_alert(db, repo.AlertRecord(dep, cam, n, [(e, img, 0.7)], 0.4, "m", [0, 0, 1, 1], {}, b"p", b"c",
-                                               "2026-01-01T09:00:00Z"))
-    return db, dep, wl
+        d.alert(track=n)
+    return db, d.deployment_id, d.watchlist_id
 
 
 INJECTIONS = ["'; DROP TABLE alerts; --", "\" OR 1=1 --", "%' OR '1'='1", "?", "%s", "%%", "\\", "_", "' UNION SELECT *",
@@ -95,7 +86,7 @@ def test_csv_import_refuses_photos_outside_its_folder_and_bad_rows(filled, engin
     cv2.imwrite(str(folder / "ok.jpg"), cv2.imread(str(DATA / "img20.jpg")))
     header = ",".join(enrol.CSV_COLUMNS)
     rows = [
-        "R-1,Ok,missing_person,b,r,s,2024-01-01,2099-01-01,ok.jpg",
+        "R-10,Ok,missing_person,b,r,s,2024-01-01,2099-01-01,ok.jpg",
         "R-2,Out,missing_person,b,r,s,2024-01-01,2099-01-01,../secret.jpg",
         "R-3,Abs,missing_person,b,r,s,2024-01-01,2099-01-01," + str(outside),
         "R-4,Cat,officer_hunch,b,r,s,2024-01-01,2099-01-01,ok.jpg",
@@ -105,7 +96,7 @@ def test_csv_import_refuses_photos_outside_its_folder_and_bad_rows(filled, engin
     ]
     (folder / "list.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
     result = enrol.import_csv(store, engine, sup, wl, folder / "list.csv")
-    assert result["added"] == 2  # R-1 and the oddly named (but harmless) record number
+    assert result["added"] == 2  # R-10 and the oddly named (but harmless) record number
     refused = " ".join(result["refused"])
     assert refused.count("outside the CSV's folder") == 2
     assert "fixed list" in refused and "YYYY-MM-DD" in refused and "missing or not a readable image" in refused

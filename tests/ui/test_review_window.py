@@ -3,27 +3,20 @@
 import sqlite3
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from console.services import auth
 from console.store import open_store, repo
+from tests.factories import small_deployment
 
 
 @pytest.fixture
 def live(tmp_path):
     store = open_store(tmp_path / "data")
-    sup = repo.create_user(store, "sup", "Supervisor", "supervisor")
-    dep = repo.create_deployment(store, repo.DeploymentSpec("Op Log", "P", "R", "2026-01-01T08:00:00Z",
-                                                            "2026-01-01T18:00:00Z", 0.4, 0.363, "m"), sup, "sup")
-    cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
-    wl = repo.create_watchlist(store, dep, "WL", "sup")
-    entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "Jo", "missing_person", "b", "r", "s", "2025-01-01",
-                                                     "2099-01-01"), sup, "sup")
-    image = repo.add_entry_image(store, entry, b"j", np.ones(128, np.float32), "m", {}, "sup")
+    d = small_deployment(store)
+    dep = d.deployment_id
     for i in range(1000):
-        repo.insert_alert(store, repo.AlertRecord(dep, cam, i, [(entry, image, 0.4 + (i % 60) / 100)], 0.4, "m",
-                                                  [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+        d.alert(score=0.4 + (i % 60) / 100, track=i)
     obj = SimpleNamespace(store=store, deployment_id=dep, deployment=repo.get_deployment(store, dep),
                           operator=auth.actor_for(store, "sup"), path=store.path)
     yield obj

@@ -3,33 +3,18 @@
 
 import threading
 
-import numpy as np
 import pytest
 
 from console.errors import StoreError
 from console.services import review
 from console.services.auth import actor_for
-from console.store import repo
+from tests.factories import small_deployment
 
 
 @pytest.fixture
 def seats(db):
-    sup = repo.create_user(db, "sup", "Supervisor", "supervisor")
-    repo.create_user(db, "ann", "Ann", "operator")
-    repo.create_user(db, "bob", "Bob", "operator")
-    dep = repo.create_deployment(db, repo.DeploymentSpec("D", "P", "R", "2026-01-01T08:00:00Z",
-                                                         "2026-01-01T18:00:00Z", 0.4, 0.363, "m"), sup, "sup")
-    cam = repo.add_camera(db, dep, "Cam", "demo:0", "sup")
-    wl = repo.create_watchlist(db, dep, "WL", "sup")
-    entry = repo.add_entry(db, wl, repo.EntrySpec("R-1", "P", "missing_person", "b", "r", "s", "2025-01-01",
-                                                  "2099-01-01"), sup, "sup")
-    image = repo.add_entry_image(db, entry, b"j", np.ones(128, np.float32), "m", {}, "sup")
-
-    def alert():
-        return repo.insert_alert(db, repo.AlertRecord(dep, cam, 1, [(entry, image, 0.7)], 0.4, "m", [0, 0, 1, 1], {},
-                                                      b"p", b"c", "2026-01-01T09:00:00Z"))
-
-    return db, alert, actor_for(db, "ann"), actor_for(db, "bob")
+    d = small_deployment(db, operators=("ann", "bob"))
+    return db, d.alert, actor_for(db, "ann"), actor_for(db, "bob")
 
 
 def test_an_opened_alert_is_taken_and_others_see_by_whom(seats):

@@ -1,0 +1,51 @@
+"""Small shared builders for tests: one deployment with a camera and a watchlist entry, and a
+wait that polls a condition instead of sleeping a fixed time."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from console.store import repo
+
+
+@dataclass
+class SmallDeployment:
+    store: object
+    supervisor_id: int
+    deployment_id: int
+    camera_id: int
+    watchlist_id: int
+    entry_id: int
+    image_id: int
+
+    def alert(self, score: float = 0.7, track: int = 1, store=None) -> int:
+        """An alert on the entry (fake images: these tests are about records, not faces)."""
+        return repo.insert_alert(store or self.store, repo.AlertRecord(
+            self.deployment_id, self.camera_id, track, [(self.entry_id, self.image_id, score)], 0.4, "m",
+            [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+
+
+def small_deployment(store, operators: tuple[str, ...] = ()) -> SmallDeployment:
+    sup = repo.create_user(store, "sup", "Supervisor", "supervisor")
+    for name in operators:
+        repo.create_user(store, name, name.title(), "operator")
+    dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",
+                                                            "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "sup")
+    cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
+    wl = repo.create_watchlist(store, dep, "WL", "sup")
+    entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "P", "missing_person", "b", "r", "s", "2025-01-01",
+                                                     "2099-01-01"), sup, "sup")
+    image = repo.add_entry_image(store, entry, b"j", np.ones(128, np.float32), "m", {}, "sup")
+    return SmallDeployment(store, sup, dep, cam, wl, entry, image)
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
