@@ -20,6 +20,11 @@ def _escape(text: str) -> str:
 
 def write_pdf(path: Path | str, title: str, lines: list[tuple[str, str]]) -> None:
     """lines: (style, text) with style 'h1', 'h2', 'mono' or 'text'."""
+    Path(path).write_bytes(pdf_bytes(title, lines))
+
+
+def pdf_bytes(title: str, lines: list[tuple[str, str]]) -> bytes:
+    """The PDF document itself (see write_pdf)."""
     sizes = {"h1": 16, "h2": 12, "text": 10, "mono": 9}
     fonts = {"h1": "F2", "h2": "F2", "text": "F1", "mono": "F3"}
     pages: list[list[str]] = [[]]
@@ -64,4 +69,4 @@ def write_pdf(path: Path | str, title: str, lines: list[tuple[str, str]]) -> Non
     for off in offsets:
         out += f"{off:010d} 00000 n \n".encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    Path(path).write_bytes(bytes(out))
+    return bytes(out)

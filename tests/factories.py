@@ -49,3 +49,20 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+class RecognizerStub:
+    """The face a CameraWorker needs of a recognizer, for tests about the worker itself;
+    subclasses give ``process``."""
+
+    outbox = ()
+    outbox_dropped = 0
+    store_problem = ""
+
+    def __init__(self) -> None:
+        from console.pipeline.recognizer import ScoreStats
+
+        self.stats = ScoreStats()
+
+    def drain_outbox(self, force: bool = False) -> list[int]:
+        return []

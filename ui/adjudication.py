@@ -7,8 +7,6 @@ A reject needs one of the fixed reasons: R shows them, a number picks one, Enter
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import clock
 from console.store.migrations import ENGAGEMENT_ACTIONS, REJECT_REASONS, WATCHLIST_CATEGORIES
 from ui import theme
 from ui.alert_model import age_text, parse_ts
@@ -299,7 +298,7 @@ class AdjudicationView(QWidget):
             group.setExclusive(True)
         self.outcome_note.clear()
         captured = parse_ts(detail.captured_at)
-        age = (datetime.now(UTC) - captured).total_seconds()
+        age = (clock.now() - captured).total_seconds()
         self.title.setText(f"Alert {detail.alert_id}  ·  {detail.camera}")
         self.subtitle.setText(f"captured {captured.astimezone().strftime('%H:%M:%S')} ({age_text(age)} ago)  ·  "
                               f"model {detail.model_id.split('@')[0]}")

@@ -6,10 +6,12 @@ thumbnails decoded to QImage off the GUI thread. Order: priority 1 first, then n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QImage
+
+from console import clock
 
 AlertIdRole = Qt.ItemDataRole.UserRole + 1
 RowRole = Qt.ItemDataRole.UserRole + 2
@@ -57,7 +59,7 @@ class AlertQueueModel(QAbstractListModel):
         super().__init__(parent)
         self.rows: list[dict] = []
         self.acknowledged: set[int] = set()
-        self.now = lambda: datetime.now(UTC)
+        self.now = clock.now
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import clock
 from console.services.live import LiveDeployment
 from ui.adjudication import AdjudicationView
 from ui.alert_delegate import AlertCardDelegate
@@ -61,7 +62,7 @@ def grid_shape(count: int) -> tuple[int, int]:
 
 
 def window_left(ends_at: str) -> str:
-    left = (datetime.fromisoformat(ends_at.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds()
+    left = (datetime.fromisoformat(ends_at.replace("Z", "+00:00")) - clock.now()).total_seconds()
     if left <= 0:
         return "Window ENDED"
     return f"Window: {int(left // 3600)} h {int(left % 3600 // 60):02d} min left"
@@ -148,11 +149,18 @@ class MainWindow(QMainWindow):
         self.focus_banner.setObjectName("focus_banner")
         self.focus_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.focus_banner.hide()
+        # Faults the operator must know of (alerts waiting for the database, a clock that was
+        # set): read from memory each second, never from the database on this thread.
+        self.problem_banner = QLabel("")
+        self.problem_banner.setObjectName("problem_banner")
+        self.problem_banner.setWordWrap(True)
+        self.problem_banner.hide()
         root = QWidget()
         rv = QVBoxLayout(root)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(0)
         rv.addWidget(self.focus_banner)
+        rv.addWidget(self.problem_banner)
         rv.addWidget(splitter, 1)
         self.setCentralWidget(root)
 
@@ -402,6 +410,9 @@ class MainWindow(QMainWindow):
         self.status_labels["window"].setText(window_left(dep["ends_at"]))
         faces = self.faces_base + self.live.faces_analysed_live()
         self.status_labels["faces"].setText(f"Faces analysed: {faces:,}")
+        problems = self.live.problems()
+        self.problem_banner.setText("\n".join(problems))
+        self.problem_banner.setVisible(bool(problems))
         self.alerts.refresh_ages()
         self._status_ticks = getattr(self, "_status_ticks", 0) + 1
         if self._status_ticks % 5 == 1:  # remote workers' heartbeats, every 5 s, as a job

@@ -37,6 +37,7 @@ QLabel#muted {{ color: {MUTED}; }}
 QLabel#badge_ok {{ background: #1f3a33; color: #c9f2e3; border-radius: 4px; padding: 3px 8px; }}
 QLabel#badge_warn {{ background: #4a3410; color: #ffe0a3; border-radius: 4px; padding: 3px 8px; }}
 QLabel#banner {{ background: #3a2f12; color: #ffd27a; padding: 6px 12px; border-radius: 4px; font-weight: 600; }}
+QLabel#problem_banner {{ background: #4a1616; color: #ffc9c9; padding: 6px 12px; font-weight: 600; }}
 QLabel#focus_banner {{ background: #5a2a10; color: #ffd9c2; padding: 6px 12px; font-weight: 700; }}
 QListView {{ background: {PANEL}; border: none; outline: none; }}
 QPushButton {{ background: {PANEL_2}; border: 1px solid #39414b; border-radius: 5px; padding: 8px 14px;

@@ -18,6 +18,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from console import clock
+
 
 class SourceState(StrEnum):
     CONNECTING = "connecting"
@@ -40,7 +42,7 @@ class SourceFailed(Exception):
 class Frame:
     image: np.ndarray
     index: int
-    captured_at: float  # wall-clock seconds (time.time()) when the frame was captured
+    captured_at: float  # wall-clock seconds (console.clock.wall()) when the frame was captured
 
 
 class LatestSlot:
@@ -173,7 +175,7 @@ class FrameSource:
             image = self._read()
             if image is None:
                 return True
-            self.slot.put(Frame(image, self._index, time.time()))
+            self.slot.put(Frame(image, self._index, clock.wall()))
             self._index += 1
             self.frames += 1
             self._fps_window = (self._fps_window + [time.monotonic()])[-25:]

@@ -9,6 +9,7 @@ of best-match scores (no identities), and - for a match - the alert written to t
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 import cv2
 import numpy as np
 
+from console.clock import wall
+from console.errors import ConsoleError
 from console.pipeline.gallery import Gallery
 from console.pipeline.tracker import IouTracker
 from console.store.repo import AlertRecord
@@ -99,6 +102,27 @@ class ScoreStats:
         self.analysed, self.gated, self.best_scores = 0, 0, []
         return out
 
+    def put_back(self, analysed: int, gated: int, best: np.ndarray) -> None:
+        """Counts that could not be stored are kept for the next flush."""
+        self.analysed += analysed
+        self.gated += gated
+        self.best_scores[:0] = [float(v) for v in best]
+
+
+# Alerts that could not be written (database locked, disk full, server gone) wait in memory,
+# in order, and are written as soon as the store takes them again. The cap keeps a store
+# that never returns from eating the machine's memory (each alert holds two JPEGs).
+OUTBOX_MAX = 500
+OUTBOX_RETRY_S = 2.0
+
+
+@dataclass
+class _PendingAlert:
+    record: AlertRecord
+    track: object
+    entry_id: int
+    raised_at: float
+
 
 class CameraRecognizer:
     """Detect -> track -> embed (when a track's view improves) -> search -> alert."""
@@ -114,7 +138,7 @@ class CameraRecognizer:
         write_alert: Callable[[AlertRecord], int],
         is_decided: Callable[[int], bool] = lambda _alert_id: False,
         subject_names: dict[int, str] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = wall,
         write_view: Callable[[int, bytes, float, dict, str], None] | None = None,
         max_views: int = 4,
     ) -> None:
@@ -133,6 +157,10 @@ class CameraRecognizer:
         self.stats = ScoreStats()
         self._recent: dict[int, tuple[int, float]] = {}  # entry_id -> (alert_id, when)
         self.suppressed: set[tuple[int, int]] = set()  # (track id, entry id) judged "different person"
+        self.outbox: deque[_PendingAlert] = deque()
+        self.outbox_dropped = 0
+        self.store_problem = ""  # the last write failure, while alerts are waiting; "" when all is written
+        self._next_retry = 0.0
 
     def suppress(self, track_id: int, entry_id: int) -> None:
         """No further alert (nor match mark) for this track and subject. Thread-safe (one set.add)."""
@@ -143,7 +171,43 @@ class CameraRecognizer:
         if recent is None:
             return True
         alert_id, when = recent
-        return now - when > self.settings.realert_window_s or self.is_decided(alert_id)
+        return now - when > self.settings.realert_window_s or (alert_id >= 0 and self.is_decided(alert_id))
+
+    def drain_outbox(self, force: bool = False) -> list[int]:
+        """Write waiting alerts, oldest first, and return the new ids. Tries at most every
+        OUTBOX_RETRY_S (a locked database makes each try wait), unless ``force``."""
+        if not self.outbox or (not force and time.monotonic() < self._next_retry):
+            return []
+        written: list[int] = []
+        while self.outbox:
+            pending = self.outbox[0]
+            try:
+                alert_id = self.write_alert(pending.record)
+            except ConsoleError as exc:
+                self.store_problem = str(exc)
+                self._next_retry = time.monotonic() + OUTBOX_RETRY_S
+                return written
+            self.outbox.popleft()
+            pending.track.alert_ids[pending.entry_id] = alert_id
+            self._recent[pending.entry_id] = (alert_id, pending.raised_at)
+            written.append(alert_id)
+        self.store_problem = ""
+        return written
+
+    def _write_or_hold(self, record: AlertRecord, tr, entry_id: int, now: float) -> int | None:
+        """Write the alert now, or - when the store refuses, or older alerts are still waiting -
+        queue it behind them. The track counts as alerted either way: no duplicate alerts."""
+        if not self.outbox:
+            try:
+                return self.write_alert(record)
+            except ConsoleError as exc:
+                self.store_problem = str(exc)
+                self._next_retry = time.monotonic() + OUTBOX_RETRY_S
+        if len(self.outbox) >= OUTBOX_MAX:
+            self.outbox.popleft()
+            self.outbox_dropped += 1
+        self.outbox.append(_PendingAlert(record, tr, entry_id, now))
+        return None
 
     def _maybe_save_view(self, frame, box, tr, entry_id: int, score: float, quality, captured_at: float) -> None:
         """Keep a better view of a track that raised an alert (at most max_views)."""
@@ -153,7 +217,10 @@ class CameraRecognizer:
             return
         tr.best_alert_quality = quality.score
         tr.views_saved += 1
-        self.write_view(alert_id, encode_jpeg(probe_crop(frame, box)), score, quality.as_dict(), iso(captured_at))
+        try:
+            self.write_view(alert_id, encode_jpeg(probe_crop(frame, box)), score, quality.as_dict(), iso(captured_at))
+        except ConsoleError as exc:  # a better view is a nicety; the alert itself is written
+            self.store_problem = str(exc)
 
     def process(self, frame: np.ndarray, captured_at: float, frame_index: int = 0) -> FrameResult:
         started = time.perf_counter()
@@ -214,12 +281,15 @@ class CameraRecognizer:
                     context_jpeg=encode_jpeg(ctx, 85),
                     captured_at=iso(captured_at),
                 )
-                alert_id = self.write_alert(record)
+                alert_id = self._write_or_hold(record, tr, top.entry_id, now)
                 tr.alerted_entries.add(top.entry_id)
-                tr.alert_ids[top.entry_id] = alert_id
                 tr.best_alert_quality = qualities[i].score
-                self._recent[top.entry_id] = (alert_id, now)
-                alert_ids.append(alert_id)
+                if alert_id is not None:
+                    tr.alert_ids[top.entry_id] = alert_id
+                    self._recent[top.entry_id] = (alert_id, now)
+                    alert_ids.append(alert_id)
+                else:
+                    self._recent[top.entry_id] = (-1, now)
             del embeddings, results
         self.stats.analysed += len(crops)
         self.stats.gated += gated

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from console import clock
 from console.feeds.source import Frame, FrameSource, LatestSlot
 from console.pipeline.recognizer import CameraRecognizer, FrameResult
 
@@ -45,8 +47,23 @@ class CameraWorker:
         self.error = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._deadline_mono: float | None = None
+
+    @property
+    def problem(self) -> str:
+        """What the operator should know about this camera's recognition now, or ""."""
+        rec = self.recognizer
+        if rec.outbox or rec.outbox_dropped:
+            lost = f"; {rec.outbox_dropped} could not be kept" if rec.outbox_dropped else ""
+            return (f"{len(rec.outbox)} alert(s) waiting to be written{lost} - {rec.store_problem} "
+                    "(retrying every few seconds)")
+        return self.error
 
     def start(self) -> CameraWorker:
+        if self.until is not None:
+            # The window's end on the monotonic clock too: setting the wall clock back must not
+            # let recognition run past the authorised end.
+            self._deadline_mono = time.monotonic() + (self.until - clock.wall())
         self._thread = threading.Thread(target=self._run, name=f"worker-{self.source.name}", daemon=True)
         self._thread.start()
         return self
@@ -56,6 +73,15 @@ class CameraWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._flush()
+        self._announce(self.recognizer.drain_outbox(force=True))
+        if self.recognizer.outbox:
+            print(f"camera {self.source.name}: {len(self.recognizer.outbox)} alert(s) could not be written before "
+                  f"shutdown: {self.recognizer.store_problem}", file=sys.stderr)
+
+    def _announce(self, alert_ids: list[int]) -> None:
+        if self.on_alert is not None:
+            for alert_id in alert_ids:
+                self.on_alert(alert_id)
 
     def snapshot(self) -> Snapshot:
         _, frame = self.source.slot.peek()
@@ -67,23 +93,40 @@ class CameraWorker:
         if self.flush_stats is not None:
             analysed, gated, best = self.recognizer.stats.take()
             if analysed or gated:
-                self.flush_stats(analysed, gated, best)
+                try:
+                    self.flush_stats(analysed, gated, best)
+                except Exception as exc:  # kept for the next flush; the camera goes on
+                    self.recognizer.stats.put_back(analysed, gated, best)
+                    self.error = f"face counts not stored yet: {exc}"
+                else:
+                    if self.error.startswith("face counts"):
+                        self.error = ""
+
+    def _window_over(self, frame: Frame) -> bool:
+        if self.until is None:
+            return False
+        return frame.captured_at >= self.until or (
+            self._deadline_mono is not None and time.monotonic() >= self._deadline_mono)
 
     def _run(self) -> None:
         seen = 0
         last_flush = time.monotonic()
         while not self._stop.is_set():
+            self._announce(self.recognizer.drain_outbox())
             seq, frame = self.source.slot.get_newer(seen, timeout=0.2)
             if frame is None or seq == seen:
                 continue
             self.skipped += max(0, seq - seen - 1)
             seen = seq
-            if self.until is not None and frame.captured_at >= self.until:
+            if self._window_over(frame):
                 # The deployment's window is over: stop recognising at once, by ourselves.
                 self.halted = "the deployment's authorised window is over"
                 self.source.stop(timeout=0)
                 if self.on_halt is not None:
-                    self.on_halt(self.halted)
+                    try:
+                        self.on_halt(self.halted)
+                    except Exception as exc:  # recognition has stopped all the same
+                        self.error = f"the end of the window could not be recorded: {exc}"
                 break
             try:
                 result = self.recognizer.process(frame.image, frame.captured_at, frame.index)
@@ -95,9 +138,7 @@ class CameraWorker:
             self.results.put((frame, result))
             if self.on_result is not None:
                 self.on_result(result)
-            if self.on_alert is not None:
-                for alert_id in result.alert_ids:
-                    self.on_alert(alert_id)
+            self._announce(result.alert_ids)
             if time.monotonic() - last_flush >= self.flush_every_s:
                 self._flush()
                 last_flush = time.monotonic()

@@ -13,8 +13,9 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from console import clock
 from console.errors import ConsoleError, PermissionDenied
 from console.store import Store, audit, repo
 from console.store.migrations import ROLES
@@ -91,7 +92,7 @@ def _check_password(password: str, demo: bool) -> None:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def _iso(t: datetime) -> str:

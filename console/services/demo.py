@@ -7,8 +7,9 @@ plainly that it is a demo. Its watchlist photos come from installed packages.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from console import clock
 from console.feeds.demo_media import demo_subjects, read_image
 from console.services.auth import actor_for, ensure_demo_user
 from console.services.enrol import enrol_image
@@ -32,7 +33,7 @@ def ensure_demo_accounts(store: Store) -> None:
 
 def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -> int:
     """The current demo deployment for this engine, created (and enrolled) if needed."""
-    now = datetime.now(UTC)
+    now = clock.now()
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     ensure_demo_accounts(store)
     row = store.one(

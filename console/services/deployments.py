@@ -7,8 +7,9 @@ stops by itself at its end; an ended deployment is read-only. Every change is au
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from console import clock
 from console.errors import ConsoleError
 from console.services.auth import Actor
 from console.store import Store, audit, repo
@@ -23,7 +24,7 @@ def _parse(ts: str) -> datetime:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def get(store: Store, deployment_id: int):

@@ -8,11 +8,14 @@ thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from console import clock
+from console.errors import ConsoleError
 from console.feeds.capture import open_source
 from console.feeds.source import FrameSource
 from console.pipeline.recognizer import CameraRecognizer
@@ -21,9 +24,11 @@ from console.services import deployment as dep_service
 from console.services import deployments, retention
 from console.services.auth import Actor, actor_for
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
-from console.store import Store, repo
+from console.store import Store, audit, repo
 from console.store.db import open_location
 from console.vision.engine import FaceEngine, load_engine
+
+CLOCK_NOTICE_S = 600  # a clock jump stays on screen this long (it stays in the log for good)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ class LiveDeployment:
         self._listeners: list[Callable[[int], None]] = []
         self._lock = threading.Lock()
         self._worker_stores: list[Store] = []
+        self.clock_jumps: list[tuple[float, str]] = []  # (monotonic time, what the watch saw), newest last
+        self._watch_stop = threading.Event()
+        self._watch_thread: threading.Thread | None = None
 
     @classmethod
     def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
@@ -109,8 +117,41 @@ class LiveDeployment:
         for worker in self.workers:
             worker.source.start()
             worker.start()
+        self._watch_stop.clear()
+        self._watch_thread = threading.Thread(target=self._watch_clock, name="clock-watch", daemon=True)
+        self._watch_thread.start()
+
+    def _watch_clock(self, every_s: float = 1.0) -> None:
+        """Notice the wall clock being set while the deployment runs, and put it in the record:
+        timestamps on either side of a jump are then explained, not suspicious."""
+        watch = clock.JumpWatch()
+        store = None
+        while not self._watch_stop.wait(every_s):
+            jump = watch.check()
+            if jump is None:
+                continue
+            direction = "forward" if jump > 0 else "back"
+            text = f"the system clock was set {direction} by {abs(jump):.0f} s at {clock.utcnow()}"
+            self.clock_jumps.append((time.monotonic(), text))
+            try:
+                store = store or self.store.reopen()
+                audit.append(store, "system", "clock.jumped", "deployment", self.deployment_id,
+                             {"by_s": round(jump, 3), "now": clock.utcnow()})
+            except ConsoleError as exc:
+                self.clock_jumps.append((time.monotonic(), f"the clock jump could not be logged: {exc}"))
+        if store is not None:
+            store.close()
+
+    def problems(self) -> list[str]:
+        """What the operator should know now (memory only: safe on the GUI thread)."""
+        out = [f"{cam.name}: {w.problem}" for cam, w in zip(self.cameras, self.workers, strict=False) if w.problem]
+        recent = [text for at, text in self.clock_jumps[-1:] if time.monotonic() - at < CLOCK_NOTICE_S]
+        return out + recent
 
     def stop(self) -> None:
+        self._watch_stop.set()
+        if self._watch_thread is not None:
+            self._watch_thread.join(3)
         for worker in self.workers:
             worker.source.stop()
         for worker in self.workers:

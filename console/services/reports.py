@@ -119,28 +119,32 @@ def _lines(record: dict) -> list[tuple[str, str]]:
 
 
 def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> Path:
-    """PDF, CSV or JSON by the file's extension; the export is logged."""
-    from console.pdf import write_pdf
+    """PDF, CSV or JSON by the file's extension; a new file, written whole; the export is logged."""
+    from console.exports import check_target, write_new
+    from console.pdf import pdf_bytes
 
     actor.require("view_audit", store)
-    out = Path(out)
+    out = check_target(out, (".pdf", ".csv", ".json"))
     record = deployment_record(store, deployment_id)
     suffix = out.suffix.lower()
     if suffix == ".json":
-        out.write_text(json.dumps(record, indent=2))
+        data = json.dumps(record, indent=2).encode()
     elif suffix == ".csv":
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["field", "value"])
         for k, v in record.items():
             w.writerow([k, json.dumps(v) if isinstance(v, (list, dict)) else v])
-        out.write_text(buf.getvalue())
-    elif suffix == ".pdf":
-        write_pdf(out, f"Deployment record {record['name']}", _lines(record))
+        data = buf.getvalue().encode()
     else:
-        raise ConsoleError(f"{out.name}: use a .pdf, .csv or .json file name")
-    audit.append(store, actor.username, "report.exported", "deployment", deployment_id,
-                 {"file": out.name, "record_sha256": record_digest(record)})
+        data = pdf_bytes(f"Deployment record {record['name']}", _lines(record))
+    write_new(out, data)
+    try:
+        audit.append(store, actor.username, "report.exported", "deployment", deployment_id,
+                     {"file": out.name, "record_sha256": record_digest(record)})
+    except BaseException:
+        out.unlink(missing_ok=True)  # an export the log does not hold does not leave the console
+        raise
     return out
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from console import clock
 from console.errors import ConsoleError
 from console.services.auth import Actor
 from console.store import Store, audit, repo
@@ -56,7 +57,7 @@ def configure(store: Store, actor: Actor, alert_days: int, watchlist_hours: int,
 
 
 def run_purges(store: Store, now: datetime | None = None, actor: str = "retention") -> PurgeReport:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     days, hours = settings(store)
     stamp = _iso(now)
     alert_cutoff = _iso(now - timedelta(days=days))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from console.errors import ConsoleError, StoreError
+from console.exports import ExportError, target_in, write_new
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 from console.store.db import utcnow
@@ -277,25 +278,38 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
 
     actor.require("export_alert", store)
     detail = alert_detail(store, alert_id)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
+    out = Path(out_dir).expanduser()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create the export folder {out}: {exc.strerror or exc}") from exc
     context, blurred = detail.context_jpeg, 0
     if engine is not None and context:
         context, blurred = blur_bystanders(context, detail.bbox, engine)
-    for name, data in (("probe.jpg", detail.probe_jpeg), ("context.jpg", context)):
-        if data:
-            (out / f"alert-{alert_id}-{name}").write_bytes(data)
-            written.append(out / f"alert-{alert_id}-{name}")
     record = {"alert_id": alert_id, "camera": detail.camera, "captured_at": detail.captured_at,
               "score": detail.score, "threshold": detail.threshold, "model_id": detail.model_id,
               "candidates": [{"rank": c.rank, "record_number": c.record_number, "score": c.score}
                              for c in detail.candidates], "decisions": detail.decisions}
-    (out / f"alert-{alert_id}.json").write_text(json.dumps(record, indent=2, default=str))
-    written.append(out / f"alert-{alert_id}.json")
-    audit.append(store, actor.username, "alert.exported", "alert", alert_id,
-                 {"files": [p.name for p in written], "to": str(out), "bystanders_blurred": blurred,
-                  "blurring": engine is not None})
+    files = [(f"alert-{alert_id}-{name}", data) for name, data in
+             (("probe.jpg", detail.probe_jpeg), ("context.jpg", context)) if data]
+    files.append((f"alert-{alert_id}.json", json.dumps(record, indent=2, default=str).encode()))
+    targets = [target_in(out, name) for name, _ in files]  # all refused before any is written
+    written = []
+    try:
+        for target, (_, data) in zip(targets, files, strict=True):
+            written.append(write_new(target, data))
+    except ExportError:
+        for path in written:  # a case file is whole or absent
+            path.unlink(missing_ok=True)
+        raise
+    try:
+        audit.append(store, actor.username, "alert.exported", "alert", alert_id,
+                     {"files": [p.name for p in written], "to": str(out), "bystanders_blurred": blurred,
+                      "blurring": engine is not None})
+    except BaseException:
+        for path in written:  # an export the log does not hold does not leave the console
+            path.unlink(missing_ok=True)
+        raise
     return written
 
 

@@ -14,11 +14,12 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
-from datetime import UTC
 
+from console import clock
 from console.errors import ConsoleError
 from console.feeds.capture import open_source
 from console.services import deployments
@@ -46,9 +47,9 @@ def _beat(store: Store, worker_id: str, live: LiveDeployment, state: str, starte
 
 
 def alive_workers(store: Store, deployment_id: int, within_s: float = 3 * HEARTBEAT_S) -> list[dict]:
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
-    since = (datetime.now(UTC) - timedelta(seconds=within_s)).isoformat(timespec="microseconds")
+    since = (clock.now() - timedelta(seconds=within_s)).isoformat(timespec="microseconds")
     rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? AND updated_at >= ? AND state = 'running'",
                        (deployment_id, since.replace("+00:00", "Z")))
     return [{**dict(r), "cameras": json.loads(r["cameras_json"])} for r in rows]
@@ -83,7 +84,12 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
     live.start()
     try:
         while not stop.is_set():
-            _beat(beat_store, worker_id, live, "running", started)
+            try:
+                _beat(beat_store, worker_id, live, "running", started)
+            except ConsoleError as exc:  # a missed heartbeat is not a reason to stop recognising
+                print(f"heartbeat not written: {exc}", file=sys.stderr)
+            for problem in live.problems():
+                print(problem, file=sys.stderr)
             if all(w.halted for w in live.workers):
                 break
             if seconds is not None and time.monotonic() - t0 >= seconds:
@@ -91,7 +97,10 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
             stop.wait(min(HEARTBEAT_S, max(0.1, (seconds or HEARTBEAT_S) - (time.monotonic() - t0))))
     finally:
         live.stop()
-        _beat(beat_store, worker_id, live, "stopped", started)
+        try:
+            _beat(beat_store, worker_id, live, "stopped", started)
+        except ConsoleError as exc:
+            print(f"final heartbeat not written: {exc}", file=sys.stderr)
         beat_store.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -11,9 +11,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
+from console import clock
 from console.errors import StoreError
 from console.store.migrations import LATEST, MIGRATIONS
 
@@ -22,7 +22,7 @@ BUSY_TIMEOUT_S = 5.0
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return clock.utcnow()
 
 
 def _explain(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -31,6 +31,9 @@ def _explain(exc: sqlite3.Error, path: Path) -> StoreError:
         return StoreError(
             f"the database {path} is locked by another program (waited {BUSY_TIMEOUT_S:.0f} s); nothing was written"
         )
+    if "disk is full" in text or "disk I/O" in text:
+        return StoreError(f"the disk holding the database {path} is full or failing ({text}); nothing was written - "
+                          "free space, and the console carries on")
     if "not a database" in text or "malformed" in text:
         return StoreError(f"{path} is not a usable console database: {text}")
     if "readonly" in text or "unable to open" in text:

@@ -14,7 +14,7 @@ from console.feeds.capture import FileSource, MjpegSource, StreamSource, WebcamS
 from console.feeds.demo import write_demo_video
 from console.feeds.source import DemoSource, SourceState
 from console.pipeline.worker import CameraWorker
-from tests.factories import wait_for
+from tests.factories import RecognizerStub, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -161,12 +161,7 @@ def test_stream_cut_and_restored_reconnects(kind):
 
 
 def test_a_slow_worker_drops_old_frames_instead_of_queueing():
-    class SlowRecognizer:
-        def __init__(self):
-            from console.pipeline.recognizer import ScoreStats
-
-            self.stats = ScoreStats()
-
+    class SlowRecognizer(RecognizerStub):
         def process(self, image, captured_at, index):
             from console.pipeline.recognizer import FrameResult
 

@@ -185,9 +185,15 @@ def test_the_pipeline_stops_by_itself_at_the_end_of_the_window():
         stats = ScoreStats()
         calls = 0
 
+        outbox = ()
+        outbox_dropped = 0
+
         def process(self, image, captured_at, index):
             Counting.calls += 1
             return FrameResult(index, captured_at, [], [], 0, 0, 0.0)
+
+        def drain_outbox(self, force=False):
+            return []
 
     import time
 
