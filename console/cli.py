@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="the bundled models")
     add_common(p)
     p.add_argument("action", choices=["verify"])
+    p.add_argument("--models-dir", type=Path, default=None,
+                   help="check this copy of the model folder (default: the bundled models)")
 
     p = sub.add_parser("screenshot", help="render the main views with demo data offscreen to PNG files")
     add_common(p)
@@ -318,8 +320,9 @@ def cmd_purge(args) -> int:
 def cmd_models(args) -> int:
     from console.vision.bundled import verify_bundled
 
-    files = verify_bundled()
-    print(f"bundled models verified: {files.detector.name}, {files.recogniser.name} ({files.model_id})")
+    files = verify_bundled(args.models_dir)
+    which = "bundled models" if args.models_dir is None else f"models in {args.models_dir}"
+    print(f"{which} verified: {files.detector.name}, {files.recogniser.name} ({files.model_id})")
     return 0
 
 

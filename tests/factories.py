@@ -3,8 +3,12 @@ wait that polls a condition instead of sleeping a fixed time."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -66,3 +70,31 @@ class RecognizerStub:
 
     def drain_outbox(self, force: bool = False) -> list[int]:
         return []
+
+
+LOCKER = textwrap.dedent("""
+    import sqlite3, sys
+    con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+    con.execute("BEGIN EXCLUSIVE")
+    print("locked", flush=True)
+    sys.stdin.readline()
+    con.execute("ROLLBACK")
+""")
+
+
+class OtherProcessLock:
+    """Another program (a backup tool, a curious administrator) holding the write lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.proc = path, None
+
+    def on(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", LOCKER, str(self.path)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "locked"
+
+    def off(self) -> None:
+        self.proc.stdin.write("\n")
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        assert self.proc.wait(10) == 0

@@ -96,13 +96,21 @@ class Store:
             yield self.conn
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise _explain(exc, self.path) from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         finally:
             self._local_tx.depth = 0
+
+    def _rollback(self) -> None:
+        """Undo the open transaction; SQLite may have rolled it back already (a full disk does)."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the transaction is gone either way; the original error is what matters
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:

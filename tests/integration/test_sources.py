@@ -142,22 +142,34 @@ def test_stream_cut_and_restored_reconnects(kind):
     url = f"http://127.0.0.1:{server.port}/stream"
     source = MjpegSource(url, timeout_s=1.0) if kind == "mjpeg" else StreamSource(url)
     source.backoff_start_s = 0.2
+
+    class Counting(RecognizerStub):
+        def process(self, image, captured_at, index):
+            from console.pipeline.recognizer import FrameResult
+
+            return FrameResult(index, captured_at, [], [], 0, 0, 0.0)
+
+    worker = CameraWorker(source, Counting())  # the camera's recognition thread rides through the cut
     source.start()
+    worker.start()
     try:
         assert wait_for(lambda: source.state is SourceState.LIVE and source.frames > 5)
         _, frame = source.slot.peek()
         assert frame.image.shape == (120, 160, 3)
         server.cut()
         assert wait_for(lambda: source.state in (SourceState.LOST, SourceState.CONNECTING))
-        before = source.frames
+        before, analysed = source.frames, worker.analysed
         restored = MjpegServer(server.port)
         try:
             assert wait_for(lambda: source.state is SourceState.LIVE and source.frames > before + 5)
             assert source.reconnect_count >= 1
+            assert wait_for(lambda: worker.analysed > analysed + 3)  # recognising again, same thread
+            assert worker._thread.is_alive() and worker.error == ""
         finally:
             restored.cut()
     finally:
         source.stop()
+        worker.stop()
 
 
 def test_a_slow_worker_drops_old_frames_instead_of_queueing():

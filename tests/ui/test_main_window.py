@@ -253,3 +253,52 @@ def repo_user_missing(store, name):
     from console.store import repo
 
     return repo.get_user(store, f"demo.{name}") is None
+
+
+def test_a_locked_database_refuses_a_decision_clearly_and_the_console_keeps_running(qtbot, window, tmp_path):
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from tests.factories import OtherProcessLock
+
+    row = open_with_keyboard(qtbot, window)
+    lock = OtherProcessLock(window.db_path)
+    lock.on()
+    try:
+        ticks: list[float] = []
+        beat = QTimer()
+        beat.timeout.connect(lambda: ticks.append(time.monotonic()))
+        beat.start(50)
+        qtbot.keyClick(window, Qt.Key.Key_R)
+        qtbot.keyClick(window, Qt.Key.Key_1)
+        qtbot.keyClick(window, Qt.Key.Key_Return)
+        # The database waits its busy time out on the job thread; the GUI thread never waits with it.
+        qtbot.waitUntil(lambda: "locked by another program" in window.view.quality_note.text(), timeout=15000)
+        beat.stop()
+        assert "nothing was written" in window.view.quality_note.text()
+        assert window.view.mode == "review" and window.view.detail.alert_id == row["id"]
+        assert len(ticks) > 40 and max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.5
+        assert not db_rows(window, "SELECT id FROM decisions")
+    finally:
+        lock.off()
+    qtbot.keyClick(window, Qt.Key.Key_R)  # the operator tries again: now it is recorded, once
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM decisions WHERE alert_id = ?", (row["id"],))),
+                    timeout=10000)
+    assert len(db_rows(window, "SELECT id FROM decisions")) == 1
+
+
+def test_a_clock_set_back_shows_on_screen_and_in_the_log(qtbot, window, monkeypatch):
+    import time
+
+    from console import clock
+
+    qtbot.waitUntil(lambda: window.live is not None, timeout=60000)
+    assert window.problem_banner.isHidden()
+    monkeypatch.setattr(clock, "_wall", lambda: time.time() - 3600)
+    qtbot.waitUntil(lambda: window.problem_banner.isVisible(), timeout=10000)
+    assert "set back by 3600 s" in window.problem_banner.text()
+    assert db_rows(window, "SELECT * FROM audit_log WHERE action = 'clock.jumped'")
+    window.live.stop()  # before the clock returns: that would be a second jump
