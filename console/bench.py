@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from console.errors import ConsoleError
+
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
@@ -420,6 +422,31 @@ def bench_control_room(location: str | None, alerts: int, workers: int, feeds: i
             tmp.cleanup()
 
 
+def bench_fuzz(scale: int) -> dict:
+    """The hostile-input tests with ORC_FUZZ_SCALE=scale: every case must pass."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    target = root / "tests" / "reliability" / "test_hostile_input.py"
+    if not target.is_file():
+        raise ConsoleError("the fuzzing benchmark runs from a source checkout (its tests/ folder is not here)")
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", str(target)],
+                          cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "ORC_FUZZ_SCALE": str(scale), "QT_QPA_PLATFORM": "offscreen"})
+    if "No module named pytest" in done.stderr:
+        raise ConsoleError("the fuzzing benchmark needs the dev extras: python3 bootstrap.py test installs them")
+    cases = re.search(r"hostile-input cases tried in this run: (\d+)", done.stdout)
+    summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+    if done.returncode != 0:
+        print(done.stdout[-4000:], done.stderr[-2000:])
+    return {"bench": "fuzz", "scale": scale, "cases": int(cases.group(1)) if cases else 0, "passed": done.returncode == 0,
+            "pytest": summary, "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def run(args) -> int:
     from console.paths import ensure_data_dir
 
@@ -431,6 +458,12 @@ def run(args) -> int:
     elif args.bench == "log":
         result = bench_log(args.alerts)
         cmd = f"python main.py bench log --alerts {args.alerts}"
+    elif args.bench == "fuzz":
+        result = bench_fuzz(args.scale)
+        cmd = f"python main.py bench fuzz --scale {args.scale}"
+        if not result["passed"]:
+            print(json.dumps(result))
+            return 1
     elif args.bench == "gallery":
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         result = bench_gallery(sizes, args.probes, args.ann)

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(b)
     b.add_argument("--feeds", type=int, default=4)
     b.add_argument("--seconds", type=float, default=30.0)
+    b = bench.add_parser("fuzz", help="the hostile-input fuzzing at N times the suite's case count (a source checkout"
+                                      " with the dev extras)")
+    b.add_argument("--scale", type=int, default=20)
     b = bench.add_parser("gallery", help="watchlist search time against gallery size")
     add_common(b)
     b.add_argument("--sizes", default="1000,10000,100000,1000000")

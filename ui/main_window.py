@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
         self.status_labels["window"].setText(window_left(dep["ends_at"]))
         faces = self.faces_base + self.live.faces_analysed_live()
         self.status_labels["faces"].setText(f"Faces analysed: {faces:,}")
-        problems = self.live.problems()
+        problems = self.live.problems() + ([self.feed.error] if self.feed is not None and self.feed.error else [])
         self.problem_banner.setText("\n".join(problems))
         self.problem_banner.setVisible(bool(problems))
         self.alerts.refresh_ages()

@@ -30,6 +30,9 @@ class Change:
     details: dict
 
 
+RETRY_S = 1.0
+
+
 class ChangeFeed:
     """Calls ``on_change(Change)`` from its own thread for each new entry after start-up."""
 
@@ -41,6 +44,7 @@ class ChangeFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_seq = 0
+        self.error = ""
 
     def start(self) -> ChangeFeed:
         self._thread = threading.Thread(target=self._run, name="change-feed", daemon=True)
@@ -53,17 +57,32 @@ class ChangeFeed:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        store = self.open_store()
-        try:
-            self.last_seq = int(store.one("SELECT COALESCE(MAX(seq), 0) AS s FROM audit_log")["s"])
-            listener = store.listen(CHANNEL) if getattr(store, "dialect", "sqlite") == "postgres" else None
-            while not self._stop.is_set():
+        store = listener = None
+        first = True
+        while not self._stop.is_set():
+            try:
+                if store is None:
+                    store = self.open_store()
+                    if first:  # from now on; after a reconnect, from where it stopped
+                        self.last_seq = int(store.one("SELECT COALESCE(MAX(seq), 0) AS s FROM audit_log")["s"])
+                        first = False
+                    listener = store.listen(CHANNEL) if getattr(store, "dialect", "sqlite") == "postgres" else None
                 if listener is not None:
                     listener(self.interval_s)  # returns early when a NOTIFY arrives
                 else:
                     self._stop.wait(self.interval_s)
                 self._drain(store)
-        finally:
+                self.error = ""
+            except Exception as exc:  # a cut session or a locked file must not stop the seat's updates
+                self.error = f"updates from the other seats paused: {exc}"
+                if store is not None:
+                    try:
+                        store.close()
+                    except Exception:
+                        pass
+                store = listener = None
+                self._stop.wait(RETRY_S)
+        if store is not None:
             store.close()
 
     def _drain(self, store) -> None:

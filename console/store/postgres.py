@@ -131,6 +131,11 @@ class _Connection:
 
 def _explain(exc: Exception, url: str) -> StoreError:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "No space left" in text or "could not extend" in text:
+        return StoreError(f"the database server {_redact(url)} has run out of disk space ({text}); nothing was written")
+    if "terminating connection" in text or "server closed the connection" in text or "connection is closed" in text:
+        return StoreError(f"the connection to {_redact(url)} was lost ({text}); the console reconnects at the next step"
+                          " - if this was a decision, check the alert before recording it again")
     return StoreError(f"database error on {_redact(url)}: {text}")
 
 
@@ -149,12 +154,49 @@ class PostgresStore(Store):
         self.url = url
         self.path = _redact(url)
         self._local_tx = threading.local()
-        try:
-            raw = psycopg.connect(url, autocommit=True, connect_timeout=5)
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {_redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
-        self.conn = _Connection(raw)
         self._psycopg = psycopg
+        self.reconnects = 0
+        self.conn = _Connection(self._connect())
+
+    def _connect(self):
+        try:
+            return self._psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+        except self._psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {_redact(self.url)}: {str(exc).strip().splitlines()[0]}") from exc
+
+    def _lost(self) -> bool:
+        return self.conn.raw.closed or self.conn.raw.broken
+
+    def _reconnect(self) -> None:
+        """A new session after the old one was cut (server restart, administrator, network)."""
+        try:
+            self.conn.raw.close()
+        except self._psycopg.Error:
+            pass
+        self.conn = _Connection(self._connect())
+        self.reconnects += 1
+
+    def _begin(self) -> None:
+        """BEGIN, on a fresh session if the old one is gone: nothing had been sent, so trying
+        once more is safe."""
+        for attempt in (1, 2):
+            if self._lost():
+                self._reconnect()
+            try:
+                self.conn.raw.execute("BEGIN")
+                return
+            except self._psycopg.OperationalError as exc:
+                if attempt == 2 or not self._lost():
+                    raise _explain(exc, self.url) from exc
+            except self._psycopg.Error as exc:
+                raise _explain(exc, self.url) from exc
+
+    def _rollback(self) -> None:
+        if not self._lost():
+            try:
+                self.conn.raw.execute("ROLLBACK")
+            except self._psycopg.Error:
+                pass  # the original error is what the caller needs
 
     def reopen(self) -> PostgresStore:
         return PostgresStore(self.url)
@@ -171,25 +213,32 @@ class PostgresStore(Store):
             finally:
                 self._local_tx.depth -= 1
             return
-        self.conn.raw.execute("BEGIN")
+        self._begin()
         self._local_tx.depth = 1
         try:
             yield self.conn
             self.conn.raw.execute("COMMIT")
         except self._psycopg.Error as exc:
-            self.conn.raw.execute("ROLLBACK")
+            self._rollback()
             raise _explain(exc, self.url) from exc
         except BaseException:
-            self.conn.raw.execute("ROLLBACK")
+            self._rollback()
             raise
         finally:
             self._local_tx.depth = 0
 
     def query(self, sql: str, params=()):
-        try:
-            return self.conn.execute(sql, params).fetchall()
-        except self._psycopg.Error as exc:
-            raise _explain(exc, self.url) from exc
+        for attempt in (1, 2):  # a read may be asked again on a new session
+            if self._lost() and not getattr(self._local_tx, "depth", 0):
+                self._reconnect()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except self._psycopg.OperationalError as exc:
+                if attempt == 2 or not self._lost() or getattr(self._local_tx, "depth", 0):
+                    raise _explain(exc, self.url) from exc
+            except self._psycopg.Error as exc:
+                raise _explain(exc, self.url) from exc
+        raise AssertionError("unreachable")
 
     @property
     def schema_version(self) -> int:

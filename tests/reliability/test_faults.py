@@ -300,3 +300,42 @@ def test_a_model_corrupted_while_running_is_refused_at_the_next_load_and_the_run
 
 def test_report_faults_survived():
     print(f"faults survived in this run: {FAULTS['survived']}")
+
+
+# -- a database session cut by the server --------------------------------------------------------
+def _cut_every_other_session(store) -> int:
+    """What a server restart or an administrator's pg_terminate_backend does to the seats."""
+    import psycopg
+
+    from tests.conftest import PG_URL
+
+    name = store.conn.raw.info.dbname
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        rows = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                             " AND pid <> pg_backend_pid()", (name,)).fetchall()
+    return len(rows)
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_a_cut_postgresql_session_is_resumed_and_nothing_is_lost(db):
+    from console.services.changes import ChangeFeed
+
+    d = small_deployment(db, operators=("op",))
+    op = actor_for(db, "op")
+    seen: list[str] = []
+    feed = ChangeFeed(db.reopen, lambda change: seen.append(change.action), interval_s=0.2).start()
+    try:
+        assert wait_for(lambda: feed.last_seq > 0, timeout=10)  # listening
+        first = d.alert(track=1)
+        assert wait_for(lambda: "alert.raised" in seen, timeout=10)
+        assert _cut_every_other_session(db) >= 2  # this seat's session and the feed's
+        review.reject(db, op, first, "look_alike")  # on a new session, without the operator noticing
+        second = d.alert(track=2)  # a worker's write, the same
+        assert wait_for(lambda: seen.count("decision.recorded") == 1 and seen.count("alert.raised") == 2, timeout=15)
+        assert db.reconnects >= 1 and feed.error == ""
+    finally:
+        feed.stop()
+    assert [r["alert_id"] for r in db.query("SELECT alert_id FROM decisions")] == [first]
+    assert {r["id"] for r in db.query("SELECT id FROM alerts")} == {first, second}
+    _check_record_whole(db)
+    FAULTS["survived"] += 1

@@ -1,7 +1,11 @@
-"""Hostile input: nothing a file, a CSV or a search box holds may crash the console or change
-the record. Short runs here; the case counts are printed for docs/reliability.md."""
+"""Hostile input: nothing a file, a CSV, a search box or an export name holds may crash the
+console or change the record. Short runs in the suite; ``python main.py bench fuzz --scale N``
+(ORC_FUZZ_SCALE=N) runs N times as many cases. The case counts are printed for
+docs/reliability.md."""
 
+import os
 import struct
+import uuid
 import zlib
 
 import cv2
@@ -11,11 +15,16 @@ from hypothesis import strategies as st
 
 from console.errors import ConsoleError, MediaError
 from console.media import read_image
-from console.services import auth, enrol, stats
+from console.services import auth, enrol, review, stats
 from tests.conftest import DATA
 from tests.factories import small_deployment
 
 CASES = {"n": 0}
+SCALE = max(1, int(os.environ.get("ORC_FUZZ_SCALE", "1")))
+
+
+def examples(n: int) -> int:
+    return n * SCALE
 
 
 def _png(width: int, height: int, payload: bytes = b"") -> bytes:
@@ -26,7 +35,7 @@ def _png(width: int, height: int, payload: bytes = b"") -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(payload)) + chunk(b"IEND", b"")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=4096), cut=st.integers(min_value=0, max_value=30000))
 def test_image_import_survives_any_bytes(tmp_path, data, cut):
     real = (DATA / "img21.jpg").read_bytes()
@@ -68,7 +77,7 @@ def test_search_text_is_data_never_sql(filled, text):
     assert store.one("SELECT COUNT(*) AS n FROM alerts")["n"] == 5
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=60))
 def test_search_text_fuzz(filled, text):
     store, dep, _ = filled
@@ -103,7 +112,7 @@ def test_csv_import_refuses_photos_outside_its_folder_and_bad_rows(filled, engin
     assert store.one("SELECT COUNT(*) AS n FROM watchlist_entries")["n"] == 3
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.text(max_size=400))
 def test_csv_import_fuzz_never_crashes(filled, engine, tmp_path, body):
     store, _, wl = filled
@@ -116,6 +125,50 @@ def test_csv_import_fuzz_never_crashes(filled, engine, tmp_path, body):
     except ConsoleError:
         return
     assert store.one("SELECT COUNT(*) AS n FROM watchlist_entries")["n"] == before + result["added"]
+
+
+NAME_TRICKS = ["../", "..\\", "/", "~/", "./", "//", "C:\\", "\\\\server\\share\\", "..", ".", " ", "\x00",
+               "\u202e", "\u200b", "CON", "nul.", "a" * 300, "%2e%2e%2f", "\udc80"]
+
+
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.one_of(st.text(max_size=60),
+                      st.builds(lambda trick, rest, suffix: trick + rest + suffix, st.sampled_from(NAME_TRICKS),
+                                st.text(max_size=20), st.sampled_from(["", ".pdf", ".json", ".csv", "/..", "/x.pdf"]))))
+def test_export_names_never_leave_their_folder_nor_replace_a_file(tmp_path, name):
+    from console.exports import ExportError, target_in, write_new
+
+    CASES["n"] += 1
+    sandbox = tmp_path / uuid.uuid4().hex
+    folder = sandbox / "exports"
+    folder.mkdir(parents=True)
+    (sandbox / "x.pdf").write_bytes(b"outside")  # what a traversal would reach
+    (folder / "taken.pdf").write_bytes(b"earlier export")
+    try:
+        target = target_in(folder, name, (".pdf", ".csv", ".json"))
+        write_new(target, b"new export")
+    except ExportError:
+        pass
+    else:
+        assert target.parent == folder.resolve() and target.read_bytes() == b"new export"
+    files = sorted(p.relative_to(sandbox).as_posix() for p in sandbox.rglob("*") if p.is_file())
+    inside = [f for f in files if f.startswith("exports/") and "/" not in f[len("exports/"):]]
+    assert sorted(set(files) - set(inside)) == ["x.pdf"]  # nothing written anywhere but the folder
+    assert (sandbox / "x.pdf").read_bytes() == b"outside" and (folder / "taken.pdf").read_bytes() == b"earlier export"
+    assert len(inside) <= 2 and not any(".partial" in f for f in inside)
+
+
+def test_an_alert_export_refuses_to_replace_an_earlier_one(filled, tmp_path):
+    store, _, _ = filled
+    sup = auth.actor_for(store, "sup")
+    alert = int(store.one("SELECT MIN(id) AS id FROM alerts")["id"])
+    first = review.export_alert(store, sup, alert, tmp_path / "case")
+    before = {p.name: p.read_bytes() for p in first}
+    with pytest.raises(ConsoleError, match="never replaces"):
+        review.export_alert(store, sup, alert, tmp_path / "case")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "case").iterdir()} == before
+    exported = store.query("SELECT * FROM audit_log WHERE action = 'alert.exported'")
+    assert len(exported) == 1  # the refused export is not logged as one
 
 
 def test_report_case_count():
