@@ -49,6 +49,7 @@ class FileSource(FrameSource):
         self.name = f"file-{self.path.stem}"
         self._cap: cv2.VideoCapture | None = None
         self.loops = 0
+        self._in_pass = 0
 
     def _open(self) -> None:
         self._cap = cv2.VideoCapture(str(self.path))
@@ -58,12 +59,20 @@ class FileSource(FrameSource):
     def _read(self) -> np.ndarray | None:
         ok, frame = self._cap.read()
         if ok:
+            self._in_pass += 1
             return frame
+        if self.frame_count and self._in_pass < self.frame_count - 1:
+            # An end well before the frames the file declares: damaged or cut short. Say so
+            # (and keep saying so while it loops) rather than pass it off as a normal end.
+            self.error = (f"video {self.path} ended after {self._in_pass} of {self.frame_count} frames: "
+                          "the file may be damaged or cut short")
+        self._in_pass = 0
         if self.loop and self.frames > 0:
             self.loops += 1
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = self._cap.read()
             if ok:
+                self._in_pass = 1
                 return frame
             raise SourceFailed(f"video {self.path} could not be rewound")
         return None

@@ -89,7 +89,8 @@ class CameraWorker:
         analysed, result = pair if pair is not None else (None, None)
         return Snapshot(frame, analysed, result)
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Store the face counts; False when the store refused them (they are kept for later)."""
         if self.flush_stats is not None:
             analysed, gated, best = self.recognizer.stats.take()
             if analysed or gated:
@@ -98,9 +99,10 @@ class CameraWorker:
                 except Exception as exc:  # kept for the next flush; the camera goes on
                     self.recognizer.stats.put_back(analysed, gated, best)
                     self.error = f"face counts not stored yet: {exc}"
-                else:
-                    if self.error.startswith("face counts"):
-                        self.error = ""
+                    return False
+        if self.error.startswith("face counts"):
+            self.error = ""
+        return True
 
     def _window_over(self, frame: Frame) -> bool:
         if self.until is None:
@@ -140,5 +142,6 @@ class CameraWorker:
                 self.on_result(result)
             self._announce(result.alert_ids)
             if time.monotonic() - last_flush >= self.flush_every_s:
-                self._flush()
-                last_flush = time.monotonic()
+                stored = self._flush()
+                # After a refused flush, try again in a couple of seconds rather than a whole period.
+                last_flush = time.monotonic() - (0 if stored else max(0.0, self.flush_every_s - 2.0))

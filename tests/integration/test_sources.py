@@ -193,3 +193,29 @@ def test_a_slow_worker_drops_old_frames_instead_of_queueing():
     assert worker.skipped > 0
     # What it analysed was always the newest frame at the time: indices jump ahead.
     assert worker.snapshot().result.frame_index > worker.analysed
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupted"])
+def test_a_truncated_or_corrupted_video_is_refused_or_played_to_a_clear_end(short_video, tmp_path, damage):
+    """Cut in half (an interrupted copy) or with a run of garbage inside (a bad sector): either a clear
+    MediaError at open, or the frames that survive, then an end - never a hang or a dead thread."""
+    blob = bytearray(short_video.read_bytes())
+    if damage == "truncated":
+        blob = blob[: len(blob) // 2]
+    else:
+        start = len(blob) // 3
+        blob[start:start + 2000] = bytes((i * 7919) % 251 for i in range(2000))
+    path = tmp_path / f"{damage}.mp4"
+    path.write_bytes(bytes(blob))
+    try:
+        source = FileSource(path, loop=False, realtime=False)
+    except MediaError as exc:
+        assert str(path) in str(exc) or path.name in str(exc)
+        return
+    source.start()
+    try:
+        assert wait_for(lambda: source.state in (SourceState.ENDED, SourceState.FAILED), timeout=20)
+    finally:
+        source.stop()
+    assert source.frames < 50  # never more than the file held...
+    assert "damaged" in source.error or source.state is SourceState.FAILED and source.error  # ...and it said why

@@ -339,3 +339,38 @@ def test_a_cut_postgresql_session_is_resumed_and_nothing_is_lost(db):
     assert {r["id"] for r in db.query("SELECT id FROM alerts")} == {first, second}
     _check_record_whole(db)
     FAULTS["survived"] += 1
+
+
+def test_face_counts_the_store_refuses_are_kept_and_stored_later():
+    """The published rate (false alerts per 1,000 faces) needs every face counted, fault or not."""
+    from console.feeds.source import DemoSource
+    from console.pipeline.recognizer import FrameResult
+    from console.pipeline.worker import CameraWorker
+
+    stored: list[int] = []
+    refusing = [True]
+
+    def flush(analysed, gated, best):
+        if refusing[0]:
+            raise StoreError("the database is locked by another program; nothing was written")
+        stored.append(analysed)
+
+    class Counting(RecognizerStub):
+        def process(self, image, captured_at, index):
+            self.stats.analysed += 1
+            self.stats.best_scores.append(0.1)
+            return FrameResult(index, captured_at, [], [], 1, 0, 0.0)
+
+    source = DemoSource(0, realtime=True)
+    worker = CameraWorker(source, Counting(), flush_stats=flush, flush_every_s=0.2)
+    source.start()
+    worker.start()
+    try:
+        assert wait_for(lambda: worker.problem.startswith("face counts not stored yet"), timeout=10)
+        refusing[0] = False
+        assert wait_for(lambda: stored and worker.problem == "", timeout=10)
+    finally:
+        source.stop()
+        worker.stop()
+    assert sum(stored) == worker.analysed  # every face counted once, none lost to the refusals
+    FAULTS["survived"] += 1
