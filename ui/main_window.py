@@ -555,6 +555,21 @@ class MainWindow(QMainWindow):
             self.live.close()
             self.live = None
 
+    def held_alerts(self) -> int:
+        """Alerts raised but not yet in the database (it refused them); memory only."""
+        return sum(len(w.recognizer.outbox) for w in self.live.workers) if self.live is not None else 0
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        held = self.held_alerts()
+        if held:
+            answer = QMessageBox.warning(
+                self, "Operator Review Console",
+                f"{held} alert(s) could not be saved yet: the database refuses writes "
+                f"({self.problem_banner.text()}).\n\nIf you close now they are lost. Close anyway?",
+                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Close:
+                event.ignore()
+                return
         self.shutdown()
         super().closeEvent(event)

@@ -302,3 +302,24 @@ def test_a_clock_set_back_shows_on_screen_and_in_the_log(qtbot, window, monkeypa
     assert "set back by 3600 s" in window.problem_banner.text()
     assert db_rows(window, "SELECT * FROM audit_log WHERE action = 'clock.jumped'")
     window.live.stop()  # before the clock returns: that would be a second jump
+
+
+def test_closing_with_alerts_the_database_refused_asks_first(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from console.pipeline.recognizer import _PendingAlert
+
+    qtbot.waitUntil(lambda: window.live is not None and bool(window.live.workers), timeout=60000)
+    outbox = window.live.workers[0].recognizer.outbox
+    outbox.append(_PendingAlert(None, None, 0, 0.0))  # as the worker holds one while the database refuses
+    asked: list[str] = []
+
+    def answer(_parent, _title, text, *_args):
+        asked.append(text)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "warning", answer)
+    assert window.close() is False and window.live is not None  # the operator cancelled: still running
+    assert "1 alert(s) could not be saved yet" in asked[0] and "lost" in asked[0]
+    outbox.clear()
+    assert window.close() is True and len(asked) == 1  # nothing held: it closes without asking
