@@ -44,7 +44,8 @@ def check_name(name: str, suffixes: tuple[str, ...] = ()) -> str:
     except UnicodeEncodeError as exc:
         raise ExportError("the export file name is not valid text") from exc
     if suffixes and Path(name).suffix.lower() not in suffixes:
-        raise ExportError(f"{name}: use a file name ending in {', '.join(suffixes)}")
+        choices = ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+        raise ExportError(f"{name}: use a file name ending in {choices}")
     return name
 
 

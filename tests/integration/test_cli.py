@@ -146,7 +146,7 @@ def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path
     assert data.startswith(b"%PDF") and f"(alerts{' ' * 27}{alerts})".encode() in data
     assert f"(faces analysed{' ' * 19}{faces})".encode() in data
     bad = run("report", "--last", "--out", tmp_path / "record.txt", "--data-dir", data_dir)
-    assert bad.returncode == 2 and "use a .pdf, .csv or .json" in bad.stderr
+    assert bad.returncode == 2 and "use a file name ending in .pdf, .csv or .json" in bad.stderr
 
 
 def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):

@@ -121,6 +121,7 @@ def test_a_database_locked_by_another_process_loses_no_alert_and_no_decision(eng
     assert len(seat.query("SELECT * FROM decisions WHERE alert_id = ?", (first,))) == 1
     assert _alerts(store) == reference  # the same alerts, in the same order, as with no fault
     _check_record_whole(store)
+    print(f"database locked: {len(reference)} alerts as without the fault, {seen['held']} held during it")
     FAULTS["survived"] += 1
     seat.close()
     store.close()
@@ -199,6 +200,7 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
     assert len(seat.query("SELECT * FROM decisions WHERE alert_id = ?", (first,))) == 1
     assert _alerts(store) == reference
     _check_record_whole(store)
+    print(f"disk full: {len(reference)} alerts as without the fault, {seen['held']} held during it")
     FAULTS["survived"] += 1
     seat.close()
     store.close()
@@ -298,10 +300,6 @@ def test_a_model_corrupted_while_running_is_refused_at_the_next_load_and_the_run
     FAULTS["survived"] += 1
 
 
-def test_report_faults_survived():
-    print(f"faults survived in this run: {FAULTS['survived']}")
-
-
 # -- a database session cut by the server --------------------------------------------------------
 def _cut_every_other_session(store) -> int:
     """What a server restart or an administrator's pg_terminate_backend does to the seats."""
@@ -374,3 +372,7 @@ def test_face_counts_the_store_refuses_are_kept_and_stored_later():
         worker.stop()
     assert sum(stored) == worker.analysed  # every face counted once, none lost to the refusals
     FAULTS["survived"] += 1
+
+
+def test_report_faults_survived():
+    print(f"faults survived in this run: {FAULTS['survived']}")

@@ -82,7 +82,7 @@ def test_search_text_is_data_never_sql(filled, text):
 def test_search_text_fuzz(filled, text):
     store, dep, _ = filled
     CASES["n"] += 1
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, text=text.replace("\x00", ""))) in (0, 5)
+    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, text=text)) in (0, 5)
 
 
 def test_csv_import_refuses_photos_outside_its_folder_and_bad_rows(filled, engine, tmp_path):
