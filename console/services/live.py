@@ -130,8 +130,11 @@ class LiveDeployment:
             jump = watch.check()
             if jump is None:
                 continue
-            direction = "forward" if jump > 0 else "back"
-            text = f"the system clock was set {direction} by {abs(jump):.0f} s at {clock.utcnow()}"
+            if jump > 0:
+                text = (f"the system clock jumped forward by {jump:.0f} s at {clock.utcnow()} (set ahead, or the "
+                        "computer was asleep)")
+            else:
+                text = f"the system clock jumped back by {-jump:.0f} s at {clock.utcnow()} (it was set back)"
             self.clock_jumps.append((time.monotonic(), text))
             try:
                 store = store or self.store.reopen()

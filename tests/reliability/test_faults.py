@@ -250,13 +250,13 @@ def test_a_clock_jump_is_logged_and_the_record_stays_whole(db, engine, settable_
         review.reject(db, op, before, "look_alike")
         settable_clock[0] = -3600.0
         assert wait_for(lambda: db.query("SELECT * FROM audit_log WHERE action = 'clock.jumped'"), timeout=10)
-        assert any("set back by 3600 s" in p for p in live.problems())
+        assert any("jumped back by 3600 s" in p for p in live.problems())
         after = d.alert(track=2)
         review.reject(db, op, after, "look_alike")  # recorded an hour "earlier" than the one before it
         settable_clock[0] = 7200.0
         assert wait_for(lambda: len(db.query("SELECT * FROM audit_log WHERE action = 'clock.jumped'")) == 2,
                         timeout=10)
-        assert any("set forward by 10800 s" in p for p in live.problems())
+        assert any("jumped forward by 10800 s" in p for p in live.problems())
         later = d.alert(track=3)
         review.reject(db, op, later, "look_alike")
     finally:

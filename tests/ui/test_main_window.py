@@ -299,7 +299,7 @@ def test_a_clock_set_back_shows_on_screen_and_in_the_log(qtbot, window, monkeypa
     assert window.problem_banner.isHidden()
     monkeypatch.setattr(clock, "_wall", lambda: time.time() - 3600)
     qtbot.waitUntil(lambda: window.problem_banner.isVisible(), timeout=10000)
-    assert "set back by 3600 s" in window.problem_banner.text()
+    assert "jumped back by 3600 s" in window.problem_banner.text()
     assert db_rows(window, "SELECT * FROM audit_log WHERE action = 'clock.jumped'")
     window.live.stop()  # before the clock returns: that would be a second jump
 
