@@ -79,7 +79,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; rolled back whole on any error. Nests as one."""
+        """BEGIN ... COMMIT; rolled back whole on any error. Nests as one. The dialect gives
+        ``_begin``, ``_commit``, ``_rollback``, ``_errors`` and ``_explain_error``."""
         if getattr(self._local_tx, "depth", 0):
             self._local_tx.depth += 1
             try:
@@ -87,22 +88,34 @@ class Store:
             finally:
                 self._local_tx.depth -= 1
             return
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _explain(exc, self.path) from exc
+        self._begin()
         self._local_tx.depth = 1
         try:
             yield self.conn
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self._commit()
+        except self._errors as exc:
             self._rollback()
-            raise _explain(exc, self.path) from exc
+            raise self._explain_error(exc) from exc
         except BaseException:
             self._rollback()
             raise
         finally:
             self._local_tx.depth = 0
+
+    # -- the SQLite dialect of a transaction ------------------------------------------
+    _errors = sqlite3.Error
+
+    def _explain_error(self, exc: Exception) -> StoreError:
+        return _explain(exc, self.path)
+
+    def _begin(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from exc
+
+    def _commit(self) -> None:
+        self.conn.execute("COMMIT")
 
     def _rollback(self) -> None:
         """Undo the open transaction; SQLite may have rolled it back already (a full disk does)."""

@@ -8,8 +8,6 @@ a thin connection wrapper turns ``?`` placeholders into ``%s``, gives rows that 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 
 from console.errors import StoreError
@@ -155,6 +153,7 @@ class PostgresStore(Store):
         self.path = _redact(url)
         self._local_tx = threading.local()
         self._psycopg = psycopg
+        self._errors = psycopg.Error
         self.reconnects = 0
         self.conn = _Connection(self._connect())
 
@@ -191,6 +190,12 @@ class PostgresStore(Store):
             except self._psycopg.Error as exc:
                 raise _explain(exc, self.url) from exc
 
+    def _commit(self) -> None:
+        self.conn.raw.execute("COMMIT")
+
+    def _explain_error(self, exc: Exception) -> StoreError:
+        return _explain(exc, self.url)
+
     def _rollback(self) -> None:
         if not self._lost():
             try:
@@ -203,29 +208,6 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self.conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[_Connection]:
-        if getattr(self._local_tx, "depth", 0):
-            self._local_tx.depth += 1
-            try:
-                yield self.conn
-            finally:
-                self._local_tx.depth -= 1
-            return
-        self._begin()
-        self._local_tx.depth = 1
-        try:
-            yield self.conn
-            self.conn.raw.execute("COMMIT")
-        except self._psycopg.Error as exc:
-            self._rollback()
-            raise _explain(exc, self.url) from exc
-        except BaseException:
-            self._rollback()
-            raise
-        finally:
-            self._local_tx.depth = 0
 
     def query(self, sql: str, params=()):
         for attempt in (1, 2):  # a read may be asked again on a new session
