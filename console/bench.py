@@ -273,6 +273,7 @@ def bench_log(alerts: int) -> dict:
         sup = repo.create_user(s, "sup", "S", "supervisor")
         dep = repo.create_deployment(s, repo.DeploymentSpec("D", "P", "R", "2026-01-01T08:00:00Z",
                                                             "2026-01-01T18:00:00Z", 0.4, 0.363, "m"), sup, "sup")
+        repo.activate_deployment(s, dep, "sup")
         cam = repo.add_camera(s, dep, "C", "demo:0", "sup")
         wl = repo.create_watchlist(s, dep, "W", "sup")
         e = repo.add_entry(s, wl, repo.EntrySpec("R", "N", "missing_person", "b", "r", "s", "2025-01-01",
@@ -311,8 +312,7 @@ def bench_control_room(location: str | None, alerts: int, workers: int, feeds: i
 
     from console.errors import ConsoleError
     from console.services import auth, review
-    from console.store import audit, repo
-    from console.store.db import open_location
+    from console.store import audit, open_location, repo
 
     tmp = None
     if location is None:
@@ -324,6 +324,7 @@ def bench_control_room(location: str | None, alerts: int, workers: int, feeds: i
         ops = [repo.create_user(store, f"bench.op{i}.{time.time_ns()}", f"Op {i}", "operator") for i in range(operators)]
         dep = repo.create_deployment(store, repo.DeploymentSpec("Load test", "P", "R", "2026-01-01T00:00:00Z",
                                                                 "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "bench")
+        repo.activate_deployment(store, dep, "bench")
         cams = [repo.add_camera(store, dep, f"Cam {i}", f"demo:{i}", "bench") for i in range(workers * feeds)]
         wl = repo.create_watchlist(store, dep, "WL", "bench")
         entries = []

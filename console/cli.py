@@ -144,7 +144,7 @@ def _engine(args):
 
 
 def _store(args):
-    from console.store.db import open_location
+    from console.store import open_location
 
     return open_location(getattr(args, "db", None) or args.data_dir)
 

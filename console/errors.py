@@ -23,3 +23,7 @@ class StoreError(ConsoleError):
 
 class PermissionDenied(ConsoleError):
     """The user's role does not allow the action."""
+
+
+class AlertRefused(StoreError):
+    """The database refused an alert: its deployment is not active. Trying again will not help."""

@@ -72,7 +72,7 @@ def db(request, tmp_path):
 
     import psycopg
 
-    from console.store.db import open_store_url
+    from console.store import open_location as open_store_url
 
     name = f"orc_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_URL, autocommit=True) as admin:

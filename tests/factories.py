@@ -38,6 +38,7 @@ def small_deployment(store, operators: tuple[str, ...] = ()) -> SmallDeployment:
         repo.create_user(store, name, name.title(), "operator")
     dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",
                                                             "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "sup")
+    repo.activate_deployment(store, dep, "sup")
     cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")
     entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "P", "missing_person", "b", "r", "s", "2025-01-01",

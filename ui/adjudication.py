@@ -25,14 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from console import clock
-from console.store.migrations import ENGAGEMENT_ACTIONS, REJECT_REASONS, WATCHLIST_CATEGORIES
+from console.domain import EngagementAction, EngagementResult, RejectReason, WatchlistCategory
 from ui import theme
 from ui.alert_model import age_text, parse_ts
 from ui.zoom_view import ZoomLink, ZoomView
 
-CATEGORY_LABELS = {c: c.replace("_", " ").capitalize() for c in WATCHLIST_CATEGORIES}
-RESULT_LABELS = {"confirmed_true": "Confirmed: same person", "confirmed_false": "Confirmed: not the person",
-                 "not_located": "Not located"}
+CATEGORY_LABELS = WatchlistCategory.labels()
+RESULT_LABELS = EngagementResult.labels()
+REJECT_REASONS = RejectReason.labels()
+ENGAGEMENT_ACTIONS = EngagementAction.labels()
 
 
 def decode(jpeg: bytes | None) -> QImage | None:

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import EthnicGroup, RejectReason, Sex, WatchlistCategory
 from console.services import reports, review, stats
 from console.store.audit import verify_chain, verify_records
-from console.store.migrations import ETHNIC_GROUPS, REJECT_REASONS, SEX_VALUES, WATCHLIST_CATEGORIES
 from ui import theme
 from ui.charts import BarChart
 from ui.tool_dialog import ToolDialog
@@ -133,9 +133,9 @@ class ReviewWindow(ToolDialog):
         self.f_decision = QComboBox()
         self.f_decision.addItems(["any decision", "true_alert", "false_alert", "undecided"])
         self.f_reason = QComboBox()
-        self.f_reason.addItems(["any reason", *REJECT_REASONS])
+        self.f_reason.addItems(["any reason", *RejectReason.codes()])
         self.f_category = QComboBox()
-        self.f_category.addItems(["any category", *WATCHLIST_CATEGORIES])
+        self.f_category.addItems(["any category", *WatchlistCategory.codes()])
         self.f_min, self.f_max = QDoubleSpinBox(), QDoubleSpinBox()
         for box, value in ((self.f_min, 0.0), (self.f_max, 1.0)):
             box.setRange(0.0, 1.0)
@@ -180,8 +180,8 @@ class ReviewWindow(ToolDialog):
         dv.addLayout(export_row)
         eq_row = QHBoxLayout()
         self.eq_sex, self.eq_group = QComboBox(), QComboBox()
-        self.eq_sex.addItems(list(SEX_VALUES))
-        self.eq_group.addItems(list(ETHNIC_GROUPS))
+        self.eq_sex.addItems(list(Sex.codes()))
+        self.eq_group.addItems(list(EthnicGroup.codes()))
         eq = QPushButton("Record equality fields on the engagement (supervisor)")
         eq.clicked.connect(self.record_equality)
         for x in (QLabel("Sex"), self.eq_sex, QLabel("Ethnic group"), self.eq_group, eq):

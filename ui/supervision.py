@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import Role
 from console.services import auth, deployments, enrol, retention
 from console.store import repo
-from console.store.migrations import ROLES
 from ui.tool_dialog import ToolDialog
 
 
@@ -187,7 +187,7 @@ class SupervisionDialog(ToolDialog):
         self.new_password.setPlaceholderText("password (10+ characters)")
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.new_role = QComboBox()
-        self.new_role.addItems(list(ROLES))
+        self.new_role.addItems(list(Role.codes()))
         create = QPushButton("Create user (administrator)")
         create.clicked.connect(lambda: self._run(lambda: auth.create_user(
             self.live.store, self.actor, self.new_user.text().strip(), self.new_name.text().strip(),

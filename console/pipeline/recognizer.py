@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 
 from console.clock import wall
+from console.domain import AlertRecord
 from console.errors import ConsoleError
 from console.pipeline.gallery import Gallery
 from console.pipeline.tracker import IouTracker
-from console.store.repo import AlertRecord
 from console.vision.engine import FaceEngine
 from console.vision.quality import QualityGate
 

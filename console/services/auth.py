@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from console import clock
+from console.domain import Role
 from console.errors import ConsoleError, PermissionDenied
 from console.store import Store, audit, repo
-from console.store.migrations import ROLES
 
 PERMISSIONS = {
     "adjudicate": {"operator", "supervisor"},
@@ -32,6 +32,8 @@ PERMISSIONS = {
     "manage_retention": {"administrator"},
     "run_purge": {"administrator", "supervisor"},
     "view_audit": {"supervisor", "administrator", "auditor"},
+    "stop_recognition": {"supervisor", "operator"},  # operators only where the deployment allows it
+    "restart_recognition": {"supervisor"},
     "export_alert": {"supervisor"},
 }
 
@@ -115,8 +117,8 @@ def bootstrap_administrator(store: Store, username: str, display_name: str, pass
 
 def _insert_user(store: Store, actor: str, username: str, display_name: str, role: str, password: str,
                  demo: bool) -> int:
-    if role not in ROLES:
-        raise ConsoleError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if role not in Role.codes():
+        raise ConsoleError(f"unknown role {role!r}; use one of {', '.join(Role.codes())}")
     if not username.strip():
         raise ConsoleError("a user needs a name")
     if repo.get_user(store, username) is not None:

@@ -1,8 +1,12 @@
 """Deployments: authorised for one place and one time window, and recognition only inside it.
 
-States: draft -> authorised -> active -> ended. A supervisor authorises (the authorising
-officer); recognition starts only for an authorised deployment inside its window and
-stops by itself at its end; an ended deployment is read-only. Every change is audited.
+States: draft -> authorised -> active <-> stopped -> ended. A supervisor authorises (the
+authorising officer); recognition starts only for an authorised deployment inside its window
+and stops by itself at its end; an ended deployment is read-only. The human-oversight stop
+(EU AI Act Art. 14(4)(e)) halts recognition for the whole deployment at once, on every seat and
+worker: a supervisor may press it, and an operator too where the deployment allows it; only a
+supervisor restarts. The database refuses alerts unless the deployment is active. Every change
+is audited, and the audit entry is what every seat and worker obeys (console/services/live.py).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from console import clock
-from console.errors import ConsoleError
+from console.errors import ConsoleError, PermissionDenied
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 
@@ -47,6 +51,9 @@ def recognition_refusal(dep, now: datetime | None = None) -> str | None:
         return f"deployment {dep['name']!r} is a draft: a supervisor must authorise it first"
     if dep["state"] == "ended":
         return f"deployment {dep['name']!r} has ended"
+    if dep["state"] == "stopped":
+        return (f"recognition for deployment {dep['name']!r} was stopped at {dep['stopped_at']} "
+                f"({dep['stop_reason']}); only a supervisor can restart it")
     if now < _parse(dep["starts_at"]):
         return f"deployment {dep['name']!r} is authorised from {dep['starts_at']} only (it is now {now:%Y-%m-%d %H:%M} UTC)"
     if now >= _parse(dep["ends_at"]):
@@ -89,9 +96,7 @@ def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None =
                      {"reason": refusal})
         raise DeploymentError(f"recognition refused: {refusal}")
     if dep["state"] != "active":
-        with store.transaction() as conn:
-            conn.execute("UPDATE deployments SET state = 'active' WHERE id = ?", (deployment_id,))
-            audit.append(store, actor.username, "deployment.started", "deployment", deployment_id, {})
+        repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.started", {})
 
 
 def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "window over") -> None:
@@ -101,11 +106,64 @@ def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "wi
     dep = get(store, deployment_id)
     if dep["state"] == "ended":
         return
+    repo.set_deployment_state(store, deployment_id, "ended", actor.username if actor else "system",
+                              "deployment.ended", {"reason": reason}, ended_at=audit.utcnow())
+
+
+def may_stop(dep, actor: Actor) -> bool:
+    """Whether this user may press the stop for this deployment (without asking the store)."""
+    return actor.role == "supervisor" or (actor.role == "operator" and bool(dep["operator_may_stop"]))
+
+
+def stop(store: Store, actor: Actor, deployment_id: int, reason: str) -> None:
+    """Halt recognition for the whole deployment at once, with a reason (human oversight).
+
+    Every seat and worker obeys within a couple of seconds (they follow the audit log), and the
+    database refuses further alerts at once. A supervisor may always stop; an operator where the
+    deployment allows it. Only a supervisor restarts (``restart``)."""
+    actor.require("stop_recognition", store)
+    dep = get(store, deployment_id)
+    if not may_stop(dep, actor):
+        audit.append(store, actor.username, "access.refused", "permission", "stop_recognition",
+                     {"role": actor.role, "user_id": actor.user_id, "deployment_id": deployment_id})
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not stop deployment {dep['name']!r}: "
+                               "its supervisor has reserved the stop to supervisors")
+    if not reason.strip():
+        raise DeploymentError("stopping recognition needs a reason (it is logged and shown on every seat)")
+    if dep["state"] in ("ended", "draft"):
+        raise DeploymentError(f"deployment {dep['name']!r} is {dep['state']}: there is no recognition to stop")
+    if dep["state"] == "stopped":
+        raise DeploymentError(f"recognition for deployment {dep['name']!r} is already stopped (since "
+                              f"{dep['stopped_at']})")
+    repo.set_deployment_state(store, deployment_id, "stopped", actor.username, "deployment.stopped",
+                              {"reason": reason.strip(), "user_id": actor.user_id, "role": actor.role},
+                              stopped_at=audit.utcnow(), stopped_by=actor.user_id, stop_reason=reason.strip())
+
+
+def restart(store: Store, actor: Actor, deployment_id: int, reason: str, now: datetime | None = None) -> None:
+    """A supervisor lets a stopped deployment recognise again (inside its window only)."""
+    actor.require("restart_recognition", store)
+    dep = get(store, deployment_id)
+    if dep["state"] != "stopped":
+        raise DeploymentError(f"deployment {dep['name']!r} is {dep['state']}, not stopped")
+    if not reason.strip():
+        raise DeploymentError("restarting recognition needs a reason (it is logged)")
+    refusal = recognition_refusal({**dict(dep), "state": "authorised"}, now)
+    if refusal:
+        raise DeploymentError(f"recognition cannot restart: {refusal}")
+    repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.restarted",
+                              {"reason": reason.strip(), "stopped_at": dep["stopped_at"]})
+
+
+def set_operator_may_stop(store: Store, actor: Actor, deployment_id: int, allowed: bool, reason: str) -> None:
+    actor.require("manage_deployment", store)
+    ensure_writable(store, deployment_id)
+    if not reason.strip():
+        raise DeploymentError("changing who may stop recognition needs a reason")
     with store.transaction() as conn:
-        conn.execute("UPDATE deployments SET state = 'ended', ended_at = ? WHERE id = ?",
-                     (audit.utcnow(), deployment_id))
-        audit.append(store, actor.username if actor else "system", "deployment.ended", "deployment", deployment_id,
-                     {"reason": reason})
+        conn.execute("UPDATE deployments SET operator_may_stop = ? WHERE id = ?", (int(allowed), deployment_id))
+        audit.append(store, actor.username, "deployment.stop_policy", "deployment", deployment_id,
+                     {"operators_may_stop": allowed, "reason": reason})
 
 
 def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: float, reason: str) -> None:

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from console.domain import WatchlistCategory
 from console.errors import ConsoleError, MediaError
 from console.media import read_image
 from console.pipeline.recognizer import encode_jpeg
 from console.services import deployments
 from console.services.auth import Actor
 from console.store import Store, repo
-from console.store.migrations import WATCHLIST_CATEGORIES
 from console.vision.engine import FaceEngine, describe_faces
 from console.vision.quality import QualityGate
 
@@ -55,8 +55,8 @@ def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpe
     actor.require("enrol", store)
     dep_id = _deployment_of_watchlist(store, watchlist_id)
     deployments.ensure_writable(store, dep_id)
-    if spec.category not in WATCHLIST_CATEGORIES:
-        raise GovernanceError(f"category {spec.category!r} is not on the fixed list: {', '.join(WATCHLIST_CATEGORIES)}")
+    if spec.category not in WatchlistCategory.codes():
+        raise GovernanceError(f"category {spec.category!r} is not on the fixed list: {', '.join(WatchlistCategory.codes())}")
     for name in ("record_number", "subject_name", "legal_basis", "reason", "image_source", "image_date", "review_date"):
         if not str(getattr(spec, name)).strip():
             raise GovernanceError(f"a watchlist entry needs its {name.replace('_', ' ')}")

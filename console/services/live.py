@@ -24,8 +24,7 @@ from console.services import deployment as dep_service
 from console.services import deployments, retention
 from console.services.auth import Actor, actor_for
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
-from console.store import Store, audit, repo
-from console.store.db import open_location
+from console.store import Store, audit, open_location, repo
 from console.vision.engine import FaceEngine, load_engine
 
 CLOCK_NOTICE_S = 600  # a clock jump stays on screen this long (it stays in the log for good)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from console.clock import utcnow
 from console.errors import ConsoleError
 from console.services.auth import Actor
 from console.store import Store, audit, repo
-from console.store.db import utcnow
 
 LATEST_DECISION = ("SELECT d.* FROM decisions d WHERE d.id = (SELECT MAX(id) FROM decisions WHERE alert_id = a.id)")
 

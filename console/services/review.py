@@ -12,12 +12,12 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from console.clock import utcnow
+from console.domain import EngagementAction, EngagementResult, RejectReason
 from console.errors import ConsoleError, StoreError
 from console.exports import ExportError, target_in, write_new
 from console.services.auth import Actor
 from console.store import Store, audit, repo
-from console.store.db import utcnow
-from console.store.migrations import ENGAGEMENT_ACTIONS, ENGAGEMENT_RESULTS, REJECT_REASONS
 
 
 class ReviewError(ConsoleError):
@@ -221,12 +221,12 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
     """A false alert, with one of the fixed reasons. 'different_person' also suppresses
     further alerts for that track and subject."""
     actor.require("adjudicate", store)
-    if reason_code not in REJECT_REASONS:
-        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(REJECT_REASONS)}")
+    if reason_code not in RejectReason.codes():
+        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.codes())}")
     with store.transaction():
         _pending(store, actor, alert_id)
         decision_id = repo.record_decision(store, alert_id, actor.user_id, "false_alert",
-                                           note or REJECT_REASONS[reason_code], actor.username,
+                                           note or RejectReason(reason_code).label, actor.username,
                                            reason_code=reason_code, duration_ms=_duration_ms(store, actor, alert_id))
         if reason_code == "different_person":
             repo.add_suppression(store, alert_id, decision_id)
@@ -323,10 +323,10 @@ def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:
 def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, action: str, note: str = "") -> int:
     """What happened at engagement, for a confirmed alert."""
     actor.require("record_engagement", store)
-    if result not in ENGAGEMENT_RESULTS:
-        raise ReviewError(f"unknown engagement result {result!r}; use one of {', '.join(ENGAGEMENT_RESULTS)}")
-    if action not in ENGAGEMENT_ACTIONS:
-        raise ReviewError(f"unknown action {action!r}; use one of {', '.join(ENGAGEMENT_ACTIONS)}")
+    if result not in EngagementResult.codes():
+        raise ReviewError(f"unknown engagement result {result!r}; use one of {', '.join(EngagementResult.codes())}")
+    if action not in EngagementAction.codes():
+        raise ReviewError(f"unknown action {action!r}; use one of {', '.join(EngagementAction.codes())}")
     if action == "other" and not note.strip():
         raise ReviewError("an outcome of 'other' needs a note saying what was done")
     latest = store.one("SELECT decision FROM decisions WHERE alert_id = ? ORDER BY id DESC LIMIT 1", (alert_id,))
@@ -344,7 +344,7 @@ def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str
     old = store.one("SELECT alert_id FROM decisions WHERE id = ?", (decision_id,))
     if old is None:
         raise StoreError(f"decision {decision_id} does not exist")
-    if decision == "false_alert" and reason_code not in REJECT_REASONS:
-        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(REJECT_REASONS)}")
+    if decision == "false_alert" and reason_code not in RejectReason.codes():
+        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.codes())}")
     return repo.record_decision(store, int(old["alert_id"]), actor.user_id, decision, note, actor.username,
                                 supersedes=decision_id, reason_code=reason_code if decision == "false_alert" else "")

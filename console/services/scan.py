@@ -15,12 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from console.domain import AlertRecord
 from console.errors import MediaError
 from console.feeds.capture import probe_video
 from console.media import read_image
 from console.pipeline.gallery import build_gallery
 from console.pipeline.recognizer import CameraRecognizer, RecognizerSettings
-from console.store.repo import AlertRecord
 from console.vision.engine import FaceEngine, describe_faces
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from console.services import auth, retention
 from console.services.demo import ensure_demo_accounts
-from console.store import repo
-from console.store.db import open_location
+from console.store import open_location, repo
 
 
 def prepare(data_dir: Path | None) -> dict:

@@ -11,19 +11,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from console.clock import utcnow
+from console.domain import EthnicGroup, Sex
 from console.errors import ConsoleError
 from console.services.auth import Actor
 from console.store import Store, audit
-from console.store.db import utcnow
-from console.store.migrations import ETHNIC_GROUPS, SEX_VALUES
 
 LATEST = "(SELECT MAX(id) FROM decisions WHERE alert_id = a.id)"
 
 
 def record_demographics(store: Store, actor: Actor, engagement_id: int, sex: str, ethnic_group: str) -> None:
     actor.require("authorise_deployment", store)  # supervisors only
-    if sex not in SEX_VALUES or ethnic_group not in ETHNIC_GROUPS:
-        raise ConsoleError(f"sex is one of {', '.join(SEX_VALUES)}; ethnic group one of {', '.join(ETHNIC_GROUPS)}")
+    if sex not in Sex.codes() or ethnic_group not in EthnicGroup.codes():
+        raise ConsoleError(f"sex is one of {', '.join(Sex.codes())}; ethnic group one of {', '.join(EthnicGroup.codes())}")
     with store.transaction() as conn:
         if conn.execute("SELECT 1 FROM engagements WHERE id = ?", (engagement_id,)).fetchone() is None:
             raise ConsoleError(f"engagement {engagement_id} does not exist")

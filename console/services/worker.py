@@ -20,13 +20,13 @@ import time
 import uuid
 
 from console import clock
+from console.clock import utcnow
 from console.errors import ConsoleError
 from console.feeds.capture import open_source
 from console.services import deployments
 from console.services.auth import Actor
 from console.services.live import LiveDeployment
 from console.store import Store, repo
-from console.store.db import utcnow
 from console.vision.engine import load_engine
 
 HEARTBEAT_S = 5.0

@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from console.store.db import Store, utcnow
+from console.clock import utcnow
+from console.store.base import Store
 
 GENESIS = "0" * 64
 

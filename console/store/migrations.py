@@ -1,26 +1,18 @@
 """Forward-only schema migrations. Never edit a released step: add a new one.
 
-The schema version is kept in ``PRAGMA user_version`` and every applied step is listed
-in ``schema_migrations`` with the time it ran.
+Each step is literal SQL, fixed when it was released (tests/unit/test_domain.py pins the text
+of every released step). The schema version is kept in ``PRAGMA user_version`` (SQLite) and
+every applied step is listed in ``schema_migrations`` with the time it ran. PostgreSQL runs the
+same statements translated one by one (console/store/postgres.py), or - where the two
+databases differ too much for that (functions, triggers with conditions) - its own literal
+statements given beside the SQLite script.
 """
 
 from __future__ import annotations
 
-# Fixed lists the law asks for (FIELD.md): who may be on a watchlist is a category from
-# a fixed list, not officer discretion.
-WATCHLIST_CATEGORIES = (
-    "wanted_by_courts",
-    "wanted_suspect",
-    "missing_person",
-    "vulnerable_person",
-    "risk_to_others",
-    "bail_or_order_conditions",
-)
-ROLES = ("operator", "engagement_officer", "supervisor", "administrator", "auditor")
-DECISIONS = ("true_alert", "false_alert")
-ENGAGEMENT_RESULTS = ("confirmed_true", "confirmed_false", "not_located")
+from dataclasses import dataclass
 
-_V1 = f"""
+_V1 = """
 CREATE TABLE schema_migrations (
     version     INTEGER PRIMARY KEY,
     description TEXT NOT NULL,
@@ -30,7 +22,7 @@ CREATE TABLE users (
     id           INTEGER PRIMARY KEY,
     username     TEXT NOT NULL UNIQUE,
     display_name TEXT NOT NULL,
-    role         TEXT NOT NULL CHECK (role IN {ROLES!r}),
+    role         TEXT NOT NULL CHECK (role IN ('operator', 'engagement_officer', 'supervisor', 'administrator', 'auditor')),
     active       INTEGER NOT NULL DEFAULT 1,
     created_at   TEXT NOT NULL
 );
@@ -72,7 +64,7 @@ CREATE TABLE watchlist_entries (
     watchlist_id  INTEGER NOT NULL REFERENCES watchlists(id),
     record_number TEXT NOT NULL,
     subject_name  TEXT NOT NULL,
-    category      TEXT NOT NULL CHECK (category IN {WATCHLIST_CATEGORIES!r}),
+    category      TEXT NOT NULL CHECK (category IN ('wanted_by_courts', 'wanted_suspect', 'missing_person', 'vulnerable_person', 'risk_to_others', 'bail_or_order_conditions')),
     legal_basis   TEXT NOT NULL,
     reason        TEXT NOT NULL,
     image_source  TEXT NOT NULL,
@@ -127,7 +119,7 @@ CREATE TABLE decisions (
     id               INTEGER PRIMARY KEY,
     alert_id         INTEGER NOT NULL REFERENCES alerts(id),
     user_id          INTEGER NOT NULL REFERENCES users(id),
-    decision         TEXT NOT NULL CHECK (decision IN {DECISIONS!r}),
+    decision         TEXT NOT NULL CHECK (decision IN ('true_alert', 'false_alert')),
     reason           TEXT NOT NULL DEFAULT '',
     decided_at       TEXT NOT NULL,
     model_id         TEXT NOT NULL,
@@ -141,7 +133,7 @@ CREATE TABLE engagements (
     id          INTEGER PRIMARY KEY,
     alert_id    INTEGER NOT NULL REFERENCES alerts(id),
     recorded_by INTEGER NOT NULL REFERENCES users(id),
-    result      TEXT NOT NULL CHECK (result IN {ENGAGEMENT_RESULTS!r}),
+    result      TEXT NOT NULL CHECK (result IN ('confirmed_true', 'confirmed_false', 'not_located')),
     action      TEXT NOT NULL DEFAULT '',
     notes       TEXT NOT NULL DEFAULT '',
     recorded_at TEXT NOT NULL,
@@ -238,23 +230,6 @@ CREATE TRIGGER alert_events_no_delete BEFORE DELETE ON alert_events
 BEGIN SELECT RAISE(ABORT, 'alert_events are append-only'); END;
 """
 
-REJECT_REASONS = {
-    "different_person": "Different person",
-    "image_too_poor": "Image too poor to decide",
-    "look_alike": "Look-alike",
-    "duplicate": "Duplicate of an earlier alert",
-    "test": "Test alert",
-}
-ENGAGEMENT_ACTIONS = {
-    "arrest": "Arrest",
-    "words_of_advice": "Words of advice",
-    "no_further_action": "No further action",
-    "other": "Other (note required)",
-}
-# Priority 1 alerts come first and sound more urgently: a risk to others, or a vulnerable
-# person who may need help now. Everything else is priority 2.
-CATEGORY_PRIORITY = {"risk_to_others": 1, "vulnerable_person": 1}
-
 # Accountability: logins, deployment states and references, watchlist governance extras,
 # retention bookkeeping, the two-person rule.
 _V4 = """
@@ -280,8 +255,6 @@ CREATE TABLE purges (
     details_json TEXT NOT NULL
 );
 """
-
-DEPLOYMENT_STATES = ("draft", "authorised", "active", "ended")
 
 # Supervisor review: blind re-decisions of sampled alerts, and report sign-offs.
 _V5 = """
@@ -309,14 +282,12 @@ CREATE TABLE report_signoffs (
 
 # Equality monitoring (Bridges, paras 173-201): optional, supervisor-only demographic fields
 # recorded against an engagement outcome, append-only like the outcome itself.
-SEX_VALUES = ("female", "male", "not_stated")
-ETHNIC_GROUPS = ("asian", "black", "mixed", "white", "other", "not_stated")
-_V6 = f"""
+_V6 = """
 CREATE TABLE engagement_demographics (
     id            INTEGER PRIMARY KEY,
     engagement_id INTEGER NOT NULL REFERENCES engagements(id),
-    sex           TEXT NOT NULL CHECK (sex IN {SEX_VALUES!r}),
-    ethnic_group  TEXT NOT NULL CHECK (ethnic_group IN {ETHNIC_GROUPS!r}),
+    sex           TEXT NOT NULL CHECK (sex IN ('female', 'male', 'not_stated')),
+    ethnic_group  TEXT NOT NULL CHECK (ethnic_group IN ('asian', 'black', 'mixed', 'white', 'other', 'not_stated')),
     recorded_by   INTEGER NOT NULL REFERENCES users(id),
     recorded_at   TEXT NOT NULL
 );
@@ -347,16 +318,57 @@ CREATE TABLE worker_heartbeats (
 );
 """
 
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
-    (2, "aggregate face statistics (no identities)", _V2),
-    (3, "operator review: reject reasons, decision time, priority, escalation, alert events, track views,"
-        " suppressions", _V3),
-    (4, "accountability: logins and lockout, deployment states and references, under-18 justification,"
-        " retention bookkeeping, two-person rule", _V4),
-    (5, "supervisor review: blind review samples, report sign-offs", _V5),
-    (6, "equality monitoring fields on engagement outcomes; indexes for the decision log", _V6),
-    (7, "claims with leases; one decision per alert enforced by a unique index", _V7),
-    (8, "heartbeats of headless recognition workers", _V8),
+# Step 9: one live deployment obeyed everywhere. The human-oversight stop (who stopped it, when,
+# why; whether operators may press it), "different person" suppressions in the audit log, and
+# the database itself refusing alerts for a deployment that is not active.
+_V9 = """
+ALTER TABLE deployments ADD COLUMN operator_may_stop INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE deployments ADD COLUMN stopped_at TEXT;
+ALTER TABLE deployments ADD COLUMN stopped_by INTEGER REFERENCES users(id);
+ALTER TABLE deployments ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX suppressions_camera ON suppressions(deployment_id, camera_id);
+CREATE TRIGGER alerts_only_while_active BEFORE INSERT ON alerts
+WHEN (SELECT state FROM deployments WHERE id = NEW.deployment_id) IS NOT 'active'
+BEGIN SELECT RAISE(ABORT, 'alert refused: its deployment is not active (not started, stopped or ended)'); END;
+"""
+_V9_POSTGRES = (
+    "ALTER TABLE deployments ADD COLUMN operator_may_stop BIGINT NOT NULL DEFAULT 1",
+    "ALTER TABLE deployments ADD COLUMN stopped_at TEXT",
+    "ALTER TABLE deployments ADD COLUMN stopped_by BIGINT REFERENCES users(id)",
+    "ALTER TABLE deployments ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX suppressions_camera ON suppressions(deployment_id, camera_id)",
+    # FOR SHARE waits for a stop or an end being committed on the same row, then sees it.
+    "CREATE FUNCTION orc_alert_needs_active_deployment() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE s TEXT; BEGIN"
+    " SELECT state INTO s FROM deployments WHERE id = NEW.deployment_id FOR SHARE;"
+    " IF s IS DISTINCT FROM 'active' THEN"
+    " RAISE EXCEPTION 'alert refused: its deployment is not active (not started, stopped or ended)'; END IF;"
+    " RETURN NEW; END $$",
+    "CREATE TRIGGER alerts_only_while_active BEFORE INSERT ON alerts FOR EACH ROW"
+    " EXECUTE FUNCTION orc_alert_needs_active_deployment()",
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str  # the SQLite script
+    postgres: tuple[str, ...] | None = None  # PostgreSQL's own statements; None: translate ``sql``
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema: deployments, watchlists, alerts, decisions, audit log", _V1),
+    Migration(2, "aggregate face statistics (no identities)", _V2),
+    Migration(3, "operator review: reject reasons, decision time, priority, escalation, alert events, track views,"
+                 " suppressions", _V3),
+    Migration(4, "accountability: logins and lockout, deployment states and references, under-18 justification,"
+                 " retention bookkeeping, two-person rule", _V4),
+    Migration(5, "supervisor review: blind review samples, report sign-offs", _V5),
+    Migration(6, "equality monitoring fields on engagement outcomes; indexes for the decision log", _V6),
+    Migration(7, "claims with leases; one decision per alert enforced by a unique index", _V7),
+    Migration(8, "heartbeats of headless recognition workers", _V8),
+    Migration(9, "the human-oversight stop; alerts only for an active deployment (enforced by the database)",
+              _V9, _V9_POSTGRES),
 ]
-LATEST = MIGRATIONS[-1][0]
+LATEST = MIGRATIONS[-1].version

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from console.errors import StoreError
-from console.store.db import Store
+from console.errors import AlertRefused, StoreError
+from console.store.base import Store, split_script
+from console.store.migrations import Migration
 
 # Tables whose INSERTs give back a new id (audit_log's key is seq).
 _ID_COLUMN = {"audit_log": "seq"}
@@ -129,6 +130,8 @@ class _Connection:
 
 def _explain(exc: Exception, url: str) -> StoreError:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "alert refused" in text:
+        return AlertRefused(text[text.index("alert refused"):])
     if "No space left" in text or "could not extend" in text:
         return StoreError(f"the database server {_redact(url)} has run out of disk space ({text}); nothing was written")
     if "terminating connection" in text or "server closed the connection" in text or "connection is closed" in text:
@@ -144,14 +147,12 @@ def _redact(url: str) -> str:
 class PostgresStore(Store):
     dialect = "postgres"
 
-    def __init__(self, url: str) -> None:  # noqa: D107 - no super().__init__: no SQLite file here
-        import threading
-
+    def __init__(self, url: str) -> None:
         import psycopg
 
+        super().__init__()
         self.url = url
         self.path = _redact(url)
-        self._local_tx = threading.local()
         self._psycopg = psycopg
         self._errors = psycopg.Error
         self.reconnects = 0
@@ -236,12 +237,12 @@ class PostgresStore(Store):
         self.conn.raw.execute(
             "CREATE OR REPLACE FUNCTION orc_refuse() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$")
-        from console.store.migrations import LATEST
+        return super().migrate() if target is None else super().migrate(target)
 
-        return super().migrate(LATEST if target is None else target)
-
-    def _ddl(self, statement: str) -> list[str]:
-        return translate_ddl(statement)
+    def _statements_of(self, migration: Migration) -> list[str]:
+        if migration.postgres is not None:
+            return list(migration.postgres)
+        return [pg for statement in split_script(migration.sql) for pg in translate_ddl(statement)]
 
     def next_audit_seq(self, conn) -> int:
         # One appender at a time: the chain must stay a line, not a tree.

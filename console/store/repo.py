@@ -1,4 +1,5 @@
-"""Repository functions: one place for the SQL of each record type.
+"""Repository functions: one place for the SQL of each record type (AlertRecord, from
+console/domain.py, is handed on from here for the tests and tools that build alerts).
 
 Each write that changes what the record says goes with an audit entry in the same
 transaction, so the two cannot drift apart.
@@ -13,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from console.clock import utcnow
+from console.domain import AlertRecord, DeploymentState, category_priority
 from console.errors import StoreError
 from console.store import audit
-from console.store.db import Store, utcnow
+from console.store.base import Store
 
 
 def sha256(data: bytes) -> str:
@@ -78,6 +81,29 @@ def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | N
             "dpia_ref": spec.dpia_ref, "policy_ref": spec.policy_ref, "two_person_rule": spec.two_person_rule,
         })
     return int(cur.lastrowid)
+
+
+DEPLOYMENT_STATE_COLUMNS = ("ended_at", "stopped_at", "stopped_by", "stop_reason")
+
+
+def set_deployment_state(store: Store, deployment_id: int, state: str, actor: str, action: str, details: dict,
+                         **columns) -> None:
+    """A deployment's new state (and the columns that go with it) with its audit entry. Every seat and
+    worker follows the entry (console/services/live.py); the database follows the state."""
+    DeploymentState.check(state, "deployment state")
+    unknown = set(columns) - set(DEPLOYMENT_STATE_COLUMNS)
+    if unknown:
+        raise ValueError(f"not a deployment state column: {sorted(unknown)}")
+    sets = "".join(f", {name} = ?" for name in columns)
+    with store.transaction() as conn:
+        conn.execute(f"UPDATE deployments SET state = ?{sets} WHERE id = ?", (state, *columns.values(), deployment_id))
+        audit.append(store, actor, action, "deployment", deployment_id, {"state": state, **details})
+
+
+def activate_deployment(store: Store, deployment_id: int, actor: str) -> None:
+    """An authorised deployment made active with no window check: for tools and tests that build
+    records by hand. Consoles and workers go through services.deployments.start."""
+    set_deployment_state(store, deployment_id, "active", actor, "deployment.started", {})
 
 
 def get_deployment(store: Store, deployment_id: int):
@@ -193,31 +219,14 @@ def gallery_rows(store: Store, deployment_id: int, model_id: str) -> GalleryRows
 
 
 # -- alerts ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class AlertRecord:
-    deployment_id: int
-    camera_id: int
-    track_id: int
-    candidates: list[tuple[int, int | None, float]]  # (entry_id, image_id, score), best first
-    threshold: float
-    model_id: str
-    bbox: list[float]
-    quality: dict
-    probe_jpeg: bytes
-    context_jpeg: bytes
-    captured_at: str
-
-
 def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> int:
     if not alert.candidates:
         raise ValueError("an alert needs at least one candidate")
-    from console.store.migrations import CATEGORY_PRIORITY
-
     best_entry, _, best_score = alert.candidates[0]
     probe_hash, context_hash = sha256(alert.probe_jpeg), sha256(alert.context_jpeg)
     with store.transaction() as conn:
         category = conn.execute("SELECT category FROM watchlist_entries WHERE id = ?", (best_entry,)).fetchone()
-        priority = CATEGORY_PRIORITY.get(category["category"] if category else "", 2)
+        priority = category_priority(category["category"] if category else None)
         cur = conn.execute(
             "INSERT INTO alerts(deployment_id, camera_id, track_id, entry_id, score, threshold, model_id, bbox_json,"
             " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at, priority)"

@@ -185,7 +185,7 @@ def test_a_worker_runs_against_postgresql(tmp_path):
     url = base.rsplit("/", 1)[0] + "/" + name
     try:
         from console.services.demo import ensure_demo_deployment
-        from console.store.db import open_store_url
+        from console.store import open_location as open_store_url
         from console.vision.engine import load_engine
 
         with open_store_url(url) as store:

@@ -43,6 +43,7 @@ def test_no_biometric_data_of_passers_by_is_stored(engine, tmp_path):
     dep = repo.create_deployment(store, repo.DeploymentSpec(
         "Privacy test", "Corridor", "test", "2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z",
         engine.default_threshold, engine.default_threshold, engine.model_id), sup_id, "sup")
+    repo.activate_deployment(store, dep, "sup")
     cam = repo.add_camera(store, dep, "Cam", "file", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")
     entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "Not in the video", "wanted_by_courts", "test", "test",

@@ -20,13 +20,14 @@ RECORDER = textwrap.dedent("""
     from console.services import review
     from console.services.auth import actor_for
     from console.store import repo
-    from console.store.db import open_location
+    from console.store import open_location
 
     store = open_location({location!r})
     sup = repo.create_user(store, "sup", "S", "supervisor")
     repo.create_user(store, "op", "O", "operator")
     dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",
                                                             "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "s")
+    repo.activate_deployment(store, dep, "s")
     cam = repo.add_camera(store, dep, "C", "demo:0", "s")
     wl = repo.create_watchlist(store, dep, "W", "s")
     e = repo.add_entry(store, wl, repo.EntrySpec("R", "N", "missing_person", "b", "r", "s", "2025-01-01",
@@ -48,8 +49,8 @@ RECORDER = textwrap.dedent("""
 @pytest.mark.parametrize("what", ["decisions", "alerts"])
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_sigkill_while_recording_loses_nothing_acknowledged(tmp_path, kind, what):
+    from console.store import open_location
     from console.store.audit import verify_chain, verify_records
-    from console.store.db import open_location
 
     if kind == "postgres":
         base = os.environ.get("ORC_TEST_PG_URL")

@@ -28,9 +28,9 @@ from console.services import deployment as dep_service
 from console.services import reports, review
 from console.services.auth import actor_for
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
-from console.store import repo
+from console.store import open_store, repo
 from console.store.audit import verify_chain, verify_records
-from console.store.db import DB_NAME, open_store
+from console.store.sqlite import DB_NAME
 from tests.factories import OtherProcessLock, RecognizerStub, small_deployment, wait_for
 
 FRAMES = range(0, int(40 * FPS), 2)  # 40 s of the demo corridor, every second frame

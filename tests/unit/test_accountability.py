@@ -32,6 +32,7 @@ def world(store, monkeypatch):
                                iso(NOW + timedelta(hours=8)), 0.40, 0.363, "model-x", legal_basis="common law")
     dep = deployments.create(store, sup, spec)
     deployments.authorise(store, sup, dep)
+    deployments.start(store, sup, dep, now=NOW)  # active: the database takes alerts only now
     cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")
     entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "P", "wanted_by_courts", "warrant", "reason", "custody",

@@ -19,6 +19,7 @@ def alert(store):
     repo.create_user(store, "aud", "Auditor", "auditor")
     dep = repo.create_deployment(store, repo.DeploymentSpec("Op", "Place", "why", "2026-01-01T08:00:00Z",
                                                             "2099-01-01T08:00:00Z", 0.4, 0.36, "m"), sup, "sup")
+    repo.activate_deployment(store, dep, "sup")
     cam = repo.add_camera(store, dep, "Cam 1", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")
     entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "Person", "risk_to_others", "basis", "reason", "src",

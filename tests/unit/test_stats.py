@@ -16,6 +16,7 @@ def history(store):
     repo.create_user(store, "op2", "Two", "operator")
     dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T08:00:00Z",
                                                             "2026-01-01T18:00:00Z", 0.4, 0.363, "m"), sup, "sup")
+    repo.activate_deployment(store, dep, "sup")  # a past deployment whose alerts are on record
     cams = [repo.add_camera(store, dep, f"Cam {i}", "demo:0", "sup") for i in (1, 2)]
     wl = repo.create_watchlist(store, dep, "WL", "sup")
     entry = repo.add_entry(store, wl, repo.EntrySpec("R-1", "Jo Bloggs", "risk_to_others", "b", "r", "s",

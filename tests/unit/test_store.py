@@ -8,14 +8,17 @@ import pytest
 
 from console.errors import StoreError
 from console.store import open_store, repo
-from console.store.db import DB_NAME, Store
 from console.store.migrations import LATEST
+from console.store.sqlite import DB_NAME
+from console.store.sqlite import SqliteStore as Store
 
 
 def _deployment(store, user_id):
     spec = repo.DeploymentSpec("Op Test", "High Street", "test rationale", "2026-01-01T08:00:00Z",
                                "2026-01-01T18:00:00Z", 0.4, 0.36, "model-x")
-    return repo.create_deployment(store, spec, user_id, "sup")
+    dep = repo.create_deployment(store, spec, user_id, "sup")
+    repo.activate_deployment(store, dep, "sup")
+    return dep
 
 
 def _entry(store, wl, user_id, number="R-1", category="wanted_by_courts"):
@@ -67,7 +70,7 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
 
 
 def test_a_locked_database_is_reported_and_nothing_is_written(tmp_path, monkeypatch):
-    import console.store.db as db
+    import console.store.sqlite as db
 
     store = open_store(tmp_path)
     other = sqlite3.connect(str(store.path), isolation_level=None)
