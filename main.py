@@ -10,10 +10,14 @@ def main(argv: list[str] | None = None) -> int:
     from console import cli
 
     args = cli.build_parser().parse_args(argv)
-    if args.command == "bench" and args.bench == "ui":
-        from ui.bench_ui import run
+    if args.command == "bench":  # the benchmarks sit above console/ and ui/
+        if args.bench == "ui":
+            from benchmarks.ui import run as run_ui
 
-        return run(args)
+            return run_ui(args)
+        from benchmarks import run as run_bench
+
+        return run_bench(args)
     if args.command in (None, "screenshot"):
         # Qt is imported only here, never from console/.
         from ui.app import run_gui, run_screenshot

@@ -218,12 +218,6 @@ def cmd_scan(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
-    from console import bench
-
-    return bench.run(args)
-
-
 # -- audit / models --------------------------------------------------------------------
 def cmd_audit(args) -> int:
     from console.store.audit import verify_chain, verify_records
@@ -409,7 +403,6 @@ COMMANDS = {
     "selftest": cmd_selftest,
     "eval-pairs": cmd_eval_pairs,
     "scan": cmd_scan,
-    "bench": cmd_bench,
     "audit": cmd_audit,
     "models": cmd_models,
     "users": cmd_users,

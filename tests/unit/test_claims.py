@@ -80,7 +80,7 @@ def test_two_seats_deciding_at_once_record_exactly_one_decision(seats):
 
 
 def test_a_small_control_room_loses_nothing_and_decides_nothing_twice(db):
-    from console.bench import bench_control_room
+    from benchmarks.control_room import bench_control_room
 
     location = db.url if db.dialect == "postgres" else str(db.path.parent)
     r = bench_control_room(location, alerts=160, workers=2, feeds=2, operators=3)["control_room"]

@@ -23,7 +23,7 @@ def run(args) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import Qt, QTimer
 
-    from console.bench import machine
+    from benchmarks.common import machine
     from ui.app import _wait, create_app, start_window
 
     app = create_app()

@@ -1,0 +1,47 @@
+"""Benchmarks: each prints its figures and the command that reproduces them.
+
+They sit beside the product, above its layers (they drive console/ and ui/ as a user would),
+so nothing in console/ or ui/ depends on them. Speed is measured here, never in tests; compare
+before and after in the same run, since the machines are shared and noisy.
+
+    python main.py bench pipeline|gallery|log|control-room|fuzz|ui|mutation ...
+"""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.common import machine
+
+
+def run(args) -> int:
+    from benchmarks import control_room, fuzz, gallery, log, pipeline
+    from console.paths import ensure_data_dir
+
+    print(f"machine: {machine()}")
+    if args.bench == "control-room":
+        result = control_room.bench_control_room(getattr(args, "db", None), args.alerts, args.workers, args.feeds, args.operators)
+        cmd = (f"python main.py bench control-room --alerts {args.alerts} --workers {args.workers} --feeds {args.feeds}"
+               f" --operators {args.operators}{' --db URL' if getattr(args, 'db', None) else ''}")
+    elif args.bench == "log":
+        result = log.bench_log(args.alerts)
+        cmd = f"python main.py bench log --alerts {args.alerts}"
+    elif args.bench == "fuzz":
+        result = fuzz.bench_fuzz(args.scale)
+        cmd = f"python main.py bench fuzz --scale {args.scale}"
+        if not result["passed"]:
+            print(json.dumps(result))
+            return 1
+    elif args.bench == "gallery":
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        result = gallery.bench_gallery(sizes, args.probes, args.ann)
+        cmd = f"python main.py bench gallery --sizes {args.sizes} --probes {args.probes}{' --ann' if args.ann else ''}"
+    else:
+        providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+        result = pipeline.bench_pipeline(ensure_data_dir(args.data_dir), args.feeds, args.seconds, args.threads, providers)
+        cmd = (f"python main.py bench pipeline --feeds {args.feeds} --seconds {args.seconds:g} "
+               f"--threads {args.threads}")
+    result["machine"] = machine()
+    print(json.dumps(result))
+    print(f"reproduce: {cmd}")
+    return 0

@@ -1,0 +1,131 @@
+"""Several seats on one store: workers write alerts while operators claim and decide them.
+
+    python main.py bench control-room --alerts 10000 [--db postgresql://...]
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+
+
+def bench_control_room(location: str | None, alerts: int, workers: int, feeds: int, operators: int) -> dict:
+    """Several seats on one store: simulated workers write alerts while simulated operators claim
+    and decide them, all at once. Nothing may be lost or decided twice; the chain must hold."""
+    import random
+    import tempfile
+
+    from console.errors import ConsoleError
+    from console.services import auth, review
+    from console.store import audit, open_location, repo
+
+    tmp = None
+    if location is None:
+        tmp = tempfile.TemporaryDirectory()
+        location = tmp.name
+    store = open_location(location)
+    try:
+        sup = repo.create_user(store, f"bench.sup.{time.time_ns()}", "S", "supervisor")
+        ops = [repo.create_user(store, f"bench.op{i}.{time.time_ns()}", f"Op {i}", "operator") for i in range(operators)]
+        dep = repo.create_deployment(store, repo.DeploymentSpec("Load test", "P", "R", "2026-01-01T00:00:00Z",
+                                                                "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "bench")
+        repo.activate_deployment(store, dep, "bench")
+        cams = [repo.add_camera(store, dep, f"Cam {i}", f"demo:{i}", "bench") for i in range(workers * feeds)]
+        wl = repo.create_watchlist(store, dep, "WL", "bench")
+        entries = []
+        for i in range(20):
+            e = repo.add_entry(store, wl, repo.EntrySpec(f"R-{i}", f"S{i}", "missing_person", "b", "r", "s",
+                                                         "2025-01-01", "2099-01-01"), sup, "bench")
+            entries.append((e, repo.add_entry_image(store, e, os.urandom(20000), np.ones(128, np.float32), "m", {},
+                                                    "bench")))
+        actors = [auth.Actor(uid, store.one("SELECT username FROM users WHERE id = ?", (uid,))["username"], "operator")
+                  for uid in ops]
+        per_worker = alerts // workers
+        written, decided, conflicts = [], [], [0]
+        lock = threading.Lock()
+        done_writing = threading.Event()
+        probe = os.urandom(15000)
+        context = os.urandom(120000)
+
+        def worker(w: int) -> None:
+            s = store.reopen()
+            rng = random.Random(w)
+            try:
+                for n in range(per_worker):
+                    e, img = rng.choice(entries)
+                    cam = cams[w * feeds + n % feeds]
+                    a = repo.insert_alert(s, repo.AlertRecord(dep, cam, n, [(e, img, 0.5 + rng.random() / 2)], 0.4, "m",
+                                                              [0, 0, 1, 1], {}, probe, context, audit.utcnow()))
+                    with lock:
+                        written.append(a)
+            finally:
+                s.close()
+
+        def operator(actor) -> None:
+            s = store.reopen()
+            rng = random.Random(actor.user_id)
+            try:
+                while True:
+                    rows = s.query("SELECT id FROM alerts WHERE deployment_id = ? AND status = 'pending' AND"
+                                   " (claimed_by IS NULL OR claim_expires < ?) ORDER BY id LIMIT 8",
+                                   (dep, audit.utcnow()))
+                    if not rows:
+                        if done_writing.is_set():
+                            return
+                        time.sleep(0.01)
+                        continue
+                    a = rng.choice(rows)["id"]
+                    try:
+                        review.open_alert(s, actor, a)
+                        if rng.random() < 0.5:
+                            review.confirm(s, actor, a)
+                        else:
+                            review.reject(s, actor, a, "look_alike")
+                        with lock:
+                            decided.append(a)
+                    except ConsoleError:
+                        with lock:
+                            conflicts[0] += 1  # another seat had it: refused, as it must be
+            finally:
+                s.close()
+
+        t0 = time.perf_counter()
+        ws = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
+        os_ = [threading.Thread(target=operator, args=(a,)) for a in actors]
+        for t in ws + os_:
+            t.start()
+        for t in ws:
+            t.join()
+        t_written = time.perf_counter() - t0
+        done_writing.set()
+        for t in os_:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        stored = store.one("SELECT COUNT(*) AS n FROM alerts WHERE deployment_id = ?", (dep,))["n"]
+        dec_rows = store.query("SELECT d.alert_id, COUNT(*) AS n FROM decisions d JOIN alerts a ON a.id = d.alert_id"
+                               " WHERE a.deployment_id = ? GROUP BY d.alert_id", (dep,))
+        pending = store.one("SELECT COUNT(*) AS n FROM alerts WHERE deployment_id = ? AND status = 'pending'",
+                            (dep,))["n"]
+        chain = audit.verify_chain(store)
+        result = {
+            "store": getattr(store, "dialect", "sqlite"),
+            "alerts_written": len(written), "alerts_stored": stored, "alerts_lost": len(written) - stored,
+            "decisions": len(dec_rows), "decided_twice": sum(1 for r in dec_rows if r["n"] > 1),
+            "left_pending": pending, "refused_claims_or_decisions": conflicts[0],
+            "audit_chain_ok": chain.ok, "audit_entries": chain.entries,
+            "write_seconds": round(t_written, 1), "total_seconds": round(elapsed, 1),
+            "alerts_per_s": round(len(written) / t_written, 1), "decisions_per_s": round(len(dec_rows) / elapsed, 1),
+        }
+        print(f"control room on {result['store']}: {workers} workers x {feeds} feeds wrote {len(written):,} alerts "
+              f"({result['alerts_per_s']}/s) while {operators} operators decided {len(dec_rows):,} "
+              f"({result['decisions_per_s']}/s); lost {result['alerts_lost']}, decided twice {result['decided_twice']}, "
+              f"left pending {pending}, refused (taken by another seat) {conflicts[0]}, audit chain "
+              f"{'intact' if chain.ok else 'BROKEN'} ({chain.entries:,} entries)")
+        return {"control_room": result}
+    finally:
+        store.close()
+        if tmp is not None:
+            tmp.cleanup()

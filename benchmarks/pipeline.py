@@ -1,0 +1,191 @@
+"""Recognition throughput and latency: N feeds at once from 720p demo videos paced at 25 fps,
+alerts written to a real SQLite database.
+
+    python main.py bench pipeline --feeds 4 --seconds 60
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.common import pct
+
+
+def _bench_videos(cache: Path, feeds: int) -> list[Path]:
+    from console.feeds.demo import PERIOD_S, write_demo_video
+
+    cache.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(feeds):
+        path = cache / f"demo-720p-cam{i}.mp4"
+        if not path.exists():
+            write_demo_video(path, i, PERIOD_S)
+        paths.append(path)
+    return paths
+
+
+def _appearances(engine, gate, camera_index: int, frames: int) -> dict[int, int]:
+    """Ground truth: for each walk-by, the first frame in which its face is detected and
+    passes the quality gate (every 2nd frame analysed offline)."""
+    from console.feeds.demo import DemoScene
+
+    scene = DemoScene(camera_index)
+    first: dict[int, int] = {}
+    for index in range(0, frames, 2):
+        image = scene.frame(index)
+        for det in engine.detect(image):
+            crop = engine.align(image, det)
+            if not engine.assess(det, crop, gate, image.shape).passed:
+                continue
+            owner = _owner(scene, index, det.box)
+            if owner is not None and owner not in first:
+                first[owner] = index
+    return first
+
+
+def _owner(scene, index: int, box) -> int | None:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    for number, _, (x1, y1, x2, y2) in scene.head_boxes(index):
+        if x1 <= cx <= x2 and y1 <= cy <= y2:
+            return number
+    return None
+
+
+def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, providers) -> dict:
+    from console.feeds.capture import FileSource
+    from console.feeds.demo import DemoScene
+    from console.pipeline.recognizer import CameraRecognizer
+    from console.pipeline.worker import CameraWorker
+    from console.services import deployment as dep_service
+    from console.services.demo import ensure_demo_deployment
+    from console.store import open_store, repo
+    from console.vision.engine import BundledEngine
+
+    engine = BundledEngine(providers, threads=threads)
+    # Alerts go to a real SQLite database (WAL, synchronous=FULL) of a demo deployment.
+    store = open_store(data_dir / "bench")
+    dep_id = ensure_demo_deployment(store, engine, cameras=feeds)
+    camera_ids = [int(c["id"]) for c in repo.cameras(store, dep_id)][:feeds]
+    gallery = dep_service.load_gallery(store, dep_id, engine.model_id)
+    settings = dep_service.recognizer_settings(store, dep_id)
+    videos = _bench_videos(data_dir / "bench", feeds)
+    print(f"ground truth: finding when each face first becomes recognisable in {feeds} videos ...", flush=True)
+    frames_per_video = int(round(24.0 * 25))
+    truth = [_appearances(engine, settings.gate, i, frames_per_video) for i in range(feeds)]
+    scenes = [DemoScene(i) for i in range(feeds)]
+
+    lock = threading.Lock()
+    latencies_ms: list[float] = []
+    first_embed: list[dict[tuple[int, int], float]] = [{} for _ in range(feeds)]
+    frame0: list[float | None] = [None] * feeds
+
+    stores = []
+
+    def make_writer():
+        wstore = store.reopen()
+        stores.append(wstore)
+
+        def write(record) -> int:
+            from datetime import datetime
+
+            alert_id = repo.insert_alert(wstore, record)  # committed, fsync'd, when this returns
+            stored = time.time()
+            captured = datetime.fromisoformat(record.captured_at.replace("Z", "+00:00")).timestamp()
+            with lock:
+                latencies_ms.append((stored - captured) * 1000)
+            return alert_id
+        return write
+
+    def make_on_result(i: int, recognizer):
+        def on_result(result) -> None:
+            now = time.time()
+            if frame0[i] is None:
+                frame0[i] = result.captured_at - result.frame_index / 25.0
+            if not result.embedded_tracks:
+                return
+            loop, local = divmod(result.frame_index, frames_per_video)
+            boxes = {f.track_id: f.box for f in result.faces}
+            for track_id in result.embedded_tracks:
+                owner = _owner(scenes[i], local, boxes[track_id])
+                if owner is not None:
+                    first_embed[i].setdefault((loop, owner), now)
+        return on_result
+
+    workers = []
+    for i, path in enumerate(videos):
+        recognizer = CameraRecognizer(engine, gallery, deployment_id=dep_id, camera_id=camera_ids[i],
+                                      settings=settings, write_alert=make_writer())
+        source = FileSource(path, loop=True, realtime=True)
+        workers.append(CameraWorker(source, recognizer, on_result=make_on_result(i, recognizer)))
+    cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    for w in workers:
+        w.source.start()
+        w.start()
+    time.sleep(seconds)
+    for w in workers:
+        w.source.stop()
+    for w in workers:
+        w.stop()
+    wall = time.monotonic() - wall0
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    for s in stores:
+        s.close()
+    store.close()
+    cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+
+    within, delays = 0, []
+    total = 0
+    for i, w in enumerate(workers):
+        produced = w.source.frames
+        loops = produced // frames_per_video + 1
+        for loop in range(loops):
+            for owner, index in truth[i].items():
+                if index == 0:  # in view when the video starts (or loops): not an appearance
+                    continue
+                global_index = loop * frames_per_video + index
+                if global_index + 25 >= produced:  # appeared in the last second: not judged
+                    continue
+                total += 1
+                appeared = frame0[i] + global_index / 25.0
+                done = first_embed[i].get((loop, owner))
+                if done is not None:
+                    delays.append(done - appeared)
+                    within += (done - appeared) <= 1.0
+    per_feed = [{
+        "feed": i + 1,
+        "frames_delivered": w.source.frames,
+        "frames_analysed": w.analysed,
+        "analysed_fps": round(w.analysed / wall, 1),
+        "frames_dropped": w.source.frames - w.analysed,
+        "dropped_share": round(1 - w.analysed / max(1, w.source.frames), 3),
+    } for i, w in enumerate(workers)]
+    report = {
+        "feeds": feeds,
+        "seconds": round(wall, 1),
+        "threads_per_session": threads,
+        "per_feed": per_feed,
+        "faces_judged": total,
+        "embedded_within_1s": within,
+        "embedded_within_1s_share": round(within / total, 3) if total else None,
+        "embed_delay_s_p50": round(pct(delays, 50), 3),
+        "embed_delay_s_p95": round(pct(delays, 95), 3),
+        "alerts": len(latencies_ms),
+        "alert_latency_ms_p50": round(pct(latencies_ms, 50), 1),
+        "alert_latency_ms_p95": round(pct(latencies_ms, 95), 1),
+        "cpu_cores_used": round(cpu_s / wall, 2),
+        "cpu_share_of_machine": round(cpu_s / wall / (os.cpu_count() or 1), 3),
+    }
+    for f in per_feed:
+        print(f"feed {f['feed']}: {f['analysed_fps']:.1f} frames analysed/s of 25 delivered; "
+              f"dropped {f['frames_dropped']} of {f['frames_delivered']} ({f['dropped_share']:.0%})")
+    print(f"faces embedded within 1 s of first becoming recognisable: {within}/{total} "
+          f"({report['embedded_within_1s_share'] or 0:.0%}); delay p50 {report['embed_delay_s_p50']:.2f} s, "
+          f"p95 {report['embed_delay_s_p95']:.2f} s")
+    print(f"alert latency, frame capture to alert stored in SQLite: p50 {report['alert_latency_ms_p50']:.0f} ms, "
+          f"p95 {report['alert_latency_ms_p95']:.0f} ms ({len(latencies_ms)} alerts)")
+    print(f"CPU: {report['cpu_cores_used']:.2f} cores ({report['cpu_share_of_machine']:.0%} of the machine)")
+    return {"pipeline": report}
