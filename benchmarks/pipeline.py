@@ -58,10 +58,10 @@ def _owner(scene, index: int, box) -> int | None:
 def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, providers) -> dict:
     from console.feeds.capture import FileSource
     from console.feeds.demo import DemoScene
-    from console.pipeline.recognizer import CameraRecognizer
     from console.pipeline.worker import CameraWorker
-    from console.services import deployment as dep_service
-    from console.services.demo import ensure_demo_deployment
+    from console.services import deployments, recognition
+    from console.services.auth import actor_for
+    from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
     from console.store import open_store, repo
     from console.vision.engine import BundledEngine
 
@@ -69,9 +69,9 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
     # Alerts go to a real SQLite database (WAL, synchronous=FULL) of a demo deployment.
     store = open_store(data_dir / "bench")
     dep_id = ensure_demo_deployment(store, engine, cameras=feeds)
+    deployments.start(store, actor_for(store, DEMO_OPERATOR), dep_id)
     camera_ids = [int(c["id"]) for c in repo.cameras(store, dep_id)][:feeds]
-    gallery = dep_service.load_gallery(store, dep_id, engine.model_id)
-    settings = dep_service.recognizer_settings(store, dep_id)
+    settings = recognition.recognizer_settings(store, dep_id)
     videos = _bench_videos(data_dir / "bench", feeds)
     print(f"ground truth: finding when each face first becomes recognisable in {feeds} videos ...", flush=True)
     frames_per_video = int(round(24.0 * 25))
@@ -117,8 +117,8 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
 
     workers = []
     for i, path in enumerate(videos):
-        recognizer = CameraRecognizer(engine, gallery, deployment_id=dep_id, camera_id=camera_ids[i],
-                                      settings=settings, write_alert=make_writer())
+        recognizer = recognition.recognizer_for_camera(store, engine, dep_id, camera_ids[i],
+                                                       recognition.AlertSink(write_alert=make_writer()))
         source = FileSource(path, loop=True, realtime=True)
         workers.append(CameraWorker(source, recognizer, on_result=make_on_result(i, recognizer)))
     cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()

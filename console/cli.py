@@ -4,13 +4,10 @@ bad input with one clear line on stderr and a non-zero status."""
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 from console.errors import ConsoleError, MediaError
 
@@ -138,79 +135,36 @@ def _providers(args) -> list[str]:
 
 
 def _engine(args):
-    from console.vision.engine import load_engine
+    from console.services import models
 
-    return load_engine(args.model_pack, _providers(args))
+    return models.load(args.model_pack, _providers(args))
 
 
 def _store(args):
-    from console.store import open_location
+    from console.services.session import open_store
 
-    return open_location(getattr(args, "db", None) or args.data_dir)
+    return open_store(getattr(args, "db", None) or args.data_dir)
 
 
 # -- eval-pairs ----------------------------------------------------------------------
 def cmd_eval_pairs(args) -> int:
-    from console.media import read_image
-    from console.vision.engine import describe_faces, largest_face
+    from console.services.evaluation import eval_pairs, read_pairs
 
-    if not args.csv.is_file():
-        raise MediaError(f"pairs file {args.csv} does not exist")
-    if not args.image_dir.is_dir():
-        raise MediaError(f"image folder {args.image_dir} does not exist")
-    with args.csv.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        cols = {c.lower(): c for c in (reader.fieldnames or [])}
-        need = ["file_x", "file_y", "decision"]
-        if any(n not in cols for n in need):
-            raise MediaError(f"{args.csv} needs the columns file_x, file_y, Decision; it has {reader.fieldnames}")
-        pairs = [(r[cols["file_x"]], r[cols["file_y"]], r[cols["decision"]].strip().lower() in ("yes", "1", "true"))
-                 for r in reader]
-    if not pairs:
-        raise MediaError(f"{args.csv} holds no pairs")
-    engine = _engine(args)
-    threshold = engine.default_threshold if args.threshold is None else args.threshold
-    embeddings: dict[str, np.ndarray | None] = {}
-    started = time.perf_counter()
-    for name in sorted({n for a, b, _ in pairs for n in (a, b)}):
-        path = args.image_dir / name
-        image = read_image(path)
-        face = largest_face(describe_faces(engine, image))
-        embeddings[name] = None if face is None else face.embedding
-        if face is None:
-            print(f"no face found in {name}: its pairs count as 'different'")
-    scores = np.array([
-        float(embeddings[a] @ embeddings[b]) if embeddings[a] is not None and embeddings[b] is not None else -1.0
-        for a, b, _ in pairs
-    ])
-    labels = np.array([same for _, _, same in pairs])
-    acc = float(((scores >= threshold) == labels).mean())
-    best_acc, best_t = max((float(((scores >= t) == labels).mean()), float(t)) for t in np.unique(scores))
-    same, diff = scores[labels], scores[~labels]
-    print(f"model={engine.model_id} images={len(embeddings)} seconds={time.perf_counter() - started:.1f}")
-    print(f"same-person pairs={len(same)} mean score={same.mean():.3f}; different-person pairs={len(diff)} "
-          f"mean score={diff.mean():.3f}")
-    print(f"true matches={int((same >= threshold).sum())}/{len(same)} false matches={int((diff >= threshold).sum())}/"
-          f"{len(diff)} at threshold {threshold:.3f}")
-    print(f"for reference only (not used): best accuracy {best_acc:.3f} at threshold {best_t:.3f}")
-    print(f"accuracy={acc:.4f} threshold={threshold:.3f} pairs={len(pairs)}")
+    read_pairs(args.csv)  # a bad pairs file is refused before the models load
+    eval_pairs(_engine(args), args.csv, args.image_dir, args.threshold)
     return 0
 
 
 # -- scan ----------------------------------------------------------------------------
 def cmd_scan(args) -> int:
-    from console.feeds.capture import probe_video
-    from console.pipeline.recognizer import RecognizerSettings
-    from console.services.scan import load_watchlist_folder, scan_video
+    from console.services.scan import check_video, load_watchlist_folder, scan_video, settings_for
 
     if args.every < 1 or args.top_k < 1:
         raise MediaError("--every and --top-k must be at least 1")
-    probe_video(args.video)  # a broken video is refused before the models load
+    check_video(args.video)  # a broken video is refused before the models load
     engine = _engine(args)
     watchlist = load_watchlist_folder(engine, args.watchlist)
-    settings = RecognizerSettings(threshold=engine.default_threshold if args.threshold is None else args.threshold,
-                                  top_k=args.top_k)
-    summary = scan_video(engine, args.video, watchlist, settings,
+    summary = scan_video(engine, args.video, watchlist, settings_for(engine, args.threshold, args.top_k),
                          lambda alert: print(json.dumps(alert), flush=True), every=args.every)
     summary["watchlist_subjects"] = len(watchlist.names)
     summary["watchlist_images"] = watchlist.images
@@ -220,28 +174,26 @@ def cmd_scan(args) -> int:
 
 # -- audit / models --------------------------------------------------------------------
 def cmd_audit(args) -> int:
-    from console.store.audit import verify_chain, verify_records
+    from console.services import audit_trail
+    from console.services.auth import Actor
 
     if args.action == "show":
         with _store(args) as store:
-            rows = store.query(
-                "SELECT seq, at, actor, action, subject_type, subject_id, details_json FROM audit_log"
-                " WHERE action LIKE ? ORDER BY seq DESC LIMIT ?", (args.action_filter + "%", args.last))
-        for r in reversed(rows):
-            details = json.loads(r["details_json"])
-            shown = {k: v for k, v in details.items() if not k.endswith("sha256")}
-            print(f"{r['seq']:>6}  {r['at']}  {r['actor']:<16} {r['action']:<22} {r['subject_type']} {r['subject_id']}"
+            # The command line reads as the local auditor account (sign-in comes later).
+            entries = audit_trail.latest(store, Actor(0, "cli-auditor", "auditor"), args.action_filter, args.last)
+        for e in entries:
+            shown = {k: v for k, v in e["details"].items() if not k.endswith("sha256")}
+            print(f"{e['seq']:>6}  {e['at']}  {e['actor']:<16} {e['action']:<22} {e['subject_type']} {e['subject_id']}"
                   f"  {json.dumps(shown, sort_keys=True)}")
         return 0
     with _store(args) as store:
-        report = verify_chain(store)
-        problems = verify_records(store)
-    print(report.summary())
-    for problem in problems:
+        result = audit_trail.integrity(store)
+    print(result.chain.summary())
+    for problem in result.problems:
         print(f"record check FAILED: {problem}")
-    if not problems:
+    if not result.problems:
         print("decisions, engagements and alerts match their audit entries")
-    return 0 if report.ok and not problems else EXIT_FAILED
+    return 0 if result.ok else EXIT_FAILED
 
 
 def cmd_users(args) -> int:
@@ -251,7 +203,7 @@ def cmd_users(args) -> int:
 
     with _store(args) as store:
         if args.action == "list":
-            for r in store.query("SELECT username, display_name, role, active, is_demo FROM users ORDER BY username"):
+            for r in auth.list_users(store, auth.Actor(0, "cli-auditor", "auditor")):
                 print(f"{r['username']:<20} {r['role']:<18} {'active' if r['active'] else 'inactive':<9}"
                       f"{' demo' if r['is_demo'] else ''}  {r['display_name']}")
             return 0
@@ -281,27 +233,26 @@ def cmd_worker(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from console.services import reports
+    from console.services import deployments, reports
     from console.services.auth import Actor
 
     with _store(args) as store:
         if args.last:
-            row = store.one("SELECT id FROM deployments ORDER BY id DESC LIMIT 1")
-            if row is None:
+            dep_id = deployments.latest_id(store)
+            if dep_id is None:
                 raise ConsoleError("there is no deployment yet")
-            dep_id = int(row["id"])
         elif args.deployment is None:
             raise ConsoleError("name a deployment id, or use --last")
         else:
             dep_id = args.deployment
         # The command line acts as the local auditor account: the export is logged under it.
         auditor = Actor(0, "cli-auditor", "auditor")
-        record = reports.deployment_record(store, dep_id)
+        record = reports.deployment_record(store, auditor, dep_id)
         out = reports.export_record(store, auditor, dep_id, args.out)
         print(f"wrote {out}: {record['alerts']} alerts ({record['true_alerts']} true, {record['false_alerts']} false),"
               f" {record['faces_analysed']} faces analysed")
         if args.what_if is not None:
-            print(json.dumps(reports.threshold_what_if(store, dep_id, args.what_if)))
+            print(json.dumps(reports.threshold_what_if(store, auditor, dep_id, args.what_if)))
     return 0
 
 
@@ -315,86 +266,21 @@ def cmd_purge(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from console.vision.bundled import verify_bundled
+    from console.services import models
 
-    files = verify_bundled(args.models_dir)
-    which = "bundled models" if args.models_dir is None else f"models in {args.models_dir}"
-    print(f"{which} verified: {files.detector.name}, {files.recogniser.name} ({files.model_id})")
+    print(models.verify(args.models_dir))
     return 0
 
 
 # -- selftest --------------------------------------------------------------------------
 def cmd_selftest(args) -> int:
-    from console.feeds.demo import FPS, DemoScene
-    from console.pipeline.recognizer import CameraRecognizer
-    from console.services import deployment as dep_service
-    from console.services import deployments, review
-    from console.services.adjudicate import adjudicate
-    from console.services.auth import actor_for
-    from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
-    from console.store import repo
-    from console.store.audit import verify_chain, verify_records
+    from console.services.selftest import run_selftest
 
     t0 = time.perf_counter()
     engine = _engine(args)
     print(f"models: {engine.model_id} on {', '.join(engine.providers)} (threshold {engine.default_threshold})")
-    store = _store(args)
-    with store:
-        print(f"database: {store.path} (schema version {store.schema_version}, WAL, synchronous=FULL)")
-        dep_id = ensure_demo_deployment(store, engine)
-        deployments.start(store, actor_for(store, DEMO_OPERATOR), dep_id)  # inside its authorised window only
-        camera = repo.cameras(store, dep_id)[0]
-        names = dep_service.subject_names(store, dep_id)
-        gallery = dep_service.load_gallery(store, dep_id, engine.model_id)
-        print(f"demo deployment {dep_id}: watchlist of {len(names)} subjects, {len(gallery)} enrolled images")
-        recognizer = CameraRecognizer(
-            engine, gallery, deployment_id=dep_id, camera_id=int(camera["id"]),
-            settings=dep_service.recognizer_settings(store, dep_id),
-            write_alert=lambda record: repo.insert_alert(store, record),
-            subject_names=names,
-        )
-        scene = DemoScene(0)
-        frames = int(args.seconds * FPS)
-        base = time.time()
-        alert_ids: list[int] = []
-        analysed = 0
-        t1 = time.perf_counter()
-        for index in range(0, frames, 2):  # every 2nd frame: 12.5 analysed frames per demo second
-            result = recognizer.process(scene.frame(index), base + index / FPS, index)
-            alert_ids.extend(result.alert_ids)
-            analysed += 1
-        elapsed = time.perf_counter() - t1
-        embedded, gated, best = recognizer.stats.take()
-        repo.add_face_stats(store, dep_id, int(camera["id"]), embedded, gated, best)
-        print(f"pipeline: {analysed} frames in {elapsed:.1f} s ({analysed / elapsed:.1f} fps), {embedded} faces "
-              f"embedded, {gated} below the quality gate, {len(alert_ids)} alerts")
-        operator = actor_for(store, DEMO_OPERATOR)
-        confirmed = rejected = 0
-        alerted_subjects = set()
-        for alert in repo.pending_alerts(store, dep_id):
-            # The scripted operator knows the demo's truth: only DEMO- records walk through it.
-            truth = alert["record_number"].startswith("DEMO-") and alert["score"] >= 0.5
-            review.open_alert(store, operator, int(alert["id"]))
-            adjudicate(store, operator, int(alert["id"]), "true_alert" if truth else "false_alert",
-                       "" if truth else "different_person", "scripted operator")
-            confirmed, rejected = confirmed + truth, rejected + (not truth)
-            if truth:
-                alerted_subjects.add(alert["record_number"])
-        print(f"scripted operator: {confirmed} confirmed, {rejected} rejected, "
-              f"{len(repo.pending_alerts(store, dep_id))} left pending")
-        biometric_rows = store.one("SELECT (SELECT COUNT(*) FROM entry_images) AS enrolled,"
-                                   " (SELECT COUNT(*) FROM alerts) AS alerts")
-        print(f"biometric data stored: {biometric_rows['enrolled']} enrolment images, {biometric_rows['alerts']} "
-              "alert crops; nothing of faces that raised no alert")
-        report = verify_chain(store)
-        print(report.summary())
-        record_problems = verify_records(store)
-        print(f"records against the log: {'; '.join(record_problems) or 'all match'}")
-    problems = list(record_problems)
-    if len(alerted_subjects) < len(names):
-        problems.append(f"only {len(alerted_subjects)} of {len(names)} demo subjects were confirmed")
-    if not report.ok:
-        problems.append("audit chain broken")
+    with _store(args) as store:
+        problems = run_selftest(store, engine, args.seconds)
     print(f"selftest {'FAILED: ' + '; '.join(problems) if problems else 'passed'} in {time.perf_counter() - t0:.1f} s")
     return EXIT_FAILED if problems else 0
 

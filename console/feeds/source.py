@@ -117,6 +117,10 @@ class FrameSource:
         return (len(w) - 1) / (w[-1] - w[0])
 
     def start(self) -> FrameSource:
+        """Start delivering frames (again, after ``stop``: a paused camera resumes)."""
+        if self.running:
+            return self
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"source-{self.name}", daemon=True)
         self._thread.start()
         return self

@@ -19,7 +19,7 @@ import numpy as np
 
 from console.clock import wall
 from console.domain import AlertRecord
-from console.errors import ConsoleError
+from console.errors import AlertRefused, ConsoleError
 from console.pipeline.gallery import Gallery
 from console.pipeline.tracker import IouTracker
 from console.vision.engine import FaceEngine
@@ -139,8 +139,10 @@ class CameraRecognizer:
         is_decided: Callable[[int], bool] = lambda _alert_id: False,
         subject_names: dict[int, str] | None = None,
         clock: Callable[[], float] = wall,
-        write_view: Callable[[int, bytes, float, dict, str], None] | None = None,
+        write_view: Callable[[int, bytes, float, dict, str], object] | None = None,
         max_views: int = 4,
+        suppressed: set[tuple[int, int]] | None = None,
+        first_track_id: int = 1,
     ) -> None:
         self.engine = engine
         self.gallery = gallery
@@ -153,12 +155,18 @@ class CameraRecognizer:
         self.clock = clock
         self.write_view = write_view
         self.max_views = max_views
-        self.tracker = IouTracker()
+        self.tracker = IouTracker(first_id=first_track_id)
         self.stats = ScoreStats()
         self._recent: dict[int, tuple[int, float]] = {}  # entry_id -> (alert_id, when)
-        self.suppressed: set[tuple[int, int]] = set()  # (track id, entry id) judged "different person"
+        # (track id, entry id) judged "different person"; loaded from the store at start, then kept up
+        # to date by the deployment's change feed (a decision on any seat reaches every camera).
+        self.suppressed: set[tuple[int, int]] = set(suppressed or ())
         self.outbox: deque[_PendingAlert] = deque()
         self.outbox_dropped = 0
+        # Alerts the database refused for good: the deployment was stopped or ended while they were
+        # being raised. Kept out of the outbox (retrying cannot help) and counted for the operator.
+        self.refused = 0
+        self.refusal = ""
         self.store_problem = ""  # the last write failure, while alerts are waiting; "" when all is written
         self._next_retry = 0.0
 
@@ -183,6 +191,10 @@ class CameraRecognizer:
             pending = self.outbox[0]
             try:
                 alert_id = self.write_alert(pending.record)
+            except AlertRefused as exc:
+                self.outbox.popleft()
+                self._refused(exc)
+                continue
             except ConsoleError as exc:
                 self.store_problem = str(exc)
                 self._next_retry = time.monotonic() + OUTBOX_RETRY_S
@@ -194,12 +206,19 @@ class CameraRecognizer:
         self.store_problem = ""
         return written
 
+    def _refused(self, exc: AlertRefused) -> None:
+        self.refused += 1
+        self.refusal = str(exc)
+
     def _write_or_hold(self, record: AlertRecord, tr, entry_id: int, now: float) -> int | None:
         """Write the alert now, or - when the store refuses, or older alerts are still waiting -
         queue it behind them. The track counts as alerted either way: no duplicate alerts."""
         if not self.outbox:
             try:
                 return self.write_alert(record)
+            except AlertRefused as exc:
+                self._refused(exc)
+                return None
             except ConsoleError as exc:
                 self.store_problem = str(exc)
                 self._next_retry = time.monotonic() + OUTBOX_RETRY_S

@@ -48,11 +48,11 @@ class IouTracker:
     is dropped after ``max_age_s`` unseen.
     """
 
-    def __init__(self, min_iou: float = 0.2, max_age_s: float = 1.0) -> None:
+    def __init__(self, min_iou: float = 0.2, max_age_s: float = 1.0, first_id: int = 1) -> None:
         self.min_iou = min_iou
         self.max_age_s = max_age_s
         self.tracks: list[Track] = []
-        self._next_id = 1
+        self._next_id = first_id
 
     def update(self, boxes: np.ndarray, t: float) -> list[Track]:
         """Assign each box a track (same order as boxes); create tracks for new faces."""

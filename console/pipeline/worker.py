@@ -1,4 +1,7 @@
-"""A camera worker: one thread that always recognises the newest frame of one source."""
+"""A camera worker: one thread that always recognises the newest frame of one source.
+
+Recognition can be paused (the deployment's human-oversight stop: the camera is released and no
+frame is analysed until a supervisor restarts it) or halted for good (the deployment ended)."""
 
 from __future__ import annotations
 
@@ -39,7 +42,8 @@ class CameraWorker:
         self.on_result = on_result
         self.until = until  # end of the authorised window (epoch seconds): no recognition after it
         self.on_halt = on_halt
-        self.halted = ""
+        self.halted = ""  # why recognition ended for good ("" while it may run)
+        self.paused = ""  # why recognition is stopped for now ("" while it runs)
         self.results = LatestSlot()
         self.analysed = 0
         self.embedded_total = 0
@@ -50,9 +54,32 @@ class CameraWorker:
         self._deadline_mono: float | None = None
 
     @property
+    def recognising(self) -> bool:
+        return not (self.halted or self.paused)
+
+    def pause(self, reason: str) -> None:
+        """Stop recognising at once (the frame in hand, if any, is the last) and release the camera."""
+        self.paused = reason or "stopped"
+        self.source.stop(timeout=1.0)
+
+    def resume(self) -> None:
+        if self.halted or not self.paused:
+            return
+        self.paused = ""
+        self.source.start()
+
+    def halt(self, reason: str) -> None:
+        """Stop recognising for good (the deployment ended); the thread ends by itself."""
+        self.halted = reason or "ended"
+        self._stop.set()
+        self.source.stop(timeout=1.0)
+
+    @property
     def problem(self) -> str:
         """What the operator should know about this camera's recognition now, or ""."""
         rec = self.recognizer
+        if getattr(rec, "refused", 0):
+            return f"{rec.refused} alert(s) refused by the database: {rec.refusal}"
         if rec.outbox or rec.outbox_dropped:
             lost = f"; {rec.outbox_dropped} could not be kept" if rec.outbox_dropped else ""
             return (f"{len(rec.outbox)} alert(s) waiting to be written{lost} - {rec.store_problem} "
@@ -120,6 +147,8 @@ class CameraWorker:
                 continue
             self.skipped += max(0, seq - seen - 1)
             seen = seq
+            if self.paused or self.halted:  # stopped by a person, or ended: this frame is not analysed
+                continue
             if self._window_over(frame):
                 # The deployment's window is over: stop recognising at once, by ourselves.
                 self.halted = "the deployment's authorised window is over"

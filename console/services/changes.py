@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 CHANNEL = "orc_changes"
-SHOWN = ("alert.raised", "alert.opened", "alert.returned", "alert.escalated", "decision.recorded",
-         "decision.corrected", "decision.first_confirmation", "deployment.threshold_changed", "deployment.ended")
+SHOWN = ("alert.raised", "alert.opened", "alert.returned", "alert.escalated", "alert.suppressed", "decision.recorded",
+         "decision.corrected", "decision.first_confirmation", "deployment.threshold_changed", "deployment.stopped",
+         "deployment.restarted", "deployment.ended")
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,24 @@ class Change:
 RETRY_S = 1.0
 
 
+def head_seq(store) -> int:
+    """The newest audit entry's number: a feed started from it misses nothing that comes after."""
+    return int(store.one("SELECT COALESCE(MAX(seq), 0) AS s FROM audit_log")["s"])
+
+
 class ChangeFeed:
-    """Calls ``on_change(Change)`` from its own thread for each new entry after start-up."""
+    """Calls ``on_change(Change)`` from its own thread for each new entry after ``since_seq`` (None:
+    after the log's head when the feed first connects)."""
 
     def __init__(self, open_store: Callable[[], object], on_change: Callable[[Change], None],
-                 interval_s: float = 0.5) -> None:
+                 interval_s: float = 0.5, since_seq: int | None = None) -> None:
         self.open_store = open_store
         self.on_change = on_change
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_seq = 0
+        self.last_seq = since_seq or 0
+        self._from_head = since_seq is None
         self.error = ""
 
     def start(self) -> ChangeFeed:
@@ -63,9 +71,9 @@ class ChangeFeed:
             try:
                 if store is None:
                     store = self.open_store()
-                    if first:  # from now on; after a reconnect, from where it stopped
-                        self.last_seq = int(store.one("SELECT COALESCE(MAX(seq), 0) AS s FROM audit_log")["s"])
-                        first = False
+                    if first and self._from_head:  # from now on; after a reconnect, from where it stopped
+                        self.last_seq = head_seq(store)
+                    first = False
                     listener = store.listen(CHANNEL) if getattr(store, "dialect", "sqlite") == "postgres" else None
                 if listener is not None:
                     listener(self.interval_s)  # returns early when a NOTIFY arrives

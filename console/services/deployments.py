@@ -38,6 +38,12 @@ def get(store: Store, deployment_id: int):
     return row
 
 
+def latest_id(store: Store) -> int | None:
+    """The newest deployment's id; None before the first."""
+    row = store.one("SELECT MAX(id) AS id FROM deployments")
+    return None if row is None or row["id"] is None else int(row["id"])
+
+
 def ensure_writable(store: Store, deployment_id: int) -> None:
     dep = get(store, deployment_id)
     if dep["state"] == "ended":
@@ -96,7 +102,8 @@ def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None =
                      {"reason": refusal})
         raise DeploymentError(f"recognition refused: {refusal}")
     if dep["state"] != "active":
-        repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.started", {})
+        repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.started", {},
+                                  ("authorised",))
 
 
 def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "window over") -> None:
@@ -107,7 +114,8 @@ def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "wi
     if dep["state"] == "ended":
         return
     repo.set_deployment_state(store, deployment_id, "ended", actor.username if actor else "system",
-                              "deployment.ended", {"reason": reason}, ended_at=audit.utcnow())
+                              "deployment.ended", {"reason": reason}, ("draft", "authorised", "active", "stopped"),
+                              ended_at=audit.utcnow())
 
 
 def may_stop(dep, actor: Actor) -> bool:
@@ -135,9 +143,11 @@ def stop(store: Store, actor: Actor, deployment_id: int, reason: str) -> None:
     if dep["state"] == "stopped":
         raise DeploymentError(f"recognition for deployment {dep['name']!r} is already stopped (since "
                               f"{dep['stopped_at']})")
-    repo.set_deployment_state(store, deployment_id, "stopped", actor.username, "deployment.stopped",
-                              {"reason": reason.strip(), "user_id": actor.user_id, "role": actor.role},
-                              stopped_at=audit.utcnow(), stopped_by=actor.user_id, stop_reason=reason.strip())
+    if not repo.set_deployment_state(store, deployment_id, "stopped", actor.username, "deployment.stopped",
+                                     {"reason": reason.strip(), "user_id": actor.user_id, "role": actor.role},
+                                     ("authorised", "active"), stopped_at=audit.utcnow(), stopped_by=actor.user_id,
+                                     stop_reason=reason.strip()):
+        raise DeploymentError(f"deployment {dep['name']!r} changed meanwhile; look again before stopping it")
 
 
 def restart(store: Store, actor: Actor, deployment_id: int, reason: str, now: datetime | None = None) -> None:
@@ -151,8 +161,9 @@ def restart(store: Store, actor: Actor, deployment_id: int, reason: str, now: da
     refusal = recognition_refusal({**dict(dep), "state": "authorised"}, now)
     if refusal:
         raise DeploymentError(f"recognition cannot restart: {refusal}")
-    repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.restarted",
-                              {"reason": reason.strip(), "stopped_at": dep["stopped_at"]})
+    if not repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.restarted",
+                                     {"reason": reason.strip(), "stopped_at": dep["stopped_at"]}, ("stopped",)):
+        raise DeploymentError(f"deployment {dep['name']!r} changed meanwhile; look again before restarting it")
 
 
 def set_operator_may_stop(store: Store, actor: Actor, deployment_id: int, allowed: bool, reason: str) -> None:

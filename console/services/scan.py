@@ -20,7 +20,8 @@ from console.errors import MediaError
 from console.feeds.capture import probe_video
 from console.media import read_image
 from console.pipeline.gallery import build_gallery
-from console.pipeline.recognizer import CameraRecognizer, RecognizerSettings
+from console.pipeline.recognizer import RecognizerSettings
+from console.services.recognition import AlertSink, RecognitionPlan, build_recognizer
 from console.vision.engine import FaceEngine, describe_faces
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -72,6 +73,15 @@ def load_watchlist_folder(engine: FaceEngine, folder: Path) -> FolderWatchlist:
     return FolderWatchlist(gallery, names, len(rows))
 
 
+def check_video(video: Path) -> None:
+    """MediaError, naming the file, unless OpenCV can open the video and it declares frames."""
+    probe_video(video)
+
+
+def settings_for(engine: FaceEngine, threshold: float | None, top_k: int) -> RecognizerSettings:
+    return RecognizerSettings(threshold=engine.default_threshold if threshold is None else threshold, top_k=top_k)
+
+
 def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, settings: RecognizerSettings,
                on_alert: Callable[[dict], None], every: int = 1) -> dict:
     fps, count, size = probe_video(video)
@@ -97,8 +107,8 @@ def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, sett
         on_alert(alert)
         return alert["alert"]
 
-    recognizer = CameraRecognizer(engine, watchlist.gallery, deployment_id=0, camera_id=0, settings=settings,
-                                  write_alert=write_alert, subject_names=watchlist.names,
+    plan = RecognitionPlan(watchlist.gallery, settings, watchlist.names)
+    recognizer = build_recognizer(engine, plan, AlertSink(write_alert=write_alert), deployment_id=0, camera_id=0,
                                   clock=lambda: video_time["t"])
     current = {"frame": 0}
     frames = analysed = faces = 0

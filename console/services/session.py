@@ -7,7 +7,13 @@ from pathlib import Path
 
 from console.services import auth, retention
 from console.services.demo import ensure_demo_accounts
-from console.store import open_location, repo
+from console.store import Store, open_location, repo
+
+
+def open_store(location: Path | str | None) -> Store:
+    """The store at ``location`` (an SQLite data directory or a postgresql:// URL), migrated: the
+    one handle the command line and the window get, to pass to the services."""
+    return open_location(location)
 
 
 def prepare(data_dir: Path | None) -> dict:

@@ -32,10 +32,16 @@ from console.vision.engine import load_engine
 HEARTBEAT_S = 5.0
 
 
-def _beat(store: Store, worker_id: str, live: LiveDeployment, state: str, started: str) -> None:
+def _beat(store: Store, worker_id: str, live: LiveDeployment, started: str) -> None:
+    """The worker's state for every console: running, stopped (by a person) or ended, and per camera
+    its source, frame rate, counts and the rules in force (threshold, suppressions)."""
+    state = "ended" if live.ended else "stopped" if live.stopped else "running"
     cameras = {
         str(cam.camera_id): {"name": cam.name, "state": w.source.state.value, "fps": round(w.source.fps, 1),
-                             "analysed": w.analysed, "embedded": w.embedded_total, "halted": w.halted}
+                             "analysed": w.analysed, "embedded": w.embedded_total, "halted": w.halted,
+                             "paused": w.paused, "recognising": w.recognising,
+                             "threshold": w.recognizer.settings.threshold,
+                             "suppressions": len(w.recognizer.suppressed)}
         for cam, w in zip(live.cameras, live.workers, strict=True)
     }
     with store.transaction() as conn:
@@ -47,11 +53,19 @@ def _beat(store: Store, worker_id: str, live: LiveDeployment, state: str, starte
 
 
 def alive_workers(store: Store, deployment_id: int, within_s: float = 3 * HEARTBEAT_S) -> list[dict]:
+    """Workers that reported in recently, running or stopped by a person."""
     from datetime import timedelta
 
     since = (clock.now() - timedelta(seconds=within_s)).isoformat(timespec="microseconds")
-    rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? AND updated_at >= ? AND state = 'running'",
-                       (deployment_id, since.replace("+00:00", "Z")))
+    rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? AND updated_at >= ?"
+                       " AND state IN ('running', 'stopped')", (deployment_id, since.replace("+00:00", "Z")))
+    return [{**dict(r), "cameras": json.loads(r["cameras_json"])} for r in rows]
+
+
+def worker_states(store: Store, deployment_id: int) -> list[dict]:
+    """Every worker's last report for this deployment, newest first (for tests and the supervisor)."""
+    rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? ORDER BY updated_at DESC",
+                       (deployment_id,))
     return [{**dict(r), "cameras": json.loads(r["cameras_json"])} for r in rows]
 
 
@@ -70,35 +84,49 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
         raise ConsoleError(f"deployment {deployment_id} has no cameras to analyse")
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     actor = Actor(0, f"worker:{worker_id}", "operator")
-    deployments.start(store, actor, deployment_id)  # refused outside the authorised window
+    deployments.start(store, actor, deployment_id)  # refused outside the authorised window, or while stopped
     engine = load_engine(pack, providers, threads=1 if len(rows) > 1 else 0)
     live = LiveDeployment(store, engine, deployment_id, actor)
     for r in rows:
         live.add_camera(int(r["id"]), r["name"], open_source(r["source"]))
     alerts: list[int] = []
-    live.add_listener(alerts.append)
+    wake = threading.Event()  # a rule changed: report at once, not at the next heartbeat
+
+    def on_event(event) -> None:
+        if event.kind == "alert":
+            alerts.append(event.alert_id)
+        elif event.kind in ("threshold", "suppressed", "stopped", "restarted", "ended"):
+            print(f"deployment {deployment_id}: {event.kind}{f' by {event.by}' if event.by else ''}"
+                  f"{f': {event.reason}' if event.reason else ''}", file=sys.stderr, flush=True)
+            wake.set()
+
+    live.subscribe(on_event)
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, lambda *_: (stop.set(), wake.set())) for sig in (signal.SIGINT, signal.SIGTERM)}
     started, t0 = utcnow(), time.monotonic()
     beat_store = store.reopen()
     live.start()
     try:
         while not stop.is_set():
             try:
-                _beat(beat_store, worker_id, live, "running", started)
+                _beat(beat_store, worker_id, live, started)
             except ConsoleError as exc:  # a missed heartbeat is not a reason to stop recognising
                 print(f"heartbeat not written: {exc}", file=sys.stderr)
             for problem in live.problems():
                 print(problem, file=sys.stderr)
-            if all(w.halted for w in live.workers):
+            if live.ended or all(w.halted for w in live.workers):
                 break
             if seconds is not None and time.monotonic() - t0 >= seconds:
                 break
-            stop.wait(min(HEARTBEAT_S, max(0.1, (seconds or HEARTBEAT_S) - (time.monotonic() - t0))))
+            wake.wait(min(HEARTBEAT_S, max(0.1, (seconds or HEARTBEAT_S) - (time.monotonic() - t0))))
+            wake.clear()
     finally:
         live.stop()
         try:
-            _beat(beat_store, worker_id, live, "stopped", started)
+            _beat(beat_store, worker_id, live, started)
+            if not live.ended:
+                with beat_store.transaction() as conn:
+                    conn.execute("UPDATE worker_heartbeats SET state = 'gone' WHERE worker_id = ?", (worker_id,))
         except ConsoleError as exc:
             print(f"final heartbeat not written: {exc}", file=sys.stderr)
         beat_store.close()
@@ -107,4 +135,5 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
     return {"worker": worker_id, "deployment": deployment_id, "cameras": [int(r["id"]) for r in rows],
             "seconds": round(time.monotonic() - t0, 1), "alerts": len(alerts),
             "frames_analysed": sum(w.analysed for w in live.workers),
+            "stopped": live.stopped, "ended": live.ended,
             "halted": [w.halted for w in live.workers if w.halted]}

@@ -87,23 +87,30 @@ DEPLOYMENT_STATE_COLUMNS = ("ended_at", "stopped_at", "stopped_by", "stop_reason
 
 
 def set_deployment_state(store: Store, deployment_id: int, state: str, actor: str, action: str, details: dict,
-                         **columns) -> None:
-    """A deployment's new state (and the columns that go with it) with its audit entry. Every seat and
-    worker follows the entry (console/services/live.py); the database follows the state."""
+                         from_states: tuple[str, ...], **columns) -> bool:
+    """A deployment's new state (and the columns that go with it) with its audit entry, if it is in
+    one of ``from_states`` (checked by the UPDATE itself, so two seats ending or stopping at once
+    record it once). Every seat and worker follows the entry (console/services/live.py); the
+    database follows the state. False when the deployment was not in one of those states."""
     DeploymentState.check(state, "deployment state")
     unknown = set(columns) - set(DEPLOYMENT_STATE_COLUMNS)
     if unknown:
         raise ValueError(f"not a deployment state column: {sorted(unknown)}")
     sets = "".join(f", {name} = ?" for name in columns)
+    marks = ",".join("?" * len(from_states))
     with store.transaction() as conn:
-        conn.execute(f"UPDATE deployments SET state = ?{sets} WHERE id = ?", (state, *columns.values(), deployment_id))
+        cur = conn.execute(f"UPDATE deployments SET state = ?{sets} WHERE id = ? AND state IN ({marks})",
+                           (state, *columns.values(), deployment_id, *from_states))
+        if cur.rowcount != 1:
+            return False
         audit.append(store, actor, action, "deployment", deployment_id, {"state": state, **details})
+    return True
 
 
 def activate_deployment(store: Store, deployment_id: int, actor: str) -> None:
     """An authorised deployment made active with no window check: for tools and tests that build
     records by hand. Consoles and workers go through services.deployments.start."""
-    set_deployment_state(store, deployment_id, "active", actor, "deployment.started", {})
+    set_deployment_state(store, deployment_id, "active", actor, "deployment.started", {}, ("authorised",))
 
 
 def get_deployment(store: Store, deployment_id: int):
@@ -323,7 +330,9 @@ def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor
     return int(cur.lastrowid)
 
 
-def add_suppression(store: Store, alert_id: int, decision_id: int) -> None:
+def add_suppression(store: Store, alert_id: int, decision_id: int, actor: str) -> None:
+    """After a "different person" decision: that track no longer alerts for that subject. The audit
+    entry is what every seat and worker running the camera obeys (console/services/live.py)."""
     with store.transaction() as conn:
         a = conn.execute("SELECT deployment_id, camera_id, track_id, entry_id FROM alerts WHERE id = ?",
                          (alert_id,)).fetchone()
@@ -332,6 +341,27 @@ def add_suppression(store: Store, alert_id: int, decision_id: int) -> None:
             " VALUES (?,?,?,?,?,?)",
             (a["deployment_id"], a["camera_id"], a["track_id"], a["entry_id"], decision_id, utcnow()),
         )
+        audit.append(store, actor, "alert.suppressed", "alert", alert_id, {
+            "deployment_id": a["deployment_id"], "camera_id": a["camera_id"], "track_id": a["track_id"],
+            "entry_id": a["entry_id"], "decision_id": decision_id})
+
+
+def suppressions(store: Store, deployment_id: int, camera_id: int) -> set[tuple[int, int]]:
+    """(track id, entry id) pairs judged "different person" on this camera."""
+    rows = store.query("SELECT track_id, entry_id FROM suppressions WHERE deployment_id = ? AND camera_id = ?",
+                       (deployment_id, camera_id))
+    return {(int(r["track_id"]), int(r["entry_id"])) for r in rows}
+
+
+def last_track_id(store: Store, camera_id: int) -> int:
+    """The highest track number that raised an alert on this camera (0: none yet)."""
+    row = store.one("SELECT COALESCE(MAX(track_id), 0) AS t FROM alerts WHERE camera_id = ?", (camera_id,))
+    return int(row["t"])
+
+
+def alert_status(store: Store, alert_id: int) -> str:
+    row = store.one("SELECT status FROM alerts WHERE id = ?", (alert_id,))
+    return row["status"] if row else ""
 
 
 def record_engagement(store: Store, alert_id: int, user_id: int, result: str, action: str, notes: str,
@@ -394,3 +424,9 @@ def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: i
             " faces_gated = face_stats.faces_gated + excluded.faces_gated, score_hist = ?",
             (deployment_id, camera_id, day, analysed, gated, _dumps(total.tolist()), _dumps(total.tolist())),
         )
+
+
+def biometric_counts(store: Store) -> dict:
+    """How many enrolment images and alert crops the store holds (for selftest's privacy line)."""
+    row = store.one("SELECT (SELECT COUNT(*) FROM entry_images) AS enrolled, (SELECT COUNT(*) FROM alerts) AS alerts")
+    return {"enrolled": int(row["enrolled"]), "alerts": int(row["alerts"])}

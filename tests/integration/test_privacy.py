@@ -10,9 +10,8 @@ from console.feeds.capture import FileSource
 from console.feeds.demo import write_demo_video
 from console.feeds.source import SourceState
 from console.media import read_image
-from console.pipeline.recognizer import CameraRecognizer
 from console.pipeline.worker import CameraWorker
-from console.services import deployment as dep_service
+from console.services import recognition
 from console.services.auth import actor_for
 from console.services.enrol import enrol_image
 from console.store import open_store, repo
@@ -55,9 +54,7 @@ def test_no_biometric_data_of_passers_by_is_stored(engine, tmp_path):
     write_demo_video(video, 3, seconds=10.0, size=(960, 540))
     recording = RecordingEngine(engine)
     wstore = store.reopen()
-    recognizer = CameraRecognizer(
-        recording, dep_service.load_gallery(wstore, dep, engine.model_id), deployment_id=dep, camera_id=cam,
-        settings=dep_service.recognizer_settings(wstore, dep), write_alert=lambda r: repo.insert_alert(wstore, r))
+    recognizer = recognition.recognizer_for_camera(wstore, recording, dep, cam)
     source = FileSource(video, loop=False, realtime=True)  # paced like a camera
     worker = CameraWorker(source, recognizer,
                           flush_stats=lambda a, g, b: repo.add_face_stats(wstore, dep, cam, a, g, b))

@@ -24,8 +24,7 @@ from console import clock
 from console.errors import ConsoleError, ModelError, StoreError
 from console.feeds.demo import FPS, DemoScene
 from console.pipeline.recognizer import CameraRecognizer
-from console.services import deployment as dep_service
-from console.services import reports, review
+from console.services import deployments, recognition, reports, review
 from console.services.auth import actor_for
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import open_store, repo
@@ -38,14 +37,17 @@ FAULT_FROM, FAULT_TO = 250, 800  # the first alert comes before the fault, two m
 FAULTS = {"survived": 0}
 
 
+def _started_demo(store, engine) -> int:
+    """The demo deployment, started: the database takes alerts only for an active deployment."""
+    dep = ensure_demo_deployment(store, engine)
+    deployments.start(store, actor_for(store, DEMO_OPERATOR), dep)
+    return dep
+
+
 def _recognizer(store, engine, dep: int) -> CameraRecognizer:
-    settings = dep_service.recognizer_settings(store, dep)
-    settings.realert_window_s = 0  # every new track of a subject alerts: more alerts through the fault
-    return CameraRecognizer(
-        engine, dep_service.load_gallery(store, dep, engine.model_id), deployment_id=dep,
-        camera_id=int(repo.cameras(store, dep)[0]["id"]), settings=settings,
-        write_alert=lambda record: repo.insert_alert(store, record),
-        subject_names=dep_service.subject_names(store, dep))
+    recognizer = recognition.recognizer_for_camera(store, engine, dep, int(repo.cameras(store, dep)[0]["id"]))
+    recognizer.settings.realert_window_s = 0  # every new track of a subject alerts: more alerts through the fault
+    return recognizer
 
 
 def _alerts(store) -> list[tuple]:
@@ -79,7 +81,7 @@ def run_scene(store, engine, dep: int, fault=None, during=None) -> dict:
 def reference(engine, tmp_path_factory):
     """The alerts of the scene with no fault at all."""
     store = open_store(tmp_path_factory.mktemp("reference"))
-    dep = ensure_demo_deployment(store, engine)
+    dep = _started_demo(store, engine)
     run_scene(store, engine, dep)
     alerts = _alerts(store)
     store.close()
@@ -96,7 +98,7 @@ def _check_record_whole(store) -> None:
 # -- a database locked by another process --------------------------------------------------------
 def test_a_database_locked_by_another_process_loses_no_alert_and_no_decision(engine, tmp_path, reference):
     store = open_store(tmp_path / "data")
-    dep = ensure_demo_deployment(store, engine)
+    dep = _started_demo(store, engine)
     seat = store.reopen()  # the operator's seat: its own connection, as in the console
     operator = actor_for(seat, DEMO_OPERATOR)
     lock = OtherProcessLock(tmp_path / "data" / DB_NAME)
@@ -109,7 +111,7 @@ def test_a_database_locked_by_another_process_loses_no_alert_and_no_decision(eng
             review.reject(seat, operator, first, "look_alike")
         refused.append(str(err.value))
         # Reading goes on while another program writes: the operator still sees the alert.
-        assert review.alert_detail(seat, first).alert_id == first
+        assert review.queue_row(seat, operator, first)["id"] == first
 
     seen = run_scene(store, engine, dep, lock, operator_decides)
     assert any("locked by another program" in p and "nothing was written" in p for p in seen["problems"])
@@ -168,7 +170,7 @@ class FullDisk:
 def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine, tmp_path, small_disk, reference):
     data = small_disk / "data"
     store = open_store(data)
-    dep = ensure_demo_deployment(store, engine)
+    dep = _started_demo(store, engine)
     seat = store.reopen()
     operator = actor_for(seat, DEMO_OPERATOR)
     auditor = actor_for(seat, "demo.supervisor")
