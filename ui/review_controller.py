@@ -152,9 +152,9 @@ class ReviewController(QObject):
     # -- queue ---------------------------------------------------------------------------
     def load_alert_row(self, alert_id: int, on_done) -> None:
         live = self.live
-        self.jobs.submit(lambda: with_thumbnails(review.queue_row(live.store, alert_id)), on_done)
+        self.jobs.submit(lambda: with_thumbnails(review.queue_row(live.store, live.operator, alert_id)), on_done)
 
     def load_queue(self, on_done) -> None:
         live = self.live
-        self.jobs.submit(lambda: [with_thumbnails(r) for r in review.queue_rows(live.store, live.deployment_id)],
+        self.jobs.submit(lambda: [with_thumbnails(r) for r in review.queue_rows(live.store, live.operator, live.deployment_id)],
                          on_done)

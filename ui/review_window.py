@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import EthnicGroup, RejectReason, Sex, WatchlistCategory
-from console.services import reports, review, stats
-from console.store.audit import verify_chain, verify_records
+from console.services import audit_trail, reports, review, stats
 from ui import theme
 from ui.charts import BarChart
 from ui.tool_dialog import ToolDialog
@@ -78,7 +77,8 @@ class LogModel(QAbstractTableModel):
         self.endResetModel()
         live, flt = self.live, f
         self._loading = True
-        self.jobs.submit(lambda: (stats.log_count(live.store, flt), stats.log_page(live.store, flt, 0, PAGE)),
+        self.jobs.submit(lambda: (stats.log_count(live.store, live.operator, flt),
+                                 stats.log_page(live.store, live.operator, flt, 0, PAGE)),
                          self._first_page)
 
     def _first_page(self, result) -> None:
@@ -100,7 +100,7 @@ class LogModel(QAbstractTableModel):
             return
         self._loading = True
         live, flt, offset = self.live, self.filter, len(self.rows)
-        self.jobs.submit(lambda: stats.log_page(live.store, flt, offset, PAGE), self._append)
+        self.jobs.submit(lambda: stats.log_page(live.store, live.operator, flt, offset, PAGE), self._append)
 
 
 def _image(jpeg: bytes | None, side: int) -> QPixmap:
@@ -220,10 +220,8 @@ class ReviewWindow(ToolDialog):
         sex, group = self.eq_sex.currentText(), self.eq_group.currentText()
 
         def run():
-            row = live.store.one("SELECT MAX(id) AS id FROM engagements WHERE alert_id = ?", (alert_id,))
-            if row is None or row["id"] is None:
-                raise ValueError(f"alert {alert_id} has no engagement outcome to attach the fields to")
-            stats.record_demographics(live.store, actor, int(row["id"]), sex, group)
+            engagement = stats.latest_engagement(live.store, actor, alert_id)
+            stats.record_demographics(live.store, actor, engagement, sex, group)
 
         self.jobs.submit(run, lambda _r: (self.message.setText("Equality fields recorded (and logged)."),
                                           self.refresh_dashboard()), self._fail)
@@ -247,7 +245,8 @@ class ReviewWindow(ToolDialog):
         live = self.live
 
         def read():
-            return review.alert_detail(live.store, alert_id), stats.alert_history(live.store, alert_id)
+            return (review.alert_detail(live.store, live.operator, alert_id, "decision log"),
+                    stats.alert_history(live.store, live.operator, alert_id))
 
         def show(pair) -> None:
             d, history = pair
@@ -290,7 +289,7 @@ class ReviewWindow(ToolDialog):
 
     def refresh_dashboard(self) -> None:
         live = self.live
-        self.jobs.submit(lambda: stats.dashboard(live.store, live.deployment_id), self._show_dashboard, self._fail)
+        self.jobs.submit(lambda: stats.dashboard(live.store, live.operator, live.deployment_id), self._show_dashboard, self._fail)
 
     def _show_dashboard(self, d: dict) -> None:
         def pct(x):
@@ -360,7 +359,7 @@ class ReviewWindow(ToolDialog):
 
     def refresh_record(self) -> None:
         live = self.live
-        self.jobs.submit(lambda: reports.deployment_record(live.store, live.deployment_id), self._show_record,
+        self.jobs.submit(lambda: reports.deployment_record(live.store, live.operator, live.deployment_id), self._show_record,
                          self._fail)
         self.what_if()
 
@@ -391,13 +390,12 @@ class ReviewWindow(ToolDialog):
         live = self.live
 
         def run():
-            return verify_chain(live.store), verify_records(live.store)
+            return audit_trail.verify(live.store, self.actor)
 
-        def show(pair) -> None:
-            chain, problems = pair
-            text = chain.summary() + ("" if not problems else "<br>" + "<br>".join(problems))
-            colour = theme.FACE if chain.ok and not problems else theme.LOST
-            mark = "✓" if chain.ok and not problems else "✗"
+        def show(result) -> None:
+            text = "<br>".join(result.lines())
+            colour = theme.FACE if result.ok else theme.LOST
+            mark = "✓" if result.ok else "✗"
             self.audit_result.setText(f"<span style='color:{colour}'><b>{mark}</b></span> {text}")
 
         self.jobs.submit(run, show, self._fail)
@@ -412,7 +410,7 @@ class ReviewWindow(ToolDialog):
                 f"not ({w['suppressed']}). Faces scoring at or above it: {w['faces_at_or_above_asked']} "
                 f"(at the threshold in force: {w['faces_at_or_above_in_force']}). {w['note']}.")
 
-        self.jobs.submit(lambda: reports.threshold_what_if(live.store, live.deployment_id, t), show, self._fail)
+        self.jobs.submit(lambda: reports.threshold_what_if(live.store, live.operator, live.deployment_id, t), show, self._fail)
 
     # -- blind review ---------------------------------------------------------------------
     def _sample_tab(self) -> QWidget:
@@ -458,10 +456,9 @@ class ReviewWindow(ToolDialog):
         def run():
             name = reports.draw_sample(live.store, actor, live.deployment_id, n)
             items = []
-            for row in reports.blind_view(live.store, name):
-                d = review.alert_detail(live.store, row["alert_id"])
-                items.append({"alert_id": row["alert_id"], "probe": d.probe_jpeg,
-                              "candidate": d.candidates[0].image_jpeg if d.candidates else None})
+            for row in reports.blind_view(live.store, actor, name):
+                items.append({"alert_id": row["alert_id"], "probe": row["probe_jpeg"],
+                              "candidate": row["candidate_jpeg"]})
             return name, items
 
         self.jobs.submit(run, self._start_sample, self._fail)
@@ -475,7 +472,7 @@ class ReviewWindow(ToolDialog):
             live, sample = self.live, self.sample
             self.s_probe.clear()
             self.s_cand.clear()
-            self.jobs.submit(lambda: reports.sample_agreement(live.store, sample),
+            self.jobs.submit(lambda: reports.sample_agreement(live.store, live.operator, sample),
                              lambda a: self.sample_status.setText(
                                  f"Sample done: {a['agreed']} of {a['decided']} blind decisions agree with the "
                                  f"original ({a['agreement_rate']})."))

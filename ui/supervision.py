@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import Role
+from console.errors import PermissionDenied
 from console.services import auth, deployments, enrol, retention
-from console.store import repo
 from ui.tool_dialog import ToolDialog
 
 
@@ -68,19 +68,20 @@ class SupervisionDialog(ToolDialog):
         dep_id = live.deployment_id
 
         def read():
-            s = live.store
+            s, actor = live.store, self.actor
+
+            def allowed(read):
+                try:
+                    return read()
+                except PermissionDenied:
+                    return []
+
             return {
-                "dep": dict(repo.get_deployment(s, dep_id)),
-                "entries": [dict(r) for r in s.query(
-                    "SELECT e.record_number, e.subject_name, e.category, e.legal_basis, e.image_source, e.image_date,"
-                    " e.review_date, e.under_18, (SELECT COUNT(*) FROM entry_images i WHERE i.entry_id = e.id"
-                    " AND i.purged_at IS NULL) AS photos FROM watchlist_entries e JOIN watchlists w"
-                    " ON w.id = e.watchlist_id WHERE w.deployment_id = ? ORDER BY e.id", (dep_id,))],
-                "users": [dict(r) for r in s.query("SELECT username, display_name, role, active, is_demo, locked_until"
-                                                   " FROM users ORDER BY username")],
+                "dep": dict(deployments.get(s, dep_id)),
+                "entries": allowed(lambda: enrol.watchlist_entries(s, actor, dep_id)),
+                "users": allowed(lambda: auth.list_users(s, actor)),
                 "retention": retention.settings(s),
-                "purges": [dict(r) for r in s.query("SELECT rule, ran_at, items FROM purges ORDER BY id DESC"
-                                                    " LIMIT 50")],
+                "purges": allowed(lambda: retention.recent_purges(s, actor)),
             }
 
         self.jobs.submit(read, self._show)
@@ -168,9 +169,7 @@ class SupervisionDialog(ToolDialog):
         live = self.live
 
         def work():
-            wl = live.store.one("SELECT id FROM watchlists WHERE deployment_id = ? ORDER BY id LIMIT 1",
-                                (live.deployment_id,))
-            result = enrol.import_csv(live.store, live.engine, self.actor, int(wl["id"]), path)
+            result = enrol.import_csv_for_deployment(live.store, live.engine, self.actor, live.deployment_id, path)
             return f"{result['added']} added; refused: {result['refused'] or 'none'}; warnings: {result['warnings'] or 'none'}"
 
         self._run(work, "Import finished:")
@@ -233,5 +232,4 @@ class SupervisionDialog(ToolDialog):
         return w
 
     def _purge(self) -> str:
-        self.actor.require("run_purge", self.live.store)
-        return retention.run_purges(self.live.store, actor=self.actor.username).summary()
+        return retention.run_purges_now(self.live.store, self.actor).summary()

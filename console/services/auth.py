@@ -35,6 +35,9 @@ PERMISSIONS = {
     "stop_recognition": {"supervisor", "operator"},  # operators only where the deployment allows it
     "restart_recognition": {"supervisor"},
     "export_alert": {"supervisor"},
+    "view_decisions": {"supervisor", "auditor"},
+    "view_watchlist": {"supervisor", "auditor"},
+    "view_users": {"administrator", "supervisor", "auditor"},
 }
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
@@ -128,6 +131,13 @@ def _insert_user(store: Store, actor: str, username: str, display_name: str, rol
         conn.execute("UPDATE users SET password_hash = ?, is_demo = ? WHERE id = ?",
                      (hash_password(password), int(demo), user_id))
     return user_id
+
+
+def list_users(store: Store, actor: Actor) -> list[dict]:
+    """Every account with its role and state (never a password hash), by name."""
+    actor.require("view_users", store)
+    return [dict(r) for r in store.query("SELECT username, display_name, role, active, is_demo, locked_until"
+                                         " FROM users ORDER BY username")]
 
 
 def create_user(store: Store, admin: Actor, username: str, display_name: str, role: str, password: str) -> int:

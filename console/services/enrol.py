@@ -51,6 +51,26 @@ def _deployment_of_watchlist(store: Store, watchlist_id: int) -> int:
     return int(row["deployment_id"])
 
 
+def watchlist_id(store: Store, deployment_id: int) -> int:
+    """The deployment's watchlist (the first one, where it has several)."""
+    row = store.one("SELECT id FROM watchlists WHERE deployment_id = ? ORDER BY id LIMIT 1", (deployment_id,))
+    if row is None:
+        raise GovernanceError(f"deployment {deployment_id} has no watchlist")
+    return int(row["id"])
+
+
+def watchlist_entries(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
+    """The deployment's watchlist as a supervisor checks it: each entry's governance fields and
+    how many of its photos are still held (no images leave here)."""
+    actor.require("view_watchlist", store)
+    rows = store.query(
+        "SELECT e.record_number, e.subject_name, e.category, e.legal_basis, e.image_source, e.image_date,"
+        " e.review_date, e.under_18, (SELECT COUNT(*) FROM entry_images i WHERE i.entry_id = e.id"
+        " AND i.purged_at IS NULL) AS photos FROM watchlist_entries e JOIN watchlists w"
+        " ON w.id = e.watchlist_id WHERE w.deployment_id = ? ORDER BY e.id", (deployment_id,))
+    return [dict(r) for r in rows]
+
+
 def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpec) -> int:
     actor.require("enrol", store)
     dep_id = _deployment_of_watchlist(store, watchlist_id)
@@ -131,6 +151,7 @@ def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int
 
     Every row is checked like a single entry; a bad row is reported and skipped, the rest go in.
     """
+    actor.require("enrol", store)
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise GovernanceError(f"{csv_path} does not exist")
@@ -158,3 +179,10 @@ def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int
         except ConsoleError as exc:
             refused.append(f"line {n}: {exc}")
     return {"added": added, "refused": refused, "warnings": warnings}
+
+
+def import_csv_for_deployment(store: Store, engine: FaceEngine, actor: Actor, deployment_id: int,
+                              csv_path: Path) -> dict:
+    """``import_csv`` into the deployment's own watchlist."""
+    actor.require("enrol", store)
+    return import_csv(store, engine, actor, watchlist_id(store, deployment_id), csv_path)

@@ -25,7 +25,7 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def latest_decisions(store: Store, deployment_id: int) -> list[dict]:
+def _latest_decisions(store: Store, deployment_id: int) -> list[dict]:
     """Each alert of the deployment with its latest decision (corrections win), if any."""
     rows = store.query(
         "SELECT a.id, a.score, a.threshold, a.stored_at, a.camera_id, e.category,"
@@ -36,11 +36,17 @@ def latest_decisions(store: Store, deployment_id: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def deployment_record(store: Store, deployment_id: int) -> dict:
+def deployment_record(store: Store, actor: Actor, deployment_id: int) -> dict:
+    """The record a force publishes; the same figures its export carries, so the same role reads it."""
+    actor.require("view_audit", store)
+    return _record(store, deployment_id)
+
+
+def _record(store: Store, deployment_id: int) -> dict:
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
-    alerts = latest_decisions(store, deployment_id)
+    alerts = _latest_decisions(store, deployment_id)
     faces = store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
                       (deployment_id,))["n"]
     entries = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
@@ -87,7 +93,7 @@ def record_digest(record: dict) -> str:
 def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "") -> str:
     """A supervisor signs the record as it stands; the signature covers its digest."""
     actor.require("authorise_deployment", store)
-    record = deployment_record(store, deployment_id)
+    record = _record(store, deployment_id)
     digest = record_digest(record)
     with store.transaction() as conn:
         conn.execute("INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256, note)"
@@ -125,7 +131,7 @@ def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> 
 
     actor.require("view_audit", store)
     out = check_target(out, (".pdf", ".csv", ".json"))
-    record = deployment_record(store, deployment_id)
+    record = _record(store, deployment_id)
     suffix = out.suffix.lower()
     if suffix == ".json":
         data = json.dumps(record, indent=2).encode()
@@ -148,11 +154,14 @@ def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> 
     return out
 
 
-def threshold_what_if(store: Store, deployment_id: int, threshold: float) -> dict:
+def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold: float) -> dict:
     """What a different threshold would have done: from past alerts (with their decisions) and
     the histogram of every face's best score (which also counts faces that raised no alert)."""
+    actor.require("view_decisions", store)
     dep = repo.get_deployment(store, deployment_id)
-    alerts = latest_decisions(store, deployment_id)
+    if dep is None:
+        raise ConsoleError(f"deployment {deployment_id} does not exist")
+    alerts = _latest_decisions(store, deployment_id)
     kept = [a for a in alerts if a["score"] >= threshold]
     dropped = [a for a in alerts if a["score"] < threshold]
     hist = np.zeros(repo.HIST_BINS, int)
@@ -187,7 +196,7 @@ def threshold_what_if(store: Store, deployment_id: int, threshold: float) -> dic
 def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed: int | None = None) -> str:
     """A random sample of decided alerts for a supervisor to decide again, blind."""
     actor.require("authorise_deployment", store)
-    decided = [a for a in latest_decisions(store, deployment_id) if a["decision"]]
+    decided = [a for a in _latest_decisions(store, deployment_id) if a["decision"]]
     if not decided:
         raise ConsoleError("no decided alerts to sample")
     rng = random.Random(seed)
@@ -216,7 +225,8 @@ def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decisio
                      {"sample": sample, "decision": decision})
 
 
-def sample_agreement(store: Store, sample: str) -> dict:
+def sample_agreement(store: Store, actor: Actor, sample: str) -> dict:
+    actor.require("view_decisions", store)
     rows = store.query("SELECT original_decision, blind_decision FROM review_samples WHERE sample = ?", (sample,))
     done = [r for r in rows if r["blind_decision"]]
     agree = sum(r["original_decision"] == r["blind_decision"] for r in done)
@@ -224,9 +234,19 @@ def sample_agreement(store: Store, sample: str) -> dict:
             "agreement_rate": round(agree / len(done), 3) if done else None}
 
 
-def blind_view(store: Store, sample: str) -> list[dict]:
-    """What the blind reviewer sees: images and scores, never the original decision."""
-    rows = store.query("SELECT s.alert_id, a.score, a.threshold, a.probe_jpeg FROM review_samples s JOIN alerts a"
-                       " ON a.id = s.alert_id WHERE s.sample = ? AND s.blind_decision IS NULL ORDER BY s.id",
-                       (sample,))
-    return [dict(r) for r in rows]
+def blind_view(store: Store, actor: Actor, sample: str) -> list[dict]:
+    """What the blind reviewer sees: probe and best candidate images and scores, never the
+    original decision. Each alert shown is logged as viewed (where: blind review)."""
+    actor.require("authorise_deployment", store)  # the blind reviewer is a supervisor
+    rows = store.query(
+        "SELECT s.alert_id, a.score, a.threshold, a.probe_jpeg,"
+        " (SELECT i.image_jpeg FROM alert_candidates ac JOIN entry_images i ON i.id = ac.image_id"
+        "   WHERE ac.alert_id = a.id AND ac.rank = 1) AS candidate_jpeg"
+        " FROM review_samples s JOIN alerts a ON a.id = s.alert_id"
+        " WHERE s.sample = ? AND s.blind_decision IS NULL ORDER BY s.id", (sample,))
+    shown = [dict(r) for r in rows]
+    with store.transaction():
+        for row in shown:
+            audit.append(store, actor.username, "alert.viewed", "alert", row["alert_id"],
+                         {"where": "blind review", "sample": sample})
+    return shown

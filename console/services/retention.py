@@ -104,3 +104,16 @@ def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict
     conn.execute("INSERT INTO purges(rule, ran_at, items, details_json) VALUES (?,?,?,?)",
                  (rule, stamp, items, json.dumps(details, sort_keys=True)))
     audit.append(store, actor, f"retention.purged.{rule}", "purge", rule, {"items": items, **details})
+
+
+def run_purges_now(store: Store, actor: Actor, now: datetime | None = None) -> PurgeReport:
+    """The due purges, run by hand by a user who may (they are logged under that user)."""
+    actor.require("run_purge", store)
+    return run_purges(store, now, actor=actor.username)
+
+
+def recent_purges(store: Store, actor: Actor, limit: int = 50) -> list[dict]:
+    """The latest purge runs, newest first: when, which rule, how many items."""
+    actor.require("view_audit", store)
+    return [dict(r) for r in store.query("SELECT rule, ran_at, items FROM purges ORDER BY id DESC LIMIT ?",
+                                         (limit,))]

@@ -75,8 +75,16 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def queue_row(store: Store, alert_id: int) -> dict:
-    """One alert as the queue shows it: with the probe and best candidate thumbnails."""
+def queue_row(store: Store, actor: Actor, alert_id: int) -> dict:
+    """One alert as the queue shows it: with the probe and best candidate thumbnails.
+
+    The queue is the operator's work: role-checked, but not logged row by row (opening an
+    alert is what the log records)."""
+    actor.require("adjudicate", store)
+    return _queue_row(store, alert_id)
+
+
+def _queue_row(store: Store, alert_id: int) -> dict:
     row = store.one(
         "SELECT a.id, a.score, a.threshold, a.stored_at, a.captured_at, a.status, a.priority, a.escalated_at,"
         " a.first_confirmed_by,"
@@ -88,11 +96,21 @@ def queue_row(store: Store, alert_id: int) -> dict:
     return dict(row) if row else {}
 
 
-def queue_rows(store: Store, deployment_id: int) -> list[dict]:
-    return [queue_row(store, int(r["id"])) for r in repo.pending_alerts(store, deployment_id)]
+def queue_rows(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
+    actor.require("adjudicate", store)
+    return [_queue_row(store, int(r["id"])) for r in repo.pending_alerts(store, deployment_id)]
 
 
-def alert_detail(store: Store, alert_id: int) -> AlertDetail:
+def alert_detail(store: Store, actor: Actor, alert_id: int, where: str) -> AlertDetail:
+    """An alert's images and record for someone looking back at it (not deciding it); every
+    viewing is logged with where it happened (e.g. "decision log")."""
+    actor.require("view_decisions", store)
+    detail = _read_detail(store, alert_id)
+    audit.append(store, actor.username, "alert.viewed", "alert", alert_id, {"where": where})
+    return detail
+
+
+def _read_detail(store: Store, alert_id: int) -> AlertDetail:
     a = store.one("SELECT a.*, c.name AS camera FROM alerts a JOIN cameras c ON c.id = a.camera_id WHERE a.id = ?",
                   (alert_id,))
     if a is None:
@@ -158,7 +176,7 @@ def release(store: Store, actor: Actor, alert_id: int) -> None:
 def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
     """Show an alert to a reviewer, claiming it while it is pending; the opening is logged."""
     actor.require("adjudicate", store)
-    detail = alert_detail(store, alert_id)
+    detail = _read_detail(store, alert_id)  # the "opened" event below is its log entry
     if detail.status == "pending":
         claim(store, actor, alert_id)
     repo.add_alert_event(store, alert_id, actor.user_id, "opened", actor.username)
@@ -229,7 +247,7 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
                                            note or RejectReason(reason_code).label, actor.username,
                                            reason_code=reason_code, duration_ms=_duration_ms(store, actor, alert_id))
         if reason_code == "different_person":
-            repo.add_suppression(store, alert_id, decision_id)
+            repo.add_suppression(store, alert_id, decision_id, actor.username)
     return decision_id
 
 
@@ -277,7 +295,7 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
     from pathlib import Path
 
     actor.require("export_alert", store)
-    detail = alert_detail(store, alert_id)
+    detail = _read_detail(store, alert_id)
     out = Path(out_dir).expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,8 @@ def _pct(values, q):
     return float(np.percentile(values, q)) if len(values) else None
 
 
-def dashboard(store: Store, deployment_id: int) -> dict:
+def dashboard(store: Store, actor: Actor, deployment_id: int) -> dict:
+    actor.require("view_decisions", store)
     alerts = store.query(
         "SELECT a.id, a.stored_at, a.score, a.camera_id, c.name AS camera, d.decision, d.reason_code"
         f" FROM alerts a JOIN cameras c ON c.id = a.camera_id LEFT JOIN decisions d ON d.id = {LATEST}"
@@ -82,7 +83,7 @@ def dashboard(store: Store, deployment_id: int) -> dict:
         "faces_analysed": total_faces,
         "false_alerts_per_1000_faces": round(1000 * false_n / total_faces, 3) if total_faces else None,
         "per_camera": cameras,
-        "equality": equality(store, deployment_id),
+        "equality": _equality(store, deployment_id),
     }
 
 
@@ -101,7 +102,7 @@ class GroupRate:
     counts: dict = field(default_factory=dict)
 
 
-def equality(store: Store, deployment_id: int) -> dict:
+def _equality(store: Store, deployment_id: int) -> dict:
     """False-alert rate at engagement by recorded group, with the counts behind each rate.
 
     Only engagements with a demographic record count; a group with fewer than 10 engagements is
@@ -177,13 +178,15 @@ _LOG_FROM = (
     " LEFT JOIN engagements g ON g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = a.id)")
 
 
-def log_count(store: Store, f: LogFilter) -> int:
+def log_count(store: Store, actor: Actor, f: LogFilter) -> int:
+    actor.require("view_decisions", store)
     where, params = _where(f)
     return int(store.one(f"SELECT COUNT(*) AS n {_LOG_FROM}{where}", params)["n"])
 
 
-def log_page(store: Store, f: LogFilter, offset: int, limit: int = 200) -> list[dict]:
+def log_page(store: Store, actor: Actor, f: LogFilter, offset: int, limit: int = 200) -> list[dict]:
     """One page of the decision log, newest first (the UI loads pages as it scrolls)."""
+    actor.require("view_decisions", store)
     where, params = _where(f)
     rows = store.query(
         "SELECT a.id, a.stored_at, c.name AS camera, e.subject_name, e.record_number, e.category, a.score,"
@@ -193,7 +196,17 @@ def log_page(store: Store, f: LogFilter, offset: int, limit: int = 200) -> list[
     return [dict(r) for r in rows]
 
 
-def alert_history(store: Store, alert_id: int) -> list[dict]:
+def alert_history(store: Store, actor: Actor, alert_id: int) -> list[dict]:
+    actor.require("view_decisions", store)
     rows = store.query("SELECT seq, at, actor, action, details_json FROM audit_log WHERE subject_type = 'alert'"
                        " AND subject_id = ? ORDER BY seq", (str(alert_id),))
     return [{**dict(r), "details": json.loads(r["details_json"])} for r in rows]
+
+
+def latest_engagement(store: Store, actor: Actor, alert_id: int) -> int:
+    """The engagement the equality fields of an alert belong to: its latest recorded outcome."""
+    actor.require("view_decisions", store)
+    row = store.one("SELECT MAX(id) AS id FROM engagements WHERE alert_id = ?", (alert_id,))
+    if row is None or row["id"] is None:
+        raise ConsoleError(f"alert {alert_id} has no engagement outcome to attach the fields to")
+    return int(row["id"])

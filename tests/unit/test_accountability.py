@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from console.errors import ConsoleError, MediaError, PermissionDenied
-from console.services import auth, deployments, enrol, retention, review
+from console.services import audit_trail, auth, deployments, enrol, reports, retention, review, stats
 from console.store import audit, repo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -54,7 +54,38 @@ def entry_spec(n="R-9", **kw):
 
 
 # -- every service, every role --------------------------------------------------------------
+def _alert(w):
+    w["alert"] = w["make_alert"]()
+
+
+def _decided_sample(w):
+    sup = w["actors"]["supervisor"]
+    _alert(w)
+    review.confirm(w["store"], sup, w["alert"])
+    w["sample"] = reports.draw_sample(w["store"], sup, w["dep"], 1, seed=1)
+
+
+def _engaged(w):
+    sup = w["actors"]["supervisor"]
+    _alert(w)
+    review.confirm(w["store"], sup, w["alert"])
+    w["engagement"] = review.record_outcome(w["store"], sup, w["alert"], "confirmed_true", "arrest")
+
+
+def _purged(w):
+    _alert(w)
+    retention.run_purges(w["store"], now=datetime.now(UTC) + timedelta(days=40))
+
+
+# What each service needs in the database before it is tried (not counted as its effect).
+SETUP = {
+    "queue_row": _alert, "queue_rows": _alert, "alert_detail": _alert, "dashboard": _alert, "log_count": _alert,
+    "log_page": _alert, "alert_history": _alert, "deployment_record": _alert, "threshold_what_if": _alert,
+    "run_purges_now": _alert, "latest_engagement": _engaged, "blind_view": _decided_sample,
+    "sample_agreement": _decided_sample, "recent_purges": _purged,
+}
 CALLS = {
+    # writes
     "adjudicate": lambda w, a: review.confirm(w["store"], a, w["make_alert"]()),
     "reject": lambda w, a: review.reject(w["store"], a, w["make_alert"](), "look_alike"),
     "open_alert": lambda w, a: review.open_alert(w["store"], a, w["make_alert"]()),
@@ -67,6 +98,77 @@ CALLS = {
     "create_user": lambda w, a: auth.create_user(w["store"], a, f"new-{a.role}", "N", "operator", "a long password!"),
     "retention_settings": lambda w, a: retention.configure(w["store"], a, 14, 2, "policy"),
     "add_camera": lambda w, a: deployments.add_camera(w["store"], a, w["dep"], f"cam-{a.role}", "demo:1"),
+    "run_purges_now": lambda w, a: retention.run_purges_now(w["store"], a, now=datetime.now(UTC) + timedelta(days=40)),
+    # reads of biometric or decision data, and of the records about people
+    "queue_row": lambda w, a: review.queue_row(w["store"], a, w["alert"]),
+    "queue_rows": lambda w, a: review.queue_rows(w["store"], a, w["dep"]),
+    "alert_detail": lambda w, a: review.alert_detail(w["store"], a, w["alert"], "role table"),
+    "dashboard": lambda w, a: stats.dashboard(w["store"], a, w["dep"]),
+    "log_count": lambda w, a: stats.log_count(w["store"], a, stats.LogFilter(deployment_id=w["dep"])),
+    "log_page": lambda w, a: stats.log_page(w["store"], a, stats.LogFilter(deployment_id=w["dep"]), 0),
+    "alert_history": lambda w, a: stats.alert_history(w["store"], a, w["alert"]),
+    "latest_engagement": lambda w, a: stats.latest_engagement(w["store"], a, w["alert"]),
+    "deployment_record": lambda w, a: reports.deployment_record(w["store"], a, w["dep"]),
+    "threshold_what_if": lambda w, a: reports.threshold_what_if(w["store"], a, w["dep"], 0.9),
+    "blind_view": lambda w, a: reports.blind_view(w["store"], a, w["sample"]),
+    "sample_agreement": lambda w, a: reports.sample_agreement(w["store"], a, w["sample"]),
+    "watchlist_entries": lambda w, a: enrol.watchlist_entries(w["store"], a, w["dep"]),
+    "list_users": lambda w, a: auth.list_users(w["store"], a),
+    "recent_purges": lambda w, a: retention.recent_purges(w["store"], a),
+    "audit_verify": lambda w, a: audit_trail.verify(w["store"], a),
+    "audit_latest": lambda w, a: audit_trail.latest(w["store"], a, "deployment.", 3),
+}
+
+
+def _one(w, sql, *params):
+    return w["store"].one(sql, params)
+
+
+def _logged(w, action, actor):
+    return [r for r in w["store"].query("SELECT actor, subject_id, details_json FROM audit_log WHERE action = ?",
+                                        (action,)) if r["actor"] == actor.username]
+
+
+# What an allowed call really did: the row written, or the data returned.
+EFFECTS = {
+    "adjudicate": lambda w, a, r: tuple(_one(w, "SELECT user_id, decision FROM decisions WHERE id = ?", r))
+    == (a.user_id, "true_alert"),
+    "reject": lambda w, a, r: tuple(_one(w, "SELECT user_id, reason_code FROM decisions WHERE id = ?", r))
+    == (a.user_id, "look_alike"),
+    "open_alert": lambda w, a, r: _one(w, "SELECT user_id FROM alert_events WHERE alert_id = ? AND event = 'opened'",
+                                       r.alert_id)[0] == a.user_id and r.probe_jpeg == b"probe",
+    "export_alert": lambda w, a, r: all(p.is_file() for p in r) and len(_logged(w, "alert.exported", a)) == 1,
+    "add_entry": lambda w, a, r: _one(w, "SELECT record_number FROM watchlist_entries WHERE id = ?", r)[0]
+    == f"R-{a.role}",
+    "create_deployment": lambda w, a, r: _one(w, "SELECT state FROM deployments WHERE id = ?", r)[0] == "draft",
+    "change_threshold": lambda w, a, r: repo.get_deployment(w["store"], w["dep"])["threshold"] == 0.45,
+    "two_person_rule": lambda w, a, r: repo.get_deployment(w["store"], w["dep"])["two_person_rule"] == 1,
+    "create_user": lambda w, a, r: repo.get_user(w["store"], f"new-{a.role}")["id"] == r,
+    "retention_settings": lambda w, a, r: retention.settings(w["store"]) == (14, 2),
+    "add_camera": lambda w, a, r: _one(w, "SELECT name FROM cameras WHERE id = ?", r)[0] == f"cam-{a.role}",
+    "run_purges_now": lambda w, a, r: r.alerts == 1 and len(_logged(w, "retention.purged.alert_images", a)) == 1
+    and _one(w, "SELECT probe_jpeg FROM alerts WHERE id = ?", w["alert"])[0] is None,
+    "queue_row": lambda w, a, r: r["id"] == w["alert"] and r["probe_jpeg"] == b"probe" and r["candidate_jpeg"],
+    "queue_rows": lambda w, a, r: [row["id"] for row in r] == [w["alert"]],
+    "alert_detail": lambda w, a, r: r.alert_id == w["alert"] and r.probe_jpeg == b"probe"
+    and [x["subject_id"] for x in _logged(w, "alert.viewed", a)] == [str(w["alert"])],
+    "dashboard": lambda w, a, r: r["alerts"] == 1 and r["decided"] == 0,
+    "log_count": lambda w, a, r: r == 1,
+    "log_page": lambda w, a, r: [row["id"] for row in r] == [w["alert"]],
+    "alert_history": lambda w, a, r: [h["action"] for h in r] == ["alert.raised"],
+    "latest_engagement": lambda w, a, r: r == w["engagement"],
+    "deployment_record": lambda w, a, r: r["deployment_id"] == w["dep"] and r["alerts"] == 1,
+    "threshold_what_if": lambda w, a, r: (r["threshold_asked"], r["past_alerts_suppressed"]) == (0.9, 1),
+    "blind_view": lambda w, a, r: [row["alert_id"] for row in r] == [w["alert"]] and r[0]["probe_jpeg"] == b"probe"
+    and [x["subject_id"] for x in _logged(w, "alert.viewed", a)] == [str(w["alert"])],
+    "sample_agreement": lambda w, a, r: (r["size"], r["decided"]) == (1, 0),
+    "watchlist_entries": lambda w, a, r: [(e["record_number"], e["photos"]) for e in r] == [("R-1", 1)],
+    "list_users": lambda w, a, r: {u["username"] for u in r} == {"admin", *ROLES} - {"administrator"}
+    and all("password_hash" not in u for u in r),
+    "recent_purges": lambda w, a, r: ("alert_images", 1) in [(p["rule"], p["items"]) for p in r],
+    "audit_verify": lambda w, a, r: r.ok and r.chain.entries > 0,
+    "audit_latest": lambda w, a, r: 0 < len(r) <= 3 and all(e["action"].startswith("deployment.") for e in r)
+    and [e["seq"] for e in r] == sorted(e["seq"] for e in r),
 }
 ALLOWED = {
     "adjudicate": {"operator", "supervisor"},
@@ -80,8 +182,30 @@ ALLOWED = {
     "create_user": {"administrator"},
     "retention_settings": {"administrator"},
     "add_camera": {"administrator", "supervisor"},
+    "run_purges_now": {"administrator", "supervisor"},
+    "queue_row": {"operator", "supervisor"},
+    "queue_rows": {"operator", "supervisor"},
+    "alert_detail": {"supervisor", "auditor"},
+    "dashboard": {"supervisor", "auditor"},
+    "log_count": {"supervisor", "auditor"},
+    "log_page": {"supervisor", "auditor"},
+    "alert_history": {"supervisor", "auditor"},
+    "latest_engagement": {"supervisor", "auditor"},
+    "deployment_record": {"supervisor", "administrator", "auditor"},
+    "threshold_what_if": {"supervisor", "auditor"},
+    "blind_view": {"supervisor"},
+    "sample_agreement": {"supervisor", "auditor"},
+    "watchlist_entries": {"supervisor", "auditor"},
+    "list_users": {"administrator", "supervisor", "auditor"},
+    "recent_purges": {"supervisor", "administrator", "auditor"},
+    "audit_verify": {"supervisor", "administrator", "auditor"},
+    "audit_latest": {"supervisor", "administrator", "auditor"},
 }
 ROLES = ("operator", "supervisor", "administrator", "engagement_officer", "auditor")
+
+
+def test_the_role_table_covers_every_call():
+    assert set(CALLS) == set(ALLOWED) == set(EFFECTS)
 
 
 @pytest.mark.parametrize("service", sorted(CALLS))
@@ -89,9 +213,14 @@ ROLES = ("operator", "supervisor", "administrator", "engagement_officer", "audit
 def test_every_service_refuses_every_role_it_should(world, tmp_path, service, role):
     world["tmp"] = tmp_path / "export"
     actor = world["actors"][role]
+    SETUP.get(service, lambda w: None)(world)
     before = world["store"].one("SELECT MAX(seq) AS s FROM audit_log")["s"]
     if role in ALLOWED[service]:
-        CALLS[service](world, actor)
+        result = CALLS[service](world, actor)
+        assert EFFECTS[service](world, actor, result), f"{service} as {role} did not do what it says"
+        refusals = world["store"].query("SELECT 1 FROM audit_log WHERE seq > ? AND action = 'access.refused'",
+                                        (before,))
+        assert refusals == []
     else:
         with pytest.raises(PermissionDenied, match=role):
             CALLS[service](world, actor)
@@ -100,6 +229,15 @@ def test_every_service_refuses_every_role_it_should(world, tmp_path, service, ro
         assert {r["action"] for r in rows} <= {"alert.raised", "access.refused"}
         refusals = [r for r in rows if r["action"] == "access.refused"]
         assert len(refusals) == 1 and refusals[0]["actor"] == actor.username
+
+
+def test_anyone_may_ask_whether_the_audit_log_holds(world):
+    store = world["store"]
+    assert audit_trail.integrity(store).ok
+    store.conn.execute("DROP TRIGGER audit_log_no_update")
+    store.conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+    result = audit_trail.integrity(store)
+    assert not result.ok and result.chain.first_broken == 3 and "BROKEN at entry 3" in result.lines()[0]
 
 
 # -- logins -----------------------------------------------------------------------------------

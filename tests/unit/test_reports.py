@@ -44,7 +44,7 @@ def deployment(store):
 
 def test_the_record_matches_the_database_own_counts(deployment):
     store, dep, ids = deployment
-    r = reports.deployment_record(store, dep)
+    r = reports.deployment_record(store, actor_for(store, "aud"), dep)
     assert r["alerts"] == store.one("SELECT COUNT(*) AS n FROM alerts WHERE deployment_id = ?", (dep,))["n"] == 5
     assert (r["true_alerts"], r["false_alerts"], r["undecided_alerts"]) == (2, 3, 0)
     assert r["faces_analysed"] == 4000 and r["false_alerts_per_1000_faces"] == 0.75
@@ -75,18 +75,18 @@ def test_sign_off_is_a_supervisor_act_over_the_record_digest(deployment):
     with pytest.raises(PermissionDenied):
         reports.sign_off(store, actor_for(store, "op"), dep)
     digest = reports.sign_off(store, actor_for(store, "sup"), dep, "checked against the log")
-    r = reports.deployment_record(store, dep)
+    r = reports.deployment_record(store, actor_for(store, "aud"), dep)
     assert r["signed_off"][0]["username"] == "sup" and reports.record_digest(r) == digest
     assert audit.verify_chain(store).ok
 
 
 def test_threshold_what_if_splits_past_decisions(deployment):
     store, dep, _ = deployment
-    w = reports.threshold_what_if(store, dep, 0.6)
+    w = reports.threshold_what_if(store, actor_for(store, "sup"), dep, 0.6)
     assert (w["past_alerts_kept"], w["past_alerts_suppressed"]) == (3, 2)
     assert w["kept"] == {"true": 2, "false": 1, "undecided": 0}
     assert w["suppressed"] == {"true": 0, "false": 2, "undecided": 0}
-    lower = reports.threshold_what_if(store, dep, 0.37)
+    lower = reports.threshold_what_if(store, actor_for(store, "sup"), dep, 0.37)
     assert lower["faces_at_or_above_asked"] == lower["faces_at_or_above_in_force"] + 2  # 0.38 and 0.39 bins
 
 
@@ -94,15 +94,19 @@ def test_blind_review_sample_reports_agreement_without_showing_the_original(depl
     store, dep, _ = deployment
     sup = actor_for(store, "sup")
     sample = reports.draw_sample(store, sup, dep, 3, seed=1)
-    shown = reports.blind_view(store, sample)
+    shown = reports.blind_view(store, sup, sample)
     assert len(shown) == 3 and all("decision" not in row and "original_decision" not in row for row in shown)
+    assert all(row["probe_jpeg"] == b"p" and row["candidate_jpeg"] == b"j" for row in shown)
+    viewed = store.query("SELECT subject_id, details_json FROM audit_log WHERE action = 'alert.viewed'")
+    assert sorted(int(v["subject_id"]) for v in viewed) == sorted(row["alert_id"] for row in shown)
+    assert all(json.loads(v["details_json"])["where"] == "blind review" for v in viewed)
     originals = {r["alert_id"]: r["original_decision"] for r in
                  store.query("SELECT alert_id, original_decision FROM review_samples WHERE sample = ?", (sample,))}
     alert_ids = sorted(originals)
     reports.blind_decide(store, sup, sample, alert_ids[0], originals[alert_ids[0]])
     other = "true_alert" if originals[alert_ids[1]] == "false_alert" else "false_alert"
     reports.blind_decide(store, sup, sample, alert_ids[1], other)
-    result = reports.sample_agreement(store, sample)
+    result = reports.sample_agreement(store, sup, sample)
     assert (result["size"], result["decided"], result["agreed"], result["agreement_rate"]) == (3, 2, 1, 0.5)
     with pytest.raises(Exception, match="not waiting"):
         reports.blind_decide(store, sup, sample, alert_ids[0], "true_alert")

@@ -113,10 +113,27 @@ def test_a_correction_is_a_new_decision_that_points_to_the_old(alert):
     assert audit.verify_records(store) == []
 
 
+def test_looking_back_at_an_alert_is_logged_where_it_happened_and_opening_logs_once(alert):
+    store, make = alert
+    alert_id = make()
+    before = store.one("SELECT MAX(seq) AS s FROM audit_log")["s"]
+    review.open_alert(store, actor_for(store, "op"), alert_id)
+    opened = store.query("SELECT action FROM audit_log WHERE seq > ?", (before,))
+    assert [r["action"] for r in opened] == ["alert.opened"]  # one entry, not opened + viewed
+    with pytest.raises(PermissionDenied, match="operator"):
+        review.alert_detail(store, actor_for(store, "op"), alert_id, "decision log")
+    detail = review.alert_detail(store, actor_for(store, "aud"), alert_id, "decision log")
+    assert detail.probe_jpeg == b"probe"
+    viewed = store.one("SELECT actor, subject_id, details_json FROM audit_log WHERE action = 'alert.viewed'")
+    assert (viewed["actor"], viewed["subject_id"]) == ("aud", str(alert_id))
+    assert json.loads(viewed["details_json"]) == {"where": "decision log"}
+    assert audit.verify_chain(store).ok
+
+
 def test_queue_rows_carry_thumbnails_and_priority_order(alert):
     store, make = alert
     a, b = make(), make()
-    rows = review.queue_rows(store, 1)
+    rows = review.queue_rows(store, actor_for(store, "op"), 1)
     assert [r["id"] for r in rows] == [b, a]  # same priority: newest first
     assert rows[0]["probe_jpeg"] == b"probe" and rows[0]["candidate_jpeg"] == b"jpeg"
 

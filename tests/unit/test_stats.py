@@ -46,7 +46,7 @@ def history(store):
 
 def test_dashboard_figures_add_up(history):
     store, dep, ids = history
-    d = stats.dashboard(store, dep)
+    d = stats.dashboard(store, actor_for(store, "sup"), dep)
     assert d["alerts"] == 40 and d["decided"] == 38
     assert d["reject_rate"] == round(10 / 38, 3) and d["confirm_rate"] == round(28 / 38, 3)
     assert d["reject_reasons"] == {"look_alike": 10}
@@ -60,7 +60,7 @@ def test_dashboard_figures_add_up(history):
 
 def test_equality_rates_come_with_their_counts(history):
     store, dep, _ = history
-    e = stats.dashboard(store, dep)["equality"]
+    e = stats.dashboard(store, actor_for(store, "sup"), dep)["equality"]
     assert e["engagements_with_demographics"] == 28
     total = sum(g["engaged"] for g in e["ethnic_group"].values())
     assert total == 28
@@ -81,14 +81,16 @@ def test_only_supervisors_record_demographics_and_only_from_the_fixed_lists(hist
 def test_decision_log_filters_and_pages(history):
     store, dep, ids = history
     f = stats.LogFilter(deployment_id=dep)
-    assert stats.log_count(store, f) == 40
-    pages = stats.log_page(store, f, 0, 15) + stats.log_page(store, f, 15, 15) + stats.log_page(store, f, 30, 15)
+    sup = actor_for(store, "sup")
+    assert stats.log_count(store, sup, f) == 40
+    pages = stats.log_page(store, sup, f, 0, 15) + stats.log_page(store, sup, f, 15, 15) + stats.log_page(store, sup, f, 30, 15)
     assert len({r["id"] for r in pages}) == 40
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, decision="false_alert")) == 10
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, decision="undecided")) == 2
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, operator="op1", decision="true_alert")) == 9  # i=2,6,..,34
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, score_min=0.7)) == 10
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, text="glasses")) == 10
-    assert stats.log_count(store, stats.LogFilter(deployment_id=dep, category="missing_person")) == 0
-    history_rows = stats.alert_history(store, ids[0])
+    assert stats.log_count(store, sup, stats.LogFilter(deployment_id=dep, decision="false_alert")) == 10
+    assert stats.log_count(store, sup, stats.LogFilter(deployment_id=dep, decision="undecided")) == 2
+    by_op1 = stats.LogFilter(deployment_id=dep, operator="op1", decision="true_alert")
+    assert stats.log_count(store, sup, by_op1) == 9  # i=2,6,..,34
+    assert stats.log_count(store, sup, stats.LogFilter(deployment_id=dep, score_min=0.7)) == 10
+    assert stats.log_count(store, sup, stats.LogFilter(deployment_id=dep, text="glasses")) == 10
+    assert stats.log_count(store, sup, stats.LogFilter(deployment_id=dep, category="missing_person")) == 0
+    history_rows = stats.alert_history(store, sup, ids[0])
     assert [h["action"] for h in history_rows] == ["alert.raised", "alert.opened", "decision.recorded"]
