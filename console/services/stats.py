@@ -167,8 +167,12 @@ def _where(f: LogFilter) -> tuple[str, list]:
         clauses.append("d.decision = ?")
         params.append(f.decision)
     if f.text:
-        clauses.append("(d.reason LIKE ? OR g.notes LIKE ? OR e.subject_name LIKE ? OR e.record_number LIKE ?)")
-        params += [f"%{f.text}%"] * 4
+        # The text means itself: LIKE's wildcards and its escape character are escaped (the same
+        # clause on SQLite, which has no default escape, and PostgreSQL, whose default is '\').
+        literal = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
+                                          ("d.reason", "g.notes", "e.subject_name", "e.record_number")) + ")")
+        params += [f"%{literal}%"] * 4
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

@@ -94,3 +94,31 @@ def test_decision_log_filters_and_pages(history):
     assert stats.log_count(store, sup, stats.LogFilter(deployment_id=dep, category="missing_person")) == 0
     history_rows = stats.alert_history(store, sup, ids[0])
     assert [h["action"] for h in history_rows] == ["alert.raised", "alert.opened", "decision.recorded"]
+
+
+@pytest.fixture
+def notes(db):
+    """Decisions whose notes hold LIKE's special characters, on SQLite and on PostgreSQL."""
+    from tests.factories import small_deployment
+
+    d = small_deployment(db, operators=("ann",))
+    ann = actor_for(db, "ann")
+    written = {"cap_and_glasses": d.alert(track=1), "about 50% sure": d.alert(track=2),
+               "C:\\cameras\\north": d.alert(track=3), "plain note": d.alert(track=4), "nothing odd": d.alert(track=5)}
+    for note, alert in written.items():
+        review.confirm(db, ann, alert, note)
+    undecided = d.alert(track=6)
+    return db, d.deployment_id, written, undecided
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("_", ["cap_and_glasses"]), ("%", ["about 50% sure"]), ("50%", ["about 50% sure"]),
+    ("\\", ["C:\\cameras\\north"]), ("p_a", ["cap_and_glasses"]), ("0% s", ["about 50% sure"]),
+    ("%%", []), ("__", []), ("n%d", []), ("\\%", []), ("a_n", []), ("note", ["plain note"])])
+def test_search_text_matches_its_characters_literally(notes, text, expected):
+    """'_' and '%' are LIKE's wildcards, '\\' the escape: in search text each means itself."""
+    db, dep, written, _ = notes
+    sup = actor_for(db, "sup")
+    f = stats.LogFilter(deployment_id=dep, text=text)
+    assert stats.log_count(db, sup, f) == len(expected)
+    assert sorted(r["id"] for r in stats.log_page(db, sup, f, 0, 50)) == sorted(written[n] for n in expected)
