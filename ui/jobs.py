@@ -1,11 +1,14 @@
 """Background jobs with typed success and failure callbacks that run on the GUI thread.
 
 Database work goes to a pool of one thread (one connection, used by one thread at a
-time); heavier work (model loading) to the general pool.
+time); heavier work (model loading) to the general pool. No failure is swallowed: a job
+submitted without a failure callback fails into ``unhandled``, which logs it and which a
+window connects to, to show it.
 """
 
 from __future__ import annotations
 
+import logging
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +39,12 @@ class _Job(QRunnable):
             self.relay.done.emit((result,))
 
 
+log = logging.getLogger(__name__)
+
+
 class JobRunner(QObject):
+    unhandled = Signal(str)  # a failure no on_error took, as one line for a window to show
+
     def __init__(self, parent: QObject | None = None, threads: int = 1) -> None:
         super().__init__(parent)
         self.pool = QThreadPool(self)
@@ -53,11 +61,15 @@ class JobRunner(QObject):
 
         if on_done is not None:
             relay.done.connect(lambda boxed: on_done(boxed[0]))
-        if on_error is not None:
-            relay.failed.connect(on_error)
+        relay.failed.connect(on_error if on_error is not None else self._unhandled)
         relay.done.connect(finish)
         relay.failed.connect(finish)
         self.pool.start(_Job(fn, relay))
+
+    def _unhandled(self, exc: Exception) -> None:
+        log.error("a background job failed and nothing was waiting for its error: %s\n%s", exc,
+                  getattr(exc, "__traceback_text__", ""))
+        self.unhandled.emit(f"{type(exc).__name__}: {exc}")
 
     def wait(self, msecs: int = 10000) -> bool:
         return self.pool.waitForDone(msecs)

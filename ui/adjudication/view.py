@@ -1,23 +1,22 @@
-"""The adjudication view: probe and candidates side by side, and the decision keys.
+"""The adjudication view: probe and candidates side by side, the facts that help judge them,
+and the decision area.
 
-The view shows an alert and turns keys into requests (signals); the review service decides
-what is allowed and writes the record. A confirm is deliberate: C asks, Enter confirms.
-A reject needs one of the fixed reasons: R shows them, a number picks one, Enter records it.
+This file holds layout and rendering only; the decision prompts (which keys do what, and when
+a key becomes a request) are ``prompts.DecisionPrompts``. The review service decides what is
+allowed and writes the record.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QRadioButton,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -27,6 +26,8 @@ from PySide6.QtWidgets import (
 from console import clock
 from console.domain import EngagementAction, EngagementResult, RejectReason, WatchlistCategory
 from ui import theme
+from ui.adjudication.prompts import FIRST_ACTION_KEY, DecisionPrompts
+from ui.adjudication.widgets import ScoreBar, badge, choices
 from ui.alert_model import age_text, parse_ts
 from ui.zoom_view import ZoomLink, ZoomView
 
@@ -34,6 +35,7 @@ CATEGORY_LABELS = WatchlistCategory.labels()
 RESULT_LABELS = EngagementResult.labels()
 REJECT_REASONS = RejectReason.labels()
 ENGAGEMENT_ACTIONS = EngagementAction.labels()
+PAGES = {"empty": 0, "review": 0, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4}
 
 
 def decode(jpeg: bytes | None) -> QImage | None:
@@ -53,61 +55,6 @@ def decode_images(detail) -> dict:
     }
 
 
-class ScoreBar(QWidget):
-    """The score against the threshold on one 0..1 scale, with both numbers written out."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.score, self.threshold = 0.0, 0.0
-        self.setMinimumHeight(46)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-    def set_values(self, score: float, threshold: float) -> None:
-        self.score, self.threshold = score, threshold
-        self.update()
-
-    def paintEvent(self, _event) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        bar = QRectF(0, 24, self.width() - 2, 14)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(theme.PANEL_2))
-        p.drawRoundedRect(bar, 4, 4)
-        p.setBrush(QColor(theme.MATCH))
-        p.drawRoundedRect(QRectF(bar.x(), bar.y(), bar.width() * max(0.0, min(1.0, self.score)), bar.height()), 4, 4)
-        tx = bar.x() + bar.width() * self.threshold
-        p.setPen(QPen(QColor(theme.TEXT), 2, Qt.PenStyle.DashLine))
-        p.drawLine(int(tx), 18, int(tx), 44)
-        p.setPen(QColor(theme.TEXT))
-        p.setFont(QFont(self.font().family(), 11, QFont.Weight.Bold))
-        margin = self.score - self.threshold
-        p.drawText(QRectF(0, 0, self.width(), 20), Qt.AlignmentFlag.AlignLeft,
-                   f"Similarity {self.score:.3f}   threshold {self.threshold:.3f}   ({margin:+.3f} above)")
-        p.end()
-
-
-def _choices(owner: QWidget, items: dict[str, str], first_key: int, on_pick) -> tuple[QHBoxLayout, QButtonGroup,
-                                                                                  dict[str, QRadioButton]]:
-    """A row of radio buttons numbered from first_key (the number keys pick them)."""
-    row = QHBoxLayout()
-    group = QButtonGroup(owner)
-    buttons: dict[str, QRadioButton] = {}
-    for n, (code, label) in enumerate(items.items(), start=first_key):
-        b = QRadioButton(f"{n}  {label}")
-        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        b.toggled.connect(lambda on, c=code: on and on_pick(c))
-        group.addButton(b)
-        buttons[code] = b
-        row.addWidget(b)
-    return row, group, buttons
-
-
-def _badge(text: str, ok: bool) -> QLabel:
-    label = QLabel(("✓ " if ok else "! ") + text)
-    label.setObjectName("badge_ok" if ok else "badge_warn")
-    return label
-
-
 class AdjudicationView(QWidget):
     confirmRequested = Signal(int)
     rejectRequested = Signal(int, str)
@@ -117,12 +64,13 @@ class AdjudicationView(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.detail = None
-        self.mode = "empty"  # empty | review | confirm | reject | outcome | busy
+        self.prompts = DecisionPrompts(self)
+        for name in ("confirmRequested", "rejectRequested", "escalateRequested", "returnRequested",
+                     "outcomeRequested"):
+            getattr(self.prompts, name).connect(getattr(self, name))
+        self._detail = None
         self.candidate_index = 0
-        self.reason: str | None = None
-        self.result: str | None = None
-        self.action: str | None = None
+        self.images: dict = {}
 
         root = QVBoxLayout(self)
         root.setContentsMargins(8, 8, 8, 8)
@@ -202,6 +150,10 @@ class AdjudicationView(QWidget):
         busy.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(busy)
         root.addWidget(self.stack)
+        self.prompts.changed.connect(self._render_prompt)
+        self.prompts.picked.connect(lambda kind, code: self.choice_buttons[kind][code].setChecked(True))
+        self.prompts.noteWanted.connect(self.outcome_note.setFocus)
+        self._render_prompt()
 
     # -- pages ---------------------------------------------------------------------
     def _buttons_page(self) -> QWidget:
@@ -213,10 +165,10 @@ class AdjudicationView(QWidget):
         self.btn_reject.setObjectName("reject")
         self.btn_escalate = QPushButton("Escalate to supervisor  [E]")
         self.btn_back = QPushButton("Back to queue  [Esc]")
-        self.btn_confirm.clicked.connect(self.ask_confirm)
-        self.btn_reject.clicked.connect(self.ask_reject)
-        self.btn_escalate.clicked.connect(self.escalate)
-        self.btn_back.clicked.connect(self.back)
+        self.btn_confirm.clicked.connect(self.prompts.ask_confirm)
+        self.btn_reject.clicked.connect(self.prompts.ask_reject)
+        self.btn_escalate.clicked.connect(self.prompts.escalate)
+        self.btn_back.clicked.connect(self.prompts.back)
         for b in (self.btn_confirm, self.btn_reject, self.btn_escalate, self.btn_back):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             h.addWidget(b)
@@ -246,7 +198,8 @@ class AdjudicationView(QWidget):
         v = QVBoxLayout(w)
         v.addWidget(QLabel("Why is this not a match? Pick a reason (number key), then <b>Enter</b>. "
                            "<b>Esc</b> cancels."))
-        row, self.reason_group, self.reason_buttons = _choices(self, REJECT_REASONS, 1, self._set_reason)
+        row, self.reason_group, self.reason_buttons = choices(
+            self, REJECT_REASONS, 1, lambda code: self.prompts.choose("reason", code))
         self.btn_reject_commit = QPushButton("Record rejection  [Enter]")
         self.btn_reject_commit.setObjectName("reject")
         self.btn_reject_commit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -260,9 +213,13 @@ class AdjudicationView(QWidget):
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
         v.addWidget(QLabel("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
-        row, self.result_group, self.result_buttons = _choices(self, RESULT_LABELS, 1, self._set_result)
+        row, self.result_group, self.result_buttons = choices(
+            self, RESULT_LABELS, 1, lambda code: self.prompts.choose("result", code))
         v.addLayout(row)
-        row2, self.action_group, self.action_buttons = _choices(self, ENGAGEMENT_ACTIONS, 4, self._set_action)
+        row2, self.action_group, self.action_buttons = choices(
+            self, ENGAGEMENT_ACTIONS, FIRST_ACTION_KEY, lambda code: self.prompts.choose("action", code))
+        self.choice_buttons = {"reason": self.reason_buttons, "result": self.result_buttons,
+                               "action": self.action_buttons}
         self.outcome_note = QLineEdit()
         self.outcome_note.setPlaceholderText("Note (needed for Other)")
         self.outcome_note.returnPressed.connect(self.commit)
@@ -274,24 +231,36 @@ class AdjudicationView(QWidget):
         v.addLayout(row2)
         return w
 
-    # -- state ---------------------------------------------------------------------
+    # -- the prompt's state, drawn ------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self.prompts.mode
+
+    @property
+    def detail(self):
+        return self._detail
+
+    @detail.setter
+    def detail(self, detail) -> None:
+        self._detail = detail
+        if detail is None:
+            self.prompts.clear()
+
     def set_mode(self, mode: str) -> None:
-        self.mode = mode
-        page = {"empty": 0, "review": 0, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4}[mode]
-        self.stack.setCurrentIndex(page)
-        reviewing = (mode == "review" and self.detail is not None and self.detail.status == "pending"
-                     and getattr(self, "may_decide", True))
+        self.prompts.set_mode(mode)
+
+    def _render_prompt(self) -> None:
+        p = self.prompts
+        self.stack.setCurrentIndex(PAGES[p.mode])
         for b in (self.btn_confirm, self.btn_reject, self.btn_escalate):
-            b.setEnabled(reviewing)
-        self.btn_reject_commit.setEnabled(self.reason is not None)
-        self.btn_outcome.setEnabled(self.result is not None and self.action is not None)
+            b.setEnabled(p.may_ask)
+        self.btn_reject_commit.setEnabled(p.reject_ready)
+        self.btn_outcome.setEnabled(p.outcome_ready)
 
     def show_alert(self, detail, mode: str = "review", may_decide: bool = True, images: dict | None = None) -> None:
         self.images = images or decode_images(detail)
-        self.detail = detail
-        self.may_decide = may_decide
+        self._detail = detail
         self.candidate_index = 0
-        self.reason = self.result = self.action = None
         for group in (self.reason_group, self.result_group, self.action_group):
             group.setExclusive(False)
             for b in group.buttons():
@@ -321,11 +290,11 @@ class AdjudicationView(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         reasons = " ".join(q.get("reasons", []))
-        self.badges.addWidget(_badge(f"Face {q.get('face_px', 0):.0f} px between eyes", "small" not in reasons))
-        self.badges.addWidget(_badge(f"Sharpness {q.get('sharpness', 0):.0f}", "blurred" not in reasons))
-        self.badges.addWidget(_badge(f"Pose yaw {q.get('yaw', 0):+.0f}° pitch {q.get('pitch', 0):+.0f}°",
+        self.badges.addWidget(badge(f"Face {q.get('face_px', 0):.0f} px between eyes", "small" not in reasons))
+        self.badges.addWidget(badge(f"Sharpness {q.get('sharpness', 0):.0f}", "blurred" not in reasons))
+        self.badges.addWidget(badge(f"Pose yaw {q.get('yaw', 0):+.0f}° pitch {q.get('pitch', 0):+.0f}°",
                                      "turned" not in reasons and "tilted" not in reasons))
-        self.badges.addWidget(_badge(f"Detector {q.get('detector_score', 0):.2f}", "weak" not in reasons))
+        self.badges.addWidget(badge(f"Detector {q.get('detector_score', 0):.2f}", "weak" not in reasons))
         self.badges.addStretch(1)
         self.quality_note.setText(f"Probe quality {q.get('score', 0):.2f} of 1. Small, blurred or turned faces "
                                   "cause most false matches: judge the face, not the score."
@@ -346,7 +315,7 @@ class AdjudicationView(QWidget):
             thumb.setToolTip(f"{at}  score {score:.3f}")
             self.views_row.addWidget(thumb)
         self.views_row.addStretch(1)
-        self.set_mode(mode if detail.status == "pending" or mode == "outcome" else "review")
+        self.prompts.load(detail.alert_id, detail.status == "pending", may_decide, mode)
 
     def _show_candidate(self) -> None:
         d = self.detail
@@ -372,67 +341,24 @@ class AdjudicationView(QWidget):
             self.candidate_index = (self.candidate_index + step) % len(self.detail.candidates)
             self._show_candidate()
 
-    def _set_reason(self, code: str) -> None:
-        self.reason = code
-        self.btn_reject_commit.setEnabled(True)
-
-    def _set_result(self, code: str) -> None:
-        self.result = code
-        self.set_mode(self.mode)
-
-    def _set_action(self, code: str) -> None:
-        self.action = code
-        self.set_mode(self.mode)
-
-    # -- commands (keys and buttons) ----------------------------------------------------
+    # -- commands (keys and buttons), answered by the prompts ----------------------------
     def ask_confirm(self) -> None:
-        if self.mode == "review" and self.btn_confirm.isEnabled():
-            self.set_mode("confirm")
+        self.prompts.ask_confirm()
 
     def ask_reject(self) -> None:
-        if self.mode == "review" and self.btn_reject.isEnabled():
-            self.set_mode("reject")
+        self.prompts.ask_reject()
 
     def escalate(self) -> None:
-        if self.mode == "review" and self.btn_escalate.isEnabled():
-            self.set_mode("busy")
-            self.escalateRequested.emit(self.detail.alert_id)
+        self.prompts.escalate()
 
     def pick(self, number: int) -> None:
-        if self.mode == "reject":
-            codes = list(REJECT_REASONS)
-            if 1 <= number <= len(codes):
-                self.reason_buttons[codes[number - 1]].setChecked(True)
-        elif self.mode == "outcome":
-            results, actions = list(RESULT_LABELS), list(ENGAGEMENT_ACTIONS)
-            if 1 <= number <= len(results):
-                self.result_buttons[results[number - 1]].setChecked(True)
-            elif 4 <= number < 4 + len(actions):
-                self.action_buttons[actions[number - 4]].setChecked(True)
-                if actions[number - 4] == "other":
-                    self.outcome_note.setFocus()
+        self.prompts.pick(number)
 
     def commit(self) -> None:
-        """Enter: finish the step in progress (never a decision from the plain review state)."""
-        d = self.detail
-        if d is None:
-            return
-        if self.mode == "confirm":
-            self.set_mode("busy")
-            self.confirmRequested.emit(d.alert_id)
-        elif self.mode == "reject" and self.reason:
-            self.set_mode("busy")
-            self.rejectRequested.emit(d.alert_id, self.reason)
-        elif self.mode == "outcome" and self.result and self.action:
-            self.set_mode("busy")
-            self.outcomeRequested.emit(d.alert_id, self.result, self.action, self.outcome_note.text())
+        self.prompts.commit(self.outcome_note.text())
 
     def back(self) -> None:
-        """Esc: cancel the step in progress, or leave the alert undecided."""
-        if self.mode in ("confirm", "reject"):
-            self.set_mode("review")
-        elif self.mode in ("review", "outcome", "empty") and self.detail is not None:
-            self.returnRequested.emit(self.detail.alert_id)
+        self.prompts.back()
 
     def failed(self, message: str) -> None:
         """The service refused: show why, and let the reviewer act again."""

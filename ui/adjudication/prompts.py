@@ -1,0 +1,133 @@
+"""The decision prompts as a state machine: which step is in progress, what has been picked,
+and when a key becomes a request.
+
+A confirm is deliberate: C asks, Enter confirms. A reject needs one of the fixed reasons:
+R shows them, a number picks one, Enter records it. After a confirm the outcome may be
+recorded at once (a result and an action by number, Enter) or later (Esc). Nothing here
+draws; the view follows ``changed`` and ``picked``. The review service still decides what is
+allowed: a request is only a request.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from console.domain import EngagementAction, EngagementResult, RejectReason
+
+MODES = ("empty", "review", "confirm", "reject", "outcome", "busy")
+REASONS = tuple(RejectReason.codes())
+RESULTS = tuple(EngagementResult.codes())
+ACTIONS = tuple(EngagementAction.codes())
+FIRST_ACTION_KEY = len(RESULTS) + 1  # results are numbered from 1, actions after them
+
+
+class DecisionPrompts(QObject):
+    confirmRequested = Signal(int)
+    rejectRequested = Signal(int, str)
+    escalateRequested = Signal(int)
+    returnRequested = Signal(int)
+    outcomeRequested = Signal(int, str, str, str)
+    changed = Signal()  # the mode or a pick changed: the view redraws the decision area
+    picked = Signal(str, str)  # ("reason" | "result" | "action", code) chosen by a number key
+    noteWanted = Signal()  # "other" was picked: the note says what was done
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.mode = "empty"
+        self.alert_id: int | None = None
+        self.pending = False
+        self.may_decide = True
+        self.reason: str | None = None
+        self.result: str | None = None
+        self.action: str | None = None
+
+    # -- what the view shows ----------------------------------------------------------
+    @property
+    def may_ask(self) -> bool:
+        """Whether Confirm, Reject and Escalate are offered now."""
+        return self.mode == "review" and self.alert_id is not None and self.pending and self.may_decide
+
+    @property
+    def reject_ready(self) -> bool:
+        return self.reason is not None
+
+    @property
+    def outcome_ready(self) -> bool:
+        return self.result is not None and self.action is not None
+
+    # -- state ------------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown prompt mode {mode!r}")
+        self.mode = mode
+        self.changed.emit()
+
+    def load(self, alert_id: int, pending: bool, may_decide: bool, mode: str = "review") -> None:
+        """A newly shown alert: no picks yet; a decided alert only reviews (or records its outcome)."""
+        self.alert_id, self.pending, self.may_decide = alert_id, pending, may_decide
+        self.reason = self.result = self.action = None
+        self.set_mode(mode if pending or mode == "outcome" else "review")
+
+    def clear(self) -> None:
+        """No alert on screen."""
+        self.alert_id = None
+        self.pending = False
+
+    def choose(self, kind: str, code: str) -> None:
+        """A pick by mouse or key: ``kind`` is reason, result or action."""
+        setattr(self, kind, code)
+        self.changed.emit()
+
+    # -- commands (keys and buttons) ----------------------------------------------------
+    def ask_confirm(self) -> None:
+        if self.may_ask:
+            self.set_mode("confirm")
+
+    def ask_reject(self) -> None:
+        if self.may_ask:
+            self.set_mode("reject")
+
+    def escalate(self) -> None:
+        if self.may_ask:
+            self.set_mode("busy")
+            self.escalateRequested.emit(self.alert_id)
+
+    def pick(self, number: int) -> None:
+        """A number key: a reason in the reject prompt; a result (1-3) or an action (4-7) in the
+        outcome prompt. Anywhere else it does nothing."""
+        if self.mode == "reject":
+            if 1 <= number <= len(REASONS):
+                self._pick("reason", REASONS[number - 1])
+        elif self.mode == "outcome":
+            if 1 <= number <= len(RESULTS):
+                self._pick("result", RESULTS[number - 1])
+            elif FIRST_ACTION_KEY <= number < FIRST_ACTION_KEY + len(ACTIONS):
+                code = ACTIONS[number - FIRST_ACTION_KEY]
+                self._pick("action", code)
+                if code == EngagementAction.OTHER:
+                    self.noteWanted.emit()
+
+    def _pick(self, kind: str, code: str) -> None:
+        self.choose(kind, code)
+        self.picked.emit(kind, code)
+
+    def commit(self, note: str = "") -> None:
+        """Enter: finish the step in progress (never a decision from the plain review state)."""
+        if self.alert_id is None:
+            return
+        if self.mode == "confirm":
+            self.set_mode("busy")
+            self.confirmRequested.emit(self.alert_id)
+        elif self.mode == "reject" and self.reason:
+            self.set_mode("busy")
+            self.rejectRequested.emit(self.alert_id, self.reason)
+        elif self.mode == "outcome" and self.outcome_ready:
+            self.set_mode("busy")
+            self.outcomeRequested.emit(self.alert_id, self.result, self.action, note)
+
+    def back(self) -> None:
+        """Esc: cancel the step in progress, or leave the alert undecided."""
+        if self.mode in ("confirm", "reject"):
+            self.set_mode("review")
+        elif self.mode in ("review", "outcome", "empty") and self.alert_id is not None:
+            self.returnRequested.emit(self.alert_id)

@@ -1,0 +1,65 @@
+"""The small widgets of the adjudication view: the score against the threshold, quality
+badges, and rows of numbered choices."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QWidget
+
+from ui import theme
+
+
+class ScoreBar(QWidget):
+    """The score against the threshold on one 0..1 scale, with both numbers written out."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.score, self.threshold = 0.0, 0.0
+        self.setMinimumHeight(46)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_values(self, score: float, threshold: float) -> None:
+        self.score, self.threshold = score, threshold
+        self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        bar = QRectF(0, 24, self.width() - 2, 14)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(theme.PANEL_2))
+        p.drawRoundedRect(bar, 4, 4)
+        p.setBrush(QColor(theme.MATCH))
+        p.drawRoundedRect(QRectF(bar.x(), bar.y(), bar.width() * max(0.0, min(1.0, self.score)), bar.height()), 4, 4)
+        tx = bar.x() + bar.width() * self.threshold
+        p.setPen(QPen(QColor(theme.TEXT), 2, Qt.PenStyle.DashLine))
+        p.drawLine(int(tx), 18, int(tx), 44)
+        p.setPen(QColor(theme.TEXT))
+        p.setFont(QFont(self.font().family(), 11, QFont.Weight.Bold))
+        margin = self.score - self.threshold
+        p.drawText(QRectF(0, 0, self.width(), 20), Qt.AlignmentFlag.AlignLeft,
+                   f"Similarity {self.score:.3f}   threshold {self.threshold:.3f}   ({margin:+.3f} above)")
+        p.end()
+
+
+def choices(owner: QWidget, items: dict[str, str], first_key: int, on_pick) -> tuple[QHBoxLayout, QButtonGroup,
+                                                                                  dict[str, QRadioButton]]:
+    """A row of radio buttons numbered from first_key (the number keys pick them)."""
+    row = QHBoxLayout()
+    group = QButtonGroup(owner)
+    buttons: dict[str, QRadioButton] = {}
+    for n, (code, label) in enumerate(items.items(), start=first_key):
+        b = QRadioButton(f"{n}  {label}")
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.toggled.connect(lambda on, c=code: on and on_pick(c))
+        group.addButton(b)
+        buttons[code] = b
+        row.addWidget(b)
+    return row, group, buttons
+
+
+def badge(text: str, ok: bool) -> QLabel:
+    label = QLabel(("✓ " if ok else "! ") + text)
+    label.setObjectName("badge_ok" if ok else "badge_warn")
+    return label
