@@ -259,7 +259,9 @@ def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
 
 
 def blur_bystanders(context_jpeg: bytes, bbox: list[float], engine) -> tuple[bytes, int]:
-    """The context frame with every face but the alerted one made unrecognisable."""
+    """The context frame with every face but the alerted one made unrecognisable. Raises
+    ExportError when that cannot be done (a frame that does not decode, a detector that fails):
+    the caller must not then let the frame leave unblurred."""
     import cv2
     import numpy as np
 
@@ -267,9 +269,17 @@ def blur_bystanders(context_jpeg: bytes, bbox: list[float], engine) -> tuple[byt
     from console.pipeline.tracker import iou
 
     frame = cv2.imdecode(np.frombuffer(context_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if frame is None or frame.ndim != 3 or frame.shape[2] != 3:
+        raise ExportError("the context frame cannot be read as an image, so bystanders' faces in it cannot be"
+                          " blurred; nothing was exported")
     target = np.array([bbox], dtype=np.float32)
     blurred = 0
-    for det in engine.detect(frame):
+    try:
+        faces = engine.detect(frame)
+    except (ConsoleError, ValueError, RuntimeError, cv2.error) as exc:
+        raise ExportError(f"bystanders' faces could not be blurred: the face detector failed ({exc});"
+                          " nothing was exported") from exc
+    for det in faces:
         if iou(np.array([det.box]), target)[0, 0] >= 0.3:
             continue
         x1, y1, x2, y2 = (int(v) for v in det.box)
@@ -289,21 +299,31 @@ def blur_bystanders(context_jpeg: bytes, bbox: list[float], engine) -> tuple[byt
 def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None) -> list:
     """The alert's images and record as files, for a case file; the export is logged.
 
-    With an engine, bystanders' faces in the context frame are blurred first (exports leave
-    the console; people who raised no alert should not leave with them).
+    Bystanders' faces in the context frame are always blurred first (exports leave the console;
+    people who raised no alert should not leave with them): with ``engine``, or else with the
+    bundled detector, loaded for the export. A frame that cannot be blurred is not exported
+    unblurred: the export is refused whole and nothing is written.
     """
     from pathlib import Path
 
     actor.require("export_alert", store)
     detail = _read_detail(store, alert_id)
+    context, blurred = detail.context_jpeg, 0
+    if context:  # a purged alert has none
+        if engine is None:
+            from console.vision.engine import load_engine
+
+            try:
+                engine = load_engine()
+            except (ConsoleError, OSError, RuntimeError) as exc:
+                raise ExportError(f"bystanders' faces could not be blurred: the face detector did not load"
+                                  f" ({exc}); nothing was exported") from exc
+        context, blurred = blur_bystanders(context, detail.bbox, engine)
     out = Path(out_dir).expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create the export folder {out}: {exc.strerror or exc}") from exc
-    context, blurred = detail.context_jpeg, 0
-    if engine is not None and context:
-        context, blurred = blur_bystanders(context, detail.bbox, engine)
     record = {"alert_id": alert_id, "camera": detail.camera, "captured_at": detail.captured_at,
               "score": detail.score, "threshold": detail.threshold, "model_id": detail.model_id,
               "candidates": [{"rank": c.rank, "record_number": c.record_number, "score": c.score}
@@ -323,7 +343,7 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
     try:
         audit.append(store, actor.username, "alert.exported", "alert", alert_id,
                      {"files": [p.name for p in written], "to": str(out), "bystanders_blurred": blurred,
-                      "blurring": engine is not None})
+                      "blurring": bool(context)})
     except BaseException:
         for path in written:  # an export the log does not hold does not leave the console
             path.unlink(missing_ok=True)

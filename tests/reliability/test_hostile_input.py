@@ -3,6 +3,7 @@ console or change the record. Short runs in the suite; ``python main.py bench fu
 (ORC_FUZZ_SCALE=N) runs N times as many cases. The case counts are printed for
 docs/reliability.md."""
 
+import hashlib
 import os
 import string
 import struct
@@ -182,6 +183,9 @@ def test_an_alert_export_refuses_to_replace_an_earlier_one(filled, tmp_path):
     store, _, _ = filled
     sup = auth.actor_for(store, "sup")
     alert = int(store.one("SELECT MIN(id) AS id FROM alerts")["id"])
+    context = (DATA / "img21.jpg").read_bytes()  # a real frame: an export blurs it, and refuses what it cannot
+    store.conn.execute("UPDATE alerts SET context_jpeg = ?, context_sha256 = ? WHERE id = ?",
+                       (context, hashlib.sha256(context).hexdigest(), alert))
     first = review.export_alert(store, sup, alert, tmp_path / "case")
     before = {p.name: p.read_bytes() for p in first}
     with pytest.raises(ConsoleError, match="never replaces"):

@@ -85,3 +85,67 @@ def test_the_alerted_face_and_the_scene_are_left_as_they_were(exported):
         assert diff.mean() < 2 and diff.max() < 32, box  # JPEG re-encoding only
         ratio = _detail(out, box) / _detail(original, box)
         assert 0.8 < ratio < 1.25, (box, ratio)
+
+
+# -- no engine given: the export loads a detector itself, or refuses ---------------------------
+TWO = (440, 220, 900, 500)  # a cut of the group photo holding two faces: the alerted man and one other
+ALERTED_IN_TWO = (468 - 440, 262 - 220, 590 - 440, 395 - 220)
+BYSTANDER_IN_TWO = (748 - 440, 335 - 220, 870 - 440, 458 - 220)
+
+
+@pytest.fixture
+def two_faces(store, group_photo):
+    x1, y1, x2, y2 = TWO
+    frame = np.ascontiguousarray(group_photo[y1:y2, x1:x2])
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    d = small_deployment(store)
+    alert = repo.insert_alert(store, repo.AlertRecord(
+        d.deployment_id, d.camera_id, 1, [(d.entry_id, d.image_id, 0.7)], 0.4, "m", list(ALERTED_IN_TWO), {},
+        b"p", buf.tobytes(), "2026-01-01T09:00:00Z"))
+    return store, alert, cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
+def _logged_exports(store):
+    import json
+
+    return [json.loads(r["details_json"]) for r in
+            store.query("SELECT details_json FROM audit_log WHERE action = 'alert.exported' ORDER BY seq")]
+
+
+def test_an_export_without_an_engine_still_blurs_the_bystander(two_faces, tmp_path):
+    store, alert, original = two_faces
+    files = review.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case")  # engine=None
+    out = cv2.imread(str(next(p for p in files if p.name.endswith("context.jpg"))))
+    core = _inner(BYSTANDER_IN_TWO)
+    assert _detail(out, core) < _detail(original, core) / 20
+    diff = np.abs(_crop(original, ALERTED_IN_TWO).astype(int) - _crop(out, ALERTED_IN_TWO))
+    assert diff.mean() < 2
+    logged = _logged_exports(store)
+    assert len(logged) == 1 and logged[0]["blurring"] is True and logged[0]["bystanders_blurred"] == 1
+
+
+def test_an_export_that_cannot_load_a_detector_is_refused_whole(two_faces, tmp_path, monkeypatch):
+    from console.errors import ConsoleError, ModelError
+    from console.vision import engine as engine_module
+
+    def broken(*_a, **_k):
+        raise ModelError("the face detector model file is missing")
+
+    monkeypatch.setattr(engine_module, "load_engine", broken)
+    store, alert, _ = two_faces
+    with pytest.raises(ConsoleError, match="blur.*detector model file is missing"):
+        review.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case")
+    assert not (tmp_path / "case").exists() or list((tmp_path / "case").iterdir()) == []
+    assert _logged_exports(store) == []
+
+
+def test_an_export_whose_context_frame_cannot_be_read_is_refused(store, tmp_path, engine):
+    from console.errors import ConsoleError
+
+    d = small_deployment(store)
+    alert = d.alert()  # a context frame of three bytes: nothing to find faces in, so no way to blur
+    with pytest.raises(ConsoleError, match="blur"):
+        review.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case", engine=engine)
+    assert not (tmp_path / "case").exists() or list((tmp_path / "case").iterdir()) == []
+    assert _logged_exports(store) == []
