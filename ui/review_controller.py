@@ -106,13 +106,12 @@ class ReviewController(QObject):
         self.jobs.submit(lambda: review.confirm(live.store, live.operator, alert_id), done, self._failed)
 
     def reject(self, alert_id: int, reason: str) -> None:
+        """A "different person" suppression is applied by the live deployment itself, on whichever seat
+        or worker runs the camera, when the decision reaches the shared log."""
         live = self.live
-        detail = self.view.detail
 
         def done(_decision_id) -> None:
             self.queue.remove_alert(alert_id)
-            if reason == "different_person" and detail is not None and detail.candidates:
-                live.suppress(detail.camera_id, detail.track_id, detail.candidates[0].entry_id)
             self.decided.emit(alert_id, f"false_alert:{reason}")
             self._after_decision()
 

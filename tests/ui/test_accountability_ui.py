@@ -65,15 +65,15 @@ def test_idle_lock_hides_the_console_until_the_password_is_given(qtbot, console_
     try:
         qtbot.waitUntil(lambda: win.live is not None, timeout=60000)
         win.enable_idle_lock(win.live.operator, idle_lock_s=0.5)
-        win.idle_timer.setInterval(100)
-        qtbot.waitUntil(lambda: win.locked, timeout=5000)
+        win.session_lock.idle_timer.setInterval(100)
+        qtbot.waitUntil(lambda: win.session_lock.locked, timeout=5000)
         assert not win.centralWidget().isVisible()
-        dialog = win.lock_dialog
+        dialog = win.session_lock.lock_dialog
         assert dialog.user.text() == "demo.operator" and dialog.user.isReadOnly()
         dialog.password.setText("demo")
-        win.idle_lock_s = 3600
+        win.session_lock.idle_lock_s = 3600
         dialog.submit()
-        qtbot.waitUntil(lambda: not win.locked, timeout=10000)
+        qtbot.waitUntil(lambda: not win.session_lock.locked, timeout=10000)
         assert win.centralWidget().isVisible()
         qtbot.waitUntil(lambda: "session.unlocked" in audit_actions(args, "session."), timeout=5000)
         assert audit_actions(args, "session.")[0] == "session.locked"

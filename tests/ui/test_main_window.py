@@ -323,3 +323,48 @@ def test_closing_with_alerts_the_database_refused_asks_first(qtbot, window, monk
     assert "1 alert(s) could not be saved yet" in asked[0] and "lost" in asked[0]
     outbox.clear()
     assert window.close() is True and len(asked) == 1  # nothing held: it closes without asking
+
+
+def test_the_stop_key_halts_recognition_for_the_deployment_and_says_so(qtbot, window):
+    """F12 asks why, stops the whole deployment (logged), and every camera and the banner show it."""
+    qtbot.waitUntil(lambda: window.live is not None and window.live.workers[0].analysed > 0, timeout=60000)
+    from ui.actions import Act
+
+    assert window.actions_by_name[Act.STOP].isEnabled() and not window.actions_by_name[Act.RESTART].isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_F12)
+    dialog = window.reason_dialog
+    assert dialog.isVisible() and not db_rows(window, "SELECT id FROM deployments WHERE state = 'stopped'")
+    dialog.setTextValue("a member of the public asked why there is no signage")
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.status.oversight_banner.isVisible(), timeout=5000)
+    assert "RECOGNITION STOPPED by demo.operator" in window.status.oversight_banner.text()
+    assert "no signage" in window.status.oversight_banner.text()
+    state = db_rows(window, "SELECT state, stop_reason FROM deployments WHERE id = ?", (window.live.deployment_id,))[0]
+    assert state["state"] == "stopped" and "signage" in state["stop_reason"]
+    assert not window.live.workers[0].recognising
+    analysed = window.live.workers[0].analysed
+    qtbot.wait(500)
+    assert window.live.workers[0].analysed <= analysed + 1
+    # An operator may stop, not restart; neither key does anything more now.
+    assert not window.actions_by_name[Act.STOP].isEnabled() and not window.actions_by_name[Act.RESTART].isEnabled()
+    logged = db_rows(window, "SELECT actor, details_json FROM audit_log WHERE action = 'deployment.stopped'")
+    assert [r["actor"] for r in logged] == ["demo.operator"]
+
+
+def test_another_seats_stop_and_restart_show_on_this_seat(qtbot, window):
+    from console.services import auth, deployments
+    from console.store import open_store
+
+    qtbot.waitUntil(lambda: window.live is not None and window.live.workers[0].analysed > 0, timeout=60000)
+    with open_store(window.db_path.parent) as store:  # a supervisor at another seat
+        supervisor = auth.actor_for(store, "demo.supervisor")
+        deployments.stop(store, supervisor, window.live.deployment_id, "operation paused by the commander")
+        qtbot.waitUntil(lambda: window.status.oversight_banner.isVisible(), timeout=5000)
+        assert "by demo.supervisor" in window.status.oversight_banner.text()
+        assert window.status_labels["recognition"].text() == "Recognition STOPPED"
+        assert not window.live.workers[0].recognising
+        deployments.restart(store, supervisor, window.live.deployment_id, "resumed on the commander's order")
+    qtbot.waitUntil(lambda: not window.status.oversight_banner.isVisible(), timeout=5000)
+    analysed = window.live.workers[0].analysed
+    qtbot.waitUntil(lambda: window.live.workers[0].analysed > analysed + 2, timeout=20000)
+    assert window.status_labels["recognition"].text() == "Recognition on"

@@ -1,0 +1,73 @@
+"""The idle lock: after a set time without keyboard or mouse input the console hides everything
+and asks the signed-in user's password again. Recognition and alerts go on underneath; the
+lock and the unlock are logged. There is no way past it but the password."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+IDLE_LOCK_S = 10 * 60  # default: the console locks after ten minutes without input
+INPUT_EVENTS = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel)
+
+
+class SessionLock(QObject):
+    def __init__(self, window: QMainWindow, jobs) -> None:
+        super().__init__(window)
+        self.window, self.jobs = window, jobs
+        self.signed_in = None
+        self.idle_lock_s = IDLE_LOCK_S
+        self.last_input = time.monotonic()
+        self.locked = False
+        self.lock_dialog = None
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setInterval(2000)
+        self.idle_timer.timeout.connect(self._check_idle)
+
+    def enable(self, actor, idle_lock_s: float = IDLE_LOCK_S) -> None:
+        self.signed_in = actor
+        self.idle_lock_s = idle_lock_s
+        self.last_input = time.monotonic()
+        QApplication.instance().installEventFilter(self)
+        self.idle_timer.start()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() in INPUT_EVENTS:
+            self.last_input = time.monotonic()
+        return False
+
+    def _check_idle(self) -> None:
+        idle = time.monotonic() - self.last_input
+        if not self.locked and idle >= self.idle_lock_s:
+            self.lock(idle)
+
+    def lock(self, idle_s: float = 0.0) -> None:
+        """Hide everything and ask the signed-in user's password."""
+        from console.services import session
+        from ui.login import LoginDialog
+
+        actor, data_dir = self.signed_in, getattr(self.window, "data_dir", None)
+        self.locked = True
+        self.window.centralWidget().hide()
+        self.jobs.submit(lambda: session.record_lock(data_dir, actor, idle_s))
+        dialog = LoginDialog(lambda _u, p: session.unlock(data_dir, actor, p), self.window,
+                             username=actor.username, locked=True)
+        self.lock_dialog = dialog
+        dialog.finished.connect(self._unlocked)
+        dialog.open()
+
+    def _unlocked(self, result: int) -> None:
+        if result and self.lock_dialog.actor is not None:
+            self.locked = False
+            self.last_input = time.monotonic()
+            self.window.centralWidget().show()
+        else:
+            self.lock(0.0)  # no way past the lock but the password
+
+    def stop(self) -> None:
+        self.idle_timer.stop()
+        app = QApplication.instance()
+        if app is not None and self.signed_in is not None:
+            app.removeEventFilter(self)

@@ -1,0 +1,104 @@
+"""What the operator must always see: the deployment, its window, who is signed in, the threshold,
+faces analysed, alerts pending, remote workers - and, above the grid, whether recognition is
+stopped or ended (and by whom, and why), faults to know of, and whether the console has focus.
+Everything here is read from memory; database reads come back from background jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+from console import clock
+
+STATUS_KEYS = ("deployment", "window", "user", "threshold", "recognition", "faces", "pending", "workers")
+
+
+def window_left(ends_at: str) -> str:
+    left = (datetime.fromisoformat(ends_at.replace("Z", "+00:00")) - clock.now()).total_seconds()
+    if left <= 0:
+        return "Window ENDED"
+    return f"Window: {int(left // 3600)} h {int(left % 3600 // 60):02d} min left"
+
+
+def _banner(name: str, text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class ConsoleStatus:
+    def __init__(self, window: QMainWindow) -> None:
+        self.banner = QLabel("")  # DEMO
+        self.banner.setObjectName("banner")
+        self.banner.hide()
+        self.labels = {k: QLabel("") for k in STATUS_KEYS}
+        bar = window.statusBar()
+        bar.addWidget(self.banner)
+        for key in STATUS_KEYS:
+            bar.addWidget(self.labels[key])
+        self.focus_banner = _banner("focus_banner", "CONSOLE NOT IN FOCUS - new alerts may be missed")
+        self.oversight_banner = _banner("oversight_banner")  # recognition stopped or ended
+        # Faults the operator must know of (alerts waiting for the database, a clock that was
+        # set): read from memory each second, never from the database on this thread.
+        self.problem_banner = _banner("problem_banner")
+        self.problem_banner.setAlignment(Qt.AlignmentFlag.AlignLeft)
+
+    def show_deployment(self, live) -> None:
+        dep = live.deployment
+        self.labels["deployment"].setText(dep["name"])
+        self.labels["deployment"].setToolTip(f"{dep['location']}\n{dep['rationale']}")
+        self.labels["user"].setText(f"User: {live.operator.username} ({live.operator.role})")
+        self.labels["threshold"].setToolTip(f"Model {live.engine.model_id}")
+        self.show_threshold(float(dep["threshold"]))
+        if dep["is_demo"]:
+            self.banner.setText("DEMO - generated video, demo watchlist")
+            self.banner.show()
+        self.show_recognition(live)
+
+    def show_threshold(self, threshold: float) -> None:
+        self.labels["threshold"].setText(f"Threshold {threshold:.3f}")
+
+    def show_recognition(self, live, by: str = "") -> None:
+        """Running, stopped by a person (who, why) or ended: in the status bar and, unless running,
+        across the top of the window on every seat."""
+        if live.ended:
+            text = f"RECOGNITION ENDED - {live.ended}" + (f" (by {by})" if by and by != "system" else "")
+            self.labels["recognition"].setText("Recognition ENDED")
+        elif live.stopped:
+            who = f" by {by}" if by else ""
+            text = (f"RECOGNITION STOPPED{who}: {live.stopped}. No camera of this deployment is analysed on any "
+                    "seat or worker; only a supervisor can restart it (Ctrl+F12).")
+            self.labels["recognition"].setText("Recognition STOPPED")
+        else:
+            self.labels["recognition"].setText("Recognition on" if live.workers else "Review seat")
+            self.oversight_banner.hide()
+            return
+        self.labels["recognition"].setToolTip(text)
+        self.oversight_banner.setText(text)
+        self.oversight_banner.show()
+
+    def refresh(self, live, faces: int, pending_problems: list[str]) -> None:
+        self.labels["window"].setText(window_left(live.deployment["ends_at"]))
+        self.labels["faces"].setText(f"Faces analysed: {faces:,}")
+        self.problem_banner.setText("\n".join(pending_problems))
+        self.problem_banner.setVisible(bool(pending_problems))
+
+    def show_pending(self, n: int) -> None:
+        self.labels["pending"].setText(f"Pending alerts: {n}")
+
+    def show_workers(self, workers: list[dict]) -> None:
+        label = self.labels["workers"]
+        if not workers:
+            label.setText("")
+            return
+        cams = sum(len(w["cameras"]) for w in workers)
+        stopped = sum(w["state"] == "stopped" for w in workers)
+        label.setText(f"Remote workers: {len(workers)} ({cams} cameras)" + (f", {stopped} stopped" if stopped else ""))
+        label.setToolTip("\n".join(
+            f"{w['worker_id']} on {w['host']} ({w['state']}): " + ", ".join(
+                f"{c['name']} {c['state']} {c['fps']} fps" for c in w["cameras"].values()) for w in workers))
