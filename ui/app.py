@@ -157,7 +157,7 @@ def run_screenshot(args) -> int:
         print(f"wrote {path}")
         dialog.close()
         from console.services import session
-        from ui.review_window import ReviewWindow
+        from ui.review import ReviewWindow
 
         window.live.operator = session.login(window.data_dir, "demo.supervisor", "demo")
         review_window = ReviewWindow(window.live, window.db_jobs, window)

@@ -1,6 +1,10 @@
-"""The shape the supervisor's and administrator's windows share: tabs, and one line of answer."""
+"""The shape the supervisor's and administrator's windows share: tabs that read when they are
+shown, and one line of answer."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtWidgets import QDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
 
@@ -17,11 +21,52 @@ class ToolDialog(QDialog):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         v.addWidget(self.message)
+        jobs.unhandled.connect(self._unhandled)
 
     def add_tabs(self, tabs: list[tuple[QWidget, str]]) -> None:
         for widget, name in tabs:
             self.tabs.addTab(widget, name)
+        self.tabs.currentChanged.connect(lambda _i: self.refresh())
+
+    def refresh(self) -> None:
+        """Read the shown tab again (a tab reads only when it is shown: nobody is refused, and
+        logged, for a tab they never opened)."""
+        tab = self.tabs.currentWidget()
+        if isinstance(tab, ToolTab):
+            tab.refresh()
 
     def _fail(self, exc: Exception) -> None:
         """A service's refusal, shown as the service worded it."""
         self.message.setText(f"Refused: {exc}")
+
+    def _unhandled(self, text: str) -> None:
+        self.message.setText(f"Failed: {text}")
+
+
+class ToolTab(QWidget):
+    """One tab of a tool dialog: the signed-in user's reads and actions, as background jobs."""
+
+    def __init__(self, dialog: ToolDialog) -> None:
+        super().__init__()
+        self.dialog = dialog
+        self.live, self.jobs, self.actor = dialog.live, dialog.jobs, dialog.actor
+
+    def refresh(self) -> None:
+        """Read what the tab shows (when it is shown, and after each action)."""
+
+    def say(self, text: str) -> None:
+        self.dialog.message.setText(text)
+
+    def fail(self, exc: Exception) -> None:
+        self.dialog._fail(exc)
+
+    def read(self, fn: Callable[[], Any], show: Callable[[Any], None]) -> None:
+        self.jobs.submit(fn, show, self.fail)
+
+    def act(self, fn: Callable[[], Any], done_text: str) -> None:
+        """Run a service call; say what was done (with its answer, if any) and read again."""
+        def ok(result) -> None:
+            self.say(done_text if result is None else f"{done_text} {result}")
+            self.refresh()
+
+        self.jobs.submit(fn, ok, self.fail)

@@ -26,7 +26,7 @@ def live(tmp_path):
 @pytest.fixture
 def window(qtbot, console_app, live):
     from ui.jobs import JobRunner
-    from ui.review_window import PAGE, ReviewWindow
+    from ui.review import PAGE, ReviewWindow
 
     jobs = JobRunner(threads=1)
     win = ReviewWindow(live, jobs)
@@ -42,24 +42,24 @@ def test_the_log_loads_lazily_and_filters(qtbot, window):
     assert model.total == 1000 and len(model.rows) == 200 and model.canFetchMore()
     model.fetchMore()
     qtbot.waitUntil(lambda: len(model.rows) == 400, timeout=10000)
-    window.f_min.setValue(0.9)
-    window.apply_filter()
+    window.log.f_min.setValue(0.9)
+    window.log.apply_filter()
     qtbot.waitUntil(lambda: bool(model.rows) and all(r["score"] >= 0.9 - 1e-9 for r in model.rows), timeout=10000)
     assert model.total == sum(1 for i in range(1000) if 0.4 + (i % 60) / 100 >= 0.9 - 1e-9)
 
 
 def test_the_ui_catches_a_changed_a_deleted_and_a_reordered_entry(qtbot, window, live):
-    window.verify_audit()
-    qtbot.waitUntil(lambda: "intact" in window.audit_result.text(), timeout=10000)
+    window.record.verify_audit()
+    qtbot.waitUntil(lambda: "intact" in window.record.audit_result.text(), timeout=10000)
     con = sqlite3.connect(live.path)
     con.execute("DROP TRIGGER audit_log_no_update")
     con.execute("DROP TRIGGER audit_log_no_delete")
     con.commit()
 
     def verify_says(text):
-        window.audit_result.setText("")
-        window.verify_audit()
-        qtbot.waitUntil(lambda: text in window.audit_result.text(), timeout=10000)
+        window.record.audit_result.setText("")
+        window.record.verify_audit()
+        qtbot.waitUntil(lambda: text in window.record.audit_result.text(), timeout=10000)
 
     con.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 40")  # changed
     con.commit()
@@ -85,10 +85,10 @@ def test_the_ui_catches_a_changed_a_deleted_and_a_reordered_entry(qtbot, window,
 
 
 def test_the_what_if_answers_for_the_threshold_asked(qtbot, window):
-    window.what_if_value.setValue(0.9)
-    qtbot.waitUntil(lambda: "At 0.900" in window.what_if_result.text(), timeout=10000)
+    window.record.what_if_value.setValue(0.9)
+    qtbot.waitUntil(lambda: "At 0.900" in window.record.what_if_result.text(), timeout=10000)
     kept = sum(1 for i in range(1000) if 0.4 + (i % 60) / 100 >= 0.9 - 1e-9)
-    assert f"{kept} would still be raised" in window.what_if_result.text()
+    assert f"{kept} would still be raised" in window.record.what_if_result.text()
 
 
 def test_blind_review_hides_the_original_and_reports_agreement(qtbot, window, live):
@@ -97,14 +97,45 @@ def test_blind_review_hides_the_original_and_reports_agreement(qtbot, window, li
     sup = live.operator
     for alert_id in (1, 2, 3):
         review.reject(live.store, sup, alert_id, "look_alike")
-    window.sample_size.setValue(3)
-    window.draw_sample()
-    qtbot.waitUntil(lambda: len(window.pending) == 3, timeout=10000)
-    assert "original" not in str(window.pending[0].keys())
-    assert "3 left in this sample" in window.sample_status.text()
-    window.blind_decide("false_alert")
-    qtbot.waitUntil(lambda: len(window.pending) == 2 and "2 left" in window.sample_status.text(), timeout=10000)
-    window.blind_decide("false_alert")
-    qtbot.waitUntil(lambda: "1 left" in window.sample_status.text(), timeout=10000)
-    window.blind_decide("true_alert")
-    qtbot.waitUntil(lambda: "Sample done: 2 of 3" in window.sample_status.text(), timeout=10000)
+    window.blind.sample_size.setValue(3)
+    window.blind.draw_sample()
+    qtbot.waitUntil(lambda: len(window.blind.pending) == 3, timeout=10000)
+    assert "original" not in str(window.blind.pending[0].keys())
+    assert "3 left in this sample" in window.blind.sample_status.text()
+    window.blind.blind_decide("false_alert")
+    qtbot.waitUntil(lambda: len(window.blind.pending) == 2 and "2 left" in window.blind.sample_status.text(), timeout=10000)
+    window.blind.blind_decide("false_alert")
+    qtbot.waitUntil(lambda: "1 left" in window.blind.sample_status.text(), timeout=10000)
+    window.blind.blind_decide("true_alert")
+    qtbot.waitUntil(lambda: "Sample done: 2 of 3" in window.blind.sample_status.text(), timeout=10000)
+
+
+def test_a_tab_reads_when_shown_and_looking_at_an_alert_is_logged(qtbot, window, live):
+    assert window.dashboard.summary.text() == ""  # not read until shown
+    window.tabs.setCurrentWidget(window.dashboard)
+    qtbot.waitUntil(lambda: "1000</b> alerts" in window.dashboard.summary.text(), timeout=10000)
+    window.tabs.setCurrentWidget(window.log)
+    window.log.view.selectRow(0)
+    qtbot.waitUntil(lambda: window.log.history.count() > 0, timeout=10000)
+    alert_id = window.log.model.rows[0]["id"]
+    con = sqlite3.connect(live.path)
+    try:
+        viewed = con.execute("SELECT actor, subject_id, details_json FROM audit_log WHERE action = 'alert.viewed'"
+                             ).fetchall()
+    finally:
+        con.close()
+    assert viewed == [("sup", str(alert_id), '{"where":"decision log"}')]
+    assert "alert.viewed" in window.log.history.item(window.log.history.count() - 1).text()
+
+
+def test_a_role_that_may_not_read_the_log_is_told_so(qtbot, console_app, live):
+    from ui.jobs import JobRunner
+    from ui.review import ReviewWindow
+
+    live.operator = auth.Actor(0, "op-seat", "operator")
+    jobs = JobRunner(threads=1)
+    win = ReviewWindow(live, jobs)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: "may not view decisions" in win.message.text(), timeout=10000)
+    assert win.log.model.rows == []
+    jobs.wait(5000)

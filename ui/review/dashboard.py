@@ -1,0 +1,83 @@
+"""The dashboard tab: how often, how fast, how wrong, and wrong for whom."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from console.domain import EthnicGroup, RejectReason, Sex
+from console.services import stats
+from ui import theme
+from ui.charts import BarChart
+from ui.tool_dialog import ToolTab
+
+GROUPS = {"sex": ("Sex", Sex.labels()), "ethnic_group": ("Ethnic group", EthnicGroup.labels())}
+REASONS = RejectReason.labels()
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def summary_html(d: dict) -> str:
+    reasons = ", ".join(f"{REASONS.get(code, code)} {n}" for code, n in sorted(d["reject_reasons"].items())) or "none"
+    per_1000 = d["false_alerts_per_1000_faces"]
+    return (f"<b>{d['alerts']}</b> alerts, <b>{d['decided']}</b> decided: confirmed {_pct(d['confirm_rate'])}, "
+            f"rejected {_pct(d['reject_rate'])}; <b>{d['faces_analysed']:,}</b> faces analysed; false alerts per "
+            f"1,000 faces: <b>{per_1000 if per_1000 is not None else 'n/a'}</b>; reject reasons: {reasons}")
+
+
+def equality_html(e: dict) -> str:
+    rows = "".join(
+        f"<tr><td>{GROUPS[dim][0]}</td><td>{GROUPS[dim][1].get(g, g)}</td><td>{v['engaged']}</td>"
+        f"<td>{v['false_at_engagement']}</td><td>{v['rate']:.3f}</td>"
+        f"<td>{'too few to compare' if v['too_few_to_compare'] else ''}</td></tr>"
+        for dim in GROUPS for g, v in sorted(e[dim].items()))
+    return (f"<b>Equality monitoring</b> - false alerts at engagement by recorded group "
+            f"({e['engagements_with_demographics']} engagements have supervisor-recorded fields)<br>"
+            f"<table cellpadding='4'><tr><th>field</th><th>group</th><th>engaged</th><th>false</th><th>rate</th>"
+            f"<th></th></tr>{rows or '<tr><td colspan=6>No demographic fields recorded.</td></tr>'}</table>")
+
+
+class DashboardTab(ToolTab):
+    def __init__(self, dialog) -> None:
+        super().__init__(dialog)
+        inner = QWidget()
+        g = QGridLayout(inner)
+        self.c_hour = BarChart("Alerts per hour")
+        self.c_time = BarChart("Time to decision per operator", " s")
+        self.c_scores = BarChart("Scores of confirmed and rejected alerts (count per band)")
+        self.c_camera = BarChart("False alerts per 1,000 faces, per camera")
+        self.summary, self.equality = QLabel(""), QLabel("")
+        for label in (self.summary, self.equality):
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(True)
+        g.addWidget(self.summary, 0, 0, 1, 2)
+        g.addWidget(self.c_hour, 1, 0)
+        g.addWidget(self.c_time, 1, 1)
+        g.addWidget(self.c_scores, 2, 0)
+        g.addWidget(self.c_camera, 2, 1)
+        g.addWidget(self.equality, 3, 0, 1, 2)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(scroll)
+
+    def refresh(self) -> None:
+        store, actor, dep = self.live.store, self.actor, self.live.deployment_id
+        self.read(lambda: stats.dashboard(store, actor, dep), self.show_figures)
+
+    def show_figures(self, d: dict) -> None:
+        self.summary.setText(summary_html(d))
+        self.c_hour.set_data([(h[11:16], [n]) for h, n in d["alerts_per_hour"][-24:]])
+        self.c_time.set_data([(op, [(v["median"] or 0) / 1000, (v["p90"] or 0) / 1000])
+                              for op, v in d["time_to_decision_ms"].items()],
+                             [("median", theme.ACCENT), ("90th percentile", theme.MATCH)])
+        bands = [(f"{lo:.1f}-{lo + 0.1:.1f}", lo) for lo in [x / 10 for x in range(3, 10)]]
+        self.c_scores.set_data([(name, [sum(lo <= s < lo + 0.1 for s in d["scores_confirmed"]),
+                                        sum(lo <= s < lo + 0.1 for s in d["scores_rejected"])]) for name, lo in bands],
+                               [("confirmed", theme.CONFIRM), ("rejected", theme.REJECT)])
+        self.c_camera.set_data([(name, [c["false_per_1000_faces"]]) for name, c in d["per_camera"].items()])
+        self.equality.setText(equality_html(d["equality"]))
