@@ -100,6 +100,10 @@ def main(argv: list[str]) -> int:
     lint = subprocess.call([str(PY), "-m", "ruff", "check", "--quiet", "."], cwd=ROOT)
     if lint != 0:
         return lint
+    say("import contracts (lint-imports: the core without Qt, the UI and the CLI through the services, the layers)")
+    contracts = subprocess.call([str(BIN / ("lint-imports.exe" if os.name == "nt" else "lint-imports")), "--no-cache"], cwd=ROOT)
+    if contracts != 0:
+        return contracts
     say("pytest (headless)")
     return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
 

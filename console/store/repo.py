@@ -19,6 +19,8 @@ from console.domain import AlertRecord, DeploymentState, category_priority
 from console.errors import StoreError
 from console.store import audit
 from console.store.base import Store
+from console.store.face_stats import HIST_BINS, add_face_stats  # noqa: F401 - handed on: callers look here
+from console.store.settings import get_setting, set_setting  # noqa: F401 - handed on: callers look here
 
 
 def sha256(data: bytes) -> str:
@@ -88,10 +90,9 @@ DEPLOYMENT_STATE_COLUMNS = ("ended_at", "stopped_at", "stopped_by", "stop_reason
 
 def set_deployment_state(store: Store, deployment_id: int, state: str, actor: str, action: str, details: dict,
                          from_states: tuple[str, ...], **columns) -> bool:
-    """A deployment's new state (and the columns that go with it) with its audit entry, if it is in
-    one of ``from_states`` (checked by the UPDATE itself, so two seats ending or stopping at once
-    record it once). Every seat and worker follows the entry (console/services/live.py); the
-    database follows the state. False when the deployment was not in one of those states."""
+    """A deployment's new state (and its columns) with its audit entry, if it is in one of ``from_states``
+    (checked by the UPDATE itself: two seats stopping at once record it once); False if it was not.
+    Every seat and worker follows the entry (services/live.py); the database follows the state."""
     DeploymentState.check(state, "deployment state")
     unknown = set(columns) - set(DEPLOYMENT_STATE_COLUMNS)
     if unknown:
@@ -108,8 +109,8 @@ def set_deployment_state(store: Store, deployment_id: int, state: str, actor: st
 
 
 def activate_deployment(store: Store, deployment_id: int, actor: str) -> None:
-    """An authorised deployment made active with no window check: for tools and tests that build
-    records by hand. Consoles and workers go through services.deployments.start."""
+    """Active with no window check, for tools and tests that build records by hand (services.deployments.start
+    is the way for consoles and workers)."""
     set_deployment_state(store, deployment_id, "active", actor, "deployment.started", {}, ("authorised",))
 
 
@@ -376,54 +377,6 @@ def record_engagement(store: Store, alert_id: int, user_id: int, result: str, ac
                      {"engagement_id": cur.lastrowid, "result": result, "action": action,
                       "row_sha256": audit.row_digest(row, audit.ENGAGEMENT_FIELDS)})
     return int(cur.lastrowid)
-
-
-# -- settings --------------------------------------------------------------------
-def get_setting(store: Store, scope: str, key: str, default: Any = None) -> Any:
-    row = store.one("SELECT value_json FROM settings WHERE scope = ? AND key = ?", (scope, key))
-    return json.loads(row["value_json"]) if row else default
-
-
-def set_setting(store: Store, scope: str, key: str, value: Any, user_id: int | None, actor: str,
-                reason: str = "") -> None:
-    with store.transaction() as conn:
-        old = get_setting(store, scope, key)
-        conn.execute(
-            "INSERT INTO settings(scope, key, value_json, updated_at, updated_by) VALUES (?,?,?,?,?)"
-            " ON CONFLICT(scope, key) DO UPDATE SET value_json = excluded.value_json,"
-            " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            (scope, key, _dumps(value), utcnow(), user_id),
-        )
-        audit.append(store, actor, "setting.changed", "setting", f"{scope}/{key}",
-                     {"old": old, "new": value, "reason": reason})
-
-
-# -- aggregate statistics (no identities) ------------------------------------------
-HIST_BINS = 200  # best-match cosine scores in [-1, 1], 0.01 wide (fine enough for threshold what-ifs)
-
-
-def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: int, gated: int,
-                   best_scores: np.ndarray) -> None:
-    hist, _ = np.histogram(np.clip(best_scores, -1, 1 - 1e-9), bins=HIST_BINS, range=(-1.0, 1.0))
-    day = utcnow()[:10]
-    with store.transaction() as conn:
-        row = conn.execute(
-            "SELECT score_hist FROM face_stats WHERE deployment_id = ? AND camera_id = ? AND day = ?",
-            (deployment_id, camera_id, day),
-        ).fetchone()
-        old = np.array(json.loads(row["score_hist"])) if row else np.zeros(HIST_BINS, int)
-        if len(old) != HIST_BINS:  # a row of coarser bins (an older console): each count into its range's first bin
-            fine = np.zeros(HIST_BINS, int)
-            fine[:: HIST_BINS // len(old)] = old
-            old = fine
-        total = hist + old
-        conn.execute(
-            "INSERT INTO face_stats(deployment_id, camera_id, day, faces_analysed, faces_gated, score_hist)"
-            " VALUES (?,?,?,?,?,?) ON CONFLICT(deployment_id, camera_id, day) DO UPDATE SET"
-            " faces_analysed = face_stats.faces_analysed + excluded.faces_analysed,"
-            " faces_gated = face_stats.faces_gated + excluded.faces_gated, score_hist = ?",
-            (deployment_id, camera_id, day, analysed, gated, _dumps(total.tolist()), _dumps(total.tolist())),
-        )
 
 
 def biometric_counts(store: Store) -> dict:

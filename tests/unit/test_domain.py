@@ -1,0 +1,58 @@
+"""The vocabularies (console/domain.py) and the released migrations hold together, and a released
+migration's text never changes."""
+
+import hashlib
+import re
+
+import pytest
+
+from console import domain
+from console.store import migrations
+
+# SHA-256 of each released step (its SQLite script and its PostgreSQL statements, if any). A step
+# is never edited once released: change the schema with a new step.
+RELEASED = {
+    1: "bb8b7431c940ce1a30a2e3b2e53dc69b835658702808e62c9e0ff2bfe2b83b34",
+    2: "e41d3ee8c346330fa3b2cfb37b63a3e4c2871098a1fccada08a75bd3b5261732",
+    3: "ec125ba344f82cffb4c04f4915b8581146bd03958b6420b21d6eb6e05a5fd401",
+    4: "f9f4a6220c404dd204d682f27e7040d48250ea5d73478f5916fb1de6e6c9566d",
+    5: "bc393af2b4b106f972a65b194c21aa74e545a07428878593341c47cb747a3814",
+    6: "6a337284da6c38634f4ae11f55d251490a8f048cfd9f9b218c064e6b1c1ae802",
+    7: "09794ae09705501080b9eedde3456bd11cf06e2d33389ab0274a1b9e82971a55",
+    8: "64e383c7a2bd4435846d4def982ea6395a6e34950082e38be8dbe708b922240c",
+    9: "07df13336dfc02d7b2218ba75c7c9693c1d4eef11c95e0bd4ec81fd46463dc0a",
+}
+
+
+@pytest.mark.parametrize("migration", migrations.MIGRATIONS, ids=lambda m: f"v{m.version}")
+def test_a_released_migration_never_changes(migration):
+    digest = hashlib.sha256((migration.sql + repr(migration.postgres)).encode()).hexdigest()
+    assert RELEASED.get(migration.version) == digest, (
+        f"migration {migration.version} differs from its released text: add a new step instead "
+        "(and pin the new step's digest here when it is released)")
+
+
+def _check_list(column: str) -> set[str]:
+    script = "".join(m.sql for m in migrations.MIGRATIONS)
+    found = re.findall(rf"\b{column}\s+TEXT NOT NULL(?: DEFAULT '\w+')? CHECK \({column} IN \(([^)]*)\)\)", script)
+    assert len(found) == 1, column
+    return set(re.findall(r"'(\w+)'", found[0]))
+
+
+@pytest.mark.parametrize(("column", "vocabulary"), [
+    ("role", domain.Role), ("category", domain.WatchlistCategory), ("decision", domain.Decision),
+    ("result", domain.EngagementResult), ("sex", domain.Sex), ("ethnic_group", domain.EthnicGroup),
+    ("status", domain.AlertStatus), ("event", domain.AlertEvent),
+])
+def test_every_code_of_a_vocabulary_is_one_the_database_accepts_and_no_more(column, vocabulary):
+    assert _check_list(column) == set(vocabulary.codes())
+
+
+def test_labels_are_for_people_and_codes_are_what_is_stored():
+    assert domain.RejectReason("different_person").label == "Different person"
+    assert domain.RejectReason.DIFFERENT_PERSON == "different_person"
+    assert all(label and "_" not in label for label in domain.WatchlistCategory.labels().values())
+    assert domain.category_priority("risk_to_others") == 1 and domain.category_priority("missing_person") == 2
+    assert domain.category_priority("not a category") == 2
+    with pytest.raises(ValueError, match="use one of"):
+        domain.Decision.check("maybe", "decision")
