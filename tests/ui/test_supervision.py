@@ -1,0 +1,98 @@
+"""The supervision dialog on a real database, without the main window: each tab reads as the
+signed-in user when it is shown, and the human-oversight stop works from the deployment tab."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from console.services import auth
+from console.store import open_store, repo
+from tests.factories import small_deployment
+
+
+@pytest.fixture
+def live(tmp_path):
+    store = open_store(tmp_path / "data")
+    d = small_deployment(store, operators=("op",))
+    obj = SimpleNamespace(store=store, deployment_id=d.deployment_id, engine=None,
+                          deployment=repo.get_deployment(store, d.deployment_id), operator=auth.actor_for(store, "sup"))
+    yield obj
+    store.close()
+
+
+@pytest.fixture
+def open_dialog(qtbot, console_app, live):
+    from ui.jobs import JobRunner
+    from ui.supervision import SupervisionDialog
+
+    jobs = JobRunner(threads=1)
+    made = []
+
+    def make(username: str):
+        live.operator = auth.actor_for(live.store, username)
+        dialog = SupervisionDialog(live, jobs)
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: "Threshold in force" in dialog.deployment.facts.text(), timeout=10000)
+        made.append(dialog)
+        return dialog
+
+    yield make
+    jobs.wait(5000)
+
+
+def refusals(live) -> list[str]:
+    return [r["details_json"] for r in live.store.query("SELECT details_json FROM audit_log"
+                                                        " WHERE action = 'access.refused'")]
+
+
+def test_a_tab_reads_only_when_shown_and_refusals_are_the_services_words(qtbot, open_dialog, live):
+    dialog = open_dialog("op")
+    assert refusals(live) == []  # nothing read that the operator did not open
+    dialog.tabs.setCurrentWidget(dialog.users)
+    qtbot.waitUntil(lambda: "may not view users" in dialog.message.text(), timeout=10000)
+    assert dialog.users.users.rowCount() == 0 and len(refusals(live)) == 1
+    dialog.tabs.setCurrentWidget(dialog.watchlist)
+    qtbot.waitUntil(lambda: "may not view watchlist" in dialog.message.text(), timeout=10000)
+
+
+def test_the_supervisor_sees_labels_not_codes(qtbot, open_dialog):
+    dialog = open_dialog("sup")
+    dialog.tabs.setCurrentWidget(dialog.watchlist)
+    qtbot.waitUntil(lambda: dialog.watchlist.entries.rowCount() == 1, timeout=10000)
+    assert dialog.watchlist.entries.item(0, 2).text() == "Missing person"
+    dialog.tabs.setCurrentWidget(dialog.users)
+    qtbot.waitUntil(lambda: dialog.users.users.rowCount() == 2, timeout=10000)
+    roles = {dialog.users.users.item(r, 0).text(): dialog.users.users.item(r, 2).text() for r in range(2)}
+    assert roles == {"op": "Operator", "sup": "Supervisor"}
+
+
+def test_stop_and_restart_from_the_deployment_tab_show_who_when_and_why(qtbot, open_dialog, live):
+    dialog = open_dialog("sup")
+    tab = dialog.deployment
+    assert tab.stop_button.isEnabled() and not tab.restart_button.isEnabled()
+    tab.stop_reason.setText("crowd surge at the gate")
+    tab.stop_button.click()
+    qtbot.waitUntil(lambda: "STOPPED" in tab.oversight.text(), timeout=10000)
+    assert "by sup (supervisor): crowd surge at the gate" in tab.oversight.text()
+    assert tab.restart_button.isEnabled() and not tab.stop_button.isEnabled()
+    assert repo.get_deployment(live.store, live.deployment_id)["state"] == "stopped"
+    tab.operator_may_stop.setChecked(False)
+    tab.stop_reason.setText("supervisors only during the match")
+    tab.apply_policy_button.click()
+    qtbot.waitUntil(lambda: "supervisors only" in tab.oversight.text(), timeout=10000)
+    tab.stop_reason.setText("all clear")
+    tab.restart_button.click()
+    qtbot.waitUntil(lambda: "Recognition:</b> Active" in tab.oversight.text(), timeout=10000)
+    actions = [r["action"] for r in live.store.query("SELECT action FROM audit_log WHERE action LIKE 'deployment.%'"
+                                                      " ORDER BY seq")]
+    assert actions[-3:] == ["deployment.stopped", "deployment.stop_policy", "deployment.restarted"]
+
+
+def test_an_operator_may_stop_only_where_the_deployment_allows(qtbot, open_dialog, live):
+    from console.services import deployments
+
+    deployments.set_operator_may_stop(live.store, auth.actor_for(live.store, "sup"), live.deployment_id, False,
+                                      "reserved")
+    dialog = open_dialog("op")
+    assert not dialog.deployment.stop_button.isEnabled()
+    assert not dialog.deployment.restart_button.isEnabled()

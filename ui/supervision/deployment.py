@@ -1,0 +1,140 @@
+"""The deployment tab: what was authorised (place, reasons, window), the threshold and the
+two-person rule, the human-oversight stop, and ending the deployment."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from console.domain import DeploymentState
+from console.services import audit_trail, deployments
+from ui.tool_dialog import ToolTab
+
+STOPPABLE = (DeploymentState.AUTHORISED, DeploymentState.ACTIVE)
+
+
+def facts_html(d: dict) -> str:
+    return (f"<b>{d['name']}</b> - {d['location']}<br><b>Why here:</b> {d['rationale']}<br>"
+            f"<b>Legal basis:</b> {d['legal_basis']} &nbsp; <b>DPIA:</b> {d['dpia_ref']} &nbsp; "
+            f"<b>Policy:</b> {d['policy_ref']}<br><b>Window:</b> {d['starts_at']} to {d['ends_at']} &nbsp; "
+            f"<b>State:</b> {d['state'].upper()}<br><b>Threshold in force:</b> {d['threshold']:.3f} "
+            f"(floor {d['threshold_floor']:.3f}) &nbsp; <b>Two-person rule:</b> "
+            f"{'on' if d['two_person_rule'] else 'off'}")
+
+
+def oversight_html(d: dict, stop: dict | None) -> str:
+    """Whether recognition runs, and for a stop: when, by whom and why."""
+    who = "operators and supervisors" if d["operator_may_stop"] else "supervisors only"
+    if d["state"] == DeploymentState.STOPPED:
+        by = f"{stop['by']} ({stop['role']})" if stop else "?"
+        return (f"<b>Recognition STOPPED</b> at {d['stopped_at']} by {by}: {d['stop_reason']}<br>"
+                f"Only a supervisor restarts it. May press stop: {who}.")
+    state = DeploymentState(d["state"]).label if d["state"] in DeploymentState.codes() else d["state"]
+    return f"<b>Recognition:</b> {state}. May press stop: {who}."
+
+
+class DeploymentTab(ToolTab):
+    def __init__(self, dialog) -> None:
+        super().__init__(dialog)
+        v = QVBoxLayout(self)
+        self.facts = QLabel("")
+        self.facts.setTextFormat(Qt.TextFormat.RichText)
+        self.facts.setWordWrap(True)
+        v.addWidget(self.facts)
+        form = QFormLayout()
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setDecimals(3)
+        self.threshold.setSingleStep(0.01)
+        self.threshold.setMaximum(0.99)
+        self.threshold_reason = QLineEdit()
+        self.threshold_reason.setPlaceholderText("Reason for the change (required, logged)")
+        self.apply_threshold_button = QPushButton("Change threshold (supervisor)")
+        self.apply_threshold_button.clicked.connect(lambda: self.act(lambda: deployments.change_threshold(
+            self.live.store, self.actor, self.live.deployment_id, self.threshold.value(),
+            self.threshold_reason.text()), "Threshold changed and logged; it applies to new recognition."))
+        form.addRow("Threshold", self.threshold)
+        form.addRow("Reason", self.threshold_reason)
+        form.addRow("", self.apply_threshold_button)
+        self.two_person = QCheckBox("Two-person rule: a confirm goes to engagement only after a second user confirms")
+        self.two_person_reason = QLineEdit()
+        self.two_person_reason.setPlaceholderText("Reason (required, logged)")
+        set_rule = QPushButton("Apply two-person rule setting")
+        set_rule.clicked.connect(lambda: self.act(lambda: deployments.set_two_person_rule(
+            self.live.store, self.actor, self.live.deployment_id, self.two_person.isChecked(),
+            self.two_person_reason.text()), "Two-person rule updated and logged."))
+        form.addRow(self.two_person)
+        form.addRow("Reason", self.two_person_reason)
+        form.addRow("", set_rule)
+        end = QPushButton("End this deployment now (supervisor)")
+        end.clicked.connect(lambda: self.act(lambda: deployments.end(
+            self.live.store, self.actor, self.live.deployment_id, "ended by supervisor"),
+            "Deployment ended: it is read-only and its watchlist will be purged."))
+        form.addRow("", end)
+        v.addLayout(form)
+        v.addWidget(self._oversight_box())
+        v.addStretch(1)
+
+    def _oversight_box(self) -> QGroupBox:
+        box = QGroupBox("Human oversight: stop recognition for the whole deployment (every seat and worker)")
+        bv = QVBoxLayout(box)
+        self.oversight = QLabel("")
+        self.oversight.setTextFormat(Qt.TextFormat.RichText)
+        self.oversight.setWordWrap(True)
+        bv.addWidget(self.oversight)
+        row = QHBoxLayout()
+        self.stop_reason = QLineEdit()
+        self.stop_reason.setPlaceholderText("Reason (required, logged and shown on every seat)")
+        self.stop_button = QPushButton("Stop recognition now")
+        self.stop_button.setObjectName("reject")
+        self.stop_button.clicked.connect(lambda: self.act(lambda: deployments.stop(
+            self.live.store, self.actor, self.live.deployment_id, self.stop_reason.text()),
+            "Recognition stopped on every seat and worker; the stop is logged."))
+        self.restart_button = QPushButton("Restart recognition (supervisor)")
+        self.restart_button.clicked.connect(lambda: self.act(lambda: deployments.restart(
+            self.live.store, self.actor, self.live.deployment_id, self.stop_reason.text()),
+            "Recognition restarted; the restart is logged."))
+        for x in (self.stop_reason, self.stop_button, self.restart_button):
+            row.addWidget(x)
+        bv.addLayout(row)
+        policy = QHBoxLayout()
+        self.operator_may_stop = QCheckBox("Operators may stop recognition (a supervisor always may)")
+        apply_policy = self.apply_policy_button = QPushButton("Apply (supervisor; uses the reason above)")
+        apply_policy.clicked.connect(lambda: self.act(lambda: deployments.set_operator_may_stop(
+            self.live.store, self.actor, self.live.deployment_id, self.operator_may_stop.isChecked(),
+            self.stop_reason.text()), "Who may stop recognition is updated and logged."))
+        policy.addWidget(self.operator_may_stop)
+        policy.addWidget(apply_policy)
+        policy.addStretch(1)
+        bv.addLayout(policy)
+        return box
+
+    def refresh(self) -> None:
+        store, dep_id = self.live.store, self.live.deployment_id
+
+        def read():
+            dep = dict(deployments.get(store, dep_id))
+            stop = audit_trail.deployment_stop(store, dep_id) if dep["state"] == DeploymentState.STOPPED else None
+            return dep, stop
+
+        self.read(read, self._show)
+
+    def _show(self, pair) -> None:
+        d, stop = pair
+        self.facts.setText(facts_html(d))
+        self.threshold.setMinimum(d["threshold_floor"])
+        self.threshold.setValue(d["threshold"])
+        self.two_person.setChecked(bool(d["two_person_rule"]))
+        self.oversight.setText(oversight_html(d, stop))
+        self.operator_may_stop.setChecked(bool(d["operator_may_stop"]))
+        self.stop_button.setEnabled(d["state"] in STOPPABLE and deployments.may_stop(d, self.actor))
+        self.restart_button.setEnabled(d["state"] == DeploymentState.STOPPED)
