@@ -6,8 +6,6 @@ signs and a force publishes. Streams are left uncompressed so the text can be ch
 
 from __future__ import annotations
 
-from pathlib import Path
-
 PAGE_W, PAGE_H = 595, 842  # A4 in points
 MARGIN = 56
 LINE = 15
@@ -18,13 +16,9 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def write_pdf(path: Path | str, title: str, lines: list[tuple[str, str]]) -> None:
-    """lines: (style, text) with style 'h1', 'h2', 'mono' or 'text'."""
-    Path(path).write_bytes(pdf_bytes(title, lines))
-
-
 def pdf_bytes(title: str, lines: list[tuple[str, str]]) -> bytes:
-    """The PDF document itself (see write_pdf)."""
+    """The PDF document; lines are (style, text) with style 'h1', 'h2', 'mono' or 'text'. The caller
+    writes it (console/exports.py: a new file, written whole)."""
     sizes = {"h1": 16, "h2": 12, "text": 10, "mono": 9}
     fonts = {"h1": "F2", "h2": "F2", "text": "F1", "mono": "F3"}
     pages: list[list[str]] = [[]]

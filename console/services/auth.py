@@ -160,19 +160,6 @@ def ensure_demo_user(store: Store, username: str, display_name: str, role: str, 
     return actor_for(store, username)
 
 
-def set_password(store: Store, actor: Actor, username: str, password: str) -> None:
-    if actor.username != username:
-        actor.require("manage_users", store)
-    row = repo.get_user(store, username)
-    if row is None:
-        raise ConsoleError(f"no user named {username!r}")
-    _check_password(password, demo=bool(row["is_demo"]))
-    with store.transaction() as conn:
-        conn.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-                     (hash_password(password), row["id"]))
-        audit.append(store, actor.username, "user.password_set", "user", row["id"], {"username": username})
-
-
 def set_active(store: Store, admin: Actor, username: str, active: bool) -> None:
     admin.require("manage_users", store)
     row = repo.get_user(store, username)

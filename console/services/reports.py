@@ -18,8 +18,6 @@ from console.errors import ConsoleError
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 
-LATEST_DECISION = ("SELECT d.* FROM decisions d WHERE d.id = (SELECT MAX(id) FROM decisions WHERE alert_id = a.id)")
-
 
 def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))

@@ -7,7 +7,7 @@ are optional, recorded only against engagement outcomes, and only by a superviso
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -92,14 +92,6 @@ def _count(values) -> dict:
     for v in values:
         out[v] = out.get(v, 0) + 1
     return out
-
-
-@dataclass
-class GroupRate:
-    engaged: int = 0
-    false_at_engagement: int = 0
-    rate: float | None = None
-    counts: dict = field(default_factory=dict)
 
 
 def _equality(store: Store, deployment_id: int) -> dict:
