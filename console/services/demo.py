@@ -38,7 +38,7 @@ def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -
     ensure_demo_accounts(store)
     row = store.one(
         "SELECT id FROM deployments WHERE is_demo = 1 AND model_id = ? AND starts_at <= ? AND ends_at > ?"
-        " AND state IN ('authorised', 'active') ORDER BY id DESC LIMIT 1", (engine.model_id, stamp, stamp))
+        " AND state IN ('authorised', 'active', 'stopped') ORDER BY id DESC LIMIT 1", (engine.model_id, stamp, stamp))
     if row is not None:
         dep_id = int(row["id"])
         have = len(repo.cameras(store, dep_id))

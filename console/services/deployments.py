@@ -106,6 +106,17 @@ def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None =
                                   ("authorised",))
 
 
+def start_or_join(store: Store, actor: Actor, deployment_id: int, recognising: bool = True) -> None:
+    """A seat or worker coming up: start recognition (refused outside the window), or join a
+    deployment whose recognition a person has stopped - its cameras then wait, paused, for a
+    supervisor's restart (a seat or worker starting up never undoes a stop)."""
+    dep = get(store, deployment_id)
+    if dep["state"] == "stopped" and recognition_refusal({**dict(dep), "state": "active"}) is None:
+        return
+    if recognising:
+        start(store, actor, deployment_id)
+
+
 def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "window over") -> None:
     """End a deployment (by a supervisor, or by the system when its window is over)."""
     if actor is not None:

@@ -101,8 +101,7 @@ class LiveDeployment:
             else:
                 dep_id = deployment_id
             operator = operator or actor_for(store, DEMO_OPERATOR)
-            if cameras:  # a seat that recognises starts the deployment (refused outside its window)
-                deployments.start(store, operator, dep_id)
+            deployments.start_or_join(store, operator, dep_id, recognising=cameras > 0)
             live = cls(store, engine, dep_id, operator)
             for cam in repo.cameras(store, dep_id)[:cameras]:
                 live.add_camera(int(cam["id"]), cam["name"], open_source(cam["source"]))

@@ -84,7 +84,7 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
         raise ConsoleError(f"deployment {deployment_id} has no cameras to analyse")
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     actor = Actor(0, f"worker:{worker_id}", "operator")
-    deployments.start(store, actor, deployment_id)  # refused outside the authorised window, or while stopped
+    deployments.start_or_join(store, actor, deployment_id)  # refused outside the window; paused while stopped
     engine = load_engine(pack, providers, threads=1 if len(rows) > 1 else 0)
     live = LiveDeployment(store, engine, deployment_id, actor)
     for r in rows:

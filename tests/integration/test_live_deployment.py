@@ -202,3 +202,20 @@ def test_only_supervisors_or_allowed_operators_stop_and_a_stop_needs_a_reason(db
         deployments.start(db, op, dep)  # a console or worker starting up does not undo a stop
     refusals = db.query("SELECT actor FROM audit_log WHERE action = 'access.refused' ORDER BY seq")
     assert [r["actor"] for r in refusals] == ["eo", "op"]
+
+
+def test_a_seat_coming_up_during_a_stop_waits_paused_for_the_restart(db, engine):
+    dep, (cam, _), _, _ = _deployment(db, engine)
+    sup, op = actor_for(db, "sup"), actor_for(db, "op")
+    deployments.stop(db, sup, dep, "paused for the night")
+    deployments.start_or_join(db, op, dep)  # a seat or worker starting up: no refusal, and no restart
+    assert repo.get_deployment(db, dep)["state"] == "stopped"
+    seat = SeatB(db, engine, dep, cam)
+    try:
+        assert seat.live.stopped == "paused for the night" and not seat.live.workers[0].recognising
+        time.sleep(0.5)
+        assert seat.analysed() == 0 and not seat.live.workers[0].source.running  # the camera is not even read
+        deployments.restart(db, sup, dep, "morning shift")
+        assert wait_for(lambda: seat.analysed() > 2, 30)
+    finally:
+        seat.close()
