@@ -13,6 +13,7 @@ the caller's thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import Store, audit, open_location, repo
 from console.vision.engine import FaceEngine, load_engine
 
+log = logging.getLogger(__name__)
 CLOCK_NOTICE_S = 600  # a clock jump stays on screen this long (it stays in the log for good)
 WINDOW_OVER = "the deployment's authorised window is over"
 
@@ -117,7 +119,10 @@ class LiveDeployment:
 
     def _publish(self, event: LiveEvent) -> None:
         for callback in list(self._subscribers):
-            callback(event)
+            try:
+                callback(event)
+            except Exception:  # a subscriber's fault must not stop the rules being applied here
+                log.exception("a subscriber of deployment %s failed on %s", self.deployment_id, event.kind)
 
     # -- cameras --------------------------------------------------------------------------
     def add_camera(self, camera_id: int, name: str, source: FrameSource) -> None:
