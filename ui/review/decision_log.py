@@ -102,9 +102,13 @@ class LogModel(QAbstractTableModel):
         self.jobs.submit(lambda: stats.log_page(store, actor, flt, offset, PAGE), self._append)
 
 
-def _choice(anything: str, labels: dict[str, str]) -> QComboBox:
-    """A combo box of labels whose item data are the codes ("" for ``anything``)."""
+def _choice(anything: str, labels: dict[str, str], width_chars: int = 0) -> QComboBox:
+    """A combo box of labels whose item data are the codes ("" for ``anything``); with
+    ``width_chars`` it is that wide whatever its longest label (the list still shows them whole)."""
     box = QComboBox()
+    if width_chars:
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(width_chars)
     if anything:
         box.addItem(anything, "")
     for code, label in labels.items():
@@ -122,9 +126,9 @@ class DecisionLogTab(ToolTab):
         self.f_until.setPlaceholderText("until YYYY-MM-DD")
         self.f_operator.setPlaceholderText("operator")
         self.f_text.setPlaceholderText("search notes, names, records")
-        self.f_decision = _choice("any decision", {**Decision.labels(), "undecided": "Undecided"})
-        self.f_reason = _choice("any reason", RejectReason.labels())
-        self.f_category = _choice("any category", WatchlistCategory.labels())
+        self.f_decision = _choice("any decision", {**Decision.labels(), "undecided": "Undecided"}, 10)
+        self.f_reason = _choice("any reason", RejectReason.labels(), 10)
+        self.f_category = _choice("any category", WatchlistCategory.labels(), 15)
         self.f_min, self.f_max = QDoubleSpinBox(), QDoubleSpinBox()
         for box, value in ((self.f_min, 0.0), (self.f_max, 1.0)):
             box.setRange(0.0, 1.0)
