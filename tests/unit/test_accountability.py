@@ -11,6 +11,8 @@ from console.services import audit_trail, auth, deployments, enrol, reports, ret
 from console.store import audit, repo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+# A real (blank) frame: an export blurs bystanders and refuses a context frame it cannot decode.
+CONTEXT_JPEG = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
 
 
 def iso(t):
@@ -41,7 +43,7 @@ def world(store, monkeypatch):
 
     def make_alert():
         return repo.insert_alert(store, repo.AlertRecord(dep, cam, 1, [(entry, image, 0.8)], 0.4, "model-x",
-                                                         [0, 0, 1, 1], {}, b"probe", b"ctx", iso(NOW)))
+                                                         [0, 0, 1, 1], {}, b"probe", CONTEXT_JPEG, iso(NOW)))
 
     return {"store": store, "actors": actors, "dep": dep, "wl": wl, "cam": cam, "entry": entry,
             "make_alert": make_alert}
