@@ -348,6 +348,16 @@ _V9_POSTGRES = (
     " EXECUTE FUNCTION orc_alert_needs_active_deployment()",
 )
 
+# PostgreSQL's sequences are not transactional: a transaction that took an audit number and then
+# rolled back (a seat killed mid-decision) left the number given out, and verify then reported an
+# entry "removed from the end", or one missing in the middle. The audit log's numbers and its high
+# water mark are now kept in a table, under the appenders' lock, committed with the entry or not at
+# all - as SQLite's sqlite_sequence always was.
+_V10_POSTGRES = (
+    "CREATE TABLE audit_high_water (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL)",
+    "INSERT INTO audit_high_water(id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit_log",
+)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -370,5 +380,7 @@ MIGRATIONS: list[Migration] = [
     Migration(8, "heartbeats of headless recognition workers", _V8),
     Migration(9, "the human-oversight stop; alerts only for an active deployment (enforced by the database)",
               _V9, _V9_POSTGRES),
+    Migration(10, "PostgreSQL: audit numbers and their high water mark committed with the entry (no gaps after a"
+                  " rollback)", "", _V10_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

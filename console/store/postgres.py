@@ -245,9 +245,16 @@ class PostgresStore(Store):
         return [pg for statement in split_script(migration.sql) for pg in translate_ddl(statement)]
 
     def next_audit_seq(self, conn) -> int:
+        """The next number under the appenders' lock, and the high water mark moved with it - both in the
+        caller's transaction, so a rollback (or a killed seat) gives back the number: no gap, no false
+        "removed from the end"."""
         # One appender at a time: the chain must stay a line, not a tree.
         conn.execute("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
-        return int(conn.execute("SELECT nextval(pg_get_serial_sequence('audit_log', 'seq')) AS s").fetchone()["s"])
+        seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM audit_log").fetchone()["s"])
+        mark = conn.execute("SELECT seq FROM audit_high_water WHERE id = 1").fetchone()
+        seq = max(seq, int(mark["seq"]) + 1) if mark else seq  # never reuse a number once committed
+        conn.execute("UPDATE audit_high_water SET seq = ? WHERE id = 1", (seq,))
+        return seq
 
     def notify(self, conn, channel: str, payload: str) -> None:
         conn.execute("SELECT pg_notify(?, ?)", (channel, payload))
@@ -263,5 +270,5 @@ class PostgresStore(Store):
         return wait
 
     def audit_high_water(self) -> int:
-        row = self.conn.execute("SELECT last_value, is_called FROM audit_log_seq_seq").fetchone()
-        return int(row["last_value"]) if row and row["is_called"] else 0
+        row = self.conn.execute("SELECT seq FROM audit_high_water WHERE id = 1").fetchone()
+        return int(row["seq"]) if row else 0

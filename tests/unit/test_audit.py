@@ -68,3 +68,21 @@ def test_entries_removed_from_the_end_are_found(chained):
 def test_appends_after_verification_continue_the_chain(chained):
     audit.append(chained, "sup", "setting.changed", "setting", "x", {})
     assert audit.verify_chain(chained).entries == 6
+
+
+class _Abandoned(Exception):
+    pass
+
+
+def test_an_append_rolled_back_leaves_no_gap_and_no_false_alarm(db):
+    """A seat killed (or refused) after taking an audit number: the number goes back with the
+    transaction. On PostgreSQL a sequence would have kept it and verify would cry tampering."""
+    audit.append(db, "op", "first")
+    with pytest.raises(_Abandoned):
+        with db.transaction():
+            audit.append(db, "op", "never committed")
+            raise _Abandoned
+    assert audit.verify_chain(db).ok and db.audit_high_water() == 1
+    assert audit.append(db, "op", "second") == 2
+    report = audit.verify_chain(db)
+    assert report.ok and report.entries == 2
