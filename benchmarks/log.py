@@ -13,6 +13,7 @@ def bench_log(alerts: int) -> dict:
     import tempfile
 
     from console.services import stats
+    from console.services.auth import actor_for
     from console.store import open_store, repo
 
     with tempfile.TemporaryDirectory() as tmp, open_store(tmp) as s:
@@ -33,15 +34,16 @@ def bench_log(alerts: int) -> dict:
                   "2026-01-01T09:00:00Z", f"2026-01-01T{9 + i // 360000:02d}:{i // 6000 % 60:02d}:{i // 100 % 60:02d}."
                   f"{i % 100:06d}Z", 2) for i in range(alerts)])
         out = {}
+        reader = actor_for(s, "sup")  # the decision log is read as a supervisor, as in the review window
         for name, f in (("all", stats.LogFilter(deployment_id=dep)),
                         ("score >= 0.9", stats.LogFilter(deployment_id=dep, score_min=0.9)),
                         ("text search", stats.LogFilter(deployment_id=dep, text="nothing like this"))):
             t0 = time.perf_counter()
-            n = stats.log_count(s, f)
+            n = stats.log_count(s, reader, f)
             t1 = time.perf_counter()
-            stats.log_page(s, f, 0, 200)
+            stats.log_page(s, reader, f, 0, 200)
             t2 = time.perf_counter()
-            stats.log_page(s, f, n // 2, 200)
+            stats.log_page(s, reader, f, n // 2, 200)
             t3 = time.perf_counter()
             out[name] = {"rows": n, "count_ms": round(1000 * (t1 - t0)), "first_page_ms": round(1000 * (t2 - t1)),
                          "middle_page_ms": round(1000 * (t3 - t2))}
