@@ -235,7 +235,11 @@ class MainWindow(QMainWindow):
         live.subscribe(lambda event: self.bridge.event.emit((event,)))
         self.status.show_deployment(live)
         self.db_jobs.submit(live.faces_analysed_stored, self._set_faces_base)
-        self.review.load_queue(lambda rows: [self.alerts.add_alert(r) for r in rows])
+        if live.operator.may("adjudicate"):  # a role that does not adjudicate is not shown the queue
+            self.review.load_queue(lambda rows: [self.alerts.add_alert(r) for r in rows])
+        else:
+            self.queue.empty_queue.setText(f"Alerts are reviewed by operators and supervisors; your role "
+                                           f"({live.operator.role}) does not see the queue.")
         self.status_timer.start()
         self.attention.start()
         self.purge_timer.start()
@@ -288,7 +292,8 @@ class MainWindow(QMainWindow):
         if self.live is None:
             return
         if event.kind == "alert":
-            self.review.load_alert_row(event.alert_id, self._add_alert)
+            if self.live.operator.may("adjudicate"):
+                self.review.load_alert_row(event.alert_id, self._add_alert)
         elif event.kind == "change":
             self._on_change(event.change)
         elif event.kind == "threshold":
@@ -311,7 +316,8 @@ class MainWindow(QMainWindow):
         me = self.live.operator.username
         alert_id = int(change.subject_id)
         if change.action == "alert.raised":
-            self.review.load_alert_row(alert_id, self._add_alert)
+            if self.live.operator.may("adjudicate"):
+                self.review.load_alert_row(alert_id, self._add_alert)
         elif change.action in ("decision.recorded", "decision.corrected"):
             self.alerts.remove_alert(alert_id)
             if change.actor != me and self.review.current == alert_id:

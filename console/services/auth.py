@@ -56,6 +56,10 @@ class Actor:
     username: str
     role: str
 
+    def may(self, permission: str) -> bool:
+        """Whether the role allows ``permission`` (asks nothing, logs nothing: for what a window offers)."""
+        return self.role in PERMISSIONS[permission]
+
     def require(self, permission: str, store: Store | None = None) -> None:
         """Refuse (and, given the store, log the refusal) unless the role allows ``permission``."""
         if self.role not in PERMISSIONS[permission]:
