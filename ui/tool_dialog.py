@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 
 class ToolDialog(QDialog):
@@ -26,6 +26,10 @@ class ToolDialog(QDialog):
     def add_tabs(self, tabs: list[tuple[QWidget, str]]) -> None:
         for widget, name in tabs:
             self.tabs.addTab(widget, name)
+        # Enter in a reason field must not press whichever button a dialog makes the default.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
 
     def refresh(self) -> None:
