@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--sizes", default="1000,10000,100000,1000000")
     b.add_argument("--probes", type=int, default=10)
     b.add_argument("--ann", action="store_true", help="also time the FAISS index at the largest size")
+    b = bench.add_parser("mutation", help="mutation check (mutmut) of the safeguard modules, each against its fast"
+                                          " tests (a source checkout with the dev extras)")
+    b.add_argument("--module", action="append", default=None,
+                   help="audit, review, retention, recognizer or gallery (repeat; default: all)")
+    b.add_argument("--children", type=int, default=2, help="mutants tested at once")
+    b.add_argument("--keep", type=Path, default=None, help="keep the scratch copies (mutmut's results) under this folder")
 
     p = sub.add_parser("audit", help="the hash-chained audit log")
     add_common(p)
@@ -127,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(p)
     p.add_argument("out_dir", type=Path)
     p.add_argument("--cameras", type=int, default=1, help="demo cameras to show (1-9)")
+
+    p = sub.add_parser("eval-watchlist", help="TPIR and FPIR at the calibrated threshold for watchlists of N "
+                       "entries, from genuine pairs and a gallery of distinct people (reads ../shared/data)")
+    add_common(p)
+    p.add_argument("--data", type=Path, default=None,
+                   help="the public test sets (default: ../shared/data beside the checkout)")
+    p.add_argument("--sizes", default="100,500,2000", help="watchlist sizes, comma separated (default 100,500,2000)")
+    p.add_argument("--target", type=float, default=None,
+                   help="expected false alerts per face analysed (default 1e-5; never looser than 1e-4)")
     return parser
 
 
@@ -157,17 +172,24 @@ def cmd_eval_pairs(args) -> int:
 
 # -- scan ----------------------------------------------------------------------------
 def cmd_scan(args) -> int:
-    from console.services.scan import check_video, load_watchlist_folder, scan_video, settings_for
+    from console.services.scan import MULTI_PHOTO_RULE, check_video, load_watchlist_folder, scan_video, settings_for
 
     if args.every < 1 or args.top_k < 1:
         raise MediaError("--every and --top-k must be at least 1")
     check_video(args.video)  # a broken video is refused before the models load
     engine = _engine(args)
     watchlist = load_watchlist_folder(engine, args.watchlist)
+    for reason in watchlist.skipped:
+        print(f"skipped: {reason}", file=sys.stderr)
+    for name in watchlist.without_photo:
+        print(f"subject {name!r} has no usable photo: not searched", file=sys.stderr)
     summary = scan_video(engine, args.video, watchlist, settings_for(engine, args.threshold, args.top_k),
                          lambda alert: print(json.dumps(alert), flush=True), every=args.every)
     summary["watchlist_subjects"] = len(watchlist.names)
     summary["watchlist_images"] = watchlist.images
+    summary["watchlist_photos_skipped"] = len(watchlist.skipped)
+    summary["subjects_without_usable_photo"] = watchlist.without_photo
+    summary["several_photos"] = MULTI_PHOTO_RULE
     print(json.dumps(summary))
     return 0
 
@@ -285,6 +307,27 @@ def cmd_selftest(args) -> int:
     return EXIT_FAILED if problems else 0
 
 
+# -- eval-watchlist --------------------------------------------------------------------
+def cmd_eval_watchlist(args) -> int:
+    from console.services.calibration import check_target
+    from console.services.watchlist_eval import default_data_dir, evaluate_watchlist
+
+    try:
+        sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    except ValueError:
+        raise MediaError(f"--sizes {args.sizes!r} must be whole numbers separated by commas") from None
+    if not sizes or min(sizes) < 1:
+        raise MediaError(f"--sizes {args.sizes!r} must name at least one watchlist size of 1 or more")
+    if args.target is not None:
+        check_target(args.target)
+    data = args.data or default_data_dir()
+    if not data.is_dir():
+        raise MediaError(f"no evaluation data at {data}: eval-watchlist reads the public test sets in "
+                         f"../shared/data (or --data DIR); nothing was measured")
+    evaluate_watchlist(_engine(args), data, sizes, args.target)
+    return 0
+
+
 COMMANDS = {
     "selftest": cmd_selftest,
     "eval-pairs": cmd_eval_pairs,
@@ -295,6 +338,7 @@ COMMANDS = {
     "purge": cmd_purge,
     "report": cmd_report,
     "worker": cmd_worker,
+    "eval-watchlist": cmd_eval_watchlist,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -27,11 +27,19 @@ from console.vision.engine import FaceEngine, describe_faces
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
+# Several photos of one subject are all kept and each is searched; a subject scores its best photo.
+# A mean template would blur distinct looks (an older photo, a profile, glasses) into one that
+# matches none of them well; keeping each photo keeps every look and costs one row each.
+MULTI_PHOTO_RULE = "each photo is searched; a subject scores its best photo"
+
+
 @dataclass(frozen=True)
 class FolderWatchlist:
     gallery: object
     names: dict[int, str]  # entry id -> subject name
     images: int
+    skipped: list[str] = field(default_factory=list)  # "photo: why", one per unusable photo
+    without_photo: list[str] = field(default_factory=list)  # subjects none of whose photos could be used
 
 
 def _images(folder: Path) -> list[Path]:
@@ -49,7 +57,9 @@ def _one_face(engine: FaceEngine, path: Path) -> np.ndarray:
 
 
 def load_watchlist_folder(engine: FaceEngine, folder: Path) -> FolderWatchlist:
-    """Subject name = file stem, or the sub-folder's name for a sub-folder of images."""
+    """Subject name = file stem, or the sub-folder's name for a sub-folder of images. An unusable
+    photo (unreadable, no face, several faces) is skipped with its reason; a subject left with no
+    usable photo is reported; the scan goes on with the rest."""
     folder = Path(folder)
     if not folder.is_dir():
         raise MediaError(f"watchlist folder {folder} does not exist")
@@ -62,15 +72,28 @@ def load_watchlist_folder(engine: FaceEngine, folder: Path) -> FolderWatchlist:
             subjects.setdefault(sub.name, []).extend(imgs)
     if not subjects:
         raise MediaError(f"watchlist folder {folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    rows, image_ids, entry_ids, names = [], [], [], {}
-    for entry_id, (name, paths) in enumerate(sorted(subjects.items()), start=1):
-        names[entry_id] = name
+    rows, image_ids, entry_ids, names, skipped, without = [], [], [], {}, [], []
+    for name, paths in sorted(subjects.items()):
+        usable = []
         for path in paths:
-            rows.append(_one_face(engine, path))
+            try:
+                usable.append(_one_face(engine, path))
+            except MediaError as exc:
+                skipped.append(str(exc))
+        if not usable:
+            without.append(name)
+            continue
+        entry_id = len(names) + 1
+        names[entry_id] = name
+        for embedding in usable:
+            rows.append(embedding)
             image_ids.append(len(rows))
             entry_ids.append(entry_id)
+    if not rows:
+        raise MediaError(f"watchlist folder {folder}: no usable photo ({'; '.join(skipped[:3])}"
+                         f"{'; ...' if len(skipped) > 3 else ''})")
     gallery = build_gallery(np.stack(rows), np.array(image_ids), np.array(entry_ids))
-    return FolderWatchlist(gallery, names, len(rows))
+    return FolderWatchlist(gallery, names, len(rows), skipped, without)
 
 
 def check_video(video: Path) -> None:

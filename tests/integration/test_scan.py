@@ -71,11 +71,40 @@ def test_scan_refuses_bad_input_with_one_line(tmp_path, video, watchlist):
     empty.mkdir()
     for args, message in [
         ((broken, "--watchlist", watchlist), "cannot be opened"),
-        ((video, "--watchlist", noface), "blank.png: no face found"),
+        ((video, "--watchlist", noface), "no usable photo (watchlist image"),
         ((video, "--watchlist", empty), "holds no images"),
         ((video, "--watchlist", tmp_path / "nope"), "does not exist"),
     ]:
         result = scan(*args)
         assert result.returncode == 2, result.stdout
-        lines = result.stderr.strip().splitlines()
+        lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("skipped: ")]
         assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_unusable_photos_are_skipped_with_their_reason_and_the_scan_goes_on(tmp_path, video, group_photo):
+    """One group photo or blank image in a watchlist folder must not stop the scan of the rest."""
+    import cv2
+    import numpy as np
+
+    a, b = demo_subjects()
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(a.photo, folder / "subject-a.png")
+    (folder / "subject-b").mkdir()
+    shutil.copy(b.photo, folder / "subject-b" / "good.png")
+    cv2.imwrite(str(folder / "subject-b" / "blank.png"), np.full((200, 200, 3), 128, np.uint8))
+    cv2.imwrite(str(folder / "crowd.jpg"), group_photo)  # several people: which one is the subject?
+    (folder / "broken.jpg").write_bytes(b"not a jpeg at all")
+    result = scan(video, "--watchlist", folder, "--every", "6")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["watchlist_subjects"] == 2 and summary["watchlist_images"] == 2
+    assert summary["watchlist_photos_skipped"] == 3
+    assert sorted(summary["subjects_without_usable_photo"]) == ["broken", "crowd"]
+    assert "searched" in summary["several_photos"]
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped: ")]
+    assert len(skipped) == 3
+    assert any("blank.png: no face found" in line for line in skipped)
+    assert any("crowd.jpg" in line and "faces found" in line for line in skipped)
+    assert any("broken.jpg" in line for line in skipped)
+    assert "subject 'crowd' has no usable photo" in result.stderr
