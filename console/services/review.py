@@ -15,7 +15,6 @@ from datetime import date, datetime
 from console.clock import utcnow
 from console.domain import EngagementAction, EngagementResult, RejectReason
 from console.errors import ConsoleError, StoreError
-from console.exports import ExportError, target_in, write_new
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 
@@ -212,27 +211,41 @@ def needs_second_confirmation(store: Store, alert_id: int) -> bool:
     return bool(row and row["two_person_rule"])
 
 
-def confirm(store: Store, actor: Actor, alert_id: int, note: str = "") -> int | None:
-    """A true alert: the reviewer judges probe and candidate to be the same person.
+def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id: int | None = None) -> int | None:
+    """A true alert: the reviewer judges the probe to be this candidate (``entry_id``; the top
+    candidate if not given). The decision and its entry name the candidate and its score.
 
-    Under the two-person rule the first confirm is recorded as such (returns None) and the
-    alert is passed to engagement only when a second, different user confirms it.
+    Under the two-person rule the first confirm is recorded as such (returns None) and the alert
+    is passed to engagement only when a second, different user confirms the same candidate.
     """
     actor.require("adjudicate", store)
     with store.transaction() as conn:
         _pending(store, actor, alert_id)
+        cand = store.one("SELECT entry_id, rank, score FROM alert_candidates WHERE alert_id = ? AND "
+                         + ("entry_id = ?" if entry_id is not None else "rank = 1"),
+                         (alert_id, entry_id) if entry_id is not None else (alert_id,))
+        if cand is None:
+            raise ReviewError(f"watchlist entry {entry_id} is not a candidate of alert {alert_id}")
+        entry_id = int(cand["entry_id"])
         if needs_second_confirmation(store, alert_id):
-            first = conn.execute("SELECT first_confirmed_by FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0]
-            if first is None:
-                conn.execute("UPDATE alerts SET first_confirmed_by = ? WHERE id = ?", (actor.user_id, alert_id))
+            first = conn.execute("SELECT first_confirmed_by, first_confirmed_entry FROM alerts WHERE id = ?",
+                                 (alert_id,)).fetchone()
+            if first["first_confirmed_by"] is None:
+                conn.execute("UPDATE alerts SET first_confirmed_by = ?, first_confirmed_entry = ? WHERE id = ?",
+                             (actor.user_id, entry_id, alert_id))
                 audit.append(store, actor.username, "decision.first_confirmation", "alert", alert_id,
-                             {"user_id": actor.user_id, "note": note})
+                             {"user_id": actor.user_id, "note": note, "candidate_entry_id": entry_id,
+                              "candidate_rank": int(cand["rank"]), "candidate_score": round(float(cand["score"]), 4)})
                 return None
-            if first == actor.user_id:
+            if first["first_confirmed_by"] == actor.user_id:
                 raise ReviewError("the two-person rule applies: a second, different user must confirm this alert")
-            note = f"second confirmation (first by user {first}). {note}".strip()
+            if first["first_confirmed_entry"] is not None and first["first_confirmed_entry"] != entry_id:
+                raise ReviewError("the first confirmation named a different candidate: the two confirmations must name "
+                                  "the same person (escalate if you disagree)")
+            note = f"second confirmation (first by user {first['first_confirmed_by']}). {note}".strip()
         return repo.record_decision(store, alert_id, actor.user_id, "true_alert", note, actor.username,
-                                    reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id))
+                                    reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id),
+                                    candidate_entry_id=entry_id)
 
 
 def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: str = "") -> int:
@@ -256,99 +269,6 @@ def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
     with store.transaction():
         _pending(store, actor, alert_id)
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
-
-
-def blur_bystanders(context_jpeg: bytes, bbox: list[float], engine) -> tuple[bytes, int]:
-    """The context frame with every face but the alerted one made unrecognisable. Raises
-    ExportError when that cannot be done (a frame that does not decode, a detector that fails):
-    the caller must not then let the frame leave unblurred."""
-    import cv2
-    import numpy as np
-
-    from console.pipeline.recognizer import encode_jpeg
-    from console.pipeline.tracker import iou
-
-    frame = cv2.imdecode(np.frombuffer(context_jpeg, np.uint8), cv2.IMREAD_COLOR)
-    if frame is None or frame.ndim != 3 or frame.shape[2] != 3:
-        raise ExportError("the context frame cannot be read as an image, so bystanders' faces in it cannot be"
-                          " blurred; nothing was exported")
-    target = np.array([bbox], dtype=np.float32)
-    blurred = 0
-    try:
-        faces = engine.detect(frame)
-    except (ConsoleError, ValueError, RuntimeError, cv2.error) as exc:
-        raise ExportError(f"bystanders' faces could not be blurred: the face detector failed ({exc});"
-                          " nothing was exported") from exc
-    for det in faces:
-        if iou(np.array([det.box]), target)[0, 0] >= 0.3:
-            continue
-        x1, y1, x2, y2 = (int(v) for v in det.box)
-        pad = int(0.25 * max(x2 - x1, y2 - y1))
-        x1, y1 = max(0, x1 - pad), max(0, y1 - pad)
-        x2, y2 = min(frame.shape[1], x2 + pad), min(frame.shape[0], y2 + pad)
-        region = frame[y1:y2, x1:x2]
-        # A flat ellipse of the region's own mean colour over a heavy blur: nothing of the face
-        # survives (a detector finds no face there afterwards), the scene still reads.
-        region[:] = cv2.GaussianBlur(region, (0, 0), max(4.0, (x2 - x1) / 6))
-        mean = tuple(int(c) for c in region.reshape(-1, 3).mean(axis=0))
-        cv2.ellipse(region, ((x2 - x1) // 2, (y2 - y1) // 2), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, mean, -1)
-        blurred += 1
-    return encode_jpeg(frame, 90), blurred
-
-
-def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None) -> list:
-    """The alert's images and record as files, for a case file; the export is logged.
-
-    Bystanders' faces in the context frame are always blurred first (exports leave the console;
-    people who raised no alert should not leave with them): with ``engine``, or else with the
-    bundled detector, loaded for the export. A frame that cannot be blurred is not exported
-    unblurred: the export is refused whole and nothing is written.
-    """
-    from pathlib import Path
-
-    actor.require("export_alert", store)
-    detail = _read_detail(store, alert_id)
-    context, blurred = detail.context_jpeg, 0
-    if context:  # a purged alert has none
-        if engine is None:
-            from console.vision.engine import load_engine
-
-            try:
-                engine = load_engine()
-            except (ConsoleError, OSError, RuntimeError) as exc:
-                raise ExportError(f"bystanders' faces could not be blurred: the face detector did not load"
-                                  f" ({exc}); nothing was exported") from exc
-        context, blurred = blur_bystanders(context, detail.bbox, engine)
-    out = Path(out_dir).expanduser()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"cannot create the export folder {out}: {exc.strerror or exc}") from exc
-    record = {"alert_id": alert_id, "camera": detail.camera, "captured_at": detail.captured_at,
-              "score": detail.score, "threshold": detail.threshold, "model_id": detail.model_id,
-              "candidates": [{"rank": c.rank, "record_number": c.record_number, "score": c.score}
-                             for c in detail.candidates], "decisions": detail.decisions}
-    files = [(f"alert-{alert_id}-{name}", data) for name, data in
-             (("probe.jpg", detail.probe_jpeg), ("context.jpg", context)) if data]
-    files.append((f"alert-{alert_id}.json", json.dumps(record, indent=2, default=str).encode()))
-    targets = [target_in(out, name) for name, _ in files]  # all refused before any is written
-    written = []
-    try:
-        for target, (_, data) in zip(targets, files, strict=True):
-            written.append(write_new(target, data))
-    except ExportError:
-        for path in written:  # a case file is whole or absent
-            path.unlink(missing_ok=True)
-        raise
-    try:
-        audit.append(store, actor.username, "alert.exported", "alert", alert_id,
-                     {"files": [p.name for p in written], "to": str(out), "bystanders_blurred": blurred,
-                      "blurring": bool(context)})
-    except BaseException:
-        for path in written:  # an export the log does not hold does not leave the console
-            path.unlink(missing_ok=True)
-        raise
-    return written
 
 
 def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:

@@ -102,12 +102,16 @@ def verify_chain(store: Store) -> ChainReport:
 # rows to their log entries, so a row changed in place (triggers dropped, file edited) no
 # longer matches the digest its entry recorded at the time.
 DECISION_FIELDS = ("id", "alert_id", "user_id", "decision", "reason", "reason_code", "decided_at", "model_id",
-                   "threshold", "score", "probe_sha256", "candidate_sha256", "supersedes", "duration_ms")
+                   "threshold", "score", "probe_sha256", "candidate_sha256", "supersedes", "duration_ms",
+                   "candidate_entry_id", "candidate_score")
+# Fields added after rows were first digested: left out of the digest while empty, so a row recorded
+# before them still matches its entry; once set they are covered (emptying one breaks the match).
+LATER_FIELDS = ("candidate_entry_id", "candidate_score")
 ENGAGEMENT_FIELDS = ("id", "alert_id", "recorded_by", "result", "action", "notes", "recorded_at", "supersedes")
 
 
 def row_digest(row, fields: tuple[str, ...]) -> str:
-    body = {f: row[f] for f in fields}
+    body = {f: row[f] for f in fields if f not in LATER_FIELDS or row[f] is not None}
     return hashlib.sha256(canonical(body)).hexdigest()
 
 

@@ -358,6 +358,15 @@ _V10_POSTGRES = (
     "INSERT INTO audit_high_water(id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit_log",
 )
 
+# Step 10: a confirmation names the person. The decision records which candidate was confirmed
+# (and its score); under the two-person rule the first confirmation's candidate is kept, so the
+# second must confirm the same person.
+_V11 = """
+ALTER TABLE decisions ADD COLUMN candidate_entry_id INTEGER REFERENCES watchlist_entries(id);
+ALTER TABLE decisions ADD COLUMN candidate_score REAL;
+ALTER TABLE alerts ADD COLUMN first_confirmed_entry INTEGER REFERENCES watchlist_entries(id);
+"""
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -382,5 +391,6 @@ MIGRATIONS: list[Migration] = [
               _V9, _V9_POSTGRES),
     Migration(10, "PostgreSQL: audit numbers and their high water mark committed with the entry (no gaps after a"
                   " rollback)", "", _V10_POSTGRES),
+    Migration(11, "decisions name the confirmed candidate; the two-person rule's first candidate", _V11),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -286,25 +286,34 @@ def alert_candidates(store: Store, alert_id: int):
 
 
 def record_decision(store: Store, alert_id: int, user_id: int, decision: str, reason: str, actor: str,
-                    supersedes: int | None = None, reason_code: str = "", duration_ms: int | None = None) -> int:
-    """Decision row + alert status + audit entry, in one transaction."""
+                    supersedes: int | None = None, reason_code: str = "", duration_ms: int | None = None,
+                    candidate_entry_id: int | None = None) -> int:
+    """Decision row + alert status + audit entry, in one transaction. A confirmation names the
+    candidate confirmed (``candidate_entry_id``, the top one if not given), with its score and
+    photo hash."""
     with store.transaction() as conn:
         alert = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         if alert is None:
             raise StoreError(f"alert {alert_id} does not exist")
         if alert["status"] == "decided" and supersedes is None:
             raise StoreError(f"alert {alert_id} is already decided; record a correction instead")
-        top = conn.execute(
-            "SELECT i.image_sha256 FROM alert_candidates c LEFT JOIN entry_images i ON i.id = c.image_id"
-            " WHERE c.alert_id = ? AND c.rank = 1", (alert_id,)
-        ).fetchone()
-        candidate_hash = top["image_sha256"] if top else None
+        named = decision == "true_alert"
+        which, args = ("c.entry_id = ?", (alert_id, candidate_entry_id)) if named and candidate_entry_id else (
+            "c.rank = 1", (alert_id,))
+        cand = conn.execute(
+            "SELECT c.rank, c.entry_id, c.score, i.image_sha256 FROM alert_candidates c LEFT JOIN entry_images i"
+            f" ON i.id = c.image_id WHERE c.alert_id = ? AND {which}", args).fetchone()
+        if named and candidate_entry_id and cand is None:
+            raise StoreError(f"watchlist entry {candidate_entry_id} is not a candidate of alert {alert_id}")
+        candidate_hash = cand["image_sha256"] if cand else None
+        confirmed = (int(cand["entry_id"]), float(cand["score"])) if named and cand else (None, None)
         decided_at = utcnow()
         cur = conn.execute(
             "INSERT INTO decisions(alert_id, user_id, decision, reason, decided_at, model_id, threshold, score,"
-            " probe_sha256, candidate_sha256, supersedes, reason_code, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " probe_sha256, candidate_sha256, supersedes, reason_code, duration_ms, candidate_entry_id,"
+            " candidate_score) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (alert_id, user_id, decision, reason, decided_at, alert["model_id"], alert["threshold"],
-             alert["score"], alert["probe_sha256"], candidate_hash, supersedes, reason_code, duration_ms),
+             alert["score"], alert["probe_sha256"], candidate_hash, supersedes, reason_code, duration_ms, *confirmed),
         )
         conn.execute("UPDATE alerts SET status = 'decided', claimed_by = NULL, claim_expires = NULL WHERE id = ?",
                      (alert_id,))
@@ -315,6 +324,8 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
             "model_id": alert["model_id"], "threshold": alert["threshold"], "score": round(alert["score"], 4),
             "probe_sha256": alert["probe_sha256"], "candidate_sha256": candidate_hash, "supersedes": supersedes,
             "reason_code": reason_code, "duration_ms": duration_ms,
+            **({"candidate_entry_id": confirmed[0], "candidate_rank": int(cand["rank"]),
+                "candidate_score": round(confirmed[1], 4)} if confirmed[0] is not None else {}),
         })
     return int(cur.lastrowid)
 

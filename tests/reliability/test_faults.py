@@ -24,7 +24,7 @@ from console import clock
 from console.errors import ConsoleError, ModelError, StoreError
 from console.feeds.demo import FPS, DemoScene
 from console.pipeline.recognizer import CameraRecognizer
-from console.services import deployments, recognition, reports, review
+from console.services import case_file, deployments, recognition, reports, review
 from console.services.auth import actor_for
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import open_store, repo
@@ -190,7 +190,7 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
         assert not [p.name for p in small_disk.iterdir() if p.name not in ("data", "filler")]
         # An export to another disk cannot be logged (the log's disk is full): it is taken back.
         with pytest.raises(StoreError, match="full"):
-            review.export_alert(seat, auditor, first, elsewhere)
+            case_file.export_alert(seat, auditor, first, elsewhere)
         assert list(elsewhere.iterdir()) == []
 
     seen = run_scene(store, engine, dep, FullDisk(store, small_disk), operator_decides)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from console.errors import ConsoleError, MediaError
 from console.media import read_image
-from console.services import auth, enrol, review, stats
+from console.services import auth, case_file, enrol, stats
 from tests.conftest import DATA
 from tests.factories import small_deployment
 
@@ -189,10 +189,10 @@ def test_an_alert_export_refuses_to_replace_an_earlier_one(filled, tmp_path):
     context = (DATA / "img21.jpg").read_bytes()  # a real frame: an export blurs it, and refuses what it cannot
     store.conn.execute("UPDATE alerts SET context_jpeg = ?, context_sha256 = ? WHERE id = ?",
                        (context, hashlib.sha256(context).hexdigest(), alert))
-    first = review.export_alert(store, sup, alert, tmp_path / "case")
+    first = case_file.export_alert(store, sup, alert, tmp_path / "case")
     before = {p.name: p.read_bytes() for p in first}
     with pytest.raises(ConsoleError, match="never replaces"):
-        review.export_alert(store, sup, alert, tmp_path / "case")
+        case_file.export_alert(store, sup, alert, tmp_path / "case")
     assert {p.name: p.read_bytes() for p in (tmp_path / "case").iterdir()} == before
     exported = store.query("SELECT * FROM audit_log WHERE action = 'alert.exported'")
     assert len(exported) == 1  # the refused export is not logged as one

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from console.errors import ConsoleError, MediaError, PermissionDenied
-from console.services import audit_trail, auth, deployments, enrol, reports, retention, review, stats
+from console.services import audit_trail, auth, case_file, deployments, enrol, reports, retention, review, stats
 from console.store import audit, repo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -91,7 +91,7 @@ CALLS = {
     "adjudicate": lambda w, a: review.confirm(w["store"], a, w["make_alert"]()),
     "reject": lambda w, a: review.reject(w["store"], a, w["make_alert"](), "look_alike"),
     "open_alert": lambda w, a: review.open_alert(w["store"], a, w["make_alert"]()),
-    "export_alert": lambda w, a: review.export_alert(w["store"], a, w["make_alert"](), w["tmp"]),
+    "export_alert": lambda w, a: case_file.export_alert(w["store"], a, w["make_alert"](), w["tmp"]),
     "add_entry": lambda w, a: enrol.add_entry(w["store"], a, w["wl"], entry_spec(f"R-{a.role}")),
     "create_deployment": lambda w, a: deployments.create(w["store"], a, repo.DeploymentSpec(
         "D", "P", "R", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 0.4, 0.363, "m", legal_basis="b")),
@@ -476,7 +476,7 @@ def test_retention_settings_are_bounded(world):
 def test_exports_are_logged(world, tmp_path):
     store, sup = world["store"], world["actors"]["supervisor"]
     alert = world["make_alert"]()
-    files = review.export_alert(store, sup, alert, tmp_path)
+    files = case_file.export_alert(store, sup, alert, tmp_path)
     assert {p.name for p in files} == {f"alert-{alert}-probe.jpg", f"alert-{alert}-context.jpg", f"alert-{alert}.json"}
     assert store.one("SELECT actor FROM audit_log WHERE action = 'alert.exported'")["actor"] == "supervisor"
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from console.services import review
+from console.services import case_file
 from console.services.auth import actor_for
 from console.store import repo
 from tests.factories import small_deployment
@@ -57,7 +57,7 @@ def exported(store, engine, group_photo, tmp_path):
     alert = repo.insert_alert(store, repo.AlertRecord(
         d.deployment_id, d.camera_id, 1, [(d.entry_id, d.image_id, 0.7)], 0.4, "m", list(FACES[ALERTED]), {},
         b"p", buf.tobytes(), "2026-01-01T09:00:00Z"))
-    files = review.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case", engine=engine)
+    files = case_file.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case", engine=engine)
     context = next(p for p in files if p.name.endswith("context.jpg"))
     original = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     out = cv2.imread(str(context))
@@ -115,7 +115,7 @@ def _logged_exports(store):
 
 def test_an_export_without_an_engine_still_blurs_the_bystander(two_faces, tmp_path):
     store, alert, original = two_faces
-    files = review.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case")  # engine=None
+    files = case_file.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case")  # engine=None
     out = cv2.imread(str(next(p for p in files if p.name.endswith("context.jpg"))))
     core = _inner(BYSTANDER_IN_TWO)
     assert _detail(out, core) < _detail(original, core) / 20
@@ -135,7 +135,7 @@ def test_an_export_that_cannot_load_a_detector_is_refused_whole(two_faces, tmp_p
     monkeypatch.setattr(engine_module, "load_engine", broken)
     store, alert, _ = two_faces
     with pytest.raises(ConsoleError, match="blur.*detector model file is missing"):
-        review.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case")
+        case_file.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case")
     assert not (tmp_path / "case").exists() or list((tmp_path / "case").iterdir()) == []
     assert _logged_exports(store) == []
 
@@ -146,6 +146,6 @@ def test_an_export_whose_context_frame_cannot_be_read_is_refused(store, tmp_path
     d = small_deployment(store)
     alert = d.alert()  # a context frame of three bytes: nothing to find faces in, so no way to blur
     with pytest.raises(ConsoleError, match="blur"):
-        review.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case", engine=engine)
+        case_file.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case", engine=engine)
     assert not (tmp_path / "case").exists() or list((tmp_path / "case").iterdir()) == []
     assert _logged_exports(store) == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import review
+from console.services import case_file, review
 from console.services.auth import actor_for
 from console.store import audit, repo
 
@@ -148,7 +148,7 @@ def test_exported_context_frames_blur_every_bystander(alert, engine, group_photo
     ok, buf = cv2.imencode(".jpg", group_photo)
     store.conn.execute("UPDATE alerts SET context_jpeg = ?, bbox_json = ? WHERE id = ?",
                        (buf.tobytes(), json.dumps([float(v) for v in target.box]), alert_id))
-    files = review.export_alert(store, actor_for(store, "sup"), alert_id, tmp_path, engine=engine)
+    files = case_file.export_alert(store, actor_for(store, "sup"), alert_id, tmp_path, engine=engine)
     exported = cv2.imread(str(next(p for p in files if p.name.endswith("context.jpg"))))
     still_found = engine.detect(exported)
     assert len(faces) == 6 and len(still_found) == 1  # only the alerted face is still a face

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import Decision, EngagementResult, EthnicGroup, RejectReason, Sex, WatchlistCategory
-from console.services import review, stats
+from console.services import case_file, review, stats
 from ui.review.images import pixmap
 from ui.tool_dialog import ToolTab
 
@@ -234,7 +234,7 @@ class DecisionLogTab(ToolTab):
             return
         store, actor = self.live.store, self.actor
         engine = getattr(self.live, "engine", None)
-        self.jobs.submit(lambda: review.export_alert(store, actor, alert_id, folder, engine=engine),
+        self.jobs.submit(lambda: case_file.export_alert(store, actor, alert_id, folder, engine=engine),
                          lambda files: self.say(f"Exported {len(files)} files to {folder}."), self.fail)
 
     def _show_detail(self, current, _previous) -> None:
