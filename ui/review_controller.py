@@ -86,7 +86,8 @@ class ReviewController(QObject):
         self.view.failed(str(exc))
 
     # -- decisions ---------------------------------------------------------------------
-    def confirm(self, alert_id: int) -> None:
+    def confirm(self, alert_id: int, entry_id: int) -> None:
+        """Confirm the candidate the operator was shown and asked about (``entry_id``)."""
         live = self.live
 
         def done(decision_id) -> None:
@@ -99,11 +100,12 @@ class ReviewController(QObject):
                 return
             self.queue.remove_alert(alert_id)
             self.decided.emit(alert_id, "true_alert")
-            subject = self.view.detail.candidates[0].subject_name if self.view.detail else ""
-            self.awaitingOutcome.emit(alert_id, subject)
+            named = [c for c in self.view.detail.candidates if c.entry_id == entry_id] if self.view.detail else []
+            self.awaitingOutcome.emit(alert_id, named[0].subject_name if named else "")
             self.view.set_mode("outcome")
 
-        self.jobs.submit(lambda: review.confirm(live.store, live.operator, alert_id), done, self._failed)
+        self.jobs.submit(lambda: review.confirm(live.store, live.operator, alert_id, entry_id=entry_id), done,
+                         self._failed)
 
     def reject(self, alert_id: int, reason: str) -> None:
         """A "different person" suppression is applied by the live deployment itself, on whichever seat

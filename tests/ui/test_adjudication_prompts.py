@@ -3,6 +3,10 @@
 import pytest
 
 from ui.adjudication import DecisionPrompts
+from ui.adjudication.prompts import Candidate
+
+TOP = Candidate(1, 41, "Demo subject B", "DEMO-0002", 0.6912)
+SECOND = Candidate(2, 42, "Demo subject A", "DEMO-0001", 0.4133)
 
 
 @pytest.fixture
@@ -11,6 +15,7 @@ def prompts(qapp):
     p.sent = []
     for name in ("confirmRequested", "rejectRequested", "escalateRequested", "returnRequested", "outcomeRequested"):
         getattr(p, name).connect(lambda *args, n=name: p.sent.append((n, *args)))
+    p.set_candidate(TOP)
     p.load(7, pending=True, may_decide=True)
     return p
 
@@ -20,8 +25,29 @@ def test_confirm_asks_first_and_enter_confirms(prompts):
     assert prompts.sent == [] and prompts.mode == "review"  # Enter alone never decides
     prompts.ask_confirm()
     assert prompts.mode == "confirm" and prompts.sent == []
+    assert TOP.question() == "Confirm: Demo subject B, DEMO-0002, score 0.69?"
     prompts.commit()
-    assert prompts.sent == [("confirmRequested", 7)] and prompts.mode == "busy"
+    assert prompts.sent == [("confirmRequested", 7, 41)] and prompts.mode == "busy"
+
+
+def test_confirming_another_candidate_than_the_top_one_takes_one_more_key(prompts):
+    prompts.set_candidate(SECOND)
+    prompts.ask_confirm()
+    assert prompts.mode == "confirm_other"
+    prompts.commit()  # Enter does not confirm from the warning
+    assert prompts.sent == [] and prompts.mode == "confirm_other"
+    prompts.ask_confirm()
+    assert prompts.mode == "confirm"
+    prompts.commit()
+    assert prompts.sent == [("confirmRequested", 7, 42)]
+
+
+def test_turning_to_another_candidate_cancels_the_question(prompts):
+    prompts.ask_confirm()
+    prompts.set_candidate(SECOND)  # the question named candidate 1: it must not confirm candidate 2
+    assert prompts.mode == "review"
+    prompts.commit()
+    assert prompts.sent == []
 
 
 def test_reject_needs_a_reason_picked_by_number(prompts):

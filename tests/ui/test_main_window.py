@@ -77,7 +77,9 @@ def test_an_alert_from_the_pipeline_appears_in_the_queue(qtbot, window):
 def test_keyboard_confirm_stores_the_decision_and_its_audit_entry(qtbot, window):
     row = open_with_keyboard(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_C)
-    assert window.view.mode == "confirm"  # C only asks
+    assert window.view.mode == "confirm"  # C only asks, naming the person
+    top = window.view.detail.candidates[0]
+    assert f"Confirm: {top.subject_name}, {top.record_number}, score {top.score:.2f}?" in window.view.confirm_text.text()
     assert not db_rows(window, "SELECT id FROM decisions")
     qtbot.keyClick(window, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM decisions WHERE alert_id = ?", (row["id"],))),
@@ -368,3 +370,22 @@ def test_another_seats_stop_and_restart_show_on_this_seat(qtbot, window):
     analysed = window.live.workers[0].analysed
     qtbot.waitUntil(lambda: window.live.workers[0].analysed > analysed + 2, timeout=20000)
     assert window.status_labels["recognition"].text() == "Recognition on"
+
+
+def test_confirming_the_second_candidate_takes_one_more_key_and_records_that_person(qtbot, window):
+    row = open_with_keyboard(qtbot, window)
+    candidates = window.view.detail.candidates
+    assert len(candidates) >= 2, "the demo watchlist has two subjects: every alert has two candidates"
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)  # the next candidate
+    qtbot.keyClick(window, Qt.Key.Key_C)
+    assert window.view.mode == "confirm_other" and "not the top match" in window.view.confirm_text.text()
+    qtbot.keyClick(window, Qt.Key.Key_Return)  # Enter does not confirm from the warning
+    assert window.view.mode == "confirm_other" and not db_rows(window, "SELECT id FROM decisions")
+    qtbot.keyClick(window, Qt.Key.Key_C)
+    assert f"Confirm: {candidates[1].subject_name}" in window.view.confirm_text.text()
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM decisions WHERE alert_id = ?", (row["id"],))),
+                    timeout=10000)
+    decision = db_rows(window, "SELECT * FROM decisions WHERE alert_id = ?", (row["id"],))[0]
+    assert decision["candidate_entry_id"] == candidates[1].entry_id
+    assert decision["candidate_score"] == pytest.approx(candidates[1].score)

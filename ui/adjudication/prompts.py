@@ -1,7 +1,9 @@
 """The decision prompts as a state machine: which step is in progress, what has been picked,
 and when a key becomes a request.
 
-A confirm is deliberate: C asks, Enter confirms. A reject needs one of the fixed reasons:
+A confirm is deliberate and names the person: C asks "Confirm: <name>, <record>, score <s>?"
+for the candidate on screen, Enter confirms that candidate. A candidate other than the top one
+takes one more key (C again) before the question. A reject needs one of the fixed reasons:
 R shows them, a number picks one, Enter records it. After a confirm the outcome may be
 recorded at once (a result and an action by number, Enter) or later (Esc). Nothing here
 draws; the view follows ``changed`` and ``picked``. The review service still decides what is
@@ -10,19 +12,35 @@ allowed: a request is only a request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import QObject, Signal
 
 from console.domain import EngagementAction, EngagementResult, RejectReason
 
-MODES = ("empty", "review", "confirm", "reject", "outcome", "busy")
+MODES = ("empty", "review", "confirm_other", "confirm", "reject", "outcome", "busy")
 REASONS = tuple(RejectReason.codes())
 RESULTS = tuple(EngagementResult.codes())
 ACTIONS = tuple(EngagementAction.codes())
 FIRST_ACTION_KEY = len(RESULTS) + 1  # results are numbered from 1, actions after them
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """The candidate on screen, as the confirm question names it."""
+
+    rank: int
+    entry_id: int
+    name: str
+    record_number: str
+    score: float
+
+    def question(self) -> str:
+        return f"Confirm: {self.name}, {self.record_number}, score {self.score:.2f}?"
+
+
 class DecisionPrompts(QObject):
-    confirmRequested = Signal(int)
+    confirmRequested = Signal(int, int)  # alert id, the confirmed candidate's watchlist entry
     rejectRequested = Signal(int, str)
     escalateRequested = Signal(int)
     returnRequested = Signal(int)
@@ -40,6 +58,7 @@ class DecisionPrompts(QObject):
         self.reason: str | None = None
         self.result: str | None = None
         self.action: str | None = None
+        self.candidate: Candidate | None = None
 
     # -- what the view shows ----------------------------------------------------------
     @property
@@ -68,6 +87,13 @@ class DecisionPrompts(QObject):
         self.reason = self.result = self.action = None
         self.set_mode(mode if pending or mode == "outcome" else "review")
 
+    def set_candidate(self, candidate: Candidate | None) -> None:
+        """The candidate now on screen. Turning to another one cancels a confirm in progress: the
+        question must always name the person being looked at."""
+        self.candidate = candidate
+        if self.mode in ("confirm", "confirm_other"):
+            self.set_mode("review")
+
     def clear(self) -> None:
         """No alert on screen."""
         self.alert_id = None
@@ -80,8 +106,12 @@ class DecisionPrompts(QObject):
 
     # -- commands (keys and buttons) ----------------------------------------------------
     def ask_confirm(self) -> None:
-        if self.may_ask:
+        """C: the question for the top candidate; for another candidate, first a warning that it is
+        not the top match, and C again for the question."""
+        if self.mode == "confirm_other":
             self.set_mode("confirm")
+        elif self.may_ask and self.candidate is not None:
+            self.set_mode("confirm" if self.candidate.rank == 1 else "confirm_other")
 
     def ask_reject(self) -> None:
         if self.may_ask:
@@ -115,9 +145,9 @@ class DecisionPrompts(QObject):
         """Enter: finish the step in progress (never a decision from the plain review state)."""
         if self.alert_id is None:
             return
-        if self.mode == "confirm":
+        if self.mode == "confirm" and self.candidate is not None:
             self.set_mode("busy")
-            self.confirmRequested.emit(self.alert_id)
+            self.confirmRequested.emit(self.alert_id, self.candidate.entry_id)
         elif self.mode == "reject" and self.reason:
             self.set_mode("busy")
             self.rejectRequested.emit(self.alert_id, self.reason)
@@ -127,7 +157,7 @@ class DecisionPrompts(QObject):
 
     def back(self) -> None:
         """Esc: cancel the step in progress, or leave the alert undecided."""
-        if self.mode in ("confirm", "reject"):
+        if self.mode in ("confirm", "confirm_other", "reject"):
             self.set_mode("review")
         elif self.mode in ("review", "outcome", "empty") and self.alert_id is not None:
             self.returnRequested.emit(self.alert_id)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from console import clock
 from console.domain import EngagementAction, EngagementResult, RejectReason, WatchlistCategory
 from ui import theme
-from ui.adjudication.prompts import FIRST_ACTION_KEY, DecisionPrompts
+from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
 from ui.adjudication.widgets import ScoreBar, badge, choices
 from ui.alert_model import age_text, parse_ts
 from ui.zoom_view import ZoomLink, ZoomView
@@ -35,7 +35,7 @@ CATEGORY_LABELS = WatchlistCategory.labels()
 RESULT_LABELS = EngagementResult.labels()
 REJECT_REASONS = RejectReason.labels()
 ENGAGEMENT_ACTIONS = EngagementAction.labels()
-PAGES = {"empty": 0, "review": 0, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4}
+PAGES = {"empty": 0, "review": 0, "confirm_other": 1, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4}
 
 
 def decode(jpeg: bytes | None) -> QImage | None:
@@ -56,7 +56,7 @@ def decode_images(detail) -> dict:
 
 
 class AdjudicationView(QWidget):
-    confirmRequested = Signal(int)
+    confirmRequested = Signal(int, int)  # alert id, the confirmed candidate's watchlist entry
     rejectRequested = Signal(int, str)
     escalateRequested = Signal(int)
     returnRequested = Signal(int)
@@ -181,11 +181,11 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         h = QHBoxLayout(w)
-        text = QLabel("Confirm this match? The alert goes to an engagement officer.   "
-                      "<b>Enter</b> confirm   ·   <b>Esc</b> cancel")
+        self.confirm_text = text = QLabel("")
         text.setTextFormat(Qt.TextFormat.RichText)
+        text.setWordWrap(True)
         h.addWidget(text, 1)
-        ok = QPushButton("Confirm  [Enter]")
+        self.btn_confirm_commit = ok = QPushButton("Confirm  [Enter]")
         ok.setObjectName("confirm")
         ok.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         ok.clicked.connect(self.commit)
@@ -252,6 +252,15 @@ class AdjudicationView(QWidget):
     def _render_prompt(self) -> None:
         p = self.prompts
         self.stack.setCurrentIndex(PAGES[p.mode])
+        if p.candidate is not None and p.mode == "confirm_other":
+            self.confirm_text.setText(
+                f"<b>Candidate {p.candidate.rank} is not the top match.</b> To confirm {p.candidate.name} "
+                f"({p.candidate.record_number}) rather than candidate 1, press <b>C</b> again.   <b>Esc</b> cancel")
+        elif p.candidate is not None:
+            self.confirm_text.setText(
+                f"<b>{p.candidate.question()}</b> The alert goes to an engagement officer.   "
+                "<b>Enter</b> confirm   ·   <b>Esc</b> cancel")
+        self.btn_confirm_commit.setEnabled(p.mode == "confirm")
         for b in (self.btn_confirm, self.btn_reject, self.btn_escalate):
             b.setEnabled(p.may_ask)
         self.btn_reject_commit.setEnabled(p.reject_ready)
@@ -322,6 +331,7 @@ class AdjudicationView(QWidget):
         if d is None or not d.candidates:
             return
         c = d.candidates[self.candidate_index]
+        self.prompts.set_candidate(Candidate(c.rank, c.entry_id, c.subject_name, c.record_number, c.score))
         self.cand_view.set_image(self.images["candidates"][self.candidate_index])
         self.cand_caption.setText(f"Watchlist photo - candidate {c.rank} of {len(d.candidates)}")
         self.score_bar.set_values(c.score, d.threshold)
