@@ -289,7 +289,7 @@ def evaluate_watchlist(engine: FaceEngine, data_dir: Path | None = None, sizes: 
     n_emb, n_subj = matrix(nonmated), [s.subject for s in nonmated]
     results: dict = {"model_id": engine.model_id, "target": target, "sizes": {}}
     say(f"{'N':>6} {'threshold':>9} {'TPIR':>6} {'FPIR measured':>22} {'FPIR fitted':>12} {'per 100k':>9} "
-        f"| at 0.363: {'TPIR':>6} {'FPIR measured':>16}")
+        f"| at {engine.default_threshold:.3f}: {'TPIR':>6} {'FPIR measured':>22}")
     for n in sizes:
         t = calibration.threshold_for(n, target, cal=cal)
         alerts, searches, _ = fpir_observed(n_emb, n_subj, g_emb, g_subj, n, t, rng)
@@ -298,9 +298,9 @@ def evaluate_watchlist(engine: FaceEngine, data_dir: Path | None = None, sizes: 
         hits0 = tpir_observed(mated, g_emb, n, engine.default_threshold, rng)
         fitted = calibration.false_alerts_per_100k(t, n, cal=cal) / 1e5
         measured = f"{alerts}/{searches}" + ("" if n <= pool else f" (N={pool})")
-        m0 = f"{alerts0}/{searches0}"
+        m0 = f"{alerts0}/{searches0}" + ("" if n <= pool else f" (N={pool})")
         say(f"{n:>6} {t:>9.3f} {hits.mean():>6.3f} {measured:>22} {fitted:>12.1e} {fitted * 1e5:>9.2f} "
-            f"| {'':>9} {hits0.mean():>6.3f} {m0:>16}")
+            f"| {'':>9} {hits0.mean():>6.3f} {m0:>22}")
         results["sizes"][n] = {"threshold": t, "tpir": float(hits.mean()), "fpir_alerts": alerts,
                                "fpir_searches": searches, "fpir_fitted": fitted,
                                "tpir_at_default": float(hits0.mean()), "fpir_alerts_at_default": alerts0,
