@@ -32,6 +32,16 @@ def run(args) -> int:
         if not result["passed"]:
             print(json.dumps(result))
             return 1
+    elif args.bench == "mutation":
+        from benchmarks import mutation
+
+        result = mutation.bench_mutation(args.module, args.children, args.keep)
+        cmd = "python main.py bench mutation" + "".join(f" --module {m}" for m in args.module or [])
+        if not result["passed"]:
+            result["machine"] = machine()
+            print(json.dumps(result))
+            print(f"reproduce: {cmd}")
+            return 1
     elif args.bench == "gallery":
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         result = gallery.bench_gallery(sizes, args.probes, args.ann)

@@ -1,0 +1,115 @@
+"""Tests that kill the mutants ``python main.py bench mutation --module audit`` found alive.
+
+The canonical form and the digests are a format: a log written by one release must verify
+under the next, so they are pinned to known answers, not only checked against themselves.
+"""
+
+import json
+
+import pytest
+
+from console.store import audit
+from tests.conftest import drop_append_only_guards as _drop_guards
+
+DECISION = {"id": 3, "alert_id": 12, "user_id": 2, "decision": "true_alert", "reason": "Zoë", "reason_code": "same_person",
+            "decided_at": "2024-05-01T10:00:00.000000Z", "model_id": "m", "threshold": 0.4, "score": 0.71,
+            "probe_sha256": "p", "candidate_sha256": "c", "supersedes": None, "duration_ms": 1500,
+            "candidate_entry_id": None, "candidate_score": None, "not_digested": "x"}
+
+
+def test_the_canonical_form_is_sorted_compact_utf8_json():
+    assert audit.canonical({"b": 1, "a": "é", "c": [1, {"y": 2, "x": 1}]}) == '{"a":"é","b":1,"c":[1,{"x":1,"y":2}]}'.encode()
+
+
+def test_an_entry_hash_is_pinned_to_a_known_answer():
+    assert audit.GENESIS == "0" * 64
+    digest = audit.entry_hash(7, "2024-05-01T10:00:00.000000Z", "ana", "decision.recorded", "alert", "12",
+                              '{"note":"Zoë","n":[1,2]}', "ab" * 32)
+    assert digest == "628213aad6e92b0ac3e62cf9d4bf23caa5d629551b02b6ce095493238a426fce"
+
+
+def test_a_row_digest_is_pinned_and_later_fields_count_once_set():
+    row = dict(DECISION)
+    assert audit.row_digest(row, audit.DECISION_FIELDS) == "c05fcc7c63b9a2c1d31873c2a4296b74492d3d481b99320ff11d54f8ddd29435"
+    row["not_digested"] = "changed"  # only the listed fields are covered
+    assert audit.row_digest(row, audit.DECISION_FIELDS) == "c05fcc7c63b9a2c1d31873c2a4296b74492d3d481b99320ff11d54f8ddd29435"
+    row.update(candidate_entry_id=5, candidate_score=0.71)
+    assert audit.row_digest(row, audit.DECISION_FIELDS) == "064bf8c2d6ccd8f08b79d10980515385f555aa705afab663f1e45620c88b1060"
+
+
+def test_the_first_entry_links_to_genesis_and_each_next_to_the_one_before(db):
+    first = audit.append(db, "op", "x.done", "thing", 1)
+    second = audit.append(db, "op", "x.done", "thing", 2, {"k": "v"})
+    assert (first, second) == (1, 2)
+    rows = db.query("SELECT * FROM audit_log ORDER BY seq")
+    assert rows[0]["prev_hash"] == audit.GENESIS and rows[1]["prev_hash"] == rows[0]["hash"]
+    assert rows[0]["details_json"] == "{}" and rows[1]["details_json"] == '{"k":"v"}'
+    assert (rows[1]["actor"], rows[1]["action"], rows[1]["subject_type"], rows[1]["subject_id"]) == ("op", "x.done",
+                                                                                                    "thing", "2")
+    for r in rows:
+        assert r["hash"] == audit.entry_hash(r["seq"], r["at"], r["actor"], r["action"], r["subject_type"],
+                                             r["subject_id"], r["details_json"], r["prev_hash"])
+
+
+def test_an_intact_report_counts_its_entries_and_says_so(db):
+    for i in range(3):
+        audit.append(db, "op", "x.done", "thing", i)
+    report = audit.verify_chain(db)
+    assert report == audit.ChainReport(True, 3, None, "")
+    assert report.summary() == "audit chain intact: 3 entries verified"
+
+
+def _edit(db, sql, params=()):
+    _drop_guards(db)
+    db.conn.execute(sql, params)
+
+
+@pytest.mark.parametrize("column, value, problem", [
+    ("prev_hash", "f" * 64, "its prev_hash does not match the entry before it"),
+    ("details_json", "{not json", "its details are not valid JSON"),
+    ("actor", "someone else", "its content does not match its hash (altered)"),
+])
+def test_each_kind_of_break_is_named_with_the_entries_before_it(db, column, value, problem):
+    for i in range(4):
+        audit.append(db, "op", "x.done", "thing", i)
+    _edit(db, f"UPDATE audit_log SET {column} = ? WHERE seq = 3", (value,))
+    report = audit.verify_chain(db)
+    assert report == audit.ChainReport(False, 2, 3, problem)
+    assert report.summary() == f"audit chain BROKEN at entry 3: {problem}"
+
+
+def test_a_missing_entry_names_the_gap_and_the_entries_before_it(db):
+    for i in range(4):
+        audit.append(db, "op", "x.done", "thing", i)
+    _edit(db, "DELETE FROM audit_log WHERE seq = 2")
+    assert audit.verify_chain(db) == audit.ChainReport(False, 1, 2, "entry 2 is missing (next is 3)")
+
+
+def test_entries_cut_from_the_end_are_named_with_the_range(db):
+    for i in range(5):
+        audit.append(db, "op", "x.done", "thing", i)
+    _edit(db, "DELETE FROM audit_log WHERE seq >= 4")
+    assert audit.verify_chain(db) == audit.ChainReport(False, 3, 4, "entries 4..5 were removed from the end")
+
+
+def test_the_last_entry_cut_is_found_too(db):
+    for i in range(3):
+        audit.append(db, "op", "x.done", "thing", i)
+    _edit(db, "DELETE FROM audit_log WHERE seq = 3")
+    assert audit.verify_chain(db) == audit.ChainReport(False, 2, 3, "entries 3..3 were removed from the end")
+
+
+def test_an_empty_log_is_intact(db):
+    assert audit.verify_chain(db) == audit.ChainReport(True, 0)
+    assert audit.verify_records(db) == []
+
+
+def test_log_entries_without_ids_do_not_match_rows(db):
+    """An entry whose details lack the id is keyed -1: it matches no row and reports no row as missing."""
+    audit.append(db, "op", "decision.recorded", "alert", 1, {"note": "no id"})
+    audit.append(db, "op", "engagement.recorded", "alert", 1, {"note": "no id"})
+    audit.append(db, "op", "alert.raised", "alert", 1, {"note": "no id"})
+    assert audit.verify_records(db) == ["decision -1 recorded in audit entry 1 is missing from the database",
+                                        "engagement -1 recorded in audit entry 2 is missing from the database"]
+    details = json.loads(db.one("SELECT details_json FROM audit_log WHERE seq = 3")["details_json"])
+    assert details == {"note": "no id"}
