@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video", type=Path)
     p.add_argument("--watchlist", type=Path, required=True,
                    help="folder of photos: subject = file stem, or sub-folder name for several photos of one subject")
-    p.add_argument("--threshold", type=float, default=None, help="default: the model pack's own threshold")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="default: the calibrated floor for the watchlist folder's size (lower is refused)")
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--every", type=int, default=1, help="analyse every Nth frame (default 1: all)")
 
@@ -172,7 +173,14 @@ def cmd_eval_pairs(args) -> int:
 
 # -- scan ----------------------------------------------------------------------------
 def cmd_scan(args) -> int:
-    from console.services.scan import MULTI_PHOTO_RULE, check_video, load_watchlist_folder, scan_video, settings_for
+    from console.services.scan import (
+        MULTI_PHOTO_RULE,
+        check_video,
+        load_watchlist_folder,
+        operating_point,
+        scan_video,
+        settings_for,
+    )
 
     if args.every < 1 or args.top_k < 1:
         raise MediaError("--every and --top-k must be at least 1")
@@ -183,13 +191,16 @@ def cmd_scan(args) -> int:
         print(f"skipped: {reason}", file=sys.stderr)
     for name in watchlist.without_photo:
         print(f"subject {name!r} has no usable photo: not searched", file=sys.stderr)
-    summary = scan_video(engine, args.video, watchlist, settings_for(engine, args.threshold, args.top_k),
+    threshold, floor, how = operating_point(engine, watchlist, args.threshold)
+    summary = scan_video(engine, args.video, watchlist, settings_for(threshold, args.top_k),
                          lambda alert: print(json.dumps(alert), flush=True), every=args.every)
     summary["watchlist_subjects"] = len(watchlist.names)
     summary["watchlist_images"] = watchlist.images
     summary["watchlist_photos_skipped"] = len(watchlist.skipped)
     summary["subjects_without_usable_photo"] = watchlist.without_photo
     summary["several_photos"] = MULTI_PHOTO_RULE
+    summary["threshold_floor"] = round(floor, 4)
+    summary["floor_from"] = how
     print(json.dumps(summary))
     return 0
 

@@ -7,6 +7,7 @@ disk: alerts go to a callback (the CLI prints them as JSON lines).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,8 +102,32 @@ def check_video(video: Path) -> None:
     probe_video(video)
 
 
-def settings_for(engine: FaceEngine, threshold: float | None, top_k: int) -> RecognizerSettings:
-    return RecognizerSettings(threshold=engine.default_threshold if threshold is None else threshold, top_k=top_k)
+def operating_point(engine: FaceEngine, watchlist: FolderWatchlist, threshold: float | None) -> tuple[float, float, str]:
+    """(threshold, floor, how the floor was set). The floor is the calibrated threshold for the
+    folder's size - counted in photos, since each photo is a comparison a passer-by may match -
+    at 1 false alert in 100,000 faces; a threshold below it, or not a number in [-1, 1), is refused.
+    A model with no calibration falls back to its published 1:1 threshold, and says so."""
+    from console.errors import ConsoleError, ModelError
+    from console.services import calibration
+
+    try:
+        floor = calibration.threshold_for(watchlist.images, cal=calibration.load_for(engine.model_id))
+        how = (f"calibrated for {watchlist.images} watchlist photos at {calibration.DEFAULT_TARGET:g} false alerts per"
+               " face (1 in 100,000)")
+    except ModelError as exc:
+        floor, how = engine.default_threshold, f"{exc}; the model's published 1:1 threshold is used, not a 1:N floor"
+    if threshold is None:
+        return floor, floor, how
+    if not math.isfinite(threshold) or not -1.0 <= threshold < 1.0:
+        raise ConsoleError(f"--threshold {threshold!r} is not a similarity between -1 and 1")
+    if threshold < floor:
+        raise ConsoleError(f"--threshold {threshold:g} is below the floor {floor:.3f} ({how}): at this watchlist's "
+                           "size it would let passers-by through as matches")
+    return threshold, floor, how
+
+
+def settings_for(threshold: float, top_k: int) -> RecognizerSettings:
+    return RecognizerSettings(threshold=threshold, top_k=top_k)
 
 
 def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, settings: RecognizerSettings,

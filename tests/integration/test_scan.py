@@ -108,3 +108,18 @@ def test_unusable_photos_are_skipped_with_their_reason_and_the_scan_goes_on(tmp_
     assert any("crowd.jpg" in line and "faces found" in line for line in skipped)
     assert any("broken.jpg" in line for line in skipped)
     assert "subject 'crowd' has no usable photo" in result.stderr
+
+
+def test_the_threshold_is_the_calibrated_floor_for_the_folder_and_lower_is_refused(tmp_path, video, watchlist):
+    from console.services import calibration
+
+    floor = calibration.threshold_for(4)  # the folder's 4 photos
+    assert floor > 0.363  # the published 1:1 threshold is not a 1:N operating point
+    for bad, message in [("0.363", "below the floor"), ("nan", "not a similarity"), ("-1.5", "not a similarity"),
+                         ("1.0", "not a similarity")]:
+        result = scan(video, "--watchlist", watchlist, "--threshold", bad)
+        assert result.returncode == 2 and message in result.stderr, (bad, result.stderr)
+    result = scan(video, "--watchlist", watchlist, "--every", "6")
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["threshold"] == pytest.approx(floor) and summary["threshold_floor"] == pytest.approx(floor, abs=1e-4)
+    assert "calibrated for 4 watchlist photos" in summary["floor_from"]
