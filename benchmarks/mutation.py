@@ -44,6 +44,7 @@ TARGETS: dict[str, Target] = {
                      "tests/unit/test_mutants_audit.py")),
     "review": Target("console/services/review.py",
                      ("tests/unit/test_review.py", "tests/unit/test_claims.py", "tests/unit/test_mutants_review.py"),
+                     keyword="not control_room",  # that one runs the control-room benchmark (seconds)
                      needs_models=True),  # the export test blurs bystanders with the detector
     "retention": Target("console/services/retention.py",
                         ("tests/unit/test_accountability.py", "tests/unit/test_mutants_retention.py"),
@@ -189,11 +190,19 @@ def check_module(name: str, target: Target, children: int, keep: Path | None) ->
             v = codes[k]
             status = ("survived" if v == SURVIVED else "no tests" if v in NO_TESTS
                       else "not run" if v is None else f"exit {v}")
+            old, _, new = change.partition("  =>  ")
+            if status == "survived" and old != new and old.lower() == new.lower():
+                # SQL keywords, unquoted identifiers and sqlite3.Row keys ignore case: equivalent on
+                # SQLite. The PostgreSQL runs of the suite catch a changed row key.
+                status = "case only"
             survivors.append({"mutant": k.rpartition(".")[2], "at": f"{target.path}:{line_no}", "status": status,
                               "change": change})
         total = len(codes)
+        case_only = sum(1 for x in survivors if x["status"] == "case only")
         return {"module": target.path, "mutants": total, "killed": killed + timeouts, "timeouts": timeouts,
-                "share": round((killed + timeouts) / total, 3) if total else None,
+                "share": round((killed + timeouts) / total, 3) if total else None, "case_only": case_only,
+                "share_without_case_only": round((killed + timeouts) / (total - case_only), 3) if total > case_only
+                else None,
                 "survivors": survivors, "wall_s": round(time.perf_counter() - started, 1)}
     finally:
         if keep is None:
@@ -216,15 +225,18 @@ def bench_mutation(modules: list[str] | None, children: int = 2, keep: Path | No
             print(f"{name:<11} ERROR {r['error']}", flush=True)
             continue
         print(f"{name:<11} {r['killed']}/{r['mutants']} killed ({100 * (r['share'] or 0):.1f}%, "
-              f"{r['timeouts']} by timeout) in {r['wall_s']:.0f} s", flush=True)
+              f"{r['timeouts']} by timeout; {100 * (r['share_without_case_only'] or 0):.1f}% of the "
+              f"{r['mutants'] - r['case_only']} that are not case-only) in {r['wall_s']:.0f} s", flush=True)
         for s in r["survivors"]:
             print(f"    {s['at']}  [{s['status']}] {s['mutant']}: {s['change']}", flush=True)
     total = sum(r.get("mutants", 0) for r in results)
     killed = sum(r.get("killed", 0) for r in results)
+    case_only = sum(r.get("case_only", 0) for r in results)
     overall = round(killed / total, 3) if total else None
-    print(f"overall     {killed}/{total} killed ({100 * (overall or 0):.1f}%)", flush=True)
+    print(f"overall     {killed}/{total} killed ({100 * (overall or 0):.1f}%; {case_only} case-only survivors, "
+          f"{100 * killed / max(1, total - case_only):.1f}% without them)", flush=True)
     return {"modules": [{k: v for k, v in r.items() if k != "survivors"} | {"survivors": len(r.get("survivors", []))}
                         for r in results],
-            "mutants": total, "killed": killed, "share": overall, "goal": 0.85,
+            "mutants": total, "killed": killed, "share": overall, "case_only": case_only, "goal": 0.85,
             "passed": overall is not None and overall >= 0.85 and not any("error" in r for r in results),
             "wall_s": round(time.perf_counter() - started, 1)}
