@@ -75,9 +75,12 @@ class ConsoleStatus:
                     "seat or worker; only a supervisor can restart it (Ctrl+F12).")
             self.labels["recognition"].setText("Recognition STOPPED")
         else:
-            self.labels["recognition"].setText("Recognition on" if live.workers else "Review seat")
+            # Running is the normal state: the tiles say LIVE; the line stays free for the rest.
+            self.labels["recognition"].setText("" if live.workers else "Review seat")
+            self.labels["recognition"].setVisible(not live.workers)
             self.oversight_banner.hide()
             return
+        self.labels["recognition"].show()
         self.labels["recognition"].setToolTip(text)
         self.oversight_banner.setText(text)
         self.oversight_banner.show()

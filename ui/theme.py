@@ -26,6 +26,8 @@ QMainWindow::separator {{ background: {PANEL}; width: 4px; }}
 QToolBar {{ background: {PANEL}; border: none; spacing: 6px; padding: 4px; }}
 QToolButton {{ background: {PANEL_2}; border: 1px solid #2e353d; border-radius: 4px; padding: 4px 10px; }}
 QToolButton:checked {{ background: #2f4a60; border-color: {ACCENT}; }}
+QToolButton:disabled {{ color: #5c6570; border-color: #262b31; }}
+QToolButton#stop_button:enabled {{ color: #ffd0d0; background: #5a1a1a; border-color: #a33a3a; font-weight: 600; }}
 QStatusBar {{ background: {PANEL}; color: {TEXT}; }}
 QStatusBar QLabel {{ background: transparent; padding: 0 12px; }}
 QFrame#panel {{ background: {PANEL}; border-radius: 6px; }}

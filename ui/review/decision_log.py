@@ -179,10 +179,14 @@ class DecisionLogTab(ToolTab):
         dv.addLayout(export_row)
         eq_row = QHBoxLayout()
         self.eq_sex, self.eq_group = _choice("", Sex.labels()), _choice("", EthnicGroup.labels())
-        eq = QPushButton("Record equality fields on the engagement (supervisor)")
+        eq = QPushButton("Record (supervisor)")
+        eq.setToolTip("Record the sex and ethnic group of the person engaged, on the alert's engagement outcome "
+                      "(equality monitoring; supervisors only; logged)")
         eq.clicked.connect(self.record_equality)
-        for x in (QLabel("Sex"), self.eq_sex, QLabel("Ethnic group"), self.eq_group, eq):
+        # Compact, so the decision log beside it keeps its width.
+        for x in (QLabel("Equality fields: sex"), self.eq_sex, QLabel("ethnic group"), self.eq_group, eq):
             eq_row.addWidget(x)
+        eq_row.addStretch(1)
         dv.addLayout(eq_row)
         return detail
 
