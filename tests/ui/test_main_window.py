@@ -59,7 +59,10 @@ def test_window_opens_on_the_demo_and_paints_real_detections(qtbot, window):
     box = tile.faces[0].box
     assert box[2] > box[0] and box[3] > box[1]
     assert window.banner.text().startswith("DEMO")
-    assert "Threshold 0.363" in window.status_labels["threshold"].text()
+    op = window.live.operating_point()  # the demo's 2 photos: the calibrated floor, above the 1:1 0.363
+    assert op.calibrated and op.photos == 2 and op.threshold == op.floor > 0.363
+    assert f"Threshold {op.floor:.3f}" in window.status_labels["threshold"].text()
+    assert "false per 100k faces" in window.status_labels["threshold"].text()
     assert window.status_labels["window"].text().startswith("Window:")
     pix = tile.grab().toImage()
     samples = {pix.pixel(x, y) for x in range(0, pix.width(), 37) for y in range(0, pix.height(), 29)}
