@@ -1,7 +1,8 @@
 """The pending-alert queue as a Qt list model (tested without widgets).
 
 Rows are dicts from the review service's queue_row, with the probe and best-candidate
-thumbnails decoded to QImage off the GUI thread. Order: priority 1 first, then newest.
+thumbnails decoded to QImage off the GUI thread. Order: priority 1 first, then the longest-waiting
+first (an alert must not wait behind newer ones: after each decision the oldest opens next).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def with_thumbnails(row: dict) -> dict:
 
 
 def _key(row: dict) -> tuple:
-    return (row.get("priority", 2), -parse_ts(row["stored_at"]).timestamp())
+    return (row.get("priority", 2), parse_ts(row["stored_at"]).timestamp(), row.get("id", 0))
 
 
 class AlertQueueModel(QAbstractListModel):

@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
         elif event.kind == "change":
             self._on_change(event.change)
         elif event.kind == "threshold":
-            self.status.show_threshold(event.threshold)
+            self.status.show_threshold(self.live)
         elif event.kind in ("stopped", "restarted", "ended"):
             self.status.show_recognition(self.live, event.by)
             self._update_actions()

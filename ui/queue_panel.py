@@ -18,7 +18,7 @@ class QueuePanel(QFrame):
         self.alerts = alerts
         self.setObjectName("panel")
         v = QVBoxLayout(self)
-        heading = QLabel("Alerts awaiting review")
+        heading = QLabel("Alerts awaiting review - priority first, then the longest waiting")
         heading.setObjectName("heading")
         hint = QLabel("A match is only a candidate: nothing is done to anyone until a person reviews it.\n"
                       "J/K move  ·  Enter open  ·  A acknowledge")

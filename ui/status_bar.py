@@ -53,15 +53,17 @@ class ConsoleStatus:
         self.labels["deployment"].setText(dep["name"])
         self.labels["deployment"].setToolTip(f"{dep['location']}\n{dep['rationale']}")
         self.labels["user"].setText(f"User: {live.operator.username} ({live.operator.role})")
-        self.labels["threshold"].setToolTip(f"Model {live.engine.model_id}")
-        self.show_threshold(float(dep["threshold"]))
+        self.show_threshold(live)
         if dep["is_demo"]:
             self.banner.setText("DEMO - generated video, demo watchlist")
             self.banner.show()
         self.show_recognition(live)
 
-    def show_threshold(self, threshold: float) -> None:
-        self.labels["threshold"].setText(f"Threshold {threshold:.3f}")
+    def show_threshold(self, live) -> None:
+        """The threshold in force, with the false alerts it lets through at this watchlist's size."""
+        op = live.operating_point()
+        self.labels["threshold"].setText(op.short())
+        self.labels["threshold"].setToolTip(f"Model {live.engine.model_id}\n{op.line()}\n{op.detail()}")
 
     def show_recognition(self, live, by: str = "") -> None:
         """Running, stopped by a person (who, why) or ended: in the status bar and, unless running,

@@ -30,8 +30,13 @@ def _top_indices(scores: np.ndarray, take: int, valid: int) -> np.ndarray:
     if n <= 8 * BLOCK or take * 4 >= n // BLOCK:
         idx = np.argpartition(-scores[:, :valid], take - 1, axis=1)[:, :take]
     else:
-        blocks = scores.reshape(p, n // BLOCK, BLOCK)
-        top_blocks = np.argpartition(-blocks.max(axis=2), take - 1, axis=1)[:, :take]  # (p, take)
+        maxima = scores.reshape(p, n // BLOCK, BLOCK).max(axis=2)
+        if valid < n:  # padding (zero rows) must not lend a block its maximum: real rows only
+            last = valid // BLOCK
+            maxima[:, last:] = -np.inf
+            if valid % BLOCK:
+                maxima[:, last] = scores[:, last * BLOCK:valid].max(axis=1)
+        top_blocks = np.argpartition(-maxima, take - 1, axis=1)[:, :take]  # (p, take)
         cols = (top_blocks[:, :, None] * BLOCK + np.arange(BLOCK)).reshape(p, -1)  # (p, take*BLOCK)
         sub = np.take_along_axis(scores, cols, axis=1)
         sub[cols >= valid] = -np.inf  # padding rows

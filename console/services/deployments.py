@@ -11,10 +11,12 @@ is audited, and the audit entry is what every seat and worker obeys (console/ser
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from console import clock
 from console.errors import ConsoleError, PermissionDenied
+from console.services import operating_point
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 
@@ -101,6 +103,8 @@ def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None =
         audit.append(store, actor.username, "deployment.start_refused", "deployment", deployment_id,
                      {"reason": refusal})
         raise DeploymentError(f"recognition refused: {refusal}")
+    # Never recognise below the calibrated floor for the watchlist as it now stands.
+    operating_point.hold_floor(store, deployment_id, actor.username, "recognition starting")
     if dep["state"] != "active":
         repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.started", {},
                                   ("authorised",))
@@ -195,15 +199,17 @@ def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: 
     dep = get(store, deployment_id)
     if not reason.strip():
         raise DeploymentError("a threshold change needs a reason")
-    if threshold < dep["threshold_floor"]:
-        raise DeploymentError(f"threshold {threshold:.3f} is below the floor {dep['threshold_floor']:.3f} "
-                              "calibrated for this model")
+    if not math.isfinite(threshold):
+        raise DeploymentError(f"threshold {threshold!r} is not a number")
+    op = operating_point.point(store, deployment_id)
+    if threshold < op.floor:
+        why = (f"calibrated for {op.photos} watchlist photos at 1 false alert in {1 / op.target:,.0f} faces"
+               if op.calibrated else "the model's published floor")
+        raise DeploymentError(f"threshold {threshold:.3f} is below the floor {op.floor:.3f} ({why})")
     if threshold >= 1.0:
         raise DeploymentError("a threshold of 1 or more would never alert")
-    with store.transaction() as conn:
-        conn.execute("UPDATE deployments SET threshold = ? WHERE id = ?", (threshold, deployment_id))
-        audit.append(store, actor.username, "deployment.threshold_changed", "deployment", deployment_id,
-                     {"old": dep["threshold"], "new": threshold, "reason": reason})
+    operating_point.write_threshold(store, deployment_id, threshold, actor.username,
+                                    {"old": dep["threshold"], "new": threshold, "reason": reason})
 
 
 def set_two_person_rule(store: Store, actor: Actor, deployment_id: int, on: bool, reason: str) -> None:

@@ -21,7 +21,7 @@ from console.domain import WatchlistCategory
 from console.errors import ConsoleError, MediaError
 from console.media import read_image
 from console.pipeline.recognizer import encode_jpeg
-from console.services import deployments
+from console.services import deployments, operating_point
 from console.services.auth import Actor
 from console.store import Store, repo
 from console.vision.engine import FaceEngine, describe_faces
@@ -137,8 +137,15 @@ def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
                 other = store.one("SELECT record_number FROM watchlist_entries WHERE id = ?", (int(rows.entry_ids[i]),))
                 warnings.append(f"{label}: looks like the same person as entry {other['record_number']} "
                                 f"(similarity {scores[i]:.2f}); check this is not a duplicate")
-    image_id = repo.add_entry_image(store, entry_id, encode_jpeg(image, 92), face.embedding, engine.model_id,
-                                    face.quality.as_dict(), actor.username)
+    with store.transaction():
+        image_id = repo.add_entry_image(store, entry_id, encode_jpeg(image, 92), face.embedding, engine.model_id,
+                                        face.quality.as_dict(), actor.username)
+        # One more photo a passer-by may match: the calibrated floor may rise past the threshold.
+        raised = operating_point.hold_floor(store, int(entry["deployment_id"]), actor.username,
+                                            f"the watchlist grew (photo of {entry['record_number']})")
+    if raised is not None:
+        warnings.append(f"{label}: the watchlist now needs a threshold of at least {raised:.3f} to keep false alerts "
+                        "to its target; the threshold was raised to it (logged)")
     return EnrolResult(image_id, warnings)
 
 

@@ -27,6 +27,7 @@ from console.feeds.capture import open_source
 from console.feeds.source import FrameSource
 from console.pipeline.worker import CameraWorker
 from console.services import deployments, recognition, retention
+from console.services import operating_point as points
 from console.services.auth import Actor, actor_for
 from console.services.changes import Change, ChangeFeed, head_seq
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
@@ -70,6 +71,8 @@ class LiveDeployment:
         self.operator = operator
         self.since_seq = head_seq(store)  # first: the feed then misses nothing after the reads below
         self.deployment = repo.get_deployment(store, deployment_id)
+        self.photos = points.photos_of(store, deployment_id, self.deployment["model_id"])
+        self.target = points.target_of(store, deployment_id)
         self.cameras: list[CameraInfo] = []
         self.workers: list[CameraWorker] = []
         self._subscribers: list[Callable[[LiveEvent], None]] = []
@@ -220,6 +223,10 @@ class LiveDeployment:
             worker.halt(self.ended)
         self.deployment = {**dict(self.deployment), "state": "ended"}
         self._publish(LiveEvent("ended", by=by, reason=reason))
+
+    def operating_point(self) -> points.OperatingPoint:
+        """The threshold in force and what it costs at this watchlist's size (memory only)."""
+        return points.compute(self.deployment, self.photos, self.target)
 
     @property
     def recognising(self) -> bool:

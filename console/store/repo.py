@@ -267,11 +267,11 @@ def add_alert_view(store: Store, alert_id: int, jpeg: bytes, score: float, quali
 
 
 def pending_alerts(store: Store, deployment_id: int):
-    """Pending alerts, highest priority first, then newest first."""
+    """Pending alerts, highest priority first, then the longest-waiting first."""
     return store.query(
         "SELECT a.*, e.subject_name, e.record_number, e.category FROM alerts a"
         " JOIN watchlist_entries e ON e.id = a.entry_id"
-        " WHERE a.deployment_id = ? AND a.status = 'pending' ORDER BY a.priority ASC, a.stored_at DESC",
+        " WHERE a.deployment_id = ? AND a.status = 'pending' ORDER BY a.priority ASC, a.stored_at ASC, a.id ASC",
         (deployment_id,),
     )
 

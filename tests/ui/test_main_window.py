@@ -59,7 +59,10 @@ def test_window_opens_on_the_demo_and_paints_real_detections(qtbot, window):
     box = tile.faces[0].box
     assert box[2] > box[0] and box[3] > box[1]
     assert window.banner.text().startswith("DEMO")
-    assert "Threshold 0.363" in window.status_labels["threshold"].text()
+    op = window.live.operating_point()  # the demo's 2 photos: the calibrated floor, above the 1:1 0.363
+    assert op.calibrated and op.photos == 2 and op.threshold == op.floor > 0.363
+    assert f"Threshold {op.floor:.3f}" in window.status_labels["threshold"].text()
+    assert "false per 100k faces" in window.status_labels["threshold"].text()
     assert window.status_labels["window"].text().startswith("Window:")
     pix = tile.grab().toImage()
     samples = {pix.pixel(x, y) for x in range(0, pix.width(), 37) for y in range(0, pix.height(), 29)}
@@ -137,7 +140,7 @@ def test_closing_the_window_stops_every_camera_thread(qtbot, window):
     assert all(not (w._thread and w._thread.is_alive()) for w in workers)
 
 
-def test_alert_model_orders_by_priority_then_newest(qtbot):
+def test_alert_model_orders_by_priority_then_longest_waiting(qtbot):
     model = AlertQueueModel()
     inserted = []
     model.rowsInserted.connect(lambda parent, first, last: inserted.append(first))
@@ -147,14 +150,14 @@ def test_alert_model_orders_by_priority_then_newest(qtbot):
     model.add_alert({**base, "id": 2, "stored_at": "2026-01-01T10:05:00Z"})
     model.add_alert({**base, "id": 3, "priority": 1, "stored_at": "2026-01-01T09:00:00Z"})
     model.add_alert({**base, "id": 2})  # duplicates are ignored
-    assert [r["id"] for r in model.rows] == [3, 2, 1] and inserted == [0, 0, 0]
+    assert [r["id"] for r in model.rows] == [3, 1, 2] and inserted == [0, 1, 0]
     first = model.index(0)
     assert model.data(first, AlertIdRole) == 3 and model.data(first, AgeRole) > 0
     assert model.rowCount(first) == 0 and model.rowCount(QModelIndex()) == 3
     model.acknowledge(2)
     assert [r["id"] for r in model.unacknowledged()] == [3, 1]
     model.remove_alert(3)
-    assert [r["id"] for r in model.rows] == [2, 1]
+    assert [r["id"] for r in model.rows] == [1, 2]
 
 
 def test_small_helpers():

@@ -47,10 +47,9 @@ def test_block_padding_never_wins_even_when_every_real_score_is_negative():
     assert np.array_equal(np.take_along_axis(scores, idx, axis=1)[:, :11], best[:, :11])
 
 
-@pytest.mark.xfail(strict=True, reason="known: the padded last block's max is at least 0, so it takes one of the "
-                   "`take` block slots; with fewer than `take` real scores above 0 the take-th best can be missed "
-                   "(found by the mutation check; docs/reliability.md, Mutation check)")
 def test_the_take_th_best_is_found_even_when_every_real_score_is_negative():
+    """Found by the mutation check: the padded last block's maximum (0) took one of the ``take``
+    block slots, so with fewer than ``take`` real scores above 0 the take-th best was missed."""
     scores = _all_negative()
     assert _same_as_brute(_top_indices(scores, 12, 10_000), scores, 12, 10_000)
 

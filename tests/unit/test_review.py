@@ -134,7 +134,7 @@ def test_queue_rows_carry_thumbnails_and_priority_order(alert):
     store, make = alert
     a, b = make(), make()
     rows = review.queue_rows(store, actor_for(store, "op"), 1)
-    assert [r["id"] for r in rows] == [b, a]  # same priority: newest first
+    assert [r["id"] for r in rows] == [a, b]  # same priority: the longest waiting first
     assert rows[0]["probe_jpeg"] == b"probe" and rows[0]["candidate_jpeg"] == b"jpeg"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -17,10 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import DeploymentState
-from console.services import audit_trail, deployments
+from console.services import audit_trail, deployments, operating_point
 from ui.tool_dialog import ToolTab
 
 STOPPABLE = (DeploymentState.AUTHORISED, DeploymentState.ACTIVE)
+TARGETS = (("1 in 1,000,000 faces (stricter)", 1e-6), ("1 in 100,000 faces (the default)", 1e-5),
+           ("1 in 10,000 faces (the loosest allowed)", 1e-4))
 
 
 def facts_html(d: dict) -> str:
@@ -28,7 +31,7 @@ def facts_html(d: dict) -> str:
             f"<b>Legal basis:</b> {d['legal_basis']} &nbsp; <b>DPIA:</b> {d['dpia_ref']} &nbsp; "
             f"<b>Policy:</b> {d['policy_ref']}<br><b>Window:</b> {d['starts_at']} to {d['ends_at']} &nbsp; "
             f"<b>State:</b> {d['state'].upper()}<br><b>Threshold in force:</b> {d['threshold']:.3f} "
-            f"(floor {d['threshold_floor']:.3f}) &nbsp; <b>Two-person rule:</b> "
+            f"&nbsp; <b>Two-person rule:</b> "
             f"{'on' if d['two_person_rule'] else 'off'}")
 
 
@@ -65,6 +68,22 @@ class DeploymentTab(ToolTab):
         form.addRow("Threshold", self.threshold)
         form.addRow("Reason", self.threshold_reason)
         form.addRow("", self.apply_threshold_button)
+        self.point = QLabel("")
+        self.point.setTextFormat(Qt.TextFormat.RichText)
+        self.point.setWordWrap(True)
+        form.addRow("At this size", self.point)
+        target_row = QHBoxLayout()
+        self.target = QComboBox()
+        for text, value in TARGETS:
+            self.target.addItem(text, value)
+        set_target = QPushButton("Set false-alert target (supervisor; uses the reason above)")
+        set_target.clicked.connect(lambda: self.act(lambda: operating_point.set_target(
+            self.live.store, self.actor, self.live.deployment_id, self.target.currentData(),
+            self.threshold_reason.text()).line(), "False-alert target set and logged:"))
+        target_row.addWidget(self.target)
+        target_row.addWidget(set_target)
+        target_row.addStretch(1)
+        form.addRow("False alerts", target_row)
         self.two_person = QCheckBox("Two-person rule: a confirm goes to engagement only after a second user confirms")
         self.two_person_reason = QLineEdit()
         self.two_person_reason.setPlaceholderText("Reason (required, logged)")
@@ -124,14 +143,18 @@ class DeploymentTab(ToolTab):
         def read():
             dep = dict(deployments.get(store, dep_id))
             stop = audit_trail.deployment_stop(store, dep_id) if dep["state"] == DeploymentState.STOPPED else None
-            return dep, stop
+            return dep, stop, operating_point.point(store, dep_id)
 
         self.read(read, self._show)
 
     def _show(self, pair) -> None:
-        d, stop = pair
+        d, stop, op = pair
         self.facts.setText(facts_html(d))
-        self.threshold.setMinimum(d["threshold_floor"])
+        self.point.setText(f"<b>{op.line()}</b><br>{op.detail()}")
+        index = self.target.findData(op.target)
+        if index >= 0:
+            self.target.setCurrentIndex(index)
+        self.threshold.setMinimum(op.floor)
         self.threshold.setValue(d["threshold"])
         self.two_person.setChecked(bool(d["two_person_rule"]))
         self.oversight.setText(oversight_html(d, stop))
