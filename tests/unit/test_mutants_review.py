@@ -337,3 +337,23 @@ def test_correction_refusals_say_what_is_missing(w):
     assert str(refused.value) == ("a rejection needs a reason, one of: different_person, image_too_poor, look_alike, "
                                   "duplicate, test")
     assert len(w.store.query("SELECT id FROM decisions")) == 1
+
+
+# -- found while writing these tests --------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="bug: escalate() keeps the escalating operator's claim, so a supervisor is "
+                                       "refused ('being reviewed by op') until the 60 s lease lapses")
+def test_an_escalated_alert_is_free_for_a_supervisor_at_once(w):
+    a = w.make()
+    review.open_alert(w.store, w.op, a)
+    review.escalate(w.store, w.op, a, "not sure")
+    assert review.reject(w.store, w.sup, a, "look_alike") is not None
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a first confirmation under the two-person rule keeps the first "
+                                       "reviewer's claim, so the second reviewer is refused until the lease lapses")
+def test_a_first_confirmation_leaves_the_alert_free_for_the_second_reviewer(two_person):
+    w = two_person
+    a = w.make()
+    review.open_alert(w.store, w.op, a)
+    assert review.confirm(w.store, w.op, a) is None
+    assert review.confirm(w.store, w.op2, a) is not None
