@@ -299,10 +299,12 @@ def test_the_outbox_is_retried_after_two_seconds(monkeypatch):
     r, engine, store, _ = make()
     store.down = "disk full"
     see(r, engine, [Face(LEFT, scores=(0.9, 0, 0))], 10.0)
+    clock["t"] += 2.0
+    assert r.drain_outbox() == [] and r.store_problem == "disk full"  # tried at exactly 2 s: still full
+    clock["t"] += 1.5
     store.down = ""
-    clock["t"] += 1.9
-    assert r.drain_outbox() == []
-    clock["t"] += 0.2
+    assert r.drain_outbox() == []  # a failed retry waits 2 s again
+    clock["t"] += 0.5
     assert r.drain_outbox() == [1]
 
 
@@ -343,20 +345,21 @@ def test_an_alert_refused_on_the_spot_is_counted_and_not_queued():
     assert r.refusal == "alert refused: its deployment is not active"
 
 
-def test_a_full_outbox_drops_its_oldest_alert_and_counts_it(monkeypatch):
+def test_a_full_outbox_drops_its_oldest_alerts_and_counts_them(monkeypatch):
     monkeypatch.setattr(rec, "OUTBOX_MAX", 2)
-    r, engine, store, t = make()
+    r, engine, store, t = make(settings=rec.RecognizerSettings(threshold=0.5, realert_window_s=0.0))
     store.down = "locked"
     faces = [Face(LEFT, scores=(0.9, 0, 0)), Face(RIGHT, scores=(0, 0.9, 0)), Face(MIDDLE, scores=(0, 0, 0.9))]
     see(r, engine, faces[:2], 10.0)
     assert (len(r.outbox), r.outbox_dropped) == (2, 0)
-    see(r, engine, faces, 10.25)
-    assert r.outbox_dropped == 1
-    see(r, engine, faces + [Face((0, 150, 50, 230), scores=(0.7, 0, 0))], 10.5)  # Alice again: within the window
+    see(r, engine, faces, 10.25)  # Carol: Alice's alert, the oldest, makes room
+    assert (len(r.outbox), r.outbox_dropped) == (2, 1)
+    t["now"] += 1
+    see(r, engine, faces + [Face((0, 150, 50, 230), scores=(0.9, 0, 0))], 10.5)  # Alice on a new track: Bob's goes
+    assert (len(r.outbox), r.outbox_dropped) == (2, 2)
     store.down = ""
     assert r.drain_outbox(force=True) == [1, 2]
-    assert [a.candidates[0][0] for a in store.alerts] == [BOB, CAROL]
-    assert r.outbox_dropped == 1
+    assert [(a.track_id, a.candidates[0][0]) for a in store.alerts] == [(3, CAROL), (4, ALICE)]
 
 
 def test_while_an_alert_waits_a_new_track_of_that_person_stays_quiet_even_if_all_else_is_decided():
@@ -426,9 +429,9 @@ def test_the_probe_crop_is_a_square_around_the_face_clipped_to_the_frame():
 
 def test_the_context_frame_is_shrunk_to_1280_wide_and_a_smaller_one_kept_as_it_is():
     rng = np.random.default_rng(1)
-    big = rng.integers(0, 255, (1440, 2560, 3), np.uint8)
+    big = rng.integers(0, 255, (1080, 1920, 3), np.uint8)
     small_big, scale = rec.context_frame(big)
-    assert scale == 0.5 and small_big.shape == (720, 1280, 3)
+    assert scale == pytest.approx(2 / 3) and small_big.shape == (720, 1280, 3)
     assert np.array_equal(small_big, cv2.resize(big, (1280, 720), interpolation=cv2.INTER_AREA))
     small = rng.integers(0, 255, (480, 640, 3), np.uint8)
     same, scale = rec.context_frame(small)
@@ -438,6 +441,13 @@ def test_the_context_frame_is_shrunk_to_1280_wide_and_a_smaller_one_kept_as_it_i
 def test_the_jpeg_quality_is_90_unless_asked(monkeypatch):
     image = np.random.default_rng(2).integers(0, 255, (32, 32, 3), np.uint8)
     assert rec.encode_jpeg(image) == cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+
+def test_a_frame_that_cannot_be_encoded_says_so(monkeypatch):
+    monkeypatch.setattr(cv2, "imencode", lambda *a: (False, None))
+    with pytest.raises(ValueError) as failed:
+        rec.encode_jpeg(np.zeros((4, 4, 3), np.uint8))
+    assert str(failed.value) == "JPEG encoding failed"
 
 
 def test_stamps_are_utc_whatever_the_machines_time_zone(monkeypatch):
