@@ -293,19 +293,29 @@ def test_alerts_raised_while_the_store_is_down_wait_in_order_and_are_written_whe
     assert len(store.alerts) == 2
 
 
-def test_the_outbox_is_retried_after_two_seconds(monkeypatch):
+def test_the_outbox_is_retried_every_two_seconds_not_more_often(monkeypatch):
     clock = {"t": 500.0}
     monkeypatch.setattr(time, "monotonic", lambda: clock["t"])
     r, engine, store, _ = make()
+    tries = []
+
+    def write(record):
+        tries.append(clock["t"])
+        return store.write_alert(record)
+
+    r.write_alert = write
     store.down = "disk full"
     see(r, engine, [Face(LEFT, scores=(0.9, 0, 0))], 10.0)
-    clock["t"] += 2.0
+    clock["t"] += 1.5
+    assert r.drain_outbox() == []
+    clock["t"] += 0.5
     assert r.drain_outbox() == [] and r.store_problem == "disk full"  # tried at exactly 2 s: still full
     clock["t"] += 1.5
     store.down = ""
     assert r.drain_outbox() == []  # a failed retry waits 2 s again
     clock["t"] += 0.5
     assert r.drain_outbox() == [1]
+    assert tries == [500.0, 502.0, 504.0]
 
 
 def test_a_store_that_fails_again_while_draining_keeps_the_rest_waiting():
