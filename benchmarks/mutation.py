@@ -43,11 +43,14 @@ TARGETS: dict[str, Target] = {
                     ("tests/unit/test_audit.py", "tests/unit/test_verify_records.py",
                      "tests/unit/test_mutants_audit.py")),
     "review": Target("console/services/review.py",
-                     ("tests/unit/test_review.py", "tests/unit/test_claims.py", "tests/unit/test_mutants_review.py"),
+                     ("tests/unit/test_review.py", "tests/unit/test_claims.py", "tests/unit/test_confirm_candidate.py",
+                      "tests/unit/test_accountability.py::test_two_person_rule_needs_a_second_different_user",
+                      "tests/unit/test_mutants_review.py"),
                      keyword="not control_room",  # that one runs the control-room benchmark (seconds)
                      needs_models=True),  # the export test blurs bystanders with the detector
     "retention": Target("console/services/retention.py",
-                        ("tests/unit/test_accountability.py", "tests/unit/test_mutants_retention.py"),
+                        ("tests/unit/test_accountability.py", "tests/unit/test_retention_views.py",
+                         "tests/unit/test_mutants_retention.py"),
                         keyword="purge or retention or mutants"),
     # The alert decision only: detection, alignment and embedding are the models' business and
     # the real-model tests take most of a second each. Fake-engine tests do the deciding fast.

@@ -4,12 +4,14 @@ The canonical form and the digests are a format: a log written by one release mu
 under the next, so they are pinned to known answers, not only checked against themselves.
 """
 
+import hashlib
 import json
 
 import pytest
 
-from console.store import audit
+from console.store import audit, repo
 from tests.conftest import drop_append_only_guards as _drop_guards
+from tests.factories import small_deployment
 
 DECISION = {"id": 3, "alert_id": 12, "user_id": 2, "decision": "true_alert", "reason": "Zoë", "reason_code": "same_person",
             "decided_at": "2024-05-01T10:00:00.000000Z", "model_id": "m", "threshold": 0.4, "score": 0.71,
@@ -113,3 +115,62 @@ def test_log_entries_without_ids_do_not_match_rows(db):
                                         "engagement -1 recorded in audit entry 2 is missing from the database"]
     details = json.loads(db.one("SELECT details_json FROM audit_log WHERE seq = 3")["details_json"])
     assert details == {"note": "no id"}
+
+
+# -- append: the stored details, and the defaults -------------------------------------------------------------
+def test_stored_details_are_the_canonical_text_sorted_compact_and_unescaped(db):
+    audit.append(db, "op", "x.done", "thing", 1, {"zeta": 1, "alpha": "Zoë", "mid": [2, 1]})
+    assert db.one("SELECT details_json FROM audit_log")["details_json"] == '{"alpha":"Zoë","mid":[2,1],"zeta":1}'
+
+
+def test_an_entry_about_nothing_in_particular_has_an_empty_subject(db):
+    audit.append(db, "op", "console.started")
+    row = db.one("SELECT subject_type, subject_id, details_json FROM audit_log")
+    assert (row["subject_type"], row["subject_id"], row["details_json"]) == ("", "", "{}")
+
+
+# -- verify_records: alerts ------------------------------------------------------------------------------------
+def _alert_past_the_console(db, d, probe: bytes = b"p", context: bytes = b"c", score: float = 0.8) -> int:
+    db.conn.execute(
+        "INSERT INTO alerts(deployment_id, camera_id, track_id, entry_id, score, threshold, model_id, bbox_json,"
+        " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at, priority)"
+        " VALUES (?, ?, 9, ?, ?, 0.4, 'm', '[]', '{}', ?, ?, ?, ?, '2026-01-01', '2026-01-01', 1)",
+        (d.deployment_id, d.camera_id, d.entry_id, score, probe, hashlib.sha256(probe).hexdigest(), context,
+         hashlib.sha256(context).hexdigest()))
+    return int(db.one("SELECT MAX(id) AS id FROM alerts")["id"])
+
+
+def test_an_alert_with_no_entry_does_not_stop_the_check_of_the_alerts_after_it(db):
+    d = small_deployment(db)
+    first = d.alert(track=1)
+    unlogged = _alert_past_the_console(db, d)
+    last = d.alert(track=2)
+    _edit(db, "UPDATE alerts SET score = 0.95 WHERE id = ?", (last,))
+    seq = db.one("SELECT MAX(seq) AS s FROM audit_log WHERE action = 'alert.raised'")["s"]
+    assert first < unlogged < last
+    assert audit.verify_records(db) == [f"alert {unlogged} has no audit entry",
+                                        f"alert {last}: score differs from audit entry {seq}"]
+
+
+def test_an_alert_entry_without_an_id_vouches_for_no_alert(db):
+    d = small_deployment(db)
+    unlogged = _alert_past_the_console(db, d)
+    assert unlogged == 1  # the id a wrong default (1 instead of -1) would give the stray entry
+    audit.append(db, "op", "alert.raised", "alert", 1, {"note": "no id"})
+    assert audit.verify_records(db) == ["alert 1 has no audit entry"]
+
+
+def test_an_alert_entry_without_a_score_is_reported_as_differing(db):
+    d = small_deployment(db)
+    alert = _alert_past_the_console(db, d)
+    seq = audit.append(db, "op", "alert.raised", "alert", alert, {
+        "alert_id": alert, "probe_sha256": hashlib.sha256(b"p").hexdigest(),
+        "context_sha256": hashlib.sha256(b"c").hexdigest()})
+    assert audit.verify_records(db) == [f"alert {alert}: score differs from audit entry {seq}"]
+
+
+def test_an_alert_raised_with_empty_images_is_not_taken_for_replaced(db):
+    d = small_deployment(db)
+    repo.insert_alert(db, repo.AlertRecord(d.deployment_id, d.camera_id, 1, [(d.entry_id, d.image_id, 0.7)], 0.4, "m",
+                                           [0, 0, 1, 1], {}, b"", b"", "2026-01-01T09:00:00Z"))
+    assert audit.verify_records(db) == []
