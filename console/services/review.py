@@ -231,8 +231,9 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
             first = conn.execute("SELECT first_confirmed_by, first_confirmed_entry FROM alerts WHERE id = ?",
                                  (alert_id,)).fetchone()
             if first["first_confirmed_by"] is None:
-                conn.execute("UPDATE alerts SET first_confirmed_by = ?, first_confirmed_entry = ? WHERE id = ?",
-                             (actor.user_id, entry_id, alert_id))
+                # The alert waits for a second reviewer: the first one's claim is let go at once.
+                conn.execute("UPDATE alerts SET first_confirmed_by = ?, first_confirmed_entry = ?, claimed_by = NULL,"
+                             " claim_expires = NULL WHERE id = ?", (actor.user_id, entry_id, alert_id))
                 audit.append(store, actor.username, "decision.first_confirmation", "alert", alert_id,
                              {"user_id": actor.user_id, "note": note, "candidate_entry_id": entry_id,
                               "candidate_rank": int(cand["rank"]), "candidate_score": round(float(cand["score"]), 4)})
@@ -266,9 +267,11 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
 
 def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
     actor.require("adjudicate", store)
-    with store.transaction():
+    with store.transaction() as conn:
         _pending(store, actor, alert_id)
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
+        # Handed to the supervisors at once: the operator's claim goes with the escalation.
+        conn.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE id = ?", (alert_id,))
 
 
 def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:

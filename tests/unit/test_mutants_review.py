@@ -340,8 +340,6 @@ def test_correction_refusals_say_what_is_missing(w):
 
 
 # -- found while writing these tests --------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="bug: escalate() keeps the escalating operator's claim, so a supervisor is "
-                                       "refused ('being reviewed by op') until the 60 s lease lapses")
 def test_an_escalated_alert_is_free_for_a_supervisor_at_once(w):
     a = w.make()
     review.open_alert(w.store, w.op, a)
@@ -349,8 +347,6 @@ def test_an_escalated_alert_is_free_for_a_supervisor_at_once(w):
     assert review.reject(w.store, w.sup, a, "look_alike") is not None
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a first confirmation under the two-person rule keeps the first "
-                                       "reviewer's claim, so the second reviewer is refused until the lease lapses")
 def test_a_first_confirmation_leaves_the_alert_free_for_the_second_reviewer(two_person):
     w = two_person
     a = w.make()
