@@ -20,9 +20,11 @@ def run(args) -> int:
 
     print(f"machine: {machine()}")
     if args.bench == "control-room":
-        result = control_room.bench_control_room(getattr(args, "db", None), args.alerts, args.workers, args.feeds, args.operators)
+        result = control_room.bench_control_room(getattr(args, "db", None), args.alerts, args.workers, args.feeds,
+                                                 args.operators, args.incident_window)
         cmd = (f"python main.py bench control-room --alerts {args.alerts} --workers {args.workers} --feeds {args.feeds}"
-               f" --operators {args.operators}{' --db URL' if getattr(args, 'db', None) else ''}")
+               f" --operators {args.operators} --incident-window {args.incident_window}"
+               f"{' --db URL' if getattr(args, 'db', None) else ''}")
     elif args.bench == "log":
         result = log.bench_log(args.alerts)
         cmd = f"python main.py bench log --alerts {args.alerts}"

@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--feeds", type=int, default=4)
     b.add_argument("--operators", type=int, default=4)
+    b.add_argument("--incident-window", type=int, default=300, help="seconds; 0 decides every alert alone")
     b = bench.add_parser("log", help="decision-log queries over a large history")
     add_common(b)
     b.add_argument("--alerts", type=int, default=100000)

@@ -32,12 +32,15 @@ class SmallDeployment:
             [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
 
 
-def small_deployment(store, operators: tuple[str, ...] = ()) -> SmallDeployment:
+def small_deployment(store, operators: tuple[str, ...] = (), incident_window_s: int = 0) -> SmallDeployment:
+    """Alerts are their own incidents here (window 0) unless asked: most tests built on this are
+    about one alert's record; tests/unit/test_incidents.py tests the grouping at the default."""
     sup = repo.create_user(store, "sup", "Supervisor", "supervisor")
     for name in operators:
         repo.create_user(store, name, name.title(), "operator")
     dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",
-                                                            "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "sup")
+                                                            "2099-01-01T00:00:00Z", 0.4, 0.363, "m",
+                                                            incident_window_s=incident_window_s), sup, "sup")
     repo.activate_deployment(store, dep, "sup")
     cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")

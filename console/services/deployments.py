@@ -223,6 +223,25 @@ def set_two_person_rule(store: Store, actor: Actor, deployment_id: int, on: bool
                      {"on": on, "reason": reason})
 
 
+INCIDENT_WINDOW_MAX_S = 3600
+
+
+def set_incident_window(store: Store, actor: Actor, deployment_id: int, seconds: int, reason: str) -> None:
+    """How long after a subject's latest sighting a new sighting still joins the same incident (one
+    queue card, decided once). 0 turns grouping off: every alert is its own incident."""
+    actor.require("manage_deployment", store)
+    ensure_writable(store, deployment_id)
+    if not reason.strip():
+        raise DeploymentError("changing the incident window needs a reason")
+    if not 0 <= int(seconds) <= INCIDENT_WINDOW_MAX_S:
+        raise DeploymentError(f"the incident window is 0 to {INCIDENT_WINDOW_MAX_S} seconds")
+    with store.transaction() as conn:
+        old = conn.execute("SELECT incident_window_s FROM deployments WHERE id = ?", (deployment_id,)).fetchone()
+        conn.execute("UPDATE deployments SET incident_window_s = ? WHERE id = ?", (int(seconds), deployment_id))
+        audit.append(store, actor.username, "deployment.incident_window", "deployment", deployment_id,
+                     {"old": int(old["incident_window_s"]), "new": int(seconds), "reason": reason})
+
+
 def add_camera(store: Store, actor: Actor, deployment_id: int, name: str, source: str) -> int:
     actor.require("manage_cameras", store)
     ensure_writable(store, deployment_id)

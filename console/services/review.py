@@ -68,6 +68,12 @@ class AlertDetail:
     candidates: list[CandidateView]
     views: list[tuple[str, bytes, float]]
     decisions: list[dict]
+    incident_id: int = 0
+    sightings: tuple[dict, ...] = ()  # every sighting of the incident, best first (id, camera, captured_at, score)
+
+    @property
+    def sighting_index(self) -> int:
+        return next((i for i, s in enumerate(self.sightings) if s["id"] == self.alert_id), 0)
 
 
 def _parse(ts: str) -> datetime:
@@ -75,29 +81,47 @@ def _parse(ts: str) -> datetime:
 
 
 def queue_row(store: Store, actor: Actor, alert_id: int) -> dict:
-    """One alert as the queue shows it: with the probe and best candidate thumbnails.
+    """The queue card of the incident this alert belongs to: its best pending sighting with the probe
+    and best candidate thumbnails, how many sightings on how many cameras, and since when it waits.
 
     The queue is the operator's work: role-checked, but not logged row by row (opening an
     alert is what the log records)."""
     actor.require("adjudicate", store)
-    return _queue_row(store, alert_id)
+    incident = repo.incident_of(store, alert_id)
+    card = next((c for c in repo.pending_incidents(store, _deployment_of(store, alert_id))
+                 if c["incident_id"] == incident), None) if incident is not None else None
+    return _queue_row(store, card["id"], card) if card else _queue_row(store, alert_id)
 
 
-def _queue_row(store: Store, alert_id: int) -> dict:
+def _deployment_of(store: Store, alert_id: int) -> int:
+    row = store.one("SELECT deployment_id FROM alerts WHERE id = ?", (alert_id,))
+    return int(row["deployment_id"]) if row else -1
+
+
+def _queue_row(store: Store, alert_id: int, card: dict | None = None) -> dict:
+    """``stored_at`` is when the incident's first sighting came (the card waits since then)."""
     row = store.one(
-        "SELECT a.id, a.score, a.threshold, a.stored_at, a.captured_at, a.status, a.priority, a.escalated_at,"
-        " a.first_confirmed_by,"
+        "SELECT a.id, a.incident_id, a.score, a.threshold, a.stored_at, a.captured_at, a.status, a.priority,"
+        " a.escalated_at, a.first_confirmed_by,"
         " a.probe_jpeg, c.name AS camera, e.subject_name, e.record_number, e.category,"
         " (SELECT i.image_jpeg FROM alert_candidates ac JOIN entry_images i ON i.id = ac.image_id"
         "   WHERE ac.alert_id = a.id AND ac.rank = 1) AS candidate_jpeg"
         " FROM alerts a JOIN cameras c ON c.id = a.camera_id JOIN watchlist_entries e ON e.id = a.entry_id"
         " WHERE a.id = ?", (alert_id,))
-    return dict(row) if row else {}
+    if row is None:
+        return {}
+    out = {**dict(row), "sightings": 1, "cameras": 1, "sighting_ids": [int(row["id"])]}
+    if card:
+        ids = store.query("SELECT id FROM alerts WHERE incident_id = ? AND status = 'pending'", (card["incident_id"],))
+        out.update(stored_at=card["since"], sightings=int(card["sightings"]), cameras=int(card["cameras"]),
+                   priority=int(card["priority"]), sighting_ids=[int(r["id"]) for r in ids])
+    return out
 
 
 def queue_rows(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
+    """One card per pending incident: priority first, then the longest-waiting."""
     actor.require("adjudicate", store)
-    return [_queue_row(store, int(r["id"])) for r in repo.pending_alerts(store, deployment_id)]
+    return [_queue_row(store, c["id"], c) for c in repo.pending_incidents(store, deployment_id)]
 
 
 def alert_detail(store: Store, actor: Actor, alert_id: int, where: str) -> AlertDetail:
@@ -135,6 +159,8 @@ def _read_detail(store: Store, alert_id: int) -> AlertDetail:
                                   c["image_date"], c["review_date"], c["image_jpeg"]) for c in cands],
         views=[(v["captured_at"], v["jpeg"], float(v["score"])) for v in views],
         decisions=[dict(d) for d in decisions],
+        incident_id=int(a["incident_id"] or a["id"]),
+        sightings=tuple(dict(r) for r in repo.sightings(store, int(a["incident_id"] or a["id"]))),
     )
 
 
@@ -148,28 +174,40 @@ def _lease_end(seconds: float) -> str:
 
 
 def claim(store: Store, actor: Actor, alert_id: int, lease_s: float = CLAIM_LEASE_S) -> None:
-    """Take (or renew) the alert for this reviewer. Refused while another's lease runs; a lease
-    lapses by itself when its console stops renewing it (a crashed seat frees its alerts)."""
+    """Take (or renew) the alert - with every pending sighting of its incident - for this reviewer.
+    Refused while another's lease runs; a lease lapses by itself when its console stops renewing
+    it (a crashed seat frees its alerts)."""
     actor.require("adjudicate", store)
     with store.transaction() as conn:
+        incident = repo.incident_of(conn, alert_id)
+        pending = conn.execute("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'pending'",
+                               (incident,)).fetchone()["n"]
         cur = conn.execute(
-            "UPDATE alerts SET claimed_by = ?, claim_expires = ? WHERE id = ? AND status = 'pending' AND"
+            "UPDATE alerts SET claimed_by = ?, claim_expires = ? WHERE incident_id = ? AND status = 'pending' AND"
             " (claimed_by IS NULL OR claimed_by = ? OR claim_expires < ?)",
-            (actor.user_id, _lease_end(lease_s), alert_id, actor.user_id, utcnow()))
-        if cur.rowcount != 1:
+            (actor.user_id, _lease_end(lease_s), incident, actor.user_id, utcnow()))
+        if cur.rowcount != pending or pending == 0 or not _is_pending(conn, alert_id):
             row = conn.execute("SELECT a.status, u.username, a.claim_expires FROM alerts a LEFT JOIN users u"
                                " ON u.id = a.claimed_by WHERE a.id = ?", (alert_id,)).fetchone()
             if row is None:
                 raise ReviewError(f"alert {alert_id} does not exist")
             if row["status"] != "pending":
                 raise ReviewError(f"alert {alert_id} is already decided")
+            row = conn.execute("SELECT u.username, a.claim_expires FROM alerts a JOIN users u ON u.id = a.claimed_by"
+                               " WHERE a.incident_id = ? AND a.status = 'pending' AND a.claimed_by <> ? LIMIT 1",
+                               (incident, actor.user_id)).fetchone() or row
             raise ReviewError(f"alert {alert_id} is being reviewed by {row['username']} (until {row['claim_expires']})")
+
+
+def _is_pending(conn, alert_id: int) -> bool:
+    row = conn.execute("SELECT status FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    return row is not None and row["status"] == "pending"
 
 
 def release(store: Store, actor: Actor, alert_id: int) -> None:
     with store.transaction() as conn:
-        conn.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE id = ? AND claimed_by = ?",
-                     (alert_id, actor.user_id))
+        conn.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE incident_id = ? AND claimed_by = ?",
+                     (repo.incident_of(conn, alert_id), actor.user_id))
 
 
 def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
@@ -198,8 +236,15 @@ def _pending(store: Store, actor: Actor, alert_id: int):
 
 
 def _duration_ms(store: Store, actor: Actor, alert_id: int) -> int | None:
-    opened = store.one("SELECT at FROM alert_events WHERE alert_id = ? AND user_id = ? AND event = 'opened'"
-                       " ORDER BY id DESC LIMIT 1", (alert_id, actor.user_id))
+    """From when this user opened the incident (its first opening since they last put it back), so
+    that looking through its sightings counts as deciding time."""
+    members = "SELECT id FROM alerts WHERE incident_id = ?"
+    incident = repo.incident_of(store, alert_id)
+    back = store.one(f"SELECT MAX(id) AS id FROM alert_events WHERE alert_id IN ({members}) AND user_id = ?"
+                     " AND event = 'returned'", (incident, actor.user_id))
+    opened = store.one(f"SELECT at FROM alert_events WHERE alert_id IN ({members}) AND user_id = ?"
+                       " AND event = 'opened' AND id > ? ORDER BY id ASC LIMIT 1",
+                       (incident, actor.user_id, (back["id"] if back and back["id"] is not None else 0)))
     if opened is None:
         return None
     return int((_parse(utcnow()) - _parse(opened["at"])).total_seconds() * 1000)
@@ -232,8 +277,8 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
                                  (alert_id,)).fetchone()
             if first["first_confirmed_by"] is None:
                 # The alert waits for a second reviewer: the first one's claim is let go at once.
-                conn.execute("UPDATE alerts SET first_confirmed_by = ?, first_confirmed_entry = ?, claimed_by = NULL,"
-                             " claim_expires = NULL WHERE id = ?", (actor.user_id, entry_id, alert_id))
+                repo.set_incident_state(conn, alert_id, first_confirmed_by=actor.user_id, first_confirmed_entry=entry_id,
+                                        claimed_by=None, claim_expires=None)
                 audit.append(store, actor.username, "decision.first_confirmation", "alert", alert_id,
                              {"user_id": actor.user_id, "note": note, "candidate_entry_id": entry_id,
                               "candidate_rank": int(cand["rank"]), "candidate_score": round(float(cand["score"]), 4)})
@@ -260,8 +305,10 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
         decision_id = repo.record_decision(store, alert_id, actor.user_id, "false_alert",
                                            note or RejectReason(reason_code).label, actor.username,
                                            reason_code=reason_code, duration_ms=_duration_ms(store, actor, alert_id))
-        if reason_code == "different_person":
-            repo.add_suppression(store, alert_id, decision_id, actor.username)
+        if reason_code == "different_person":  # every track of the incident, on every camera
+            incident = repo.incident_of(store, alert_id)
+            for sighting in repo.sightings(store, incident):
+                repo.add_suppression(store, int(sighting["id"]), decision_id, actor.username)
     return decision_id
 
 
@@ -270,8 +317,9 @@ def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
     with store.transaction() as conn:
         _pending(store, actor, alert_id)
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
-        # Handed to the supervisors at once: the operator's claim goes with the escalation.
-        conn.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE id = ?", (alert_id,))
+        # Handed to the supervisors at once, the whole incident: the operator's claim goes with it.
+        escalated = conn.execute("SELECT escalated_at FROM alerts WHERE id = ?", (alert_id,)).fetchone()["escalated_at"]
+        repo.set_incident_state(conn, alert_id, escalated_at=escalated, claimed_by=None, claim_expires=None)
 
 
 def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:

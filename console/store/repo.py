@@ -7,28 +7,34 @@ transaction, so the two cannot drift apart.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from console.clock import utcnow
-from console.domain import AlertRecord, DeploymentState, category_priority
+from console.domain import AlertRecord, DeploymentState  # noqa: F401 - AlertRecord handed on
 from console.errors import StoreError
 from console.store import audit
+from console.store.alerts import (  # noqa: F401 - handed on: callers look here
+    DEFAULT_INCIDENT_WINDOW_S,
+    add_alert_view,
+    alert_candidates,
+    close_incident,
+    dumps,
+    incident_of,
+    insert_alert,
+    lock_incident,
+    pending_alerts,
+    pending_incidents,
+    set_incident_state,
+    sha256,
+    sightings,
+)
 from console.store.base import Store
 from console.store.face_stats import HIST_BINS, add_face_stats  # noqa: F401 - handed on: callers look here
 from console.store.settings import get_setting, set_setting  # noqa: F401 - handed on: callers look here
 
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+_dumps = dumps
 
 
 # -- users -----------------------------------------------------------------------
@@ -62,6 +68,7 @@ class DeploymentSpec:
     dpia_ref: str = ""
     policy_ref: str = ""
     two_person_rule: bool = False
+    incident_window_s: int = DEFAULT_INCIDENT_WINDOW_S
 
 
 def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | None, actor: str) -> int:
@@ -70,17 +77,18 @@ def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | N
         cur = conn.execute(
             "INSERT INTO deployments(name, location, rationale, starts_at, ends_at, threshold, threshold_floor,"
             " model_id, authorised_by, authorised_at, is_demo, created_at, state, legal_basis, dpia_ref, policy_ref,"
-            " two_person_rule) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " two_person_rule, incident_window_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (spec.name, spec.location, spec.rationale, spec.starts_at, spec.ends_at, spec.threshold,
              spec.threshold_floor, spec.model_id, authorised_by, utcnow() if authorised_by else None,
              int(spec.is_demo), utcnow(), "authorised" if authorised_by else "draft", spec.legal_basis,
-             spec.dpia_ref, spec.policy_ref, int(spec.two_person_rule)),
+             spec.dpia_ref, spec.policy_ref, int(spec.two_person_rule), int(spec.incident_window_s)),
         )
         audit.append(store, actor, "deployment.created", "deployment", cur.lastrowid, {
             "name": spec.name, "location": spec.location, "starts_at": spec.starts_at, "ends_at": spec.ends_at,
             "threshold": spec.threshold, "threshold_floor": spec.threshold_floor, "model_id": spec.model_id,
             "authorised_by": authorised_by, "demo": spec.is_demo, "legal_basis": spec.legal_basis,
             "dpia_ref": spec.dpia_ref, "policy_ref": spec.policy_ref, "two_person_rule": spec.two_person_rule,
+            "incident_window_s": int(spec.incident_window_s),
         })
     return int(cur.lastrowid)
 
@@ -226,65 +234,7 @@ def gallery_rows(store: Store, deployment_id: int, model_id: str) -> GalleryRows
     )
 
 
-# -- alerts ----------------------------------------------------------------------
-def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> int:
-    if not alert.candidates:
-        raise ValueError("an alert needs at least one candidate")
-    best_entry, _, best_score = alert.candidates[0]
-    probe_hash, context_hash = sha256(alert.probe_jpeg), sha256(alert.context_jpeg)
-    with store.transaction() as conn:
-        category = conn.execute("SELECT category FROM watchlist_entries WHERE id = ?", (best_entry,)).fetchone()
-        priority = category_priority(category["category"] if category else None)
-        cur = conn.execute(
-            "INSERT INTO alerts(deployment_id, camera_id, track_id, entry_id, score, threshold, model_id, bbox_json,"
-            " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at, priority)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (alert.deployment_id, alert.camera_id, alert.track_id, best_entry, best_score, alert.threshold,
-             alert.model_id, _dumps(alert.bbox), _dumps(alert.quality), alert.probe_jpeg, probe_hash,
-             alert.context_jpeg, context_hash, alert.captured_at, utcnow(), priority),
-        )
-        alert_id = int(cur.lastrowid)
-        conn.executemany(
-            "INSERT INTO alert_candidates(alert_id, rank, entry_id, image_id, score) VALUES (?,?,?,?,?)",
-            [(alert_id, rank, e, i, float(s)) for rank, (e, i, s) in enumerate(alert.candidates, start=1)],
-        )
-        audit.append(store, actor, "alert.raised", "alert", alert_id, {
-            "alert_id": alert_id, "deployment_id": alert.deployment_id, "camera_id": alert.camera_id, "entry_id": best_entry,
-            "score": round(float(best_score), 4), "threshold": alert.threshold, "model_id": alert.model_id,
-            "probe_sha256": probe_hash, "context_sha256": context_hash, "priority": priority,
-        })
-    return alert_id
-
-
-def add_alert_view(store: Store, alert_id: int, jpeg: bytes, score: float, quality: dict, captured_at: str) -> int:
-    """A further, better view of an alerted track (kept because the track raised the alert)."""
-    with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO alert_views(alert_id, captured_at, jpeg, sha256, score, quality_json) VALUES (?,?,?,?,?,?)",
-            (alert_id, captured_at, jpeg, sha256(jpeg), float(score), _dumps(quality)),
-        )
-    return int(cur.lastrowid)
-
-
-def pending_alerts(store: Store, deployment_id: int):
-    """Pending alerts, highest priority first, then the longest-waiting first."""
-    return store.query(
-        "SELECT a.*, e.subject_name, e.record_number, e.category FROM alerts a"
-        " JOIN watchlist_entries e ON e.id = a.entry_id"
-        " WHERE a.deployment_id = ? AND a.status = 'pending' ORDER BY a.priority ASC, a.stored_at ASC, a.id ASC",
-        (deployment_id,),
-    )
-
-
-def alert_candidates(store: Store, alert_id: int):
-    return store.query(
-        "SELECT c.*, e.subject_name, e.record_number, i.image_sha256 FROM alert_candidates c"
-        " JOIN watchlist_entries e ON e.id = c.entry_id LEFT JOIN entry_images i ON i.id = c.image_id"
-        " WHERE c.alert_id = ? ORDER BY c.rank",
-        (alert_id,),
-    )
-
-
+# -- alerts (insert_alert and the incidents: console/store/alerts.py) -------------
 def record_decision(store: Store, alert_id: int, user_id: int, decision: str, reason: str, actor: str,
                     supersedes: int | None = None, reason_code: str = "", duration_ms: int | None = None,
                     candidate_entry_id: int | None = None) -> int:
@@ -292,6 +242,8 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
     candidate confirmed (``candidate_entry_id``, the top one if not given), with its score and
     photo hash."""
     with store.transaction() as conn:
+        if supersedes is None:
+            lock_incident(store, conn, alert_id)  # one decision per incident, even from two seats at once
         alert = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         if alert is None:
             raise StoreError(f"alert {alert_id} does not exist")
@@ -327,6 +279,8 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
             **({"candidate_entry_id": confirmed[0], "candidate_rank": int(cand["rank"]),
                 "candidate_score": round(confirmed[1], 4)} if confirmed[0] is not None else {}),
         })
+        if supersedes is None:  # the incident's other sightings are decided with it
+            close_incident(conn, store, alert_id, int(cur.lastrowid), actor)
     return int(cur.lastrowid)
 
 

@@ -133,7 +133,18 @@ def test_a_small_control_room_loses_nothing_and_decides_nothing_twice(db):
     r = bench_control_room(location, alerts=160, workers=2, feeds=2, operators=3)["control_room"]
     assert r["alerts_written"] == r["alerts_stored"] == 160
     assert r["alerts_lost"] == 0 and r["decided_twice"] == 0 and r["left_pending"] == 0
-    assert r["decisions"] == 160 and r["audit_chain_ok"]
+    # 20 subjects: their alerts group into incidents, each decided exactly once
+    assert 20 <= r["incidents"] < 160 and r["decisions"] == r["incidents_decided"] == r["incidents"]
+    assert r["audit_chain_ok"]
+
+
+def test_a_small_control_room_deciding_every_alert_alone(db):
+    from benchmarks.control_room import bench_control_room
+
+    location = db.url if db.dialect == "postgres" else str(db.path.parent)
+    r = bench_control_room(location, alerts=80, workers=2, feeds=2, operators=3, incident_window_s=0)["control_room"]
+    assert r["alerts_stored"] == r["incidents"] == r["decisions"] == 80
+    assert r["decided_twice"] == 0 and r["left_pending"] == 0 and r["audit_chain_ok"]
 
 
 def test_a_seat_cannot_release_another_seats_claim(seats):

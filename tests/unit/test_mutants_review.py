@@ -41,7 +41,8 @@ def w(store, now):
     for name, role in (("op", "operator"), ("op2", "operator"), ("eo", "engagement_officer"), ("aud", "auditor")):
         repo.create_user(store, name, name.title(), role)
     dep = repo.create_deployment(store, repo.DeploymentSpec("Op", "Place", "why", "2026-01-01T08:00:00Z",
-                                                            "2099-01-01T08:00:00Z", 0.4, 0.36, "m"), sup, "sup")
+                                                            "2099-01-01T08:00:00Z", 0.4, 0.36, "m",
+                                                            incident_window_s=0), sup, "sup")  # one alert, one incident
     repo.activate_deployment(store, dep, "sup")
     cam = repo.add_camera(store, dep, "Cam 1", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")
@@ -140,7 +141,10 @@ def test_looking_back_shows_the_whole_alert_as_it_was_recorded(w, now):
         views=[("2026-01-01T09:00:01Z", b"earlier view", 0.8), ("2026-01-01T09:00:02Z", b"later view", 0.9)],
         decisions=[{"id": decision, "decision": "false_alert", "reason_code": "look_alike", "reason": "a look-alike",
                     "decided_at": "2026-06-01T10:00:05.000000Z", "duration_ms": None, "supersedes": None,
-                    "username": "sup"}])  # the supervisor decided without opening it: no duration
+                    "username": "sup"}],  # the supervisor decided without opening it: no duration
+        incident_id=a, sightings=({"id": a, "camera_id": w.cam, "camera": "Cam 1", "captured_at": "2026-01-01T09:00:00Z",
+                                   "stored_at": T_TEXT, "score": pytest.approx(0.71234567), "status": "decided",
+                                   "track_id": 3, "entry_id": w.entry},))
     last = _last_audit(w.store)
     assert (last["actor"], last["action"], last["subject_type"], last["subject_id"]) == ("aud", "alert.viewed",
                                                                                          "alert", str(a))

@@ -17,7 +17,8 @@ def deployment(store):
     repo.create_user(store, "op", "Operator", "operator")
     repo.create_user(store, "aud", "Auditor", "auditor")
     dep = repo.create_deployment(store, repo.DeploymentSpec("Op Record", "Station Sq", "why", "2026-01-01T08:00:00Z",
-                                                            "2026-01-01T18:00:00Z", 0.4, 0.363, "m"), sup, "sup")
+                                                            "2026-01-01T18:00:00Z", 0.4, 0.363, "m",
+                                                            incident_window_s=0), sup, "sup")  # one alert, one incident
     repo.activate_deployment(store, dep, "sup")  # a past deployment whose alerts are on record
     cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")

@@ -18,7 +18,8 @@ def alert(store):
     repo.create_user(store, "eo", "Engagement", "engagement_officer")
     repo.create_user(store, "aud", "Auditor", "auditor")
     dep = repo.create_deployment(store, repo.DeploymentSpec("Op", "Place", "why", "2026-01-01T08:00:00Z",
-                                                            "2099-01-01T08:00:00Z", 0.4, 0.36, "m"), sup, "sup")
+                                                            "2099-01-01T08:00:00Z", 0.4, 0.36, "m",
+                                                            incident_window_s=0), sup, "sup")  # one alert, one incident
     repo.activate_deployment(store, dep, "sup")
     cam = repo.add_camera(store, dep, "Cam 1", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")

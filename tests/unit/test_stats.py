@@ -15,7 +15,8 @@ def history(store):
     repo.create_user(store, "op1", "One", "operator")
     repo.create_user(store, "op2", "Two", "operator")
     dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T08:00:00Z",
-                                                            "2026-01-01T18:00:00Z", 0.4, 0.363, "m"), sup, "sup")
+                                                            "2026-01-01T18:00:00Z", 0.4, 0.363, "m",
+                                                            incident_window_s=0), sup, "sup")  # one alert, one incident
     repo.activate_deployment(store, dep, "sup")  # a past deployment whose alerts are on record
     cams = [repo.add_camera(store, dep, f"Cam {i}", "demo:0", "sup") for i in (1, 2)]
     wl = repo.create_watchlist(store, dep, "WL", "sup")
