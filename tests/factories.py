@@ -25,10 +25,10 @@ class SmallDeployment:
     entry_id: int
     image_id: int
 
-    def alert(self, score: float = 0.7, track: int = 1, store=None) -> int:
+    def alert(self, score: float = 0.7, track: int = 1, store=None, camera: int | None = None) -> int:
         """An alert on the entry (fake images: these tests are about records, not faces)."""
         return repo.insert_alert(store or self.store, repo.AlertRecord(
-            self.deployment_id, self.camera_id, track, [(self.entry_id, self.image_id, score)], 0.4, "m",
+            self.deployment_id, camera or self.camera_id, track, [(self.entry_id, self.image_id, score)], 0.4, "m",
             [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
 
 
