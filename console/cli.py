@@ -283,7 +283,8 @@ def cmd_report(args) -> int:
         auditor = Actor(0, "cli-auditor", "auditor")
         record = reports.deployment_record(store, auditor, dep_id)
         out = reports.export_record(store, auditor, dep_id, args.out)
-        print(f"wrote {out}: {record['alerts']} alerts ({record['true_alerts']} true, {record['false_alerts']} false),"
+        print(f"wrote {out}: {record['incidents']} incidents ({record['true_incidents']} true, "
+              f"{record['false_incidents']} false; {record['alerts']} alerts),"
               f" {record['faces_analysed']} faces analysed")
         if args.what_if is not None:
             print(json.dumps(reports.threshold_what_if(store, auditor, dep_id, args.what_if)))

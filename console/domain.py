@@ -77,8 +77,14 @@ class RejectReason(Vocabulary):
     DIFFERENT_PERSON = "different_person", "Different person"
     IMAGE_TOO_POOR = "image_too_poor", "Image too poor to decide"
     LOOK_ALIKE = "look_alike", "Look-alike"
-    DUPLICATE = "duplicate", "Duplicate of an earlier alert"
+    DUPLICATE = "duplicate", "Duplicate of an earlier alert (retired)"
     TEST = "test", "Test alert"
+
+    @classmethod
+    def offered(cls) -> dict[str, str]:
+        """The reasons a reviewer may give today. "Duplicate" is retired: repeats of one person are
+        one incident, decided once; old records keep it, and figures count it apart, not as false."""
+        return {m.value: m.label for m in cls if m is not cls.DUPLICATE}
 
 
 class EngagementResult(Vocabulary):

@@ -16,22 +16,14 @@ import numpy as np
 from console.clock import utcnow
 from console.errors import ConsoleError
 from console.services.auth import Actor
+from console.services.incident_figures import incidents, tally
 from console.store import Store, audit, repo
+
+RECORD_FORMAT = 2  # 2: figures count incidents (alerts beside them); the model's calibration is printed
 
 
 def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
-
-
-def _latest_decisions(store: Store, deployment_id: int) -> list[dict]:
-    """Each alert of the deployment with its latest decision (corrections win), if any."""
-    rows = store.query(
-        "SELECT a.id, a.score, a.threshold, a.stored_at, a.camera_id, e.category,"
-        " (SELECT decision FROM decisions WHERE alert_id = a.id ORDER BY id DESC LIMIT 1) AS decision,"
-        " (SELECT reason_code FROM decisions WHERE alert_id = a.id ORDER BY id DESC LIMIT 1) AS reason_code"
-        " FROM alerts a JOIN watchlist_entries e ON e.id = a.entry_id WHERE a.deployment_id = ? ORDER BY a.id",
-        (deployment_id,))
-    return [dict(r) for r in rows]
 
 
 def deployment_record(store: Store, actor: Actor, deployment_id: int) -> dict:
@@ -44,7 +36,7 @@ def _record(store: Store, deployment_id: int) -> dict:
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
-    alerts = _latest_decisions(store, deployment_id)
+    t = tally(incidents(store, deployment_id))
     faces = store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
                       (deployment_id,))["n"]
     entries = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
@@ -53,12 +45,11 @@ def _record(store: Store, deployment_id: int) -> dict:
         "SELECT g.result, g.action, COUNT(*) AS n FROM engagements g JOIN alerts a ON a.id = g.alert_id"
         " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)"
         " GROUP BY g.result, g.action ORDER BY g.result, g.action", (deployment_id,))
-    true_alerts = sum(1 for a in alerts if a["decision"] == "true_alert")
-    false_alerts = sum(1 for a in alerts if a["decision"] == "false_alert")
     end = dep["ended_at"] or dep["ends_at"]
     signoffs = store.query("SELECT s.signed_at, u.username, s.note FROM report_signoffs s JOIN users u"
                            " ON u.id = s.user_id WHERE s.deployment_id = ? ORDER BY s.id", (deployment_id,))
     return {
+        "record_format": RECORD_FORMAT,
         "deployment_id": deployment_id,
         "name": dep["name"],
         "place": dep["location"],
@@ -72,15 +63,32 @@ def _record(store: Store, deployment_id: int) -> dict:
         "threshold": dep["threshold"],
         "watchlist_size": entries,
         "faces_analysed": int(faces),
-        "alerts": len(alerts),
-        "true_alerts": true_alerts,
-        "false_alerts": false_alerts,
-        "undecided_alerts": len(alerts) - true_alerts - false_alerts,
-        "false_alerts_per_1000_faces": round(1000 * false_alerts / faces, 4) if faces else None,
+        "calibration": _calibration(dep["model_id"]),
+        "incidents": t["incidents"],
+        "true_incidents": t["true"],
+        "false_incidents": t["false"],
+        "undecided_incidents": t["undecided"],
+        "repeats_rejected_as_duplicate": t["repeat"],
+        "alerts": t["alerts"],
+        "false_incidents_per_1000_faces": round(1000 * t["false"] / faces, 4) if faces else None,
         "engagements": [{"result": r["result"], "action": r["action"], "count": r["n"]} for r in engagements],
         "arrests": sum(r["n"] for r in engagements if r["action"] == "arrest"),
         "signed_off": [dict(s) for s in signoffs],
     }
+
+
+def _calibration(model_id: str) -> dict:
+    """Where the threshold floor came from: the calibration shipped beside the model, and its data."""
+    from console.errors import ModelError
+    from console.services import calibration
+
+    try:
+        cal = calibration.load_for(model_id)
+    except ModelError as exc:
+        return {"model_id": model_id, "calibrated": False, "why": str(exc)}
+    return {"model_id": model_id, "calibrated": True, "written_by": cal.data.get("written_by", ""),
+            "method": cal.data.get("method", {}).get("tail", "") if isinstance(cal.data.get("method"), dict) else "",
+            "data": {name: d.get("source", "") for name, d in cal.data.get("data", {}).items()}}
 
 
 def record_digest(record: dict) -> str:
@@ -107,10 +115,17 @@ def _lines(record: dict) -> list[tuple[str, str]]:
            ("text", f"Rationale: {record['rationale']}"),
            ("text", f"Legal basis: {record['legal_basis']}"),
            ("text", f"From {record['start']} to {record['end']} ({record['duration_hours']} h), state {record['state']}"),
-           ("text", f"Model {record['model_id']}, threshold {record['threshold']}"),
-           ("h2", "Figures")]
-    for key in ("watchlist_size", "faces_analysed", "alerts", "true_alerts", "false_alerts", "undecided_alerts",
-                "false_alerts_per_1000_faces", "arrests"):
+           ("text", f"Model {record['model_id']}, threshold {record['threshold']}")]
+    cal = record["calibration"]
+    if cal["calibrated"]:
+        out.append(("text", f"Threshold floor calibrated by {cal['written_by']} ({cal['method']}) on: "
+                            + "; ".join(f"{name} ({src})" for name, src in cal["data"].items())))
+    else:
+        out.append(("text", f"No calibration for this model: {cal['why']}"))
+    out.append(("h2", "Figures (an incident is one pass of one person: its alerts were decided once)"))
+    for key in ("watchlist_size", "faces_analysed", "incidents", "true_incidents", "false_incidents",
+                "undecided_incidents", "repeats_rejected_as_duplicate", "alerts", "false_incidents_per_1000_faces",
+                "arrests"):
         out.append(("mono", f"{key.replace('_', ' '):<32} {record[key]}"))
     out.append(("h2", "Engagements (latest outcome per alert)"))
     for e in record["engagements"] or [{"result": "none", "action": "", "count": 0}]:
@@ -159,9 +174,11 @@ def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold:
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
-    alerts = _latest_decisions(store, deployment_id)
-    kept = [a for a in alerts if a["score"] >= threshold]
-    dropped = [a for a in alerts if a["score"] < threshold]
+    rows = incidents(store, deployment_id)
+    kept = [a for a in rows if a["score"] >= threshold]
+    dropped = [a for a in rows if a["score"] < threshold]
+    scores = [float(r["score"]) for r in store.query("SELECT score FROM alerts WHERE deployment_id = ?",
+                                                     (deployment_id,))]
     hist = np.zeros(repo.HIST_BINS, int)
     for row in store.query("SELECT score_hist FROM face_stats WHERE deployment_id = ?", (deployment_id,)):
         h = np.array(json.loads(row["score_hist"]))
@@ -172,31 +189,35 @@ def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold:
     def above(t: float) -> int:
         return int(hist[edges[:-1] >= t - 1e-9].sum())
 
-    def split(rows):
-        return {"true": sum(a["decision"] == "true_alert" for a in rows),
-                "false": sum(a["decision"] == "false_alert" for a in rows),
-                "undecided": sum(a["decision"] is None for a in rows)}
+    def split(part):
+        t = tally(part)
+        return {"true": t["true"], "false": t["false"], "undecided": t["undecided"], "repeat": t["repeat"]}
 
     return {
         "threshold_in_force": dep["threshold"],
         "threshold_asked": threshold,
-        "past_alerts_kept": len(kept),
-        "past_alerts_suppressed": len(dropped),
+        "past_incidents_kept": len(kept),
+        "past_incidents_suppressed": len(dropped),
+        "past_alerts_kept": sum(x >= threshold for x in scores),
+        "past_alerts_suppressed": sum(x < threshold for x in scores),
         "kept": split(kept),
         "suppressed": split(dropped),
         "faces_at_or_above_asked": above(threshold),
         "faces_at_or_above_in_force": above(dep["threshold"]),
-        "note": "faces counted per embedding (one person may be embedded several times); "
+        "note": "an incident is kept if its best sighting reaches the threshold; "
+                "faces counted per embedding (one person may be embedded several times); "
                 "a lower threshold's extra faces were never alerted, so their truth is unknown",
     }
 
 
 def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed: int | None = None) -> str:
-    """A random sample of decided alerts for a supervisor to decide again, blind."""
+    """A random sample of decided incidents for a supervisor to decide again, blind: each shown by
+    the sighting its decision was made on. Old "duplicate" rejections (repeats, not judgements of
+    the face) are not sampled."""
     actor.require("authorise_deployment", store)
-    decided = [a for a in _latest_decisions(store, deployment_id) if a["decision"]]
+    decided = [a for a in incidents(store, deployment_id) if a["outcome"] in ("true", "false")]
     if not decided:
-        raise ConsoleError("no decided alerts to sample")
+        raise ConsoleError("no decided incidents to sample")
     rng = random.Random(seed)
     chosen = rng.sample(decided, min(size, len(decided)))
     name = f"sample-{deployment_id}-{utcnow()}"

@@ -298,8 +298,9 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
     """A false alert, with one of the fixed reasons. 'different_person' also suppresses
     further alerts for that track and subject."""
     actor.require("adjudicate", store)
-    if reason_code not in RejectReason.codes():
-        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.codes())}")
+    if reason_code not in RejectReason.offered():
+        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.offered())}"
+                          + (" (repeats of one person are one incident now)" if reason_code == "duplicate" else ""))
     with store.transaction():
         _pending(store, actor, alert_id)
         decision_id = repo.record_decision(store, alert_id, actor.user_id, "false_alert",
@@ -353,7 +354,7 @@ def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str
     old = store.one("SELECT alert_id FROM decisions WHERE id = ?", (decision_id,))
     if old is None:
         raise StoreError(f"decision {decision_id} does not exist")
-    if decision == "false_alert" and reason_code not in RejectReason.codes():
-        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.codes())}")
+    if decision == "false_alert" and reason_code not in RejectReason.offered():
+        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.offered())}")
     return repo.record_decision(store, int(old["alert_id"]), actor.user_id, decision, note, actor.username,
                                 supersedes=decision_id, reason_code=reason_code if decision == "false_alert" else "")

@@ -15,9 +15,12 @@ from console.clock import utcnow
 from console.domain import EthnicGroup, Sex
 from console.errors import ConsoleError
 from console.services.auth import Actor
+from console.services.incident_figures import incidents, tally
 from console.store import Store, audit
 
-LATEST = "(SELECT MAX(id) FROM decisions WHERE alert_id = a.id)"
+# A sighting's decision is its incident's latest (corrections win): the incident was decided once.
+_SAME_INCIDENT = "SELECT a2.id FROM alerts a2 WHERE a2.incident_id = COALESCE(a.incident_id, a.id)"
+LATEST = f"(SELECT MAX(id) FROM decisions WHERE alert_id IN ({_SAME_INCIDENT}))"
 
 
 def record_demographics(store: Store, actor: Actor, engagement_id: int, sex: str, ethnic_group: str) -> None:
@@ -37,51 +40,60 @@ def _pct(values, q):
 
 
 def dashboard(store: Store, actor: Actor, deployment_id: int) -> dict:
+    """Figures by incident (one pass of one person, decided once), with alerts beside them. Rates
+    are over decided incidents; old "duplicate" rejections count as repeats, not as false alerts."""
     actor.require("view_decisions", store)
-    alerts = store.query(
-        "SELECT a.id, a.stored_at, a.score, a.camera_id, c.name AS camera, d.decision, d.reason_code"
-        f" FROM alerts a JOIN cameras c ON c.id = a.camera_id LEFT JOIN decisions d ON d.id = {LATEST}"
-        " WHERE a.deployment_id = ? ORDER BY a.stored_at", (deployment_id,))
-    per_hour: dict[str, int] = {}
-    for a in alerts:
-        hour = a["stored_at"][:13] + ":00"
-        per_hour[hour] = per_hour.get(hour, 0) + 1
-    decided = [a for a in alerts if a["decision"]]
-    true_n = sum(a["decision"] == "true_alert" for a in decided)
+    rows = incidents(store, deployment_id)
+    t = tally(rows)
+    cam_names = {r["id"]: r["name"] for r in store.query("SELECT id, name FROM cameras WHERE deployment_id = ?",
+                                                          (deployment_id,))}
+    per_hour: dict[str, list[int]] = {}
+    for a in store.query("SELECT stored_at, id, incident_id FROM alerts WHERE deployment_id = ?", (deployment_id,)):
+        hour = per_hour.setdefault(a["stored_at"][:13] + ":00", [0, 0])
+        hour[1] += 1
+        hour[0] += a["incident_id"] in (None, a["id"])  # an incident counts in the hour of its first sighting
+    decided = [r for r in rows if r["outcome"] in ("true", "false")]
     timing = store.query(
         "SELECT u.username, d.duration_ms FROM decisions d JOIN users u ON u.id = d.user_id JOIN alerts a"
         " ON a.id = d.alert_id WHERE a.deployment_id = ? AND d.supersedes IS NULL AND d.duration_ms IS NOT NULL",
         (deployment_id,))
     by_operator: dict[str, list[int]] = {}
-    for t in timing:
-        by_operator.setdefault(t["username"], []).append(t["duration_ms"])
+    for tm in timing:
+        by_operator.setdefault(tm["username"], []).append(tm["duration_ms"])
     faces = {r["camera_id"]: r["n"] for r in store.query(
         "SELECT camera_id, SUM(faces_analysed) AS n FROM face_stats WHERE deployment_id = ? GROUP BY camera_id",
         (deployment_id,))}
+    sightings = {r["camera_id"]: r["n"] for r in store.query(
+        "SELECT camera_id, COUNT(*) AS n FROM alerts WHERE deployment_id = ? GROUP BY camera_id", (deployment_id,))}
     cameras = {}
-    for a in alerts:
-        cam = cameras.setdefault(a["camera"], {"camera_id": a["camera_id"], "alerts": 0, "false": 0})
-        cam["alerts"] += 1
-        cam["false"] += a["decision"] == "false_alert"
+    for r in rows:  # an incident seen on two cameras counts on both
+        for cam_id in r["camera_ids"]:
+            cam = cameras.setdefault(cam_names.get(cam_id, str(cam_id)), {"camera_id": cam_id, "incidents": 0,
+                                                                          "false": 0})
+            cam["incidents"] += 1
+            cam["false"] += r["outcome"] == "false"
     for cam in cameras.values():
         n = faces.get(cam["camera_id"], 0)
+        cam["alerts"] = sightings.get(cam["camera_id"], 0)
         cam["faces"] = n
         cam["false_per_1000_faces"] = round(1000 * cam["false"] / n, 3) if n else None
     total_faces = sum(faces.values())
-    false_n = sum(a["decision"] == "false_alert" for a in decided)
     return {
-        "alerts": len(alerts),
-        "alerts_per_hour": sorted(per_hour.items()),
+        "incidents": t["incidents"],
+        "alerts": t["alerts"],
+        "incidents_per_hour": sorted((h, v[0]) for h, v in per_hour.items()),
+        "alerts_per_hour": sorted((h, v[1]) for h, v in per_hour.items()),
         "decided": len(decided),
-        "confirm_rate": round(true_n / len(decided), 3) if decided else None,
-        "reject_rate": round(false_n / len(decided), 3) if decided else None,
-        "reject_reasons": _count(a["reason_code"] for a in decided if a["decision"] == "false_alert"),
+        "repeats_rejected_as_duplicate": t["repeat"],
+        "confirm_rate": round(t["true"] / len(decided), 3) if decided else None,
+        "reject_rate": round(t["false"] / len(decided), 3) if decided else None,
+        "reject_reasons": _count(r["reason_code"] for r in decided if r["outcome"] == "false"),
         "time_to_decision_ms": {op: {"n": len(v), "median": _pct(v, 50), "p90": _pct(v, 90)}
                                 for op, v in sorted(by_operator.items())},
-        "scores_confirmed": [round(a["score"], 4) for a in decided if a["decision"] == "true_alert"],
-        "scores_rejected": [round(a["score"], 4) for a in decided if a["decision"] == "false_alert"],
+        "scores_confirmed": [round(r["score"], 4) for r in decided if r["outcome"] == "true"],
+        "scores_rejected": [round(r["score"], 4) for r in decided if r["outcome"] == "false"],
         "faces_analysed": total_faces,
-        "false_alerts_per_1000_faces": round(1000 * false_n / total_faces, 3) if total_faces else None,
+        "false_incidents_per_1000_faces": round(1000 * t["false"] / total_faces, 3) if total_faces else None,
         "per_camera": cameras,
         "equality": _equality(store, deployment_id),
     }
@@ -119,7 +131,7 @@ def _equality(store: Store, deployment_id: int) -> dict:
     return out
 
 
-LOG_COLUMNS = ("id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "decision",
+LOG_COLUMNS = ("id", "incident_id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "decision",
                "reason_code", "username", "duration_ms", "outcome", "note")
 
 
@@ -171,7 +183,7 @@ def _where(f: LogFilter) -> tuple[str, list]:
 _LOG_FROM = (
     " FROM alerts a JOIN cameras c ON c.id = a.camera_id JOIN watchlist_entries e ON e.id = a.entry_id"
     f" LEFT JOIN decisions d ON d.id = {LATEST} LEFT JOIN users u ON u.id = d.user_id"
-    " LEFT JOIN engagements g ON g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = a.id)")
+    f" LEFT JOIN engagements g ON g.id = (SELECT MAX(id) FROM engagements WHERE alert_id IN ({_SAME_INCIDENT}))")
 
 
 def log_count(store: Store, actor: Actor, f: LogFilter) -> int:
@@ -185,7 +197,8 @@ def log_page(store: Store, actor: Actor, f: LogFilter, offset: int, limit: int =
     actor.require("view_decisions", store)
     where, params = _where(f)
     rows = store.query(
-        "SELECT a.id, a.stored_at, c.name AS camera, e.subject_name, e.record_number, e.category, a.score,"
+        "SELECT a.id, COALESCE(a.incident_id, a.id) AS incident_id, a.stored_at, c.name AS camera, e.subject_name,"
+        " e.record_number, e.category, a.score,"
         " d.decision, d.reason_code, u.username, d.duration_ms, g.result AS outcome,"
         f" COALESCE(d.reason, '') AS note {_LOG_FROM}{where} ORDER BY a.stored_at DESC, a.id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset])

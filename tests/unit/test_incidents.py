@@ -193,3 +193,50 @@ def test_another_subject_is_another_incident(room, now):
     repo.insert_alert(d.store, repo.AlertRecord(d.deployment_id, d.camera_id, 2, [(other, img, 0.7)], 0.4, "m",
                                                 [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
     assert len(review.queue_rows(d.store, ann, d.deployment_id)) == 2
+
+
+def test_every_figure_counts_incidents_with_alerts_beside(room, now):
+    from console.services import reports, stats
+
+    d, ann, _bob, sup = room
+    repo.add_face_stats(d.store, d.deployment_id, d.camera_id, 2000, 0, __import__("numpy").array([0.1] * 10))
+    a1 = d.alert(0.62)
+    now.at(20)
+    d.alert(0.80, track=2, camera=d.cam2)  # one person, two cameras: one incident, rejected once
+    review.reject(d.store, ann, a1, "look_alike")
+    now.at(1000)
+    confirmed = d.alert(0.9, track=3)  # a later pass: its own incident, confirmed
+    review.confirm(d.store, ann, confirmed)
+    now.at(1010)
+    d.alert(0.91, track=4)  # attached to the confirmed incident
+    now.at(2000)
+    old = d.alert(0.5, track=5)  # an old-style "duplicate" rejection (no longer offered): a repeat, not false
+    repo.record_decision(d.store, old, ann.user_id, "false_alert", "dup", "ann", reason_code="duplicate")
+
+    r = reports.deployment_record(d.store, sup, d.deployment_id)
+    assert (r["incidents"], r["alerts"]) == (3, 5)
+    assert (r["true_incidents"], r["false_incidents"], r["undecided_incidents"],
+            r["repeats_rejected_as_duplicate"]) == (1, 1, 0, 1)
+    assert r["false_incidents_per_1000_faces"] == 0.5
+
+    dash = stats.dashboard(d.store, sup, d.deployment_id)
+    assert (dash["incidents"], dash["alerts"], dash["decided"]) == (3, 5, 2)
+    assert dash["confirm_rate"] == dash["reject_rate"] == 0.5
+    assert dash["scores_rejected"] == [0.8] and dash["scores_confirmed"] == [0.91]  # each incident's best
+    assert dash["per_camera"]["Cam 2"] == {"camera_id": d.cam2, "incidents": 1, "false": 1, "alerts": 1, "faces": 0,
+                                           "false_per_1000_faces": None}
+    assert sum(n for _, n in dash["incidents_per_hour"]) == 3 and sum(n for _, n in dash["alerts_per_hour"]) == 5
+
+    w = reports.threshold_what_if(d.store, sup, d.deployment_id, 0.85)
+    assert (w["past_incidents_kept"], w["past_incidents_suppressed"]) == (1, 2)
+    assert (w["past_alerts_kept"], w["past_alerts_suppressed"]) == (2, 3)
+
+    # every sighting in the log shows its incident's decision; none reads "undecided"
+    log = stats.log_page(d.store, sup, stats.LogFilter(deployment_id=d.deployment_id), 0)
+    assert len(log) == 5 and all(row["decision"] for row in log)
+    assert stats.log_count(d.store, sup, stats.LogFilter(deployment_id=d.deployment_id, decision="undecided")) == 0
+
+    # blind review samples the two decided incidents (not the repeat), each by the sighting decided on
+    sample = reports.draw_sample(d.store, sup, d.deployment_id, 10, seed=1)
+    drawn = {row["alert_id"] for row in d.store.query("SELECT alert_id FROM review_samples WHERE sample = ?", (sample,))}
+    assert drawn == {a1, confirmed}

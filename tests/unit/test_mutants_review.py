@@ -202,17 +202,24 @@ def test_a_decision_records_the_milliseconds_since_this_reviewer_opened_the_aler
 
 def test_a_rejection_keeps_the_reviewers_note_or_else_names_the_reason(w):
     with_note, without = w.make(), w.make()
-    review.reject(w.store, w.op, with_note, "duplicate", "same man as alert 4")
-    review.reject(w.store, w.op, without, "duplicate")
+    review.reject(w.store, w.op, with_note, "look_alike", "his brother, seen at alert 4")
+    review.reject(w.store, w.op, without, "look_alike")
     reasons = [r["reason"] for r in w.store.query("SELECT reason FROM decisions ORDER BY id")]
-    assert reasons == ["same man as alert 4", "Duplicate of an earlier alert"]
+    assert reasons == ["his brother, seen at alert 4", "Look-alike"]
+
+
+def test_duplicate_is_no_longer_a_reason_a_reviewer_may_give(w):
+    with pytest.raises(review.ReviewError) as refused:
+        review.reject(w.store, w.op, w.make(), "duplicate")
+    assert "one incident now" in str(refused.value)
+    assert w.store.query("SELECT id FROM decisions") == []
 
 
 def test_a_rejection_without_a_fixed_reason_lists_them(w):
     with pytest.raises(review.ReviewError) as refused:
         review.reject(w.store, w.op, w.make(), "dunno")
     assert str(refused.value) == ("a rejection needs a reason, one of: different_person, image_too_poor, look_alike, "
-                                  "duplicate, test")
+                                  "test")
 
 
 # -- the two-person rule --------------------------------------------------------------------------------------
@@ -339,7 +346,7 @@ def test_correction_refusals_say_what_is_missing(w):
     with pytest.raises(review.ReviewError) as refused:
         review.correct_decision(w.store, w.op, first, "false_alert", "", "why")
     assert str(refused.value) == ("a rejection needs a reason, one of: different_person, image_too_poor, look_alike, "
-                                  "duplicate, test")
+                                  "test")
     assert len(w.store.query("SELECT id FROM decisions")) == 1
 
 

@@ -47,8 +47,10 @@ def test_the_record_matches_the_database_own_counts(deployment):
     store, dep, ids = deployment
     r = reports.deployment_record(store, actor_for(store, "aud"), dep)
     assert r["alerts"] == store.one("SELECT COUNT(*) AS n FROM alerts WHERE deployment_id = ?", (dep,))["n"] == 5
-    assert (r["true_alerts"], r["false_alerts"], r["undecided_alerts"]) == (2, 3, 0)
-    assert r["faces_analysed"] == 4000 and r["false_alerts_per_1000_faces"] == 0.75
+    assert r["incidents"] == 5  # this deployment's window is 0: each alert is its own incident
+    assert (r["true_incidents"], r["false_incidents"], r["undecided_incidents"]) == (2, 3, 0)
+    assert r["faces_analysed"] == 4000 and r["false_incidents_per_1000_faces"] == 0.75
+    assert r["record_format"] == 2 and r["calibration"]["model_id"] == "m" and not r["calibration"]["calibrated"]
     assert r["arrests"] == 1 and r["watchlist_size"] == 1 and r["duration_hours"] == 10.0
     assert {(e["result"], e["action"], e["count"]) for e in r["engagements"]} == {
         ("confirmed_true", "arrest", 1), ("not_located", "no_further_action", 1)}
@@ -61,13 +63,13 @@ def test_exports_carry_the_same_figures_and_are_logged(deployment, tmp_path, suf
     data = out.read_bytes()
     if suffix == ".pdf":
         assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
-        for line in (b"(alerts                           5)", b"(true alerts                      2)",
-                     b"(false alerts                     3)", b"(faces analysed                   4000)"):
+        for line in (b"(alerts                           5)", b"(true incidents                   2)",
+                     b"(false incidents                  3)", b"(faces analysed                   4000)"):
             assert line in data
     elif suffix == ".json":
-        assert json.loads(data)["false_alerts"] == 3
+        assert json.loads(data)["false_incidents"] == 3
     else:
-        assert "false_alerts,3" in data.decode()
+        assert "false_incidents,3" in data.decode()
     assert store.one("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'report.exported'")["n"] == 1
 
 
@@ -84,9 +86,10 @@ def test_sign_off_is_a_supervisor_act_over_the_record_digest(deployment):
 def test_threshold_what_if_splits_past_decisions(deployment):
     store, dep, _ = deployment
     w = reports.threshold_what_if(store, actor_for(store, "sup"), dep, 0.6)
+    assert (w["past_incidents_kept"], w["past_incidents_suppressed"]) == (3, 2)
     assert (w["past_alerts_kept"], w["past_alerts_suppressed"]) == (3, 2)
-    assert w["kept"] == {"true": 2, "false": 1, "undecided": 0}
-    assert w["suppressed"] == {"true": 0, "false": 2, "undecided": 0}
+    assert w["kept"] == {"true": 2, "false": 1, "undecided": 0, "repeat": 0}
+    assert w["suppressed"] == {"true": 0, "false": 2, "undecided": 0, "repeat": 0}
     lower = reports.threshold_what_if(store, actor_for(store, "sup"), dep, 0.37)
     assert lower["faces_at_or_above_asked"] == lower["faces_at_or_above_in_force"] + 2  # 0.38 and 0.39 bins
 

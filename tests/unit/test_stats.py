@@ -48,12 +48,12 @@ def history(store):
 def test_dashboard_figures_add_up(history):
     store, dep, ids = history
     d = stats.dashboard(store, actor_for(store, "sup"), dep)
-    assert d["alerts"] == 40 and d["decided"] == 38
+    assert d["alerts"] == d["incidents"] == 40 and d["decided"] == 38  # window 0: one alert, one incident
     assert d["reject_rate"] == round(10 / 38, 3) and d["confirm_rate"] == round(28 / 38, 3)
     assert d["reject_reasons"] == {"look_alike": 10}
     assert set(d["time_to_decision_ms"]) == {"op1", "op2"}
     assert all(v["median"] is not None and v["p90"] >= v["median"] for v in d["time_to_decision_ms"].values())
-    assert d["faces_analysed"] == 10000 and d["false_alerts_per_1000_faces"] == 1.0
+    assert d["faces_analysed"] == 10000 and d["false_incidents_per_1000_faces"] == 1.0
     assert sum(c["alerts"] for c in d["per_camera"].values()) == 40
     assert len(d["scores_confirmed"]) == 28 and min(d["scores_rejected"]) == 0.4
     assert sum(n for _, n in d["alerts_per_hour"]) == 40

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from console.domain import EngagementAction, EngagementResult, RejectReason
 
 MODES = ("empty", "review", "confirm_other", "confirm", "reject", "outcome", "busy")
-REASONS = tuple(RejectReason.codes())
+REASONS = tuple(RejectReason.offered())
 RESULTS = tuple(EngagementResult.codes())
 ACTIONS = tuple(EngagementAction.codes())
 FIRST_ACTION_KEY = len(RESULTS) + 1  # results are numbered from 1, actions after them

@@ -33,7 +33,7 @@ from ui.zoom_view import ZoomLink, ZoomView
 
 CATEGORY_LABELS = WatchlistCategory.labels()
 RESULT_LABELS = EngagementResult.labels()
-REJECT_REASONS = RejectReason.labels()
+REJECT_REASONS = RejectReason.offered()
 ENGAGEMENT_ACTIONS = EngagementAction.labels()
 PAGES = {"empty": 0, "review": 0, "confirm_other": 1, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4}
 

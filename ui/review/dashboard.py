@@ -21,10 +21,13 @@ def _pct(x) -> str:
 
 def summary_html(d: dict) -> str:
     reasons = ", ".join(f"{REASONS.get(code, code)} {n}" for code, n in sorted(d["reject_reasons"].items())) or "none"
-    per_1000 = d["false_alerts_per_1000_faces"]
-    return (f"<b>{d['alerts']}</b> alerts, <b>{d['decided']}</b> decided: confirmed {_pct(d['confirm_rate'])}, "
-            f"rejected {_pct(d['reject_rate'])}; <b>{d['faces_analysed']:,}</b> faces analysed; false alerts per "
-            f"1,000 faces: <b>{per_1000 if per_1000 is not None else 'n/a'}</b>; reject reasons: {reasons}")
+    per_1000 = d["false_incidents_per_1000_faces"]
+    repeats = (f"; {d['repeats_rejected_as_duplicate']} old repeats rejected as duplicates (not counted as false)"
+               if d["repeats_rejected_as_duplicate"] else "")
+    return (f"<b>{d['incidents']}</b> incidents ({d['alerts']} alerts), <b>{d['decided']}</b> decided: confirmed "
+            f"{_pct(d['confirm_rate'])}, rejected {_pct(d['reject_rate'])}; <b>{d['faces_analysed']:,}</b> faces "
+            f"analysed; false incidents per 1,000 faces: <b>{per_1000 if per_1000 is not None else 'n/a'}</b>; "
+            f"reject reasons: {reasons}{repeats}")
 
 
 def equality_html(e: dict) -> str:
@@ -44,10 +47,10 @@ class DashboardTab(ToolTab):
         super().__init__(dialog)
         inner = QWidget()
         g = QGridLayout(inner)
-        self.c_hour = BarChart("Alerts per hour")
+        self.c_hour = BarChart("Incidents and alerts per hour")
         self.c_time = BarChart("Time to decision per operator", " s")
-        self.c_scores = BarChart("Scores of confirmed and rejected alerts (count per band)")
-        self.c_camera = BarChart("False alerts per 1,000 faces, per camera")
+        self.c_scores = BarChart("Best scores of confirmed and rejected incidents (count per band)")
+        self.c_camera = BarChart("False incidents per 1,000 faces, per camera")
         self.summary, self.equality = QLabel(""), QLabel("")
         for label in (self.summary, self.equality):
             label.setTextFormat(Qt.TextFormat.RichText)
@@ -71,7 +74,9 @@ class DashboardTab(ToolTab):
 
     def show_figures(self, d: dict) -> None:
         self.summary.setText(summary_html(d))
-        self.c_hour.set_data([(h[11:16], [n]) for h, n in d["alerts_per_hour"][-24:]])
+        alerts = dict(d["alerts_per_hour"])
+        self.c_hour.set_data([(h[11:16], [n, alerts.get(h, 0)]) for h, n in d["incidents_per_hour"][-24:]],
+                             [("incidents", theme.ACCENT), ("alerts", theme.MUTED)])
         self.c_time.set_data([(op, [(v["median"] or 0) / 1000, (v["p90"] or 0) / 1000])
                               for op, v in d["time_to_decision_ms"].items()],
                              [("median", theme.ACCENT), ("90th percentile", theme.MATCH)])

@@ -25,10 +25,10 @@ from ui.review.images import pixmap
 from ui.tool_dialog import ToolTab
 
 PAGE = 200
-HEADERS = ("Alert", "Stored", "Camera", "Subject", "Record", "Category", "Score", "Decision", "Reason", "By",
+HEADERS = ("Alert", "Incident", "Stored", "Camera", "Subject", "Record", "Category", "Score", "Decision", "Reason", "By",
            "Took (s)", "Outcome")
-KEYS = ("id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "decision", "reason_code",
-        "username", "duration_ms", "outcome")
+KEYS = ("id", "incident_id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "decision",
+        "reason_code", "username", "duration_ms", "outcome")
 LABELS = {"category": WatchlistCategory.labels(), "decision": Decision.labels(), "reason_code": RejectReason.labels(),
           "outcome": EngagementResult.labels()}
 

@@ -18,9 +18,10 @@ def record_html(r: dict) -> str:
     engagements = ", ".join(f"{results.get(e['result'], e['result'])} / {actions.get(e['action'], e['action'])}: "
                             f"{e['count']}" for e in r["engagements"]) or "none"
     return (f"<b>{r['name']}</b> - {r['place']}, {r['start']} to {r['end']} ({r['duration_hours']} h)<br>"
-            f"watchlist {r['watchlist_size']} · faces analysed {r['faces_analysed']:,} · alerts {r['alerts']} · "
-            f"true {r['true_alerts']} · false {r['false_alerts']} · undecided {r['undecided_alerts']} · "
-            f"false per 1,000 faces {r['false_alerts_per_1000_faces']} · arrests {r['arrests']}<br>"
+            f"watchlist {r['watchlist_size']} · faces analysed {r['faces_analysed']:,} · incidents {r['incidents']} "
+            f"({r['alerts']} alerts) · true {r['true_incidents']} · false {r['false_incidents']} · undecided "
+            f"{r['undecided_incidents']} · false per 1,000 faces {r['false_incidents_per_1000_faces']} · "
+            f"arrests {r['arrests']}<br>"
             f"Engagements: {engagements}<br>Sign-off: {signed}")
 
 
@@ -28,9 +29,10 @@ def what_if_text(w: dict) -> str:
     def split(d: dict) -> str:
         return f"{d['true']} true, {d['false']} false, {d['undecided']} undecided"
 
-    return (f"At {w['threshold_asked']:.3f} (in force {w['threshold_in_force']:.3f}): of the past alerts, "
-            f"{w['past_alerts_kept']} would still be raised ({split(w['kept'])}) and {w['past_alerts_suppressed']} "
-            f"not ({split(w['suppressed'])}). Faces scoring at or above it: {w['faces_at_or_above_asked']} "
+    return (f"At {w['threshold_asked']:.3f} (in force {w['threshold_in_force']:.3f}): of the past incidents, "
+            f"{w['past_incidents_kept']} would still be raised ({split(w['kept'])}) and {w['past_incidents_suppressed']} "
+            f"not ({split(w['suppressed'])}); of their alerts, {w['past_alerts_kept']} and "
+            f"{w['past_alerts_suppressed']}. Faces scoring at or above it: {w['faces_at_or_above_asked']} "
             f"(at the threshold in force: {w['faces_at_or_above_in_force']}). {w['note']}.")
 
 
