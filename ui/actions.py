@@ -23,6 +23,8 @@ class Act(StrEnum):
     ESCALATE = "escalate"
     NEXT_CANDIDATE = "next_candidate"
     PREV_CANDIDATE = "prev_candidate"
+    NEXT_SIGHTING = "next_sighting"
+    PREV_SIGHTING = "prev_sighting"
     ZOOM_IN = "zoom_in"
     ZOOM_OUT = "zoom_out"
     ZOOM_RESET = "zoom_reset"
@@ -57,6 +59,8 @@ ACTIONS: dict[Act, ActionSpec] = {
     Act.ESCALATE: ActionSpec("Escalate", ("E",), "Escalate to a supervisor"),
     Act.NEXT_CANDIDATE: ActionSpec("Next candidate", ("]",), "Next candidate"),
     Act.PREV_CANDIDATE: ActionSpec("Previous candidate", ("[",), "Previous candidate"),
+    Act.NEXT_SIGHTING: ActionSpec("Next sighting", ("S",), "The incident's next sighting (best score first)"),
+    Act.PREV_SIGHTING: ActionSpec("Previous sighting", ("Shift+S",), "The incident's previous sighting"),
     Act.ZOOM_IN: ActionSpec("Zoom in", ("+", "="), "Zoom in (linked)"),
     Act.ZOOM_OUT: ActionSpec("Zoom out", ("-",), "Zoom out (linked)"),
     Act.ZOOM_RESET: ActionSpec("Fit", ("0",), "Fit the images"),

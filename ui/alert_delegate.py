@@ -1,4 +1,5 @@
-"""Paints one queue entry as a card: thumbnails, subject, score, camera, live age."""
+"""Paints one queue entry - an incident - as a card: thumbnails of its best sighting, subject, score,
+camera, how many sightings, and how long it has waited since its first."""
 
 from __future__ import annotations
 
@@ -71,6 +72,9 @@ class AlertCardDelegate(QStyledItemDelegate):
         line(46, f"score {row['score']:.3f}  (threshold {row['threshold']:.3f})", 10, False, theme.TEXT)
         line(67, f"{word}  {age_text(age)}", 10, True, colour)
         badges = []
+        if row.get("sightings", 1) > 1:
+            cams = row.get("cameras", 1)
+            badges.append(f"{row['sightings']} SIGHTINGS" + (f" · {cams} CAMERAS" if cams > 1 else ""))
         if row.get("priority", 2) == 1:
             badges.append("PRIORITY 1")
         if row.get("escalated_at"):

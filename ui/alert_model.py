@@ -1,8 +1,9 @@
 """The pending-alert queue as a Qt list model (tested without widgets).
 
-Rows are dicts from the review service's queue_row, with the probe and best-candidate
+Rows are dicts from the review service's queue_row - one per incident (one pass of one person,
+its sightings decided once), showing its best sighting - with the probe and best-candidate
 thumbnails decoded to QImage off the GUI thread. Order: priority 1 first, then the longest-waiting
-first (an alert must not wait behind newer ones: after each decision the oldest opens next).
+first (an incident must not wait behind newer ones: after each decision the oldest opens next).
 """
 
 from __future__ import annotations
@@ -78,29 +79,46 @@ class AlertQueueModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{row['subject_name']} ({row['record_number']}) {row['score']:.3f} {row['camera']}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"Alert {row['id']}: {row['subject_name']}, score {row['score']:.3f}, {row['camera']}"
+            return (f"Incident {row.get('incident_id', row['id'])}: {row['subject_name']}, best score "
+                    f"{row['score']:.3f} on {row['camera']}; {row.get('sightings', 1)} sighting(s) on "
+                    f"{row.get('cameras', 1)} camera(s)")
         return None
 
     def row_of(self, alert_id: int) -> int:
-        return next((i for i, r in enumerate(self.rows) if r["id"] == alert_id), -1)
+        """The card showing this alert, or the incident it is a sighting of (-1: none)."""
+        return next((i for i, r in enumerate(self.rows)
+                     if r["id"] == alert_id or alert_id in r.get("sighting_ids", ())), -1)
 
-    def add_alert(self, row: dict) -> None:
-        if not row or row.get("status", "pending") != "pending" or self.row_of(row["id"]) >= 0:
-            return
+    def add_alert(self, row: dict) -> str:
+        """Add an incident's card; a card already shown for the incident is replaced in place (a new
+        sighting joined it). Returns "new", "updated" or "" (not pending: nothing to show)."""
+        if not row or row.get("status", "pending") != "pending":
+            return ""
+        incident = row.get("incident_id", row["id"])
+        i = next((n for n, r in enumerate(self.rows) if r.get("incident_id", r["id"]) == incident
+                  or r["id"] == row["id"]), -1)
+        if i >= 0:
+            if self.rows[i]["id"] in self.acknowledged:
+                self.acknowledged.add(row["id"])
+            self.rows[i] = {**row, "taken_by": self.rows[i].get("taken_by")}
+            self.dataChanged.emit(self.index(i), self.index(i))
+            return "updated"
         key = _key(row)
         pos = next((i for i, r in enumerate(self.rows) if _key(r) > key), len(self.rows))
         self.beginInsertRows(QModelIndex(), pos, pos)
         self.rows.insert(pos, row)
         self.endInsertRows()
+        return "new"
 
     def remove_alert(self, alert_id: int) -> None:
         i = self.row_of(alert_id)
         if i < 0:
             return
         self.beginRemoveRows(QModelIndex(), i, i)
-        del self.rows[i]
+        gone = self.rows.pop(i)
         self.endRemoveRows()
         self.acknowledged.discard(alert_id)
+        self.acknowledged.discard(gone["id"])
 
     def update_alert(self, alert_id: int, **changes) -> None:
         i = self.row_of(alert_id)
@@ -109,7 +127,8 @@ class AlertQueueModel(QAbstractListModel):
             self.dataChanged.emit(self.index(i), self.index(i))
 
     def acknowledge(self, alert_id: int) -> None:
-        self.acknowledged.add(alert_id)
+        i = self.row_of(alert_id)
+        self.acknowledged.add(self.rows[i]["id"] if i >= 0 else alert_id)
 
     def unacknowledged(self) -> list[dict]:
         return [r for r in self.rows if r["id"] not in self.acknowledged]

@@ -114,6 +114,8 @@ class MainWindow(QMainWindow):
             Act.NEXT: lambda: self._move(1), Act.PREVIOUS: lambda: self._move(-1), Act.ENTER: self._enter,
             Act.ESCAPE: v.back, Act.CONFIRM: v.ask_confirm, Act.REJECT: v.ask_reject, Act.ESCALATE: v.escalate,
             Act.NEXT_CANDIDATE: lambda: v.cycle_candidate(1), Act.PREV_CANDIDATE: lambda: v.cycle_candidate(-1),
+            Act.NEXT_SIGHTING: lambda: self.review.step_sighting(1),
+            Act.PREV_SIGHTING: lambda: self.review.step_sighting(-1),
             Act.ZOOM_IN: lambda: v.probe_view.zoom_by(1.25), Act.ZOOM_OUT: lambda: v.probe_view.zoom_by(0.8),
             Act.ZOOM_RESET: v.probe_view.reset_zoom, Act.OUTCOME: self._open_awaiting,
             Act.LAYOUT: self._cycle_layout, Act.PRIVACY: self.grid_host.set_privacy, Act.MUTE: self._toggle_mute,
@@ -303,11 +305,13 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
     def _add_alert(self, row: dict) -> None:
-        if not row or self.alerts.row_of(row["id"]) >= 0:
-            return
-        self.alerts.add_alert(row)
-        if self.alerts.row_of(row["id"]) >= 0:
+        """A new incident sounds; a further sighting of one already queued only updates its card (a
+        flood of repeats must not train anyone to click)."""
+        if self.alerts.add_alert(row) == "new":
             self.attention.new_alert(row["id"], row.get("priority", 2))
+        elif row and row.get("status") == "decided" and row.get("incident_id", row["id"]) != row["id"]:
+            self.statusBar().showMessage(f"{row['subject_name']} seen again on {row['camera']}: the sighting is "
+                                         f"attached to decided incident {row['incident_id']}", 15000)
 
     def _on_change(self, change) -> None:
         """Another seat (or this one, echoed) changed an alert: keep the queue true to the store."""

@@ -69,7 +69,8 @@ class ReviewController(QObject):
 
     def open_next(self) -> None:
         """The first pending alert in queue order, else back to the grid."""
-        nxt = next((r["id"] for r in self.queue.rows if r["id"] != self.current), None)
+        nxt = next((r["id"] for r in self.queue.rows
+                    if self.current not in (r["id"], *r.get("sighting_ids", ()))), None)
         self.current = None
         if nxt is None:
             self.view.detail = None
@@ -77,6 +78,14 @@ class ReviewController(QObject):
             self.closed.emit()
         else:
             self.open(nxt)
+
+    def step_sighting(self, step: int) -> None:
+        """Show the incident's next (or previous) sighting; the decision is recorded on the one shown."""
+        detail = self.view.detail
+        if detail is None or len(detail.sightings) < 2 or self.view.mode != "review":
+            return
+        nxt = detail.sightings[(detail.sighting_index + step) % len(detail.sightings)]["id"]
+        self.open(int(nxt))
 
     def _after_decision(self) -> None:
         self.view.set_mode("busy")

@@ -392,3 +392,48 @@ def test_confirming_the_second_candidate_takes_one_more_key_and_records_that_per
     decision = db_rows(window, "SELECT * FROM decisions WHERE alert_id = ?", (row["id"],))[0]
     assert decision["candidate_entry_id"] == candidates[1].entry_id
     assert decision["candidate_score"] == pytest.approx(candidates[1].score)
+
+
+def test_sightings_of_one_person_share_one_card_and_s_shows_each(qtbot, window):
+    from console.store import open_store, repo
+
+    row = first_alert(qtbot, window)  # a real alert from the demo's recogniser
+    store = open_store(window.db_path.parent)
+    try:
+        a = store.one("SELECT * FROM alerts WHERE id = ?", (row["id"],))
+        cands = store.query("SELECT entry_id, image_id, score FROM alert_candidates WHERE alert_id = ? ORDER BY rank",
+                            (row["id"],))
+        # the same person, seen again (as by a worker on another seat): it joins the card, not the queue
+        again = repo.insert_alert(store, repo.AlertRecord(
+            a["deployment_id"], a["camera_id"], a["track_id"] + 1000,
+            [(c["entry_id"], c["image_id"], c["score"] - 0.01) for c in cands], a["threshold"], a["model_id"],
+            [0, 0, 10, 10], {}, a["probe_jpeg"], a["context_jpeg"], a["captured_at"]))
+    finally:
+        store.close()
+    qtbot.waitUntil(lambda: window.alerts.row_of(again) >= 0
+                    and window.alerts.rows[window.alerts.row_of(again)]["sightings"] >= 2, timeout=20000)
+    incident = row["incident_id"]
+    assert sum(r.get("incident_id") == incident for r in window.alerts.rows) == 1
+    window.queue_view.setCurrentIndex(window.alerts.index(window.alerts.row_of(again)))
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.view.mode == "review" and window.view.detail is not None, timeout=10000)
+    detail = window.view.detail
+    assert detail.incident_id == incident and len(detail.sightings) >= 2 and detail.sighting_index == 0
+    assert detail.sightings[0]["score"] >= detail.sightings[1]["score"]  # the best first
+    assert "one decision covers them all" in window.view.sightings_note.text()
+    assert f"Incident {incident}" in window.view.title.text()
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: window.view.detail is not None and window.view.detail.alert_id != detail.alert_id
+                    and window.view.mode == "review", timeout=10000)
+    assert window.view.detail.sighting_index == 1
+    shown = window.view.detail.alert_id
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.keyClick(window, Qt.Key.Key_3)  # look-alike
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(db_rows(window, "SELECT id FROM decisions WHERE alert_id = ?", (shown,))),
+                    timeout=10000)
+    qtbot.waitUntil(lambda: window.alerts.row_of(again) < 0, timeout=10000)
+    left = db_rows(window, "SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'pending'", (incident,))
+    decisions = db_rows(window, "SELECT COUNT(*) AS n FROM decisions d JOIN alerts a ON a.id = d.alert_id"
+                                " WHERE a.incident_id = ?", (incident,))
+    assert left[0]["n"] == 0 and decisions[0]["n"] == 1

@@ -113,7 +113,7 @@ def test_blind_review_hides_the_original_and_reports_agreement(qtbot, window, li
 def test_a_tab_reads_when_shown_and_looking_at_an_alert_is_logged(qtbot, window, live):
     assert window.dashboard.summary.text() == ""  # not read until shown
     window.tabs.setCurrentWidget(window.dashboard)
-    qtbot.waitUntil(lambda: "1000</b> alerts" in window.dashboard.summary.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "1000</b> incidents (1000 alerts)" in window.dashboard.summary.text(), timeout=10000)
     window.tabs.setCurrentWidget(window.log)
     window.log.view.selectRow(0)
     qtbot.waitUntil(lambda: window.log.history.count() > 0, timeout=10000)

@@ -27,7 +27,7 @@ from console import clock
 from console.domain import EngagementAction, EngagementResult, RejectReason, WatchlistCategory
 from ui import theme
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
-from ui.adjudication.widgets import ScoreBar, badge, choices
+from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html
 from ui.alert_model import age_text, parse_ts
 from ui.zoom_view import ZoomLink, ZoomView
 
@@ -122,6 +122,10 @@ class AdjudicationView(QWidget):
         self.quality_note.setObjectName("muted")
         self.quality_note.setWordWrap(True)
         lv.addWidget(self.quality_note)
+        self.sightings_note = QLabel("")
+        self.sightings_note.setTextFormat(Qt.TextFormat.RichText)
+        self.sightings_note.setWordWrap(True)
+        lv.addWidget(self.sightings_note)
         self.others = QLabel("")
         self.others.setWordWrap(True)
         lv.addWidget(self.others)
@@ -172,7 +176,7 @@ class AdjudicationView(QWidget):
         for b in (self.btn_confirm, self.btn_reject, self.btn_escalate, self.btn_back):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             h.addWidget(b)
-        hint = QLabel("J/K next/previous alert  ·  [ ] other candidates  ·  + − 0 zoom")
+        hint = QLabel("J/K next/previous incident  ·  S other sightings  ·  [ ] other candidates  ·  + − 0 zoom")
         hint.setObjectName("muted")
         h.addWidget(hint)
         return w
@@ -278,7 +282,11 @@ class AdjudicationView(QWidget):
         self.outcome_note.clear()
         captured = parse_ts(detail.captured_at)
         age = (clock.now() - captured).total_seconds()
-        self.title.setText(f"Alert {detail.alert_id}  ·  {detail.camera}")
+        n = len(detail.sightings)
+        self.title.setText(f"Incident {detail.incident_id}  ·  sighting {detail.sighting_index + 1} of {n}  ·  "
+                           f"{detail.camera}" if n > 1 else f"Alert {detail.alert_id}  ·  {detail.camera}")
+        self.sightings_note.setText(sightings_html(detail))
+        self.sightings_note.setVisible(n > 1)
         self.subtitle.setText(f"captured {captured.astimezone().strftime('%H:%M:%S')} ({age_text(age)} ago)  ·  "
                               f"model {detail.model_id.split('@')[0]}")
         flags = []

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QWidget
 
 from ui import theme
+from ui.alert_model import parse_ts
 
 
 class ScoreBar(QWidget):
@@ -63,3 +64,20 @@ def badge(text: str, ok: bool) -> QLabel:
     label = QLabel(("✓ " if ok else "! ") + text)
     label.setObjectName("badge_ok" if ok else "badge_warn")
     return label
+
+
+def sightings_html(detail) -> str:
+    """The incident's sightings, best score first, the one on screen in bold."""
+    sightings = detail.sightings
+    if len(sightings) < 2:
+        return ""
+    cameras = len({s["camera"] for s in sightings})
+
+    def one(k: int, s: dict) -> str:
+        at = parse_ts(s["captured_at"]).astimezone().strftime("%H:%M:%S")
+        text = f"{k + 1}. {s['camera']} {at} score {s['score']:.3f}"
+        return f"<b>▶ {text}</b>" if s["id"] == detail.alert_id else text
+
+    return (f"<b>{len(sightings)} sightings of this person on {cameras} camera{'s' if cameras > 1 else ''}</b> "
+            f"(best score first): one decision covers them all. <b>S</b> / <b>Shift+S</b> shows the others.<br>"
+            + "  ·  ".join(one(k, s) for k, s in enumerate(sightings)))
