@@ -96,3 +96,17 @@ def test_an_operator_may_stop_only_where_the_deployment_allows(qtbot, open_dialo
     dialog = open_dialog("op")
     assert not dialog.deployment.stop_button.isEnabled()
     assert not dialog.deployment.restart_button.isEnabled()
+
+
+def test_the_incident_window_is_set_from_the_deployment_tab_with_a_reason(qtbot, open_dialog, live):
+    dialog = open_dialog("sup")
+    tab = dialog.deployment
+    qtbot.waitUntil(lambda: "Incident window:</b> off (every alert alone)" in tab.facts.text(), timeout=10000)
+    assert tab.incident_window.value() == 0  # this test deployment was made with grouping off
+    tab.incident_window.setValue(10)
+    tab.set_window_button.click()  # no reason: refused in the service's words, nothing changes
+    qtbot.waitUntil(lambda: "needs a reason" in dialog.message.text(), timeout=10000)
+    tab.two_person_reason.setText("a long queue at the gate: one person lingers")
+    tab.set_window_button.click()
+    qtbot.waitUntil(lambda: "Incident window:</b> 10 min 00 s" in tab.facts.text(), timeout=10000)
+    assert repo.get_deployment(live.store, live.deployment_id)["incident_window_s"] == 600

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
 )
 
@@ -32,7 +33,12 @@ def facts_html(d: dict) -> str:
             f"<b>Policy:</b> {d['policy_ref']}<br><b>Window:</b> {d['starts_at']} to {d['ends_at']} &nbsp; "
             f"<b>State:</b> {d['state'].upper()}<br><b>Threshold in force:</b> {d['threshold']:.3f} "
             f"&nbsp; <b>Two-person rule:</b> "
-            f"{'on' if d['two_person_rule'] else 'off'}")
+            f"{'on' if d['two_person_rule'] else 'off'} &nbsp; <b>Incident window:</b> "
+            f"{_window_text(d['incident_window_s'])}")
+
+
+def _window_text(seconds: int) -> str:
+    return "off (every alert alone)" if not seconds else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 def oversight_html(d: dict, stop: dict | None) -> str:
@@ -94,6 +100,20 @@ class DeploymentTab(ToolTab):
         form.addRow(self.two_person)
         form.addRow("Reason", self.two_person_reason)
         form.addRow("", set_rule)
+        window_row = QHBoxLayout()
+        self.incident_window = QSpinBox()
+        self.incident_window.setRange(0, deployments.INCIDENT_WINDOW_MAX_S // 60)
+        self.incident_window.setSuffix(" min")
+        self.incident_window.setToolTip("Sightings of one person within this time of the last one are one incident: "
+                                        "one queue card, decided once. 0: every alert alone.")
+        set_window = self.set_window_button = QPushButton("Set incident window (supervisor; uses the reason above)")
+        set_window.clicked.connect(lambda: self.act(lambda: deployments.set_incident_window(
+            self.live.store, self.actor, self.live.deployment_id, 60 * self.incident_window.value(),
+            self.two_person_reason.text()), "Incident window set and logged; it applies to new sightings."))
+        window_row.addWidget(self.incident_window)
+        window_row.addWidget(set_window)
+        window_row.addStretch(1)
+        form.addRow("Incidents", window_row)
         end = QPushButton("End this deployment now (supervisor)")
         end.clicked.connect(lambda: self.act(lambda: deployments.end(
             self.live.store, self.actor, self.live.deployment_id, "ended by supervisor"),
@@ -157,6 +177,7 @@ class DeploymentTab(ToolTab):
         self.threshold.setMinimum(op.floor)
         self.threshold.setValue(d["threshold"])
         self.two_person.setChecked(bool(d["two_person_rule"]))
+        self.incident_window.setValue(int(d["incident_window_s"]) // 60)
         self.oversight.setText(oversight_html(d, stop))
         self.operator_may_stop.setChecked(bool(d["operator_may_stop"]))
         self.stop_button.setEnabled(d["state"] in STOPPABLE and deployments.may_stop(d, self.actor))
