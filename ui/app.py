@@ -134,13 +134,17 @@ def run_screenshot(args) -> int:
     try:
         ready = _wait(app, lambda: bool(window.alerts.rows) and any(any(f.matched for f in t.faces) for t in window.tiles),
                       120)
-        _wait(app, lambda: False, 1.5)  # let the queue fill a little more and ages tick
+        # Let the queue fill a little more and ages tick; an incident with several sightings is the
+        # better picture (its card and its adjudication show them), so wait a while for one.
+        _wait(app, lambda: any(r.get("sightings", 1) > 1 for r in window.alerts.rows), 45)
+        _wait(app, lambda: False, 1.5)
         path = out_dir / "main_window.png"
         window.grab().save(str(path))
         print(f"wrote {path}{'' if ready else ' (no alert on screen before the time limit)'}")
         if not ready:
             return 1
-        window.review.open(window.alerts.rows[0]["id"])
+        grouped = [r for r in window.alerts.rows if r.get("sightings", 1) > 1]
+        window.review.open((grouped or window.alerts.rows)[0]["id"])
         shown = _wait(app, lambda: window.view.mode == "review" and window.view.detail is not None, 30)
         _wait(app, lambda: False, 0.5)
         path = out_dir / "adjudication.png"
@@ -164,7 +168,7 @@ def run_screenshot(args) -> int:
         review_window.resize(1500, 900)
         review_window.show()
         review_window.tabs.setCurrentIndex(1)
-        _wait(app, lambda: "alerts," in review_window.summary.text(), 20)
+        _wait(app, lambda: "incidents (" in review_window.summary.text(), 20)
         _wait(app, lambda: False, 0.5)
         path = out_dir / "review_dashboard.png"
         review_window.grab().save(str(path))

@@ -18,9 +18,10 @@ class QueuePanel(QFrame):
         self.alerts = alerts
         self.setObjectName("panel")
         v = QVBoxLayout(self)
-        heading = QLabel("Alerts awaiting review - priority first, then the longest waiting")
+        heading = QLabel("Incidents awaiting review - priority first, then the longest waiting")
         heading.setObjectName("heading")
-        hint = QLabel("A match is only a candidate: nothing is done to anyone until a person reviews it.\n"
+        hint = QLabel("A match is only a candidate: nothing is done to anyone until a person reviews it. "
+                      "One card per person per pass, on any camera: decided once.\n"
                       "J/K move  ·  Enter open  ·  A acknowledge")
         hint.setObjectName("muted")
         hint.setWordWrap(True)

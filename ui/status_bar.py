@@ -94,7 +94,7 @@ class ConsoleStatus:
         self.problem_banner.setVisible(bool(pending_problems))
 
     def show_pending(self, n: int) -> None:
-        self.labels["pending"].setText(f"Pending alerts: {n}")
+        self.labels["pending"].setText(f"Pending incidents: {n}")
 
     def show_workers(self, workers: list[dict]) -> None:
         label = self.labels["workers"]

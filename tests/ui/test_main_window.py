@@ -74,7 +74,7 @@ def test_an_alert_from_the_pipeline_appears_in_the_queue(qtbot, window):
     assert row["subject_name"].startswith("Demo subject")
     assert row["score"] >= row["threshold"]
     assert row["probe_thumb"] is not None and row["candidate_thumb"] is not None
-    assert "Pending alerts: " in window.status_labels["pending"].text()
+    assert "Pending incidents: " in window.status_labels["pending"].text()
 
 
 def test_keyboard_confirm_stores_the_decision_and_its_audit_entry(qtbot, window):
