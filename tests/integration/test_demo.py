@@ -44,3 +44,32 @@ def test_demo_source_delivers_newest_frames_on_its_own_thread():
     finally:
         source.stop()
     assert source.state is SourceState.STOPPED
+
+
+def test_the_demo_on_two_cameras_queues_one_incident_per_walker(engine, tmp_path):
+    """Real detection into a real store: both walkers are seen on both cameras, and the queue holds
+    one card per walker with every sighting in it."""
+    from console.services import demo, review
+    from console.services.auth import actor_for
+    from console.services.recognition import recognizer_for_camera
+    from console.store import open_store, repo
+
+    store = open_store(tmp_path / "data")
+    try:
+        dep = demo.ensure_demo_deployment(store, engine, cameras=2)
+        repo.activate_deployment(store, dep, "test")
+        for i, cam in enumerate(repo.cameras(store, dep)):
+            rec = recognizer_for_camera(store, engine, dep, int(cam["id"]))
+            scene = DemoScene(i)
+            for index in range(0, int(PERIOD_S * FPS), 3):
+                rec.process(scene.frame(index), index / FPS, index)
+        alerts = store.query("SELECT entry_id, camera_id, incident_id FROM alerts WHERE deployment_id = ?", (dep,))
+        names = {r["entry_id"]: r["subject_name"] for r in store.query("SELECT id AS entry_id, subject_name"
+                                                                         " FROM watchlist_entries")}
+        assert sorted({names[a["entry_id"]] for a in alerts}) == sorted(s.name for s in demo_subjects())
+        assert len({a["camera_id"] for a in alerts}) == 2 and len(alerts) >= 4
+        cards = review.queue_rows(store, actor_for(store, demo.DEMO_OPERATOR), dep)
+        assert len(cards) == 2 and sum(c["sightings"] for c in cards) == len(alerts)
+        assert all(c["cameras"] == 2 for c in cards)
+    finally:
+        store.close()
