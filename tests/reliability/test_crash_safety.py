@@ -26,7 +26,8 @@ RECORDER = textwrap.dedent("""
     sup = repo.create_user(store, "sup", "S", "supervisor")
     repo.create_user(store, "op", "O", "operator")
     dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",
-                                                            "2099-01-01T00:00:00Z", 0.4, 0.363, "m"), sup, "s")
+                                                            "2099-01-01T00:00:00Z", 0.4, 0.363, "m",
+                                                            incident_window_s=0), sup, "s")  # each alert decided alone
     repo.activate_deployment(store, dep, "s")
     cam = repo.add_camera(store, dep, "C", "demo:0", "s")
     wl = repo.create_watchlist(store, dep, "W", "s")
