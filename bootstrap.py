@@ -93,7 +93,8 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "run":
         install("")
-        return subprocess.call([str(PY), str(ROOT / "main.py"), *rest], cwd=ROOT)
+        # With no arguments: the demo, in its own data directory (a real store is never touched).
+        return subprocess.call([str(PY), str(ROOT / "main.py"), *(rest or ["--demo"])], cwd=ROOT)
     install("dev")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     say("ruff check")

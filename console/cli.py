@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cameras", type=int, default=1, help="demo cameras to open in the console (1-9)")
     parser.add_argument("--deployment", type=int, default=None, dest="open_deployment",
                         help="open this deployment of the store instead of the demo")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the demo: generated video, demo watchlist and demo accounts, in a data directory "
+                             "of its own (made on first use); without it the console opens a real store")
     parser.add_argument("--review-only", action="store_true",
                         help="a review seat: no local recognition (workers elsewhere write the alerts)")
     sub = parser.add_subparsers(dest="command")
@@ -314,8 +317,15 @@ def cmd_selftest(args) -> int:
     t0 = time.perf_counter()
     engine = _engine(args)
     print(f"models: {engine.model_id} on {', '.join(engine.providers)} (threshold {engine.default_threshold})")
-    with _store(args) as store:
-        problems = run_selftest(store, engine, args.seconds)
+    import tempfile
+
+    # Its own demo store: a fresh temporary one unless a folder is named (which must be empty or the
+    # demo's: a real store is refused, never filled with demo accounts).
+    with tempfile.TemporaryDirectory(prefix="orc-selftest-") as tmp:
+        if not args.data_dir and not getattr(args, "db", None):
+            args.data_dir = Path(tmp)
+        with _store(args) as store:
+            problems = run_selftest(store, engine, args.seconds)
     print(f"selftest {'FAILED: ' + '; '.join(problems) if problems else 'passed'} in {time.perf_counter() - t0:.1f} s")
     return EXIT_FAILED if problems else 0
 

@@ -36,7 +36,9 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     """The main window, shown at once; the deployment opens in the background.
 
     With ``login`` the user signs in first (the database is prepared in the background, then
-    the sign-in dialog shows); without it the demo operator is used (tests, screenshots).
+    the sign-in dialog shows); without it the demo operator is used (tests, screenshots), which is
+    the demo, in the demo's own store. ``args.demo`` opens the demo (its sign-in shows the demo
+    accounts; no other store does).
     """
     from console.services import session
     from console.services.live import LiveDeployment
@@ -50,6 +52,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     location = getattr(args, "db", None) or args.data_dir  # a postgresql:// URL, or the SQLite data directory
     window.data_dir = location
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+    demo = bool(getattr(args, "demo", False)) or not login
 
     def opened(live: LiveDeployment) -> None:
         window.attach(live)
@@ -60,14 +63,15 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
                                    "the deployment...")
         loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, actor,
-                                                              getattr(args, "open_deployment", None)),
+                                                              getattr(args, "open_deployment", None), demo),
                       opened, window.show_error)
 
     def ask_login(info: dict) -> None:
         command = "operator-review-console" if getattr(sys, "frozen", False) else "python main.py"
         hint = None if info.get("has_administrator") else (
             f"No administrator exists yet: create one with <b>{command} users bootstrap</b>.<br>")
-        dialog = LoginDialog(lambda u, p: session.login(location, u, p), window, hint=(hint or "") + DEMO_HINT)
+        dialog = LoginDialog(lambda u, p: session.login(location, u, p), window,
+                             hint=(hint or "") + (DEMO_HINT if info.get("demo") else ""))
 
         def finished(result: int) -> None:
             if result and dialog.actor is not None:
@@ -80,11 +84,19 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         dialog.open()  # window-modal, without a nested event loop
 
     if login:
-        loader.submit(lambda: session.prepare(location), ask_login, window.show_error)
+        loader.submit(lambda: session.prepare(location, demo), ask_login, window.show_error)
     else:
-        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers),
+        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, demo=True),
                       opened, window.show_error)
     return window
+
+
+def _demo_location(args) -> None:
+    """The demo opens in its own data directory unless one is named."""
+    if getattr(args, "demo", False) and not args.data_dir and not getattr(args, "db", None):
+        from console.services.demo import demo_data_dir
+
+        args.data_dir = demo_data_dir()
 
 
 def run_gui(args) -> int:
@@ -97,6 +109,7 @@ def run_gui(args) -> int:
         print("error: no display found (DISPLAY is not set). Run the console on a desktop session, or set "
               "QT_QPA_PLATFORM=offscreen to run it without a screen.", file=sys.stderr)
         return 2
+    _demo_location(args)
     app = create_app()
     cameras = 0 if getattr(args, "review_only", False) else max(1, min(9, args.cameras))
     window = start_window(args, cameras, login=True)
@@ -125,6 +138,8 @@ def run_screenshot(args) -> int:
     """Render the operator window with the demo deployment, then the adjudication view of its
     first alert, to OUT_DIR/main_window.png and OUT_DIR/adjudication.png."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    args.demo = True
+    _demo_location(args)
     app = create_app()
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ class LoginDialog(QDialog):
         self.message.setObjectName("muted")
         self.message.setWordWrap(True)
         v.addWidget(self.message)
+        self.hint = hint if not locked else ""
         if hint and not locked:
             h = QLabel(hint)
             h.setTextFormat(Qt.TextFormat.RichText)

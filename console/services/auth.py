@@ -150,8 +150,16 @@ def create_user(store: Store, admin: Actor, username: str, display_name: str, ro
     return _insert_user(store, admin.username, username, display_name, role, password, demo=False)
 
 
-def ensure_demo_user(store: Store, username: str, display_name: str, role: str, password: str = "demo") -> Actor:
-    """Clearly labelled demo accounts (is_demo; names start with 'demo.'), for the demo deployment."""
+def is_demo_store(store: Store) -> bool:
+    """Whether this store was made as the demo's (console/services/demo.py): the only place demo
+    accounts exist and may sign in."""
+    return repo.get_setting(store, "store", "kind") == "demo"
+
+
+def ensure_demo_user(store: Store, username: str, display_name: str, role: str,
+                     password: str = "demo") -> Actor | None:
+    """Clearly labelled demo accounts (is_demo; names start with 'demo.'), for the demo deployment. One
+    an administrator disabled stays disabled (None): the demo goes on without it."""
     if not username.startswith("demo."):
         raise ConsoleError("demo accounts are named demo.<something>")
     row = repo.get_user(store, username)
@@ -161,6 +169,8 @@ def ensure_demo_user(store: Store, username: str, display_name: str, role: str, 
         with store.transaction() as conn:
             conn.execute("UPDATE users SET password_hash = ?, is_demo = 1 WHERE id = ?",
                          (hash_password(password), row["id"]))
+    elif not row["active"]:
+        return None
     return actor_for(store, username)
 
 
@@ -183,6 +193,9 @@ def login(store: Store, username: str, password: str, now: datetime | None = Non
     row = repo.get_user(store, username)
     if row is None:
         audit.append(store, username or "?", "login.failed", "user", "", {"reason": "unknown user"})
+        raise LoginError("wrong user name or password")
+    if row["is_demo"] and not is_demo_store(store):
+        audit.append(store, username, "login.failed", "user", row["id"], {"reason": "demo account in a real store"})
         raise LoginError("wrong user name or password")
     if not row["active"]:
         audit.append(store, username, "login.failed", "user", row["id"], {"reason": "inactive"})

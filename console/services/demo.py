@@ -1,8 +1,13 @@
-"""The demo deployment: what ``python main.py`` opens on a fresh machine.
+"""The demo deployment: what the README's run command (``python main.py --demo``) opens.
 
 It is a deployment like any other - authorised by a (demo) supervisor for a place and a
 time window, with a watchlist whose entries carry every governance field - and it says
 plainly that it is a demo. Its watchlist photos come from installed packages.
+
+The demo lives in a store of its own (its own data directory, ``demo_data_dir()``), marked as a
+demo store when it is made, fresh. Its accounts (demo.operator, demo.supervisor, demo.admin,
+password "demo") exist only there: they are never created in a real store, a real store is never
+turned into a demo store, and sign-in refuses a demo account anywhere but in a demo store.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from console import clock
+from console.errors import ConsoleError
 from console.feeds.demo_media import demo_subjects, read_image
-from console.services.auth import actor_for, ensure_demo_user
+from console.paths import default_data_dir
+from console.services.auth import actor_for, ensure_demo_user, is_demo_store
 from console.services.enrol import enrol_image
 from console.store import Store, repo
 from console.vision.engine import FaceEngine
@@ -24,18 +31,44 @@ DEMO_ADMIN = "demo.admin"
 DEMO_PASSWORD = "demo"
 
 
+class NotADemoStore(ConsoleError):
+    """The store holds real accounts or deployments: the demo may not be made in it."""
+
+
+def demo_data_dir():
+    """The demo's own data directory (beside, never inside, a real store's database)."""
+    return default_data_dir().with_name(default_data_dir().name + "-demo")
+
+
+def make_demo_store(store: Store) -> None:
+    """Mark a fresh store as the demo's (and make its accounts); a store already marked is left as
+    it is. A store holding any account or deployment of its own is refused, with the way out."""
+    if not is_demo_store(store):
+        held = store.one("SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM deployments) AS deps")
+        if held["users"] or held["deps"]:
+            raise NotADemoStore("this store holds real accounts or deployments: the demo runs in a data directory "
+                                "of its own (python main.py --demo, or --demo --data-dir AN_EMPTY_FOLDER)")
+        repo.set_setting(store, "store", "kind", "demo", None, "demo-setup", "a demo store, made fresh")
+    ensure_demo_accounts(store)
+
+
 def ensure_demo_accounts(store: Store) -> None:
-    """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator."""
+    """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator - in
+    a demo store only. One an administrator disabled stays disabled (the demo then signs in as the
+    others)."""
+    if not is_demo_store(store):
+        raise NotADemoStore("demo accounts exist only in a demo store (python main.py --demo)")
     ensure_demo_user(store, DEMO_OPERATOR, "Demo Operator", "operator", DEMO_PASSWORD)
     ensure_demo_user(store, DEMO_SUPERVISOR, "Demo Supervisor", "supervisor", DEMO_PASSWORD)
     ensure_demo_user(store, DEMO_ADMIN, "Demo Administrator", "administrator", DEMO_PASSWORD)
 
 
 def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -> int:
-    """The current demo deployment for this engine, created (and enrolled) if needed."""
+    """The current demo deployment for this engine, created (and enrolled) if needed, in a demo store
+    (a fresh store becomes one; a real store is refused)."""
     now = clock.now()
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
-    ensure_demo_accounts(store)
+    make_demo_store(store)
     row = store.one(
         "SELECT id FROM deployments WHERE is_demo = 1 AND model_id = ? AND starts_at <= ? AND ends_at > ?"
         " AND state IN ('authorised', 'active', 'stopped') ORDER BY id DESC LIMIT 1", (engine.model_id, stamp, stamp))

@@ -33,11 +33,27 @@ def _now(now: datetime | None) -> datetime:
     return now or clock.now()
 
 
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def get(store: Store, deployment_id: int):
     row = repo.get_deployment(store, deployment_id)
     if row is None:
         raise DeploymentError(f"deployment {deployment_id} does not exist")
     return row
+
+
+def current(store: Store, now: datetime | None = None) -> int:
+    """The deployment a seat opens when none is named: the latest one authorised, running or
+    stopped whose window is open now. None open: a clear refusal saying what to do."""
+    stamp = _iso(_now(now))
+    row = store.one("SELECT id FROM deployments WHERE state IN ('authorised', 'active', 'stopped')"
+                    " AND starts_at <= ? AND ends_at > ? ORDER BY id DESC LIMIT 1", (stamp, stamp))
+    if row is None:
+        raise DeploymentError("this store has no deployment authorised for now: a supervisor creates and authorises "
+                              "one (or name one with --deployment); the demo runs with python main.py --demo")
+    return int(row["id"])
 
 
 def latest_id(store: Store) -> int | None:

@@ -22,13 +22,13 @@ from datetime import datetime
 from pathlib import Path
 
 from console import clock
-from console.errors import ConsoleError
+from console.errors import ConsoleError, PermissionDenied
 from console.feeds.capture import open_source
 from console.feeds.source import FrameSource
 from console.pipeline.worker import CameraWorker
 from console.services import deployments, recognition, retention
 from console.services import operating_point as points
-from console.services.auth import Actor, actor_for
+from console.services.auth import Actor, actor_for, is_demo_store
 from console.services.changes import Change, ChangeFeed, head_seq
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import Store, audit, open_location, repo
@@ -90,22 +90,30 @@ class LiveDeployment:
     @classmethod
     def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
                   providers: list[str] | None = None, operator: Actor | None = None,
-                  deployment_id: int | None = None) -> LiveDeployment:
-        """The demo deployment - or, with ``deployment_id``, that deployment of the store (a seat in a
-        control room), its first ``cameras`` cameras analysed here (0: a review-only seat)."""
+                  deployment_id: int | None = None, demo: bool = False) -> LiveDeployment:
+        """With ``demo``, the demo deployment in the demo's own store (made fresh on first use; a real
+        store is refused); otherwise ``deployment_id``, or the store's current deployment (a seat in a
+        control room). Its first ``cameras`` cameras are analysed here (0: a review-only seat). A
+        real store needs a signed-in ``operator``."""
         # One onnxruntime thread per session when several cameras share the cores: measured
         # (docs/performance.md) 4 feeds keep up at 1 thread and fall behind at 2.
         engine = load_engine(pack, providers, threads=1 if cameras > 1 else 0)
         store = open_location(data_dir)  # an SQLite data directory, or a postgresql:// URL
         try:
             retention.run_purges(store)  # at every start-up
-            if deployment_id is None:
+            if demo and deployment_id is None:
                 dep_id = ensure_demo_deployment(store, engine, cameras)
+            elif deployment_id is None:
+                dep_id = deployments.current(store)
             elif repo.get_deployment(store, deployment_id) is None:
                 raise deployments.DeploymentError(f"deployment {deployment_id} does not exist in this store")
             else:
                 dep_id = deployment_id
-            operator = operator or actor_for(store, DEMO_OPERATOR)
+            if operator is None:
+                if not is_demo_store(store):
+                    raise PermissionDenied("a real store is opened by a signed-in user (the demo's operator is "
+                                           "only for the demo's own store)")
+                operator = actor_for(store, DEMO_OPERATOR)
             deployments.start_or_join(store, operator, dep_id, recognising=cameras > 0)
             live = cls(store, engine, dep_id, operator)
             for cam in repo.cameras(store, dep_id)[:cameras]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.services import auth, retention
-from console.services.demo import ensure_demo_accounts
+from console.services.demo import make_demo_store
 from console.store import Store, open_location, repo
 
 
@@ -16,12 +16,15 @@ def open_store(location: Path | str | None) -> Store:
     return open_location(location)
 
 
-def prepare(data_dir: Path | None) -> dict:
-    """Open (create, migrate) the database, make the demo accounts, run due purges."""
+def prepare(data_dir: Path | None, demo: bool = False) -> dict:
+    """Open (create, migrate) the database, run due purges; with ``demo``, make it the demo's store
+    (refused for a store with real accounts or deployments) with its accounts."""
     with open_location(data_dir) as store:
-        ensure_demo_accounts(store)
+        if demo:
+            make_demo_store(store)
         report = retention.run_purges(store)
         return {"has_administrator": auth.has_administrator(store), "purged": report.summary(),
+                "demo": auth.is_demo_store(store),
                 "database": str(store.path),
                 "idle_lock_minutes": float(repo.get_setting(store, "ui", "idle_lock_minutes", 10))}
 

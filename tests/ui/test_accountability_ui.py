@@ -16,7 +16,8 @@ def find_dialog(kind):
 
 @pytest.fixture
 def args(tmp_path):
-    return argparse.Namespace(data_dir=tmp_path / "data", providers="cpu", model_pack=None)
+    """The demo (its own store, its demo accounts), as the README's run command opens it."""
+    return argparse.Namespace(data_dir=tmp_path / "data", providers="cpu", model_pack=None, demo=True)
 
 
 def audit_actions(args, prefix):
@@ -52,6 +53,37 @@ def test_sign_in_then_the_deployment_opens_as_that_user(qtbot, console_app, args
         qtbot.waitUntil(lambda: win.live is not None, timeout=60000)
         assert win.live.operator.username == "demo.operator"
         assert audit_actions(args, "login.") == ["login.failed", "login.succeeded"]
+    finally:
+        win.shutdown()
+
+
+def test_security_a_real_store_offers_no_demo_account_and_refuses_one(qtbot, console_app, tmp_path):
+    from ui.app import start_window
+
+    real = argparse.Namespace(data_dir=tmp_path / "real", providers="cpu", model_pack=None)
+    win = start_window(real, cameras=1, quiet=True, login=True)
+    qtbot.addWidget(win)
+    win.show()
+    box = {}
+
+    def dialog_up():
+        box["d"] = find_dialog(LoginDialog)
+        return box["d"] is not None
+
+    try:
+        qtbot.waitUntil(dialog_up, timeout=30000)
+        d = box["d"]
+        assert "demo" not in d.hint.lower() and "users bootstrap" in d.hint
+        d.user.setText("demo.operator")
+        d.password.setText("demo")
+        d.submit()
+        qtbot.waitUntil(lambda: "wrong user name or password" in d.message.text(), timeout=10000)
+        assert win.live is None
+        con = sqlite3.connect(real.data_dir / "console.sqlite3")
+        try:
+            assert con.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0  # no account nobody created
+        finally:
+            con.close()
     finally:
         win.shutdown()
 

@@ -482,9 +482,9 @@ def test_exports_are_logged(world, tmp_path):
 
 
 def test_unused_demo_accounts_are_labelled(store):
-    from console.services.demo import ensure_demo_accounts
+    from console.services.demo import make_demo_store
 
-    ensure_demo_accounts(store)
+    make_demo_store(store)
     rows = store.query("SELECT username, is_demo, role FROM users ORDER BY username")
     assert all(r["username"].startswith("demo.") and r["is_demo"] for r in rows)
     assert {r["role"] for r in rows} == {"operator", "supervisor", "administrator"}
