@@ -12,6 +12,25 @@ import time
 import numpy as np
 
 
+class NotABenchStore(RuntimeError):
+    pass
+
+
+def claim_bench_store(store) -> None:
+    """The benchmark writes made-up deployments and password-less accounts: only into a store that is
+    empty or already the benchmark's own (marked when it was empty). A store holding any deployment
+    or account it did not create is refused, untouched."""
+    from console.store import repo
+
+    if repo.get_setting(store, "store", "kind") == "bench":
+        return
+    held = store.one("SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM deployments) AS deps")
+    if held["users"] or held["deps"]:
+        raise NotABenchStore("refused: this store holds deployments or accounts the benchmark did not create; "
+                             "run it on an empty database (or none: a temporary one is made)")
+    repo.set_setting(store, "store", "kind", "bench", None, "bench", "a benchmark's store, made empty")
+
+
 def bench_control_room(location: str | None, alerts: int, workers: int, feeds: int, operators: int,
                        incident_window_s: int = 300) -> dict:
     """Several seats on one store: simulated workers write alerts while simulated operators claim
@@ -31,6 +50,7 @@ def bench_control_room(location: str | None, alerts: int, workers: int, feeds: i
         location = tmp.name
     store = open_location(location)
     try:
+        claim_bench_store(store)
         sup = repo.create_user(store, f"bench.sup.{time.time_ns()}", "S", "supervisor")
         ops = [repo.create_user(store, f"bench.op{i}.{time.time_ns()}", f"Op {i}", "operator") for i in range(operators)]
         dep = repo.create_deployment(store, repo.DeploymentSpec("Load test", "P", "R", "2026-01-01T00:00:00Z",

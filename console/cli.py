@@ -26,6 +26,13 @@ def add_common(parser: argparse.ArgumentParser) -> None:
                         help="postgresql://... for a store shared by several seats (default: SQLite in the data directory)")
 
 
+def add_identity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", default="", help="sign in as this user (the password is asked on the terminal)")
+    if not any(a.dest == "password_stdin" for a in parser._actions):
+        parser.add_argument("--password-stdin", action="store_true",
+                            help="read the password as one line from standard input (never as an argument)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Operator review console for live facial "
                                      "recognition. With no command, opens the console window.")
@@ -103,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["verify", "show"], help="verify the chain, or show the latest entries")
     p.add_argument("--last", type=int, default=30, help="entries to show (audit show)")
     p.add_argument("--action-filter", default="", help="only entries whose action starts with this, e.g. decision")
+    add_identity(p)  # audit show reads the record: a signed-in auditor, supervisor or administrator
 
     p = sub.add_parser("worker", help="a headless recognition worker for a deployment's cameras, writing alerts "
                        "to the shared store")
@@ -117,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--last", action="store_true", help="the most recent deployment")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--what-if", type=float, default=None, help="also print what this threshold would have done")
+    add_identity(p)
 
     p = sub.add_parser("users", help="user accounts: create the first administrator")
     add_common(p)
@@ -124,9 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--username", default="admin")
     p.add_argument("--display-name", default="Administrator")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add_identity(p)  # users list: a signed-in administrator, supervisor or auditor
 
     p = sub.add_parser("purge", help="run the retention purges that are due now (also run at every start)")
     add_common(p)
+    add_identity(p)
 
     p = sub.add_parser("models", help="the bundled models")
     add_common(p)
@@ -164,6 +175,21 @@ def _store(args):
     from console.services.session import open_store
 
     return open_store(getattr(args, "db", None) or args.data_dir)
+
+
+def _signed_in(args, store):
+    """The user a command acts as: ``--user NAME``, with the password asked on the terminal (or one
+    line on standard input with --password-stdin) - never an argument. The sign-in is logged, and
+    refused like the window's (lockout included)."""
+    import getpass
+
+    from console.services import auth
+
+    if not args.user:
+        raise ConsoleError("this command reads or changes the record: sign in with --user NAME (the password is asked)")
+    password = (sys.stdin.readline().rstrip("\n") if args.password_stdin
+                else getpass.getpass(f"Password for {args.user}: "))
+    return auth.login(store, args.user, password)
 
 
 # -- eval-pairs ----------------------------------------------------------------------
@@ -212,12 +238,10 @@ def cmd_scan(args) -> int:
 # -- audit / models --------------------------------------------------------------------
 def cmd_audit(args) -> int:
     from console.services import audit_trail
-    from console.services.auth import Actor
 
     if args.action == "show":
         with _store(args) as store:
-            # The command line reads as the local auditor account (sign-in comes later).
-            entries = audit_trail.latest(store, Actor(0, "cli-auditor", "auditor"), args.action_filter, args.last)
+            entries = audit_trail.latest(store, _signed_in(args, store), args.action_filter, args.last)
         for e in entries:
             shown = {k: v for k, v in e["details"].items() if not k.endswith("sha256")}
             print(f"{e['seq']:>6}  {e['at']}  {e['actor']:<16} {e['action']:<22} {e['subject_type']} {e['subject_id']}"
@@ -240,7 +264,7 @@ def cmd_users(args) -> int:
 
     with _store(args) as store:
         if args.action == "list":
-            for r in auth.list_users(store, auth.Actor(0, "cli-auditor", "auditor")):
+            for r in auth.list_users(store, _signed_in(args, store)):
                 print(f"{r['username']:<20} {r['role']:<18} {'active' if r['active'] else 'inactive':<9}"
                       f"{' demo' if r['is_demo'] else ''}  {r['display_name']}")
             return 0
@@ -271,9 +295,9 @@ def cmd_worker(args) -> int:
 
 def cmd_report(args) -> int:
     from console.services import deployments, reports
-    from console.services.auth import Actor
 
     with _store(args) as store:
+        auditor = _signed_in(args, store)  # an auditor or a supervisor: the export is logged under them
         if args.last:
             dep_id = deployments.latest_id(store)
             if dep_id is None:
@@ -282,8 +306,6 @@ def cmd_report(args) -> int:
             raise ConsoleError("name a deployment id, or use --last")
         else:
             dep_id = args.deployment
-        # The command line acts as the local auditor account: the export is logged under it.
-        auditor = Actor(0, "cli-auditor", "auditor")
         record = reports.deployment_record(store, auditor, dep_id)
         out = reports.export_record(store, auditor, dep_id, args.out)
         print(f"wrote {out}: {record['incidents']} incidents ({record['true_incidents']} true, "
@@ -298,7 +320,9 @@ def cmd_purge(args) -> int:
     from console.services import retention
 
     with _store(args) as store:
-        report = retention.run_purges(store, actor="cli")
+        actor = _signed_in(args, store)
+        actor.require("run_purge", store)
+        report = retention.run_purges(store, actor=actor.username)
     print(report.summary())
     return 0
 

@@ -113,10 +113,27 @@ def has_administrator(store: Store) -> bool:
     return store.one("SELECT 1 FROM users WHERE role = 'administrator' AND active = 1 AND is_demo = 0") is not None
 
 
+def ever_had_administrator(store: Store) -> bool:
+    """A real (not demo) administrator exists or ever was created here: the users table, or - for one
+    since removed - the audit log's record of its creation."""
+    if store.one("SELECT 1 AS x FROM users WHERE role = 'administrator' AND is_demo = 0") is not None:
+        return True
+    created = store.query("SELECT actor, details_json FROM audit_log WHERE action = 'user.created'")
+    return any(r["actor"] != "demo-setup" and '"role":"administrator"' in r["details_json"].replace(" ", "")
+               for r in created)
+
+
 def bootstrap_administrator(store: Store, username: str, display_name: str, password: str) -> Actor:
-    """First start only: the first administrator. Refused once one exists."""
+    """First start only: the first administrator of a store that has never had one - not one that
+    had an administrator since disabled or removed (an insider must not mint a new one), and not the
+    demo's store."""
     if has_administrator(store):
         raise PermissionDenied("an administrator already exists: ask them to create your account")
+    if ever_had_administrator(store):
+        raise PermissionDenied("this store has had an administrator: a new one is created by an administrator, "
+                               "not by bootstrap (refused, and logged)")
+    if is_demo_store(store):
+        raise PermissionDenied("the demo's store has only demo accounts: bootstrap a real store (another --data-dir)")
     _check_password(password, demo=False)
     user_id = _insert_user(store, "first-start", username, display_name, "administrator", password, demo=False)
     return Actor(user_id, username, "administrator")

@@ -16,9 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 
-def run(*args, timeout=300):
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+def run(*args, timeout=300, password=None):
+    """main.py with these arguments; ``password`` is typed on standard input (--password-stdin)."""
+    extra = ["--password-stdin"] if password is not None else []
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args), *extra], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, input=None if password is None else password + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -128,16 +130,35 @@ def test_first_administrator_is_created_once_with_a_real_password(tmp_path):
     assert ok.returncode == 0 and "administrator admin created" in ok.stdout
     again = bootstrap("another long password")
     assert again.returncode == 2 and "already exists" in again.stderr
-    listed = run("users", "list", "--data-dir", tmp_path)
+    listed = run("users", "list", "--data-dir", tmp_path, "--user", "admin", password="a properly long password")
     assert "admin" in listed.stdout and "administrator" in listed.stdout
-    purge = run("purge", "--data-dir", tmp_path)
+    purge = run("purge", "--data-dir", tmp_path, "--user", "admin", password="a properly long password")
     assert purge.returncode == 0 and purge.stdout.startswith("purged images of 0 alerts")
+
+
+@pytest.mark.parametrize("command", [("users", "list"), ("purge",), ("audit", "show"),
+                                     ("report", "--last", "--out", "r.json")])
+def test_security_a_command_that_reads_or_changes_records_without_sign_in_is_refused(tmp_path, command):
+    bootstrap = subprocess.run([sys.executable, str(ROOT / "main.py"), "users", "bootstrap", "--password-stdin",
+                                "--data-dir", str(tmp_path)], input="a properly long password\n",
+                               capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert bootstrap.returncode == 0, bootstrap.stderr
+    bare = run(*command, "--data-dir", tmp_path)
+    assert bare.returncode == 2 and "sign in with --user" in bare.stderr
+    wrong = run(*command, "--data-dir", tmp_path, "--user", "admin", password="not the password at all")
+    assert wrong.returncode == 2 and "wrong user name or password" in wrong.stderr
+    db = sqlite3.connect(tmp_path / "console.sqlite3")
+    try:
+        failed = db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed'").fetchone()[0]
+    finally:
+        db.close()
+    assert failed == 1
 
 
 def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path):
     data_dir, _ = selftest_dir
     out = tmp_path / "record.pdf"
-    result = run("report", "--last", "--out", out, "--data-dir", data_dir)
+    result = run("report", "--last", "--out", out, "--data-dir", data_dir, "--user", "demo.supervisor", password="demo")
     assert result.returncode == 0, result.stderr
     db = sqlite3.connect(data_dir / "console.sqlite3")
     try:
@@ -148,7 +169,8 @@ def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path
     data = out.read_bytes()
     assert data.startswith(b"%PDF") and f"(alerts{' ' * 27}{alerts})".encode() in data
     assert f"(faces analysed{' ' * 19}{faces})".encode() in data
-    bad = run("report", "--last", "--out", tmp_path / "record.txt", "--data-dir", data_dir)
+    bad = run("report", "--last", "--out", tmp_path / "record.txt", "--data-dir", data_dir, "--user", "demo.supervisor",
+              password="demo")
     assert bad.returncode == 2 and "use a file name ending in .pdf, .csv or .json" in bad.stderr
 
 

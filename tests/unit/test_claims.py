@@ -161,3 +161,15 @@ def test_a_seat_cannot_release_another_seats_claim(seats):
         review.reject(db, bob, a, "look_alike")
     review.release(db, ann, a)  # the owner can
     assert db.one("SELECT claimed_by FROM alerts WHERE id = ?", (a,))["claimed_by"] is None
+
+
+def test_security_the_control_room_bench_refuses_a_real_store(db):
+    from benchmarks.control_room import NotABenchStore, bench_control_room
+
+    d = small_deployment(db)  # a store with a real deployment and accounts
+    location = db.url if db.dialect == "postgres" else str(db.path.parent)
+    before = db.one("SELECT (SELECT COUNT(*) FROM deployments) AS d, (SELECT COUNT(*) FROM users) AS u")
+    with pytest.raises(NotABenchStore, match="refused"):
+        bench_control_room(location, alerts=4, workers=1, feeds=1, operators=1)
+    after = db.one("SELECT (SELECT COUNT(*) FROM deployments) AS d, (SELECT COUNT(*) FROM users) AS u")
+    assert dict(before) == dict(after) and d.deployment_id

@@ -61,3 +61,24 @@ def test_security_a_disabled_demo_account_stays_disabled_and_the_demo_still_star
         assert not repo.get_user(store, "demo.operator")["active"]
         with pytest.raises(auth.LoginError):
             auth.login(store, "demo.operator", "demo")
+
+
+def test_security_bootstrap_on_a_store_that_had_an_administrator_is_refused(tmp_path):
+    with open_store(tmp_path / "real") as store:
+        chief = auth.bootstrap_administrator(store, "chief", "Chief", "a long passphrase for the chief")
+        deputy = auth.create_user(store, chief, "deputy", "Deputy", "administrator", "another long passphrase")
+        assert deputy
+        # the insider disables both administrators (as one of them), then tries to mint a new one
+        auth.set_active(store, chief, "deputy", False)
+        with store.transaction() as conn:  # even with the rows gone (someone holding the file)
+            conn.execute("UPDATE users SET active = 0")
+        assert not auth.has_administrator(store)
+        with pytest.raises(auth.PermissionDenied, match="has had an administrator"):
+            auth.bootstrap_administrator(store, "mallory", "M", "mallory's long passphrase")
+        assert repo.get_user(store, "mallory") is None
+
+
+def test_security_bootstrap_in_the_demo_store_is_refused(tmp_path):
+    session.prepare(tmp_path / "demo", demo=True)
+    with open_store(tmp_path / "demo") as store, pytest.raises(auth.PermissionDenied, match="demo"):
+        auth.bootstrap_administrator(store, "chief", "Chief", "a long passphrase for the chief")
