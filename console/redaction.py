@@ -82,7 +82,9 @@ def _url_once(url: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """``url``, taken whole as one URL (a password may hold anything, spaces too), redacted."""
+    """``url``, taken whole as one URL (a password or a parameter may hold anything, spaces too),
+    redacted: for a camera's source or a database's URL, never for a message that merely starts
+    with a URL."""
     url = str(url)
     lead = len(url) - len(url.lstrip())
     body = url.strip()
@@ -119,13 +121,9 @@ def _text_once(text: str) -> str:
 def redact(text: Any) -> str:
     """Any text - a camera source, a database URL, an error message, a log line - without credentials.
 
-    A string that is one URL alone is taken whole (its password may hold spaces); other text is
-    read word by word. Redacting twice changes nothing more."""
-    text = "" if text is None else str(text)
-    body = text.strip()
-    if _SCHEME.match(body) and "\n" not in body:
-        text = redact_url(text)
-    return _text_once(text)
+    It is read word by word (a password with a space is still found); ``redact_url`` reads a
+    string known to be one URL whole. Redacting twice changes nothing more."""
+    return _text_once("" if text is None else str(text))
 
 
 def redact_value(value: Any) -> Any:

@@ -88,6 +88,8 @@ def test_security_ambiguous_urls_hide_too_much_rather_than_too_little():
     # both read the same, so everything up to the last '@' goes.
     assert redact("rtsp://alice:1234/5@cam/live") == "rtsp://***@cam/live"
     assert redact_url("rtsp://alice:s3cr3t@cam/a@b") == "rtsp://***@b"
+    # A string known to be one URL is read whole: a raw space in a parameter hides nothing after it.
+    assert redact_url("rtsp://cam/live?password=two words&channel=1") == "rtsp://cam/live?password=***&channel=1"
 
 
 def test_security_values_and_keys_named_like_secrets_are_masked_in_structures():
