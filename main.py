@@ -8,6 +8,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     from console import cli
+    from console.redaction import guard_process_output
+
+    guard_process_output()  # no traceback or log line may print a camera's or a database's password
 
     args = cli.build_parser().parse_args(argv)
     if args.command == "bench":  # the benchmarks sit above console/ and ui/

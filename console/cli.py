@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from console.errors import ConsoleError, MediaError
+from console.redaction import redact
 
 EXIT_ERROR = 2
 EXIT_FAILED = 1
@@ -23,7 +24,8 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-pack", default=None,
                         help="an InsightFace model pack folder to use instead of the bundled models")
     parser.add_argument("--db", default=None,
-                        help="postgresql://... for a store shared by several seats (default: SQLite in the data directory)")
+                        help="postgresql://... for a store shared by several seats (default: SQLite in the data directory);"
+                        " keep its password in ~/.pgpass or PGPASSWORD: a command line is visible to every local user")
 
 
 def add_identity(parser: argparse.ArgumentParser) -> None:
@@ -174,7 +176,10 @@ def _engine(args):
 def _store(args):
     from console.services.session import open_store
 
-    return open_store(getattr(args, "db", None) or args.data_dir)
+    db = getattr(args, "db", None)
+    if db and not db.startswith(("postgresql://", "postgres://")):  # not echoed: it may be "host=... password=..."
+        raise ConsoleError("--db takes a postgresql:// URL (an SQLite data directory is given with --data-dir)")
+    return open_store(db or args.data_dir)
 
 
 def _signed_in(args, store):
@@ -244,8 +249,8 @@ def cmd_audit(args) -> int:
             entries = audit_trail.latest(store, _signed_in(args, store), args.action_filter, args.last)
         for e in entries:
             shown = {k: v for k, v in e["details"].items() if not k.endswith("sha256")}
-            print(f"{e['seq']:>6}  {e['at']}  {e['actor']:<16} {e['action']:<22} {e['subject_type']} {e['subject_id']}"
-                  f"  {json.dumps(shown, sort_keys=True)}")
+            print(redact(f"{e['seq']:>6}  {e['at']}  {e['actor']:<16} {e['action']:<22} {e['subject_type']}"
+                         f" {e['subject_id']}  {json.dumps(shown, sort_keys=True)}"))
         return 0
     with _store(args) as store:
         result = audit_trail.integrity(store)
@@ -393,7 +398,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except ConsoleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

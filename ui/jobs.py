@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from console.redaction import redact
+
 
 class _Relay(QObject):
     done = Signal(object)
@@ -31,7 +33,7 @@ class _Job(QRunnable):
         try:
             result = self.fn()
         except Exception as exc:  # delivered to the failure callback on the GUI thread
-            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            exc.__traceback_text__ = redact(traceback.format_exc())  # type: ignore[attr-defined]
             self.relay.failed.emit(exc)
         else:
             # Always a tuple: a bare None sent through a queued Signal(object) loses a reference
@@ -67,9 +69,9 @@ class JobRunner(QObject):
         self.pool.start(_Job(fn, relay))
 
     def _unhandled(self, exc: Exception) -> None:
-        log.error("a background job failed and nothing was waiting for its error: %s\n%s", exc,
+        log.error("a background job failed and nothing was waiting for its error: %s\n%s", redact(str(exc)),
                   getattr(exc, "__traceback_text__", ""))
-        self.unhandled.emit(f"{type(exc).__name__}: {exc}")
+        self.unhandled.emit(f"{type(exc).__name__}: {redact(str(exc))}")
 
     def wait(self, msecs: int = 10000) -> bool:
         return self.pool.waitForDone(msecs)

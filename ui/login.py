@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
+from console.redaction import redact
 from ui.jobs import JobRunner
 
 DEMO_HINT = ("Demo accounts (labelled demo.*, password <b>demo</b>): demo.operator, demo.supervisor, "
@@ -68,4 +69,4 @@ class LoginDialog(QDialog):
     def _failed(self, exc: Exception) -> None:
         self.password.clear()
         self.button.setEnabled(True)
-        self.message.setText(str(exc))
+        self.message.setText(redact(str(exc)))

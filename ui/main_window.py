@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QToolBar, QVBoxLayout
 from PySide6.QtWidgets import QWidget as _QWidget
 
+from console.redaction import redact
 from console.services import deployments
 from console.services.live import LiveDeployment, LiveEvent
 from ui.actions import Act, build_actions
@@ -174,7 +175,7 @@ class MainWindow(QMainWindow):
                       None, self._refused))
 
     def _refused(self, exc: Exception) -> None:
-        QMessageBox.warning(self, "Operator Review Console", f"Refused: {exc}")
+        QMessageBox.warning(self, "Operator Review Console", f"Refused: {redact(str(exc))}")
 
     def _job_failed(self, text: str) -> None:
         self.status.problem_banner.setText(text)
@@ -256,8 +257,9 @@ class MainWindow(QMainWindow):
             self.db_jobs.submit(lambda: retention.run_purges(live.store))
 
     def show_error(self, exc: Exception) -> None:
-        self.placeholder.setText(f"The deployment could not start:\n{exc}")
-        QMessageBox.critical(self, "Operator Review Console", str(exc))
+        text = redact(str(exc))  # a database or camera URL in the error keeps its password out of sight
+        self.placeholder.setText(f"The deployment could not start:\n{text}")
+        QMessageBox.critical(self, "Operator Review Console", text)
 
     def _set_faces_base(self, value: int) -> None:
         self.faces_base = value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from console.redaction import redact
 from console.services import review
 from ui.adjudication import AdjudicationView, decode_images
 from ui.alert_model import AlertQueueModel, with_thumbnails
@@ -92,7 +93,7 @@ class ReviewController(QObject):
         QTimer.singleShot(NEXT_ALERT_GUARD_MS, self.open_next)
 
     def _failed(self, exc: Exception) -> None:
-        self.view.failed(str(exc))
+        self.view.failed(redact(str(exc)))
 
     # -- decisions ---------------------------------------------------------------------
     def confirm(self, alert_id: int, entry_id: int) -> None:
@@ -157,7 +158,7 @@ class ReviewController(QObject):
             self._after_decision()
 
         self.jobs.submit(lambda: review.record_outcome(live.store, live.operator, alert_id, result, action, note),
-                         done, lambda exc: (self.view.failed(str(exc)), self.view.set_mode("outcome")))
+                         done, lambda exc: (self.view.failed(redact(str(exc))), self.view.set_mode("outcome")))
 
     # -- queue ---------------------------------------------------------------------------
     def load_alert_row(self, alert_id: int, on_done) -> None:

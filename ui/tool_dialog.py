@@ -8,6 +8,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from console.redaction import redact
+
 
 class ToolDialog(QDialog):
     def __init__(self, live, jobs, title: str, size: tuple[int, int], parent=None) -> None:
@@ -41,10 +43,10 @@ class ToolDialog(QDialog):
 
     def _fail(self, exc: Exception) -> None:
         """A service's refusal, shown as the service worded it."""
-        self.message.setText(f"Refused: {exc}")
+        self.message.setText(f"Refused: {redact(str(exc))}")
 
     def _unhandled(self, text: str) -> None:
-        self.message.setText(f"Failed: {text}")
+        self.message.setText(f"Failed: {redact(text)}")
 
 
 class ToolTab(QWidget):

@@ -7,6 +7,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from console.redaction import redact
 from ui import theme
 
 
@@ -27,7 +28,7 @@ def pixelate(image: QImage, rect: QRectF, blocks: int = 8) -> QImage:
 class VideoTile(QWidget):
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = title
+        self.title = redact(title)  # a camera's name: never a credential on screen
         self.image: QImage | None = None
         self.frame_size = (1, 1)
         self.faces: list = []

@@ -12,6 +12,7 @@ import numpy as np
 
 from console.errors import MediaError
 from console.feeds.source import FrameSource, SourceFailed, SourceLost
+from console.redaction import redact, redact_url
 
 OPEN_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 5000
@@ -20,15 +21,16 @@ READ_TIMEOUT_MS = 5000
 def probe_video(path: Path) -> tuple[float, int, tuple[int, int]]:
     """(fps, frame count, (width, height)) of a file, or MediaError saying what is wrong."""
     path = Path(path)
+    shown = redact(str(path))  # a mistyped stream (user:password@host/...) lands here as a "file"
     if not path.is_file():
-        raise MediaError(f"video {path} does not exist")
+        raise MediaError(f"video {shown} does not exist")
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
-            raise MediaError(f"video {path} cannot be opened: not a video OpenCV can decode")
+            raise MediaError(f"video {shown} cannot be opened: not a video OpenCV can decode")
         ok, frame = cap.read()
         if not ok or frame is None:
-            raise MediaError(f"video {path} holds no decodable frame (broken or empty file)")
+            raise MediaError(f"video {shown} holds no decodable frame (broken or empty file)")
         fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         return (fps if 1.0 <= fps <= 240.0 else 25.0), count, (frame.shape[1], frame.shape[0])
@@ -54,7 +56,7 @@ class FileSource(FrameSource):
     def _open(self) -> None:
         self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
-            raise SourceFailed(f"video {self.path} cannot be opened")
+            raise SourceFailed(f"video {redact(str(self.path))} cannot be opened")
 
     def _read(self) -> np.ndarray | None:
         ok, frame = self._cap.read()
@@ -64,7 +66,7 @@ class FileSource(FrameSource):
         if self.frame_count and self._in_pass < self.frame_count - 1:
             # An end well before the frames the file declares: damaged or cut short. Say so
             # (and keep saying so while it loops) rather than pass it off as a normal end.
-            self.error = (f"video {self.path} ended after {self._in_pass} of {self.frame_count} frames: "
+            self.error = (f"video {redact(str(self.path))} ended after {self._in_pass} of {self.frame_count} frames: "
                           "the file may be damaged or cut short")
         self._in_pass = 0
         if self.loop and self.frames > 0:
@@ -74,7 +76,7 @@ class FileSource(FrameSource):
             if ok:
                 self._in_pass = 1
                 return frame
-            raise SourceFailed(f"video {self.path} could not be rewound")
+            raise SourceFailed(f"video {redact(str(self.path))} could not be rewound")
         return None
 
     def _close(self) -> None:
@@ -88,7 +90,7 @@ class StreamSource(FrameSource):
 
     def __init__(self, url: str, *, fps_hint: float = 25.0) -> None:
         super().__init__(realtime=False, fps_hint=fps_hint)
-        self.url = url
+        self.url = self.secret_in = url
         self.name = f"stream-{urllib.parse.urlsplit(url).hostname or 'url'}"
         self._cap: cv2.VideoCapture | None = None
 
@@ -100,13 +102,13 @@ class StreamSource(FrameSource):
                                 cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS])
         if not cap.isOpened():
             cap.release()
-            raise SourceLost(f"cannot connect to {redact(self.url)}")
+            raise SourceLost(f"cannot connect to {redact_url(self.url)}")
         self._cap = cap
 
     def _read(self) -> np.ndarray | None:
         ok, frame = self._cap.read()
         if not ok:
-            raise SourceLost(f"stream {redact(self.url)} stopped delivering frames")
+            raise SourceLost(f"stream {redact_url(self.url)} stopped delivering frames")
         return frame
 
     def _close(self) -> None:
@@ -142,11 +144,11 @@ class MjpegSource(FrameSource):
 
     def __init__(self, url: str, *, timeout_s: float = 5.0) -> None:
         super().__init__(realtime=False, fps_hint=0.0)
-        self.url = url.removeprefix("mjpeg+")
+        self.url = self.secret_in = url.removeprefix("mjpeg+")
         self.timeout_s = timeout_s
         parts = urllib.parse.urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise MediaError(f"{redact(url)} is not an http(s) MJPEG URL")
+            raise MediaError(f"{redact_url(url)} is not an http(s) MJPEG URL")
         self._parts = parts
         self.name = f"mjpeg-{parts.hostname}"
         self._conn: http.client.HTTPConnection | None = None
@@ -163,7 +165,7 @@ class MjpegSource(FrameSource):
         resp = self._conn.getresponse()
         ctype = resp.getheader("Content-Type", "")
         if resp.status != 200 or "multipart" not in ctype or "boundary=" not in ctype:
-            raise SourceLost(f"{redact(self.url)} answered {resp.status} {ctype!r}, not an MJPEG stream")
+            raise SourceLost(f"{redact_url(self.url)} answered {resp.status} {ctype!r}, not an MJPEG stream")
         self._boundary = ctype.split("boundary=", 1)[1].strip().strip('"').encode()
         self._resp = resp
 
@@ -174,7 +176,7 @@ class MjpegSource(FrameSource):
         while True:
             line = resp.readline()
             if not line:
-                raise SourceLost(f"{redact(self.url)} closed the stream")
+                raise SourceLost(f"{redact_url(self.url)} closed the stream")
             text = line.strip()
             if not text or text.lstrip(b"-") == self._boundary.lstrip(b"-"):
                 if length is not None and not text:
@@ -185,25 +187,16 @@ class MjpegSource(FrameSource):
                 length = int(value.strip())
         data = resp.read(length)
         if len(data) != length:
-            raise SourceLost(f"{redact(self.url)} closed the stream mid-frame")
+            raise SourceLost(f"{redact_url(self.url)} closed the stream mid-frame")
         frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if frame is None:
-            raise SourceLost(f"{redact(self.url)} sent a frame that is not a JPEG")
+            raise SourceLost(f"{redact_url(self.url)} sent a frame that is not a JPEG")
         return frame
 
     def _close(self) -> None:
         if self._conn is not None:
             self._conn.close()
         self._conn = self._resp = None
-
-
-def redact(url: str) -> str:
-    """A URL without its password, for logs and the screen."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 def open_source(spec: str, *, loop: bool = True, realtime: bool = True) -> FrameSource:

@@ -19,6 +19,7 @@ from enum import StrEnum
 import numpy as np
 
 from console import clock
+from console.redaction import scrub
 
 
 class SourceState(StrEnum):
@@ -78,6 +79,7 @@ class FrameSource:
     """
 
     name = "source"
+    secret_in = ""  # the configured URL, whose credential no error may repeat
     reconnects = True
     backoff_start_s = 1.0
     backoff_max_s = 30.0
@@ -152,10 +154,10 @@ class FrameSource:
                     self.state = SourceState.ENDED
                     return
             except SourceFailed as exc:
-                self.state, self.error = SourceState.FAILED, str(exc)
+                self.state, self.error = SourceState.FAILED, self._explain(exc)
                 return
             except Exception as exc:  # lost: reported through state, never raised into other threads
-                self.state, self.error = SourceState.LOST, str(exc) or type(exc).__name__
+                self.state, self.error = SourceState.LOST, self._explain(exc)
             finally:
                 try:
                     self._close()
@@ -169,6 +171,10 @@ class FrameSource:
             self.reconnect_count += 1
             self._stop.wait(backoff)
             backoff = min(self.backoff_max_s, backoff * 2)
+
+    def _explain(self, exc: Exception) -> str:
+        """The error as the operator reads it: a driver or OpenCV may echo the URL it was given."""
+        return scrub(str(exc) or type(exc).__name__, self.secret_in)
 
     def _pump(self) -> bool:
         """Deliver frames until stopped (False) or the natural end (True)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from console.redaction import redact_value
 from console.services.auth import Actor
 from console.store import Store, audit
 
@@ -43,13 +44,14 @@ def verify(store: Store, actor: Actor) -> Integrity:
 
 def latest(store: Store, actor: Actor, prefix: str = "", last: int = 30) -> list[dict]:
     """The newest ``last`` entries whose action starts with ``prefix``, oldest first, with
-    their details decoded."""
+    their details decoded - and redacted: an entry written before redaction began may hold a
+    camera's password, and the log cannot be changed."""
     actor.require("view_audit", store)
     rows = store.query(
         "SELECT seq, at, actor, action, subject_type, subject_id, details_json FROM audit_log"
         " WHERE action LIKE ? ESCAPE '\\' ORDER BY seq DESC LIMIT ?", (_like_prefix(prefix), last))
     return [{**{k: r[k] for k in ("seq", "at", "actor", "action", "subject_type", "subject_id")},
-             "details": json.loads(r["details_json"])} for r in reversed(rows)]
+             "details": redact_value(json.loads(r["details_json"]))} for r in reversed(rows)]
 
 
 def deployment_stop(store: Store, deployment_id: int) -> dict | None:

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from console import clock
 from console.errors import ConsoleError, PermissionDenied
+from console.redaction import redact, redact_url
 from console.services import operating_point
 from console.services.auth import Actor
 from console.store import Store, audit, repo
@@ -262,3 +263,11 @@ def add_camera(store: Store, actor: Actor, deployment_id: int, name: str, source
     actor.require("manage_cameras", store)
     ensure_writable(store, deployment_id)
     return repo.add_camera(store, deployment_id, name, source, actor.username)
+
+
+def cameras(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
+    """The deployment's cameras as a screen shows them: the names for every seat, and the sources,
+    redacted, for the roles that manage cameras. A source's credential never leaves the store."""
+    shown = actor.may("manage_cameras")
+    return [{"id": int(r["id"]), "name": redact(r["name"]), "source": redact_url(r["source"]) if shown else ""}
+            for r in repo.cameras(store, deployment_id)]

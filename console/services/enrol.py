@@ -21,6 +21,7 @@ from console.domain import WatchlistCategory
 from console.errors import ConsoleError, MediaError
 from console.media import read_image
 from console.pipeline.recognizer import encode_jpeg
+from console.redaction import redact
 from console.services import deployments, operating_point
 from console.services.auth import Actor
 from console.store import Store, repo
@@ -68,7 +69,7 @@ def watchlist_entries(store: Store, actor: Actor, deployment_id: int) -> list[di
         " e.review_date, e.under_18, (SELECT COUNT(*) FROM entry_images i WHERE i.entry_id = e.id"
         " AND i.purged_at IS NULL) AS photos FROM watchlist_entries e JOIN watchlists w"
         " ON w.id = e.watchlist_id WHERE w.deployment_id = ? ORDER BY e.id", (deployment_id,))
-    return [dict(r) for r in rows]
+    return [{**dict(r), "image_source": redact(r["image_source"])} for r in rows]  # a photo's URL may carry a token
 
 
 def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpec) -> int:

@@ -26,6 +26,7 @@ from console.errors import ConsoleError, PermissionDenied
 from console.feeds.capture import open_source
 from console.feeds.source import FrameSource
 from console.pipeline.worker import CameraWorker
+from console.redaction import redact
 from console.services import deployments, recognition, retention
 from console.services import operating_point as points
 from console.services.auth import Actor, actor_for, is_demo_store
@@ -145,7 +146,7 @@ class LiveDeployment:
             flush_stats=lambda a, g, b: repo.add_face_stats(wstore, self.deployment_id, camera_id, a, g, b),
             until=self.ends_wall, on_halt=lambda reason: deployments.end(wstore, None, self.deployment_id, reason),
         )
-        self.cameras.append(CameraInfo(camera_id, name))
+        self.cameras.append(CameraInfo(camera_id, redact(name)))  # shown on tiles and in heartbeats
         self.workers.append(worker)
 
     def start(self) -> None:
@@ -281,7 +282,7 @@ class LiveDeployment:
         if self.feed is not None and self.feed.error:
             out.append(self.feed.error)
         recent = [text for at, text in self.clock_jumps[-1:] if time.monotonic() - at < CLOCK_NOTICE_S]
-        return out + recent
+        return [redact(text) for text in out + recent]
 
     # -- this process's threads ------------------------------------------------------------
     def stop(self) -> None:

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from console.clock import utcnow
 from console.domain import EngagementAction, EngagementResult, RejectReason
 from console.errors import ConsoleError, StoreError
+from console.redaction import redact
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 
@@ -149,13 +150,13 @@ def _read_detail(store: Store, alert_id: int) -> AlertDetail:
         "SELECT d.id, d.decision, d.reason_code, d.reason, d.decided_at, d.duration_ms, d.supersedes, u.username"
         " FROM decisions d JOIN users u ON u.id = d.user_id WHERE d.alert_id = ? ORDER BY d.id", (alert_id,))
     return AlertDetail(
-        alert_id=int(a["id"]), camera=a["camera"], camera_id=int(a["camera_id"]), track_id=int(a["track_id"]),
+        alert_id=int(a["id"]), camera=redact(a["camera"]), camera_id=int(a["camera_id"]), track_id=int(a["track_id"]),
         captured_at=a["captured_at"], stored_at=a["stored_at"], score=float(a["score"]),
         threshold=float(a["threshold"]), model_id=a["model_id"], priority=int(a["priority"]), status=a["status"],
         escalated_at=a["escalated_at"], probe_jpeg=a["probe_jpeg"], context_jpeg=a["context_jpeg"],
         bbox=json.loads(a["bbox_json"]), quality=json.loads(a["quality_json"]),
         candidates=[CandidateView(int(c["rank"]), int(c["entry_id"]), float(c["score"]), c["subject_name"],
-                                  c["record_number"], c["category"], c["legal_basis"], c["reason"], c["image_source"],
+                                  c["record_number"], c["category"], c["legal_basis"], c["reason"], redact(c["image_source"]),
                                   c["image_date"], c["review_date"], c["image_jpeg"]) for c in cands],
         views=[(v["captured_at"], v["jpeg"], float(v["score"])) for v in views],
         decisions=[dict(d) for d in decisions],

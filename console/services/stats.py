@@ -14,6 +14,7 @@ import numpy as np
 from console.clock import utcnow
 from console.domain import EthnicGroup, Sex
 from console.errors import ConsoleError
+from console.redaction import redact_value
 from console.services.auth import Actor
 from console.services.incident_figures import incidents, tally
 from console.store import Store, audit
@@ -209,7 +210,8 @@ def alert_history(store: Store, actor: Actor, alert_id: int) -> list[dict]:
     actor.require("view_decisions", store)
     rows = store.query("SELECT seq, at, actor, action, details_json FROM audit_log WHERE subject_type = 'alert'"
                        " AND subject_id = ? ORDER BY seq", (str(alert_id),))
-    return [{**dict(r), "details": json.loads(r["details_json"])} for r in rows]
+    return [{"seq": r["seq"], "at": r["at"], "actor": r["actor"], "action": r["action"],
+             "details": redact_value(json.loads(r["details_json"]))} for r in rows]
 
 
 def latest_engagement(store: Store, actor: Actor, alert_id: int) -> int:

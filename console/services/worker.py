@@ -23,6 +23,7 @@ from console import clock
 from console.clock import utcnow
 from console.errors import ConsoleError
 from console.feeds.capture import open_source
+from console.redaction import redact, redact_value
 from console.services import deployments
 from console.services.auth import Actor
 from console.services.live import LiveDeployment
@@ -52,6 +53,13 @@ def _beat(store: Store, worker_id: str, live: LiveDeployment, started: str) -> N
             (worker_id, socket.gethostname(), live.deployment_id, json.dumps(cameras), started, utcnow(), state))
 
 
+def _report(row) -> dict:
+    """A heartbeat as a screen shows it: its cameras decoded and redacted (a worker of an older
+    version may have written a camera's name whole)."""
+    out = {k: row[k] for k in row.keys() if k != "cameras_json"}
+    return {**out, "cameras": redact_value(json.loads(row["cameras_json"]))}
+
+
 def alive_workers(store: Store, deployment_id: int, within_s: float = 3 * HEARTBEAT_S) -> list[dict]:
     """Workers that reported in recently, running or stopped by a person."""
     from datetime import timedelta
@@ -59,14 +67,14 @@ def alive_workers(store: Store, deployment_id: int, within_s: float = 3 * HEARTB
     since = (clock.now() - timedelta(seconds=within_s)).isoformat(timespec="microseconds")
     rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? AND updated_at >= ?"
                        " AND state IN ('running', 'stopped')", (deployment_id, since.replace("+00:00", "Z")))
-    return [{**dict(r), "cameras": json.loads(r["cameras_json"])} for r in rows]
+    return [_report(r) for r in rows]
 
 
 def worker_states(store: Store, deployment_id: int) -> list[dict]:
     """Every worker's last report for this deployment, newest first (for tests and the supervisor)."""
     rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? ORDER BY updated_at DESC",
                        (deployment_id,))
-    return [{**dict(r), "cameras": json.loads(r["cameras_json"])} for r in rows]
+    return [_report(r) for r in rows]
 
 
 def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, seconds: float | None,
@@ -113,7 +121,7 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
             except ConsoleError as exc:  # a missed heartbeat is not a reason to stop recognising
                 print(f"heartbeat not written: {exc}", file=sys.stderr)
             for problem in live.problems():
-                print(problem, file=sys.stderr)
+                print(redact(problem), file=sys.stderr)
             if live.ended or all(w.halted for w in live.workers):
                 break
             if seconds is not None and time.monotonic() - t0 >= seconds:

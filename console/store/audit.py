@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.clock import utcnow
+from console.redaction import redact_value
 from console.store.base import Store
 
 GENESIS = "0" * 64
@@ -41,8 +42,11 @@ def entry_hash(seq: int, at: str, actor: str, action: str, subject_type: str, su
 
 def append(store: Store, actor: str, action: str, subject_type: str = "", subject_id: Any = "",
            details: dict | None = None) -> int:
-    """Append one entry inside the caller's transaction (or its own). Returns its seq."""
-    details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Append one entry inside the caller's transaction (or its own). Returns its seq.
+
+    The details are redacted first (console/redaction.py): a log that may never be changed must
+    never take in a credential, whichever caller passes one (a camera's source URL, say)."""
+    details_json = json.dumps(redact_value(details or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     with store.transaction() as conn:
         seq = store.next_audit_seq(conn)  # also serialises appenders on PostgreSQL
         last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()

@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 from console.errors import AlertRefused, StoreError
+from console.redaction import redact_url, scrub
 from console.store.base import Store, split_script
 from console.store.migrations import Migration
 
@@ -130,18 +131,15 @@ class _Connection:
 
 def _explain(exc: Exception, url: str) -> StoreError:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = scrub(text, url)  # the driver's words may quote the connection string
     if "alert refused" in text:
         return AlertRefused(text[text.index("alert refused"):])
     if "No space left" in text or "could not extend" in text:
-        return StoreError(f"the database server {_redact(url)} has run out of disk space ({text}); nothing was written")
+        return StoreError(f"the database server {redact_url(url)} has run out of disk space ({text}); nothing was written")
     if "terminating connection" in text or "server closed the connection" in text or "connection is closed" in text:
-        return StoreError(f"the connection to {_redact(url)} was lost ({text}); the console reconnects at the next step"
+        return StoreError(f"the connection to {redact_url(url)} was lost ({text}); the console reconnects at the next step"
                           " - if this was a decision, check the alert before recording it again")
-    return StoreError(f"database error on {_redact(url)}: {text}")
-
-
-def _redact(url: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    return StoreError(f"database error on {redact_url(url)}: {text}")
 
 
 class PostgresStore(Store):
@@ -151,8 +149,8 @@ class PostgresStore(Store):
         import psycopg
 
         super().__init__()
-        self.url = url
-        self.path = _redact(url)
+        self.url = url  # with its password, to reconnect; shown only as ``path``
+        self.path = redact_url(url)
         self._psycopg = psycopg
         self._errors = psycopg.Error
         self.reconnects = 0
@@ -162,7 +160,8 @@ class PostgresStore(Store):
         try:
             return self._psycopg.connect(self.url, autocommit=True, connect_timeout=5)
         except self._psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {_redact(self.url)}: {str(exc).strip().splitlines()[0]}") from exc
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot connect to {self.path}: {scrub(text, self.url)}") from exc
 
     def _lost(self) -> bool:
         return self.conn.raw.closed or self.conn.raw.broken

@@ -13,7 +13,8 @@ import numpy as np
 
 from console.clock import utcnow
 from console.domain import AlertRecord, DeploymentState  # noqa: F401 - AlertRecord handed on
-from console.errors import StoreError
+from console.errors import ConsoleError, StoreError
+from console.redaction import redact, redact_url
 from console.store import audit
 from console.store.alerts import (  # noqa: F401 - handed on: callers look here
     DEFAULT_INCIDENT_WINDOW_S,
@@ -127,13 +128,18 @@ def get_deployment(store: Store, deployment_id: int):
 
 
 def add_camera(store: Store, deployment_id: int, name: str, source: str, actor: str) -> int:
+    """A camera; its source keeps its credential (the workers connect with it), its audit entry holds
+    the source redacted, and a name is shown everywhere, so it may hold none."""
+    if redact(name) != name:
+        raise ConsoleError("refused: a camera's name is shown on every screen and may not hold a password or token;"
+                           " put the credential in the source URL")
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO cameras(deployment_id, name, source, created_at) VALUES (?, ?, ?, ?)",
             (deployment_id, name, source, utcnow()),
         )
         audit.append(store, actor, "camera.added", "camera", cur.lastrowid,
-                     {"deployment_id": deployment_id, "name": name, "source": source})
+                     {"deployment_id": deployment_id, "name": name, "source": redact_url(source)})
     return int(cur.lastrowid)
 
 

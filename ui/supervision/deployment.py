@@ -3,6 +3,8 @@ two-person rule, the human-oversight stop, and ending the deployment."""
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +39,14 @@ def facts_html(d: dict) -> str:
             f"{_window_text(d['incident_window_s'])}")
 
 
+def cameras_html(cameras: list[dict]) -> str:
+    """The deployment's cameras; a source comes redacted from the service (and only to the roles
+    that manage cameras)."""
+    items = [escape(c["name"]) + (f" <span style='color:gray'>{escape(c['source'])}</span>" if c["source"] else "")
+             for c in cameras]
+    return "<b>Cameras:</b> " + ("; ".join(items) if items else "none")
+
+
 def _window_text(seconds: int) -> str:
     return "off (every alert alone)" if not seconds else f"{seconds // 60} min {seconds % 60:02d} s"
 
@@ -60,6 +70,10 @@ class DeploymentTab(ToolTab):
         self.facts.setTextFormat(Qt.TextFormat.RichText)
         self.facts.setWordWrap(True)
         v.addWidget(self.facts)
+        self.cameras = QLabel("")
+        self.cameras.setTextFormat(Qt.TextFormat.RichText)
+        self.cameras.setWordWrap(True)
+        v.addWidget(self.cameras)
         form = QFormLayout()
         self.threshold = QDoubleSpinBox()
         self.threshold.setDecimals(3)
@@ -158,18 +172,19 @@ class DeploymentTab(ToolTab):
         return box
 
     def refresh(self) -> None:
-        store, dep_id = self.live.store, self.live.deployment_id
+        store, dep_id, actor = self.live.store, self.live.deployment_id, self.actor
 
         def read():
             dep = dict(deployments.get(store, dep_id))
             stop = audit_trail.deployment_stop(store, dep_id) if dep["state"] == DeploymentState.STOPPED else None
-            return dep, stop, operating_point.point(store, dep_id)
+            return dep, stop, operating_point.point(store, dep_id), deployments.cameras(store, actor, dep_id)
 
         self.read(read, self._show)
 
     def _show(self, pair) -> None:
-        d, stop, op = pair
+        d, stop, op, cameras = pair
         self.facts.setText(facts_html(d))
+        self.cameras.setText(cameras_html(cameras))
         self.point.setText(f"<b>{op.line()}</b><br>{op.detail()}")
         index = self.target.findData(op.target)
         if index >= 0:
