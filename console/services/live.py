@@ -106,6 +106,8 @@ class LiveDeployment:
             else:
                 dep_id = deployment_id
             operator = operator or actor_for(store, DEMO_OPERATOR)
+            if not operator.may("start_recognition"):
+                cameras = 0  # an auditor's or administrator's seat reviews; it starts no recognition
             deployments.start_or_join(store, operator, dep_id, recognising=cameras > 0)
             live = cls(store, engine, dep_id, operator)
             for cam in repo.cameras(store, dep_id)[:cameras]:
