@@ -182,7 +182,8 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
     def operator_decides(rec) -> None:
         first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
         assert rec.outbox
-        with pytest.raises(StoreError) as err:
+        with pytest.raises(StoreError) as err:  # opening it (the claim) is already a write the disk refuses
+            review.open_alert(seat, operator, first)
             review.reject(seat, operator, first, "look_alike")
         refused.append(str(err.value))
         # An export onto the full disk fails whole: no file, no temporary file left behind.
