@@ -69,7 +69,8 @@ class AlertCardDelegate(QStyledItemDelegate):
 
         line(4, row["subject_name"], 11, True, theme.TEXT)
         line(26, f"{row['record_number']}  ·  {row['camera']}", 10, False, theme.MUTED)
-        line(46, f"score {row['score']:.3f}  (threshold {row['threshold']:.3f})", 10, False, theme.TEXT)
+        line(46, f"score {row['score']:.3f}  (threshold {row['threshold']:.3f})" if row["score"] is not None
+             else "score hidden: second confirmation (blind)", 10, False, theme.TEXT)
         line(67, f"{word}  {age_text(age)}", 10, True, colour)
         badges = []
         if row.get("sightings", 1) > 1:

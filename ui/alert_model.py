@@ -77,10 +77,12 @@ class AlertQueueModel(QAbstractListModel):
         if role == AgeRole:
             return (self.now() - parse_ts(row["stored_at"])).total_seconds()
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{row['subject_name']} ({row['record_number']}) {row['score']:.3f} {row['camera']}"
+            score = f"{row['score']:.3f}" if row["score"] is not None else "(score hidden)"
+            return f"{row['subject_name']} ({row['record_number']}) {score} {row['camera']}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"Incident {row.get('incident_id', row['id'])}: {row['subject_name']}, best score "
-                    f"{row['score']:.3f} on {row['camera']}; {row.get('sightings', 1)} sighting(s) on "
+            score = f"best score {row['score']:.3f}" if row["score"] is not None else "score hidden"
+            return (f"Incident {row.get('incident_id', row['id'])}: {row['subject_name']}, {score} "
+                    f"on {row['camera']}; {row.get('sightings', 1)} sighting(s) on "
                     f"{row.get('cameras', 1)} camera(s)")
         return None
 

@@ -22,6 +22,8 @@ from console.store import Store, audit, repo
 
 PERMISSIONS = {
     "adjudicate": {"operator", "supervisor"},
+    "correct_decision": {"supervisor"},
+    "start_recognition": {"operator", "supervisor"},
     "record_engagement": {"operator", "engagement_officer", "supervisor"},
     "enrol": {"supervisor"},
     "manage_deployment": {"supervisor"},

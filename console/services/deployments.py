@@ -11,6 +11,7 @@ is audited, and the audit entry is what every seat and worker obeys (console/ser
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import datetime
 
@@ -86,17 +87,36 @@ def recognition_refusal(dep, now: datetime | None = None) -> str | None:
     return None
 
 
+def model_floor(model_id: str) -> float:
+    """The lowest threshold a deployment of this model may ever have: its calibrated threshold for a
+    one-photo watchlist at the default target (and never below the model's published threshold).
+    It comes from the calibration shipped with the model, never from a caller; a model without one
+    cannot be deployed."""
+    from console.errors import ModelError
+    from console.services import calibration
+
+    try:
+        cal = calibration.load_for(model_id)
+    except ModelError as exc:
+        raise DeploymentError(f"no deployment of model {model_id!r}: {exc}") from exc
+    published = float(cal.data.get("published_threshold", 0.0))
+    return max(published, operating_point.rounded_up(cal.threshold_for(1, calibration.DEFAULT_TARGET)))
+
+
 def create(store: Store, actor: Actor, spec: repo.DeploymentSpec) -> int:
-    """A draft, to be authorised separately."""
+    """A draft, to be authorised separately. Its floor is the model's (``model_floor``): whatever
+    floor the caller's spec names is replaced, and a threshold below it is refused."""
     actor.require("manage_deployment", store)
     for field in ("name", "location", "rationale", "legal_basis"):
         if not str(getattr(spec, field)).strip():
             raise DeploymentError(f"a deployment needs a {field.replace('_', ' ')}")
     if _parse(spec.ends_at) <= _parse(spec.starts_at):
         raise DeploymentError("a deployment must end after it starts")
-    if spec.threshold < spec.threshold_floor:
-        raise DeploymentError(f"threshold {spec.threshold} is below the model's floor {spec.threshold_floor}")
-    return repo.create_deployment(store, spec, None, actor.username)
+    floor = model_floor(spec.model_id)
+    if not math.isfinite(spec.threshold) or spec.threshold < floor or spec.threshold >= 1.0:
+        raise DeploymentError(f"threshold {spec.threshold} is outside the model's range: at least its calibrated "
+                              f"floor {floor:.3f}, below 1")
+    return repo.create_deployment(store, dataclasses.replace(spec, threshold_floor=floor), None, actor.username)
 
 
 def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") -> None:
@@ -113,7 +133,9 @@ def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") ->
 
 
 def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None = None) -> None:
-    """Begin recognition: refused, with the reason, outside an authorised window."""
+    """Begin recognition (operators and supervisors; an auditor starts nothing): refused, with the
+    reason, outside an authorised window. Joining a deployment already running is logged too."""
+    actor.require("start_recognition", store)
     dep = get(store, deployment_id)
     refusal = recognition_refusal(dep, now)
     if refusal:
@@ -125,6 +147,9 @@ def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None =
     if dep["state"] != "active":
         repo.set_deployment_state(store, deployment_id, "active", actor.username, "deployment.started", {},
                                   ("authorised",))
+    else:
+        audit.append(store, actor.username, "deployment.joined", "deployment", deployment_id,
+                     {"user_id": actor.user_id, "role": actor.role})
 
 
 def start_or_join(store: Store, actor: Actor, deployment_id: int, recognising: bool = True) -> None:

@@ -115,6 +115,8 @@ class LiveDeployment:
                     raise PermissionDenied("a real store is opened by a signed-in user (the demo's operator is "
                                            "only for the demo's own store)")
                 operator = actor_for(store, DEMO_OPERATOR)
+            if not operator.may("start_recognition"):
+                cameras = 0  # an auditor's or administrator's seat reviews; it starts no recognition
             deployments.start_or_join(store, operator, dep_id, recognising=cameras > 0)
             live = cls(store, engine, dep_id, operator)
             for cam in repo.cameras(store, dep_id)[:cameras]:

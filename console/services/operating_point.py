@@ -58,7 +58,7 @@ class OperatingPoint:
                 f"faces (90% interval of the calibrated threshold {low:.3f}-{high:.3f}). {self.note}")
 
 
-def _rounded_up(value: float) -> float:
+def rounded_up(value: float) -> float:
     return round(math.ceil(value / STEP - 1e-9) * STEP, 3)
 
 
@@ -75,7 +75,7 @@ def compute(dep, photos: int, target: float) -> OperatingPoint:
         return OperatingPoint(photos, target, model_floor, threshold, False, None, None,
                               note=f"{exc}; the model's published floor applies")
     n = max(1, photos)
-    floor = max(model_floor, _rounded_up(cal.threshold_for(n, target)))
+    floor = max(model_floor, rounded_up(cal.threshold_for(n, target)))
     return OperatingPoint(photos, target, floor, threshold, True, cal.false_alerts_per_100k(threshold, n),
                           cal.true_match_rate(threshold), cal.threshold_interval(n, target),
                           note="Calibrated on real, distinct people (docs/calibration.md).")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from console.clock import utcnow
 from console.domain import EngagementAction, EngagementResult, RejectReason
-from console.errors import ConsoleError, StoreError
+from console.errors import ConsoleError
 from console.redaction import redact
 from console.services.auth import Actor
 from console.store import Store, audit, repo
@@ -71,6 +71,9 @@ class AlertDetail:
     decisions: list[dict]
     incident_id: int = 0
     sightings: tuple[dict, ...] = ()  # every sighting of the incident, best first (id, camera, captured_at, score)
+    # A second confirmation under the two-person rule is blind: no score (nor the first decision) is
+    # shown to the second reviewer until they have decided. Scores are then None.
+    blind: bool = False
 
     @property
     def sighting_index(self) -> int:
@@ -91,7 +94,15 @@ def queue_row(store: Store, actor: Actor, alert_id: int) -> dict:
     incident = repo.incident_of(store, alert_id)
     card = next((c for c in repo.pending_incidents(store, _deployment_of(store, alert_id))
                  if c["incident_id"] == incident), None) if incident is not None else None
-    return _queue_row(store, card["id"], card) if card else _queue_row(store, alert_id)
+    return _for(actor, _queue_row(store, card["id"], card) if card else _queue_row(store, alert_id))
+
+
+def _for(actor: Actor, row: dict) -> dict:
+    """A card as this reviewer may see it: blind (no score, no first decision) to a second reviewer
+    under the two-person rule."""
+    if row and row.get("status") == "pending" and row.get("first_confirmed_by") not in (None, actor.user_id):
+        return {**row, "score": None, "first_confirmed_by": None, "blind": True}
+    return row
 
 
 def _deployment_of(store: Store, alert_id: int) -> int:
@@ -122,7 +133,7 @@ def _queue_row(store: Store, alert_id: int, card: dict | None = None) -> dict:
 def queue_rows(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
     """One card per pending incident: priority first, then the longest-waiting."""
     actor.require("adjudicate", store)
-    return [_queue_row(store, c["id"], c) for c in repo.pending_incidents(store, deployment_id)]
+    return [_for(actor, _queue_row(store, c["id"], c)) for c in repo.pending_incidents(store, deployment_id)]
 
 
 def alert_detail(store: Store, actor: Actor, alert_id: int, where: str) -> AlertDetail:
@@ -185,7 +196,7 @@ def claim(store: Store, actor: Actor, alert_id: int, lease_s: float = CLAIM_LEAS
                                (incident,)).fetchone()["n"]
         cur = conn.execute(
             "UPDATE alerts SET claimed_by = ?, claim_expires = ? WHERE incident_id = ? AND status = 'pending' AND"
-            " (claimed_by IS NULL OR claimed_by = ? OR claim_expires < ?)",
+            " (claimed_by IS NULL OR claimed_by = ? OR claim_expires <= ?)",
             (actor.user_id, _lease_end(lease_s), incident, actor.user_id, utcnow()))
         if cur.rowcount != pending or pending == 0 or not _is_pending(conn, alert_id):
             row = conn.execute("SELECT a.status, u.username, a.claim_expires FROM alerts a LEFT JOIN users u"
@@ -212,27 +223,52 @@ def release(store: Store, actor: Actor, alert_id: int) -> None:
 
 
 def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
-    """Show an alert to a reviewer, claiming it while it is pending; the opening is logged."""
+    """Show an alert to a reviewer, claiming it (with its incident) while it is pending; the opening
+    is logged. A second reviewer under the two-person rule is shown no score (``blind``)."""
     actor.require("adjudicate", store)
     detail = _read_detail(store, alert_id)  # the "opened" event below is its log entry
     if detail.status == "pending":
         claim(store, actor, alert_id)
     repo.add_alert_event(store, alert_id, actor.user_id, "opened", actor.username)
-    return detail
+    return _blinded(detail) if _blind_for(store, actor, alert_id) else detail
+
+
+def _blind_for(store: Store, actor: Actor, alert_id: int) -> bool:
+    row = store.one("SELECT status, first_confirmed_by FROM alerts WHERE id = ?", (alert_id,))
+    return bool(row and row["status"] == "pending" and row["first_confirmed_by"] is not None
+                and row["first_confirmed_by"] != actor.user_id)
+
+
+def _blinded(detail: AlertDetail) -> AlertDetail:
+    from dataclasses import replace
+
+    return replace(detail, score=None, blind=True, decisions=[],
+                   candidates=[replace(c, score=None) for c in detail.candidates],
+                   views=[(at, jpeg, None) for at, jpeg, _ in detail.views],
+                   sightings=tuple({**s, "score": None} for s in detail.sightings))
 
 
 def _pending(store: Store, actor: Actor, alert_id: int):
-    alert = store.one("SELECT a.status, a.escalated_at, a.claimed_by, a.claim_expires, u.username FROM alerts a"
-                      " LEFT JOIN users u ON u.id = a.claimed_by WHERE a.id = ?", (alert_id,))
+    """The alert, if this reviewer may act on it now: pending, not held by another, not escalated
+    past them, and open on their own screen - a live claim and an "opened" event of theirs (a
+    decision is never made on an alert nobody looked at, by a script or otherwise)."""
+    alert = store.one("SELECT a.status, a.escalated_at, a.claimed_by, a.claim_expires, a.incident_id, u.username"
+                      " FROM alerts a LEFT JOIN users u ON u.id = a.claimed_by WHERE a.id = ?", (alert_id,))
     if alert is None:
         raise ReviewError(f"alert {alert_id} does not exist")
     if alert["status"] != "pending":
         raise ReviewError(f"alert {alert_id} is already decided; record a correction instead")
-    if (alert["claimed_by"] is not None and alert["claimed_by"] != actor.user_id
-            and alert["claim_expires"] and alert["claim_expires"] > utcnow()):
+    now = utcnow()
+    live = alert["claim_expires"] is not None and alert["claim_expires"] > now
+    if alert["claimed_by"] is not None and alert["claimed_by"] != actor.user_id and live:
         raise ReviewError(f"alert {alert_id} is being reviewed by {alert['username']}")
     if alert["escalated_at"] and actor.role != "supervisor":
         raise ReviewError(f"alert {alert_id} was escalated: a supervisor decides it")
+    opened = store.one("SELECT 1 AS x FROM alert_events WHERE alert_id IN (SELECT id FROM alerts WHERE incident_id = ?)"
+                       " AND user_id = ? AND event = 'opened' LIMIT 1", (alert["incident_id"] or alert_id, actor.user_id))
+    if alert["claimed_by"] != actor.user_id or not live or opened is None:
+        raise ReviewError(f"alert {alert_id} is not open on your screen: open it first (a decision needs the "
+                          "reviewer's own live claim on it)")
     return alert
 
 
@@ -344,18 +380,3 @@ def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, actio
     if latest is None or latest["decision"] != "true_alert":
         raise ReviewError(f"alert {alert_id} was not confirmed: there is no engagement to record")
     return repo.record_engagement(store, alert_id, actor.user_id, result, action, note, actor.username)
-
-
-def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str, reason_code: str,
-                     note: str) -> int:
-    """A new decision that supersedes an earlier one; the old one stays as it was."""
-    actor.require("adjudicate", store)
-    if not note.strip():
-        raise ReviewError("a correction needs a note saying why")
-    old = store.one("SELECT alert_id FROM decisions WHERE id = ?", (decision_id,))
-    if old is None:
-        raise StoreError(f"decision {decision_id} does not exist")
-    if decision == "false_alert" and reason_code not in RejectReason.offered():
-        raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.offered())}")
-    return repo.record_decision(store, int(old["alert_id"]), actor.user_id, decision, note, actor.username,
-                                supersedes=decision_id, reason_code=reason_code if decision == "false_alert" else "")

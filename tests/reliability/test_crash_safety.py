@@ -42,6 +42,7 @@ RECORDER = textwrap.dedent("""
         if {what!r} == "alerts":  # a worker: alerts only
             print(f"ack {{a}} 0", flush=True)
             continue
+        review.open_alert(store, op, a)
         d = review.confirm(store, op, a) if n % 2 else review.reject(store, op, a, "look_alike")
         print(f"ack {{a}} {{d}}", flush=True)  # acknowledged: the transaction has committed
 """)

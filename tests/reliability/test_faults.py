@@ -119,6 +119,7 @@ def test_a_database_locked_by_another_process_loses_no_alert_and_no_decision(eng
     assert "locked by another program" in refused[0] and "nothing was written" in refused[0]
     assert seat.query("SELECT * FROM decisions") == []  # the refused decision left no trace...
     first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
+    review.open_alert(seat, operator, first)
     review.reject(seat, operator, first, "look_alike")  # ...and the operator's second try records it
     assert len(seat.query("SELECT * FROM decisions WHERE alert_id = ?", (first,))) == 1
     assert _alerts(store) == reference  # the same alerts, in the same order, as with no fault
@@ -181,7 +182,8 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
     def operator_decides(rec) -> None:
         first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
         assert rec.outbox
-        with pytest.raises(StoreError) as err:
+        with pytest.raises(StoreError) as err:  # opening it (the claim) is already a write the disk refuses
+            review.open_alert(seat, operator, first)
             review.reject(seat, operator, first, "look_alike")
         refused.append(str(err.value))
         # An export onto the full disk fails whole: no file, no temporary file left behind.
@@ -198,6 +200,7 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
     assert "full" in refused[0] and "nothing was written" in refused[0]
     assert seat.query("SELECT * FROM decisions") == []
     first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
+    review.open_alert(seat, operator, first)
     review.reject(seat, operator, first, "look_alike")
     assert len(seat.query("SELECT * FROM decisions WHERE alert_id = ?", (first,))) == 1
     assert _alerts(store) == reference
@@ -249,17 +252,20 @@ def test_a_clock_jump_is_logged_and_the_record_stays_whole(db, engine, settable_
     live.start()  # no cameras: the clock watch alone
     try:
         before = d.alert(track=1)
+        review.open_alert(db, op, before)
         review.reject(db, op, before, "look_alike")
         settable_clock[0] = -3600.0
         assert wait_for(lambda: db.query("SELECT * FROM audit_log WHERE action = 'clock.jumped'"), timeout=10)
         assert any("jumped back by 3600 s" in p for p in live.problems())
         after = d.alert(track=2)
+        review.open_alert(db, op, after)
         review.reject(db, op, after, "look_alike")  # recorded an hour "earlier" than the one before it
         settable_clock[0] = 7200.0
         assert wait_for(lambda: len(db.query("SELECT * FROM audit_log WHERE action = 'clock.jumped'")) == 2,
                         timeout=10)
         assert any("jumped forward by 10800 s" in p for p in live.problems())
         later = d.alert(track=3)
+        review.open_alert(db, op, later)
         review.reject(db, op, later, "look_alike")
     finally:
         live.stop()
@@ -329,6 +335,7 @@ def test_a_cut_postgresql_session_is_resumed_and_nothing_is_lost(db):
         first = d.alert(track=1)
         assert wait_for(lambda: "alert.raised" in seen, timeout=10)
         assert _cut_every_other_session(db) >= 2  # this seat's session and the feed's
+        review.open_alert(db, op, first)
         review.reject(db, op, first, "look_alike")  # on a new session, without the operator noticing
         second = d.alert(track=2)  # a worker's write, the same
         assert wait_for(lambda: seen.count("decision.recorded") == 1 and seen.count("alert.raised") == 2, timeout=15)

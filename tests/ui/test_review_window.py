@@ -96,6 +96,7 @@ def test_blind_review_hides_the_original_and_reports_agreement(qtbot, window, li
 
     sup = live.operator
     for alert_id in (1, 2, 3):
+        review.open_alert(live.store, sup, alert_id)
         review.reject(live.store, sup, alert_id, "look_alike")
     window.blind.sample_size.setValue(3)
     window.blind.draw_sample()

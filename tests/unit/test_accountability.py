@@ -10,6 +10,8 @@ from console.errors import ConsoleError, MediaError, PermissionDenied
 from console.services import audit_trail, auth, case_file, deployments, enrol, reports, retention, review, stats
 from console.store import audit, repo
 
+MODEL = __import__("console.services.calibration", fromlist=["load"]).load().model_id  # the calibrated model
+
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 # A real (blank) frame: an export blurs bystanders and refuses a context frame it cannot decode.
 CONTEXT_JPEG = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
@@ -32,7 +34,9 @@ def world(store, monkeypatch):
     sup = actors["supervisor"]
     spec = repo.DeploymentSpec("Op Test", "High St", "crime hotspot", iso(NOW - timedelta(hours=1)),
                                iso(NOW + timedelta(hours=8)), 0.40, 0.363, "model-x", legal_basis="common law")
-    dep = deployments.create(store, sup, spec)
+    # model-x has no calibration, so the service would refuse it (a deployment's floor comes from the
+    # model's calibration: test_security_*): the record is made at the store layer, as a draft.
+    dep = repo.create_deployment(store, spec, None, "sup")
     deployments.authorise(store, sup, dep)
     deployments.start(store, sup, dep, now=NOW)  # active: the database takes alerts only now
     cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
@@ -56,6 +60,13 @@ def entry_spec(n="R-9", **kw):
 
 
 # -- every service, every role --------------------------------------------------------------
+def _opened(w, actor, decide, *args):
+    """A new alert, opened by the reviewer and then decided (a decision needs the reviewer's own claim)."""
+    alert = w["make_alert"]()
+    review.open_alert(w["store"], actor, alert)
+    return decide(w["store"], actor, alert, *args)
+
+
 def _alert(w):
     w["alert"] = w["make_alert"]()
 
@@ -63,6 +74,7 @@ def _alert(w):
 def _decided_sample(w):
     sup = w["actors"]["supervisor"]
     _alert(w)
+    review.open_alert(w["store"], sup, w["alert"])
     review.confirm(w["store"], sup, w["alert"])
     w["sample"] = reports.draw_sample(w["store"], sup, w["dep"], 1, seed=1)
 
@@ -70,6 +82,7 @@ def _decided_sample(w):
 def _engaged(w):
     sup = w["actors"]["supervisor"]
     _alert(w)
+    review.open_alert(w["store"], sup, w["alert"])
     review.confirm(w["store"], sup, w["alert"])
     w["engagement"] = review.record_outcome(w["store"], sup, w["alert"], "confirmed_true", "arrest")
 
@@ -88,13 +101,13 @@ SETUP = {
 }
 CALLS = {
     # writes
-    "adjudicate": lambda w, a: review.confirm(w["store"], a, w["make_alert"]()),
-    "reject": lambda w, a: review.reject(w["store"], a, w["make_alert"](), "look_alike"),
+    "adjudicate": lambda w, a: _opened(w, a, review.confirm),
+    "reject": lambda w, a: _opened(w, a, review.reject, "look_alike"),
     "open_alert": lambda w, a: review.open_alert(w["store"], a, w["make_alert"]()),
     "export_alert": lambda w, a: case_file.export_alert(w["store"], a, w["make_alert"](), w["tmp"]),
     "add_entry": lambda w, a: enrol.add_entry(w["store"], a, w["wl"], entry_spec(f"R-{a.role}")),
     "create_deployment": lambda w, a: deployments.create(w["store"], a, repo.DeploymentSpec(
-        "D", "P", "R", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 0.4, 0.363, "m", legal_basis="b")),
+        "D", "P", "R", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", 0.5, 0.363, MODEL, legal_basis="b")),
     "change_threshold": lambda w, a: deployments.change_threshold(w["store"], a, w["dep"], 0.45, "fewer alerts"),
     "two_person_rule": lambda w, a: deployments.set_two_person_rule(w["store"], a, w["dep"], True, "policy"),
     "create_user": lambda w, a: auth.create_user(w["store"], a, f"new-{a.role}", "N", "operator", "a long password!"),
@@ -304,7 +317,7 @@ def test_recognition_only_inside_the_authorised_window(world):
 def test_a_draft_cannot_run_and_an_ended_deployment_is_read_only(world):
     store, sup = world["store"], world["actors"]["supervisor"]
     draft = deployments.create(store, sup, repo.DeploymentSpec("D", "P", "R", iso(NOW - timedelta(hours=1)),
-                                                               iso(NOW + timedelta(hours=1)), 0.4, 0.363, "m",
+                                                               iso(NOW + timedelta(hours=1)), 0.5, 0.363, MODEL,
                                                                legal_basis="b"))
     with pytest.raises(deployments.DeploymentError, match="draft"):
         deployments.start(store, sup, draft, now=NOW)
@@ -367,10 +380,14 @@ def test_two_person_rule_needs_a_second_different_user(world):
     store, sup, op = world["store"], world["actors"]["supervisor"], world["actors"]["operator"]
     deployments.set_two_person_rule(store, sup, world["dep"], True, "force policy")
     alert = world["make_alert"]()
+    review.open_alert(store, op, alert)
     assert review.confirm(store, op, alert) is None  # first confirmation: not yet passed on
     assert store.one("SELECT status FROM alerts WHERE id = ?", (alert,))["status"] == "pending"
+    review.open_alert(store, op, alert)
     with pytest.raises(review.ReviewError, match="second, different user"):
         review.confirm(store, op, alert)
+    review.return_to_queue(store, op, alert)
+    review.open_alert(store, sup, alert)
     decision = review.confirm(store, sup, alert)
     row = store.one("SELECT * FROM decisions WHERE id = ?", (decision,))
     assert row["decision"] == "true_alert" and row["user_id"] == sup.user_id and "first by user" in row["reason"]

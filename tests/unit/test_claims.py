@@ -90,8 +90,10 @@ def test_two_seats_deciding_at_once_record_exactly_one_decision(seats):
                     time.sleep(lag[a][name])
                 try:
                     if name == "ann":
+                        review.open_alert(store, actor, a)
                         review.confirm(store, actor, a)
                     else:
+                        review.open_alert(store, actor, a)
                         review.reject(store, actor, a, "look_alike")
                 except Exception as exc:  # noqa: BLE001 - sorted below: only the known refusals pass
                     if not expected_refusal(exc):

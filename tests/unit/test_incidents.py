@@ -87,6 +87,7 @@ def test_deciding_the_incident_once_decides_every_sighting(room, now):
 def test_a_later_sighting_of_a_confirmed_incident_is_attached_not_queued(room, now):
     d, ann, _bob, _sup = room
     a1 = d.alert(0.7)
+    review.open_alert(d.store, ann, a1)
     review.confirm(d.store, ann, a1)
     now.at(200)
     a2 = d.alert(0.72, track=9, camera=d.cam2)
@@ -106,7 +107,9 @@ def test_a_later_sighting_of_a_confirmed_incident_is_attached_not_queued(room, n
 @pytest.mark.parametrize("reason", ["look_alike", "image_too_poor", "test"])
 def test_other_rejections_also_attach_later_sightings(room, now, reason):
     d, ann, _bob, _sup = room
-    review.reject(d.store, ann, d.alert(0.7), reason)
+    first = d.alert(0.7)
+    review.open_alert(d.store, ann, first)
+    review.reject(d.store, ann, first, reason)
     now.at(60)
     later = d.alert(0.9, track=5)
     assert _status(d.store, later) == "decided"
@@ -117,6 +120,7 @@ def test_after_different_person_the_next_sighting_is_a_new_card_and_every_track_
     a1 = d.alert(0.7, track=3)
     now.at(10)
     a2 = d.alert(0.68, track=8, camera=d.cam2)
+    review.open_alert(d.store, ann, a1)
     review.reject(d.store, ann, a1, "different_person")
     assert repo.suppressions(d.store, d.deployment_id, d.camera_id) == {(3, d.entry_id)}
     assert repo.suppressions(d.store, d.deployment_id, d.cam2) == {(8, d.entry_id)}
@@ -146,11 +150,13 @@ def test_an_incident_is_held_by_one_seat_including_sightings_that_join_later(roo
 def test_an_escalated_incident_stays_with_the_supervisors_as_it_grows(room, now):
     d, ann, _bob, sup = room
     a1 = d.alert(0.7)
+    review.open_alert(d.store, ann, a1)
     review.escalate(d.store, ann, a1, "unsure")
     now.at(5)
     a2 = d.alert(0.75, track=2, camera=d.cam2)
     with pytest.raises(review.ReviewError, match="escalated"):
         review.confirm(d.store, ann, a2)
+    review.open_alert(d.store, sup, a2)
     review.confirm(d.store, sup, a2)
     assert _status(d.store, a1) == "decided"
 
@@ -159,11 +165,15 @@ def test_the_two_person_rule_holds_across_sightings(room, now):
     d, ann, bob, sup = room
     deployments.set_two_person_rule(d.store, sup, d.deployment_id, True, "policy")
     a1 = d.alert(0.7)
+    review.open_alert(d.store, ann, a1)
     assert review.confirm(d.store, ann, a1) is None  # the first of two
     now.at(5)
     a2 = d.alert(0.9, track=2, camera=d.cam2)  # a better sighting comes; it shows first
+    review.open_alert(d.store, ann, a2)
     with pytest.raises(review.ReviewError, match="second, different user"):
         review.confirm(d.store, ann, a2)
+    review.return_to_queue(d.store, ann, a2)
+    review.open_alert(d.store, bob, a2)
     assert review.confirm(d.store, bob, a2) is not None
     assert _status(d.store, a1) == "decided"
 
@@ -203,9 +213,11 @@ def test_every_figure_counts_incidents_with_alerts_beside(room, now):
     a1 = d.alert(0.62)
     now.at(20)
     d.alert(0.80, track=2, camera=d.cam2)  # one person, two cameras: one incident, rejected once
+    review.open_alert(d.store, ann, a1)
     review.reject(d.store, ann, a1, "look_alike")
     now.at(1000)
     confirmed = d.alert(0.9, track=3)  # a later pass: its own incident, confirmed
+    review.open_alert(d.store, ann, confirmed)
     review.confirm(d.store, ann, confirmed)
     now.at(1010)
     d.alert(0.91, track=4)  # attached to the confirmed incident

@@ -12,7 +12,7 @@ import pytest
 
 from console import clock
 from console.errors import PermissionDenied, StoreError
-from console.services import deployments, review
+from console.services import corrections, deployments, review
 from console.services.auth import actor_for
 from console.store import repo
 
@@ -86,8 +86,8 @@ STEPS = {  # step -> (who tries it without the permission, the permission it nee
     "return_to_queue": ("aud", "adjudicate", lambda x, a, who: review.return_to_queue(x.store, who, a)),
     "record_outcome": ("aud", "record_engagement",
                        lambda x, a, who: review.record_outcome(x.store, who, a, "confirmed_true", "arrest")),
-    "correct_decision": ("aud", "adjudicate",
-                         lambda x, a, who: review.correct_decision(x.store, who, 1, "false_alert", "look_alike", "n")),
+    "correct_decision": ("op", "correct_decision",
+                         lambda x, a, who: corrections.correct_decision(x.store, who, 1, "false_alert", "look_alike", "n")),
 }
 
 
@@ -124,6 +124,7 @@ def test_looking_back_shows_the_whole_alert_as_it_was_recorded(w, now):
     review.escalate(w.store, w.op, a, "not sure")
     review.return_to_queue(w.store, w.op, a)
     now.at(5)
+    review.open_alert(w.store, w.sup, a)
     decision = review.reject(w.store, w.sup, a, "look_alike", "a look-alike")
 
     detail = review.alert_detail(w.store, w.aud, a, "decision log")
@@ -140,8 +141,8 @@ def test_looking_back_shows_the_whole_alert_as_it_was_recorded(w, now):
                                  "2023-05-05", "2028-01-01", b"jpeg 2")],
         views=[("2026-01-01T09:00:01Z", b"earlier view", 0.8), ("2026-01-01T09:00:02Z", b"later view", 0.9)],
         decisions=[{"id": decision, "decision": "false_alert", "reason_code": "look_alike", "reason": "a look-alike",
-                    "decided_at": "2026-06-01T10:00:05.000000Z", "duration_ms": None, "supersedes": None,
-                    "username": "sup"}],  # the supervisor decided without opening it: no duration
+                    "decided_at": "2026-06-01T10:00:05.000000Z", "duration_ms": 0, "supersedes": None,
+                    "username": "sup"}],  # the supervisor opened and decided it at the same instant
         incident_id=a, sightings=({"id": a, "camera_id": w.cam, "camera": "Cam 1", "captured_at": "2026-01-01T09:00:00Z",
                                    "stored_at": T_TEXT, "score": pytest.approx(0.71234567), "status": "decided",
                                    "track_id": 3, "entry_id": w.entry},))
@@ -170,6 +171,7 @@ def test_opening_claims_the_alert_for_sixty_seconds(w):
 
 def test_a_decided_alert_cannot_be_claimed(w):
     a = w.make()
+    review.open_alert(w.store, w.op, a)
     review.confirm(w.store, w.op, a)
     with pytest.raises(review.ReviewError) as refused:
         review.claim(w.store, w.op2, a)
@@ -183,6 +185,7 @@ def test_a_lease_is_over_at_its_expiry_time(w, now):
     with pytest.raises(review.ReviewError, match="being reviewed by op"):
         review.confirm(w.store, w.op2, a)
     now.at(60)
+    review.open_alert(w.store, w.op2, a)
     assert review.confirm(w.store, w.op2, a) is not None
 
 
@@ -202,7 +205,9 @@ def test_a_decision_records_the_milliseconds_since_this_reviewer_opened_the_aler
 
 def test_a_rejection_keeps_the_reviewers_note_or_else_names_the_reason(w):
     with_note, without = w.make(), w.make()
+    review.open_alert(w.store, w.op, with_note)
     review.reject(w.store, w.op, with_note, "look_alike", "his brother, seen at alert 4")
+    review.open_alert(w.store, w.op, without)
     review.reject(w.store, w.op, without, "look_alike")
     reasons = [r["reason"] for r in w.store.query("SELECT reason FROM decisions ORDER BY id")]
     assert reasons == ["his brother, seen at alert 4", "Look-alike"]
@@ -232,6 +237,7 @@ def two_person(w):
 def test_a_first_confirmation_is_recorded_with_who_and_which_candidate(two_person):
     w = two_person
     a = w.make()
+    review.open_alert(w.store, w.op, a)
     assert review.confirm(w.store, w.op, a, "looks like him") is None
     row = w.store.one("SELECT status, first_confirmed_by, first_confirmed_entry FROM alerts WHERE id = ?", (a,))
     assert tuple(row) == ("pending", w.op.user_id, w.entry)
@@ -247,7 +253,9 @@ def test_a_first_confirmation_is_recorded_with_who_and_which_candidate(two_perso
 def test_the_same_user_cannot_confirm_twice(two_person):
     w = two_person
     a = w.make()
+    review.open_alert(w.store, w.op, a)
     review.confirm(w.store, w.op, a)
+    review.open_alert(w.store, w.op, a)
     with pytest.raises(review.ReviewError) as refused:
         review.confirm(w.store, w.op, a)
     assert str(refused.value) == "the two-person rule applies: a second, different user must confirm this alert"
@@ -257,7 +265,9 @@ def test_the_same_user_cannot_confirm_twice(two_person):
 def test_a_second_confirmation_naming_another_person_is_refused_with_the_way_out(two_person):
     w = two_person
     a = w.make()
+    review.open_alert(w.store, w.op, a)
     review.confirm(w.store, w.op, a)
+    review.open_alert(w.store, w.op2, a)
     with pytest.raises(review.ReviewError) as refused:
         review.confirm(w.store, w.op2, a, entry_id=w.other)
     assert str(refused.value) == ("the first confirmation named a different candidate: the two confirmations must "
@@ -269,8 +279,11 @@ def test_the_second_confirmation_decides_and_says_whose_was_first(two_person):
     w = two_person
     with_note, without = w.make(), w.make()
     for a in (with_note, without):
+        review.open_alert(w.store, w.op, a)
         review.confirm(w.store, w.op, a)
+    review.open_alert(w.store, w.op2, with_note)
     review.confirm(w.store, w.op2, with_note, "agreed")
+    review.open_alert(w.store, w.op2, without)
     review.confirm(w.store, w.op2, without)
     rows = w.store.query("SELECT alert_id, user_id, decision, reason, reason_code, candidate_entry_id FROM decisions"
                          " ORDER BY id")
@@ -283,8 +296,10 @@ def test_the_second_confirmation_decides_and_says_whose_was_first(two_person):
 def test_a_first_confirmation_recorded_before_candidates_were_named_takes_any_second(two_person):
     w = two_person
     a = w.make()
+    review.open_alert(w.store, w.op, a)
     review.confirm(w.store, w.op, a)
     w.store.conn.execute("UPDATE alerts SET first_confirmed_entry = NULL WHERE id = ?", (a,))  # as an older release left it
+    review.open_alert(w.store, w.op2, a)
     decision = review.confirm(w.store, w.op2, a, entry_id=w.other)
     assert w.store.one("SELECT candidate_entry_id FROM decisions WHERE id = ?", (decision,))[0] == w.other
 
@@ -294,6 +309,7 @@ def test_escalating_an_opened_alert_records_the_note_even_an_empty_one(w):
     noted, plain = w.make(), w.make()
     review.open_alert(w.store, w.op, noted)
     review.escalate(w.store, w.op, noted, "not sure")
+    review.open_alert(w.store, w.op, plain)
     review.escalate(w.store, w.op, plain)
     events = w.store.query("SELECT alert_id, details_json FROM alert_events WHERE event = 'escalated' ORDER BY id")
     assert [(r["alert_id"], json.loads(r["details_json"])) for r in events] == [(noted, {"note": "not sure"}),
@@ -306,6 +322,7 @@ def test_escalating_an_opened_alert_records_the_note_even_an_empty_one(w):
 # -- outcomes ---------------------------------------------------------------------------------------------------
 def test_outcome_refusals_list_what_may_be_recorded(w):
     a = w.make()
+    review.open_alert(w.store, w.op, a)
     review.confirm(w.store, w.op, a)
     with pytest.raises(review.ReviewError) as refused:
         review.record_outcome(w.store, w.eo, a, "maybe", "arrest")
@@ -323,10 +340,11 @@ def test_outcome_refusals_list_what_may_be_recorded(w):
 # -- corrections ------------------------------------------------------------------------------------------------
 def test_a_correction_keeps_a_rejection_reason_only_for_a_rejection(w):
     a = w.make()
+    review.open_alert(w.store, w.op, a)
     first = review.reject(w.store, w.op, a, "look_alike")
-    to_true = review.correct_decision(w.store, w.op, first, "true_alert", "", "it was him after all")
-    to_false = review.correct_decision(w.store, w.sup, to_true, "false_alert", "different_person", "twin brother")
-    to_true_again = review.correct_decision(w.store, w.sup, to_false, "true_alert", "look_alike", "no twin")
+    to_true = corrections.correct_decision(w.store, w.sup, first, "true_alert", "", "it was him after all")
+    to_false = corrections.correct_decision(w.store, w.sup, to_true, "false_alert", "different_person", "twin brother")
+    to_true_again = corrections.correct_decision(w.store, w.sup, to_false, "true_alert", "look_alike", "no twin")
     rows = w.store.query("SELECT id, decision, reason_code, reason, supersedes FROM decisions ORDER BY id")
     assert [tuple(r) for r in rows] == [
         (first, "false_alert", "look_alike", "Look-alike", None),
@@ -336,15 +354,17 @@ def test_a_correction_keeps_a_rejection_reason_only_for_a_rejection(w):
 
 
 def test_correction_refusals_say_what_is_missing(w):
-    first = review.confirm(w.store, w.op, w.make())
+    a = w.make()
+    review.open_alert(w.store, w.op, a)
+    first = review.confirm(w.store, w.op, a)
     with pytest.raises(review.ReviewError) as refused:
-        review.correct_decision(w.store, w.op, first, "false_alert", "look_alike", " ")
+        corrections.correct_decision(w.store, w.sup, first, "false_alert", "look_alike", " ")
     assert str(refused.value) == "a correction needs a note saying why"
     with pytest.raises(StoreError) as refused:
-        review.correct_decision(w.store, w.op, 999, "false_alert", "look_alike", "why")
+        corrections.correct_decision(w.store, w.sup, 999, "false_alert", "look_alike", "why")
     assert str(refused.value) == "decision 999 does not exist"
     with pytest.raises(review.ReviewError) as refused:
-        review.correct_decision(w.store, w.op, first, "false_alert", "", "why")
+        corrections.correct_decision(w.store, w.sup, first, "false_alert", "", "why")
     assert str(refused.value) == ("a rejection needs a reason, one of: different_person, image_too_poor, look_alike, "
                                   "test")
     assert len(w.store.query("SELECT id FROM decisions")) == 1
@@ -355,6 +375,7 @@ def test_an_escalated_alert_is_free_for_a_supervisor_at_once(w):
     a = w.make()
     review.open_alert(w.store, w.op, a)
     review.escalate(w.store, w.op, a, "not sure")
+    review.open_alert(w.store, w.sup, a)
     assert review.reject(w.store, w.sup, a, "look_alike") is not None
 
 
@@ -363,4 +384,5 @@ def test_a_first_confirmation_leaves_the_alert_free_for_the_second_reviewer(two_
     a = w.make()
     review.open_alert(w.store, w.op, a)
     assert review.confirm(w.store, w.op, a) is None
+    review.open_alert(w.store, w.op2, a)
     assert review.confirm(w.store, w.op2, a) is not None

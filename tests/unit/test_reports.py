@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import reports, review
+from console.services import corrections, reports, review
 from console.services.auth import Actor, actor_for
 from console.store import audit, repo
 
@@ -30,11 +30,17 @@ def deployment(store):
     for score in (0.41, 0.55, 0.62, 0.80, 0.90):
         ids.append(repo.insert_alert(store, repo.AlertRecord(dep, cam, len(ids), [(entry, image, score)], 0.4, "m",
                                                              [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z")))
+    review.open_alert(store, op, ids[0])
     review.reject(store, op, ids[0], "look_alike")
+    review.open_alert(store, op, ids[1])
     review.reject(store, op, ids[1], "different_person")
+    review.open_alert(store, op, ids[2])
     review.confirm(store, op, ids[2])
+    review.open_alert(store, op, ids[3])
     first = review.confirm(store, op, ids[3])
-    review.correct_decision(store, op, first, "false_alert", "look_alike", "second look")  # correction wins
+    corrections.correct_decision(store, actor_for(store, "sup"), first, "false_alert", "look_alike",
+                                 "second look")  # correction wins
+    review.open_alert(store, op, ids[4])
     review.confirm(store, op, ids[4])
     review.record_outcome(store, op, ids[4], "confirmed_true", "arrest")
     review.record_outcome(store, op, ids[2], "not_located", "no_further_action")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import case_file, review
+from console.services import case_file, corrections, review
 from console.services.auth import actor_for
 from console.store import audit, repo
 
@@ -58,6 +58,7 @@ def test_reject_needs_one_of_the_fixed_reasons(alert):
         with pytest.raises(review.ReviewError, match="needs a reason"):
             review.reject(store, op, alert_id, bad)
     assert store.one("SELECT COUNT(*) AS n FROM decisions")["n"] == 0
+    review.open_alert(store, op, alert_id)
     review.reject(store, op, alert_id, "different_person")
     sup = store.one("SELECT * FROM suppressions")
     assert sup["track_id"] == 3 and sup["entry_id"] > 0
@@ -77,9 +78,11 @@ def test_roles_are_enforced(alert):
 def test_an_escalated_alert_is_decided_by_a_supervisor(alert):
     store, make = alert
     alert_id = make()
+    review.open_alert(store, actor_for(store, "op"), alert_id)
     review.escalate(store, actor_for(store, "op"), alert_id, "not sure")
     with pytest.raises(review.ReviewError, match="supervisor decides"):
         review.confirm(store, actor_for(store, "op"), alert_id)
+    review.open_alert(store, actor_for(store, "sup"), alert_id)  # escalation let go of the claim at once
     review.reject(store, actor_for(store, "sup"), alert_id, "look_alike")
     assert store.one("SELECT escalated_at FROM alerts WHERE id = ?", (alert_id,))["escalated_at"]
 
@@ -88,7 +91,9 @@ def test_outcomes_only_for_confirmed_alerts_and_other_needs_a_note(alert):
     store, make = alert
     confirmed, rejected = make(), make()
     op = actor_for(store, "op")
+    review.open_alert(store, op, confirmed)
     review.confirm(store, op, confirmed)
+    review.open_alert(store, op, rejected)
     review.reject(store, op, rejected, "image_too_poor")
     with pytest.raises(review.ReviewError, match="was not confirmed"):
         review.record_outcome(store, op, rejected, "not_located", "no_further_action")
@@ -104,10 +109,12 @@ def test_a_correction_is_a_new_decision_that_points_to_the_old(alert):
     store, make = alert
     alert_id = make()
     op = actor_for(store, "op")
+    review.open_alert(store, op, alert_id)
     first = review.confirm(store, op, alert_id)
+    sup = actor_for(store, "sup")
     with pytest.raises(review.ReviewError, match="needs a note"):
-        review.correct_decision(store, op, first, "false_alert", "look_alike", "")
-    second = review.correct_decision(store, op, first, "false_alert", "look_alike", "second look: twin")
+        corrections.correct_decision(store, sup, first, "false_alert", "look_alike", "")
+    second = corrections.correct_decision(store, sup, first, "false_alert", "look_alike", "second look: twin")
     rows = store.query("SELECT id, decision, supersedes FROM decisions ORDER BY id")
     assert [(r["id"], r["decision"], r["supersedes"]) for r in rows] == [(first, "true_alert", None),
                                                                          (second, "false_alert", first)]

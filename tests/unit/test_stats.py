@@ -107,6 +107,7 @@ def notes(db):
     written = {"cap_and_glasses": d.alert(track=1), "about 50% sure": d.alert(track=2),
                "C:\\cameras\\north": d.alert(track=3), "plain note": d.alert(track=4), "nothing odd": d.alert(track=5)}
     for note, alert in written.items():
+        review.open_alert(db, ann, alert)
         review.confirm(db, ann, alert, note)
     undecided = d.alert(track=6)
     return db, d.deployment_id, written, undecided

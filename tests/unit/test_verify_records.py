@@ -21,7 +21,9 @@ def record(db):
     d = small_deployment(db, operators=("ann",))
     ann = actor_for(db, "ann")
     confirmed, rejected, pending = d.alert(track=1), d.alert(track=2), d.alert(track=3)
+    review.open_alert(db, ann, confirmed)
     kept = review.confirm(db, ann, confirmed)
+    review.open_alert(db, ann, rejected)
     refused = review.reject(db, ann, rejected, "look_alike")
     engagement = review.record_outcome(db, ann, confirmed, "confirmed_true", "arrest")
     assert audit.verify_records(db) == []  # untouched, nothing is reported

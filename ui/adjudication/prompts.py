@@ -33,9 +33,11 @@ class Candidate:
     entry_id: int
     name: str
     record_number: str
-    score: float
+    score: float | None  # None: a blind second confirmation (the score is not shown)
 
     def question(self) -> str:
+        if self.score is None:
+            return f"Confirm: {self.name}, {self.record_number}? (second confirmation: the score stays hidden)"
         return f"Confirm: {self.name}, {self.record_number}, score {self.score:.2f}?"
 
 

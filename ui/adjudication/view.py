@@ -329,7 +329,7 @@ class AdjudicationView(QWidget):
             thumb = QLabel()
             thumb.setPixmap(QPixmap.fromImage(image).scaled(72, 72, Qt.AspectRatioMode.KeepAspectRatio,
                                                             Qt.TransformationMode.SmoothTransformation))
-            thumb.setToolTip(f"{at}  score {score:.3f}")
+            thumb.setToolTip(f"{at}" + (f"  score {score:.3f}" if score is not None else ""))
             self.views_row.addWidget(thumb)
         self.views_row.addStretch(1)
         self.prompts.load(detail.alert_id, detail.status == "pending", may_decide, mode)
@@ -345,7 +345,8 @@ class AdjudicationView(QWidget):
         self.score_bar.set_values(c.score, d.threshold)
         age = c.image_age_years
         age_s = f"{age:.1f} years old" if age is not None else "age unknown"
-        others = "  ·  ".join(f"{x.rank}. {x.subject_name} {x.score:.3f}" for x in d.candidates)
+        others = "  ·  ".join(f"{x.rank}. {x.subject_name}" + (f" {x.score:.3f}" if x.score is not None else "")
+                              for x in d.candidates)
         self.facts.setText(
             f"<b style='font-size:14pt'>{c.subject_name}</b> &nbsp; {c.record_number}<br>"
             f"<b>Category:</b> {CATEGORY_LABELS.get(c.category, c.category)}<br>"

@@ -20,7 +20,8 @@ class ScoreBar(QWidget):
         self.setMinimumHeight(46)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def set_values(self, score: float, threshold: float) -> None:
+    def set_values(self, score: float | None, threshold: float) -> None:
+        """``score`` None: a blind second confirmation - no bar, no number."""
         self.score, self.threshold = score, threshold
         self.update()
 
@@ -31,6 +32,13 @@ class ScoreBar(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(theme.PANEL_2))
         p.drawRoundedRect(bar, 4, 4)
+        if self.score is None:
+            p.setPen(QColor(theme.TEXT))
+            p.setFont(QFont(self.font().family(), 11, QFont.Weight.Bold))
+            p.drawText(QRectF(0, 0, self.width(), 20), Qt.AlignmentFlag.AlignLeft,
+                       "Similarity hidden: a second confirmation is decided on the faces alone")
+            p.end()
+            return
         p.setBrush(QColor(theme.MATCH))
         p.drawRoundedRect(QRectF(bar.x(), bar.y(), bar.width() * max(0.0, min(1.0, self.score)), bar.height()), 4, 4)
         tx = bar.x() + bar.width() * self.threshold
@@ -75,7 +83,7 @@ def sightings_html(detail) -> str:
 
     def one(k: int, s: dict) -> str:
         at = parse_ts(s["captured_at"]).astimezone().strftime("%H:%M:%S")
-        text = f"{k + 1}. {s['camera']} {at} score {s['score']:.3f}"
+        text = f"{k + 1}. {s['camera']} {at}" + (f" score {s['score']:.3f}" if s["score"] is not None else "")
         return f"<b>▶ {text}</b>" if s["id"] == detail.alert_id else text
 
     return (f"<b>{len(sightings)} sightings of this person on {cameras} camera{'s' if cameras > 1 else ''}</b> "
