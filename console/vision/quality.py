@@ -8,13 +8,15 @@ crop), pose estimated from the five landmarks, and the detector's own score.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from console.vision.pose import estimate_pose
 from console.vision.types import Detection, Quality
+
+__all__ = ["QualityGate", "assess", "estimate_pose", "sharpness"]
 
 
 @dataclass(frozen=True)
@@ -35,44 +37,6 @@ class QualityGate:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-FRONTAL_NOSE_DROP = 0.55
-NOSE_DEPTH = 0.6
-
-
-def estimate_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
-    """Rough yaw, pitch and roll in degrees from five landmarks.
-
-    Roll is the angle of the eye line (alignment undoes roll, so it matters least; note
-    that YuNet's landmarks lag behind large in-plane rotations, reading about 22 deg for a
-    50 deg turn). Yaw comes from where the nose sits between the
-    eyes (0 when centred, +-90 when at one eye), pitch from where it sits between the eye
-    line and the mouth line. In frontal faces YuNet's nose-tip landmark sits about
-    0.55 of the way from the eye line down to the mouth line, and the tip stands out
-    from that plane by about 0.6 of the eye-mouth span, so pitch ~ atan(offset / 0.6).
-    """
-    pts = np.asarray(landmarks, dtype=np.float64)
-    right_eye, left_eye, nose, mouth_r, mouth_l = pts
-    eye_vec = left_eye - right_eye
-    roll = math.degrees(math.atan2(eye_vec[1], eye_vec[0]))
-    # Undo roll so the remaining measures are taken in the face's own frame.
-    c, s = math.cos(-math.radians(roll)), math.sin(-math.radians(roll))
-    rot = np.array([[c, -s], [s, c]])
-    p = (pts - pts[:2].mean(axis=0)) @ rot.T
-    right_eye, left_eye, nose, mouth_r, mouth_l = p
-    eye_dist = max(abs(left_eye[0] - right_eye[0]), 1e-6)
-    eye_mid = (left_eye + right_eye) / 2
-    ratio = (nose[0] - eye_mid[0]) / (eye_dist / 2)
-    yaw = math.degrees(math.asin(float(np.clip(ratio, -1.0, 1.0))))
-    mouth_mid = (mouth_l + mouth_r) / 2
-    span = mouth_mid[1] - eye_mid[1]
-    if span <= 1e-6:
-        pitch = 90.0
-    else:
-        down = (nose[1] - eye_mid[1]) / span
-        pitch = math.degrees(math.atan2(down - FRONTAL_NOSE_DROP, NOSE_DEPTH))
-    return yaw, pitch, roll
 
 
 def sharpness(aligned: np.ndarray) -> float:

@@ -142,6 +142,11 @@ def test_face_cut_by_the_frame_edge_fails_the_gate(engine, photos):
 def test_pose_of_the_template_is_frontal():
     yaw, pitch, roll = estimate_pose(ARCFACE_TEMPLATE)
     assert abs(yaw) < 5 and abs(roll) < 2 and abs(pitch) < 15
+    # The nose moved to one eye while the eyes stay a frontal width apart: no real head looks like
+    # that, and the 3D fit reads it as a clear turn to that side (the old asin estimate read 90 deg
+    # here, as it did for every three-quarter view; known rotations are in test_pose.py).
     turned = ARCFACE_TEMPLATE.copy()
-    turned[2, 0] = ARCFACE_TEMPLATE[1, 0] - 3  # nose almost at one eye: strongly turned
-    assert abs(estimate_pose(turned)[0]) > 50
+    turned[2, 0] = ARCFACE_TEMPLATE[1, 0] - 3
+    assert 30 < estimate_pose(turned)[0] < 60
+    turned[2, 0] = ARCFACE_TEMPLATE[0, 0] + 3
+    assert -60 < estimate_pose(turned)[0] < -30
