@@ -292,6 +292,7 @@ class CameraRecognizer:
                                                                             s.evidence_views)
                 top = cands[0]
                 if (tr.track_id, top.entry_id) in self.suppressed:
+                    tr.pending = False
                     continue
                 verdict = decide(tr.evidence[top.entry_id], ViewScore(best, q.margin, q.score), s.threshold,
                                  k=s.evidence_views, single_view_margin=s.single_view_margin)
