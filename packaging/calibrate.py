@@ -93,7 +93,8 @@ SOURCES = {
 
 # -- measuring ----------------------------------------------------------------------------
 def webcam_faces(engine, data: Path) -> np.ndarray | None:
-    """Embeddings of every gate-passing face in the webcam GIF (None when it or Pillow is missing)."""
+    """Embeddings of every good face (within the gate's good-view limits) in the webcam GIF (None when
+    it or Pillow is missing)."""
     path = data / "openface-webcam" / "youtube-web.gif"
     try:
         from PIL import Image, ImageSequence
@@ -107,7 +108,7 @@ def webcam_faces(engine, data: Path) -> np.ndarray | None:
             bgr = np.asarray(frame.convert("RGB"))[:, :, ::-1].copy()
             for rec in describe_faces(engine, bgr, gate):
                 q = engine.assess(rec.detection, rec.crop, gate, bgr.shape)
-                if q.passed:
+                if q.good:
                     embs.append(rec.embedding)
     return np.stack(embs) if embs else np.zeros((0, 128), np.float32)
 

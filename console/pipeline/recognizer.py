@@ -20,6 +20,7 @@ import numpy as np
 from console.clock import wall
 from console.domain import AlertRecord
 from console.errors import AlertRefused, ConsoleError
+from console.pipeline.evidence import EVIDENCE_VIEWS, SINGLE_VIEW_MARGIN, EntryEvidence, ViewScore, decide
 from console.pipeline.gallery import Gallery
 from console.pipeline.tracker import IouTracker
 from console.vision.engine import FaceEngine
@@ -59,6 +60,12 @@ class RecognizerSettings:
     refresh_s: float = 1.0
     realert_window_s: float = 120.0
     gate: QualityGate = field(default_factory=QualityGate)
+    # The track decides (console/pipeline/evidence.py): the weighted mean of its best views against
+    # the threshold plus their margins; one view alone must clear single_view_margin more.
+    evidence_views: int = EVIDENCE_VIEWS
+    single_view_margin: float = SINGLE_VIEW_MARGIN
+    # A track whose evidence falls short by less than this is searched again at embed_interval_s.
+    pending_window: float = 0.05
 
 
 def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
@@ -125,7 +132,10 @@ class _PendingAlert:
 
 
 class CameraRecognizer:
-    """Detect -> track -> embed (when a track's view improves) -> search -> alert."""
+    """Detect -> track -> embed (when a track's view improves) -> search -> weigh the track's views -> alert.
+
+    A view below the quality floor is not searched; a poorer view above it is, but must score
+    higher (its margin); a track alerts on its evidence over views, not on one frame."""
 
     def __init__(
         self,
@@ -259,7 +269,8 @@ class CameraRecognizer:
                 continue
             improved = q.score > tr.best_quality + 0.02
             since = captured_at - tr.last_embed_at
-            if tr.best_quality < 0 or (improved and since >= s.embed_interval_s) or since >= s.refresh_s:
+            again = (improved or tr.pending) and since >= s.embed_interval_s
+            if tr.best_quality < 0 or again or since >= s.refresh_s:
                 to_embed.append(i)
                 crops.append(crop)
         matches: dict[int, tuple[str | None, float]] = {}
@@ -273,16 +284,26 @@ class CameraRecognizer:
                 tr.last_embed_at = captured_at
                 best = cands[0].score if cands else -1.0
                 self.stats.best_scores.append(best)
-                if not cands or best < s.threshold:
+                if not cands:
                     continue
+                q = qualities[i]
+                for c in cands:
+                    tr.evidence.setdefault(c.entry_id, EntryEvidence()).add(ViewScore(c.score, q.margin, q.score),
+                                                                            s.evidence_views)
                 top = cands[0]
                 if (tr.track_id, top.entry_id) in self.suppressed:
+                    tr.pending = False
+                    continue
+                verdict = decide(tr.evidence[top.entry_id], ViewScore(best, q.margin, q.score), s.threshold,
+                                 k=s.evidence_views, single_view_margin=s.single_view_margin)
+                tr.pending = not verdict.alert and verdict.track_score >= verdict.needed - s.pending_window
+                if not verdict.alert:
                     continue
                 matches[i] = (self.subject_names.get(top.entry_id), best)
                 tr.matched_entries.add(top.entry_id)
                 now = self.clock()
                 if top.entry_id in tr.alerted_entries:
-                    self._maybe_save_view(frame, dets[i].box, tr, top.entry_id, best, qualities[i], captured_at)
+                    self._maybe_save_view(frame, dets[i].box, tr, top.entry_id, best, q, captured_at)
                     continue
                 if not self._may_alert(top.entry_id, now):
                     continue
@@ -295,14 +316,14 @@ class CameraRecognizer:
                     threshold=s.threshold,
                     model_id=self.engine.model_id,
                     bbox=[round(float(v) * scale, 1) for v in dets[i].box],
-                    quality=qualities[i].as_dict(),
+                    quality={**q.as_dict(), **verdict.as_dict()},
                     probe_jpeg=encode_jpeg(probe_crop(frame, dets[i].box)),
                     context_jpeg=encode_jpeg(ctx, 85),
                     captured_at=iso(captured_at),
                 )
                 alert_id = self._write_or_hold(record, tr, top.entry_id, now)
                 tr.alerted_entries.add(top.entry_id)
-                tr.best_alert_quality = qualities[i].score
+                tr.best_alert_quality = q.score
                 if alert_id is not None:
                     tr.alert_ids[top.entry_id] = alert_id
                     self._recent[top.entry_id] = (alert_id, now)

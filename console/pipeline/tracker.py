@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from console.pipeline.evidence import EntryEvidence
+
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU between every box in a (n, 4) and every box in b (m, 4)."""
@@ -36,6 +38,10 @@ class Track:
     matched_entries: set[int] = field(default_factory=set)  # above threshold, alerted or not
     views_saved: int = 0
     best_alert_quality: float = -1.0
+    # entry id -> the scores of this track's best views against it (numbers only, gone with the track)
+    evidence: dict[int, EntryEvidence] = field(default_factory=dict)
+    # its evidence came close to an alert without reaching it: searched again at the embed interval
+    pending: bool = False
 
     def predicted(self, t: float) -> np.ndarray:
         return self.box + self.velocity * (t - self.last_seen)

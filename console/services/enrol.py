@@ -110,7 +110,7 @@ def check_photo(engine: FaceEngine, image: np.ndarray, label: str | Path = "phot
     if len(faces) > 1 and faces[1].detection.width > 0.5 * faces[0].detection.width:
         raise MediaError(f"{label}: {len(faces)} faces found; crop the photo to the subject alone")
     face = faces[0]
-    if not face.quality.passed:
+    if not face.quality.good:
         raise MediaError(f"{label}: not fit for a watchlist - {'; '.join(face.quality.reasons)}")
     return face
 

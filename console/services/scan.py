@@ -148,6 +148,9 @@ def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, sett
             "bbox": [round(v, 1) for v in record.bbox],
             "track": record.track_id,
             "quality": round(float(record.quality.get("score", 0.0)), 3),
+            "margin": record.quality.get("margin", 0.0),  # how much higher than the threshold this view had to be
+            "track_score": record.quality.get("track_score"),  # the track's evidence (console/pipeline/evidence.py)
+            "views": record.quality.get("views"),
             "candidates": [{"subject": watchlist.names.get(e, str(e)), "score": round(float(s), 4)}
                            for e, _, s in record.candidates],
         }

@@ -66,7 +66,7 @@ class Sample:
     embedding: np.ndarray
     eye_px: float
     yaw: float
-    passed: bool  # the default quality gate would search it
+    passed: bool  # within the default gate's good-view limits: searched at the plain threshold
 
 
 def degrade(image: np.ndarray, eye_px: float, variant: str) -> np.ndarray:
@@ -120,7 +120,7 @@ def embed_items(engine: FaceEngine, items: Iterable[tuple[str, Path]], variants:
         lm = np.asarray(face.detection.landmarks, dtype=np.float64)
         eye_px = float(np.linalg.norm(lm[1] - lm[0]))
         samples.append(Sample(subject, path.name, "clean", face.embedding, eye_px, face.quality.yaw,
-                              face.quality.passed))
+                              face.quality.good))
         for variant in variants:
             poor = _face(engine, degrade(image, eye_px, variant), gate)
             if poor is None:
@@ -128,7 +128,7 @@ def embed_items(engine: FaceEngine, items: Iterable[tuple[str, Path]], variants:
                 continue
             plm = np.asarray(poor.detection.landmarks, dtype=np.float64)
             samples.append(Sample(subject, path.name, variant, poor.embedding, float(np.linalg.norm(plm[1] - plm[0])),
-                                  poor.quality.yaw, poor.quality.passed))
+                                  poor.quality.yaw, poor.quality.good))
     return samples, missed
 
 

@@ -1,25 +1,36 @@
-"""Face quality: is this face fit to be compared, and if not, why not.
+"""Face quality: is this face fit to be compared, how much higher must it score, and why.
 
-Small, blurred and turned faces cause most false matches, so every probe and every
-enrolment image is scored on four things an operator can understand: face size in
-pixels (inter-ocular distance), sharpness (variance of the Laplacian of the aligned
-crop), pose estimated from the five landmarks, and the detector's own score.
+Small, blurred and turned faces are poorer evidence, so every probe and every enrolment image
+is scored on four things an operator can understand: face size in pixels (inter-ocular
+distance), sharpness (variance of the Laplacian of the aligned crop), pose estimated from the
+five landmarks (``console.vision.pose``), and the detector's own score. A face below a floor is
+not searched; a face between a floor and the good-view limit is searched but must beat the
+threshold by a margin (``console.vision.margin``).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from console.vision.margin import view_margin
+from console.vision.pose import estimate_pose
 from console.vision.types import Detection, Quality
+
+__all__ = ["QualityGate", "assess", "estimate_pose", "sharpness"]
 
 
 @dataclass(frozen=True)
 class QualityGate:
-    """Limits below which a face is not searched (kept in each deployment's settings)."""
+    """Good-view limits and floors (kept in each deployment's settings; unknown keys are ignored).
+
+    The first six fields are the gate's old limits, now the good-view limits: a face meeting all
+    of them is searched against the plain threshold. Between a good-view limit and its floor a
+    face is searched with a margin; below a floor (``floor_*``, the detector score and the frame
+    edge) it is not searched. A floor is never stricter than its good-view limit: settings that
+    loosened a limit past the default floor keep their looser value as the floor too."""
 
     min_eye_distance_px: float = 12.0
     min_sharpness: float = 20.0
@@ -27,6 +38,20 @@ class QualityGate:
     max_pitch_deg: float = 35.0
     max_roll_deg: float = 35.0
     min_detector_score: float = 0.6
+    floor_eye_distance_px: float = 8.0
+    floor_sharpness: float = 5.0
+    floor_yaw_deg: float = 75.0
+    floor_pitch_deg: float = 60.0
+    floor_roll_deg: float = 60.0
+
+    def __post_init__(self) -> None:
+        for floor, limit, lower in (("floor_eye_distance_px", "min_eye_distance_px", True),
+                                    ("floor_sharpness", "min_sharpness", True),
+                                    ("floor_yaw_deg", "max_yaw_deg", False),
+                                    ("floor_pitch_deg", "max_pitch_deg", False),
+                                    ("floor_roll_deg", "max_roll_deg", False)):
+            f, g = getattr(self, floor), getattr(self, limit)
+            object.__setattr__(self, floor, min(f, g) if lower else max(f, g))
 
     @classmethod
     def from_dict(cls, data: dict) -> QualityGate:
@@ -37,44 +62,6 @@ class QualityGate:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-FRONTAL_NOSE_DROP = 0.55
-NOSE_DEPTH = 0.6
-
-
-def estimate_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
-    """Rough yaw, pitch and roll in degrees from five landmarks.
-
-    Roll is the angle of the eye line (alignment undoes roll, so it matters least; note
-    that YuNet's landmarks lag behind large in-plane rotations, reading about 22 deg for a
-    50 deg turn). Yaw comes from where the nose sits between the
-    eyes (0 when centred, +-90 when at one eye), pitch from where it sits between the eye
-    line and the mouth line. In frontal faces YuNet's nose-tip landmark sits about
-    0.55 of the way from the eye line down to the mouth line, and the tip stands out
-    from that plane by about 0.6 of the eye-mouth span, so pitch ~ atan(offset / 0.6).
-    """
-    pts = np.asarray(landmarks, dtype=np.float64)
-    right_eye, left_eye, nose, mouth_r, mouth_l = pts
-    eye_vec = left_eye - right_eye
-    roll = math.degrees(math.atan2(eye_vec[1], eye_vec[0]))
-    # Undo roll so the remaining measures are taken in the face's own frame.
-    c, s = math.cos(-math.radians(roll)), math.sin(-math.radians(roll))
-    rot = np.array([[c, -s], [s, c]])
-    p = (pts - pts[:2].mean(axis=0)) @ rot.T
-    right_eye, left_eye, nose, mouth_r, mouth_l = p
-    eye_dist = max(abs(left_eye[0] - right_eye[0]), 1e-6)
-    eye_mid = (left_eye + right_eye) / 2
-    ratio = (nose[0] - eye_mid[0]) / (eye_dist / 2)
-    yaw = math.degrees(math.asin(float(np.clip(ratio, -1.0, 1.0))))
-    mouth_mid = (mouth_l + mouth_r) / 2
-    span = mouth_mid[1] - eye_mid[1]
-    if span <= 1e-6:
-        pitch = 90.0
-    else:
-        down = (nose[1] - eye_mid[1]) / span
-        pitch = math.degrees(math.atan2(down - FRONTAL_NOSE_DROP, NOSE_DEPTH))
-    return yaw, pitch, roll
-
-
 def sharpness(aligned: np.ndarray) -> float:
     """Variance of the Laplacian over the central face region of an aligned crop."""
     gray = aligned if aligned.ndim == 2 else cv2.cvtColor(aligned, cv2.COLOR_BGR2GRAY)
@@ -83,37 +70,56 @@ def sharpness(aligned: np.ndarray) -> float:
     return float(cv2.Laplacian(centre, cv2.CV_64F).var())
 
 
+def _shortfalls(eye_px: float, sharp: float, yaw: float, pitch: float, roll: float,
+                gate: QualityGate) -> tuple[list[str], list[str]]:
+    """In words: (below a floor - not searched, below a good-view limit - searched with a margin)."""
+    floor: list[str] = []
+    poor: list[str] = []
+    if eye_px < gate.floor_eye_distance_px:
+        floor.append(f"face too small: {eye_px:.1f} px between the eyes (not searched under "
+                     f"{gate.floor_eye_distance_px:.0f})")
+    elif eye_px < gate.min_eye_distance_px:
+        poor.append(f"face too small: {eye_px:.1f} px between the eyes (needs {gate.min_eye_distance_px:.0f})")
+    if sharp < gate.floor_sharpness:
+        floor.append(f"face blurred: sharpness {sharp:.1f} (not searched under {gate.floor_sharpness:.0f})")
+    elif sharp < gate.min_sharpness:
+        poor.append(f"face blurred: sharpness {sharp:.0f} (needs {gate.min_sharpness:.0f})")
+    for value, good, limit, words in (
+            (yaw, gate.max_yaw_deg, gate.floor_yaw_deg, f"head turned {abs(yaw):.0f} deg {'left' if yaw < 0 else 'right'}"),
+            (pitch, gate.max_pitch_deg, gate.floor_pitch_deg,
+             f"head tilted {'down' if pitch > 0 else 'up'} {abs(pitch):.0f} deg"),
+            (roll, gate.max_roll_deg, gate.floor_roll_deg, f"head rolled {abs(roll):.0f} deg")):
+        if abs(value) > limit:
+            floor.append(f"{words} (not searched past {limit:.0f})")
+        elif abs(value) > good:
+            poor.append(f"{words} (limit {good:.0f})")
+    return floor, poor
+
+
 def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None,
            frame_shape: tuple[int, ...] | None = None) -> Quality:
-    """Score a face 0..1 and list, in words, every limit of the gate it falls short of.
+    """Score a face 0..1, say whether it is searched (``passed``) and with what score margin, and
+    list in words every limit of the gate it falls short of: floors first ("not searched"), then
+    good-view limits (the wording the gate always used; each one adds to the margin).
 
-    With ``frame_shape`` a face cut off by the frame edge fails the gate too: half a face
-    entering the picture is the classic source of a confident wrong match.
+    With ``frame_shape`` a face cut off by the frame edge is not searched: half a face entering
+    the picture is the classic source of a confident wrong match.
     """
     gate = gate or QualityGate()
     lm = np.asarray(det.landmarks, dtype=np.float64)
     eye_px = float(np.linalg.norm(lm[1] - lm[0]))
     sharp = sharpness(aligned)
     yaw, pitch, roll = estimate_pose(lm)
-    reasons: list[str] = []
-    if eye_px < gate.min_eye_distance_px:
-        reasons.append(f"face too small: {eye_px:.0f} px between the eyes (needs {gate.min_eye_distance_px:.0f})")
-    if sharp < gate.min_sharpness:
-        reasons.append(f"face blurred: sharpness {sharp:.0f} (needs {gate.min_sharpness:.0f})")
-    if abs(yaw) > gate.max_yaw_deg:
-        reasons.append(f"head turned {abs(yaw):.0f} deg {'left' if yaw < 0 else 'right'} (limit {gate.max_yaw_deg:.0f})")
-    if abs(pitch) > gate.max_pitch_deg:
-        reasons.append(f"head tilted {'down' if pitch > 0 else 'up'} {abs(pitch):.0f} deg (limit {gate.max_pitch_deg:.0f})")
-    if abs(roll) > gate.max_roll_deg:
-        reasons.append(f"head rolled {abs(roll):.0f} deg (limit {gate.max_roll_deg:.0f})")
+    margins = view_margin(eye_px, sharp, yaw, pitch, roll, gate)
+    floor, poor = _shortfalls(eye_px, sharp, yaw, pitch, roll, gate)
     if frame_shape is not None:
         h, w = frame_shape[:2]
         x1, y1, x2, y2 = (float(v) for v in det.box)
-        margin = 0.02 * max(x2 - x1, y2 - y1)
-        if x1 <= margin or y1 <= margin or x2 >= w - margin or y2 >= h - margin:
-            reasons.append("face cut off by the frame edge")
+        edge = 0.02 * max(x2 - x1, y2 - y1)
+        if x1 <= edge or y1 <= edge or x2 >= w - edge or y2 >= h - edge:
+            floor.append("face cut off by the frame edge")
     if det.score < gate.min_detector_score:
-        reasons.append(f"weak detection: score {det.score:.2f} (needs {gate.min_detector_score:.2f})")
+        floor.append(f"weak detection: score {det.score:.2f} (needs {gate.min_detector_score:.2f})")
     # Each factor maps to 0..1; the overall score is their geometric mean, so one very
     # poor factor pulls the whole score down without a single factor zeroing it.
     size_f = min(1.0, eye_px / (2.5 * gate.min_eye_distance_px))
@@ -130,6 +136,8 @@ def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None,
         pitch=pitch,
         roll=roll,
         detector_score=float(det.score),
-        passed=not reasons,
-        reasons=tuple(reasons),
+        passed=not floor,
+        reasons=tuple(floor + poor),
+        margin=float(sum(margins.values())) if not floor else 0.0,
+        good=not floor and not poor,
     )

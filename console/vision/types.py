@@ -38,7 +38,12 @@ class Detection:
 
 @dataclass(frozen=True)
 class Quality:
-    """How fit a face is for comparison, with the reasons a person can read."""
+    """How fit a face is for comparison, with the reasons a person can read.
+
+    ``passed``: the face is searched (it is above every floor of the quality gate). ``margin``:
+    how much higher than the threshold its score must be, because it is poorer than a good view
+    (0 for a good view). ``good``: it meets every good-view limit (what enrolment asks).
+    ``reasons`` names every limit it falls short of, floors and good-view limits alike."""
 
     score: float
     face_px: float
@@ -49,6 +54,12 @@ class Quality:
     detector_score: float
     passed: bool
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    margin: float = 0.0
+    good: bool | None = None  # None: passed with no reason
+
+    def __post_init__(self) -> None:
+        if self.good is None:
+            object.__setattr__(self, "good", self.passed and not self.reasons)
 
     def as_dict(self) -> dict:
         return {
@@ -61,4 +72,6 @@ class Quality:
             "detector_score": round(self.detector_score, 3),
             "passed": self.passed,
             "reasons": list(self.reasons),
+            "margin": round(self.margin, 4),
+            "good": self.good,
         }

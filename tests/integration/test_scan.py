@@ -52,6 +52,8 @@ def test_scan_alerts_on_the_watchlisted_walkers_only(video, watchlist):
         assert {"subject", "score", "frame", "time_s", "bbox"} <= set(a)
         assert a["score"] >= summary["threshold"] and len(a["bbox"]) == 4
         assert a["candidates"][0]["subject"] == a["subject"]
+        # how the track decided: the views behind it, their score and the margin this view needed
+        assert a["views"] >= 1 and a["margin"] >= 0 and -1 <= a["track_score"] <= 1
     assert summary["alerts"] == len(alerts)
     assert summary["frames"] == 600 and summary["faces"] > 600
     assert summary["watchlist_subjects"] == 3 and summary["watchlist_images"] == 4

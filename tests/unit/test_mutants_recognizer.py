@@ -150,11 +150,26 @@ def test_the_frame_index_defaults_to_zero():
     assert see(r, engine, [], 5.0).frame_index == 0
 
 
-def test_a_score_exactly_at_the_threshold_alerts_and_just_below_does_not():
+def test_one_view_exactly_at_threshold_plus_single_view_margin_alerts_and_just_below_does_not():
+    # One view is not enough at the threshold itself (console/pipeline/evidence.py): it must clear the
+    # single-view margin too. 0.5 + 0.25 is exact in float32, so the edge is exact.
+    r, engine, store, _ = make(settings=rec.RecognizerSettings(threshold=0.5, single_view_margin=0.25))
+    below = float(np.nextafter(np.float32(0.75), np.float32(0)))
+    result = see(r, engine, [Face(LEFT, scores=(below, 0, 0)), Face(RIGHT, scores=(0, 0.75, 0))], 10.0)
+    assert [a.candidates[0][0] for a in store.alerts] == [BOB] and result.alert_ids == [1]
+    assert [(f.matched, f.subject) for f in result.faces] == [(False, None), (True, "Bob")]
+    assert store.alerts[0].quality["strong_view"] is True and store.alerts[0].quality["views"] == 1
+
+
+def test_three_views_exactly_at_the_threshold_alert_on_the_third_and_just_below_never():
     r, engine, store, _ = make(threshold=0.5)
     below = float(np.nextafter(np.float32(0.5), np.float32(0)))
-    result = see(r, engine, [Face(LEFT, scores=(below, 0, 0)), Face(RIGHT, scores=(0, 0.5, 0))], 10.0)
-    assert [a.candidates[0][0] for a in store.alerts] == [BOB] and result.alert_ids == [1]
+    faces = [Face(LEFT, scores=(below, 0, 0)), Face(RIGHT, scores=(0, 0.5, 0))]
+    for n, at in enumerate((10.0, 11.0, 12.0, 13.0, 14.0)):  # a second apart: each view is searched
+        result = see(r, engine, faces, at)
+        assert len(store.alerts) == (0 if n < 2 else 1)
+    assert [a.candidates[0][0] for a in store.alerts] == [BOB]
+    assert store.alerts[0].quality["views"] == 3 and store.alerts[0].quality["track_score"] == 0.5
     assert [(f.matched, f.subject) for f in result.faces] == [(False, None), (True, "Bob")]
 
 
