@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deployment", type=int, required=True)
     p.add_argument("--cameras", default="", help="camera ids, comma separated (default: all of the deployment's)")
     p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: the window's end)")
+    p.add_argument("--credential-file", type=Path, default=None,
+                   help="the worker credential an administrator issued (users issue-worker), in a file only you can "
+                        "read; default: the ORC_WORKER_CREDENTIAL environment variable (never an argument)")
 
     p = sub.add_parser("report", help="the deployment record (PDF, CSV or JSON by the file's extension)")
     add_common(p)
@@ -129,9 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--what-if", type=float, default=None, help="also print what this threshold would have done")
     add_identity(p)
 
-    p = sub.add_parser("users", help="user accounts: create the first administrator")
+    p = sub.add_parser("users", help="user accounts: create the first administrator, list accounts, issue or "
+                       "revoke a headless worker's credential")
     add_common(p)
-    p.add_argument("action", choices=["bootstrap", "list"])
+    p.add_argument("action", choices=["bootstrap", "list", "issue-worker", "revoke-worker"])
+    p.add_argument("--deployment", type=int, default=None, help="issue-worker: the deployment it may recognise for")
+    p.add_argument("--label", default="", help="issue-worker: which machine the credential is for")
+    p.add_argument("--days", type=float, default=7, help="issue-worker: how long it lasts (at most 31 days)")
+    p.add_argument("--credential-id", type=int, default=None, help="revoke-worker: the credential to revoke")
+    p.add_argument("--reason", default="", help="revoke-worker: why (logged)")
     p.add_argument("--username", default="admin")
     p.add_argument("--display-name", default="Administrator")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -268,6 +277,8 @@ def cmd_users(args) -> int:
     from console.services import auth
 
     with _store(args) as store:
+        if args.action in ("issue-worker", "revoke-worker"):
+            return _worker_credential(args, store)
         if args.action == "list":
             for r in auth.list_users(store, _signed_in(args, store)):
                 print(f"{r['username']:<20} {r['role']:<18} {'active' if r['active'] else 'inactive':<9}"
@@ -284,6 +295,49 @@ def cmd_users(args) -> int:
     return 0
 
 
+def _worker_credential(args, store) -> int:
+    from console.services import worker_access
+
+    admin = _signed_in(args, store)
+    if args.action == "revoke-worker":
+        if args.credential_id is None:
+            raise ConsoleError("name the credential: --credential-id N")
+        worker_access.revoke(store, admin, args.credential_id, args.reason)
+        print(f"worker credential {args.credential_id} revoked")
+        return 0
+    if args.deployment is None:
+        raise ConsoleError("name the deployment: --deployment N")
+    issued = worker_access.issue(store, admin, args.deployment, args.label, args.days)
+    print(f"worker credential {issued.credential_id} for deployment {args.deployment}, until {issued.expires_at}.\n"
+          f"Give it to the worker in a file only its user can read (chmod 600), or as ORC_WORKER_CREDENTIAL; "
+          f"it is shown only now:\n{issued.token}")
+    return 0
+
+
+def _worker_token(args) -> str:
+    """The worker's credential: a file only its owner can read, or the environment - never an argument."""
+    import os
+    import stat
+
+    path = args.credential_file
+    if path is None:
+        token = os.environ.get("ORC_WORKER_CREDENTIAL", "")
+        if not token:
+            raise ConsoleError("a worker needs its credential (an administrator issues one: users issue-worker): "
+                               "--credential-file FILE or ORC_WORKER_CREDENTIAL")
+        return token
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise ConsoleError(f"credential file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConsoleError(f"credential file {path} is not a regular file")
+    if info.st_mode & 0o077:
+        raise ConsoleError(f"credential file {path} can be read by others (mode {stat.filemode(info.st_mode)}): "
+                           "chmod 600 it first")
+    return path.read_text().strip()
+
+
 def cmd_worker(args) -> int:
     from console.services.worker import run_worker
 
@@ -293,7 +347,7 @@ def cmd_worker(args) -> int:
         raise ConsoleError(f"--cameras takes ids like 1,2: {exc}") from exc
     with _store(args) as store:
         summary = run_worker(store, args.deployment, cameras or None, args.seconds, _providers(args),
-                             args.model_pack)
+                             args.model_pack, credential=_worker_token(args))
     print(json.dumps(summary))
     return 0
 

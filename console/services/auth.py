@@ -23,7 +23,8 @@ from console.store import Store, audit, repo
 PERMISSIONS = {
     "adjudicate": {"operator", "supervisor"},
     "correct_decision": {"supervisor"},
-    "start_recognition": {"operator", "supervisor"},
+    "start_recognition": {"operator", "supervisor", "worker"},  # worker: a credential, console/services/worker_access.py
+    "manage_workers": {"administrator"},
     "record_engagement": {"operator", "engagement_officer", "supervisor"},
     "enrol": {"supervisor"},
     "manage_deployment": {"supervisor"},

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12
+from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V13
 
 _V1 = """
 CREATE TABLE schema_migrations (
@@ -346,5 +346,6 @@ MIGRATIONS: list[Migration] = [
     Migration(11, "decisions name the confirmed candidate; the two-person rule's first candidate", _V11),
     Migration(12, "incidents: alerts for one subject within the deployment's incident window are decided once",
               _V12),
+    Migration(13, "credentials of headless workers: hashed, for one deployment, expiring, revocable", _V13),
 ]
 LATEST = MIGRATIONS[-1].version

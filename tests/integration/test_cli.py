@@ -16,11 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 
-def run(*args, timeout=300, password=None):
+def run(*args, timeout=300, password=None, env=None):
     """main.py with these arguments; ``password`` is typed on standard input (--password-stdin)."""
     extra = ["--password-stdin"] if password is not None else []
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args), *extra], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, input=None if password is None else password + "\n")
+                          text=True, timeout=timeout, cwd=ROOT, input=None if password is None else password + "\n",
+                          env=env)
 
 
 @pytest.fixture(scope="module")
@@ -174,14 +175,22 @@ def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path
     assert bad.returncode == 2 and "use a file name ending in .pdf, .csv or .json" in bad.stderr
 
 
-def run_worker_until(args, ready, tmp_path, timeout=240):
+def worker_credential(data_dir, deployment=1) -> dict:
+    """A credential for a headless worker, issued as an administrator issues one (the demo's admin)."""
+    issued = run("users", "issue-worker", "--data-dir", data_dir, "--deployment", deployment, "--label", "test box",
+                 "--user", "demo.admin", password="demo")
+    assert issued.returncode == 0, issued.stderr
+    return {**os.environ, "ORC_WORKER_CREDENTIAL": issued.stdout.strip().splitlines()[-1]}
+
+
+def run_worker_until(args, ready, tmp_path, timeout=240, env=None):
     """``main.py worker`` without --seconds (it would run to the window's end), stopped as an
     operator stops it (SIGTERM) once ``ready()`` says it has done enough - however long that takes
     on a loaded machine. Returns the exit status, the summary it printed and its stderr."""
     out, err = tmp_path / "worker.out", tmp_path / "worker.err"
     with open(out, "w") as stdout, open(err, "w") as stderr:
         proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "worker", *map(str, args)], stdout=stdout,
-                                stderr=stderr, cwd=ROOT)
+                                stderr=stderr, cwd=ROOT, env=env)
         try:
             reached = wait_for(lambda: proc.poll() is not None or ready(), timeout=timeout)
             assert proc.poll() is None, f"the worker stopped by itself: {err.read_text()[-2000:]}"
@@ -217,7 +226,8 @@ def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):
             con.close()
         return alerts > before and _reported(beat).get("analysed", 0) >= 200
 
-    code, summary, err = run_worker_until(("--data-dir", data, "--deployment", "1"), ready, tmp_path)
+    env = worker_credential(data)
+    code, summary, err = run_worker_until(("--data-dir", data, "--deployment", "1"), ready, tmp_path, env=env)
     assert code == 0, err
     assert summary["frames_analysed"] >= 200 and summary["alerts"] >= 1
     db = sqlite3.connect(data / "console.sqlite3")
@@ -228,10 +238,24 @@ def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):
         db.close()
     # Its last report holds its final counts; then it marks itself gone (it was neither stopped nor ended).
     assert state == "gone" and json.loads(cameras)["1"]["analysed"] == summary["frames_analysed"]
-    bad = run("worker", "--data-dir", data, "--deployment", "7")
+    bad = run("worker", "--data-dir", data, "--deployment", "7", env=env)
     assert bad.returncode == 2 and "deployment 7 does not exist" in bad.stderr
-    bad = run("worker", "--data-dir", data, "--deployment", "1", "--cameras", "9")
+    bad = run("worker", "--data-dir", data, "--deployment", "1", "--cameras", "9", env=env)
     assert bad.returncode == 2 and "no camera [9]" in bad.stderr
+    # refused: no credential, a credential file others can read, a revoked credential
+    bare = run("worker", "--data-dir", data, "--deployment", "1", "--seconds", "1")
+    assert bare.returncode == 2 and "a worker needs its credential" in bare.stderr
+    loose = tmp_path / "credential"
+    loose.write_text(env["ORC_WORKER_CREDENTIAL"])
+    loose.chmod(0o644)
+    shown = run("worker", "--data-dir", data, "--deployment", "1", "--credential-file", loose, "--seconds", "1")
+    assert shown.returncode == 2 and "can be read by others" in shown.stderr
+    revoked = run("users", "revoke-worker", "--data-dir", data, "--credential-id", "1", "--reason", "box stolen",
+                  "--user", "demo.admin", password="demo")
+    assert revoked.returncode == 0, revoked.stderr
+    loose.chmod(0o600)
+    refused = run("worker", "--data-dir", data, "--deployment", "1", "--credential-file", loose, "--seconds", "1")
+    assert refused.returncode == 2 and "worker credential refused: revoked" in refused.stderr
 
 
 def test_a_worker_runs_against_postgresql(tmp_path):
@@ -254,14 +278,19 @@ def test_a_worker_runs_against_postgresql(tmp_path):
         from console.store.audit import verify_chain
         from console.vision.engine import load_engine
 
+        from console.services import worker_access
+        from console.services.auth import actor_for
+
         with open_store_url(url) as store:
             dep = ensure_demo_deployment(store, load_engine())
+            token = worker_access.issue(store, actor_for(store, "demo.admin"), dep, "pg box").token
         with open_store_url(url) as watcher:
             def ready() -> bool:
                 beat = watcher.one("SELECT cameras_json FROM worker_heartbeats WHERE state = 'running'")
                 return _reported((beat["cameras_json"],) if beat else None).get("analysed", 0) >= 100
 
-            code, summary, err = run_worker_until(("--db", url, "--deployment", dep), ready, tmp_path)
+            code, summary, err = run_worker_until(("--db", url, "--deployment", dep), ready, tmp_path,
+                                                  env={**os.environ, "ORC_WORKER_CREDENTIAL": token})
         assert code == 0, err
         assert summary["frames_analysed"] >= 100
         with open_store_url(url) as store:
