@@ -273,13 +273,12 @@ def test_a_worker_runs_against_postgresql(tmp_path):
         admin.execute(f"CREATE DATABASE {name}")
     url = base.rsplit("/", 1)[0] + "/" + name
     try:
+        from console.services import worker_access
+        from console.services.auth import actor_for
         from console.services.demo import ensure_demo_deployment
         from console.store import open_location as open_store_url
         from console.store.audit import verify_chain
         from console.vision.engine import load_engine
-
-        from console.services import worker_access
-        from console.services.auth import actor_for
 
         with open_store_url(url) as store:
             dep = ensure_demo_deployment(store, load_engine())
