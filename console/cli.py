@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from console.cli_users import add_parser as add_users_parser
+from console.cli_users import cmd_users
 from console.errors import ConsoleError, MediaError
 
 EXIT_ERROR = 2
@@ -115,12 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--what-if", type=float, default=None, help="also print what this threshold would have done")
 
-    p = sub.add_parser("users", help="user accounts: create the first administrator")
-    add_common(p)
-    p.add_argument("action", choices=["bootstrap", "list"])
-    p.add_argument("--username", default="admin")
-    p.add_argument("--display-name", default="Administrator")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add_users_parser(sub, add_common)
 
     p = sub.add_parser("purge", help="run the retention purges that are due now (also run at every start)")
     add_common(p)
@@ -228,28 +225,6 @@ def cmd_audit(args) -> int:
     if not result.problems:
         print("decisions, engagements and alerts match their audit entries")
     return 0 if result.ok else EXIT_FAILED
-
-
-def cmd_users(args) -> int:
-    import getpass
-
-    from console.services import auth
-
-    with _store(args) as store:
-        if args.action == "list":
-            for r in auth.list_users(store, auth.Actor(0, "cli-auditor", "auditor")):
-                print(f"{r['username']:<20} {r['role']:<18} {'active' if r['active'] else 'inactive':<9}"
-                      f"{' demo' if r['is_demo'] else ''}  {r['display_name']}")
-            return 0
-        if args.password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = getpass.getpass("Password for the first administrator: ")
-            if getpass.getpass("Again: ") != password:
-                raise ConsoleError("the two passwords differ")
-        actor = auth.bootstrap_administrator(store, args.username, args.display_name, password)
-    print(f"administrator {actor.username} created; sign in with it to create the other accounts")
-    return 0
 
 
 def cmd_worker(args) -> int:

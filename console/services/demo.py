@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from console import clock
 from console.feeds.demo_media import demo_subjects, read_image
-from console.services.auth import actor_for, ensure_demo_user
+from console.services.auth import demo_account, ensure_demo_user
 from console.services.enrol import enrol_image
 from console.store import Store, repo
 from console.vision.engine import FaceEngine
@@ -25,7 +25,8 @@ DEMO_PASSWORD = "demo"
 
 
 def ensure_demo_accounts(store: Store) -> None:
-    """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator."""
+    """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator. Ones an
+    administrator disabled or deleted are left so."""
     ensure_demo_user(store, DEMO_OPERATOR, "Demo Operator", "operator", DEMO_PASSWORD)
     ensure_demo_user(store, DEMO_SUPERVISOR, "Demo Supervisor", "supervisor", DEMO_PASSWORD)
     ensure_demo_user(store, DEMO_ADMIN, "Demo Administrator", "administrator", DEMO_PASSWORD)
@@ -42,11 +43,11 @@ def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -
     if row is not None:
         dep_id = int(row["id"])
         have = len(repo.cameras(store, dep_id))
-        supervisor = actor_for(store, DEMO_SUPERVISOR)
+        supervisor = demo_account(store, DEMO_SUPERVISOR)
         for i in range(have, cameras):
             repo.add_camera(store, dep_id, f"Demo camera {i + 1}", f"demo:{i}", supervisor.username)
         return dep_id
-    supervisor = actor_for(store, DEMO_SUPERVISOR)
+    supervisor = demo_account(store, DEMO_SUPERVISOR)
     spec = repo.DeploymentSpec(
         name="Demo deployment",
         location="Generated demo corridor (no real place)",

@@ -17,11 +17,13 @@ def open_store(location: Path | str | None) -> Store:
 
 
 def prepare(data_dir: Path | None) -> dict:
-    """Open (create, migrate) the database, make the demo accounts, run due purges."""
+    """Open (create, migrate) the database, make the demo accounts (leaving disabled or deleted ones
+    so), run due purges."""
     with open_location(data_dir) as store:
         ensure_demo_accounts(store)
         report = retention.run_purges(store)
         return {"has_administrator": auth.has_administrator(store), "purged": report.summary(),
+                "demo_accounts": auth.demo_accounts_open(store),
                 "database": str(store.path),
                 "idle_lock_minutes": float(repo.get_setting(store, "ui", "idle_lock_minutes", 10))}
 
