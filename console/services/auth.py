@@ -319,7 +319,8 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
     row = repo.get_user(store, username)
     reason = _refusal(row, now)
     user_id = int(row["id"]) if row is not None else -1
-    attempt = _take_a_try(store, user_id, now)  # also for an unknown name (no row changes): same work
+    # Also for a name that cannot sign in (it takes no try): the same work, whatever the name.
+    attempt = _take_a_try(store, user_id if reason is None else -1, now)
     if reason is None and attempt is None:
         reason = "locked"  # locked meanwhile, or MAX_FAILURES tries already under way
     right = verify_password(password, row["password_hash"] if reason is None else _dummy_hash())

@@ -247,3 +247,16 @@ def test_refused_to_disable_or_delete_the_last_administrator_or_by_anyone_else(s
     assert auth.has_administrator(store)
     with pytest.raises(PermissionDenied, match="already exists"):
         auth.bootstrap_administrator(store, "late", "Late", "a late root passphrase")
+
+
+def test_refused_names_that_cannot_sign_in_take_no_try_from_anyone(store, cheap):
+    """An unknown, disabled or passwordless name costs the same work but moves no account's count."""
+    admin = accounts(store)
+    repo.create_user(store, "nopass", "No password", "operator")
+    auth.set_active(store, admin, "target", False)
+    for name in ("nopass", "target", "nobody") * 3:
+        with pytest.raises(auth.LoginError):
+            auth.login(store, name, PASSWORD, now=NOW)
+    assert {r["username"]: r["failed_logins"] for r in store.query("SELECT username, failed_logins FROM users")} \
+        == {"admin": 0, "target": 0, "nopass": 0}
+    assert reasons(store).count("no password set") == 3
