@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from console.cli_users import add_parser as add_users_parser
+from console.cli_users import cmd_users
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact
 
@@ -132,19 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--what-if", type=float, default=None, help="also print what this threshold would have done")
     add_identity(p)
 
-    p = sub.add_parser("users", help="user accounts: create the first administrator, list accounts, issue or "
-                       "revoke a headless worker's credential")
-    add_common(p)
-    p.add_argument("action", choices=["bootstrap", "list", "issue-worker", "revoke-worker"])
-    p.add_argument("--deployment", type=int, default=None, help="issue-worker: the deployment it may recognise for")
-    p.add_argument("--label", default="", help="issue-worker: which machine the credential is for")
-    p.add_argument("--days", type=float, default=7, help="issue-worker: how long it lasts (at most 31 days)")
-    p.add_argument("--credential-id", type=int, default=None, help="revoke-worker: the credential to revoke")
-    p.add_argument("--reason", default="", help="revoke-worker: why (logged)")
-    p.add_argument("--username", default="admin")
-    p.add_argument("--display-name", default="Administrator")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add_identity(p)  # users list: a signed-in administrator, supervisor or auditor
+    add_users_parser(sub, add_common)
 
     p = sub.add_parser("purge", help="run the retention purges that are due now (also run at every start)")
     add_common(p)
@@ -269,49 +259,6 @@ def cmd_audit(args) -> int:
     if not result.problems:
         print("decisions, engagements and alerts match their audit entries")
     return 0 if result.ok else EXIT_FAILED
-
-
-def cmd_users(args) -> int:
-    import getpass
-
-    from console.services import auth
-
-    with _store(args) as store:
-        if args.action in ("issue-worker", "revoke-worker"):
-            return _worker_credential(args, store)
-        if args.action == "list":
-            for r in auth.list_users(store, _signed_in(args, store)):
-                print(f"{r['username']:<20} {r['role']:<18} {'active' if r['active'] else 'inactive':<9}"
-                      f"{' demo' if r['is_demo'] else ''}  {r['display_name']}")
-            return 0
-        if args.password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = getpass.getpass("Password for the first administrator: ")
-            if getpass.getpass("Again: ") != password:
-                raise ConsoleError("the two passwords differ")
-        actor = auth.bootstrap_administrator(store, args.username, args.display_name, password)
-    print(f"administrator {actor.username} created; sign in with it to create the other accounts")
-    return 0
-
-
-def _worker_credential(args, store) -> int:
-    from console.services import worker_access
-
-    admin = _signed_in(args, store)
-    if args.action == "revoke-worker":
-        if args.credential_id is None:
-            raise ConsoleError("name the credential: --credential-id N")
-        worker_access.revoke(store, admin, args.credential_id, args.reason)
-        print(f"worker credential {args.credential_id} revoked")
-        return 0
-    if args.deployment is None:
-        raise ConsoleError("name the deployment: --deployment N")
-    issued = worker_access.issue(store, admin, args.deployment, args.label, args.days)
-    print(f"worker credential {issued.credential_id} for deployment {args.deployment}, until {issued.expires_at}.\n"
-          f"Give it to the worker in a file only its user can read (chmod 600), or as ORC_WORKER_CREDENTIAL; "
-          f"it is shown only now:\n{issued.token}")
-    return 0
 
 
 def _worker_token(args) -> str:

@@ -63,7 +63,7 @@ ALTER TABLE deployments ADD COLUMN incident_window_s INTEGER NOT NULL DEFAULT 30
 
 # Step 11: a headless worker proves who it is with a credential an administrator issued for one
 # deployment: only its SHA-256 is stored; it expires, it can be revoked, every use is logged.
-_V13 = """
+_V14 = """
 CREATE TABLE worker_credentials (
     id            INTEGER PRIMARY KEY,
     deployment_id INTEGER NOT NULL REFERENCES deployments(id),

@@ -126,7 +126,7 @@ def test_first_administrator_is_created_once_with_a_real_password(tmp_path):
                               timeout=120, cwd=ROOT)
 
     short = bootstrap("short")
-    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
     ok = bootstrap("a properly long password")
     assert ok.returncode == 0 and "administrator admin created" in ok.stdout
     again = bootstrap("another long password")
@@ -154,6 +154,36 @@ def test_security_a_command_that_reads_or_changes_records_without_sign_in_is_ref
     finally:
         db.close()
     assert failed == 1
+
+
+def test_cli_account_commands_sign_in_first_and_refused_without_the_password(tmp_path):
+    """users create/passwd/disable/enable/delete: an administrator signs in for each; a password is
+    changed only with the current one; answers never say which part of a sign-in was wrong."""
+    def users(*args, stdin=""):
+        return subprocess.run([sys.executable, str(ROOT / "main.py"), "users", *args, "--password-stdin",
+                               "--data-dir", str(tmp_path)], input=stdin, capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+
+    admin_pw, pw = "a properly long password", "violet kettle harbour"
+    assert users("bootstrap", stdin=admin_pw + "\n").returncode == 0
+    made = users("create", "ann", "--role", "supervisor", "--as", "admin", stdin=f"{admin_pw}\n{pw}\n")
+    assert made.returncode == 0 and "ann created by admin" in made.stdout, made.stderr
+    wrong = users("passwd", "ann", stdin="not her password\nan amber lighthouse\n")
+    assert wrong.returncode == 2 and "sign-in refused" in wrong.stderr
+    assert users("passwd", "ann", stdin=f"{pw}\nan amber lighthouse\n").returncode == 0
+    as_ann = users("disable", "admin", "--as", "ann", stdin="an amber lighthouse\n")
+    assert as_ann.returncode == 2 and "may not manage users" in as_ann.stderr
+    impostor = users("delete", "ann", "--as", "admin", stdin="a guessed password\n")
+    assert impostor.returncode == 2 and "sign-in refused" in impostor.stderr
+    for action in ("disable", "enable", "delete"):
+        done = users(action, "ann", "--as", "admin", stdin=admin_pw + "\n")
+        assert done.returncode == 0, done.stderr
+    listed = run("users", "list", "--data-dir", tmp_path, "--user", "admin", password=admin_pw)
+    assert "ann" in listed.stdout and "deleted" in listed.stdout
+    no_tty = subprocess.run([sys.executable, str(ROOT / "main.py"), "users", "delete", "admin", "--as", "admin",
+                             "--data-dir", str(tmp_path)], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert no_tty.returncode == 2 and "--password-stdin" in no_tty.stderr
 
 
 def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path):

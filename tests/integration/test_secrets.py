@@ -124,10 +124,10 @@ def test_security_an_old_entry_that_holds_a_password_is_shown_without_it(db, cap
     auditor = Actor(0, "cli-auditor", "auditor")
     assert leaks(audit_trail.latest(db, auditor)) == []
     assert leaks(stats.alert_history(db, Actor(0, "sup", "supervisor"), 5)) == []
-    auth.bootstrap_administrator(db, "chief", "Chief", "correct horse battery staple 42")
+    auth.bootstrap_administrator(db, "chief", "Chief", "violet kettle harbour 42")
     capfd.readouterr()
     assert cli.main(["audit", "show", *where(db), "--user", "chief",
-                     *signed_in(monkeypatch, "correct horse battery staple 42")]) == 0
+                     *signed_in(monkeypatch, "violet kettle harbour 42")]) == 0
     out = capfd.readouterr()
     assert "Old gate" in out.out and "rtsp://***@10.0.0.5/live" in out.out and leaks(out.out + out.err) == []
 
