@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from console.cli_users import add_identity, cmd_users, worker_token
 from console.cli_users import add_parser as add_users_parser
-from console.cli_users import cmd_users
+from console.cli_users import signed_in as _signed_in
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact
 
@@ -28,13 +29,6 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None,
                         help="postgresql://... for a store shared by several seats (default: SQLite in the data directory);"
                         " keep its password in ~/.pgpass or PGPASSWORD: a command line is visible to every local user")
-
-
-def add_identity(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", default="", help="sign in as this user (the password is asked on the terminal)")
-    if not any(a.dest == "password_stdin" for a in parser._actions):
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="read the password as one line from standard input (never as an argument)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,21 +175,6 @@ def _store(args):
     return open_store(db or args.data_dir)
 
 
-def _signed_in(args, store):
-    """The user a command acts as: ``--user NAME``, with the password asked on the terminal (or one
-    line on standard input with --password-stdin) - never an argument. The sign-in is logged, and
-    refused like the window's (lockout included)."""
-    import getpass
-
-    from console.services import auth
-
-    if not args.user:
-        raise ConsoleError("this command reads or changes the record: sign in with --user NAME (the password is asked)")
-    password = (sys.stdin.readline().rstrip("\n") if args.password_stdin
-                else getpass.getpass(f"Password for {args.user}: "))
-    return auth.login(store, args.user, password)
-
-
 # -- eval-pairs ----------------------------------------------------------------------
 def cmd_eval_pairs(args) -> int:
     from console.services.evaluation import eval_pairs, read_pairs
@@ -261,30 +240,6 @@ def cmd_audit(args) -> int:
     return 0 if result.ok else EXIT_FAILED
 
 
-def _worker_token(args) -> str:
-    """The worker's credential: a file only its owner can read, or the environment - never an argument."""
-    import os
-    import stat
-
-    path = args.credential_file
-    if path is None:
-        token = os.environ.get("ORC_WORKER_CREDENTIAL", "")
-        if not token:
-            raise ConsoleError("a worker needs its credential (an administrator issues one: users issue-worker): "
-                               "--credential-file FILE or ORC_WORKER_CREDENTIAL")
-        return token
-    try:
-        info = os.lstat(path)
-    except OSError as exc:
-        raise ConsoleError(f"credential file {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ConsoleError(f"credential file {path} is not a regular file")
-    if info.st_mode & 0o077:
-        raise ConsoleError(f"credential file {path} can be read by others (mode {stat.filemode(info.st_mode)}): "
-                           "chmod 600 it first")
-    return path.read_text().strip()
-
-
 def cmd_worker(args) -> int:
     from console.services.worker import run_worker
 
@@ -294,7 +249,7 @@ def cmd_worker(args) -> int:
         raise ConsoleError(f"--cameras takes ids like 1,2: {exc}") from exc
     with _store(args) as store:
         summary = run_worker(store, args.deployment, cameras or None, args.seconds, _providers(args),
-                             args.model_pack, credential=_worker_token(args))
+                             args.model_pack, credential=worker_token(args))
     print(json.dumps(summary))
     return 0
 

@@ -130,3 +130,49 @@ def _worker_credential(args, store, admin) -> int:
           "Give it to the worker in a file only its user can read (chmod 600), or as ORC_WORKER_CREDENTIAL; "
           f"it is shown only now:\n{issued.token}")
     return 0
+
+
+def add_identity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", default="", help="sign in as this user (the password is asked on the terminal)")
+    if not any(a.dest == "password_stdin" for a in parser._actions):
+        parser.add_argument("--password-stdin", action="store_true",
+                            help="read the password as one line from standard input (never as an argument)")
+
+
+def signed_in(args, store):
+    """The user a command acts as: ``--user NAME``, with the password asked on the terminal (or one
+    line on standard input with --password-stdin) - never an argument. The sign-in is logged, and
+    refused like the window's (lockout included)."""
+    import getpass
+
+    from console.services import auth
+
+    if not args.user:
+        raise ConsoleError("this command reads or changes the record: sign in with --user NAME (the password is asked)")
+    password = (sys.stdin.readline().rstrip("\n") if args.password_stdin
+                else getpass.getpass(f"Password for {args.user}: "))
+    return auth.login(store, args.user, password)
+
+
+def worker_token(args) -> str:
+    """The worker's credential: a file only its owner can read, or the environment - never an argument."""
+    import os
+    import stat
+
+    path = args.credential_file
+    if path is None:
+        token = os.environ.get("ORC_WORKER_CREDENTIAL", "")
+        if not token:
+            raise ConsoleError("a worker needs its credential (an administrator issues one: users issue-worker): "
+                               "--credential-file FILE or ORC_WORKER_CREDENTIAL")
+        return token
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise ConsoleError(f"credential file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConsoleError(f"credential file {path} is not a regular file")
+    if info.st_mode & 0o077:
+        raise ConsoleError(f"credential file {path} can be read by others (mode {stat.filemode(info.st_mode)}): "
+                           "chmod 600 it first")
+    return path.read_text().strip()

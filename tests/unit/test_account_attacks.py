@@ -12,7 +12,7 @@ import pytest
 
 from console.errors import ConsoleError, PermissionDenied
 from console.services import auth, password_policy, session
-from console.services.demo import DEMO_ADMIN, DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_accounts
+from console.services.demo import DEMO_ADMIN, DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_accounts, make_demo_store
 from console.store import repo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -172,7 +172,7 @@ def test_refused_policy_covers_the_first_administrator_and_resets(store, cheap):
 
 
 def test_demo_accounts_keep_their_labelled_password_but_are_refused_a_weak_new_one(store, cheap):
-    ensure_demo_accounts(store)
+    make_demo_store(store)
     assert auth.login(store, DEMO_OPERATOR, "demo").role == "operator"
     with pytest.raises(password_policy.PasswordRefused):
         auth.change_password(store, DEMO_OPERATOR, "demo", "demo1234")
@@ -199,24 +199,24 @@ def test_password_change_without_the_current_one_is_refused(store, cheap):
 
 # -- (5) an administrator disables or deletes any account, demo ones too ------------------------------
 def test_refused_sign_in_with_demo_accounts_an_administrator_closed_and_start_up_still_works(store, cheap, tmp_path):
-    ensure_demo_accounts(store)
-    admin = accounts(store)
+    make_demo_store(store)  # the demo's own store: its administrator is demo.admin
+    admin = auth.login(store, DEMO_ADMIN, "demo")
     auth.set_active(store, admin, DEMO_OPERATOR, False)
-    auth.delete_user(store, admin, DEMO_ADMIN)
-    info = session.prepare(tmp_path / "data")  # start-up: the same data directory as ``store``
-    assert info["demo_accounts"] == [DEMO_SUPERVISOR]
+    auth.delete_user(store, admin, DEMO_SUPERVISOR)
+    info = session.prepare(tmp_path / "data", demo=True)  # start-up: the same data directory as ``store``
+    assert info["demo_accounts"] == [DEMO_ADMIN]
     ensure_demo_accounts(store)  # and again: nothing made again, nothing opened again
-    op, gone = repo.get_user(store, DEMO_OPERATOR), repo.get_user(store, DEMO_ADMIN)
+    op, gone = repo.get_user(store, DEMO_OPERATOR), repo.get_user(store, DEMO_SUPERVISOR)
     assert not op["active"] and op["password_hash"] and not gone["active"] and gone["deleted_at"]
     assert gone["password_hash"] is None
-    for name in (DEMO_OPERATOR, DEMO_ADMIN):
+    for name in (DEMO_OPERATOR, DEMO_SUPERVISOR):
         with pytest.raises(auth.LoginError):
             auth.login(store, name, "demo")
-    assert auth.login(store, DEMO_SUPERVISOR, "demo").role == "supervisor"
-    assert auth.demo_account(store, DEMO_ADMIN).username == DEMO_ADMIN  # the demo's records still name it
+    assert auth.login(store, DEMO_ADMIN, "demo").role == "administrator"
+    assert auth.demo_account(store, DEMO_SUPERVISOR).username == DEMO_SUPERVISOR  # the demo's records still name it
     logged = [(r["actor"], r["action"]) for r in store.query("SELECT actor, action FROM audit_log WHERE action"
                                                              " IN ('user.deactivated', 'user.deleted') ORDER BY seq")]
-    assert logged == [("admin", "user.deactivated"), ("admin", "user.deleted")]
+    assert logged == [(DEMO_ADMIN, "user.deactivated"), (DEMO_ADMIN, "user.deleted")]
 
 
 def test_a_deleted_account_keeps_its_record_and_is_refused_for_good(store, cheap):
