@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from console.cli_users import add_identity, cmd_users, worker_token
+from console.cli_users import add_parser as add_users_parser
+from console.cli_users import signed_in as _signed_in
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact
 
@@ -26,13 +29,6 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None,
                         help="postgresql://... for a store shared by several seats (default: SQLite in the data directory);"
                         " keep its password in ~/.pgpass or PGPASSWORD: a command line is visible to every local user")
-
-
-def add_identity(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", default="", help="sign in as this user (the password is asked on the terminal)")
-    if not any(a.dest == "password_stdin" for a in parser._actions):
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="read the password as one line from standard input (never as an argument)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deployment", type=int, required=True)
     p.add_argument("--cameras", default="", help="camera ids, comma separated (default: all of the deployment's)")
     p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: the window's end)")
+    p.add_argument("--credential-file", type=Path, default=None,
+                   help="the worker credential an administrator issued (users issue-worker), in a file only you can "
+                        "read; default: the ORC_WORKER_CREDENTIAL environment variable (never an argument)")
 
     p = sub.add_parser("report", help="the deployment record (PDF, CSV or JSON by the file's extension)")
     add_common(p)
@@ -129,13 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--what-if", type=float, default=None, help="also print what this threshold would have done")
     add_identity(p)
 
-    p = sub.add_parser("users", help="user accounts: create the first administrator")
-    add_common(p)
-    p.add_argument("action", choices=["bootstrap", "list"])
-    p.add_argument("--username", default="admin")
-    p.add_argument("--display-name", default="Administrator")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add_identity(p)  # users list: a signed-in administrator, supervisor or auditor
+    add_users_parser(sub, add_common)
 
     p = sub.add_parser("purge", help="run the retention purges that are due now (also run at every start)")
     add_common(p)
@@ -180,21 +173,6 @@ def _store(args):
     if db and not db.startswith(("postgresql://", "postgres://")):  # not echoed: it may be "host=... password=..."
         raise ConsoleError("--db takes a postgresql:// URL (an SQLite data directory is given with --data-dir)")
     return open_store(db or args.data_dir)
-
-
-def _signed_in(args, store):
-    """The user a command acts as: ``--user NAME``, with the password asked on the terminal (or one
-    line on standard input with --password-stdin) - never an argument. The sign-in is logged, and
-    refused like the window's (lockout included)."""
-    import getpass
-
-    from console.services import auth
-
-    if not args.user:
-        raise ConsoleError("this command reads or changes the record: sign in with --user NAME (the password is asked)")
-    password = (sys.stdin.readline().rstrip("\n") if args.password_stdin
-                else getpass.getpass(f"Password for {args.user}: "))
-    return auth.login(store, args.user, password)
 
 
 # -- eval-pairs ----------------------------------------------------------------------
@@ -262,28 +240,6 @@ def cmd_audit(args) -> int:
     return 0 if result.ok else EXIT_FAILED
 
 
-def cmd_users(args) -> int:
-    import getpass
-
-    from console.services import auth
-
-    with _store(args) as store:
-        if args.action == "list":
-            for r in auth.list_users(store, _signed_in(args, store)):
-                print(f"{r['username']:<20} {r['role']:<18} {'active' if r['active'] else 'inactive':<9}"
-                      f"{' demo' if r['is_demo'] else ''}  {r['display_name']}")
-            return 0
-        if args.password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = getpass.getpass("Password for the first administrator: ")
-            if getpass.getpass("Again: ") != password:
-                raise ConsoleError("the two passwords differ")
-        actor = auth.bootstrap_administrator(store, args.username, args.display_name, password)
-    print(f"administrator {actor.username} created; sign in with it to create the other accounts")
-    return 0
-
-
 def cmd_worker(args) -> int:
     from console.services.worker import run_worker
 
@@ -293,7 +249,7 @@ def cmd_worker(args) -> int:
         raise ConsoleError(f"--cameras takes ids like 1,2: {exc}") from exc
     with _store(args) as store:
         summary = run_worker(store, args.deployment, cameras or None, args.seconds, _providers(args),
-                             args.model_pack)
+                             args.model_pack, credential=worker_token(args))
     print(json.dumps(summary))
     return 0
 

@@ -70,8 +70,9 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         command = "operator-review-console" if getattr(sys, "frozen", False) else "python main.py"
         hint = None if info.get("has_administrator") else (
             f"No administrator exists yet: create one with <b>{command} users bootstrap</b>.<br>")
+        # The demo accounts are named only in the demo's store, and only while one is left open.
         dialog = LoginDialog(lambda u, p: session.login(location, u, p), window,
-                             hint=(hint or "") + (DEMO_HINT if info.get("demo") else ""))
+                             hint=(hint or "") + (DEMO_HINT if info.get("demo_accounts") else ""))
 
         def finished(result: int) -> None:
             if result and dialog.actor is not None:

@@ -18,7 +18,7 @@ from console import clock
 from console.errors import ConsoleError
 from console.feeds.demo_media import demo_subjects, read_image
 from console.paths import default_data_dir
-from console.services.auth import actor_for, ensure_demo_user, is_demo_store
+from console.services.auth import demo_account, ensure_demo_user, is_demo_store
 from console.services.enrol import enrol_image
 from console.store import Store, repo
 from console.vision.engine import FaceEngine
@@ -54,8 +54,8 @@ def make_demo_store(store: Store) -> None:
 
 def ensure_demo_accounts(store: Store) -> None:
     """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator - in
-    a demo store only. One an administrator disabled stays disabled (the demo then signs in as the
-    others)."""
+    a demo store only. Ones an administrator disabled or deleted are left so (the demo then signs in
+    as the others)."""
     if not is_demo_store(store):
         raise NotADemoStore("demo accounts exist only in a demo store (python main.py --demo)")
     ensure_demo_user(store, DEMO_OPERATOR, "Demo Operator", "operator", DEMO_PASSWORD)
@@ -75,11 +75,11 @@ def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -
     if row is not None:
         dep_id = int(row["id"])
         have = len(repo.cameras(store, dep_id))
-        supervisor = actor_for(store, DEMO_SUPERVISOR)
+        supervisor = demo_account(store, DEMO_SUPERVISOR)
         for i in range(have, cameras):
             repo.add_camera(store, dep_id, f"Demo camera {i + 1}", f"demo:{i}", supervisor.username)
         return dep_id
-    supervisor = actor_for(store, DEMO_SUPERVISOR)
+    supervisor = demo_account(store, DEMO_SUPERVISOR)
     spec = repo.DeploymentSpec(
         name="Demo deployment",
         location="Generated demo corridor (no real place)",

@@ -11,6 +11,7 @@ entry's is enrolled with a warning.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 
 from console.domain import WatchlistCategory
 from console.errors import ConsoleError, MediaError
-from console.media import read_image
+from console.media import read_image, read_regular_file
 from console.pipeline.recognizer import encode_jpeg
 from console.redaction import redact
 from console.services import deployments, operating_point
@@ -29,6 +30,7 @@ from console.vision.engine import FaceEngine, describe_faces
 from console.vision.quality import QualityGate
 
 DEFAULT_CAP = 2000
+MAX_CSV_BYTES = 20 * 1024 * 1024  # 2,000 entries take a few hundred kilobytes
 # Enrolment photos must be better than live probes: they are the reference every alert is
 # judged against.
 ENROLMENT_GATE = QualityGate(min_eye_distance_px=24.0, min_sharpness=40.0, max_yaw_deg=30.0, max_pitch_deg=30.0,
@@ -158,17 +160,25 @@ def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int
     """Entries and photos from a CSV (columns above; image = a path relative to the CSV).
 
     Every row is checked like a single entry; a bad row is reported and skipped, the rest go in.
+    The CSV and its photos are read only if they are regular files (a FIFO, a device or a link out
+    of the CSV's folder is refused, never opened to wait on), and a photo only if its header
+    declares at most console.media.MAX_PIXELS pixels.
     """
     actor.require("enrol", store)
     csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise GovernanceError(f"{csv_path} does not exist")
-    with csv_path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise GovernanceError(f"{csv_path} lacks the columns {', '.join(missing)}")
+    data = read_regular_file(csv_path, MAX_CSV_BYTES, what="CSV file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise GovernanceError(f"{csv_path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise GovernanceError(f"{csv_path} lacks the columns {', '.join(missing)}")
+    try:
         rows = list(reader)
+    except csv.Error as exc:
+        raise GovernanceError(f"{csv_path} is not a well-formed CSV: {exc}") from exc
     added, refused, warnings = 0, [], []
     folder = csv_path.parent.resolve()
     for n, row in enumerate(rows, start=2):
@@ -176,7 +186,7 @@ def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int
             image_path = (folder / (row["image"] or "")).resolve()
             if folder not in image_path.parents:
                 raise GovernanceError(f"image {row['image']!r} is outside the CSV's folder; photos must sit beside it")
-            image = read_image(image_path)
+            image = read_image(image_path, within=folder)  # a regular file, still inside once links are followed
             check_photo(engine, image, row["image"])
             spec = repo.EntrySpec(**{k: row[k] for k in CSV_COLUMNS if k != "image"})
             with store.transaction():

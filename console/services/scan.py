@@ -44,11 +44,17 @@ class FolderWatchlist:
 
 
 def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """Every entry named like an image - not only the regular files: a FIFO or a device named
+    like one is reported as skipped (by ``read_image``), not passed over in silence."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir())
 
 
-def _one_face(engine: FaceEngine, path: Path) -> np.ndarray:
-    faces = describe_faces(engine, read_image(path))
+def _one_face(engine: FaceEngine, path: Path, folder: Path) -> np.ndarray:
+    try:
+        image = read_image(path, within=folder)  # a regular file inside the folder, of a size worth decoding
+    except MediaError as exc:
+        raise MediaError(f"watchlist image {exc}") from exc
+    faces = describe_faces(engine, image)
     if not faces:
         raise MediaError(f"watchlist image {path}: no face found")
     faces.sort(key=lambda f: f.detection.width, reverse=True)
@@ -78,7 +84,7 @@ def load_watchlist_folder(engine: FaceEngine, folder: Path) -> FolderWatchlist:
         usable = []
         for path in paths:
             try:
-                usable.append(_one_face(engine, path))
+                usable.append(_one_face(engine, path, folder))
             except MediaError as exc:
                 skipped.append(str(exc))
         if not usable:

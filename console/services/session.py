@@ -18,13 +18,15 @@ def open_store(location: Path | str | None) -> Store:
 
 def prepare(data_dir: Path | None, demo: bool = False) -> dict:
     """Open (create, migrate) the database, run due purges; with ``demo``, make it the demo's store
-    (refused for a store with real accounts or deployments) with its accounts."""
+    (refused for a store with real accounts or deployments) with its accounts (leaving disabled or
+    deleted ones so)."""
     with open_location(data_dir) as store:
         if demo:
             make_demo_store(store)
         report = retention.run_purges(store)
         return {"has_administrator": auth.has_administrator(store), "purged": report.summary(),
                 "demo": auth.is_demo_store(store),
+                "demo_accounts": auth.is_demo_store(store) and auth.demo_accounts_open(store),
                 "database": str(store.path),
                 "idle_lock_minutes": float(repo.get_setting(store, "ui", "idle_lock_minutes", 10))}
 

@@ -25,9 +25,8 @@ from console.errors import ConsoleError
 from console.feeds.capture import open_source
 from console.redaction import redact, redact_value
 from console.services import deployments
-from console.services.auth import Actor
 from console.services.live import LiveDeployment
-from console.store import Store, repo
+from console.store import Store, audit, repo
 from console.vision.engine import load_engine
 
 HEARTBEAT_S = 5.0
@@ -78,7 +77,12 @@ def worker_states(store: Store, deployment_id: int) -> list[dict]:
 
 
 def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, seconds: float | None,
-               providers: list[str] | None = None, pack: str | None = None) -> dict:
+               providers: list[str] | None = None, pack: str | None = None, *, credential: str) -> dict:
+    """Recognition for a deployment's cameras, headless, as the worker its ``credential`` names
+    (console/services/worker_access.py): refused without a valid one, stopped when it is revoked
+    or expires."""
+    from console.services import worker_access
+
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
@@ -91,7 +95,7 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
     if not rows:
         raise ConsoleError(f"deployment {deployment_id} has no cameras to analyse")
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    actor = Actor(0, f"worker:{worker_id}", "operator")
+    actor = worker_access.authenticate(store, credential, deployment_id, host=socket.gethostname())
     deployments.start_or_join(store, actor, deployment_id)  # refused outside the window; paused while stopped
     engine = load_engine(pack, providers, threads=1 if len(rows) > 1 else 0)
     live = LiveDeployment(store, engine, deployment_id, actor)
@@ -122,6 +126,12 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
                 print(f"heartbeat not written: {exc}", file=sys.stderr)
             for problem in live.problems():
                 print(redact(problem), file=sys.stderr)
+            lapsed = worker_access.still_valid(beat_store, actor, deployment_id)
+            if lapsed:
+                print(f"worker credential {lapsed}: recognition stops here", file=sys.stderr, flush=True)
+                audit.append(beat_store, actor.username, "worker.stopped", "deployment", deployment_id,
+                             {"reason": f"credential {lapsed}"})
+                break
             if live.ended or all(w.halted for w in live.workers):
                 break
             if seconds is not None and time.monotonic() - t0 >= seconds:

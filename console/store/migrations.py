@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12
+from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14
 
 _V1 = """
 CREATE TABLE schema_migrations (
@@ -320,6 +320,13 @@ CREATE TABLE worker_heartbeats (
 );
 """
 
+# An administrator deletes an account: it can never sign in again, but its row stays, because
+# decisions and the audit log name it, and its name is never given to someone else.
+_V13 = """
+ALTER TABLE users ADD COLUMN deleted_at TEXT;
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -346,5 +353,7 @@ MIGRATIONS: list[Migration] = [
     Migration(11, "decisions name the confirmed candidate; the two-person rule's first candidate", _V11),
     Migration(12, "incidents: alerts for one subject within the deployment's incident window are decided once",
               _V12),
+    Migration(13, "accounts deleted by an administrator keep their row, marked deleted", _V13),
+    Migration(14, "credentials of headless workers: hashed, for one deployment, expiring, revocable", _V14),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -60,3 +60,19 @@ CREATE INDEX alerts_incident ON alerts(incident_id, status);
 CREATE INDEX alerts_subject ON alerts(deployment_id, entry_id, stored_at);
 ALTER TABLE deployments ADD COLUMN incident_window_s INTEGER NOT NULL DEFAULT 300;
 """
+
+# Step 11: a headless worker proves who it is with a credential an administrator issued for one
+# deployment: only its SHA-256 is stored; it expires, it can be revoked, every use is logged.
+_V14 = """
+CREATE TABLE worker_credentials (
+    id            INTEGER PRIMARY KEY,
+    deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+    label         TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    issued_by     INTEGER NOT NULL REFERENCES users(id),
+    issued_at     TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    revoked_at    TEXT,
+    revoked_by    INTEGER REFERENCES users(id)
+);
+"""

@@ -16,11 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 
-def run(*args, timeout=300, password=None):
+def run(*args, timeout=300, password=None, env=None):
     """main.py with these arguments; ``password`` is typed on standard input (--password-stdin)."""
     extra = ["--password-stdin"] if password is not None else []
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args), *extra], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, input=None if password is None else password + "\n")
+                          text=True, timeout=timeout, cwd=ROOT, input=None if password is None else password + "\n",
+                          env=env)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def test_first_administrator_is_created_once_with_a_real_password(tmp_path):
                               timeout=120, cwd=ROOT)
 
     short = bootstrap("short")
-    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
     ok = bootstrap("a properly long password")
     assert ok.returncode == 0 and "administrator admin created" in ok.stdout
     again = bootstrap("another long password")
@@ -155,6 +156,36 @@ def test_security_a_command_that_reads_or_changes_records_without_sign_in_is_ref
     assert failed == 1
 
 
+def test_cli_account_commands_sign_in_first_and_refused_without_the_password(tmp_path):
+    """users create/passwd/disable/enable/delete: an administrator signs in for each; a password is
+    changed only with the current one; answers never say which part of a sign-in was wrong."""
+    def users(*args, stdin=""):
+        return subprocess.run([sys.executable, str(ROOT / "main.py"), "users", *args, "--password-stdin",
+                               "--data-dir", str(tmp_path)], input=stdin, capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+
+    admin_pw, pw = "a properly long password", "violet kettle harbour"
+    assert users("bootstrap", stdin=admin_pw + "\n").returncode == 0
+    made = users("create", "ann", "--role", "supervisor", "--as", "admin", stdin=f"{admin_pw}\n{pw}\n")
+    assert made.returncode == 0 and "ann created by admin" in made.stdout, made.stderr
+    wrong = users("passwd", "ann", stdin="not her password\nan amber lighthouse\n")
+    assert wrong.returncode == 2 and "sign-in refused" in wrong.stderr
+    assert users("passwd", "ann", stdin=f"{pw}\nan amber lighthouse\n").returncode == 0
+    as_ann = users("disable", "admin", "--as", "ann", stdin="an amber lighthouse\n")
+    assert as_ann.returncode == 2 and "may not manage users" in as_ann.stderr
+    impostor = users("delete", "ann", "--as", "admin", stdin="a guessed password\n")
+    assert impostor.returncode == 2 and "sign-in refused" in impostor.stderr
+    for action in ("disable", "enable", "delete"):
+        done = users(action, "ann", "--as", "admin", stdin=admin_pw + "\n")
+        assert done.returncode == 0, done.stderr
+    listed = run("users", "list", "--data-dir", tmp_path, "--user", "admin", password=admin_pw)
+    assert "ann" in listed.stdout and "deleted" in listed.stdout
+    no_tty = subprocess.run([sys.executable, str(ROOT / "main.py"), "users", "delete", "admin", "--as", "admin",
+                             "--data-dir", str(tmp_path)], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert no_tty.returncode == 2 and "--password-stdin" in no_tty.stderr
+
+
 def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path):
     data_dir, _ = selftest_dir
     out = tmp_path / "record.pdf"
@@ -174,14 +205,22 @@ def test_report_writes_a_record_that_matches_the_database(selftest_dir, tmp_path
     assert bad.returncode == 2 and "use a file name ending in .pdf, .csv or .json" in bad.stderr
 
 
-def run_worker_until(args, ready, tmp_path, timeout=240):
+def worker_credential(data_dir, deployment=1) -> dict:
+    """A credential for a headless worker, issued as an administrator issues one (the demo's admin)."""
+    issued = run("users", "issue-worker", "--data-dir", data_dir, "--deployment", deployment, "--label", "test box",
+                 "--user", "demo.admin", password="demo")
+    assert issued.returncode == 0, issued.stderr
+    return {**os.environ, "ORC_WORKER_CREDENTIAL": issued.stdout.strip().splitlines()[-1]}
+
+
+def run_worker_until(args, ready, tmp_path, timeout=240, env=None):
     """``main.py worker`` without --seconds (it would run to the window's end), stopped as an
     operator stops it (SIGTERM) once ``ready()`` says it has done enough - however long that takes
     on a loaded machine. Returns the exit status, the summary it printed and its stderr."""
     out, err = tmp_path / "worker.out", tmp_path / "worker.err"
     with open(out, "w") as stdout, open(err, "w") as stderr:
         proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "worker", *map(str, args)], stdout=stdout,
-                                stderr=stderr, cwd=ROOT)
+                                stderr=stderr, cwd=ROOT, env=env)
         try:
             reached = wait_for(lambda: proc.poll() is not None or ready(), timeout=timeout)
             assert proc.poll() is None, f"the worker stopped by itself: {err.read_text()[-2000:]}"
@@ -217,7 +256,8 @@ def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):
             con.close()
         return alerts > before and _reported(beat).get("analysed", 0) >= 200
 
-    code, summary, err = run_worker_until(("--data-dir", data, "--deployment", "1"), ready, tmp_path)
+    env = worker_credential(data)
+    code, summary, err = run_worker_until(("--data-dir", data, "--deployment", "1"), ready, tmp_path, env=env)
     assert code == 0, err
     assert summary["frames_analysed"] >= 200 and summary["alerts"] >= 1
     db = sqlite3.connect(data / "console.sqlite3")
@@ -228,10 +268,24 @@ def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):
         db.close()
     # Its last report holds its final counts; then it marks itself gone (it was neither stopped nor ended).
     assert state == "gone" and json.loads(cameras)["1"]["analysed"] == summary["frames_analysed"]
-    bad = run("worker", "--data-dir", data, "--deployment", "7")
+    bad = run("worker", "--data-dir", data, "--deployment", "7", env=env)
     assert bad.returncode == 2 and "deployment 7 does not exist" in bad.stderr
-    bad = run("worker", "--data-dir", data, "--deployment", "1", "--cameras", "9")
+    bad = run("worker", "--data-dir", data, "--deployment", "1", "--cameras", "9", env=env)
     assert bad.returncode == 2 and "no camera [9]" in bad.stderr
+    # refused: no credential, a credential file others can read, a revoked credential
+    bare = run("worker", "--data-dir", data, "--deployment", "1", "--seconds", "1")
+    assert bare.returncode == 2 and "a worker needs its credential" in bare.stderr
+    loose = tmp_path / "credential"
+    loose.write_text(env["ORC_WORKER_CREDENTIAL"])
+    loose.chmod(0o644)
+    shown = run("worker", "--data-dir", data, "--deployment", "1", "--credential-file", loose, "--seconds", "1")
+    assert shown.returncode == 2 and "can be read by others" in shown.stderr
+    revoked = run("users", "revoke-worker", "--data-dir", data, "--credential-id", "1", "--reason", "box stolen",
+                  "--user", "demo.admin", password="demo")
+    assert revoked.returncode == 0, revoked.stderr
+    loose.chmod(0o600)
+    refused = run("worker", "--data-dir", data, "--deployment", "1", "--credential-file", loose, "--seconds", "1")
+    assert refused.returncode == 2 and "worker credential refused: revoked" in refused.stderr
 
 
 def test_a_worker_runs_against_postgresql(tmp_path):
@@ -249,6 +303,8 @@ def test_a_worker_runs_against_postgresql(tmp_path):
         admin.execute(f"CREATE DATABASE {name}")
     url = base.rsplit("/", 1)[0] + "/" + name
     try:
+        from console.services import worker_access
+        from console.services.auth import actor_for
         from console.services.demo import ensure_demo_deployment
         from console.store import open_location as open_store_url
         from console.store.audit import verify_chain
@@ -256,12 +312,14 @@ def test_a_worker_runs_against_postgresql(tmp_path):
 
         with open_store_url(url) as store:
             dep = ensure_demo_deployment(store, load_engine())
+            token = worker_access.issue(store, actor_for(store, "demo.admin"), dep, "pg box").token
         with open_store_url(url) as watcher:
             def ready() -> bool:
                 beat = watcher.one("SELECT cameras_json FROM worker_heartbeats WHERE state = 'running'")
                 return _reported((beat["cameras_json"],) if beat else None).get("analysed", 0) >= 100
 
-            code, summary, err = run_worker_until(("--db", url, "--deployment", dep), ready, tmp_path)
+            code, summary, err = run_worker_until(("--db", url, "--deployment", dep), ready, tmp_path,
+                                                  env={**os.environ, "ORC_WORKER_CREDENTIAL": token})
         assert code == 0, err
         assert summary["frames_analysed"] >= 100
         with open_store_url(url) as store:

@@ -56,10 +56,18 @@ def _location(db) -> str:
 
 
 def _spawn_worker(db, dep: int, camera: int) -> subprocess.Popen:
+    """``main.py worker`` with a credential an administrator issued for the deployment."""
+    import os
+
+    from console.services import worker_access
+
+    if repo.get_user(db, "admin") is None:
+        repo.create_user(db, "admin", "Admin", "administrator")
+    token = worker_access.issue(db, actor_for(db, "admin"), dep, f"camera {camera}").token
     where = ["--db", db.url] if db.dialect == "postgres" else ["--data-dir", _location(db)]
     return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "worker", *where, "--deployment", str(dep),
                              "--cameras", str(camera)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, env={**os.environ, "ORC_WORKER_CREDENTIAL": token})
 
 
 def _report(db, dep: int) -> dict | None:

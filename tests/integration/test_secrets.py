@@ -40,8 +40,18 @@ def all_columns(store, table: str) -> str:
     return "\n".join(" ".join(str(r[k]) for k in r.keys()) for r in store.query(f"SELECT * FROM {table}"))
 
 
+def signed_in(monkeypatch, password: str = "demo") -> list[str]:
+    """--user's password, typed as one line on standard input."""
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    return ["--password-stdin"]
+
+
 def test_security_a_cameras_credential_reaches_no_audit_entry_printout_heartbeat_or_export(db, engine, tmp_path,
-                                                                                          capfd):
+                                                                                          capfd, monkeypatch):
+    from console.services import worker_access
+
     dep = ensure_demo_deployment(db, engine)
     sup = actor_for(db, DEMO_SUPERVISOR)
     gate = deployments.add_camera(db, sup, dep, "Gate", SOURCE)
@@ -58,13 +68,16 @@ def test_security_a_cameras_credential_reaches_no_audit_entry_printout_heartbeat
     assert {c["source"] for c in deployments.cameras(db, actor_for(db, DEMO_OPERATOR), dep)} == {""}
 
     capfd.readouterr()
-    assert cli.main(["audit", "show", *where(db), "--last", "200"]) == 0
+    assert cli.main(["audit", "show", *where(db), "--last", "200", "--user", DEMO_SUPERVISOR,
+                     *signed_in(monkeypatch)]) == 0
     out = capfd.readouterr()
     assert "camera.added" in out.out and "rtsp://***@10.0.0.5/live" in out.out
     assert leaks(out.out + out.err) == []
 
     # A worker on the dead camera: its printed lines (OpenCV's and FFmpeg's too: capfd reads the
     # file descriptors), its summary and its heartbeats.
+    issued = worker_access.issue(db, actor_for(db, "demo.admin"), dep, "test machine")
+    monkeypatch.setenv("ORC_WORKER_CREDENTIAL", issued.token)
     assert cli.main(["worker", *where(db), "--deployment", str(dep), "--cameras", str(dead), "--seconds", "2"]) == 0
     out = capfd.readouterr()
     assert json.loads(out.out.strip().splitlines()[-1])["cameras"] == [dead]
@@ -73,7 +86,8 @@ def test_security_a_cameras_credential_reaches_no_audit_entry_printout_heartbeat
     assert "Dead door" in beats and leaks(beats) == []
 
     record = tmp_path / "record.json"
-    assert cli.main(["report", *where(db), str(dep), "--out", str(record)]) == 0
+    assert cli.main(["report", *where(db), str(dep), "--out", str(record), "--user", DEMO_SUPERVISOR,
+                     *signed_in(monkeypatch)]) == 0
     assert leaks(record.read_bytes()) == [] and leaks(capfd.readouterr().out) == []
 
     entry = db.one("SELECT e.id AS entry_id, i.id AS image_id FROM watchlist_entries e JOIN entry_images i"
@@ -99,7 +113,9 @@ def _append_as_before_redaction(store, action: str, subject_type: str, subject_i
                      (seq, at, "sup", action, subject_type, str(subject_id), details_json, prev, digest))
 
 
-def test_security_an_old_entry_that_holds_a_password_is_shown_without_it(db, capfd):
+def test_security_an_old_entry_that_holds_a_password_is_shown_without_it(db, capfd, monkeypatch):
+    from console.services import auth
+
     # The log is append-only: an entry written before redaction keeps its text; every reader masks it.
     _append_as_before_redaction(db, "camera.added", "camera", 9, {"name": "Old gate", "source": SOURCE})
     _append_as_before_redaction(db, "alert.noted", "alert", 5, {"note": f"feed {QUERY_SOURCE} was slow"})
@@ -108,8 +124,10 @@ def test_security_an_old_entry_that_holds_a_password_is_shown_without_it(db, cap
     auditor = Actor(0, "cli-auditor", "auditor")
     assert leaks(audit_trail.latest(db, auditor)) == []
     assert leaks(stats.alert_history(db, Actor(0, "sup", "supervisor"), 5)) == []
+    auth.bootstrap_administrator(db, "chief", "Chief", "violet kettle harbour 42")
     capfd.readouterr()
-    assert cli.main(["audit", "show", *where(db)]) == 0
+    assert cli.main(["audit", "show", *where(db), "--user", "chief",
+                     *signed_in(monkeypatch, "violet kettle harbour 42")]) == 0
     out = capfd.readouterr()
     assert "Old gate" in out.out and "rtsp://***@10.0.0.5/live" in out.out and leaks(out.out + out.err) == []
 

@@ -110,3 +110,37 @@ def test_the_incident_window_is_set_from_the_deployment_tab_with_a_reason(qtbot,
     tab.set_window_button.click()
     qtbot.waitUntil(lambda: "Incident window:</b> 10 min 00 s" in tab.facts.text(), timeout=10000)
     assert repo.get_deployment(live.store, live.deployment_id)["incident_window_s"] == 600
+
+
+def test_users_tab_security_delete_asks_twice_and_own_password_needs_the_current_one(qtbot, open_dialog, live,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
+    admin = auth.bootstrap_administrator(live.store, "admin", "Admin", "a long root passphrase")
+    auth.reset_password(live.store, admin, "op", "violet kettle harbour")
+    dialog = open_dialog("admin")
+    tab = dialog.users
+    dialog.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.users.rowCount() == 3, timeout=10000)
+    tab.target_user.setText("op")
+    tab.delete.click()
+    assert "Press again" in dialog.message.text() and repo.get_user(live.store, "op")["deleted_at"] is None
+    tab.delete.click()
+    qtbot.waitUntil(lambda: "deleted and logged" in dialog.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: any(tab.users.item(r, 3).text() == "deleted" for r in range(tab.users.rowCount())),
+                    timeout=10000)
+    assert repo.get_user(live.store, "op")["deleted_at"]
+
+    dialog = open_dialog("admin")
+    tab = dialog.users
+    tab.current_password.setText("not my password")
+    tab.changed_password.setText("an amber lighthouse")
+    tab.changed_again.setText("an amber lighthouse")
+    [b for b in tab.findChildren(type(tab.delete)) if b.text() == "Change my password"][0].click()
+    qtbot.waitUntil(lambda: "Refused: sign-in refused" in dialog.message.text(), timeout=10000)
+    assert tab.current_password.text() == ""  # never left in the field
+    tab.current_password.setText("a long root passphrase")
+    tab.changed_password.setText("an amber lighthouse")
+    tab.changed_again.setText("an amber lighthouse")
+    [b for b in tab.findChildren(type(tab.delete)) if b.text() == "Change my password"][0].click()
+    qtbot.waitUntil(lambda: "Your password was changed" in dialog.message.text(), timeout=10000)
+    assert auth.login(live.store, "admin", "an amber lighthouse").username == "admin"

@@ -1,5 +1,6 @@
 """Step 4's safeguards, each tried by someone who should not get through."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import cv2
@@ -13,8 +14,13 @@ from console.store import audit, repo
 MODEL = __import__("console.services.calibration", fromlist=["load"]).load().model_id  # the calibrated model
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+PASSWORD = "violet kettle harbour"  # meets the policy: 12+ characters, no user name, not a common one
 # A real (blank) frame: an export blurs bystanders and refuses a context frame it cannot decode.
 CONTEXT_JPEG = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
+
+
+def audit_trail_details(row) -> dict:
+    return json.loads(row["details_json"])
 
 
 def iso(t):
@@ -26,10 +32,10 @@ def world(store, monkeypatch):
     # The role tables create many users: a cheaper scrypt cost here (the stored hash records its
     # parameters, and test_passwords_are_stored_as_scrypt checks the production cost).
     monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
-    admin = auth.bootstrap_administrator(store, "admin", "Admin", "a long admin password")
+    admin = auth.bootstrap_administrator(store, "admin", "Admin", "a long root passphrase")
     actors = {"administrator": admin}
     for role in ("operator", "supervisor", "engagement_officer", "auditor"):
-        auth.create_user(store, admin, role, role.title(), role, f"password for {role}")
+        auth.create_user(store, admin, role, role.title(), role, PASSWORD)
         actors[role] = auth.actor_for(store, role)
     sup = actors["supervisor"]
     spec = repo.DeploymentSpec("Op Test", "High St", "crime hotspot", iso(NOW - timedelta(hours=1)),
@@ -259,19 +265,19 @@ def test_anyone_may_ask_whether_the_audit_log_holds(world):
 def test_passwords_are_stored_as_scrypt_and_logins_are_logged(world, monkeypatch):
     store = world["store"]
     monkeypatch.setattr(auth, "SCRYPT_N", 2**15)
-    auth.create_user(store, world["actors"]["administrator"], "fresh", "F", "operator", "a fresh long password")
+    auth.create_user(store, world["actors"]["administrator"], "fresh", "F", "operator", "a new long passphrase")
     row = repo.get_user(store, "fresh")
-    assert row["password_hash"].startswith("scrypt$32768$8$1$") and "fresh long" not in row["password_hash"]
-    assert auth.verify_password("a fresh long password", row["password_hash"])
-    assert not auth.verify_password("a fresh long passwore", row["password_hash"])
-    assert auth.login(store, "operator", "password for operator").role == "operator"
+    assert row["password_hash"].startswith("scrypt$32768$8$1$") and "new long" not in row["password_hash"]
+    assert auth.verify_password("a new long passphrase", row["password_hash"])
+    assert not auth.verify_password("a new long passphrasf", row["password_hash"])
+    assert auth.login(store, "operator", PASSWORD).role == "operator"
     with pytest.raises(auth.LoginError, match="wrong user name or password"):
         auth.login(store, "operator", "nope")
     with pytest.raises(auth.LoginError, match="wrong user name or password"):
         auth.login(store, "nobody", "nope")
     actions = [r["action"] for r in store.query("SELECT action FROM audit_log WHERE action LIKE 'login.%'")]
     assert actions == ["login.succeeded", "login.failed", "login.failed"]
-    assert auth.login(store, "fresh", "a fresh long password").username == "fresh"
+    assert auth.login(store, "fresh", "a new long passphrase").username == "fresh"
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(world):
@@ -279,25 +285,30 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(world):
     for _ in range(4):
         with pytest.raises(auth.LoginError):
             auth.login(store, "operator", "bad", now=NOW)
-    with pytest.raises(auth.LoginError, match="now locked"):
+    with pytest.raises(auth.LoginError, match="locked or disabled"):
         auth.login(store, "operator", "bad", now=NOW)
-    with pytest.raises(auth.LoginError, match="is locked"):
-        auth.login(store, "operator", "password for operator", now=NOW + timedelta(minutes=14))
-    assert auth.login(store, "operator", "password for operator", now=NOW + timedelta(minutes=16))
+    with pytest.raises(auth.LoginError, match="locked or disabled"):
+        auth.login(store, "operator", PASSWORD, now=NOW + timedelta(minutes=14))
+    reasons = [audit_trail_details(r)["reason"] for r in store.query(
+        "SELECT details_json FROM audit_log WHERE action = 'login.failed' ORDER BY seq")]
+    assert reasons == ["wrong password"] * 5 + ["locked"]
+    assert auth.login(store, "operator", PASSWORD, now=NOW + timedelta(minutes=16))
 
 
 def test_only_the_first_administrator_bootstraps_and_passwords_have_a_minimum(world):
     with pytest.raises(PermissionDenied, match="already exists"):
         auth.bootstrap_administrator(world["store"], "second", "S", "another long password")
-    with pytest.raises(ConsoleError, match="at least 10"):
+    with pytest.raises(ConsoleError, match="at least 12"):
         auth.create_user(world["store"], world["actors"]["administrator"], "short", "S", "operator", "short")
 
 
 def test_inactive_accounts_cannot_log_in(world):
     store, admin = world["store"], world["actors"]["administrator"]
     auth.set_active(store, admin, "operator", False)
-    with pytest.raises(auth.LoginError, match="deactivated"):
-        auth.login(store, "operator", "password for operator")
+    with pytest.raises(auth.LoginError, match="locked or disabled"):
+        auth.login(store, "operator", PASSWORD)
+    last = store.one("SELECT details_json FROM audit_log WHERE action = 'login.failed' ORDER BY seq DESC LIMIT 1")
+    assert audit_trail_details(last)["reason"] == "inactive"
 
 
 # -- deployments: only inside the window -------------------------------------------------------

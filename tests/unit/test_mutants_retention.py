@@ -25,7 +25,7 @@ def _iso(t: datetime) -> str:
 @pytest.fixture
 def admin(store, monkeypatch):
     monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
-    return auth.bootstrap_administrator(store, "admin", "Admin", "a long admin password")
+    return auth.bootstrap_administrator(store, "admin", "Admin", "a long root passphrase")
 
 
 # -- configure --------------------------------------------------------------------------------------

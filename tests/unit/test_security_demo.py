@@ -14,14 +14,14 @@ def test_security_a_fresh_real_store_holds_no_account_nobody_created(tmp_path):
     assert info["demo"] is False and info["has_administrator"] is False
     with open_store(tmp_path / "real") as store:
         assert store.query("SELECT username FROM users") == []
-        auth.bootstrap_administrator(store, "chief", "Chief", "a long passphrase for the chief")
+        auth.bootstrap_administrator(store, "chief", "Chief", "amber lantern over the quay")
         assert [r["username"] for r in store.query("SELECT username FROM users")] == ["chief"]
 
 
 def test_security_demo_accounts_in_a_real_store_are_refused(tmp_path):
     # A store from an older release, where every start made the demo accounts, now holding real work.
     with open_store(tmp_path / "old") as store:
-        auth.bootstrap_administrator(store, "chief", "Chief", "a long passphrase for the chief")
+        auth.bootstrap_administrator(store, "chief", "Chief", "amber lantern over the quay")
         with store.transaction() as conn:
             conn.execute("INSERT INTO users(username, display_name, role, created_at, password_hash, is_demo)"
                          " VALUES ('demo.admin', 'Demo', 'administrator', '2026-01-01T00:00:00Z', ?, 1)",
@@ -34,7 +34,7 @@ def test_security_demo_accounts_in_a_real_store_are_refused(tmp_path):
 
 def test_security_a_real_store_is_never_made_a_demo_store_refused(tmp_path):
     with open_store(tmp_path / "real") as store:
-        auth.bootstrap_administrator(store, "chief", "Chief", "a long passphrase for the chief")
+        auth.bootstrap_administrator(store, "chief", "Chief", "amber lantern over the quay")
         for attempt in (demo.make_demo_store, demo.ensure_demo_accounts):
             with pytest.raises(demo.NotADemoStore):
                 attempt(store)
@@ -65,7 +65,7 @@ def test_security_a_disabled_demo_account_stays_disabled_and_the_demo_still_star
 
 def test_security_bootstrap_on_a_store_that_had_an_administrator_is_refused(tmp_path):
     with open_store(tmp_path / "real") as store:
-        chief = auth.bootstrap_administrator(store, "chief", "Chief", "a long passphrase for the chief")
+        chief = auth.bootstrap_administrator(store, "chief", "Chief", "amber lantern over the quay")
         deputy = auth.create_user(store, chief, "deputy", "Deputy", "administrator", "another long passphrase")
         assert deputy
         # the insider disables both administrators (as one of them), then tries to mint a new one
@@ -81,4 +81,4 @@ def test_security_bootstrap_on_a_store_that_had_an_administrator_is_refused(tmp_
 def test_security_bootstrap_in_the_demo_store_is_refused(tmp_path):
     session.prepare(tmp_path / "demo", demo=True)
     with open_store(tmp_path / "demo") as store, pytest.raises(auth.PermissionDenied, match="demo"):
-        auth.bootstrap_administrator(store, "chief", "Chief", "a long passphrase for the chief")
+        auth.bootstrap_administrator(store, "chief", "Chief", "amber lantern over the quay")

@@ -1,8 +1,10 @@
-"""The users tab: accounts and their roles; an administrator creates, deactivates and unlocks."""
+"""The users tab: accounts, their roles and states; an administrator creates, disables, enables,
+deletes and gives new passwords; everyone who opens it may change their own password, with the
+current one."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from console.domain import Role
 from console.services import auth
@@ -12,18 +14,28 @@ from ui.tool_dialog import ToolTab
 ROLES = Role.labels()
 
 
+def _secret(placeholder: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setPlaceholderText(placeholder)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+def state_of(user: dict) -> str:
+    return "deleted" if user.get("deleted_at") else "active" if user["active"] else "disabled"
+
+
 class UsersTab(ToolTab):
     def __init__(self, dialog) -> None:
         super().__init__(dialog)
         v = QVBoxLayout(self)
-        self.users = table(["User", "Name", "Role", "Active", "Demo", "Locked until"])
+        self.users = table(["User", "Name", "Role", "State", "Demo", "Locked until"])
         v.addWidget(self.users)
         form = QHBoxLayout()
-        self.new_user, self.new_name, self.new_password = QLineEdit(), QLineEdit(), QLineEdit()
+        self.new_user, self.new_name = QLineEdit(), QLineEdit()
+        self.new_password = _secret("password (12+ characters, not a common one)")
         self.new_user.setPlaceholderText("user name")
         self.new_name.setPlaceholderText("full name")
-        self.new_password.setPlaceholderText("password (10+ characters)")
-        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.new_role = QComboBox()
         for code, label in ROLES.items():
             self.new_role.addItem(label, code)
@@ -34,22 +46,74 @@ class UsersTab(ToolTab):
         for x in (self.new_user, self.new_name, self.new_role, self.new_password, create):
             form.addWidget(x)
         v.addLayout(form)
+        v.addLayout(self._account_row())
+        v.addLayout(self._own_password_row())
+
+    def _account_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.target_user = QLineEdit()
         self.target_user.setPlaceholderText("user name")
+        self.target_user.textChanged.connect(lambda _t: self._arm_delete(False))
         row.addWidget(self.target_user)
-        for text, active in (("Deactivate", False), ("Activate / unlock", True)):
+        for text, active in (("Disable", False), ("Enable / unlock", True)):
             b = QPushButton(f"{text} (administrator)")
             b.clicked.connect(lambda _=False, a=active: self.act(lambda: auth.set_active(
                 self.live.store, self.actor, self.target_user.text().strip(), a), "Done and logged."))
             row.addWidget(b)
-        v.addLayout(row)
+        self.delete = QPushButton()
+        self.delete.clicked.connect(self._delete)
+        self._arm_delete(False)
+        row.addWidget(self.delete)
+        self.reset_password = _secret("new password for them")
+        reset = QPushButton("Set their password (administrator)")
+        reset.clicked.connect(lambda: self.act(lambda: auth.reset_password(
+            self.live.store, self.actor, self.target_user.text().strip(), self.reset_password.text()),
+            "New password set and logged; the account is unlocked."))
+        row.addWidget(self.reset_password)
+        row.addWidget(reset)
+        return row
+
+    def _own_password_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel(f"My password ({self.actor.username}):"))
+        self.current_password = _secret("current password")
+        self.changed_password = _secret("new password")
+        self.changed_again = _secret("new password again")
+        change = QPushButton("Change my password")
+        change.clicked.connect(self._change_own)
+        for x in (self.current_password, self.changed_password, self.changed_again, change):
+            row.addWidget(x)
+        return row
+
+    def _arm_delete(self, armed: bool) -> None:
+        """Deleting is for good: the first press asks, the second deletes."""
+        self.delete_armed = armed
+        self.delete.setText("Press again to delete for good" if armed else "Delete (administrator)")
+
+    def _delete(self) -> None:
+        name = self.target_user.text().strip()
+        if not self.delete_armed:
+            self._arm_delete(True)
+            self.say(f"Delete {name or '(no name)'}? It can never sign in again; its record stays. Press again.")
+            return
+        self._arm_delete(False)
+        self.act(lambda: auth.delete_user(self.live.store, self.actor, name), "Account deleted and logged.")
+
+    def _change_own(self) -> None:
+        current, new, again = (f.text() for f in (self.current_password, self.changed_password, self.changed_again))
+        for f in (self.current_password, self.changed_password, self.changed_again):
+            f.clear()
+        if new != again:
+            self.say("The two new passwords differ; nothing was changed.")
+            return
+        store, name = self.live.store, self.actor.username
+        self.jobs.submit(lambda: auth.change_password(store, name, current, new),
+                         lambda _r: self.say("Your password was changed (logged)."), self.fail)
 
     def refresh(self) -> None:
         store, actor = self.live.store, self.actor
         self.read(lambda: auth.list_users(store, actor), self._show)
 
     def _show(self, users: list[dict]) -> None:
-        fill(self.users, [[u["username"], u["display_name"], ROLES.get(u["role"], u["role"]),
-                           "yes" if u["active"] else "no", "demo" if u["is_demo"] else "", u["locked_until"] or ""]
-                          for u in users])
+        fill(self.users, [[u["username"], u["display_name"], ROLES.get(u["role"], u["role"]), state_of(u),
+                           "demo" if u["is_demo"] else "", u["locked_until"] or ""] for u in users])
