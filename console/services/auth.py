@@ -72,7 +72,10 @@ class Actor:
         return self.role in PERMISSIONS[permission]
 
     def require(self, permission: str, store: Store | None = None) -> None:
-        """Refuse (and, given the store, log the refusal) unless the role allows ``permission``."""
+        """Refuse (and, given the store, log the refusal) unless the role allows ``permission`` - and,
+        given the store, unless this actor is who the store says: an enabled account with this name
+        and this role (or a worker whose credential still holds). The services do not take an Actor
+        on trust: one made up, or one whose account was disabled or changed since sign-in, is refused."""
         if self.role not in PERMISSIONS[permission]:
             allowed = ", ".join(sorted(PERMISSIONS[permission]))
             if store is not None:
@@ -80,6 +83,14 @@ class Actor:
                              {"role": self.role, "user_id": self.user_id})
             raise PermissionDenied(f"{self.username} ({self.role}) may not {permission.replace('_', ' ')}; "
                                    f"that needs the role {allowed}")
+        if store is not None:
+            from console.services.identity import unverified
+
+            problem = unverified(store, self)
+            if problem:
+                audit.append(store, self.username, "access.refused", "permission", permission,
+                             {"role": self.role, "user_id": self.user_id, "reason": problem})
+                raise PermissionDenied(f"{self.username} may not {permission.replace('_', ' ')}: {problem}")
 
 
 def actor_for(store: Store, username: str) -> Actor:

@@ -16,7 +16,7 @@ from console.clock import utcnow
 from console.errors import ConsoleError, MediaError, StoreError
 from console.feeds.capture import MjpegSource, StreamSource, open_source
 from console.services import audit_trail, case_file, deployments, stats
-from console.services.auth import Actor, actor_for
+from console.services.auth import actor_for
 from console.services.demo import DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_deployment
 from console.store import audit, open_location, repo
 from tests.factories import small_deployment, wait_for
@@ -121,9 +121,10 @@ def test_security_an_old_entry_that_holds_a_password_is_shown_without_it(db, cap
     _append_as_before_redaction(db, "alert.noted", "alert", 5, {"note": f"feed {QUERY_SOURCE} was slow"})
     assert "s3cr%40t" in all_columns(db, "audit_log")  # the premise: the old text is still there
     assert audit.verify_chain(db).ok
-    auditor = Actor(0, "cli-auditor", "auditor")
-    assert leaks(audit_trail.latest(db, auditor)) == []
-    assert leaks(stats.alert_history(db, Actor(0, "sup", "supervisor"), 5)) == []
+    repo.create_user(db, "aud", "Auditor", "auditor")
+    repo.create_user(db, "sup", "Supervisor", "supervisor")
+    assert leaks(audit_trail.latest(db, actor_for(db, "aud"))) == []
+    assert leaks(stats.alert_history(db, actor_for(db, "sup"), 5)) == []
     auth.bootstrap_administrator(db, "chief", "Chief", "violet kettle harbour 42")
     capfd.readouterr()
     assert cli.main(["audit", "show", *where(db), "--user", "chief",

@@ -145,3 +145,28 @@ def test_security_the_floor_comes_from_the_model_calibration(seat):
                                        "someone-elses-model", legal_basis="b")
     with pytest.raises(deployments.DeploymentError, match="no deployment of model"):
         deployments.create(d.store, who["sup"], uncalibrated)
+
+
+@pytest.mark.parametrize("forged", ["made_up", "wrong_role", "disabled", "renamed"])
+def test_security_an_actor_the_store_does_not_know_is_refused(seat, forged):
+    """The services check the Actor they are handed against the store: an object made up in a script
+    (or a session whose account was disabled or changed since sign-in) gets nothing."""
+    from console.services.auth import Actor
+
+    d, who = seat
+    ann = who["ann"]
+    actor = {"made_up": Actor(0, "cli-auditor", "auditor"),
+             "wrong_role": Actor(ann.user_id, "ann", "supervisor"),
+             "disabled": ann,
+             "renamed": Actor(ann.user_id, "mallory", "operator")}[forged]
+    if forged == "disabled":
+        with d.store.transaction() as conn:
+            conn.execute("UPDATE users SET active = 0 WHERE id = ?", (ann.user_id,))
+    a = d.alert()
+    with pytest.raises(PermissionDenied):
+        if actor.role == "auditor":
+            review.alert_detail(d.store, actor, a, "decision log")
+        else:
+            review.open_alert(d.store, actor, a)
+    refused = d.store.one("SELECT details_json FROM audit_log WHERE action = 'access.refused' ORDER BY seq DESC")
+    assert '"reason"' in refused["details_json"]

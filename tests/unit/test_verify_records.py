@@ -98,7 +98,7 @@ def test_a_changed_alert_score_differs_from_the_audit_entry(record, score):
 
 @pytest.mark.parametrize("change", [
     "decision = 'false_alert'", "reason = 'looked fine to me'", "reason_code = 'look_alike'",
-    "decided_at = '2026-01-01T09:00:01Z'", "score = 0.41", "threshold = 0.2", "probe_sha256 = 'x'", "duration_ms = 12",
+    "decided_at = '2026-01-01T09:00:01Z'", "score = 0.41", "threshold = 0.2", "probe_sha256 = 'x'", "duration_ms = 987654",
     "user_id = (SELECT id FROM users WHERE username = 'sup')"])
 def test_a_decision_edited_in_place_was_changed_after_it_was_recorded(record, change):
     db = record["db"]

@@ -1,0 +1,33 @@
+"""Who an Actor is, checked against the store (used by ``Actor.require``).
+
+An Actor is made by sign-in or by a worker's credential; the services do not take one on trust.
+Every role-checked call with the store in hand also checks that the store knows this actor as it
+claims to be: an enabled, undeleted account with this id, name and role - or, for a headless
+worker, a credential that is neither revoked nor expired. A made-up Actor (a script's, or the old
+command line's "cli-auditor"), or a session whose account was disabled or changed since sign-in,
+is refused and the refusal logged.
+"""
+
+from __future__ import annotations
+
+from console import clock
+from console.store import Store
+
+
+def unverified(store: Store, actor) -> str:
+    """Why the store does not know this actor as it claims to be ("" when it does)."""
+    if actor.role == "worker":
+        row = store.one("SELECT revoked_at, expires_at, label FROM worker_credentials WHERE id = ?", (-actor.user_id,))
+        if row is None or f"worker:{row['label']}" != actor.username:
+            return "no such worker credential"
+        if row["revoked_at"] or row["expires_at"] <= clock.now().isoformat(timespec="seconds").replace("+00:00", "Z"):
+            return "its worker credential was revoked or has expired"
+        return ""
+    row = store.one("SELECT username, role, active, deleted_at FROM users WHERE id = ?", (actor.user_id,))
+    if row is None or row["username"] != actor.username:
+        return "not an account of this store"
+    if row["role"] != actor.role:
+        return f"the account's role is {row['role']}, not {actor.role}"
+    if not row["active"] or row["deleted_at"]:
+        return "the account is disabled"
+    return ""
