@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_users_parser(sub, add_common)
 
+    p = sub.add_parser("db", help="PostgreSQL: make a login role for seats and workers (run with the schema owner's "
+                       "--db URL) that cannot alter, drop or rewrite the record")
+    add_common(p)
+    p.add_argument("action", choices=["grant-seat"])
+    p.add_argument("role", help="the new login role's name")
+    add_identity(p)
+
     p = sub.add_parser("purge", help="run the retention purges that are due now (also run at every start)")
     add_common(p)
     add_identity(p)
@@ -277,6 +284,21 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_db(args) -> int:
+    import getpass
+
+    from console.services import session
+
+    with _store(args) as store:
+        admin = _signed_in(args, store)
+        password = (sys.stdin.readline().rstrip("\n") if args.password_stdin
+                    else getpass.getpass(f"Password for the new role {args.role}: "))
+        session.grant_seat(store, admin, args.role, password)
+    print(f"role {args.role} made: seats and workers connect with it (postgresql://{args.role}:PASSWORD@host/db); "
+          "it cannot alter, drop or rewrite the record")
+    return 0
+
+
 def cmd_purge(args) -> int:
     from console.services import retention
 
@@ -344,6 +366,7 @@ COMMANDS = {
     "models": cmd_models,
     "users": cmd_users,
     "purge": cmd_purge,
+    "db": cmd_db,
     "report": cmd_report,
     "worker": cmd_worker,
     "eval-watchlist": cmd_eval_watchlist,

@@ -48,3 +48,13 @@ def record_lock(data_dir: Path | None, actor: auth.Actor, idle_s: float) -> None
     with open_location(data_dir) as store:
         auth.audit.append(store, actor.username, "session.locked", "user", actor.user_id,
                           {"idle_seconds": round(idle_s)})
+
+
+def grant_seat(store: Store, admin: auth.Actor, login: str, password: str) -> None:
+    """As the PostgreSQL schema's owner, with the console's administrator signed in: a login role for
+    seats and workers that works the console but cannot rewrite the record (console/store/pg_roles.py)."""
+    from console.store import pg_roles
+
+    admin.require("manage_users", store)
+    pg_roles.grant_seat(store, login, password)
+    auth.audit.append(store, admin.username, "store.seat_role_granted", "store", "", {"role": login})

@@ -13,7 +13,7 @@ from decimal import Decimal
 from console.errors import AlertRefused, StoreError
 from console.redaction import redact_url, scrub
 from console.store.base import Store, split_script
-from console.store.migrations import Migration
+from console.store.migrations import LATEST, Migration
 
 # Tables whose INSERTs give back a new id (audit_log's key is seq).
 _ID_COLUMN = {"audit_log": "seq"}
@@ -233,6 +233,19 @@ class PostgresStore(Store):
         pass  # schema_migrations is the record on PostgreSQL
 
     def migrate(self, target: int | None = None) -> list[int]:
+        """Only the schema's owner migrates; a seat (console/store/pg_roles.py) finds the schema current,
+        or is told to have the owner migrate it."""
+        current = self.schema_version
+        if current > LATEST:
+            return super().migrate()  # refused there, with the reason
+        if current >= (LATEST if target is None else target):
+            return []
+        owner = self.conn.raw.execute(
+            "SELECT pg_get_userbyid(relowner) = current_user OR (SELECT rolsuper FROM pg_roles WHERE rolname ="
+            " current_user) FROM pg_class WHERE relname = 'schema_migrations'").fetchone()
+        if owner is not None and not owner[0]:
+            raise StoreError(f"the database {self.path} needs migrating to schema version {LATEST}, and this role may "
+                             "not: the schema's owner migrates it (open it once with the owner's URL)")
         self.conn.raw.execute(
             "CREATE OR REPLACE FUNCTION orc_refuse() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$")
@@ -247,8 +260,9 @@ class PostgresStore(Store):
         """The next number under the appenders' lock, and the high water mark moved with it - both in the
         caller's transaction, so a rollback (or a killed seat) gives back the number: no gap, no false
         "removed from the end"."""
-        # One appender at a time: the chain must stay a line, not a tree.
-        conn.execute("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+        # One appender at a time: the chain must stay a line, not a tree. The lock is the high water
+        # mark's row (a seat may update it; it may not lock the log itself, which it may only append to).
+        conn.execute("SELECT seq FROM audit_high_water WHERE id = 1 FOR UPDATE")
         seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM audit_log").fetchone()["s"])
         mark = conn.execute("SELECT seq FROM audit_high_water WHERE id = 1").fetchone()
         seq = max(seq, int(mark["seq"]) + 1) if mark else seq  # never reuse a number once committed

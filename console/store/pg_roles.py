@@ -1,0 +1,58 @@
+"""PostgreSQL: the schema's owner migrates; seats and workers connect as a role that cannot.
+
+On a shared database the owner of the schema can drop a trigger, alter a table or rewrite the
+append-only log, so no seat connects as it. ``grant_seat`` (run once, as the owner, by
+``main.py db grant-seat NAME``) makes a login role in the group ``orc_seat``, which may:
+
+* read every table and insert into every table (a seat writes alerts, decisions, log entries);
+* update only the tables whose rows change state (alerts, users, deployments, watchlists, ...);
+* never update, delete or truncate the append-only tables (the audit log, decisions,
+  engagements, alert events, equality fields, sign-offs, the migrations list), nor delete
+  anything anywhere (the console deletes nothing: purges blank images in place);
+* never alter, drop or create anything: it owns nothing, and creating in the schema is revoked
+  from everyone but the owner.
+
+What is not done yet (Step 11, item 3, still open): the seat role can read ``users.password_hash``
+(sign-in does not yet go through definer functions), and writes are not yet limited per person's
+role inside the database (row-level security): the services' checks stand there.
+"""
+
+from __future__ import annotations
+
+import re
+
+from console.errors import StoreError
+
+SEAT_GROUP = "orc_seat"
+# The only tables a seat may update (the console's own UPDATE statements and upserts touch these).
+UPDATABLE = ("alerts", "users", "deployments", "worker_heartbeats", "worker_credentials", "watchlists",
+             "review_samples", "entry_images", "audit_high_water", "alert_views", "settings")
+APPEND_ONLY = ("audit_log", "decisions", "engagements", "alert_events", "engagement_demographics", "report_signoffs",
+               "schema_migrations")
+_NAME = re.compile(r"^[a-z_][a-z0-9_]{2,40}$")
+
+
+def grant_seat(store, login: str, password: str) -> None:
+    """As the schema's owner: make (or refresh) the seat group's rights and a login role in it."""
+    if store.dialect != "postgres":
+        raise StoreError("seat roles are for a shared PostgreSQL store; an SQLite file is one seat's")
+    if not _NAME.match(login) or login == SEAT_GROUP:
+        raise StoreError("a seat role's name is 3-41 lower-case letters, digits or _, starting with a letter")
+    if len(password) < 16:
+        raise StoreError("a seat role's password has at least 16 characters (it is typed by machines, not people)")
+    conn = store.conn.raw
+    with conn.transaction():
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (SEAT_GROUP,)).fetchone()
+        if not exists:
+            conn.execute(f"CREATE ROLE {SEAT_GROUP} NOLOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {SEAT_GROUP}")
+        conn.execute(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {SEAT_GROUP}")
+        conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {SEAT_GROUP}")
+        conn.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {SEAT_GROUP}")
+        conn.execute(f"GRANT UPDATE ON {', '.join(UPDATABLE)} TO {SEAT_GROUP}")
+        literal = conn.execute("SELECT quote_literal(%s) AS q", (password,)).fetchone()[0]
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+            conn.execute(f"ALTER ROLE {login} LOGIN PASSWORD {literal}")
+        else:
+            conn.execute(f"CREATE ROLE {login} LOGIN PASSWORD {literal} IN ROLE {SEAT_GROUP}")
