@@ -24,6 +24,7 @@ from console import clock
 from console.domain import Role
 from console.errors import ConsoleError, PermissionDenied
 from console.services import password_policy
+from console.services.identity import ever_had_administrator, is_demo_store, unverified  # noqa: F401 - handed on
 from console.store import Store, audit, repo
 
 PERMISSIONS = {
@@ -84,8 +85,6 @@ class Actor:
             raise PermissionDenied(f"{self.username} ({self.role}) may not {permission.replace('_', ' ')}; "
                                    f"that needs the role {allowed}")
         if store is not None:
-            from console.services.identity import unverified
-
             problem = unverified(store, self)
             if problem:
                 audit.append(store, self.username, "access.refused", "permission", permission,
@@ -129,6 +128,23 @@ def _dummy_hash() -> str:
     return _DUMMY[key]
 
 
+def derived_key(password: str, salt_part: str) -> str:
+    """The key a password derives under "scrypt$n$r$p$salt" (base64), as the stored hash holds it."""
+    _, n, r, p, salt = salt_part.split("$")
+    return base64.b64encode(hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
+                                           p=int(p), maxmem=64 << 20, dklen=64)).decode()
+
+
+def check_stored_password(store: Store, user_id: int, password: str) -> bool:
+    """Whether ``password`` is the account's, reading only its salt (console/store/repo.py): the hash
+    itself never leaves the database."""
+    salt = repo.password_salt(store, user_id)
+    if salt is None or not salt.startswith("scrypt$"):
+        verify_password(password, _dummy_hash())  # the same time as a real check
+        return False
+    return repo.password_matches(store, user_id, derived_key(password, salt))
+
+
 def verify_password(password: str, stored: str | None) -> bool:
     if not stored or not stored.startswith("scrypt$"):
         return False
@@ -156,22 +172,6 @@ def _iso(t: datetime) -> str:
 def has_administrator(store: Store) -> bool:
     return store.one("SELECT 1 FROM users WHERE role = 'administrator' AND active = 1 AND is_demo = 0"
                      " AND deleted_at IS NULL") is not None
-
-
-def ever_had_administrator(store: Store) -> bool:
-    """A real (not demo) administrator exists or ever was created here: the users table, or - for one
-    since removed - the audit log's record of its creation."""
-    if store.one("SELECT 1 AS x FROM users WHERE role = 'administrator' AND is_demo = 0") is not None:
-        return True
-    created = store.query("SELECT actor, details_json FROM audit_log WHERE action = 'user.created'")
-    return any(r["actor"] != "demo-setup" and '"role":"administrator"' in r["details_json"].replace(" ", "")
-               for r in created)
-
-
-def is_demo_store(store: Store) -> bool:
-    """Whether this store was made as the demo's (console/services/demo.py): the only place demo
-    accounts exist and may sign in."""
-    return repo.get_setting(store, "store", "kind") == "demo"
 
 
 def bootstrap_administrator(store: Store, username: str, display_name: str, password: str) -> Actor:
@@ -227,7 +227,7 @@ def ensure_demo_user(store: Store, username: str, display_name: str, role: str,
     row = repo.get_user(store, username)
     if row is None:
         _insert_user(store, "demo-setup", username, display_name, role, password, demo=True)
-    elif not row["password_hash"] and not row["deleted_at"]:
+    elif repo.password_salt(store, int(row["id"])) is None and not row["deleted_at"]:
         with store.transaction() as conn:
             conn.execute("UPDATE users SET password_hash = ?, is_demo = 1 WHERE id = ?",
                          (hash_password(password), row["id"]))
@@ -319,7 +319,7 @@ def login(store: Store, username: str, password: str, now: datetime | None = Non
     return _authenticate(store, username, password, _now(now), "login")
 
 
-def _refusal(row, now: datetime) -> str | None:
+def _refusal(store: Store, row, now: datetime) -> str | None:
     """Why this account cannot sign in at all, whatever the password; None where it may try."""
     if row is None:
         return "unknown user"
@@ -329,7 +329,7 @@ def _refusal(row, now: datetime) -> str | None:
         return "inactive"
     if row["locked_until"] and row["locked_until"] > _iso(now):
         return "locked"
-    if not row["password_hash"]:
+    if repo.password_salt(store, int(row["id"])) is None:
         return "no password set"
     return None
 
@@ -354,7 +354,7 @@ def _take_a_try(store: Store, user_id: int, now: datetime) -> int | None:
 def _authenticate(store: Store, username: str, password: str, now: datetime, purpose: str) -> Actor:
     """The same steps, in the same order, for every name: refusals differ only in the audit log."""
     row = repo.get_user(store, username)
-    reason = _refusal(row, now)
+    reason = _refusal(store, row, now)
     if reason is None and row["is_demo"] and not is_demo_store(store):
         reason = "demo account in a real store"  # one an older release made: it signs in nowhere but the demo
     user_id = int(row["id"]) if row is not None else -1
@@ -362,7 +362,8 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
     attempt = _take_a_try(store, user_id if reason is None else -1, now)
     if reason is None and attempt is None:
         reason = "locked"  # locked meanwhile, or MAX_FAILURES tries already under way
-    right = verify_password(password, row["password_hash"] if reason is None else _dummy_hash())
+    right = (check_stored_password(store, user_id, password) if reason is None
+             else verify_password(password, _dummy_hash()))
     purpose_note = {} if purpose == "login" else {"for": purpose}
     if reason is None and right:
         with store.transaction() as conn:

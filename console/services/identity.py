@@ -11,7 +11,7 @@ is refused and the refusal logged.
 from __future__ import annotations
 
 from console import clock
-from console.store import Store
+from console.store import Store, repo
 
 
 def unverified(store: Store, actor) -> str:
@@ -31,3 +31,19 @@ def unverified(store: Store, actor) -> str:
     if not row["active"] or row["deleted_at"]:
         return "the account is disabled"
     return ""
+
+
+def ever_had_administrator(store: Store) -> bool:
+    """A real (not demo) administrator exists or ever was created here: the users table, or - for one
+    since removed - the audit log's record of its creation."""
+    if store.one("SELECT 1 AS x FROM users WHERE role = 'administrator' AND is_demo = 0") is not None:
+        return True
+    created = store.query("SELECT actor, details_json FROM audit_log WHERE action = 'user.created'")
+    return any(r["actor"] != "demo-setup" and '"role":"administrator"' in r["details_json"].replace(" ", "")
+               for r in created)
+
+
+def is_demo_store(store: Store) -> bool:
+    """Whether this store was made as the demo's (console/services/demo.py): the only place demo
+    accounts exist and may sign in."""
+    return repo.get_setting(store, "store", "kind") == "demo"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14
+from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 
 _V1 = """
 CREATE TABLE schema_migrations (
@@ -355,5 +355,7 @@ MIGRATIONS: list[Migration] = [
               _V12),
     Migration(13, "accounts deleted by an administrator keep their row, marked deleted", _V13),
     Migration(14, "credentials of headless workers: hashed, for one deployment, expiring, revocable", _V14),
+    Migration(15, "PostgreSQL: sign-in checks a password without reading its hash (owner's-rights functions)", "",
+              _V15_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -76,3 +76,15 @@ CREATE TABLE worker_credentials (
     revoked_by    INTEGER REFERENCES users(id)
 );
 """
+
+# Step 11: sign-in on PostgreSQL without reading password hashes. Two functions that run with the
+# owner's rights hand out only what checking a password needs: the scrypt parameters and salt, and
+# whether a derived key matches. A seat role (console/store/pg_roles.py) is denied the column itself.
+_V15_POSTGRES = (
+    "CREATE FUNCTION orc_password_salt(p_user BIGINT) RETURNS TEXT LANGUAGE sql STABLE SECURITY DEFINER"
+    " SET search_path = public, pg_temp AS"
+    " $$ SELECT regexp_replace(password_hash, '[$][^$]*$', '') FROM users WHERE id = p_user $$",
+    "CREATE FUNCTION orc_password_check(p_user BIGINT, p_key TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE"
+    " SECURITY DEFINER SET search_path = public, pg_temp AS"
+    " $$ SELECT COALESCE((SELECT split_part(password_hash, '$', 6) = p_key FROM users WHERE id = p_user), false) $$",
+)

@@ -12,9 +12,12 @@ append-only log, so no seat connects as it. ``grant_seat`` (run once, as the own
 * never alter, drop or create anything: it owns nothing, and creating in the schema is revoked
   from everyone but the owner.
 
-What is not done yet (Step 11, item 3, still open): the seat role can read ``users.password_hash``
-(sign-in does not yet go through definer functions), and writes are not yet limited per person's
-role inside the database (row-level security): the services' checks stand there.
+* never read ``users.password_hash``: sign-in checks a password through two functions that run
+  with the owner's rights (migration 15) and hand out only the salt and whether a derived key
+  matches, so a seat's credential cannot take the hashes away to crack them.
+
+What is not done yet (Step 11, item 3, still open): writes are not limited per person's role inside
+the database (row-level security): the services' checks stand there.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import re
 
 from console.errors import StoreError
+from console.store.repo import USER_COLUMNS
 
 SEAT_GROUP = "orc_seat"
 # The only tables a seat may update (the console's own UPDATE statements and upserts touch these).
@@ -51,6 +55,12 @@ def grant_seat(store, login: str, password: str) -> None:
         conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {SEAT_GROUP}")
         conn.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {SEAT_GROUP}")
         conn.execute(f"GRANT UPDATE ON {', '.join(UPDATABLE)} TO {SEAT_GROUP}")
+        # Every column of users but the hash may be read; the hash may be written (a new password),
+        # never read back. Sign-in goes through orc_password_salt / orc_password_check.
+        conn.execute(f"REVOKE SELECT ON users FROM {SEAT_GROUP}")
+        conn.execute(f"GRANT SELECT ({USER_COLUMNS}) ON users TO {SEAT_GROUP}")
+        conn.execute(f"GRANT EXECUTE ON FUNCTION orc_password_salt(BIGINT), orc_password_check(BIGINT, TEXT)"
+                     f" TO {SEAT_GROUP}")
         literal = conn.execute("SELECT quote_literal(%s) AS q", (password,)).fetchone()[0]
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
             conn.execute(f"ALTER ROLE {login} LOGIN PASSWORD {literal}")

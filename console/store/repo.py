@@ -49,8 +49,35 @@ def create_user(store: Store, username: str, display_name: str, role: str, actor
     return int(cur.lastrowid)
 
 
+# Every column of an account but its password hash, which is read only through password_salt and
+# password_matches (on PostgreSQL a seat role may not read that column at all).
+USER_COLUMNS = ("id, username, display_name, role, active, created_at, failed_logins, locked_until, is_demo,"
+                " deleted_at")
+
+
 def get_user(store: Store, username: str):
-    return store.one("SELECT * FROM users WHERE username = ?", (username,))
+    return store.one(f"SELECT {USER_COLUMNS} FROM users WHERE username = ?", (username,))
+
+
+def password_salt(store: Store, user_id: int) -> str | None:
+    """The account's scrypt parameters and salt ("scrypt$n$r$p$salt"), never its derived key; None
+    when it has no password."""
+    if store.dialect == "postgres":
+        row = store.one("SELECT orc_password_salt(?) AS s", (user_id,))
+        return row["s"] if row and row["s"] else None
+    row = store.one("SELECT password_hash FROM users WHERE id = ?", (user_id,))
+    return row["password_hash"].rsplit("$", 1)[0] if row and row["password_hash"] else None
+
+
+def password_matches(store: Store, user_id: int, key_b64: str) -> bool:
+    """Whether the key derived from a typed password is the stored one (compared where the hash is)."""
+    if store.dialect == "postgres":
+        return bool(store.one("SELECT orc_password_check(?, ?) AS ok", (user_id, key_b64))["ok"])
+    import hmac
+
+    row = store.one("SELECT password_hash FROM users WHERE id = ?", (user_id,))
+    stored = row["password_hash"].rsplit("$", 1)[1] if row and row["password_hash"] else ""
+    return bool(stored) and hmac.compare_digest(stored, key_b64)
 
 
 # -- deployments and cameras ----------------------------------------------------

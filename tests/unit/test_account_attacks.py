@@ -42,18 +42,18 @@ def test_parallel_wrong_guesses_attack_never_get_more_tries_than_the_lockout_all
     """8 threads x 4 wrong guesses at once, each thread on its own connection (as 8 seats would be):
     the account's real hash is tried at most MAX_FAILURES times, then it is locked."""
     accounts(db)
-    real_hash = repo.get_user(db, "target")["password_hash"]
+    target_id = int(repo.get_user(db, "target")["id"])
     tried, lock = [], threading.Lock()
-    verify = auth.verify_password
+    check = auth.check_stored_password
 
-    def slow_verify(password, stored):
-        if stored == real_hash:
+    def slow_check(store, user_id, password):
+        if user_id == target_id:
             with lock:
                 tried.append(password)
             time.sleep(0.05)  # widen the window between reading the count and writing it back
-        return verify(password, stored)
+        return check(store, user_id, password)
 
-    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    monkeypatch.setattr(auth, "check_stored_password", slow_check)
     start = threading.Barrier(8)
     answers, errors = [], []
 
@@ -209,8 +209,8 @@ def test_refused_sign_in_with_demo_accounts_an_administrator_closed_and_start_up
     assert info["demo_accounts"] == [DEMO_ADMIN]
     ensure_demo_accounts(store)  # and again: nothing made again, nothing opened again
     op, gone = repo.get_user(store, DEMO_OPERATOR), repo.get_user(store, DEMO_SUPERVISOR)
-    assert not op["active"] and op["password_hash"] and not gone["active"] and gone["deleted_at"]
-    assert gone["password_hash"] is None
+    assert not op["active"] and repo.password_salt(store, op["id"]) and not gone["active"] and gone["deleted_at"]
+    assert repo.password_salt(store, gone["id"]) is None
     for name in (DEMO_OPERATOR, DEMO_SUPERVISOR):
         with pytest.raises(auth.LoginError):
             auth.login(store, name, "demo")
@@ -226,7 +226,7 @@ def test_a_deleted_account_keeps_its_record_and_is_refused_for_good(store, cheap
     target = auth.actor_for(store, "target")
     auth.delete_user(store, admin, "target")
     row = repo.get_user(store, "target")
-    assert row["id"] == target.user_id and row["deleted_at"] and row["password_hash"] is None
+    assert row["id"] == target.user_id and row["deleted_at"] and repo.password_salt(store, row["id"]) is None
     with pytest.raises(ConsoleError, match="was deleted"):
         auth.set_active(store, admin, "target", True)
     with pytest.raises(ConsoleError, match="already exists"):

@@ -266,7 +266,7 @@ def test_passwords_are_stored_as_scrypt_and_logins_are_logged(world, monkeypatch
     store = world["store"]
     monkeypatch.setattr(auth, "SCRYPT_N", 2**15)
     auth.create_user(store, world["actors"]["administrator"], "fresh", "F", "operator", "a new long passphrase")
-    row = repo.get_user(store, "fresh")
+    row = store.one("SELECT password_hash FROM users WHERE username = 'fresh'")
     assert row["password_hash"].startswith("scrypt$32768$8$1$") and "new long" not in row["password_hash"]
     assert auth.verify_password("a new long passphrase", row["password_hash"])
     assert not auth.verify_password("a new long passphrasf", row["password_hash"])

@@ -118,3 +118,25 @@ def test_security_only_a_signed_in_administrator_makes_a_seat_role_from_the_comm
             assert owner.one("SELECT actor FROM audit_log WHERE action = 'store.seat_role_granted'")["actor"] == "chief"
     finally:  # the role outlives its database: drop it (after the fixture's database is gone, it owns nothing)
         roles_to_drop.append(login)
+
+
+def test_security_a_seat_role_signs_people_in_without_reading_a_password_hash_refused(seat_url):
+    import psycopg
+
+    from console.services import auth
+    from console.store import open_location
+
+    url, owner_url = seat_url
+    with open_location(owner_url) as owner:
+        auth.bootstrap_administrator(owner, "chief", "Chief", "amber lantern over the quay")
+    with open_location(url) as seat:
+        assert auth.login(seat, "chief", "amber lantern over the quay").role == "administrator"
+        with pytest.raises(auth.LoginError):
+            auth.login(seat, "chief", "not the passphrase at all")
+    with psycopg.connect(url, autocommit=True) as raw:
+        for attack in ("SELECT password_hash FROM users", "SELECT * FROM users",
+                       "SELECT md5(password_hash) FROM users", "SELECT 1 FROM users WHERE password_hash LIKE 'scrypt%'"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                raw.execute(attack)
+        salt = raw.execute("SELECT orc_password_salt(id) FROM users WHERE username = 'chief'").fetchone()[0]
+        assert salt.startswith("scrypt$") and salt.count("$") == 4  # parameters and salt only: no derived key
