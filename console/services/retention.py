@@ -97,6 +97,8 @@ def run_purges(store: Store, now: datetime | None = None, actor: str = "retentio
             watchlists += len(lists)
             _record(store, conn, "watchlist", stamp, n, {"deployment_id": dep["id"], "watchlists": lists,
                                                          "records_kept": kept, "ended": dep["finished"]}, actor)
+    if old or images:
+        store.scrub_freed()  # no copy left in the database's files (SQLite: secure_delete and the WAL emptied)
     return PurgeReport(len(old), views, images, watchlists)
 
 

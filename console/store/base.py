@@ -114,6 +114,10 @@ class Store(ABC):
         """A wait(timeout) that ends early when another seat notifies; None where seats poll."""
         return None
 
+    def scrub_freed(self) -> bool:  # noqa: B027 - PostgreSQL: VACUUM is the administrator's (docs/security.md)
+        """After a purge: leave no copy of what was purged in the database's files. True when done."""
+        return True
+
     # -- schema ---------------------------------------------------------------------------
     @property
     @abstractmethod

@@ -53,12 +53,24 @@ class SqliteStore(Store):
                 raise StoreError(f"the database {self.path} could not switch to WAL mode (got {mode})")
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
+            # Purged images and embeddings are overwritten with zeros, not left in free pages.
+            self.conn.execute("PRAGMA secure_delete=ON")
             self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         except sqlite3.Error as exc:
             raise explain(exc, self.path) from exc
 
     def reopen(self) -> SqliteStore:
         return SqliteStore(self.path)
+
+    def scrub_freed(self) -> bool:
+        """Move the zeroed pages into the database file and empty the write-ahead log, whose older
+        frames still hold what was purged. Another connection reading an old snapshot can hold this
+        off: then it is done at the next purge (each start-up runs one) - False says so."""
+        try:
+            busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise explain(exc, self.path) from exc
+        return not busy
 
     def close(self) -> None:
         self.conn.close()
