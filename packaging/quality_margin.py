@@ -80,14 +80,9 @@ def degrade(image: np.ndarray, eye_px: float, spec: tuple, seed: int = 0) -> np.
     return out
 
 
-def _pad(image: np.ndarray) -> np.ndarray:
-    m = max(image.shape[:2]) // 3
-    return cv2.copyMakeBorder(image, m, m, m, m, cv2.BORDER_CONSTANT, value=(128, 128, 128))
-
-
 def _face(engine, image: np.ndarray):
     """The largest face, on a grey border so a small copy is not cut by its own frame."""
-    return largest_face(describe_faces(engine, _pad(image)))
+    return largest_face(describe_faces(engine, wl._pad(image)))
 
 
 def _row(face) -> list[float]:

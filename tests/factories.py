@@ -102,3 +102,16 @@ class OtherProcessLock:
         self.proc.stdin.close()
         self.proc.stdout.close()
         assert self.proc.wait(10) == 0
+
+
+class SetClock:
+    """The console's wall clock held at ``start``; ``at(seconds)`` moves it to start + seconds."""
+
+    def __init__(self, monkeypatch, start: float) -> None:
+        from console import clock
+
+        self.start = self.t = start
+        monkeypatch.setattr(clock, "_wall", lambda: self.t)
+
+    def at(self, seconds: float) -> None:
+        self.t = self.start + seconds

@@ -8,26 +8,17 @@ import json
 
 import pytest
 
-from console import clock
 from console.services import deployments, review
 from console.services.auth import actor_for
 from console.store import audit, repo
-from tests.factories import small_deployment
+from tests.factories import SetClock, small_deployment
 
 T = 1_780_000_000.0
 
 
 @pytest.fixture
 def now(monkeypatch):
-    class Clock:
-        t = T
-
-        def at(self, seconds: float) -> None:
-            self.t = T + seconds
-
-    c = Clock()
-    monkeypatch.setattr(clock, "_wall", lambda: c.t)
-    return c
+    return SetClock(monkeypatch, T)
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from console import clock
 from console.errors import PermissionDenied, StoreError
 from console.services import corrections, deployments, review
 from console.services.auth import actor_for
 from console.store import repo
+from tests.factories import SetClock
 
 T = datetime(2026, 6, 1, 10, 0, tzinfo=UTC).timestamp()
 T_TEXT = "2026-06-01T10:00:00.000000Z"
@@ -23,16 +23,7 @@ T_TEXT = "2026-06-01T10:00:00.000000Z"
 @pytest.fixture
 def now(monkeypatch):
     """The wall clock, set to T; ``now.at(seconds)`` moves it to T + seconds."""
-
-    class Clock:
-        t = T
-
-        def at(self, seconds: float) -> None:
-            self.t = T + seconds
-
-    c = Clock()
-    monkeypatch.setattr(clock, "_wall", lambda: c.t)
-    return c
+    return SetClock(monkeypatch, T)
 
 
 @pytest.fixture
