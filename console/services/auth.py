@@ -17,14 +17,14 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from console import clock
 from console.domain import Role
 from console.errors import ConsoleError, PermissionDenied
 from console.services import password_policy
-from console.services.identity import ever_had_administrator, is_demo_store, unverified  # noqa: F401 - handed on
+from console.services.identity import end_session, ever_had_administrator, is_demo_store, open_session, unverified  # noqa: F401 - handed on
 from console.store import Store, audit, repo
 
 PERMISSIONS = {
@@ -67,6 +67,7 @@ class Actor:
     user_id: int
     username: str
     role: str
+    token: str = field(default="", repr=False, compare=False)  # PostgreSQL: the session the database vouches for
 
     def may(self, permission: str) -> bool:
         """Whether the role allows ``permission`` (asks nothing, logs nothing: for what a window offers)."""
@@ -370,7 +371,7 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
             conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user_id,))
             audit.append(store, username, "login.succeeded", "user", user_id,
                          {"role": row["role"], "demo": bool(row["is_demo"]), **purpose_note})
-        return Actor(user_id, row["username"], row["role"])
+        return Actor(user_id, row["username"], row["role"], open_session(store, user_id, password))
     locked_until = _iso(now + LOCKOUT)
     with store.transaction() as conn:
         # The try that finds MAX_FAILURES counted locks the account (once: the others find it locked).
@@ -385,4 +386,5 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
 
 
 def logout(store: Store, actor: Actor, reason: str = "logout") -> None:
+    end_session(store, actor)
     audit.append(store, actor.username, "session.ended", "user", actor.user_id, {"reason": reason})

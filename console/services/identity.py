@@ -11,11 +11,23 @@ is refused and the refusal logged.
 from __future__ import annotations
 
 from console import clock
+from console.errors import StoreError
 from console.store import Store, repo
 
 
 def unverified(store: Store, actor) -> str:
-    """Why the store does not know this actor as it claims to be ("" when it does)."""
+    """Why the store does not know this actor as it claims to be ("" when it does).
+
+    On PostgreSQL an actor from sign-in (or a worker's credential) carries a token, and this names
+    it to the connection: from then on the database itself limits what this connection may write
+    to what that person's role may (console/store/pg_authority.py)."""
+    if store.dialect == "postgres" and actor.token:
+        bind(store, actor.token)
+        row = store.one("SELECT orc_actor_role() AS role, orc_actor_id() AS id")
+        if row["role"] is None:
+            return "its sign-in session has ended or expired (sign in again)"
+        if row["role"] != actor.role or int(row["id"]) != actor.user_id:
+            return "the database knows this session as someone else"
     if actor.role == "worker":
         row = store.one("SELECT revoked_at, expires_at, label FROM worker_credentials WHERE id = ?", (-actor.user_id,))
         if row is None or f"worker:{row['label']}" != actor.username:
@@ -31,6 +43,33 @@ def unverified(store: Store, actor) -> str:
     if not row["active"] or row["deleted_at"]:
         return "the account is disabled"
     return ""
+
+
+def open_session(store: Store, user_id: int, password: str) -> str:
+    """PostgreSQL: a session token the database issues once it has checked the password itself (the
+    seat cannot make one up), named to this connection; "" on SQLite, where the file is the seat."""
+    if store.dialect != "postgres":
+        return ""
+    from console.services.auth import derived_key  # auth imports this module
+
+    salt = repo.password_salt(store, user_id) or ""
+    token = store.one("SELECT orc_open_session(?, ?) AS t", (user_id, derived_key(password, salt)))["t"]
+    if not token:
+        raise StoreError("the database did not open a session for this sign-in (the account changed meanwhile)")
+    bind(store, token)
+    return token
+
+
+def bind(store: Store, token: str) -> None:
+    """Name the session this connection works under (PostgreSQL; a setting of the connection)."""
+    store.one("SELECT set_config('orc.session', ?, false) AS s", (token,))
+
+
+def end_session(store: Store, actor) -> None:
+    """Sign-out ends the database's session too: its token opens nothing afterwards."""
+    if store.dialect == "postgres" and actor.token:
+        store.one("SELECT orc_end_session(?) AS x", (actor.token,))
+        bind(store, "")
 
 
 def ever_had_administrator(store: Store) -> bool:

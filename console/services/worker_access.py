@@ -104,7 +104,8 @@ def authenticate(store: Store, token: str, deployment_id: int, host: str = "") -
         raise CredentialRefused(f"worker credential refused: {why}")
     audit.append(store, f"worker:{row['label']}", "worker.authenticated", "deployment", deployment_id,
                  {"credential_id": int(row["id"]), "host": host})
-    return Actor(-int(row["id"]), f"worker:{row['label']}", "worker")
+    # The token goes with the Actor: on PostgreSQL the database itself checks it at every write (pg_authority).
+    return Actor(-int(row["id"]), f"worker:{row['label']}", "worker", token.strip())
 
 
 def still_valid(store: Store, actor: Actor, deployment_id: int) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
+from console.store.pg_authority import V16_POSTGRES
 
 _V1 = """
 CREATE TABLE schema_migrations (
@@ -357,5 +358,7 @@ MIGRATIONS: list[Migration] = [
     Migration(14, "credentials of headless workers: hashed, for one deployment, expiring, revocable", _V14),
     Migration(15, "PostgreSQL: sign-in checks a password without reading its hash (owner's-rights functions)", "",
               _V15_POSTGRES),
+    Migration(16, "PostgreSQL: sign-in opens a session the database vouches for; row-level security and guards"
+                  " limit each role's writes", "", V16_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

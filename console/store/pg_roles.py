@@ -16,8 +16,9 @@ append-only log, so no seat connects as it. ``grant_seat`` (run once, as the own
   with the owner's rights (migration 15) and hand out only the salt and whether a derived key
   matches, so a seat's credential cannot take the hashes away to crack them.
 
-What is not done yet (Step 11, item 3, still open): writes are not limited per person's role inside
-the database (row-level security): the services' checks stand there.
+* write, in the tables where it matters who writes, only what the signed-in person's role may
+  (console/store/pg_authority.py: sign-in opens a session the database vouches for; row-level
+  security and guards check it). The session table itself is out of a seat's reach.
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ def grant_seat(store, login: str, password: str) -> None:
         # never read back. Sign-in goes through orc_password_salt / orc_password_check.
         conn.execute(f"REVOKE SELECT ON users FROM {SEAT_GROUP}")
         conn.execute(f"GRANT SELECT ({USER_COLUMNS}) ON users TO {SEAT_GROUP}")
-        conn.execute(f"GRANT EXECUTE ON FUNCTION orc_password_salt(BIGINT), orc_password_check(BIGINT, TEXT)"
+        conn.execute(f"GRANT EXECUTE ON FUNCTION orc_password_salt(BIGINT), orc_password_check(BIGINT, TEXT),"
+                     f" orc_open_session(BIGINT, TEXT), orc_end_session(TEXT), orc_actor_role(), orc_actor_id()"
                      f" TO {SEAT_GROUP}")
+        conn.execute(f"REVOKE ALL ON orc_sessions FROM {SEAT_GROUP}")  # tokens' hashes: the owner's functions only
         literal = conn.execute("SELECT quote_literal(%s) AS q", (password,)).fetchone()[0]
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
             conn.execute(f"ALTER ROLE {login} LOGIN PASSWORD {literal}")

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from console.services import review
-from console.services.auth import actor_for
+from console.services import auth
 from console.store import audit, pg_roles
 from tests.factories import small_deployment
 
@@ -45,6 +45,34 @@ def seat_url():
     roles_to_drop.clear()
 
 
+PASSWORD = "harbour lights at four"
+
+
+def _people(owner_url: str) -> dict[str, int]:
+    """As the schema's owner: an administrator, a supervisor, two operators and an auditor (all with
+    PASSWORD), and a deployment with a camera and a watchlist entry."""
+    from console.store import open_location, repo
+
+    with open_location(owner_url) as owner:
+        auth.bootstrap_administrator(owner, "chief", "Chief", PASSWORD)
+        small_deployment(owner, operators=("ann", "bob"))
+        repo.create_user(owner, "aud", "Auditor", "auditor")
+        with owner.transaction() as conn:
+            conn.execute("UPDATE users SET password_hash = ? WHERE username <> 'chief'", (auth.hash_password(PASSWORD),))
+        return {r["username"]: int(r["id"]) for r in owner.query("SELECT id, username FROM users")}
+
+
+def _alert(store) -> int:
+    """An alert on the deployment _people made (alerts are written by whichever seat recognises)."""
+    from console.store import repo
+
+    row = store.one("SELECT d.id AS dep, c.id AS cam, e.id AS entry, i.id AS image FROM deployments d"
+                    " JOIN cameras c ON c.deployment_id = d.id JOIN watchlists w ON w.deployment_id = d.id"
+                    " JOIN watchlist_entries e ON e.watchlist_id = w.id JOIN entry_images i ON i.entry_id = e.id")
+    return repo.insert_alert(store, repo.AlertRecord(row["dep"], row["cam"], 1, [(row["entry"], row["image"], 0.7)],
+                                                     0.4, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+
+
 ATTACKS = [
     "DROP TRIGGER decisions_no_update ON decisions",
     "ALTER TABLE decisions DISABLE TRIGGER decisions_no_update",
@@ -68,10 +96,10 @@ def test_security_a_seat_role_works_the_console_but_cannot_rewrite_the_record_re
     from console.store import open_location
 
     url, owner_url = seat_url
-    with open_location(url) as seat:  # the console, as a seat: a whole decision, logged
-        d = small_deployment(seat, operators=("ann",))
-        a = d.alert()
-        ann = actor_for(seat, "ann")
+    _people(owner_url)
+    with open_location(url) as seat:  # the console, as a seat: a whole decision by a signed-in operator, logged
+        a = _alert(seat)
+        ann = auth.login(seat, "ann", PASSWORD)
         review.open_alert(seat, ann, a)
         review.reject(seat, ann, a, "look_alike")
         assert audit.verify_chain(seat).ok
@@ -140,3 +168,139 @@ def test_security_a_seat_role_signs_people_in_without_reading_a_password_hash_re
                 raw.execute(attack)
         salt = raw.execute("SELECT orc_password_salt(id) FROM users WHERE username = 'chief'").fetchone()[0]
         assert salt.startswith("scrypt$") and salt.count("$") == 4  # parameters and salt only: no derived key
+
+
+# -- Step 11, item 3: a seat writes only what the signed-in person's role may (pg_authority.py) --------
+def _decision_sql(alert_id: int, user_id: int) -> str:
+    return ("INSERT INTO decisions(alert_id, user_id, decision, reason, decided_at, model_id, threshold, score,"
+            f" probe_sha256) VALUES ({alert_id}, {user_id}, 'true_alert', '', '2026-01-01T09:01:00Z', 'm', 0.4, 0.7,"
+            " 'x')")
+
+
+def _as(raw, token: str) -> None:
+    raw.execute("SELECT set_config('orc.session', %s, false)", (token,))
+
+
+def _refused(raw, sql: str) -> None:
+    import psycopg
+
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        raw.execute(sql)
+
+
+def test_security_the_database_limits_each_signed_in_role_not_only_the_window_refused(seat_url):
+    """Raw SQL with a seat's credential: nobody signed in writes no decision, account or deployment
+    setting; an operator signed in decides only in their own name and changes no threshold, role or
+    other person's password; an auditor starts nothing; a made-up session token is nobody."""
+    import psycopg
+
+    from console.store import open_location
+
+    url, _owner_url = seat_url
+    ids = _people(_owner_url)
+    with open_location(url) as seat:
+        a1, a2 = _alert(seat), _alert(seat)
+        ann = auth.login(seat, "ann", PASSWORD)
+        aud = auth.login(seat, "aud", PASSWORD)
+    assert ann.token.startswith("orcs1.") and "orcs1" not in repr(ann)
+    with psycopg.connect(url, autocommit=True) as raw:
+        _refused(raw, _decision_sql(a1, ids["ann"]))  # nobody signed in on this connection
+        _refused(raw, "INSERT INTO users(username, display_name, role, active, created_at) VALUES"
+                      " ('mallory', 'M', 'administrator', 1, '2026-01-01')")
+        _refused(raw, "UPDATE deployments SET threshold = 0.05")
+        _refused(raw, "UPDATE users SET role = 'administrator' WHERE username = 'ann'")
+        _as(raw, "orcs1." + "0" * 64)  # a made-up token is nobody
+        _refused(raw, _decision_sql(a1, ids["ann"]))
+        _refused(raw, "SELECT * FROM orc_sessions")
+        _as(raw, ann.token)
+        assert raw.execute("SELECT orc_actor_role(), orc_actor_id()").fetchone() == ("operator", ids["ann"])
+        _refused(raw, _decision_sql(a1, ids["bob"]))  # in someone else's name
+        _refused(raw, "UPDATE deployments SET threshold = 0.05")
+        _refused(raw, "UPDATE deployments SET two_person_rule = 1 - two_person_rule, state = 'stopped'")
+        _refused(raw, "UPDATE users SET role = 'supervisor' WHERE username = 'ann'")
+        _refused(raw, "UPDATE users SET password_hash = 'x' WHERE username = 'bob'")
+        _refused(raw, "INSERT INTO settings(scope, key, value_json, updated_at) VALUES ('retention',"
+                      " 'alert_retention_days', '999', '2026-01-01')")
+        _refused(raw, "INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256) SELECT id,"
+                      f" {ids['ann']}, '2026-01-01', 'x' FROM deployments")
+        raw.execute(_decision_sql(a2, ids["ann"]))  # her own decision goes in (the control)
+        raw.execute("UPDATE deployments SET state = 'stopped'")  # an operator may stop (the safe way)
+        _as(raw, aud.token)
+        _refused(raw, "UPDATE deployments SET state = 'active'")  # an auditor starts nothing
+        _refused(raw, _decision_sql(a1, ids["aud"]))
+
+
+def test_security_a_disabled_account_or_an_ended_session_writes_nothing_refused(seat_url):
+    import psycopg
+
+    from console.errors import ConsoleError
+    from console.store import open_location
+
+    url, _owner_url = seat_url
+    ids = _people(_owner_url)
+    with open_location(url) as seat:
+        a = _alert(seat)
+        ann, bob = auth.login(seat, "ann", PASSWORD), auth.login(seat, "bob", PASSWORD)
+        chief = auth.login(seat, "chief", PASSWORD)
+        auth.set_active(seat, chief, "ann", False)  # an administrator at a seat: allowed
+        auth.logout(seat, bob)
+    with psycopg.connect(url, autocommit=True) as raw:
+        for person in (ann, bob):
+            _as(raw, person.token)
+            assert raw.execute("SELECT orc_actor_role()").fetchone()[0] is None
+            _refused(raw, _decision_sql(a, ids[person.username]))
+    with open_location(url) as seat, pytest.raises(ConsoleError, match="session has ended"):
+        review.open_alert(seat, bob, a)
+
+
+def test_security_a_worker_credential_starts_recognition_and_nothing_more_refused(seat_url):
+    import psycopg
+
+    from console.services import deployments, worker_access
+    from console.store import open_location
+
+    url, _owner_url = seat_url
+    ids = _people(_owner_url)
+    with open_location(url) as seat:
+        a = _alert(seat)
+        dep = int(seat.one("SELECT id FROM deployments")["id"])
+        chief = auth.login(seat, "chief", PASSWORD)
+        issued = worker_access.issue(seat, chief, dep, "north-gate")
+        worker = worker_access.authenticate(seat, issued.token, dep)
+        sup = auth.login(seat, "sup", PASSWORD)
+        deployments.stop(seat, sup, dep, "shift change")
+        deployments.restart(seat, sup, dep, "shift resumed")  # a supervisor at a seat: allowed
+    with psycopg.connect(url, autocommit=True) as raw:
+        _as(raw, worker.token)
+        assert raw.execute("SELECT orc_actor_role()").fetchone()[0] == "worker"
+        _refused(raw, _decision_sql(a, ids["ann"]))
+        _refused(raw, "UPDATE deployments SET threshold = 0.05")
+        # Row-level security hides the rows from this UPDATE: nothing is changed.
+        assert raw.execute("UPDATE worker_credentials SET expires_at = '2999-01-01T00:00:00Z'").rowcount == 0
+        assert raw.execute("SELECT expires_at FROM worker_credentials").fetchone()[0] < "2999"
+
+
+def test_security_people_work_the_console_at_a_seat_as_their_roles_allow(seat_url):
+    """The same limits let the console's own paths through: an operator decides and changes her own
+    password, a supervisor changes a threshold, an administrator makes an account."""
+    from console.services import deployments
+    from console.store import open_location
+
+    url, owner_url = seat_url
+    _people(owner_url)
+    with open_location(url) as seat:
+        a = _alert(seat)
+        dep = int(seat.one("SELECT id FROM deployments")["id"])
+        ann = auth.login(seat, "ann", PASSWORD)
+        review.open_alert(seat, ann, a)
+        review.confirm(seat, ann, a)
+        auth.change_password(seat, "ann", PASSWORD, "a new and longer passphrase")
+        sup = auth.login(seat, "sup", PASSWORD)
+        deployments.change_threshold(seat, sup, dep, 0.45, "calibrated for this site")
+        chief = auth.login(seat, "chief", PASSWORD)
+        auth.create_user(seat, chief, "carl", "Carl", "operator", "another good passphrase")
+        assert auth.login(seat, "carl", "another good passphrase").role == "operator"
+    with open_location(owner_url) as owner:
+        assert owner.one("SELECT decision FROM decisions")["decision"] == "true_alert"
+        assert owner.one("SELECT threshold FROM deployments")["threshold"] == 0.45
+        assert audit.verify_chain(owner).ok
