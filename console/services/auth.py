@@ -24,7 +24,7 @@ from console import clock
 from console.domain import Role
 from console.errors import ConsoleError, PermissionDenied
 from console.services import password_policy
-from console.services.identity import end_session, ever_had_administrator, is_demo_store, open_session, unverified  # noqa: F401 - handed on
+from console.services.identity import end_session, ever_had_administrator, is_demo_store, unverified  # noqa: F401
 from console.store import Store, audit, repo
 
 PERMISSIONS = {
@@ -136,9 +136,10 @@ def derived_key(password: str, salt_part: str) -> str:
                                            p=int(p), maxmem=64 << 20, dklen=64)).decode()
 
 
-def check_stored_password(store: Store, user_id: int, password: str) -> bool:
+def check_stored_password(store: Store, user_id: int, password: str) -> bool | str:
     """Whether ``password`` is the account's, reading only its salt (console/store/repo.py): the hash
-    itself never leaves the database."""
+    itself never leaves the database. On PostgreSQL a match is the token of a session the database
+    opened (the Actor carries it)."""
     salt = repo.password_salt(store, user_id)
     if salt is None or not salt.startswith("scrypt$"):
         verify_password(password, _dummy_hash())  # the same time as a real check
@@ -371,7 +372,7 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
             conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user_id,))
             audit.append(store, username, "login.succeeded", "user", user_id,
                          {"role": row["role"], "demo": bool(row["is_demo"]), **purpose_note})
-        return Actor(user_id, row["username"], row["role"], open_session(store, user_id, password))
+        return Actor(user_id, row["username"], row["role"], right if isinstance(right, str) else "")
     locked_until = _iso(now + LOCKOUT)
     with store.transaction() as conn:
         # The try that finds MAX_FAILURES counted locks the account (once: the others find it locked).

@@ -11,7 +11,6 @@ is refused and the refusal logged.
 from __future__ import annotations
 
 from console import clock
-from console.errors import StoreError
 from console.store import Store, repo
 
 
@@ -22,7 +21,7 @@ def unverified(store: Store, actor) -> str:
     it to the connection: from then on the database itself limits what this connection may write
     to what that person's role may (console/store/pg_authority.py)."""
     if store.dialect == "postgres" and actor.token:
-        bind(store, actor.token)
+        repo.bind_session(store, actor.token)
         row = store.one("SELECT orc_actor_role() AS role, orc_actor_id() AS id")
         if row["role"] is None:
             return "its sign-in session has ended or expired (sign in again)"
@@ -45,31 +44,11 @@ def unverified(store: Store, actor) -> str:
     return ""
 
 
-def open_session(store: Store, user_id: int, password: str) -> str:
-    """PostgreSQL: a session token the database issues once it has checked the password itself (the
-    seat cannot make one up), named to this connection; "" on SQLite, where the file is the seat."""
-    if store.dialect != "postgres":
-        return ""
-    from console.services.auth import derived_key  # auth imports this module
-
-    salt = repo.password_salt(store, user_id) or ""
-    token = store.one("SELECT orc_open_session(?, ?) AS t", (user_id, derived_key(password, salt)))["t"]
-    if not token:
-        raise StoreError("the database did not open a session for this sign-in (the account changed meanwhile)")
-    bind(store, token)
-    return token
-
-
-def bind(store: Store, token: str) -> None:
-    """Name the session this connection works under (PostgreSQL; a setting of the connection)."""
-    store.one("SELECT set_config('orc.session', ?, false) AS s", (token,))
-
-
 def end_session(store: Store, actor) -> None:
     """Sign-out ends the database's session too: its token opens nothing afterwards."""
     if store.dialect == "postgres" and actor.token:
         store.one("SELECT orc_end_session(?) AS x", (actor.token,))
-        bind(store, "")
+        repo.bind_session(store, "")
 
 
 def ever_had_administrator(store: Store) -> bool:

@@ -5,9 +5,10 @@ every person who signs in at that seat, so on its own it cannot tell an operator
 Sign-in therefore also proves the password to the database:
 
 * ``orc_open_session(user, key)`` runs with the owner's rights, checks the key derived from the typed
-  password against the stored hash (which the seat may not read), and hands back a random session
-  token; only its SHA-256 is kept, in ``orc_sessions``, which no seat may read or write. A session
-  lasts 16 hours at most (a shift) and ends at sign-out (``orc_end_session``).
+  password against the stored hash (which the seat may not read) - one check per try the console
+  has counted, none while the account is locked - and hands back a random session token; only
+  its SHA-256 is kept, in ``orc_sessions``, which no seat may read or write. A session lasts 16 hours
+  at most (a shift) and ends at sign-out (``orc_end_session``).
 * Each connection says whose session it works under with ``set_config('orc.session', token)``
   (``Actor.require`` does it at every door). A headless worker names its credential's token the
   same way. ``orc_actor_role()`` / ``orc_actor_id()`` give the role and id the database itself
@@ -25,7 +26,8 @@ is exempt, and connects only to migrate):
   supervisor (their updates too; a worker credential is revoked only by an administrator);
 * triggers on UPDATE, where what may change depends on the column: an account's name, role, state
   or demo flag only by an administrator, and its password only by its owner or an administrator
-  (the failure count and lock stay writable: sign-in counts tries before anyone is signed in);
+  (a seat may take a try before anyone is signed in, and lock an account whose tries are used up,
+  but never give tries back or shorten a lock);
   a deployment's settings only by a supervisor; an operator may only start or stop it, a worker
   only start it, and anyone may end it (the safe direction: the console ends one whose window is
   over with nobody signed in; the audit log says who).
@@ -44,6 +46,11 @@ _ROLE_OF_TOKEN = """
           AND w.expires_at > to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))
 """
 
+MAX_TRIES = 5  # console/services/auth.py MAX_FAILURES and LOCKOUT (a test holds them equal)
+LOCKOUT = "15 minutes"
+_NOW_TEXT = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+_LOCK_ENDS = _NOW_TEXT.replace("now()", f"(now() + interval '{LOCKOUT}')")
+_COUNTERS = "'failed_logins' - 'locked_until' - 'password_hash' - 'orc_checks'"
 _DEFINER = "SECURITY DEFINER SET search_path = public, pg_temp"
 
 # Tables a seat may write only as the person's role allows: (table, INSERT check, UPDATE check or None
@@ -84,12 +91,19 @@ V16_POSTGRES = (
     "REVOKE ALL ON orc_sessions FROM PUBLIC",
     "CREATE FUNCTION orc_token_sha256(p TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE"
     " AS $$ SELECT encode(sha256(convert_to(p, 'UTF8')), 'hex') $$",
+    # Tries are counted where the hash is: each try the console takes (failed_logins + 1, which a seat
+    # may do) allows one check of a key, and only while the account is not locked; a seat may not give
+    # tries back (the guard below), so a seat's credential guesses no faster than the lockout allows.
+    "ALTER TABLE users ADD COLUMN orc_checks BIGINT NOT NULL DEFAULT 0",
+    "REVOKE EXECUTE ON FUNCTION orc_password_check(BIGINT, TEXT) FROM PUBLIC",
     f"CREATE FUNCTION orc_open_session(p_user BIGINT, p_key TEXT) RETURNS TEXT LANGUAGE plpgsql {_DEFINER} AS $$"
     " DECLARE t TEXT; BEGIN"
-    "  IF p_key IS NULL OR p_key = '' OR NOT EXISTS (SELECT 1 FROM users WHERE id = p_user AND active = 1"
-    "     AND deleted_at IS NULL AND split_part(password_hash, '$', 6) = p_key"
-    "     AND (locked_until IS NULL OR locked_until <= to_char(now() AT TIME ZONE 'UTC',"
-    "          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))) THEN RETURN NULL; END IF;"
+    "  UPDATE users SET orc_checks = orc_checks + 1 WHERE id = p_user AND active = 1 AND deleted_at IS NULL"
+    f"   AND orc_checks < failed_logins AND failed_logins <= {MAX_TRIES}"
+    f"   AND (locked_until IS NULL OR locked_until <= {_NOW_TEXT});"
+    "  IF NOT FOUND OR p_key IS NULL OR p_key = '' OR NOT EXISTS (SELECT 1 FROM users WHERE id = p_user"
+    "     AND split_part(password_hash, '$', 6) = p_key) THEN RETURN NULL; END IF;"
+    "  UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = p_user;"
     "  t := 'orcs1.' || replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '');"
     "  INSERT INTO orc_sessions(token_sha256, user_id, expires_at)"
     "   VALUES (orc_token_sha256(t), p_user, now() + interval '16 hours');"
@@ -107,12 +121,21 @@ V16_POSTGRES = (
     " AND current_user <> (SELECT pg_get_userbyid(relowner) FROM pg_class"
     " WHERE oid = 'public.schema_migrations'::regclass) $$",
     "CREATE FUNCTION orc_guard_users() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  IF NEW.failed_logins = 0 THEN NEW.orc_checks := 0; END IF;"
     "  IF NOT orc_restricted() OR orc_actor_role() IS NOT DISTINCT FROM 'administrator' THEN RETURN NEW; END IF;"
-    "  IF to_jsonb(NEW) - 'failed_logins' - 'locked_until' - 'password_hash'"
-    "     IS DISTINCT FROM to_jsonb(OLD) - 'failed_logins' - 'locked_until' - 'password_hash' THEN "
+    f"  IF to_jsonb(NEW) - {_COUNTERS} IS DISTINCT FROM to_jsonb(OLD) - {_COUNTERS} THEN "
     + _REFUSE.format(why="'only a signed-in administrator changes an account'") + "; END IF;"
     "  IF NEW.password_hash IS DISTINCT FROM OLD.password_hash AND orc_actor_id() IS DISTINCT FROM OLD.id THEN "
     + _REFUSE.format(why="'a password is changed by its owner or an administrator'") + "; END IF;"
+    "  IF NEW.failed_logins <> 0 AND NEW.orc_checks IS DISTINCT FROM OLD.orc_checks THEN "
+    + _REFUSE.format(why="'the database counts the checks of a password'") + "; END IF;"
+    "  IF orc_actor_id() IS DISTINCT FROM OLD.id AND (NEW.failed_logins < OLD.failed_logins"
+    "     OR NEW.locked_until IS DISTINCT FROM OLD.locked_until) THEN"
+    # Besides taking a try, a seat may only lock an account that has used them all, for the full lockout.
+    f"    IF NEW.failed_logins = 0 AND NEW.locked_until IS NOT NULL AND OLD.failed_logins >= {MAX_TRIES} THEN"
+    f"      NEW.locked_until := GREATEST(NEW.locked_until, {_LOCK_ENDS});"
+    "    ELSE " + _REFUSE.format(why="'a seat takes tries, it does not give them back'") + "; END IF;"
+    "  END IF;"
     "  RETURN NEW; END $$",
     "CREATE TRIGGER users_guarded BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION orc_guard_users()",
     "CREATE FUNCTION orc_guard_deployments() RETURNS trigger LANGUAGE plpgsql AS $$"

@@ -14,7 +14,8 @@ append-only log, so no seat connects as it. ``grant_seat`` (run once, as the own
 
 * never read ``users.password_hash``: sign-in checks a password through two functions that run
   with the owner's rights (migration 15) and hand out only the salt and whether a derived key
-  matches, so a seat's credential cannot take the hashes away to crack them.
+  matches, so a seat's credential cannot take the hashes away to crack them (since migration 16 the
+  check is ``orc_open_session``, which counts it against the lockout's tries).
 
 * write, in the tables where it matters who writes, only what the signed-in person's role may
   (console/store/pg_authority.py: sign-in opens a session the database vouches for; row-level
@@ -57,11 +58,12 @@ def grant_seat(store, login: str, password: str) -> None:
         conn.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {SEAT_GROUP}")
         conn.execute(f"GRANT UPDATE ON {', '.join(UPDATABLE)} TO {SEAT_GROUP}")
         # Every column of users but the hash may be read; the hash may be written (a new password),
-        # never read back. Sign-in goes through orc_password_salt / orc_password_check.
+        # never read back. Sign-in goes through orc_password_salt / orc_open_session.
         conn.execute(f"REVOKE SELECT ON users FROM {SEAT_GROUP}")
         conn.execute(f"GRANT SELECT ({USER_COLUMNS}) ON users TO {SEAT_GROUP}")
-        conn.execute(f"GRANT EXECUTE ON FUNCTION orc_password_salt(BIGINT), orc_password_check(BIGINT, TEXT),"
-                     f" orc_open_session(BIGINT, TEXT), orc_end_session(TEXT), orc_actor_role(), orc_actor_id()"
+        conn.execute(f"REVOKE EXECUTE ON FUNCTION orc_password_check(BIGINT, TEXT) FROM {SEAT_GROUP}")
+        conn.execute(f"GRANT EXECUTE ON FUNCTION orc_password_salt(BIGINT), orc_open_session(BIGINT, TEXT),"
+                     f" orc_end_session(TEXT), orc_actor_role(), orc_actor_id()"
                      f" TO {SEAT_GROUP}")
         conn.execute(f"REVOKE ALL ON orc_sessions FROM {SEAT_GROUP}")  # tokens' hashes: the owner's functions only
         literal = conn.execute("SELECT quote_literal(%s) AS q", (password,)).fetchone()[0]

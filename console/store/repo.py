@@ -55,6 +55,11 @@ USER_COLUMNS = ("id, username, display_name, role, active, created_at, failed_lo
                 " deleted_at")
 
 
+def bind_session(store: Store, token: str) -> None:
+    """PostgreSQL: name the session this connection works under (a setting of the connection)."""
+    store.one("SELECT set_config('orc.session', ?, false) AS s", (token,))
+
+
 def get_user(store: Store, username: str):
     return store.one(f"SELECT {USER_COLUMNS} FROM users WHERE username = ?", (username,))
 
@@ -69,10 +74,16 @@ def password_salt(store: Store, user_id: int) -> str | None:
     return row["password_hash"].rsplit("$", 1)[0] if row and row["password_hash"] else None
 
 
-def password_matches(store: Store, user_id: int, key_b64: str) -> bool:
-    """Whether the key derived from a typed password is the stored one (compared where the hash is)."""
+def password_matches(store: Store, user_id: int, key_b64: str) -> bool | str:
+    """Whether the key derived from a typed password is the stored one (compared where the hash is).
+
+    On PostgreSQL the database counts the check against the tries taken, and a match opens a session
+    it vouches for (console/store/pg_authority.py): the answer is its token, named to this connection."""
     if store.dialect == "postgres":
-        return bool(store.one("SELECT orc_password_check(?, ?) AS ok", (user_id, key_b64))["ok"])
+        token = store.one("SELECT orc_open_session(?, ?) AS t", (user_id, key_b64))["t"] or ""
+        if token:
+            bind_session(store, token)
+        return token
     import hmac
 
     row = store.one("SELECT password_hash FROM users WHERE id = ?", (user_id,))

@@ -9,8 +9,7 @@ import uuid
 
 import pytest
 
-from console.services import review
-from console.services import auth
+from console.services import auth, review
 from console.store import audit, pg_roles
 from tests.factories import small_deployment
 
@@ -304,3 +303,44 @@ def test_security_people_work_the_console_at_a_seat_as_their_roles_allow(seat_ur
         assert owner.one("SELECT decision FROM decisions")["decision"] == "true_alert"
         assert owner.one("SELECT threshold FROM deployments")["threshold"] == 0.45
         assert audit.verify_chain(owner).ok
+
+
+def test_security_a_seat_credential_guesses_no_faster_than_the_lockout_attack_refused(seat_url):
+    """Calling the sign-in function directly: no check without a try taken, one check per try, tries
+    never given back, none while locked, and a lock a seat sets lasts the full lockout."""
+    import psycopg
+
+    from console.store import pg_authority
+
+    assert pg_authority.MAX_TRIES == auth.MAX_FAILURES and pg_authority.LOCKOUT == "15 minutes" == (
+        f"{int(auth.LOCKOUT.total_seconds() // 60)} minutes")
+    url, owner_url = seat_url
+    ids = _people(owner_url)
+    ann = ids["ann"]
+    with psycopg.connect(url, autocommit=True) as raw:
+        salt = raw.execute("SELECT orc_password_salt(%s)", (ann,)).fetchone()[0]
+        right = auth.derived_key(PASSWORD, salt)
+        _refused(raw, f"SELECT orc_password_check({ann}, 'x')")  # the old, uncounted check is gone
+
+        def guess(key: str):
+            return raw.execute("SELECT orc_open_session(%s, %s)", (ann, key)).fetchone()[0]
+
+        assert guess(right) is None  # no try taken: not even the right key is checked
+        raw.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = %s", (ann,))
+        assert guess("wrong") is None and guess(right) is None  # one check per try
+        _refused(raw, f"UPDATE users SET failed_logins = 0 WHERE id = {ann}")  # tries are not given back
+        raw.execute("UPDATE users SET failed_logins = 5 WHERE id = %s", (ann,))  # take every try left
+        for _ in range(4):
+            assert guess("wrong") is None
+        raw.execute("UPDATE users SET failed_logins = 0, locked_until = '2000-01-01T00:00:00Z' WHERE id = %s", (ann,))
+        locked = raw.execute("SELECT locked_until FROM users WHERE id = %s", (ann,)).fetchone()[0]
+        assert locked > "2026"  # lengthened to the full lockout: a seat cannot lock "until the past"
+        _refused(raw, f"UPDATE users SET locked_until = NULL WHERE id = {ann}")  # nor lift a lock
+        raw.execute("UPDATE users SET failed_logins = 1 WHERE id = %s", (ann,))
+        assert guess(right) is None  # locked: even the right key opens nothing
+    with psycopg.connect(owner_url, autocommit=True) as owner:  # the lock over (as if 15 minutes passed)
+        owner.execute("UPDATE users SET locked_until = NULL, failed_logins = 0 WHERE id = %s", (ann,))
+    from console.store import open_location
+
+    with open_location(url) as seat:
+        assert auth.login(seat, "ann", PASSWORD).token  # the console's own way still signs her in
