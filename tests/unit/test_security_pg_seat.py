@@ -140,3 +140,25 @@ def test_security_a_seat_role_signs_people_in_without_reading_a_password_hash_re
                 raw.execute(attack)
         salt = raw.execute("SELECT orc_password_salt(id) FROM users WHERE username = 'chief'").fetchone()[0]
         assert salt.startswith("scrypt$") and salt.count("$") == 4  # parameters and salt only: no derived key
+
+
+def test_security_a_seat_changing_a_governed_row_directly_fails_verify_attack(seat_url):
+    """A seat may update deployments and users (the console does), so its credential can change a
+    threshold or a role without the services: audit verify, as the seat or the owner, names it."""
+    import psycopg
+
+    from console.store import governed, open_location
+
+    url, owner_url = seat_url
+    with open_location(url) as seat:
+        d = small_deployment(seat, operators=("ann",))
+        assert governed.verify(seat) == []  # a seat cannot read password hashes: that field is left to the owner
+    with psycopg.connect(url, autocommit=True) as raw:
+        raw.execute("UPDATE deployments SET threshold = 0.9 WHERE id = %s", (d.deployment_id,))
+        raw.execute("UPDATE users SET role = 'supervisor' WHERE username = 'ann'")
+    for where in (url, owner_url):
+        with open_location(where) as store:
+            problems = governed.verify(store)
+        assert [p.split(" (audit entry")[0] for p in problems] == [
+            f"deployment {d.deployment_id}: threshold is 0.9 in the table, the log says 0.4",
+            'user 2: role is "supervisor" in the table, the log says "operator"']
