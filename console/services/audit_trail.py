@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from console.redaction import redact_value
 from console.services.auth import Actor
-from console.store import Store, audit
+from console.store import Store, audit, governed
 
 
 @dataclass(frozen=True)
 class Integrity:
-    """The hash chain's verdict and the records (decisions, engagements, alerts) that disagree
-    with their audit entries."""
+    """The hash chain's verdict and the records (decisions, engagements, alerts) and governed rows
+    (deployments, settings, accounts, cameras, watchlist entries: console/store/governed.py) that
+    disagree with their audit entries."""
 
     chain: audit.ChainReport
     problems: list[str] = field(default_factory=list)
@@ -33,7 +34,7 @@ class Integrity:
 
 def integrity(store: Store) -> Integrity:
     """Verify the chain and the records against it; open to anyone."""
-    return Integrity(audit.verify_chain(store), audit.verify_records(store))
+    return Integrity(audit.verify_chain(store), audit.verify_records(store) + governed.verify(store))
 
 
 def verify(store: Store, actor: Actor) -> Integrity:

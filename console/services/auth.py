@@ -25,7 +25,7 @@ from console.domain import Role
 from console.errors import ConsoleError, PermissionDenied
 from console.services import password_policy
 from console.services.identity import end_session, ever_had_administrator, is_demo_store, unverified  # noqa: F401
-from console.store import Store, audit, repo
+from console.store import Store, audit, governed, repo
 
 PERMISSIONS = {
     "adjudicate": {"operator", "supervisor"},
@@ -200,11 +200,7 @@ def _insert_user(store: Store, actor: str, username: str, display_name: str, rol
         raise ConsoleError("a user needs a name")
     if repo.get_user(store, username) is not None:
         raise ConsoleError(f"a user named {username!r} already exists (a deleted account keeps its name)")
-    with store.transaction() as conn:
-        user_id = repo.create_user(store, username, display_name, role, actor)
-        conn.execute("UPDATE users SET password_hash = ?, is_demo = ? WHERE id = ?",
-                     (hash_password(password), int(demo), user_id))
-    return user_id
+    return repo.create_user(store, username, display_name, role, actor, hash_password(password), demo)
 
 
 def list_users(store: Store, actor: Actor) -> list[dict]:
@@ -232,7 +228,9 @@ def ensure_demo_user(store: Store, username: str, display_name: str, role: str,
     elif repo.password_salt(store, int(row["id"])) is None and not row["deleted_at"]:
         with store.transaction() as conn:
             conn.execute("UPDATE users SET password_hash = ?, is_demo = 1 WHERE id = ?",
-                         (hash_password(password), row["id"]))
+                         (new := hash_password(password), row["id"]))
+            audit.append(store, "demo-setup", "user.password_reset", "user", row["id"], {"username": username,
+                         "governed": governed.state(conn, "user", row["id"], "is_demo", "password_sha256", password_hash=new)})
     row = repo.get_user(store, username)
     return Actor(int(row["id"]), username, row["role"]) if row["active"] and not row["deleted_at"] else None
 
@@ -273,7 +271,8 @@ def set_active(store: Store, admin: Actor, username: str, active: bool) -> None:
         conn.execute("UPDATE users SET active = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
                      (int(active), row["id"]))
         audit.append(store, admin.username, "user.activated" if active else "user.deactivated", "user", row["id"],
-                     {"username": username, "demo": bool(row["is_demo"])})
+                     {"username": username, "demo": bool(row["is_demo"]),
+                      "governed": governed.state(conn, "user", row["id"], "active")})
 
 
 def delete_user(store: Store, admin: Actor, username: str) -> None:
@@ -286,7 +285,9 @@ def delete_user(store: Store, admin: Actor, username: str) -> None:
         conn.execute("UPDATE users SET active = 0, deleted_at = ?, password_hash = NULL, failed_logins = 0,"
                      " locked_until = NULL WHERE id = ?", (_iso(clock.now()), row["id"]))
         audit.append(store, admin.username, "user.deleted", "user", row["id"],
-                     {"username": username, "role": row["role"], "demo": bool(row["is_demo"])})
+                     {"username": username, "role": row["role"], "demo": bool(row["is_demo"]), "governed":
+                      governed.state(conn, "user", row["id"], "active", "deleted_at", "password_sha256",
+                                     password_hash=None)})
 
 
 def change_password(store: Store, username: str, old: str, new: str, now: datetime | None = None) -> None:
@@ -297,8 +298,9 @@ def change_password(store: Store, username: str, old: str, new: str, now: dateti
     if new == old:
         raise password_policy.PasswordRefused("the new password is the same as the old one")
     with store.transaction() as conn:
-        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(new), actor.user_id))
-        audit.append(store, actor.username, "user.password_changed", "user", actor.user_id, {"username": username})
+        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (stored := hash_password(new), actor.user_id))
+        audit.append(store, actor.username, "user.password_changed", "user", actor.user_id, {"username": username,
+                     "governed": governed.state(conn, "user", actor.user_id, "password_sha256", password_hash=stored)})
 
 
 def reset_password(store: Store, admin: Actor, username: str, new: str) -> None:
@@ -311,8 +313,9 @@ def reset_password(store: Store, admin: Actor, username: str, new: str) -> None:
     _check_password(new, False, username)
     with store.transaction() as conn:
         conn.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-                     (hash_password(new), row["id"]))
-        audit.append(store, admin.username, "user.password_reset", "user", row["id"], {"username": username})
+                     (stored := hash_password(new), row["id"]))
+        audit.append(store, admin.username, "user.password_reset", "user", row["id"], {"username": username,
+                     "governed": governed.state(conn, "user", row["id"], "password_sha256", password_hash=stored)})
 
 
 # -- login -----------------------------------------------------------------------------------

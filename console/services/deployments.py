@@ -20,7 +20,7 @@ from console.errors import ConsoleError, PermissionDenied
 from console.redaction import redact, redact_url
 from console.services import operating_point
 from console.services.auth import Actor
-from console.store import Store, audit, repo
+from console.store import Store, audit, governed, repo
 
 
 class DeploymentError(ConsoleError):
@@ -129,7 +129,9 @@ def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") ->
                      (actor.user_id, audit.utcnow(), deployment_id))
         audit.append(store, actor.username, "deployment.authorised", "deployment", deployment_id,
                      {"note": note, "starts_at": dep["starts_at"], "ends_at": dep["ends_at"],
-                      "location": dep["location"]})
+                      "location": dep["location"],
+                      "governed": governed.state(conn, "deployment", deployment_id, "state", "authorised_by",
+                                                 "authorised_at")})
 
 
 def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None = None) -> None:
@@ -231,7 +233,8 @@ def set_operator_may_stop(store: Store, actor: Actor, deployment_id: int, allowe
     with store.transaction() as conn:
         conn.execute("UPDATE deployments SET operator_may_stop = ? WHERE id = ?", (int(allowed), deployment_id))
         audit.append(store, actor.username, "deployment.stop_policy", "deployment", deployment_id,
-                     {"operators_may_stop": allowed, "reason": reason})
+                     {"operators_may_stop": allowed, "reason": reason,
+                      "governed": governed.state(conn, "deployment", deployment_id, "operator_may_stop")})
 
 
 def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: float, reason: str) -> None:
@@ -262,7 +265,8 @@ def set_two_person_rule(store: Store, actor: Actor, deployment_id: int, on: bool
     with store.transaction() as conn:
         conn.execute("UPDATE deployments SET two_person_rule = ? WHERE id = ?", (int(on), deployment_id))
         audit.append(store, actor.username, "deployment.two_person_rule", "deployment", deployment_id,
-                     {"on": on, "reason": reason})
+                     {"on": on, "reason": reason,
+                      "governed": governed.state(conn, "deployment", deployment_id, "two_person_rule")})
 
 
 INCIDENT_WINDOW_MAX_S = 3600
@@ -281,7 +285,8 @@ def set_incident_window(store: Store, actor: Actor, deployment_id: int, seconds:
         old = conn.execute("SELECT incident_window_s FROM deployments WHERE id = ?", (deployment_id,)).fetchone()
         conn.execute("UPDATE deployments SET incident_window_s = ? WHERE id = ?", (int(seconds), deployment_id))
         audit.append(store, actor.username, "deployment.incident_window", "deployment", deployment_id,
-                     {"old": int(old["incident_window_s"]), "new": int(seconds), "reason": reason})
+                     {"old": int(old["incident_window_s"]), "new": int(seconds), "reason": reason,
+                      "governed": governed.state(conn, "deployment", deployment_id, "incident_window_s")})
 
 
 def add_camera(store: Store, actor: Actor, deployment_id: int, name: str, source: str) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from console.errors import ConsoleError, ModelError
 from console.services import calibration
 from console.services.auth import Actor
-from console.store import Store, audit, repo
+from console.store import Store, audit, governed, repo
 
 STEP = 0.005  # the floor is rounded up to this: fewer, rounder raises as a watchlist grows
 TARGET_KEY = "false_alert_target"
@@ -102,7 +102,8 @@ def write_threshold(store: Store, deployment_id: int, threshold: float, actor: s
     """The new threshold and its audit entry (``deployment.threshold_changed``: every seat obeys it)."""
     with store.transaction() as conn:
         conn.execute("UPDATE deployments SET threshold = ? WHERE id = ?", (threshold, deployment_id))
-        audit.append(store, actor, "deployment.threshold_changed", "deployment", deployment_id, details)
+        audit.append(store, actor, "deployment.threshold_changed", "deployment", deployment_id,
+                     {**details, "governed": governed.state(conn, "deployment", deployment_id, "threshold")})
 
 
 def hold_floor(store: Store, deployment_id: int, actor: str, why: str) -> float | None:

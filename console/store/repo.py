@@ -15,7 +15,7 @@ from console.clock import utcnow
 from console.domain import AlertRecord, DeploymentState  # noqa: F401 - AlertRecord handed on
 from console.errors import ConsoleError, StoreError
 from console.redaction import redact, redact_url
-from console.store import audit
+from console.store import audit, governed
 from console.store.alerts import (  # noqa: F401 - handed on: callers look here
     DEFAULT_INCIDENT_WINDOW_S,
     add_alert_view,
@@ -39,13 +39,15 @@ _dumps = dumps
 
 
 # -- users -----------------------------------------------------------------------
-def create_user(store: Store, username: str, display_name: str, role: str, actor: str = "system") -> int:
+def create_user(store: Store, username: str, display_name: str, role: str, actor: str = "system",
+                password_hash: str | None = None, is_demo: bool = False) -> int:
     with store.transaction() as conn:
         cur = conn.execute(
-            "INSERT INTO users(username, display_name, role, created_at) VALUES (?, ?, ?, ?)",
-            (username, display_name, role, utcnow()),
+            "INSERT INTO users(username, display_name, role, created_at, password_hash, is_demo) VALUES (?,?,?,?,?,?)",
+            (username, display_name, role, utcnow(), password_hash, int(is_demo)),
         )
-        audit.append(store, actor, "user.created", "user", cur.lastrowid, {"username": username, "role": role})
+        audit.append(store, actor, "user.created", "user", cur.lastrowid, {"username": username, "role": role,
+                     "governed": governed.state(conn, "user", cur.lastrowid, password_hash=password_hash)})
     return int(cur.lastrowid)
 
 
@@ -127,7 +129,7 @@ def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | N
             "threshold": spec.threshold, "threshold_floor": spec.threshold_floor, "model_id": spec.model_id,
             "authorised_by": authorised_by, "demo": spec.is_demo, "legal_basis": spec.legal_basis,
             "dpia_ref": spec.dpia_ref, "policy_ref": spec.policy_ref, "two_person_rule": spec.two_person_rule,
-            "incident_window_s": int(spec.incident_window_s),
+            "incident_window_s": int(spec.incident_window_s), "governed": governed.state(conn, "deployment", cur.lastrowid),
         })
     return int(cur.lastrowid)
 
@@ -151,7 +153,8 @@ def set_deployment_state(store: Store, deployment_id: int, state: str, actor: st
                            (state, *columns.values(), deployment_id, *from_states))
         if cur.rowcount != 1:
             return False
-        audit.append(store, actor, action, "deployment", deployment_id, {"state": state, **details})
+        audit.append(store, actor, action, "deployment", deployment_id, {"state": state, **details, "governed":
+                     governed.state(conn, "deployment", deployment_id, "state", *columns)})
     return True
 
 
@@ -177,7 +180,8 @@ def add_camera(store: Store, deployment_id: int, name: str, source: str, actor: 
             (deployment_id, name, source, utcnow()),
         )
         audit.append(store, actor, "camera.added", "camera", cur.lastrowid,
-                     {"deployment_id": deployment_id, "name": name, "source": redact_url(source)})
+                     {"deployment_id": deployment_id, "name": name, "source": redact_url(source),
+                      "governed": governed.state(conn, "camera", cur.lastrowid)})
     return int(cur.lastrowid)
 
 
@@ -226,6 +230,7 @@ def add_entry(store: Store, watchlist_id: int, spec: EntrySpec, added_by: int, a
             "legal_basis": spec.legal_basis, "image_source": spec.image_source, "image_date": spec.image_date,
             "review_date": spec.review_date, "under_18": spec.under_18,
             "under_18_justification": spec.under_18_justification,
+            "governed": governed.state(conn, "entry", cur.lastrowid),
         })
     return int(cur.lastrowid)
 

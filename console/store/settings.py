@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from console.clock import utcnow
-from console.store import audit
+from console.store import audit, governed
 from console.store.base import Store
 
 
@@ -31,4 +31,5 @@ def set_setting(store: Store, scope: str, key: str, value: Any, user_id: int | N
             (scope, key, _dumps(value), utcnow(), user_id),
         )
         audit.append(store, actor, "setting.changed", "setting", f"{scope}/{key}",
-                     {"old": old, "new": value, "reason": reason})
+                     {"old": old, "new": value, "reason": reason,
+                      "governed": governed.state(conn, "setting", f"{scope}/{key}")})

@@ -179,7 +179,8 @@ def test_the_window_is_the_supervisors_to_change_with_a_reason_and_zero_turns_gr
         deployments.set_incident_window(d.store, sup, d.deployment_id, 7200, "long")
     deployments.set_incident_window(d.store, sup, d.deployment_id, 0, "each alert alone for this trial")
     entry = d.store.one("SELECT details_json FROM audit_log WHERE action = 'deployment.incident_window'")
-    assert json.loads(entry["details_json"]) == {"old": 300, "new": 0, "reason": "each alert alone for this trial"}
+    assert json.loads(entry["details_json"]) == {"old": 300, "new": 0, "reason": "each alert alone for this trial",
+                                                  "governed": {"incident_window_s": 0}}
     d.alert(0.7)
     d.alert(0.7, track=2)
     assert len(review.queue_rows(d.store, ann, d.deployment_id)) == 2

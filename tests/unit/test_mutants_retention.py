@@ -65,8 +65,10 @@ def test_a_retention_change_names_who_made_it_and_why(store, admin):
     logged = store.query("SELECT actor, subject_id, details_json FROM audit_log WHERE action = 'setting.changed'"
                          " ORDER BY seq")
     assert [(r["actor"], r["subject_id"], json.loads(r["details_json"])) for r in logged] == [
-        ("admin", "retention/alert_retention_days", {"old": None, "new": 14, "reason": "new force policy"}),
-        ("admin", "retention/watchlist_purge_hours", {"old": None, "new": 2, "reason": "new force policy"}),
+        ("admin", "retention/alert_retention_days", {"old": None, "new": 14, "reason": "new force policy",
+                                                         "governed": {"value": 14}}),
+        ("admin", "retention/watchlist_purge_hours", {"old": None, "new": 2, "reason": "new force policy",
+                                                          "governed": {"value": 2}}),
     ]
 
 

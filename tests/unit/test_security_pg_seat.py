@@ -344,3 +344,25 @@ def test_security_a_seat_credential_guesses_no_faster_than_the_lockout_attack_re
 
     with open_location(url) as seat:
         assert auth.login(seat, "ann", PASSWORD).token  # the console's own way still signs her in
+
+
+def test_security_the_owner_changing_a_governed_row_directly_fails_verify_attack(seat_url):
+    """A seat's credential may no longer change a threshold or a role (above); the schema's owner can,
+    without the services - and audit verify, run as a seat or as the owner, names both changes."""
+    import psycopg
+
+    from console.store import governed, open_location
+
+    url, owner_url = seat_url
+    ids = _people(owner_url)
+    with open_location(url) as seat:
+        assert governed.verify(seat) == []  # a seat cannot read password hashes: that field is left to the owner
+        dep = int(seat.one("SELECT id FROM deployments")["id"])
+    with psycopg.connect(owner_url, autocommit=True) as raw:
+        raw.execute("UPDATE deployments SET threshold = 0.9 WHERE id = %s", (dep,))
+        raw.execute("UPDATE users SET role = 'supervisor' WHERE username = 'ann'")
+    for where in (url, owner_url):
+        with open_location(where) as store:
+            problems = [p.split(" (audit entry")[0] for p in governed.verify(store)]
+        assert f"deployment {dep}: threshold is 0.9 in the table, the log says 0.4" in problems
+        assert f'user {ids["ann"]}: role is "supervisor" in the table, the log says "operator"' in problems

@@ -42,7 +42,9 @@ def test_migrations_run_forward_one_step_at_a_time_and_keep_data(tmp_path):
     store = Store(tmp_path / DB_NAME)
     assert store.migrate(target=1) == [1]
     assert store.schema_version == 1
-    uid = repo.create_user(store, "sup", "Supervisor", "supervisor")
+    with store.transaction() as conn:  # a row as the step-1 schema holds it (today's code writes today's schema)
+        uid = conn.execute("INSERT INTO users(username, display_name, role, created_at) VALUES"
+                           " ('sup', 'Supervisor', 'supervisor', '2026-01-01T00:00:00Z')").lastrowid
     assert not store.query("SELECT name FROM sqlite_master WHERE name = 'face_stats'")
     store.close()
     store = open_store(tmp_path)  # migrates the rest on open
@@ -175,7 +177,8 @@ def test_settings_round_trip_and_every_change_is_audited(db):
     assert repo.get_setting(store, "deployment/1", "top_k") == 4
     changes = store.query("SELECT details_json FROM audit_log WHERE action = 'setting.changed' ORDER BY seq")
     assert [c["details_json"] for c in changes] == [
-        '{"new":5,"old":null,"reason":"wider review"}', '{"new":4,"old":5,"reason":"narrower"}']
+        '{"governed":{"value":5},"new":5,"old":null,"reason":"wider review"}',
+        '{"governed":{"value":4},"new":4,"old":5,"reason":"narrower"}']
 
 
 def test_face_stats_hold_counts_and_a_histogram_only(db):
