@@ -59,7 +59,15 @@ def append(store: Store, actor: str, action: str, subject_type: str = "", subjec
             (seq, at, actor, action, subject_type, str(subject_id), details_json, prev_hash, digest),
         )
         store.notify(conn, "orc_changes", str(seq))  # delivered at commit, to every listening console
+        store.after_commit("audit.checkpoint", lambda: _checkpoint_if_due(store))
     return seq
+
+
+def _checkpoint_if_due(store: Store) -> None:
+    """Signed checkpoints leave the database as the log grows (console/store/checkpoints.py)."""
+    from console.store import checkpoints
+
+    checkpoints.after_commit(store)
 
 
 @dataclass(frozen=True)

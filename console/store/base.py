@@ -62,6 +62,7 @@ class Store(ABC):
             return
         self._begin()
         self._local_tx.depth = 1
+        self._local_tx.after = {}
         try:
             yield self.conn
             self._commit()
@@ -73,6 +74,17 @@ class Store(ABC):
             raise
         finally:
             self._local_tx.depth = 0
+        pending, self._local_tx.after = self._local_tx.after, {}
+        for fn in pending.values():
+            fn()
+
+    def after_commit(self, key: str, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the outermost transaction commits (at once outside one); dropped on
+        rollback. One per ``key`` a transaction."""
+        if not self.in_transaction:
+            fn()
+        else:
+            self._local_tx.after.setdefault(key, fn)
 
     @property
     def in_transaction(self) -> bool:
