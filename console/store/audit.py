@@ -59,15 +59,9 @@ def append(store: Store, actor: str, action: str, subject_type: str = "", subjec
             (seq, at, actor, action, subject_type, str(subject_id), details_json, prev_hash, digest),
         )
         store.notify(conn, "orc_changes", str(seq))  # delivered at commit, to every listening console
-        store.after_commit("audit.checkpoint", lambda: _checkpoint_if_due(store))
+        if store.after_audit_append is not None:  # signed checkpoints as the log grows (store/checkpoints.py)
+            store.after_commit("audit.appended", lambda: store.after_audit_append(store))
     return seq
-
-
-def _checkpoint_if_due(store: Store) -> None:
-    """Signed checkpoints leave the database as the log grows (console/store/checkpoints.py)."""
-    from console.store import checkpoints
-
-    checkpoints.after_commit(store)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class Store(ABC):
     path: Any  # where the data is, for messages (a file, or a redacted URL)
     conn: Any  # the connection: execute(sql, params) -> cursor with fetchone/fetchall/lastrowid/rowcount
     _errors: type[BaseException] | tuple[type[BaseException], ...] = ()
+    # Run after a commit that appended to the audit log (the opener sets it: checkpoints.after_commit)
+    after_audit_append: Callable[[Store], None] | None = None
 
     def __init__(self) -> None:
         self._local_tx = threading.local()

@@ -147,7 +147,10 @@ def inclusion_proof(store: Store, seq: int) -> dict:
     row = store.one("SELECT * FROM audit_log WHERE seq = ?", (seq,))
     if row is None:
         raise ValueError(f"there is no audit entry {seq}")
-    cp = latest_holding(store, seq)
+    report = check(store)
+    if not report.ok:
+        raise ValueError("the log no longer matches its checkpoints, no proof is given: " + report.problems[0])
+    cp = max((c for c in report.holding if c.size >= seq), key=lambda c: (c.size, c.time), default=None)
     if cp is None:
         cp = make(store, reason=f"proof of entry {seq}")
     hashes = leaf_hashes(store)[:cp.size]
