@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from console.cli_audit import add_parser as add_audit_parser
+from console.cli_audit import cmd_audit
 from console.cli_users import add_identity, cmd_users, worker_token
 from console.cli_users import add_parser as add_users_parser
 from console.cli_users import signed_in as _signed_in
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "alerts through the services, verify the audit chain")
     add_common(p)
     p.add_argument("--seconds", type=float, default=24.0, help="seconds of demo video to analyse (default 24)")
+    p.add_argument("--witness", type=Path, action="append", default=[], help="leave a signed checkpoint here too")
 
     p = sub.add_parser("eval-pairs", help="verification accuracy on a labelled pairs CSV (file_x, file_y, Decision)")
     add_common(p)
@@ -103,12 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--children", type=int, default=2, help="mutants tested at once")
     b.add_argument("--keep", type=Path, default=None, help="keep the scratch copies (mutmut's results) under this folder")
 
-    p = sub.add_parser("audit", help="the hash-chained audit log")
-    add_common(p)
-    p.add_argument("action", choices=["verify", "show"], help="verify the chain, or show the latest entries")
-    p.add_argument("--last", type=int, default=30, help="entries to show (audit show)")
-    p.add_argument("--action-filter", default="", help="only entries whose action starts with this, e.g. decision")
-    add_identity(p)  # audit show reads the record: a signed-in auditor, supervisor or administrator
+    add_audit_parser(sub, add_common)
 
     p = sub.add_parser("worker", help="a headless recognition worker for a deployment's cameras, writing alerts "
                        "to the shared store")
@@ -225,28 +223,6 @@ def cmd_scan(args) -> int:
     return 0
 
 
-# -- audit / models --------------------------------------------------------------------
-def cmd_audit(args) -> int:
-    from console.services import audit_trail
-
-    if args.action == "show":
-        with _store(args) as store:
-            entries = audit_trail.latest(store, _signed_in(args, store), args.action_filter, args.last)
-        for e in entries:
-            shown = {k: v for k, v in e["details"].items() if not k.endswith("sha256")}
-            print(redact(f"{e['seq']:>6}  {e['at']}  {e['actor']:<16} {e['action']:<22} {e['subject_type']}"
-                         f" {e['subject_id']}  {json.dumps(shown, sort_keys=True)}"))
-        return 0
-    with _store(args) as store:
-        result = audit_trail.integrity(store)
-    print(result.chain.summary())
-    for problem in result.problems:
-        print(f"record check FAILED: {problem}")
-    if not result.problems:
-        print("decisions, engagements and alerts match their audit entries")
-    return 0 if result.ok else EXIT_FAILED
-
-
 def cmd_worker(args) -> int:
     from console.services.worker import run_worker
 
@@ -332,7 +308,7 @@ def cmd_selftest(args) -> int:
         if not args.data_dir and not getattr(args, "db", None):
             args.data_dir = Path(tmp)
         with _store(args) as store:
-            problems = run_selftest(store, engine, args.seconds)
+            problems = run_selftest(store, engine, args.seconds, witnesses=args.witness)
     print(f"selftest {'FAILED: ' + '; '.join(problems) if problems else 'passed'} in {time.perf_counter() - t0:.1f} s")
     return EXIT_FAILED if problems else 0
 

@@ -9,32 +9,37 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from console.errors import ConsoleError
 from console.redaction import redact_value
 from console.services.auth import Actor
-from console.store import Store, audit, governed
+from console.store import Store, audit, checkpoints, governed, settings, witness
 
 
 @dataclass(frozen=True)
 class Integrity:
-    """The hash chain's verdict and the records (decisions, engagements, alerts) and governed rows
+    """The hash chain's verdict, the records (decisions, engagements, alerts) and governed rows
     (deployments, settings, accounts, cameras, watchlist entries: console/store/governed.py) that
-    disagree with their audit entries."""
+    disagree with their audit entries, and the signed checkpoints held against the log."""
 
     chain: audit.ChainReport
     problems: list[str] = field(default_factory=list)
+    checkpoints: witness.CheckpointReport = field(default_factory=witness.CheckpointReport)
 
     @property
     def ok(self) -> bool:
-        return self.chain.ok and not self.problems
+        return self.chain.ok and not self.problems and self.checkpoints.ok
 
     def lines(self) -> list[str]:
-        return [self.chain.summary(), *self.problems]
+        return [self.chain.summary(), *self.problems, self.checkpoints.summary(), *self.checkpoints.problems]
 
 
-def integrity(store: Store) -> Integrity:
-    """Verify the chain and the records against it; open to anyone."""
-    return Integrity(audit.verify_chain(store), audit.verify_records(store) + governed.verify(store))
+def integrity(store: Store, witnesses: list[Path] | tuple[Path, ...] = ()) -> Integrity:
+    """Verify the chain, the records and governed rows against it and every signed checkpoint found
+    (``witnesses``, the configured witness folders, this seat's own, the log's entries); open to anyone."""
+    return Integrity(audit.verify_chain(store), audit.verify_records(store) + governed.verify(store),
+                     witness.check(store, witnesses))
 
 
 def verify(store: Store, actor: Actor) -> Integrity:
@@ -71,3 +76,74 @@ def deployment_stop(store: Store, deployment_id: int) -> dict | None:
 def _like_prefix(prefix: str) -> str:
     """A LIKE pattern matching ``prefix`` literally at the start (% and _ in it are not wildcards)."""
     return prefix.replace("\x00", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# -- checkpoints and witnesses (Step 12) -------------------------------------------------------------
+def witness_folders(store: Store) -> list[Path]:
+    return checkpoints.configured_witnesses(store)
+
+
+def add_witness(store: Store, admin: Actor, folder: Path) -> list[Path]:
+    """An administrator names a folder every checkpoint is also written to (a share, a removable
+    disk, another machine's mount): it must exist and take a file now."""
+    admin.require("manage_witnesses", store)
+    folder = Path(folder).expanduser().resolve()
+    if not folder.is_dir():
+        raise ConsoleError(f"witness folder {folder} does not exist (make it first)")
+    probe = folder / ".orc-witness-probe"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConsoleError(f"witness folder {folder} cannot be written: {exc.strerror or exc}") from None
+    folders = [str(p) for p in witness_folders(store)]
+    if str(folder) not in folders:
+        settings.set_setting(store, "audit", "witnesses", [*folders, str(folder)], admin.user_id, admin.username,
+                             "witness folder added")
+    cp = checkpoints.latest_in_log(store)
+    if cp is not None:
+        checkpoints.write_to(folder, cp[1])  # it starts with the latest checkpoint
+    return witness_folders(store)
+
+
+def remove_witness(store: Store, admin: Actor, folder: Path) -> list[Path]:
+    admin.require("manage_witnesses", store)
+    folders = [str(p) for p in witness_folders(store)]
+    wanted = str(Path(folder).expanduser().resolve())
+    if wanted not in folders:
+        raise ConsoleError(f"{folder} is not a witness folder")
+    settings.set_setting(store, "audit", "witnesses", [f for f in folders if f != wanted], admin.user_id,
+                         admin.username, "witness folder removed")
+    return witness_folders(store)
+
+
+def make_checkpoint(store: Store, extra: list[Path] | tuple[Path, ...] = (), reason: str = "") -> checkpoints.Checkpoint:
+    """Sign the log as it stands and write the checkpoint to every witness (and ``extra``). Signing
+    is refused while a checkpoint already found no longer matches the log: the key would vouch for a
+    rewritten history."""
+    report = witness.check(store)
+    if not report.ok:
+        raise ConsoleError("not signing a checkpoint: " + "; ".join(report.problems[:3]))
+    return checkpoints.make(store, extra, reason)
+
+
+def prove(store: Store, actor: Actor, seq: int) -> dict:
+    """An inclusion proof of entry ``seq`` (it holds the entry: for roles that may view the audit)."""
+    actor.require("view_audit", store)
+    try:
+        return witness.inclusion_proof(store, seq)
+    except ValueError as exc:
+        raise ConsoleError(str(exc)) from None
+
+
+def check_proof_file(path: Path) -> tuple[bool, list[str]]:
+    """Check an inclusion proof file exactly as the standalone console/store/proof_check.py does."""
+    import contextlib
+    import io
+
+    from console.store import proof_check
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        rc = proof_check.main([str(path)])
+    return rc == 0, out.getvalue().splitlines()

@@ -40,6 +40,7 @@ PERMISSIONS = {
     "manage_users": {"administrator"},
     "manage_cameras": {"administrator", "supervisor"},
     "manage_retention": {"administrator"},
+    "manage_witnesses": {"administrator"},  # the folders audit checkpoints are written to
     "run_purge": {"administrator", "supervisor"},
     "view_audit": {"supervisor", "administrator", "auditor"},
     "stop_recognition": {"supervisor", "operator"},  # operators only where the deployment allows it

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import random
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from console.services.auth import Actor
 from console.services.incident_figures import incidents, tally
 from console.store import Store, audit, repo
 
+log = logging.getLogger(__name__)
 RECORD_FORMAT = 2  # 2: figures count incidents (alerts beside them); the model's calibration is printed
 
 
@@ -74,7 +76,31 @@ def _record(store: Store, deployment_id: int) -> dict:
         "engagements": [{"result": r["result"], "action": r["action"], "count": r["n"]} for r in engagements],
         "arrests": sum(r["n"] for r in engagements if r["action"] == "arrest"),
         "signed_off": [dict(s) for s in signoffs],
+        "audit_checkpoint": _latest_checkpoint(store),
     }
+
+
+def _latest_checkpoint(store: Store) -> dict | None:
+    """The latest signed checkpoint of the audit log: a published record pins the log it came from
+    (``audit verify --witness`` holds the log against it; docs/audit-proofs.md)."""
+    from console.store import checkpoints
+
+    last = checkpoints.latest_in_log(store)
+    return last[1].to_json() if last else None
+
+
+def _pin(store: Store, reason: str) -> None:
+    """A fresh checkpoint once the transaction commits; a log that no longer matches its checkpoints
+    gets none (audit verify says why), and the record shows the latest one that was made."""
+    from console.services.audit_trail import make_checkpoint
+
+    def run() -> None:
+        try:
+            make_checkpoint(store, reason=reason)
+        except ConsoleError as exc:
+            log.warning("no checkpoint at %s: %s", reason, exc)
+
+    store.after_commit("checkpoint." + reason, run)
 
 
 def _calibration(model_id: str) -> dict:
@@ -92,7 +118,7 @@ def _calibration(model_id: str) -> dict:
 
 
 def record_digest(record: dict) -> str:
-    body = {k: v for k, v in record.items() if k != "signed_off"}
+    body = {k: v for k, v in record.items() if k not in ("signed_off", "audit_checkpoint")}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -106,6 +132,7 @@ def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "") -> 
                      " VALUES (?,?,?,?,?)", (deployment_id, actor.user_id, utcnow(), digest, note))
         audit.append(store, actor.username, "report.signed_off", "deployment", deployment_id,
                      {"record_sha256": digest, "note": note})
+        _pin(store, "report sign-off")
     return digest
 
 
@@ -134,6 +161,15 @@ def _lines(record: dict) -> list[tuple[str, str]]:
     for s in record["signed_off"] or [{"signed_at": "", "username": "not signed off yet", "note": ""}]:
         out.append(("text", f"{s['username']} {s['signed_at']} {s['note']}"))
     out.append(("text", f"Record digest (SHA-256): {record_digest(record)}"))
+    cp = record.get("audit_checkpoint")
+    out.append(("h2", "Audit log checkpoint (signed; check with: main.py audit verify --witness FOLDER)"))
+    if cp:
+        for key in ("time", "size", "root", "log", "key_fingerprint", "signature"):
+            value = str(cp[key])
+            for i in range(0, len(value), 72):  # the page is 90 Courier characters wide
+                out.append(("mono", f"{key if i == 0 else '':<16}{value[i:i + 72]}"))
+    else:
+        out.append(("text", "no signed checkpoint of the audit log yet"))
     return out
 
 
@@ -144,6 +180,7 @@ def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> 
 
     actor.require("view_audit", store)
     out = check_target(out, (".pdf", ".csv", ".json"))
+    _pin(store, "export")  # the record carries a checkpoint of the log as it stands
     record = _record(store, deployment_id)
     suffix = out.suffix.lower()
     if suffix == ".json":

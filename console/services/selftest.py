@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from console.feeds.demo import FPS, DemoScene
 from console.services import deployments, recognition, review
@@ -19,8 +20,10 @@ from console.store.audit import verify_chain, verify_records
 from console.vision.engine import FaceEngine
 
 
-def run_selftest(store: Store, engine: FaceEngine, seconds: float, say: Callable[[str], None] = print) -> list[str]:
-    """The problems found (none: passed)."""
+def run_selftest(store: Store, engine: FaceEngine, seconds: float, say: Callable[[str], None] = print,
+                 witnesses: list[Path] | tuple[Path, ...] = ()) -> list[str]:
+    """The problems found (none: passed). With ``witnesses``, a signed checkpoint of the log is
+    left in each of those folders (and this data directory's own witness folder)."""
     say(f"database: {store.path} (schema version {store.schema_version}, WAL, synchronous=FULL)")
     dep_id = ensure_demo_deployment(store, engine)
     operator = actor_for(store, DEMO_OPERATOR)
@@ -69,4 +72,12 @@ def run_selftest(store: Store, engine: FaceEngine, seconds: float, say: Callable
         problems.append(f"only {len(alerted_subjects)} of {len(names)} demo subjects were confirmed")
     if not report.ok:
         problems.append("audit chain broken")
+    if witnesses and report.ok:
+        from console.services.audit_trail import make_checkpoint
+
+        cp = make_checkpoint(store, witnesses, reason="selftest")
+        say(f"signed checkpoint: {cp.size} entries, root {cp.root[:16]}..., key {cp.key_fingerprint[:23]}... "
+            f"left in {', '.join(map(str, witnesses))}")
+        problems.extend(f"no checkpoint could be left in {w}" for w in witnesses
+                        if not (Path(w) / cp.file_name()).is_file())
     return problems

@@ -59,6 +59,8 @@ def append(store: Store, actor: str, action: str, subject_type: str = "", subjec
             (seq, at, actor, action, subject_type, str(subject_id), details_json, prev_hash, digest),
         )
         store.notify(conn, "orc_changes", str(seq))  # delivered at commit, to every listening console
+        if store.after_audit_append is not None:  # signed checkpoints as the log grows (store/checkpoints.py)
+            store.after_commit("audit.appended", lambda: store.after_audit_append(store))
     return seq
 
 

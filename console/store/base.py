@@ -31,6 +31,8 @@ class Store(ABC):
     path: Any  # where the data is, for messages (a file, or a redacted URL)
     conn: Any  # the connection: execute(sql, params) -> cursor with fetchone/fetchall/lastrowid/rowcount
     _errors: type[BaseException] | tuple[type[BaseException], ...] = ()
+    # Run after a commit that appended to the audit log (the opener sets it: checkpoints.after_commit)
+    after_audit_append: Callable[[Store], None] | None = None
 
     def __init__(self) -> None:
         self._local_tx = threading.local()
@@ -62,6 +64,7 @@ class Store(ABC):
             return
         self._begin()
         self._local_tx.depth = 1
+        self._local_tx.after = {}
         try:
             yield self.conn
             self._commit()
@@ -73,6 +76,17 @@ class Store(ABC):
             raise
         finally:
             self._local_tx.depth = 0
+        pending, self._local_tx.after = self._local_tx.after, {}
+        for fn in pending.values():
+            fn()
+
+    def after_commit(self, key: str, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the outermost transaction commits (at once outside one); dropped on
+        rollback. One per ``key`` a transaction."""
+        if not self.in_transaction:
+            fn()
+        else:
+            self._local_tx.after.setdefault(key, fn)
 
     @property
     def in_transaction(self) -> bool:

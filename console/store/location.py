@@ -17,7 +17,11 @@ def is_url(location: str | Path | None) -> bool:
 
 
 def _migrated(store: Store, migrate: bool) -> Store:
-    """The store brought up to the latest schema (closed again if that fails)."""
+    """The store brought up to the latest schema (closed again if that fails), signing checkpoints
+    of its audit log as it grows."""
+    from console.store import checkpoints
+
+    store.after_audit_append = checkpoints.after_commit
     if migrate:
         try:
             store.migrate()

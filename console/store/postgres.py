@@ -204,7 +204,9 @@ class PostgresStore(Store):
                 pass  # the original error is what the caller needs
 
     def reopen(self) -> PostgresStore:
-        return PostgresStore(self.url)
+        other = PostgresStore(self.url)
+        other.after_audit_append = self.after_audit_append
+        return other
 
     def close(self) -> None:
         self.conn.close()

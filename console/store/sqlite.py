@@ -60,7 +60,9 @@ class SqliteStore(Store):
             raise explain(exc, self.path) from exc
 
     def reopen(self) -> SqliteStore:
-        return SqliteStore(self.path)
+        other = SqliteStore(self.path)
+        other.after_audit_append = self.after_audit_append
+        return other
 
     def scrub_freed(self) -> bool:
         """Move the zeroed pages into the database file and empty the write-ahead log, whose older

@@ -1,0 +1,89 @@
+"""The audit log's Merkle tree (console/store/merkle.py) against RFC 6962: every proof of every
+small tree verifies, and no proof survives a changed leaf, a changed root or a wrong size."""
+
+import hashlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from console.store import merkle
+
+LEAVES = [f"entry {i}".encode() for i in range(40)]
+
+
+def reference_root(leaves):
+    """MTH straight from the RFC's definition, written independently of the module."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return hashlib.sha256(b"\x00" + leaves[0]).digest()
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:])).digest()
+
+
+def hashes(leaves):
+    return [merkle.leaf_hash(x) for x in leaves]
+
+
+def test_roots_match_the_rfc_definition_and_the_growing_tree():
+    acc = merkle.Accumulator()
+    assert acc.root() == merkle.root([]) == hashlib.sha256(b"").digest()
+    for n in range(1, len(LEAVES) + 1):
+        acc.add(LEAVES[n - 1])
+        assert merkle.root(LEAVES[:n]) == reference_root(LEAVES[:n]) == acc.root(), n
+
+
+def test_a_known_vector():
+    # Two leaves by hand: H(1 || H(0 || a) || H(0 || b)).
+    a, b = hashlib.sha256(b"\x00a").digest(), hashlib.sha256(b"\x00b").digest()
+    assert merkle.root([b"a", b"b"]) == hashlib.sha256(b"\x01" + a + b).digest()
+
+
+def test_every_inclusion_proof_of_small_trees_verifies_and_a_changed_leaf_fails_attack():
+    for n in range(1, 34):
+        hs = hashes(LEAVES[:n])
+        top = merkle.root_of_hashes(hs)
+        for i in range(n):
+            path = merkle.inclusion_proof(i, hs)
+            assert merkle.verify_inclusion(i, n, hs[i], path, top), (i, n)
+            assert not merkle.verify_inclusion(i, n, merkle.leaf_hash(b"forged"), path, top)
+            if n > 1:
+                assert not merkle.verify_inclusion((i + 1) % n, n, hs[i], path, top)
+                assert not merkle.verify_inclusion(i, n, hs[i], path[:-1], top)
+        changed = list(LEAVES[:n])
+        changed[n // 2] = b"changed"
+        assert merkle.root(changed) != top
+
+
+def test_every_consistency_proof_of_small_trees_verifies_and_a_rewritten_prefix_fails_attack():
+    for n in range(1, 34):
+        hs = hashes(LEAVES[:n])
+        new = merkle.root_of_hashes(hs)
+        for m in range(1, n + 1):
+            old = merkle.root_of_hashes(hs[:m])
+            proof = merkle.consistency_proof(m, hs)
+            assert merkle.verify_consistency(m, n, old, new, proof), (m, n)
+            if m < n:
+                assert not merkle.verify_consistency(m, n, merkle.leaf_hash(b"x"), new, proof)
+                assert not merkle.verify_consistency(m, n, old, merkle.leaf_hash(b"x"), proof)
+                assert not merkle.verify_consistency(m, n, old, new, [])
+                for j in range(m):  # any leaf of the old tree changed: the signed old root no longer follows
+                    forged = list(hs)
+                    forged[j] = merkle.leaf_hash(b"forged")
+                    forged_new = merkle.root_of_hashes(forged)
+                    assert not merkle.verify_consistency(m, n, old, forged_new,
+                                                         merkle.consistency_proof(m, forged))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=8), min_size=1, max_size=70), st.data())
+def test_random_trees_prove_inclusion_and_consistency(leaves, data):
+    hs = hashes(leaves)
+    n = len(hs)
+    i = data.draw(st.integers(0, n - 1))
+    m = data.draw(st.integers(1, n))
+    top = merkle.root_of_hashes(hs)
+    assert merkle.verify_inclusion(i, n, hs[i], merkle.inclusion_proof(i, hs), top)
+    assert merkle.verify_consistency(m, n, merkle.root_of_hashes(hs[:m]), top, merkle.consistency_proof(m, hs))
