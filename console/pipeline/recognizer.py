@@ -3,7 +3,8 @@
 Privacy by construction: the embedding and crop of a face that matches nobody are local
 variables of ``process`` and are gone when it returns. Only three things leave it: the
 overlays to paint (boxes, track ids, matched or not), aggregate counts and a histogram
-of best-match scores (no identities), and - for a match - the alert written to the store.
+of best-match scores (no identities), and - for a match - the alert written to the store, its
+context frame with every face but the alerted one blurred first (console/vision/bystanders.py).
 """
 
 from __future__ import annotations

@@ -45,9 +45,9 @@ def _paste(scene, face, width, at):
     cx2, cy2 = int(min(image.shape[1], x2 + pad)), int(min(image.shape[0], y2 + pad))
     s = width / (x2 - x1)
     small = cv2.resize(image[cy1:cy2, cx1:cx2], None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-    X, Y = at
-    scene[Y:Y + small.shape[0], X:X + small.shape[1]] = small
-    shift = np.array([X - cx1 * s, Y - cy1 * s], np.float32)
+    px, py = at
+    scene[py:py + small.shape[0], px:px + small.shape[1]] = small
+    shift = np.array([px - cx1 * s, py - cy1 * s], np.float32)
     return det.box.reshape(2, 2) * s + shift, (det.landmarks * s + shift).astype(np.float32)
 
 
