@@ -45,7 +45,7 @@ TORSO_SCORE = 0.6  # the recognition detector's own threshold
 OVERVIEW_SIDE = 640
 UPSCALE = 2.0
 UPSCALED_MAX_FACE = 48.0  # px wide in the frame
-TILE = 1280
+TILE = 1600  # px: a 1280x720 frame enlarged twice runs as two tiles of 1360x1440
 OVERLAP = 160  # px between tiles: a face up to this size lies whole in one of them
 MARGIN = 0.3
 MIN_PAD = 4
@@ -77,10 +77,14 @@ def torso_box(face: np.ndarray, frame_shape: tuple[int, ...]) -> np.ndarray:
     return np.array([x1 - 0.6 * w, y2, x2 + 0.6 * w, min(float(frame_shape[0]), y2 + 3 * h)], np.float32)
 
 
-def _starts(length: int) -> list[int]:
+def _spans(length: int) -> list[tuple[int, int]]:
+    """As few tiles as cover ``length`` at most TILE long each, overlapping by OVERLAP, equal in size."""
     if length <= TILE:
-        return [0]
-    return [*range(0, length - TILE, TILE - OVERLAP), length - TILE]
+        return [(0, length)]
+    n = -(-(length - OVERLAP) // (TILE - OVERLAP))
+    size = -(-(length + (n - 1) * OVERLAP) // n)
+    starts = np.linspace(0, length - size, n).round().astype(int)
+    return [(int(a), int(a) + size) for a in starts]
 
 
 def _merge(found: Iterable[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
@@ -118,9 +122,9 @@ class BystanderBlur:
             scaled = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         sh, sw = scaled.shape[:2]
         found = []
-        for y0 in _starts(sh):
-            for x0 in _starts(sw):
-                for det in self.detector.detect(scaled[y0:y0 + TILE, x0:x0 + TILE]):
+        for y0, y1 in _spans(sh):
+            for x0, x1 in _spans(sw):
+                for det in self.detector.detect(scaled[y0:y1, x0:x1]):
                     box = (det.box + np.array([x0, y0, x0, y0], np.float32)) / scale
                     if scale > 1 and box[2] - box[0] > UPSCALED_MAX_FACE:
                         continue

@@ -164,3 +164,44 @@ def test_a_frame_whose_bystanders_cannot_be_blurred_is_not_stored(engine, photos
         rec.process(probe, 100.0 + 0.4 * i, i)
     assert len(alerts) == 1  # the alert is raised...
     assert alerts[0].context_jpeg == b"" and alerts[0].probe_jpeg[:2] == b"\xff\xd8"  # ...without the frame
+
+
+# -- the rules, with a detector that answers what it is told ----------------------------------------
+def test_tiles_cover_any_length_with_overlap_and_bounded_size():
+    from console.vision import bystanders
+
+    for length in (1, 640, bystanders.TILE, bystanders.TILE + 1, 2560, 3840, 7680, 10001):
+        spans = bystanders._spans(length)
+        assert spans[0][0] == 0 and spans[-1][1] == length
+        assert all(b - a <= bystanders.TILE for a, b in spans)
+        assert all(prev[1] - nxt[0] >= bystanders.OVERLAP for prev, nxt in zip(spans, spans[1:], strict=False))
+
+
+def test_only_the_alerted_face_and_weak_hits_on_its_body_are_left():
+    from console.vision.bystanders import BystanderBlur
+    from console.vision.types import Detection
+
+    frame = (np.indices((400, 600)).sum(axis=0) % 7 * 30).astype(np.uint8)[:, :, None].repeat(3, axis=2)
+    alerted = (250, 60, 310, 130)
+    beside, far = (318, 70, 368, 125), (20, 20, 40, 45)  # a bystander beside it (its blur reaches in), one afar
+    weak_chest, strong_chest = (265, 160, 295, 190), (260, 250, 300, 290)  # below the alerted face
+    hits = [(alerted, 0.9), (beside, 0.35), (far, 0.31), (weak_chest, 0.4), (strong_chest, 0.7)]
+
+    class Told:  # answers at the frame's own size only (the other passes see nothing)
+        def detect(self, image):
+            if image.shape != frame.shape:
+                return []
+            return [Detection(np.array(box, np.float32), np.zeros((5, 2), np.float32), score) for box, score in hits]
+
+    def changed(out, box):
+        x1, y1, x2, y2 = box
+        return bool(np.any(out[y1:y2, x1:x2] != frame[y1:y2, x1:x2]))
+
+    out, covered = BystanderBlur(Told()).blur(frame, alerted)
+    assert covered == 3
+    assert all(changed(out, box) for box in (beside, far, strong_chest))
+    assert not changed(out, alerted) and not changed(out, weak_chest)  # clothes or hands, most likely
+    # a face the caller already knows is covered too, whatever the detector says
+    known = (500, 300, 540, 350)
+    out, covered = BystanderBlur(Told()).blur(frame, alerted, known=[np.array(known, np.float32)])
+    assert covered == 4 and changed(out, known)
