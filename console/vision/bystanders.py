@@ -24,9 +24,9 @@ hands, which the reviewer needs, and a real face there would be hidden behind th
 
 Not caught (docs/security.md): faces the detector does not see as faces - from behind, in
 profile beyond about 60 degrees, mostly hidden, or under about 10 px wide in the stored frame -
-and the part of a bystander's face that overlaps the alerted face's box. On this machine (2
-cores) the three passes take about 0.15 s for a 1280x720 frame: paid once per alert, in the
-recognition worker, never on the GUI thread.
+and the part of a bystander's face that overlaps the alerted face's box. On the 2-core
+development machine the three passes take 0.2-0.6 s for a 1280x720 frame (docs/performance.md):
+paid once per alert, in the recognition worker, never on the GUI thread.
 """
 
 from __future__ import annotations
