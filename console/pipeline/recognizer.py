@@ -159,9 +159,11 @@ class CameraRecognizer:
         suppressed: set[tuple[int, int]] | None = None,
         first_track_id: int = 1,
         bystanders: BystanderBlur | None = None,
+        keep_context: bool = True,
     ) -> None:
         self.engine = engine
         self.bystanders = bystanders  # None: the bundled detector, loaded at the first alert
+        self.keep_context = keep_context  # False (scan): alerts carry no context frame, so none is blurred
         self.gallery = gallery
         self.deployment_id = deployment_id
         self.camera_id = camera_id
@@ -263,6 +265,8 @@ class CameraRecognizer:
         made unrecognisable first (console/vision/bystanders.py). A frame whose bystanders cannot
         be blurred is not kept at all: the alert is raised without it."""
         ctx, scale = context_frame(frame)
+        if not self.keep_context:
+            return b"", scale
         try:
             blur = self.bystanders or shared_blur()
             ctx, _ = blur.blur(ctx, box * scale, [d.box * scale for d in dets])

@@ -205,3 +205,23 @@ def test_only_the_alerted_face_and_weak_hits_on_its_body_are_left():
     known = (500, 300, 540, 350)
     out, covered = BystanderBlur(Told()).blur(frame, alerted, known=[np.array(known, np.float32)])
     assert covered == 4 and changed(out, known)
+
+
+def test_a_recogniser_whose_alerts_keep_no_image_makes_no_context_frame(engine, photos):
+    class Counting:
+        calls = 0
+
+        def blur(self, image, *_a, **_k):
+            Counting.calls += 1
+            return image, 0
+
+    probe = photos("img21.jpg")
+    enrol = _face(engine, photos("img20.jpg"))[2]
+    alerts = []
+    rec = CameraRecognizer(engine, Gallery(enrol[None, :], np.array([1]), np.array([1])), deployment_id=1,
+                           camera_id=1, settings=RecognizerSettings(threshold=SFACE_DEFAULT_THRESHOLD),
+                           write_alert=lambda record: alerts.append(record) or len(alerts), bystanders=Counting(),
+                           keep_context=False)  # what scan builds: its alerts are printed, never stored
+    for i in range(6):
+        rec.process(probe, 100.0 + 0.4 * i, i)
+    assert len(alerts) == 1 and alerts[0].context_jpeg == b"" and Counting.calls == 0
