@@ -3,11 +3,13 @@
 Privacy by construction: the embedding and crop of a face that matches nobody are local
 variables of ``process`` and are gone when it returns. Only three things leave it: the
 overlays to paint (boxes, track ids, matched or not), aggregate counts and a histogram
-of best-match scores (no identities), and - for a match - the alert written to the store.
+of best-match scores (no identities), and - for a match - the alert written to the store, its
+context frame with every face but the alerted one blurred first (console/vision/bystanders.py).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,8 +25,11 @@ from console.errors import AlertRefused, ConsoleError
 from console.pipeline.evidence import EVIDENCE_VIEWS, SINGLE_VIEW_MARGIN, EntryEvidence, ViewScore, decide
 from console.pipeline.gallery import Gallery
 from console.pipeline.tracker import IouTracker
+from console.vision.bystanders import BystanderBlur, shared_blur
 from console.vision.engine import FaceEngine
 from console.vision.quality import QualityGate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -153,8 +158,12 @@ class CameraRecognizer:
         max_views: int = 4,
         suppressed: set[tuple[int, int]] | None = None,
         first_track_id: int = 1,
+        bystanders: BystanderBlur | None = None,
+        keep_context: bool = True,
     ) -> None:
         self.engine = engine
+        self.bystanders = bystanders  # None: the bundled detector, loaded at the first alert
+        self.keep_context = keep_context  # False (scan): alerts carry no context frame, so none is blurred
         self.gallery = gallery
         self.deployment_id = deployment_id
         self.camera_id = camera_id
@@ -251,6 +260,22 @@ class CameraRecognizer:
         except ConsoleError as exc:  # a better view is a nicety; the alert itself is written
             self.store_problem = str(exc)
 
+    def _context(self, frame: np.ndarray, box: np.ndarray, dets: list) -> tuple[bytes, float]:
+        """The context frame as stored: shrunk to 1280 px wide, every face but the alerted one
+        made unrecognisable first (console/vision/bystanders.py). A frame whose bystanders cannot
+        be blurred is not kept at all: the alert is raised without it."""
+        ctx, scale = context_frame(frame)
+        if not self.keep_context:
+            return b"", scale
+        try:
+            blur = self.bystanders or shared_blur()
+            ctx, _ = blur.blur(ctx, box * scale, [d.box * scale for d in dets])
+        except Exception as exc:  # whatever failed, the unblurred frame must not be stored
+            log.warning("camera %s: the alert's context frame was not kept: bystanders' faces could not be"
+                        " blurred (%s)", self.camera_id, exc)
+            return b"", scale
+        return encode_jpeg(ctx, 85), scale
+
     def process(self, frame: np.ndarray, captured_at: float, frame_index: int = 0) -> FrameResult:
         started = time.perf_counter()
         s = self.settings
@@ -307,7 +332,7 @@ class CameraRecognizer:
                     continue
                 if not self._may_alert(top.entry_id, now):
                     continue
-                ctx, scale = context_frame(frame)
+                context_jpeg, scale = self._context(frame, dets[i].box, dets)
                 record = AlertRecord(
                     deployment_id=self.deployment_id,
                     camera_id=self.camera_id,
@@ -318,7 +343,7 @@ class CameraRecognizer:
                     bbox=[round(float(v) * scale, 1) for v in dets[i].box],
                     quality={**q.as_dict(), **verdict.as_dict()},
                     probe_jpeg=encode_jpeg(probe_crop(frame, dets[i].box)),
-                    context_jpeg=encode_jpeg(ctx, 85),
+                    context_jpeg=context_jpeg,
                     captured_at=iso(captured_at),
                 )
                 alert_id = self._write_or_hold(record, tr, top.entry_id, now)

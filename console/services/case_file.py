@@ -14,41 +14,26 @@ from console.services.auth import Actor
 from console.store import Store, audit
 
 
-def blur_bystanders(context_jpeg: bytes, bbox: list[float], engine) -> tuple[bytes, int]:
-    """The context frame with every face but the alerted one made unrecognisable. Raises
+def blur_bystanders(context_jpeg: bytes, bbox: list[float], blur, engine=None) -> tuple[bytes, int]:
+    """The context frame with every face but the alerted one made unrecognisable
+    (``console.vision.bystanders``; ``engine``'s own detections are added to the blur's). Raises
     ExportError when that cannot be done (a frame that does not decode, a detector that fails):
     the caller must not then let the frame leave unblurred."""
     import cv2
     import numpy as np
 
     from console.pipeline.recognizer import encode_jpeg
-    from console.pipeline.tracker import iou
 
     frame = cv2.imdecode(np.frombuffer(context_jpeg, np.uint8), cv2.IMREAD_COLOR)
     if frame is None or frame.ndim != 3 or frame.shape[2] != 3:
         raise ExportError("the context frame cannot be read as an image, so bystanders' faces in it cannot be"
                           " blurred; nothing was exported")
-    target = np.array([bbox], dtype=np.float32)
-    blurred = 0
     try:
-        faces = engine.detect(frame)
+        known = engine.detect(frame) if engine is not None else []
+        frame, blurred = blur.blur(frame, bbox, known)
     except (ConsoleError, ValueError, RuntimeError, cv2.error) as exc:
         raise ExportError(f"bystanders' faces could not be blurred: the face detector failed ({exc});"
                           " nothing was exported") from exc
-    for det in faces:
-        if iou(np.array([det.box]), target)[0, 0] >= 0.3:
-            continue
-        x1, y1, x2, y2 = (int(v) for v in det.box)
-        pad = int(0.25 * max(x2 - x1, y2 - y1))
-        x1, y1 = max(0, x1 - pad), max(0, y1 - pad)
-        x2, y2 = min(frame.shape[1], x2 + pad), min(frame.shape[0], y2 + pad)
-        region = frame[y1:y2, x1:x2]
-        # A flat ellipse of the region's own mean colour over a heavy blur: nothing of the face
-        # survives (a detector finds no face there afterwards), the scene still reads.
-        region[:] = cv2.GaussianBlur(region, (0, 0), max(4.0, (x2 - x1) / 6))
-        mean = tuple(int(c) for c in region.reshape(-1, 3).mean(axis=0))
-        cv2.ellipse(region, ((x2 - x1) // 2, (y2 - y1) // 2), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, mean, -1)
-        blurred += 1
     return encode_jpeg(frame, 90), blurred
 
 
@@ -56,8 +41,10 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
     """The alert's images and record as files, for a case file; the export is logged.
 
     Bystanders' faces in the context frame are always blurred first (exports leave the console;
-    people who raised no alert should not leave with them): with ``engine``, or else with the
-    bundled detector, loaded for the export. A frame that cannot be blurred is not exported
+    people who raised no alert should not leave with them), by the same thorough pass that blurred
+    them at capture (``console.vision.bystanders``: the bundled detector at full resolution and
+    score 0.3), with ``engine``'s own detections added when one is given. Frames stored before
+    capture blurred them are covered the same way. A frame that cannot be blurred is not exported
     unblurred: the export is refused whole and nothing is written.
     """
     from pathlib import Path
@@ -66,15 +53,14 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
     detail = review._read_detail(store, alert_id)
     context, blurred = detail.context_jpeg, 0
     if context:  # a purged alert has none
-        if engine is None:
-            from console.vision.engine import load_engine
+        from console.vision import bystanders
 
-            try:
-                engine = load_engine()
-            except (ConsoleError, OSError, RuntimeError) as exc:
-                raise ExportError(f"bystanders' faces could not be blurred: the face detector did not load"
-                                  f" ({exc}); nothing was exported") from exc
-        context, blurred = blur_bystanders(context, detail.bbox, engine)
+        try:
+            blur = bystanders.shared_blur()
+        except (ConsoleError, OSError, RuntimeError) as exc:
+            raise ExportError(f"bystanders' faces could not be blurred: the face detector did not load"
+                              f" ({exc}); nothing was exported") from exc
+        context, blurred = blur_bystanders(context, detail.bbox, blur, engine)
     out = Path(out_dir).expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)

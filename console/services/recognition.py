@@ -76,6 +76,7 @@ class AlertSink:
     write_alert: Callable[[AlertRecord], int]
     is_decided: Callable[[int], bool] = lambda _alert_id: False
     write_view: Callable[[int, bytes, float, dict, str], object] | None = None
+    keeps_context: bool = True  # False: the alerts go nowhere that keeps images (scan), so none is made
 
 
 def store_sink(store: Store) -> AlertSink:
@@ -95,6 +96,7 @@ def build_recognizer(engine: FaceEngine, plan: RecognitionPlan, sink: AlertSink,
         engine, plan.gallery, deployment_id=deployment_id, camera_id=camera_id, settings=plan.settings,
         write_alert=sink.write_alert, is_decided=sink.is_decided, subject_names=plan.subject_names, clock=clock,
         write_view=sink.write_view, suppressed=plan.suppressed, first_track_id=plan.first_track_id,
+        keep_context=sink.keeps_context,
     )
 
 

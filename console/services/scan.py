@@ -165,7 +165,8 @@ def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, sett
         return alert["alert"]
 
     plan = RecognitionPlan(watchlist.gallery, settings, watchlist.names)
-    recognizer = build_recognizer(engine, plan, AlertSink(write_alert=write_alert), deployment_id=0, camera_id=0,
+    sink = AlertSink(write_alert=write_alert, keeps_context=False)  # a scan keeps no image
+    recognizer = build_recognizer(engine, plan, sink, deployment_id=0, camera_id=0,
                                   clock=lambda: video_time["t"])
     current = {"frame": 0}
     frames = analysed = faces = 0

@@ -127,12 +127,12 @@ def test_an_export_without_an_engine_still_blurs_the_bystander(two_faces, tmp_pa
 
 def test_an_export_that_cannot_load_a_detector_is_refused_whole(two_faces, tmp_path, monkeypatch):
     from console.errors import ConsoleError, ModelError
-    from console.vision import engine as engine_module
+    from console.vision import bystanders
 
     def broken(*_a, **_k):
         raise ModelError("the face detector model file is missing")
 
-    monkeypatch.setattr(engine_module, "load_engine", broken)
+    monkeypatch.setattr(bystanders, "shared_blur", broken)
     store, alert, _ = two_faces
     with pytest.raises(ConsoleError, match="blur.*detector model file is missing"):
         case_file.export_alert(store, actor_for(store, "sup"), alert, tmp_path / "case")
