@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ FILE_FORMAT = "orc-signoff-key/1"
 STATEMENT_FORMAT = "orc-signoff/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1  # the password hash's cost (console/services/auth.py)
 UNSIGNED = "unsigned (made before sign-off keys)"
+log = logging.getLogger(__name__)
 
 
 def key_path(store: Store, user_id: int) -> Path:
@@ -137,16 +139,19 @@ def at_sign_in(store: Store, actor, password: str):
     Returns ``actor``. Costs nothing but a file read while the password is the one the key is under."""
     if actor.role not in SIGNING_ROLES:
         return actor
-    path = key_path(store, actor.user_id)
-    kf = _read(path)
-    if kf is None:
-        _create(store, actor, password, None)
-    elif kf.header.get("password_mark") != _password_mark(store, actor.user_id):
-        key = _open(kf, password)
-        if key is None:
-            _create(store, actor, password, kf)
-        else:  # the same password under a new hash: note the new one, so sign-ins stay cheap
-            _put(path, _encode(store, key, actor.user_id, password))
+    try:
+        path = key_path(store, actor.user_id)
+        kf = _read(path)
+        if kf is None:
+            _create(store, actor, password, None)
+        elif kf.header.get("password_mark") != _password_mark(store, actor.user_id):
+            key = _open(kf, password)
+            if key is None:
+                _create(store, actor, password, kf)
+            else:  # the same password under a new hash: note the new one, so sign-ins stay cheap
+                _put(path, _encode(store, key, actor.user_id, password))
+    except OSError as exc:  # a key folder that cannot be written: the sign-in stands, a sign-off will not
+        log.warning("no sign-off key for %s at this seat: %s", actor.username, exc)
     return actor
 
 
@@ -161,7 +166,10 @@ def rekey(store: Store, actor, old: str, new: str) -> None:
 
 def unlock(store: Store, actor, password: str):
     """The signer's private key, opened with ``password`` (already checked as a sign-in)."""
-    kf = _read(key_path(store, actor.user_id))
+    try:
+        kf = _read(key_path(store, actor.user_id))
+    except OSError:
+        kf = None
     key = _open(kf, password) if kf is not None else None
     if key is None:
         raise ConsoleError(f"{actor.username}'s sign-off key cannot be opened at this seat; sign in again")

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from console.errors import ConsoleError
 from console.services import audit_trail, auth, reports, signing_keys
 from console.store import audit, proof_check, repo
 from tests.factories import SUPERVISOR_PASSWORD, password_hash, small_deployment
@@ -139,8 +140,19 @@ def test_sign_offs_made_before_sign_off_keys_are_listed_not_failed(keyed):
                                                                                     "note": "an older release"})
     result = audit_trail.integrity(store)
     assert result.ok and result.signoffs.unsigned
-    assert result.signoffs.unsigned[0].endswith("by sup (audit entry %d): unsigned (made before sign-off keys)"
-                                                % signoff_entry(store)["_seq"])
+    seq = signoff_entry(store)["_seq"]
+    assert result.signoffs.unsigned[0].endswith(f"by sup (audit entry {seq}): unsigned (made before sign-off keys)")
+
+
+def test_a_key_folder_that_cannot_be_written_does_not_stop_the_sign_in(keyed, tmp_path, monkeypatch):
+    store, d = keyed
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("ORC_KEY_DIR", str(tmp_path / "not-a-folder"))
+    sup = auth.login(store, "sup", SUPERVISOR_PASSWORD)
+    assert sup.role == "supervisor" and key_entries(store) == []
+    with pytest.raises(ConsoleError, match="sign-off key cannot be opened"):
+        reports.sign_off(store, sup, d.deployment_id, "checked", SUPERVISOR_PASSWORD)
+    assert store.one("SELECT COUNT(*) AS n FROM report_signoffs")["n"] == 0
 
 
 # -- a forger with the SQLite file ---------------------------------------------------------------
