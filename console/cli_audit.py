@@ -69,6 +69,11 @@ def _verify(args) -> int:
     print(result.checkpoints.summary())
     for problem in result.checkpoints.problems:
         print(f"checkpoint check FAILED: {problem}")
+    print(result.signoffs.summary())
+    for problem in result.signoffs.problems:
+        print(f"sign-off check FAILED: {problem}")
+    for line in result.signoffs.unsigned:
+        print(line)
     return 0 if result.ok else EXIT_FAILED
 
 

@@ -32,10 +32,23 @@ class SmallDeployment:
             [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
 
 
+SUPERVISOR_PASSWORD = "a supervisor's amber passphrase"  # "sup"'s: a sign-off asks for it
+_HASHES: dict[str, str] = {}
+
+
+def password_hash(password: str = SUPERVISOR_PASSWORD) -> str:
+    """A stored hash of ``password``, made once per test run (scrypt costs 32 MiB and a tenth of a second)."""
+    from console.services.auth import hash_password
+
+    if password not in _HASHES:
+        _HASHES[password] = hash_password(password)
+    return _HASHES[password]
+
+
 def small_deployment(store, operators: tuple[str, ...] = (), incident_window_s: int = 0) -> SmallDeployment:
     """Alerts are their own incidents here (window 0) unless asked: most tests built on this are
     about one alert's record; tests/unit/test_incidents.py tests the grouping at the default."""
-    sup = repo.create_user(store, "sup", "Supervisor", "supervisor")
+    sup = repo.create_user(store, "sup", "Supervisor", "supervisor", password_hash=password_hash())
     for name in operators:
         repo.create_user(store, name, name.title(), "operator")
     dep = repo.create_deployment(store, repo.DeploymentSpec("D", "P", "R", "2026-01-01T00:00:00Z",

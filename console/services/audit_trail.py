@@ -13,6 +13,7 @@ from pathlib import Path
 
 from console.errors import ConsoleError
 from console.redaction import redact_value
+from console.services import signing_keys
 from console.services.auth import Actor
 from console.store import Store, audit, checkpoints, governed, settings, witness
 
@@ -21,25 +22,29 @@ from console.store import Store, audit, checkpoints, governed, settings, witness
 class Integrity:
     """The hash chain's verdict, the records (decisions, engagements, alerts) and governed rows
     (deployments, settings, accounts, cameras, watchlist entries: console/store/governed.py) that
-    disagree with their audit entries, and the signed checkpoints held against the log."""
+    disagree with their audit entries, the signed checkpoints held against the log, and every report
+    sign-off held against its signer's key (console/services/signing_keys.py)."""
 
     chain: audit.ChainReport
     problems: list[str] = field(default_factory=list)
     checkpoints: witness.CheckpointReport = field(default_factory=witness.CheckpointReport)
+    signoffs: signing_keys.SignoffReport = field(default_factory=signing_keys.SignoffReport)
 
     @property
     def ok(self) -> bool:
-        return self.chain.ok and not self.problems and self.checkpoints.ok
+        return self.chain.ok and not self.problems and self.checkpoints.ok and self.signoffs.ok
 
     def lines(self) -> list[str]:
-        return [self.chain.summary(), *self.problems, self.checkpoints.summary(), *self.checkpoints.problems]
+        return [self.chain.summary(), *self.problems, self.checkpoints.summary(), *self.checkpoints.problems,
+                *self.signoffs.lines()]
 
 
 def integrity(store: Store, witnesses: list[Path] | tuple[Path, ...] = ()) -> Integrity:
     """Verify the chain, the records and governed rows against it and every signed checkpoint found
-    (``witnesses``, the configured witness folders, this seat's own, the log's entries); open to anyone."""
+    (``witnesses``, the configured witness folders, this seat's own, the log's entries), and every
+    report sign-off's signature; open to anyone."""
     return Integrity(audit.verify_chain(store), audit.verify_records(store) + governed.verify(store),
-                     witness.check(store, witnesses))
+                     witness.check(store, witnesses), signing_keys.check(store))
 
 
 def verify(store: Store, actor: Actor) -> Integrity:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from console import clock
 from console.domain import Role
 from console.errors import ConsoleError, PermissionDenied
-from console.services import password_policy
+from console.services import password_policy, signing_keys
 from console.services.identity import end_session, ever_had_administrator, is_demo_store, unverified  # noqa: F401
 from console.store import Store, audit, governed, repo
 
@@ -302,6 +302,7 @@ def change_password(store: Store, username: str, old: str, new: str, now: dateti
         conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (stored := hash_password(new), actor.user_id))
         audit.append(store, actor.username, "user.password_changed", "user", actor.user_id, {"username": username,
                      "governed": governed.state(conn, "user", actor.user_id, "password_sha256", password_hash=stored)})
+    signing_keys.rekey(store, actor, old, new)  # a supervisor's sign-off key, under the new password
 
 
 def reset_password(store: Store, admin: Actor, username: str, new: str) -> None:
@@ -320,9 +321,9 @@ def reset_password(store: Store, admin: Actor, username: str, new: str) -> None:
 
 
 # -- login -----------------------------------------------------------------------------------
-def login(store: Store, username: str, password: str, now: datetime | None = None) -> Actor:
+def login(store: Store, username: str, password: str, now: datetime | None = None, purpose: str = "login") -> Actor:
     """An Actor for the right name and password; LoginError(REFUSED) otherwise. Everything is logged."""
-    return _authenticate(store, username, password, _now(now), "login")
+    return _authenticate(store, username, password, _now(now), purpose)
 
 
 def _refusal(store: Store, row, now: datetime) -> str | None:
@@ -376,7 +377,8 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
             conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user_id,))
             audit.append(store, username, "login.succeeded", "user", user_id,
                          {"role": row["role"], "demo": bool(row["is_demo"]), **purpose_note})
-        return Actor(user_id, row["username"], row["role"], right if isinstance(right, str) else "")
+        actor = Actor(user_id, row["username"], row["role"], right if isinstance(right, str) else "")
+        return signing_keys.at_sign_in(store, actor, password)  # a supervisor's sign-off key, made or renewed
     locked_until = _iso(now + LOCKOUT)
     with store.transaction() as conn:
         # The try that finds MAX_FAILURES counted locks the account (once: the others find it locked).

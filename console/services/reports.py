@@ -16,6 +16,7 @@ import numpy as np
 
 from console.clock import utcnow
 from console.errors import ConsoleError
+from console.services import auth, signing_keys
 from console.services.auth import Actor
 from console.services.incident_figures import incidents, tally
 from console.store import Store, audit, repo
@@ -122,16 +123,19 @@ def record_digest(record: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "") -> str:
-    """A supervisor signs the record as it stands; the signature covers its digest."""
+def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "", password: str = "") -> str:
+    """A supervisor signs the record as it stands, with their password (checked as a sign-in is):
+    their own key signs the record's digest and the log as it stands (console/services/signing_keys.py)."""
     actor.require("authorise_deployment", store)
     record = _record(store, deployment_id)
     digest = record_digest(record)
+    key = signing_keys.unlock(store, auth.login(store, actor.username, password, purpose="report sign-off"), password)
     with store.transaction() as conn:
+        signed = signing_keys.signed_statement(store, key, actor, deployment_id, digest)
         conn.execute("INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256, note)"
-                     " VALUES (?,?,?,?,?)", (deployment_id, actor.user_id, utcnow(), digest, note))
+                     " VALUES (?,?,?,?,?)", (deployment_id, actor.user_id, signed["statement"]["signed_at"], digest, note))
         audit.append(store, actor.username, "report.signed_off", "deployment", deployment_id,
-                     {"record_sha256": digest, "note": note})
+                     {"record_sha256": digest, "note": note, **signed})
         _pin(store, "report sign-off")
     return digest
 

@@ -9,11 +9,12 @@ from console.errors import PermissionDenied
 from console.services import corrections, reports, review
 from console.services.auth import Actor, actor_for
 from console.store import audit, repo
+from tests.factories import SUPERVISOR_PASSWORD, password_hash
 
 
 @pytest.fixture
 def deployment(store):
-    sup = repo.create_user(store, "sup", "Supervisor", "supervisor")
+    sup = repo.create_user(store, "sup", "Supervisor", "supervisor", password_hash=password_hash())
     repo.create_user(store, "op", "Operator", "operator")
     repo.create_user(store, "aud", "Auditor", "auditor")
     dep = repo.create_deployment(store, repo.DeploymentSpec("Op Record", "Station Sq", "why", "2026-01-01T08:00:00Z",
@@ -83,7 +84,7 @@ def test_sign_off_is_a_supervisor_act_over_the_record_digest(deployment):
     store, dep, _ = deployment
     with pytest.raises(PermissionDenied):
         reports.sign_off(store, actor_for(store, "op"), dep)
-    digest = reports.sign_off(store, actor_for(store, "sup"), dep, "checked against the log")
+    digest = reports.sign_off(store, actor_for(store, "sup"), dep, "checked against the log", SUPERVISOR_PASSWORD)
     r = reports.deployment_record(store, actor_for(store, "aud"), dep)
     assert r["signed_off"][0]["username"] == "sup" and reports.record_digest(r) == digest
     assert audit.verify_chain(store).ok

@@ -16,7 +16,7 @@ from console.errors import PermissionDenied
 from console.services import audit_trail, reports, review
 from console.services.auth import Actor, actor_for
 from console.store import audit, checkpoints, proof_check, repo, witness
-from tests.factories import small_deployment
+from tests.factories import SUPERVISOR_PASSWORD, small_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,7 +180,7 @@ def test_security_only_an_administrator_names_a_witness_refused(store, tmp_path)
 def test_the_deployment_record_pins_the_log_with_its_latest_checkpoint(signed, tmp_path):
     store, d = signed["store"], signed["d"]
     sup = actor_for(store, "sup")
-    reports.sign_off(store, sup, d.deployment_id, "checked")
+    reports.sign_off(store, sup, d.deployment_id, "checked", SUPERVISOR_PASSWORD)
     record = reports.deployment_record(store, sup, d.deployment_id)
     cp = record["audit_checkpoint"]
     assert cp and cp["size"] > signed["checkpoint"].size  # the sign-off made a fresh one

@@ -4,7 +4,7 @@ different threshold would have done."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from console.domain import EngagementAction, EngagementResult
 from console.services import audit_trail, reports
@@ -87,8 +87,13 @@ class RecordTab(ToolTab):
                          lambda out: self.say(f"Wrote {out} (the export is in the audit log)."), self.fail)
 
     def sign_off(self) -> None:
+        """Asks the password (it opens the supervisor's sign-off key); the check and the signing run as a job."""
+        password, given = QInputDialog.getText(self, "Sign off the record", "Your password (it opens your sign-off key):",
+                                               QLineEdit.EchoMode.Password)
+        if not given:
+            return
         store, actor, dep = self.live.store, self.actor, self.live.deployment_id
-        self.jobs.submit(lambda: reports.sign_off(store, actor, dep, "signed in the console"),
+        self.jobs.submit(lambda: reports.sign_off(store, actor, dep, "signed in the console", password),
                          lambda digest: (self.say(f"Signed off; record digest {digest[:16]}..."), self.refresh()),
                          self.fail)
 
