@@ -16,6 +16,7 @@ from console.clock import utcnow
 from console.domain import EngagementAction, EngagementResult, RejectReason
 from console.errors import ConsoleError
 from console.redaction import redact
+from console.services import outbound
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 
@@ -326,9 +327,11 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
                 raise ReviewError("the first confirmation named a different candidate: the two confirmations must name "
                                   "the same person (escalate if you disagree)")
             note = f"second confirmation (first by user {first['first_confirmed_by']}). {note}".strip()
-        return repo.record_decision(store, alert_id, actor.user_id, "true_alert", note, actor.username,
-                                    reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id),
-                                    candidate_entry_id=entry_id)
+        decision_id = repo.record_decision(store, alert_id, actor.user_id, "true_alert", note, actor.username,
+                                           reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id),
+                                           candidate_entry_id=entry_id)
+        outbound.alert_confirmed(store, alert_id, decision_id)  # to dispatch, once committed (if configured)
+        return decision_id
 
 
 def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: str = "") -> int:
