@@ -4,15 +4,17 @@
     python3 bootstrap.py run [ARGS...]   install (first time) and open the console on the demo
     python3 bootstrap.py test [ARGS...]  install with the dev extra and run the whole suite headless
 
-Needs only Python 3.11+ with pip. Everything goes into ./.venv; a stamp file skips the
-install when nothing changed. After installing, the full opencv-python wheel that
-insightface pulls in is removed and the headless wheel reinstalled: the full wheel ships
-Qt 5 plugins that stop PySide6 from opening a window on X11.
+Needs only Python 3.11+ with pip. Everything goes into ./.venv, once: a stamp file records
+the extras installed for this pyproject.toml, and a command whose extras are already there
+(`run` after `test`: dev includes the base) skips the install. After installing, the full
+opencv-python wheel that insightface pulls in is removed and the headless wheel reinstalled:
+the full wheel ships Qt 5 plugins that stop PySide6 from opening a window on X11.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -69,21 +71,47 @@ def _pinned(name: str) -> str:
     return ""
 
 
+STAMP = ".installed.json"
+
+
+def _project_digest() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+
+
+def read_stamp() -> tuple[str, set[str]]:
+    """The pyproject digest and the extras of the last install ("" and none: no install)."""
+    try:
+        data = json.loads((VENV / STAMP).read_text())
+        return str(data["pyproject"]), set(data["extras"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", set()
+
+
+def installed_extras() -> set[str] | None:
+    """The extras installed for this very pyproject.toml; None: an install is needed."""
+    digest, extras = read_stamp()
+    return extras if digest == _project_digest() else None
+
+
 def install(extras: str) -> None:
+    """Install once: a venv that already holds every extra asked for (``run`` needs none,
+    ``test`` needs dev; dev includes the base) is left as it is, whichever command made it."""
     make_venv()
-    spec = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()[:16]
-    stamp = VENV / f".installed-{spec}"
-    if stamp.exists():
+    needs = {e for e in extras.split(",") if e}
+    have = installed_extras()
+    if have is not None and needs <= have:
         ensure_headless_opencv()
         return
-    say(f"installing the console{' with ' + extras if extras else ''} into {VENV} (first run takes a few minutes)")
+    wanted = sorted(needs | read_stamp()[1])  # never drop an extra an earlier install put there
+    joined = ",".join(wanted)
+    say(f"installing the console{' with ' + joined if joined else ''} into {VENV} (first run takes a few minutes)")
     run([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    target = f".[{extras}]" if extras else "."
+    target = f".[{joined}]" if joined else "."
     run([str(PY), "-m", "pip", "install", "--quiet", "-e", target], cwd=ROOT)
     ensure_headless_opencv()
-    for old in VENV.glob(".installed-*"):
+    for old in VENV.glob(".installed-*"):  # the stamps of earlier versions of this script
         old.unlink()
-    stamp.write_text("ok\n")
+    (VENV / STAMP).write_text(json.dumps({"pyproject": _project_digest(), "extras": wanted}) + "\n")
 
 
 def main(argv: list[str]) -> int:

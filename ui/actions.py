@@ -28,8 +28,10 @@ class Act(StrEnum):
     ZOOM_IN = "zoom_in"
     ZOOM_OUT = "zoom_out"
     ZOOM_RESET = "zoom_reset"
+    FULL_PHOTO = "full_photo"
     OUTCOME = "outcome"
     LAYOUT = "layout"
+    CAMERA = "camera"
     PRIVACY = "privacy"
     MUTE = "mute"
     ACKNOWLEDGE = "acknowledge"
@@ -64,8 +66,11 @@ ACTIONS: dict[Act, ActionSpec] = {
     Act.ZOOM_IN: ActionSpec("Zoom in", ("+", "="), "Zoom in (linked)"),
     Act.ZOOM_OUT: ActionSpec("Zoom out", ("-",), "Zoom out (linked)"),
     Act.ZOOM_RESET: ActionSpec("Fit", ("0",), "Fit the images"),
+    Act.FULL_PHOTO: ActionSpec("Whole photos", ("F",), "Probe and watchlist photo: framed on the face, or whole"),
     Act.OUTCOME: ActionSpec("Record outcome", ("U",), "Record a confirmed alert's outcome"),
     Act.LAYOUT: ActionSpec("Layout 2x2", ("L",), "Camera layout 1 / 2x2 / 3x3", toolbar=True),
+    Act.CAMERA: ActionSpec("Camera 1 up", ("V",), "Show the next camera alone (double-click a tile: that one)",
+                           toolbar=True),
     Act.PRIVACY: ActionSpec("Privacy mode", ("P",), "Blur faces that raised no alert", checkable=True, toolbar=True),
     Act.MUTE: ActionSpec("Sound on", ("M",), "Alert sound on or off", checkable=True, toolbar=True),
     Act.ACKNOWLEDGE: ActionSpec("Acknowledge", ("A",), "Acknowledge waiting alerts (stops the sound)", toolbar=True),

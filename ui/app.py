@@ -159,13 +159,25 @@ def run_screenshot(args) -> int:
         print(f"wrote {path}{'' if ready else ' (no alert on screen before the time limit)'}")
         if not ready:
             return 1
+        grid = window.grid_host  # 1 up on a chosen camera (the third, when there are three)
+        grid.show_one(min(2, len(grid.tiles) - 1))
+        _wait(app, lambda: False, 0.8)
+        window.grab().save(str(out_dir / "one_up.png"))
+        print(f"wrote {out_dir / 'one_up.png'}")
+        grid.toggle_one_up(grid.one_up)
         grouped = [r for r in window.alerts.rows if r.get("sightings", 1) > 1]
         window.review.open((grouped or window.alerts.rows)[0]["id"])
         shown = _wait(app, lambda: window.view.mode == "review" and window.view.detail is not None, 30)
+        _wait(app, lambda: grid.mini.image is not None, 5)  # the alert's camera, live, beside it
         _wait(app, lambda: False, 0.5)
         path = out_dir / "adjudication.png"
         window.grab().save(str(path))
         print(f"wrote {path}")
+        window.view.toggle_full()  # F: the whole photos
+        _wait(app, lambda: False, 0.3)
+        window.grab().save(str(out_dir / "adjudication_whole.png"))
+        print(f"wrote {out_dir / 'adjudication_whole.png'}")
+        window.view.toggle_full()
         from ui.login import DEMO_HINT, LoginDialog
         from ui.supervision import SupervisionDialog
 

@@ -1,14 +1,19 @@
-"""The camera grid: one tile per camera, 1 / 2x2 / 3x3, painted from the workers' newest frames.
+"""The camera grid: one tile per camera, painted from the workers' newest frames.
+
+The layouts offered fit the cameras: one camera alone (any one: V steps through them, a
+double-click picks one), and the smallest grid that holds them all (2x2 for up to four, 3x3
+beyond; a 3x3 with four cameras would leave five tiles empty), with 2x2 also offered above four.
 
 It only reads: on its own timer it takes each worker's newest frame and overlays without waiting
-on them, and paints nothing while it is hidden (an alert open) or for tiles out of the layout.
+on them, and paints only the tiles on screen - while an alert is open, only ``mini``, the small
+live view of the alert's camera beside the adjudication.
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from ui.video_tile import VideoTile
@@ -19,6 +24,12 @@ LAYOUTS = (1, 4, 9)
 LAYOUT_NAMES = {1: "Layout 1", 4: "Layout 2x2", 9: "Layout 3x3"}
 
 
+def layouts_for(count: int) -> tuple[int, ...]:
+    """1-up, then every grid smaller than the cameras need, then the smallest that holds them all."""
+    fit = next((n for n in LAYOUTS if n >= count), LAYOUTS[-1])
+    return tuple(n for n in LAYOUTS if n <= fit and (n == 1 or n == fit or n < count))
+
+
 def grid_shape(count: int) -> tuple[int, int]:
     if count <= 1:
         return 1, 1
@@ -27,6 +38,8 @@ def grid_shape(count: int) -> tuple[int, int]:
 
 
 class CameraGrid(QWidget):
+    layoutChanged = Signal(str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.grid = QGridLayout(self)
@@ -39,6 +52,10 @@ class CameraGrid(QWidget):
         self.tiles: list[VideoTile] = []
         self.workers: list = []
         self.layout_size = 4
+        self.one_up = 0  # the camera a 1-up layout shows
+        self.mini = VideoTile("Live")  # the alert's camera, shown beside the adjudication
+        self.mini.setMinimumSize(240, 150)
+        self.mini_camera: int | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(PAINT_INTERVAL_MS)
         self.timer.timeout.connect(self.paint)
@@ -47,23 +64,72 @@ class CameraGrid(QWidget):
         self.placeholder.hide()
         self.workers = list(workers)
         self.tiles = [VideoTile(name) for name in names]
-        self.layout_size = next(n for n in LAYOUTS if n >= min(len(self.tiles), 9))
+        for i, tile in enumerate(self.tiles):
+            tile.doubleClicked.connect(lambda i=i: self.toggle_one_up(i))
+        self.layout_size = layouts_for(len(self.tiles))[-1]
         self.arrange()
         self.timer.start()
+
+    @property
+    def layouts(self) -> tuple[int, ...]:
+        return layouts_for(len(self.tiles))
+
+    def shown(self) -> list[int]:
+        """The cameras (indexes) on screen in the current layout."""
+        if self.layout_size == 1:
+            return [self.one_up] if self.tiles else []
+        return list(range(min(self.layout_size, len(self.tiles))))
 
     def arrange(self) -> None:
         for tile in self.tiles:
             self.grid.removeWidget(tile)
             tile.hide()
-        _, cols = grid_shape(self.layout_size)
-        for i, tile in enumerate(self.tiles[: self.layout_size]):
-            self.grid.addWidget(tile, i // cols, i % cols)
-            tile.show()
+        shown = self.shown()
+        _, cols = grid_shape(len(shown))
+        for i, index in enumerate(shown):
+            self.grid.addWidget(self.tiles[index], i // cols, i % cols)
+            self.tiles[index].show()
+        self.layoutChanged.emit(self.layout_name())
+
+    def layout_name(self) -> str:
+        if self.layout_size == 1 and self.tiles:
+            return f"1 up: {self.tiles[self.one_up].title}"
+        return LAYOUT_NAMES[self.layout_size]
 
     def cycle_layout(self) -> str:
-        self.layout_size = LAYOUTS[(LAYOUTS.index(self.layout_size) + 1) % len(LAYOUTS)]
+        layouts = self.layouts or LAYOUTS
+        at = layouts.index(self.layout_size) if self.layout_size in layouts else -1
+        self.layout_size = layouts[(at + 1) % len(layouts)]
         self.arrange()
-        return LAYOUT_NAMES[self.layout_size]
+        return self.layout_name()
+
+    def show_one(self, index: int) -> str:
+        """Camera ``index`` alone, filling the grid."""
+        if self.tiles:
+            self.one_up = index % len(self.tiles)
+            self.layout_size = 1
+            self.arrange()
+        return self.layout_name()
+
+    def next_camera(self) -> str:
+        """1 up on the next camera (from a grid: on the first)."""
+        return self.show_one(self.one_up + 1 if self.layout_size == 1 else self.one_up)
+
+    def toggle_one_up(self, index: int) -> str:
+        """A double-click: that camera alone; on a camera alone, back to the grid that fits."""
+        if self.layout_size == 1 and self.one_up == index:
+            self.layout_size = self.layouts[-1]
+            self.arrange()
+            return self.layout_name()
+        return self.show_one(index)
+
+    def follow(self, camera_name: str | None) -> None:
+        """Which camera ``mini`` shows (by the name an alert carries); None or unknown: none."""
+        names = [t.title for t in self.tiles]
+        self.mini_camera = names.index(camera_name) if camera_name in names else None
+        self.mini.title = camera_name or "Live"
+        self.mini.image, self.mini.frame_index, self.mini.faces = None, -1, []
+        self.mini.update()
 
     def set_privacy(self, on: bool) -> None:
         for tile in self.tiles:
@@ -71,23 +137,32 @@ class CameraGrid(QWidget):
             tile.update()
 
     def paint(self) -> None:
-        if not self.isVisible():
+        if self.isVisible():
+            pairs = [(self.tiles[i], self.workers[i]) for i in self.shown() if i < len(self.workers)]
+        elif self.mini.isVisible() and self.mini_camera is not None and self.mini_camera < len(self.workers):
+            pairs = [(self.mini, self.workers[self.mini_camera])]
+        else:
             return
-        for tile, worker in zip(self.tiles[: self.layout_size], self.workers, strict=False):
-            snap = worker.snapshot()
-            state = worker.source.state.value if worker.recognising else "stopped"
-            if snap.frame is None or not worker.recognising:
-                if tile.faces:  # no boxes left standing on a camera that no longer recognises
-                    tile.faces = []
-                    tile.update()
-                tile.set_state(state)
-                continue
-            # The analysed frame with its own boxes while recognition keeps up; the newest raw
-            # frame, without boxes, when it falls behind (boxes never float beside faces).
-            if snap.analysed is not None and snap.frame.captured_at - snap.analysed.captured_at <= OVERLAY_MAX_AGE_S:
-                tile.show_frame(snap.analysed.image, snap.analysed.index, snap.result.faces, state, worker.source.fps)
-            else:
-                tile.show_frame(snap.frame.image, snap.frame.index, [], state, worker.source.fps)
+        for tile, worker in pairs:
+            paint_tile(tile, worker)
 
     def stop(self) -> None:
         self.timer.stop()
+
+
+def paint_tile(tile: VideoTile, worker) -> None:
+    """One tile from one worker's newest frame, without waiting on it."""
+    snap = worker.snapshot()
+    state = worker.source.state.value if worker.recognising else "stopped"
+    if snap.frame is None or not worker.recognising:
+        if tile.faces:  # no boxes left standing on a camera that no longer recognises
+            tile.faces = []
+            tile.update()
+        tile.set_state(state)
+        return
+    # The analysed frame with its own boxes while recognition keeps up; the newest raw
+    # frame, without boxes, when it falls behind (boxes never float beside faces).
+    if snap.analysed is not None and snap.frame.captured_at - snap.analysed.captured_at <= OVERLAY_MAX_AGE_S:
+        tile.show_frame(snap.analysed.image, snap.analysed.index, snap.result.faces, state, worker.source.fps)
+    else:
+        tile.show_frame(snap.frame.image, snap.frame.index, [], state, worker.source.fps)

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.attention = AttentionController(self.alerts.unacknowledged, player, self)
 
         self.grid_host = CameraGrid()
+        self.view.facts_row.addWidget(self.grid_host.mini, 3)  # the alert's camera, live, beside the decision
         self.center = QStackedWidget()
         self.center.addWidget(self.grid_host)
         self.center.addWidget(self.view)
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
 
         self.session_lock = SessionLock(self, self.db_jobs)
         self._build_actions()
+        self.grid_host.layoutChanged.connect(self.actions_by_name[Act.LAYOUT].setText)
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(1000)
         self.status_timer.timeout.connect(self._refresh_status)
@@ -118,8 +120,9 @@ class MainWindow(QMainWindow):
             Act.NEXT_SIGHTING: lambda: self.review.step_sighting(1),
             Act.PREV_SIGHTING: lambda: self.review.step_sighting(-1),
             Act.ZOOM_IN: lambda: v.probe_view.zoom_by(1.25), Act.ZOOM_OUT: lambda: v.probe_view.zoom_by(0.8),
-            Act.ZOOM_RESET: v.probe_view.reset_zoom, Act.OUTCOME: self._open_awaiting,
-            Act.LAYOUT: self._cycle_layout, Act.PRIVACY: self.grid_host.set_privacy, Act.MUTE: self._toggle_mute,
+            Act.ZOOM_RESET: v.probe_view.reset_zoom, Act.OUTCOME: self._open_awaiting, Act.FULL_PHOTO: v.toggle_full,
+            Act.LAYOUT: self._cycle_layout, Act.CAMERA: self.grid_host.next_camera,
+            Act.PRIVACY: self.grid_host.set_privacy, Act.MUTE: self._toggle_mute,
             Act.ACKNOWLEDGE: self._acknowledge_all, Act.STOP: self._ask_stop, Act.RESTART: self._ask_restart,
             Act.SUPERVISE: self._open_supervision, Act.REVIEW: self._open_review,
         }
@@ -127,7 +130,7 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Console")
         toolbar.setMovable(False)
         self.addToolBar(toolbar)
-        for act in (Act.LAYOUT, Act.PRIVACY, Act.MUTE, Act.ACKNOWLEDGE, Act.SUPERVISE, Act.REVIEW, Act.STOP,
+        for act in (Act.LAYOUT, Act.CAMERA, Act.PRIVACY, Act.MUTE, Act.ACKNOWLEDGE, Act.SUPERVISE, Act.REVIEW, Act.STOP,
                     Act.RESTART):
             toolbar.addAction(self.actions_by_name[act])
         stop = toolbar.widgetForAction(self.actions_by_name[Act.STOP])
@@ -221,7 +224,7 @@ class MainWindow(QMainWindow):
             self.review.open(alert_id, "outcome")
 
     def _cycle_layout(self) -> None:
-        self.actions_by_name[Act.LAYOUT].setText(self.grid_host.cycle_layout())
+        self.grid_host.cycle_layout()
 
     def _toggle_mute(self, muted: bool) -> None:
         self.attention.muted = muted
@@ -233,8 +236,7 @@ class MainWindow(QMainWindow):
         self.live = live
         self.review.attach(live)
         self.grid_host.show_cameras([cam.name for cam in live.cameras], live.workers)
-        self.actions_by_name[Act.LAYOUT].setText({1: "Layout 1", 4: "Layout 2x2", 9: "Layout 3x3"}[
-            self.grid_host.layout_size])
+        self.actions_by_name[Act.LAYOUT].setText(self.grid_host.layout_name())
         live.subscribe(lambda event: self.bridge.event.emit((event,)))
         self.status.show_deployment(live)
         self.db_jobs.submit(live.faces_analysed_stored, self._set_faces_base)
@@ -267,6 +269,7 @@ class MainWindow(QMainWindow):
 
     def _on_opened(self, alert_id: int) -> None:
         self.center.setCurrentWidget(self.view)
+        self.grid_host.follow(self.view.detail.camera if self.view.detail is not None else None)
         self.queue.select(alert_id)
 
     def _show_grid(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -26,6 +26,8 @@ def pixelate(image: QImage, rect: QRectF, blocks: int = 8) -> QImage:
 
 
 class VideoTile(QWidget):
+    doubleClicked = Signal()
+
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = redact(title)  # a camera's name: never a credential on screen
@@ -47,6 +49,9 @@ class VideoTile(QWidget):
             self.frame_index = index
         self.faces, self.state, self.fps = faces, state, fps
         self.update()
+
+    def mouseDoubleClickEvent(self, _event) -> None:  # noqa: N802
+        self.doubleClicked.emit()
 
     def set_state(self, state: str) -> None:
         if state != self.state:

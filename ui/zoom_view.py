@@ -1,4 +1,10 @@
-"""Image views with zoom and pan, optionally linked so probe and candidate move together."""
+"""Image views with zoom and pan, optionally linked so probe and candidate move together.
+
+A view with a face box (its *anchor*) frames the face: the box fills ``FACE_FILL`` of the view
+and its centre is the view's centre, so a probe and a watchlist photo of any size show their
+faces at the same size and place. The linked state is expressed in face units (a zoom relative
+to that framing, and the view centre's offset from the face centre in face widths and heights):
+zooming one zooms both about their faces. ``full`` shows the whole photo instead (key F)."""
 
 from __future__ import annotations
 
@@ -6,9 +12,12 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
+FACE_FILL = 0.55  # the face box's share of the view when framed on the face
+
 
 class ZoomView(QGraphicsView):
-    """Wheel or +/- to zoom, drag to pan. Emits its view as (zoom, centre in 0..1 units)."""
+    """Wheel or +/- to zoom, drag to pan. Emits its view as (zoom, offset from the anchor's
+    centre in anchor units)."""
 
     viewChanged = Signal(float, float, float)
 
@@ -24,18 +33,39 @@ class ZoomView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setBackgroundBrush(QColor("#0b0d10"))
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # drag pans; no bars to
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # shrink the view as it zooms
+        self.photo = QRectF()
+        self.offset = (0.0, 0.0)
         self.zoom = 1.0
         self._quiet = False
         self.horizontalScrollBar().valueChanged.connect(self._emit)
         self.verticalScrollBar().valueChanged.connect(self._emit)
         self.box: QRectF | None = None
+        self.face: QRectF | None = None
+        self.full = False
 
-    def set_image(self, image: QImage | None, box: list[float] | None = None) -> None:
+    def set_image(self, image: QImage | None, box: list[float] | None = None, face: list[float] | None = None) -> None:
+        """``box``: drawn on the image (the context frame's face); ``face``: the anchor to frame."""
         pix = QPixmap.fromImage(image) if image is not None and not image.isNull() else QPixmap()
         self.item.setPixmap(pix)
-        self.scene().setSceneRect(QRectF(pix.rect()))
-        self.box = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box else None
+        self.photo = QRectF(pix.rect())
+        # Room around the photo, so a face near its edge can still be centred (no clamped scrolling).
+        margin = 2 * max(self.photo.width(), self.photo.height())
+        self.scene().setSceneRect(self.photo.adjusted(-margin, -margin, margin, margin))
+        self.box = _rect(box)
+        self.face = _rect(face)
+        if self.face is not None and not self.face.intersects(self.photo):
+            self.face = None
         self.reset_zoom()
+
+    def set_full(self, full: bool) -> None:
+        self.full = full
+        self.reset_zoom()
+
+    def anchor(self) -> QRectF:
+        """The rectangle the view frames: the face, or the whole photo."""
+        return self.face if self.face is not None and not self.full else self.photo
 
     def drawForeground(self, painter, rect) -> None:  # noqa: N802
         if self.box is not None:
@@ -43,37 +73,39 @@ class ZoomView(QGraphicsView):
             painter.drawRect(self.box)
 
     def fit_scale(self) -> float:
-        r = self.sceneRect()
+        r = self.anchor()
         if r.isEmpty():
             return 1.0
-        return min(self.viewport().width() / r.width(), self.viewport().height() / r.height())
+        fill = FACE_FILL if r is self.face else 1.0
+        return fill * min(self.viewport().width() / r.width(), self.viewport().height() / r.height())
 
-    def apply(self, zoom: float, cx: float, cy: float) -> None:
+    def apply(self, zoom: float, ox: float, oy: float) -> None:
         self._quiet = True
         try:
-            self.zoom = max(1.0, min(8.0, zoom))
+            self.zoom = max(0.25, min(8.0, zoom))
             s = self.fit_scale() * self.zoom
             self.resetTransform()
             self.scale(s, s)
-            r = self.sceneRect()
-            self.centerOn(QPointF(r.x() + cx * r.width(), r.y() + cy * r.height()))
+            a = self.anchor()
+            self.centerOn(QPointF(a.center().x() + ox * a.width(), a.center().y() + oy * a.height()))
+            self.offset = (ox, oy)  # kept exact: the view's pixel centre would round it
         finally:
             self._quiet = False
 
     def centre(self) -> tuple[float, float]:
-        r = self.sceneRect()
-        if r.isEmpty():
-            return 0.5, 0.5
+        """The view centre's offset from the anchor's centre, in anchor widths and heights."""
+        a = self.anchor()
+        if a.isEmpty():
+            return 0.0, 0.0
         c = self.mapToScene(self.viewport().rect().center())
-        return (c.x() - r.x()) / r.width(), (c.y() - r.y()) / r.height()
+        return (c.x() - a.center().x()) / a.width(), (c.y() - a.center().y()) / a.height()
 
     def zoom_by(self, factor: float) -> None:
-        cx, cy = self.centre()
-        self.apply(self.zoom * factor, cx, cy)
+        self.apply(self.zoom * factor, *self.offset)
         self._emit()
 
     def reset_zoom(self) -> None:
-        self.apply(1.0, 0.5, 0.5)
+        self.apply(1.0, 0.0, 0.0)
         self._emit()
 
     def wheelEvent(self, event) -> None:  # noqa: N802
@@ -81,17 +113,22 @@ class ZoomView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        cx, cy = self.centre()
-        self.apply(self.zoom, cx, cy)
+        self.apply(self.zoom, *self.offset)
 
     def _emit(self, *_):
         if not self._quiet:
-            cx, cy = self.centre()
-            self.viewChanged.emit(self.zoom, cx, cy)
+            if _:  # a pan (the scroll bars moved): where the view now is
+                self.offset = self.centre()
+            self.viewChanged.emit(self.zoom, *self.offset)
+
+
+def _rect(box: list[float] | None) -> QRectF | None:
+    return QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]) if box and box[2] > box[0] and box[3] > box[1] \
+        else None
 
 
 class ZoomLink(QObject):
-    """Keeps every linked view at the same zoom and the same relative centre."""
+    """Keeps every linked view at the same zoom and the same centre relative to its face."""
 
     def __init__(self, views: list[ZoomView], parent=None) -> None:
         super().__init__(parent)

@@ -80,13 +80,24 @@ def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
     return buf.tobytes()
 
 
-def probe_crop(frame: np.ndarray, box: np.ndarray, grow: float = 1.6) -> np.ndarray:
+def probe_region(shape: tuple, box: np.ndarray, grow: float = 1.6) -> tuple[int, int, int, int]:
+    """The probe crop's rectangle in the frame: a square ``grow`` times the face, clipped."""
     x1, y1, x2, y2 = box
     cx, cy, side = (x1 + x2) / 2, (y1 + y2) / 2, grow * max(x2 - x1, y2 - y1)
-    h, w = frame.shape[:2]
-    xa, ya = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
-    xb, yb = int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
+    h, w = shape[:2]
+    return int(max(0, cx - side / 2)), int(max(0, cy - side / 2)), int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
+
+
+def probe_crop(frame: np.ndarray, box: np.ndarray, grow: float = 1.6) -> np.ndarray:
+    xa, ya, xb, yb = probe_region(frame.shape, box, grow)
     return frame[ya:yb, xa:xb].copy()
+
+
+def face_in_probe(shape: tuple, box: np.ndarray) -> list[float]:
+    """The face box in the probe crop's own pixels (the adjudication view frames it)."""
+    xa, ya, _, _ = probe_region(shape, box)
+    return [round(float(box[0]) - xa, 1), round(float(box[1]) - ya, 1), round(float(box[2]) - xa, 1),
+            round(float(box[3]) - ya, 1)]
 
 
 def context_frame(frame: np.ndarray, max_width: int = 1280) -> tuple[np.ndarray, float]:
@@ -341,7 +352,7 @@ class CameraRecognizer:
                     threshold=s.threshold,
                     model_id=self.engine.model_id,
                     bbox=[round(float(v) * scale, 1) for v in dets[i].box],
-                    quality={**q.as_dict(), **verdict.as_dict()},
+                    quality={**q.as_dict(), **verdict.as_dict(), "probe_box": face_in_probe(frame.shape, dets[i].box)},
                     probe_jpeg=encode_jpeg(probe_crop(frame, dets[i].box)),
                     context_jpeg=context_jpeg,
                     captured_at=iso(captured_at),

@@ -41,6 +41,7 @@ PERMISSIONS = {
     "manage_cameras": {"administrator", "supervisor"},
     "manage_retention": {"administrator"},
     "manage_witnesses": {"administrator"},  # the folders audit checkpoints are written to
+    "manage_outbound": {"administrator"},  # where confirmed alerts go to dispatch (console/services/outbound.py)
     "run_purge": {"administrator", "supervisor"},
     "view_audit": {"supervisor", "administrator", "auditor"},
     "stop_recognition": {"supervisor", "operator"},  # operators only where the deployment allows it

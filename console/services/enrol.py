@@ -142,7 +142,9 @@ def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
                                 f"(similarity {scores[i]:.2f}); check this is not a duplicate")
     with store.transaction():
         image_id = repo.add_entry_image(store, entry_id, encode_jpeg(image, 92), face.embedding, engine.model_id,
-                                        face.quality.as_dict(), actor.username)
+                                        {**face.quality.as_dict(),  # where the face is: the review frames it
+                                         "face_box": [round(float(v), 1) for v in face.detection.box]},
+                                        actor.username)
         # One more photo a passer-by may match: the calibrated floor may rise past the threshold.
         raised = operating_point.hold_floor(store, int(entry["deployment_id"]), actor.username,
                                             f"the watchlist grew (photo of {entry['record_number']})")

@@ -16,6 +16,7 @@ from console.clock import utcnow
 from console.domain import EngagementAction, EngagementResult, RejectReason
 from console.errors import ConsoleError
 from console.redaction import redact
+from console.services import outbound
 from console.services.auth import Actor
 from console.store import Store, audit, repo
 
@@ -38,6 +39,7 @@ class CandidateView:
     image_date: str
     review_date: str
     image_jpeg: bytes | None
+    face_box: list[float] | None = None  # the face in image_jpeg (x1, y1, x2, y2), where enrolment recorded it
 
     @property
     def image_age_years(self) -> float | None:
@@ -152,7 +154,7 @@ def _read_detail(store: Store, alert_id: int) -> AlertDetail:
         raise ReviewError(f"alert {alert_id} does not exist")
     cands = store.query(
         "SELECT ac.rank, ac.entry_id, ac.score, e.subject_name, e.record_number, e.category, e.legal_basis, e.reason,"
-        " e.image_source, e.image_date, e.review_date, i.image_jpeg FROM alert_candidates ac"
+        " e.image_source, e.image_date, e.review_date, i.image_jpeg, i.quality_json FROM alert_candidates ac"
         " JOIN watchlist_entries e ON e.id = ac.entry_id LEFT JOIN entry_images i ON i.id = ac.image_id"
         " WHERE ac.alert_id = ? ORDER BY ac.rank", (alert_id,))
     views = store.query("SELECT captured_at, jpeg, score FROM alert_views WHERE alert_id = ? ORDER BY captured_at",
@@ -168,7 +170,8 @@ def _read_detail(store: Store, alert_id: int) -> AlertDetail:
         bbox=json.loads(a["bbox_json"]), quality=json.loads(a["quality_json"]),
         candidates=[CandidateView(int(c["rank"]), int(c["entry_id"]), float(c["score"]), c["subject_name"],
                                   c["record_number"], c["category"], c["legal_basis"], c["reason"], redact(c["image_source"]),
-                                  c["image_date"], c["review_date"], c["image_jpeg"]) for c in cands],
+                                  c["image_date"], c["review_date"], c["image_jpeg"],
+                                  json.loads(c["quality_json"] or "{}").get("face_box")) for c in cands],
         views=[(v["captured_at"], v["jpeg"], float(v["score"])) for v in views],
         decisions=[dict(d) for d in decisions],
         incident_id=int(a["incident_id"] or a["id"]),
@@ -326,9 +329,11 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
                 raise ReviewError("the first confirmation named a different candidate: the two confirmations must name "
                                   "the same person (escalate if you disagree)")
             note = f"second confirmation (first by user {first['first_confirmed_by']}). {note}".strip()
-        return repo.record_decision(store, alert_id, actor.user_id, "true_alert", note, actor.username,
-                                    reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id),
-                                    candidate_entry_id=entry_id)
+        decision_id = repo.record_decision(store, alert_id, actor.user_id, "true_alert", note, actor.username,
+                                           reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id),
+                                           candidate_entry_id=entry_id)
+        outbound.alert_confirmed(store, alert_id, decision_id)  # to dispatch, once committed (if configured)
+        return decision_id
 
 
 def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: str = "") -> int:

@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 
 from console.errors import ConsoleError, MediaError, PermissionDenied
-from console.services import audit_trail, auth, case_file, deployments, enrol, reports, retention, review, stats
+from console.services import (
+    audit_trail,
+    auth,
+    case_file,
+    deployments,
+    enrol,
+    outbound,
+    reports,
+    retention,
+    review,
+    stats,
+)
 from console.store import audit, repo
 
 MODEL = __import__("console.services.calibration", fromlist=["load"]).load().model_id  # the calibrated model
@@ -118,6 +129,7 @@ CALLS = {
     "two_person_rule": lambda w, a: deployments.set_two_person_rule(w["store"], a, w["dep"], True, "policy"),
     "create_user": lambda w, a: auth.create_user(w["store"], a, f"new-{a.role}", "N", "operator", "a long password!"),
     "retention_settings": lambda w, a: retention.configure(w["store"], a, 14, 2, "policy"),
+    "outbound": lambda w, a: outbound.configure(w["store"], a, w["dep"], jsonl_path=str(w["tmp"] / "out.jsonl")),
     "add_camera": lambda w, a: deployments.add_camera(w["store"], a, w["dep"], f"cam-{a.role}", "demo:1"),
     "run_purges_now": lambda w, a: retention.run_purges_now(w["store"], a, now=datetime.now(UTC) + timedelta(days=40)),
     # reads of biometric or decision data, and of the records about people
@@ -166,6 +178,7 @@ EFFECTS = {
     "two_person_rule": lambda w, a, r: repo.get_deployment(w["store"], w["dep"])["two_person_rule"] == 1,
     "create_user": lambda w, a, r: repo.get_user(w["store"], f"new-{a.role}")["id"] == r,
     "retention_settings": lambda w, a, r: retention.settings(w["store"]) == (14, 2),
+    "outbound": lambda w, a, r: outbound.config_of(w["store"], w["dep"])["jsonl_path"].endswith("out.jsonl"),
     "add_camera": lambda w, a, r: _one(w, "SELECT name FROM cameras WHERE id = ?", r)[0] == f"cam-{a.role}",
     "run_purges_now": lambda w, a, r: r.alerts == 1 and len(_logged(w, "retention.purged.alert_images", a)) == 1
     and _one(w, "SELECT probe_jpeg FROM alerts WHERE id = ?", w["alert"])[0] is None,
@@ -202,6 +215,7 @@ ALLOWED = {
     "two_person_rule": {"supervisor"},
     "create_user": {"administrator"},
     "retention_settings": {"administrator"},
+    "outbound": {"administrator"},
     "add_camera": {"administrator", "supervisor"},
     "run_purges_now": {"administrator", "supervisor"},
     "queue_row": {"operator", "supervisor"},

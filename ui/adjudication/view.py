@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from console import clock
 from console.domain import EngagementAction, EngagementResult, RejectReason, WatchlistCategory
 from ui import theme
+from ui.adjudication.framing import probe_face, toggle_full
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
 from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html
 from ui.alert_model import age_text, parse_ts
@@ -110,7 +111,7 @@ class AdjudicationView(QWidget):
         root.addLayout(images, 5)
 
         # Facts row: score + quality | candidate facts | other candidates and views
-        facts = QHBoxLayout()
+        self.facts_row = facts = QHBoxLayout()  # the main window adds the alert camera's live view
         left = QFrame()
         left.setObjectName("card")
         lv = QVBoxLayout(left)
@@ -176,7 +177,8 @@ class AdjudicationView(QWidget):
         for b in (self.btn_confirm, self.btn_reject, self.btn_escalate, self.btn_back):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             h.addWidget(b)
-        hint = QLabel("J/K next/previous incident  ·  S other sightings  ·  [ ] other candidates  ·  + − 0 zoom")
+        hint = QLabel("J/K next/previous incident  ·  S other sightings  ·  [ ] other candidates  ·  + − 0 zoom  ·  "
+                      "F whole photos")
         hint.setObjectName("muted")
         h.addWidget(hint)
         return w
@@ -298,7 +300,7 @@ class AdjudicationView(QWidget):
             flags.append("DECIDED")
         self.flags.setText("   ".join(flags))
         self.flags.setVisible(bool(flags))
-        self.probe_view.set_image(self.images["probe"])
+        self.probe_view.set_image(self.images["probe"], face=probe_face(detail, self.images["probe"]))
         self.context_view.set_image(self.images["context"], detail.bbox)
         self._show_candidate()
         q = detail.quality
@@ -340,7 +342,7 @@ class AdjudicationView(QWidget):
             return
         c = d.candidates[self.candidate_index]
         self.prompts.set_candidate(Candidate(c.rank, c.entry_id, c.subject_name, c.record_number, c.score))
-        self.cand_view.set_image(self.images["candidates"][self.candidate_index])
+        self.cand_view.set_image(self.images["candidates"][self.candidate_index], face=c.face_box)
         self.cand_caption.setText(f"Watchlist photo - candidate {c.rank} of {len(d.candidates)}")
         self.score_bar.set_values(c.score, d.threshold)
         age = c.image_age_years
@@ -354,6 +356,10 @@ class AdjudicationView(QWidget):
             f"<b>Photo:</b> {c.image_source}, taken {c.image_date} ({age_s})<br>"
             f"<b>Entry review due:</b> {c.review_date}<br>"
             f"<span style='color:{theme.MUTED}'>Top {len(d.candidates)}: {others}</span>")
+
+    def toggle_full(self) -> None:
+        whole = toggle_full([self.probe_view, self.cand_view])
+        self.probe_caption.setText("Live capture (probe)" + ("  -  whole crop [F]" if whole else ""))
 
     def cycle_candidate(self, step: int) -> None:
         if self.detail and self.detail.candidates:
