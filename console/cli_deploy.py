@@ -45,6 +45,12 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None]) -> No
             p.add_argument(f"--{name.replace('_', '-')}", dest=f"e_{name}", default=None)
 
 
+def load_engine(args):
+    from console.services import models
+
+    return models.load(args.model_pack, [p.strip() for p in args.providers.split(",") if p.strip()])
+
+
 def _need(args, name: str):
     if args.target is None:
         raise ConsoleError(f"deploy {args.action} needs the {name} id")
@@ -52,19 +58,18 @@ def _need(args, name: str):
 
 
 def cmd_deploy(args) -> int:
-    from console.cli import _engine as load_engine
-    from console.cli import _store as open_store
     from console.cli_users import signed_in
-    from console.services import cameras, deployment_setup, deployments, watchlist_entries
+    from console.services import cameras, deployment_setup, deployments, new_deployment, watchlist_entries
+    from console.services.session import open_store
 
-    store = open_store(args)
+    store = open_store(args.db or args.data_dir)
     try:
         actor = signed_in(args, store)
         if args.action == "list":
-            for d in deployment_setup.listing(store, actor):
+            for d in new_deployment.listing(store, actor):
                 print(f"{d['id']}\t{d['state']}\t{d['name']}\t{d['location']}\t{d['starts_at']} to {d['ends_at']}")
         elif args.action == "create":
-            dep = deployment_setup.create(store, actor, args.name, args.location, args.rationale, args.legal_basis,
+            dep = new_deployment.create(store, actor, args.name, args.location, args.rationale, args.legal_basis,
                                           args.dpia, args.policy, args.starts, args.ends, args.threshold)
             print(f"deployment {dep} created as a draft; tick its checklist, then authorise it")
         elif args.action == "checklist":

@@ -51,10 +51,11 @@ def join_credential(source: str, userinfo: str) -> str:
 def add(store: Store, actor: Actor, deployment_id: int, name: str, source: str, username: str = "",
         password: str = "") -> int:
     """A camera for the deployment (administrator or supervisor); its credential stored apart."""
-    from console.services import deployments
-
     actor.require("manage_cameras", store)
-    deployments.ensure_writable(store, deployment_id)
+    dep = store.one("SELECT name, state FROM deployments WHERE id = ?", (deployment_id,))
+    if dep is None or dep["state"] == "ended":
+        raise ConsoleError(f"deployment {deployment_id} " + ("does not exist" if dep is None else
+                                                             f"{dep['name']!r} has ended and is read-only"))
     if not name.strip() or not source.strip():
         raise ConsoleError("a camera needs a name and a source (a file, rtsp:// or http:// URL, or webcam:N)")
     clean, userinfo = split_credential(source, username, password)
