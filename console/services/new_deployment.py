@@ -34,7 +34,8 @@ def create(store: Store, actor: Actor, name: str, location: str, rationale: str,
 
 def listing(store: Store, actor: Actor) -> list[dict]:
     """Every deployment, newest first, for the set-up screen and the CLI."""
-    actor.require("view_watchlist", store)
+    if not actor.may("manage_cameras"):  # an administrator adds cameras; a supervisor and an auditor read
+        actor.require("view_watchlist", store)
     return [dict(r) for r in store.query(
         "SELECT id, name, location, state, starts_at, ends_at, watchlist_sha256 FROM deployments WHERE is_demo = 0"
         " ORDER BY id DESC")]
