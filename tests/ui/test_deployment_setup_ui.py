@@ -69,7 +69,7 @@ def test_end_to_end_setup_of_a_deployment_in_the_window(qtbot, console_app, live
 
     tab.authorise_button.click()  # the checklist is open: refused, in the service's words
     qtbot.waitUntil(lambda: "checklist is not complete" in dialog.message.text(), timeout=10000)
-    for item, check in tab.checks.items():
+    for check in tab.checks.values():
         check.click()
         qtbot.waitUntil(lambda c=check: c.isChecked() and not c.isEnabled(), timeout=10000)
     tab.authorise_note.setText("all checks done on site")
