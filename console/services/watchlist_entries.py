@@ -21,6 +21,7 @@ from console.store import Store, audit, governed, repo
 # column -> the governed fields it feeds (console/store/governed.py)
 _GOVERNED_OF = {"subject_name": ("subject_name_sha256",), "reason": ("reason_sha256",),
                 "image_source": ("image_source", "image_source_sha256")}
+EntrySpec = repo.EntrySpec  # for the screens, which do not import the store
 FIELDS = tuple(f.name for f in dataclasses.fields(repo.EntrySpec))
 
 

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
+    QWidget,
 )
 
 from console import clock
@@ -45,25 +47,26 @@ class SetupTab(ToolTab):
     def __init__(self, dialog) -> None:
         super().__init__(dialog)
         self.dep_id: int | None = None
-        top = QHBoxLayout(self)
-        left, right = QVBoxLayout(), QVBoxLayout()
-        top.addLayout(left, 2)
-        top.addLayout(right, 3)
+        top = QVBoxLayout(self)
         pick = QHBoxLayout()
         self.picker = QComboBox()
         self.picker.activated.connect(lambda _i: self._pick(self.picker.currentData()))
         pick.addWidget(QLabel("Deployment:"))
         pick.addWidget(self.picker, 1)
-        left.addLayout(pick)
+        top.addLayout(pick)
         self.state = QLabel("")
         self.state.setWordWrap(True)
-        left.addWidget(self.state)
-        left.addWidget(self._new_box())
-        left.addWidget(self._checklist_box())
-        left.addStretch(1)
-        right.addWidget(self._camera_box())
+        top.addWidget(self.state)
+        self.pages = QTabWidget()  # one page each: the deployment and its checklist, cameras, entries
+        first = QWidget()
+        h = QHBoxLayout(first)
+        h.addWidget(self._new_box(), 1)
+        h.addWidget(self._checklist_box(), 1)
         self.entries = EntriesBox(self)
-        right.addWidget(self.entries, 1)
+        for page, name in ((first, "Deployment and checklist"), (self._camera_box(), "Cameras"),
+                           (self.entries, "Watchlist entries")):
+            self.pages.addTab(page, name)
+        top.addWidget(self.pages, 1)
 
     # -- a new draft ------------------------------------------------------------------
     def _new_box(self) -> QGroupBox:
@@ -115,6 +118,7 @@ class SetupTab(ToolTab):
         row.addWidget(self.authorise_note, 1)
         row.addWidget(self.authorise_button)
         v.addLayout(row)
+        v.addStretch(1)
         return box
 
     def _tick(self, item: str, on: bool) -> None:
@@ -156,7 +160,7 @@ class SetupTab(ToolTab):
         v.addLayout(row)
         self.preview = QLabel("Preview: test a camera to see a frame from it")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(260, 160)
+        self.preview.setMinimumSize(480, 270)
         self.preview.setWordWrap(True)
         self.preview.setStyleSheet("QLabel { border: 1px solid #555; }")
         h.addWidget(self.preview, 2)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 from console.domain import WatchlistCategory
 from console.media import read_image
 from console.services import enrol, watchlist_entries
-from console.store import repo
 from ui.supervision.tables import fill, table
 
 CATEGORIES = WatchlistCategory.labels()
@@ -86,7 +85,7 @@ class EntriesBox(QGroupBox):
         form.addRow(buttons)
         self.photo = QLabel("No entry selected")
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.photo.setFixedSize(150, 180)
+        self.photo.setFixedSize(220, 270)
         self.photo.setStyleSheet("QLabel { border: 1px solid #555; }")
         h.addWidget(self.photo)
 
@@ -99,9 +98,9 @@ class EntriesBox(QGroupBox):
         if path:
             self.photo_path.setText(path)
 
-    def spec(self) -> repo.EntrySpec:
+    def spec(self) -> watchlist_entries.EntrySpec:
         v = {k: w.text().strip() for k, w in self.fields.items()}
-        return repo.EntrySpec(category=self.category.currentData(), under_18=self.under_18.isChecked(), **v)
+        return watchlist_entries.EntrySpec(category=self.category.currentData(), under_18=self.under_18.isChecked(), **v)
 
     def _add(self) -> None:
         t, spec, path, amendment = self.tab, self.spec(), self.photo_path.text().strip(), self.amendment.text()
