@@ -11,6 +11,8 @@ from pathlib import Path
 
 from console.cli_audit import add_parser as add_audit_parser
 from console.cli_audit import cmd_audit
+from console.cli_deploy import add_parser as add_deploy_parser
+from console.cli_deploy import cmd_deploy
 from console.cli_users import add_identity, cmd_users, worker_token
 from console.cli_users import add_parser as add_users_parser
 from console.cli_users import signed_in as _signed_in
@@ -127,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_identity(p)
 
     add_users_parser(sub, add_common)
+    add_deploy_parser(sub, add_common)
 
     p = sub.add_parser("db", help="PostgreSQL: make a login role for seats and workers (run with the schema owner's "
                        "--db URL) that cannot alter, drop or rewrite the record")
@@ -346,6 +349,7 @@ COMMANDS = {
     "report": cmd_report,
     "worker": cmd_worker,
     "eval-watchlist": cmd_eval_watchlist,
+    "deploy": cmd_deploy,
 }
 
 

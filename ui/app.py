@@ -188,6 +188,10 @@ def run_screenshot(args) -> int:
         dialog.grab().save(str(path))
         print(f"wrote {path}")
         dialog.close()
+        from ui.supervision.setup_shot import render_setup
+
+        for path in render_setup(lambda c, t: _wait(app, c, t), window.live.engine, window.db_jobs, out_dir):
+            print(f"wrote {path}")
         from console.services import session
         from ui.review import ReviewWindow
 

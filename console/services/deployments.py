@@ -18,7 +18,7 @@ from datetime import datetime
 from console import clock
 from console.errors import ConsoleError, PermissionDenied
 from console.redaction import redact, redact_url
-from console.services import operating_point
+from console.services import deployment_setup, operating_point
 from console.services.auth import Actor
 from console.store import Store, audit, governed, repo
 
@@ -124,14 +124,17 @@ def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") ->
     dep = get(store, deployment_id)
     if dep["state"] != "draft":
         raise DeploymentError(f"deployment {dep['name']!r} is {dep['state']}, not a draft")
+    deployment_setup.require_complete(store, deployment_id)  # the pre-deployment checklist, every item ticked
     with store.transaction() as conn:
         conn.execute("UPDATE deployments SET state = 'authorised', authorised_by = ?, authorised_at = ? WHERE id = ?",
                      (actor.user_id, audit.utcnow(), deployment_id))
+        frozen = deployment_setup.freeze(store, conn, actor, deployment_id)  # the watchlist's snapshot
         audit.append(store, actor.username, "deployment.authorised", "deployment", deployment_id,
                      {"note": note, "starts_at": dep["starts_at"], "ends_at": dep["ends_at"],
-                      "location": dep["location"],
+                      "location": dep["location"], "watchlist_sha256": frozen,
+                      "checklist": deployment_setup.checklist(store, deployment_id),
                       "governed": governed.state(conn, "deployment", deployment_id, "state", "authorised_by",
-                                                 "authorised_at")})
+                                                 "authorised_at", "watchlist_sha256")})
 
 
 def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None = None) -> None:
@@ -290,9 +293,9 @@ def set_incident_window(store: Store, actor: Actor, deployment_id: int, seconds:
 
 
 def add_camera(store: Store, actor: Actor, deployment_id: int, name: str, source: str) -> int:
-    actor.require("manage_cameras", store)
-    ensure_writable(store, deployment_id)
-    return repo.add_camera(store, deployment_id, name, source, actor.username)
+    from console.services import cameras as camera_service  # its credential kept apart
+
+    return camera_service.add(store, actor, deployment_id, name, source)
 
 
 def cameras(store: Store, actor: Actor, deployment_id: int) -> list[dict]:

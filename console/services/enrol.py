@@ -23,7 +23,7 @@ from console.errors import ConsoleError, MediaError
 from console.media import read_image, read_regular_file
 from console.pipeline.recognizer import encode_jpeg
 from console.redaction import redact
-from console.services import deployments, operating_point
+from console.services import deployment_setup, deployments, operating_point
 from console.services.auth import Actor
 from console.store import Store, repo
 from console.vision.engine import FaceEngine, describe_faces
@@ -74,10 +74,24 @@ def watchlist_entries(store: Store, actor: Actor, deployment_id: int) -> list[di
     return [{**dict(r), "image_source": redact(r["image_source"])} for r in rows]  # a photo's URL may carry a token
 
 
-def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpec) -> int:
+def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpec, amendment: str = "") -> int:
+    """One entry. Once the deployment is authorised its watchlist is frozen: only a supervisor's
+    ``amendment`` (a reason, logged with the old and new snapshot hash) adds to it."""
     actor.require("enrol", store)
     dep_id = _deployment_of_watchlist(store, watchlist_id)
     deployments.ensure_writable(store, dep_id)
+    check_spec(actor, spec)
+    cap = int(repo.get_setting(store, f"deployment/{dep_id}", "watchlist_cap", DEFAULT_CAP))
+    count = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
+                      " WHERE w.deployment_id = ? AND e.removed_at IS NULL", (dep_id,))["n"]
+    if count >= cap:
+        raise GovernanceError(f"the watchlist of this deployment is at its cap of {cap} entries")
+    with deployment_setup.watchlist_change(store, actor, dep_id, amendment):
+        return repo.add_entry(store, watchlist_id, spec, actor.user_id, actor.username)
+
+
+def check_spec(actor: Actor, spec: repo.EntrySpec) -> None:
+    """Every governance field present and sound (for a new entry and an edited one alike)."""
     if spec.category not in WatchlistCategory.codes():
         raise GovernanceError(f"category {spec.category!r} is not on the fixed list: {', '.join(WatchlistCategory.codes())}")
     for name in ("record_number", "subject_name", "legal_basis", "reason", "image_source", "image_date", "review_date"):
@@ -95,12 +109,6 @@ def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpe
     if spec.under_18 and (actor.role != "supervisor" or len(spec.under_18_justification.strip()) < 20):
         raise GovernanceError("an entry for someone under 18 needs a supervisor's written justification "
                               "(at least a sentence)")
-    cap = int(repo.get_setting(store, f"deployment/{dep_id}", "watchlist_cap", DEFAULT_CAP))
-    count = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-                      " WHERE w.deployment_id = ? AND e.removed_at IS NULL", (dep_id,))["n"]
-    if count >= cap:
-        raise GovernanceError(f"the watchlist of this deployment is at its cap of {cap} entries")
-    return repo.add_entry(store, watchlist_id, spec, actor.user_id, actor.username)
 
 
 def check_photo(engine: FaceEngine, image: np.ndarray, label: str | Path = "photo"):
@@ -123,7 +131,7 @@ def enrol_image(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
 
 
 def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, image: np.ndarray,
-                label: str | Path = "photo") -> EnrolResult:
+                label: str | Path = "photo", amendment: str = "") -> EnrolResult:
     actor.require("enrol", store)
     entry = store.one("SELECT e.id, e.record_number, w.deployment_id FROM watchlist_entries e"
                       " JOIN watchlists w ON w.id = e.watchlist_id WHERE e.id = ?", (entry_id,))
@@ -140,7 +148,7 @@ def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
                 other = store.one("SELECT record_number FROM watchlist_entries WHERE id = ?", (int(rows.entry_ids[i]),))
                 warnings.append(f"{label}: looks like the same person as entry {other['record_number']} "
                                 f"(similarity {scores[i]:.2f}); check this is not a duplicate")
-    with store.transaction():
+    with deployment_setup.watchlist_change(store, actor, int(entry["deployment_id"]), amendment), store.transaction():
         image_id = repo.add_entry_image(store, entry_id, encode_jpeg(image, 92), face.embedding, engine.model_id,
                                         {**face.quality.as_dict(),  # where the face is: the review frames it
                                          "face_box": [round(float(v), 1) for v in face.detection.box]},

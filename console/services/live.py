@@ -30,6 +30,7 @@ from console.redaction import redact
 from console.services import deployments, recognition, retention
 from console.services import operating_point as points
 from console.services.auth import Actor, actor_for, is_demo_store
+from console.services.cameras import connect_string
 from console.services.changes import Change, ChangeFeed, head_seq
 from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import Store, audit, open_location, repo
@@ -120,7 +121,7 @@ class LiveDeployment:
             deployments.start_or_join(store, operator, dep_id, recognising=cameras > 0)
             live = cls(store, engine, dep_id, operator)
             for cam in repo.cameras(store, dep_id)[:cameras]:
-                live.add_camera(int(cam["id"]), cam["name"], open_source(cam["source"]))
+                live.add_camera(int(cam["id"]), cam["name"], open_source(connect_string(store, cam)))
         except BaseException:
             store.close()
             raise

@@ -25,6 +25,7 @@ from console.errors import ConsoleError
 from console.feeds.capture import open_source
 from console.redaction import redact, redact_value
 from console.services import deployments
+from console.services.cameras import connect_string
 from console.services.live import LiveDeployment
 from console.store import Store, audit, repo
 from console.vision.engine import load_engine
@@ -100,7 +101,7 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
     engine = load_engine(pack, providers, threads=1 if len(rows) > 1 else 0)
     live = LiveDeployment(store, engine, deployment_id, actor)
     for r in rows:
-        live.add_camera(int(r["id"]), r["name"], open_source(r["source"]))
+        live.add_camera(int(r["id"]), r["name"], open_source(connect_string(store, r)))
     alerts: list[int] = []
     wake = threading.Event()  # a rule changed: report at once, not at the next heartbeat
 

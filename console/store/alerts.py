@@ -57,13 +57,16 @@ def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> i
         category = conn.execute("SELECT category FROM watchlist_entries WHERE id = ?", (best_entry,)).fetchone()
         priority = category_priority(category["category"] if category else None)
         stored_at = utcnow()
+        # The frozen watchlist's snapshot hash in force (console/services/deployment_setup.py).
+        frozen = conn.execute("SELECT watchlist_sha256 FROM deployments WHERE id = ?", (alert.deployment_id,)).fetchone()
+        watchlist_hash = frozen["watchlist_sha256"] if frozen else None
         cur = conn.execute(
             "INSERT INTO alerts(deployment_id, camera_id, track_id, entry_id, score, threshold, model_id, bbox_json,"
-            " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at, priority)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " quality_json, probe_jpeg, probe_sha256, context_jpeg, context_sha256, captured_at, stored_at, priority,"
+            " watchlist_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (alert.deployment_id, alert.camera_id, alert.track_id, best_entry, best_score, alert.threshold,
              alert.model_id, dumps(alert.bbox), dumps(alert.quality), alert.probe_jpeg, probe_hash,
-             alert.context_jpeg, context_hash, alert.captured_at, stored_at, priority),
+             alert.context_jpeg, context_hash, alert.captured_at, stored_at, priority, watchlist_hash),
         )
         alert_id = int(cur.lastrowid)
         conn.executemany(
@@ -75,7 +78,7 @@ def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> i
             "alert_id": alert_id, "deployment_id": alert.deployment_id, "camera_id": alert.camera_id, "entry_id": best_entry,
             "score": round(float(best_score), 4), "threshold": alert.threshold, "model_id": alert.model_id,
             "probe_sha256": probe_hash, "context_sha256": context_hash, "priority": priority,
-            "incident_id": incident_id, "incident": how,
+            "incident_id": incident_id, "incident": how, "watchlist_sha256": watchlist_hash,
         })
     return alert_id
 

@@ -33,7 +33,7 @@ GOVERNED: dict[str, tuple[str, tuple[str, ...]]] = {
         "name", "location", "rationale", "starts_at", "ends_at", "threshold", "threshold_floor", "model_id",
         "is_demo", "legal_basis", "dpia_ref", "policy_ref", "two_person_rule", "incident_window_s",
         "operator_may_stop", "state", "authorised_by", "authorised_at", "ended_at", "stopped_at", "stopped_by",
-        "stop_reason")),
+        "stop_reason", "watchlist_sha256")),
     "user": ("users", ("username", "display_name", "role", "active", "is_demo", "deleted_at", "password_sha256")),
     "camera": ("cameras", ("deployment_id", "name", "source", "source_sha256")),
     "entry": ("watchlist_entries", (

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
+from console.store.migrations_setup import V17
 from console.store.pg_authority import V16_POSTGRES
 
 _V1 = """
@@ -360,5 +361,7 @@ MIGRATIONS: list[Migration] = [
               _V15_POSTGRES),
     Migration(16, "PostgreSQL: sign-in opens a session the database vouches for; row-level security and guards"
                   " limit each role's writes", "", V16_POSTGRES),
+    Migration(17, "deployments set up without code: the pre-deployment checklist, camera credentials kept apart,"
+                  " the frozen watchlist's hash on deployments and alerts", V17),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -17,7 +17,8 @@ from console.store.migrations import LATEST, Migration
 
 # Tables whose INSERTs give back a new id (audit_log's key is seq).
 _ID_COLUMN = {"audit_log": "seq"}
-_NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats"}
+_NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats",
+          "deployment_checks", "camera_credentials"}
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 _TRIGGER = re.compile(r"CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END;?",
                       re.IGNORECASE | re.DOTALL)

@@ -53,8 +53,9 @@ def world(store, monkeypatch):
                                iso(NOW + timedelta(hours=8)), 0.40, 0.363, "model-x", legal_basis="common law")
     # model-x has no calibration, so the service would refuse it (a deployment's floor comes from the
     # model's calibration: test_security_*): the record is made at the store layer, as a draft.
-    dep = repo.create_deployment(store, spec, None, "sup")
-    deployments.authorise(store, sup, dep)
+    # Authorised as it is made, with no frozen watchlist: these tests change the watchlist freely
+    # (freezing it at authorisation: tests/unit/test_deployment_setup.py).
+    dep = repo.create_deployment(store, spec, sup.user_id, "sup")
     deployments.start(store, sup, dep, now=NOW)  # active: the database takes alerts only now
     cam = repo.add_camera(store, dep, "Cam", "demo:0", "sup")
     wl = repo.create_watchlist(store, dep, "WL", "sup")

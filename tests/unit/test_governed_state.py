@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from console import cli, clock
-from console.services import audit_trail, auth, calibration, deployments, enrol, retention
+from console.services import audit_trail, auth, calibration, deployment_setup, deployments, enrol, retention
 from console.store import audit, governed, open_store, repo
 
 PASSWORD = "a long enough passphrase for tests"
@@ -43,6 +43,8 @@ def governed_world(store, monkeypatch) -> dict:
                                iso(now + timedelta(hours=8)), 0.6, 0.0, calibration.load().model_id,
                                legal_basis="common law")
     dep = deployments.create(store, sup, spec)
+    for item in deployment_setup.CHECKLIST:
+        deployment_setup.tick(store, sup, dep, item)
     deployments.authorise(store, sup, dep, "approved")
     deployments.start(store, op, dep)
     deployments.set_two_person_rule(store, sup, dep, True, "pilot")
@@ -52,7 +54,8 @@ def governed_world(store, monkeypatch) -> dict:
     cam = deployments.add_camera(store, sup, dep, "North gate", "rtsp://viewer:s3cret@10.0.0.5/live")
     wl = repo.create_watchlist(store, dep, "WL", "sup")
     entry = enrol.add_entry(store, sup, wl, repo.EntrySpec("R-1", "Pat Doe", "missing_person", "warrant", "reason",
-                                                          "https://records/x?token=abc", "2024-01-01", "2099-01-01"))
+                                                          "https://records/x?token=abc", "2024-01-01", "2099-01-01"),
+                            amendment="a wanted person added after authorisation")
     deployments.stop(store, sup, dep, "crowd too dense")
     deployments.restart(store, sup, dep, "crowd thinned")
     retention.configure(store, admin, 7, 24, "force policy")
@@ -66,7 +69,10 @@ def test_a_normal_sequence_of_service_calls_leaves_verify_clean(db, monkeypatch)
     assert governed.verify(db) == []
     assert audit_trail.integrity(db).ok
     camera = json.loads(db.one("SELECT details_json FROM audit_log WHERE action = 'camera.added'")["details_json"])
-    assert "s3cret" not in json.dumps(camera) and camera["governed"]["source"] == "rtsp://***@10.0.0.5/live"
+    assert "s3cret" not in json.dumps(camera) and camera["governed"]["source"] == "rtsp://10.0.0.5/live"
+    # the credential is kept apart from the source, in its own table, and put back only to connect
+    assert db.one("SELECT userinfo FROM camera_credentials WHERE camera_id = ?", (w["cam"],))["userinfo"] == \
+        "viewer:s3cret"
     assert len(camera["governed"]["source_sha256"]) == 64
     # no password hash and no watchlist subject's name go into the log in clear
     log = " ".join(r["details_json"] for r in db.query("SELECT details_json FROM audit_log"))

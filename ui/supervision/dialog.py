@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ui.supervision.deployment import DeploymentTab
 from ui.supervision.retention import RetentionTab
+from ui.supervision.setup import SetupTab
 from ui.supervision.users import UsersTab
 from ui.supervision.watchlist import WatchlistTab
 from ui.tool_dialog import ToolDialog
@@ -20,7 +21,8 @@ class SupervisionDialog(ToolDialog):
                          (1100, 680), parent)
         self.deployment, self.watchlist = DeploymentTab(self), WatchlistTab(self)
         self.users, self.retention = UsersTab(self), RetentionTab(self)
+        self.setup = SetupTab(self)
         self.add_tabs([(self.deployment, "Deployment"), (self.watchlist, "Watchlist"), (self.users, "Users"),
-                       (self.retention, "Retention")])
+                       (self.retention, "Retention"), (self.setup, "Set up")])
         self.dep_facts = self.deployment.facts  # what the screenshot command waits for (ui/app.py)
         self.refresh()
