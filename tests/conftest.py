@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The per-user data folder (keys, witness folders of PostgreSQL seats, the demo's default) is a
+# temporary one: tests never write into the home of whoever runs them.
+os.environ.setdefault("ORC_DATA_DIR", tempfile.mkdtemp(prefix="orc-test-data-"))
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 if str(ROOT) not in sys.path:

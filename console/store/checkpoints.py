@@ -71,12 +71,15 @@ class Checkpoint:
 
 # -- where -------------------------------------------------------------------------------------
 def installation_dir(store: Store) -> Path:
-    """The seat's own data directory: the SQLite store's folder, or (PostgreSQL) the per-user one."""
+    """The seat's own data directory: the SQLite store's folder, or (PostgreSQL) a folder of the
+    per-user one for this database (named by a digest of its address: one seat may work several)."""
+    import hashlib
+
     from console.paths import default_data_dir
 
     if store.dialect == "sqlite":
         return Path(store.path).parent
-    return default_data_dir()
+    return default_data_dir() / "postgres" / hashlib.sha256(str(store.path).encode()).hexdigest()[:16]
 
 
 def _private_dir(path: Path) -> Path:

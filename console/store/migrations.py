@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.migrations_setup import V17
-from console.store.pg_authority import V16_POSTGRES
+from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
 
 _V1 = """
 CREATE TABLE schema_migrations (
@@ -363,5 +363,7 @@ MIGRATIONS: list[Migration] = [
                   " limit each role's writes", "", V16_POSTGRES),
     Migration(17, "deployments set up without code: the pre-deployment checklist, camera credentials kept apart,"
                   " the frozen watchlist's hash on deployments and alerts", V17),
+    Migration(18, "PostgreSQL: row-level security on the checklist and camera credentials (supervisors tick, "
+                  "administrators and supervisors keep credentials)", "", V18_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -72,9 +72,17 @@ INSERT_RULES = (
 )
 
 
-def _policies() -> tuple[str, ...]:
+# Migration 18: the tables Step 13 added (migration 17).
+SETUP_RULES = (
+    ("deployment_checks", "ticked_by = orc_actor_id() AND orc_actor_role() = 'supervisor'", None),
+    ("camera_credentials", "orc_actor_role() IN ('administrator', 'supervisor')",
+     "orc_actor_role() IN ('administrator', 'supervisor')"),
+)
+
+
+def _policies(rules=INSERT_RULES) -> tuple[str, ...]:
     out: list[str] = []
-    for table, insert_check, update_check in INSERT_RULES:
+    for table, insert_check, update_check in rules:
         out += [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
                 f"CREATE POLICY {table}_read ON {table} FOR SELECT USING (true)",
                 f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({insert_check})",
@@ -153,3 +161,5 @@ V16_POSTGRES = (
     "CREATE TRIGGER deployments_guarded BEFORE UPDATE ON deployments FOR EACH ROW"
     " EXECUTE FUNCTION orc_guard_deployments()",
 ) + _policies()
+
+V18_POSTGRES = _policies(SETUP_RULES)

@@ -222,6 +222,9 @@ def test_security_the_database_limits_each_signed_in_role_not_only_the_window_re
                       " 'alert_retention_days', '999', '2026-01-01')")
         _refused(raw, "INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256) SELECT id,"
                       f" {ids['ann']}, '2026-01-01', 'x' FROM deployments")
+        _refused(raw, "INSERT INTO deployment_checks(deployment_id, item, ticked_by, ticked_at) SELECT id,"
+                      f" 'signage', {ids['ann']}, '2026-01-01' FROM deployments")  # supervisors tick the checklist
+        _refused(raw, "INSERT INTO camera_credentials(camera_id, userinfo) SELECT id, 'x:y' FROM cameras")
         raw.execute(_decision_sql(a2, ids["ann"]))  # her own decision goes in (the control)
         raw.execute("UPDATE deployments SET state = 'stopped'")  # an operator may stop (the safe way)
         _as(raw, aud.token)
