@@ -16,12 +16,13 @@ import numpy as np
 
 from console.clock import utcnow
 from console.errors import ConsoleError
+from console.services import record_figures
 from console.services.auth import Actor
 from console.services.incident_figures import incidents, tally
 from console.store import Store, audit, repo
 
 log = logging.getLogger(__name__)
-RECORD_FORMAT = 2  # 2: figures count incidents (alerts beside them); the model's calibration is printed
+RECORD_FORMAT = 3  # 3: threshold changes, escalations, decision times, false rates, equality, clock jumps
 
 
 def _parse(ts: str) -> datetime:
@@ -38,7 +39,8 @@ def _record(store: Store, deployment_id: int) -> dict:
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
-    t = tally(incidents(store, deployment_id))
+    rows = incidents(store, deployment_id)
+    t = tally(rows)
     faces = store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
                       (deployment_id,))["n"]
     entries = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
@@ -77,6 +79,7 @@ def _record(store: Store, deployment_id: int) -> dict:
         "arrests": sum(r["n"] for r in engagements if r["action"] == "arrest"),
         "signed_off": [dict(s) for s in signoffs],
         "audit_checkpoint": _latest_checkpoint(store),
+        **record_figures.figures(store, deployment_id, rows, int(faces), t["alerts"]),
     }
 
 
@@ -123,17 +126,10 @@ def record_digest(record: dict) -> str:
 
 
 def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "") -> str:
-    """A supervisor signs the record as it stands; the signature covers its digest."""
-    actor.require("authorise_deployment", store)
-    record = _record(store, deployment_id)
-    digest = record_digest(record)
-    with store.transaction() as conn:
-        conn.execute("INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256, note)"
-                     " VALUES (?,?,?,?,?)", (deployment_id, actor.user_id, utcnow(), digest, note))
-        audit.append(store, actor.username, "report.signed_off", "deployment", deployment_id,
-                     {"record_sha256": digest, "note": note})
-        _pin(store, "report sign-off")
-    return digest
+    """A supervisor signs and freezes the record (console/services/signing.py); its digest."""
+    from console.services import signing
+
+    return signing.sign_off(store, actor, deployment_id, note)
 
 
 def _lines(record: dict) -> list[tuple[str, str]]:
@@ -152,8 +148,15 @@ def _lines(record: dict) -> list[tuple[str, str]]:
     out.append(("h2", "Figures (an incident is one pass of one person: its alerts were decided once)"))
     for key in ("watchlist_size", "faces_analysed", "incidents", "true_incidents", "false_incidents",
                 "undecided_incidents", "repeats_rejected_as_duplicate", "alerts", "false_incidents_per_1000_faces",
-                "arrests"):
+                "false_alerts_per_1000_faces", "false_alerts_per_alert", "arrests"):
         out.append(("mono", f"{key.replace('_', ' '):<32} {record[key]}"))
+    tt = record["time_to_decision"]
+    out.append(("mono", f"{'time to decision (s)':<32} median {tt['median_s']}, 90th percentile {tt['p90_s']}"))
+    esc = record["escalations"]
+    out.append(("mono", f"{'escalated incidents':<32} {esc['incidents']} ({esc['still_open']} still open)"))
+    out.append(("h2", "Threshold changes and clock jumps"))
+    out += [("text", f"{c['at']} {c['by']}: {c['old']} -> {c['new']} ({c['reason']})") for c in record["threshold_changes"]]
+    out += [("text", f"{j['at']}: the clock jumped {j['by_s']} s") for j in record["clock_jumps"]]
     out.append(("h2", "Engagements (latest outcome per alert)"))
     for e in record["engagements"] or [{"result": "none", "action": "", "count": 0}]:
         out.append(("mono", f"{e['result']:<18} {e['action']:<20} {e['count']}"))
@@ -173,35 +176,61 @@ def _lines(record: dict) -> list[tuple[str, str]]:
     return out
 
 
-def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> Path:
-    """PDF, CSV or JSON by the file's extension; a new file, written whole; the export is logged."""
+def export_record(store: Store, actor: Actor, deployment_id: int, out: Path, pdf_renderer=None) -> Path:
+    """PDF, CSV or JSON by the file's extension; a new file, written whole; the export is logged.
+    A signed record is printed from its frozen JSON (the same bytes every time), with a dated
+    addendum of what changed since. ``pdf_renderer(document) -> bytes`` draws the PDF (the UI and
+    main.py pass Qt's, ui/record_pdf.py); without one, the plain writer of console/pdf.py does."""
     from console.exports import check_target, write_new
-    from console.pdf import pdf_bytes
+    from console.services import signing
 
     actor.require("view_audit", store)
     out = check_target(out, (".pdf", ".csv", ".json"))
-    _pin(store, "export")  # the record carries a checkpoint of the log as it stands
-    record = _record(store, deployment_id)
-    suffix = out.suffix.lower()
+    if signing.frozen(store, deployment_id) is None:
+        _pin(store, "export")  # a draft carries a checkpoint of the log as it stands
+    doc = signing.document(store, deployment_id)
+    data = render(doc, out.suffix.lower(), pdf_renderer)
+    write_new(out, data)
+    try:
+        audit.append(store, actor.username, "report.exported", "deployment", deployment_id,
+                     {"file": out.name, "record_sha256": doc.get("record_sha256") or record_digest(doc["record"]),
+                      "signed": doc["signed"], "addendum": bool(doc["addendum"])})
+    except BaseException:
+        out.unlink(missing_ok=True)  # an export the log does not hold does not leave the console
+        raise
+    return out
+
+
+def render(doc: dict, suffix: str, pdf_renderer=None) -> bytes:
+    """The document's bytes: nothing in them depends on when they are made."""
+    record, extra = doc["record"], doc["addendum"]
     if suffix == ".json":
-        data = json.dumps(record, indent=2).encode()
-    elif suffix == ".csv":
+        body = {"signed_record": record, "addendum": extra} if doc["signed"] else record
+        return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode()
+    if suffix == ".csv":
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["field", "value"])
         for k, v in record.items():
             w.writerow([k, json.dumps(v) if isinstance(v, (list, dict)) else v])
-        data = buf.getvalue().encode()
-    else:
-        data = pdf_bytes(f"Deployment record {record['name']}", _lines(record))
-    write_new(out, data)
-    try:
-        audit.append(store, actor.username, "report.exported", "deployment", deployment_id,
-                     {"file": out.name, "record_sha256": record_digest(record)})
-    except BaseException:
-        out.unlink(missing_ok=True)  # an export the log does not hold does not leave the console
-        raise
-    return out
+        if extra:
+            w.writerow(["addendum_as_of", extra["as_of"]])
+            for c in extra["changes"]:
+                w.writerow(["addendum_change", f"{c['at']} {c['by']}: {c['what']}"])
+            for f in extra["figures"]:
+                w.writerow(["addendum_figure", json.dumps(f)])
+        return buf.getvalue().encode()
+    if pdf_renderer is not None:
+        return pdf_renderer(doc)
+    from console.pdf import pdf_bytes
+
+    lines = _lines(record)
+    if extra:
+        lines.append(("h2", f"Addendum: changes after sign-off (as of {extra['as_of']})"))
+        lines += [("text", f"{c['at']} {c['by']}: {c['what']}") for c in extra["changes"]]
+        lines += [("mono", f"{f['field']}: signed {json.dumps(f['signed'])[:30]}, now {json.dumps(f['now'])[:30]}")
+                  for f in extra["figures"]]
+    return pdf_bytes(f"Deployment record {record['name']}", lines)
 
 
 def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold: float) -> dict:

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.pg_authority import V16_POSTGRES
 
+# Step 13: a signed record is frozen. The sign-off keeps the record as signed (its JSON, with the
+# audit checkpoint it pins), so every later export reproduces it; later changes go in an addendum.
+_V19 = """
+ALTER TABLE report_signoffs ADD COLUMN record_json TEXT;
+"""
+
 _V1 = """
 CREATE TABLE schema_migrations (
     version     INTEGER PRIMARY KEY,
@@ -360,5 +366,6 @@ MIGRATIONS: list[Migration] = [
               _V15_POSTGRES),
     Migration(16, "PostgreSQL: sign-in opens a session the database vouches for; row-level security and guards"
                   " limit each role's writes", "", V16_POSTGRES),
+    Migration(19, "report sign-offs keep the signed record (frozen; later changes are an addendum)", _V19),
 ]
 LATEST = MIGRATIONS[-1].version
