@@ -84,8 +84,8 @@ def action(code: str) -> str:
 
 
 def counts(values: dict, kind: str) -> str:
-    """``{'different_person': 2, 'duplicate': 1}`` -> "Different person 2, Duplicate of ... 1"."""
-    return ", ".join(f"{label(kind, code)} {n}" for code, n in sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+    """``{'different_person': 2, 'duplicate': 1}`` -> "Different person: 2, Duplicate of ...: 1"."""
+    return ", ".join(f"{label(kind, code)}: {n}" for code, n in sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def local_time(ts: str | None, seconds: bool = True) -> str:

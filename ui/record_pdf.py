@@ -31,10 +31,13 @@ FIGURES = (("Watchlist entries", "watchlist_size"), ("Faces analysed", "faces_an
 
 
 def _app() -> None:
-    """QPdfWriter needs a QGuiApplication for its fonts; a command-line export makes one offscreen."""
+    """QPdfWriter needs a Qt application for its fonts; a command-line export makes one offscreen (a
+    QApplication, so that a window opened later in the same process finds the kind it needs)."""
     if QGuiApplication.instance() is None:
+        from PySide6.QtWidgets import QApplication
+
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _app.keep = QGuiApplication([])  # type: ignore[attr-defined]
+        _app.keep = QApplication([])  # type: ignore[attr-defined]
 
 
 class _Page:

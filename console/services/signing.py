@@ -67,7 +67,7 @@ def refusal(store: Store, deployment_id: int) -> str | None:
 
 def preview(store: Store, actor: Actor, deployment_id: int) -> dict:
     """What the confirmation step shows: the record as it would be signed, and why it may not be."""
-    from console.services.reports import _record
+    from console.services.record_body import _record
 
     actor.require("authorise_deployment", store)
     return {"record": _record(store, deployment_id), "refusal": refusal(store, deployment_id)}
@@ -77,7 +77,7 @@ def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "") -> 
     """Sign and freeze the record; its digest. Refused (SignOffRefused, with the reason, and the
     refusal logged) unless the deployment has ended with nothing undecided or escalated."""
     from console.services.audit_trail import make_checkpoint
-    from console.services.reports import _pin, _record, record_digest
+    from console.services.record_body import _pin, _record, record_digest
 
     actor.require("authorise_deployment", store)
     why = refusal(store, deployment_id)
@@ -135,7 +135,7 @@ def addendum(store: Store, deployment_id: int, signed: dict) -> dict | None:
     """What changed since the record was signed: the dated entries of the log, and each figure that
     now differs from the signed one. Dated by its latest change, so it reads the same each export
     until something else changes; None when nothing has."""
-    from console.services.reports import _record
+    from console.services.record_body import _record
 
     seq = store.one("SELECT MIN(seq) AS s FROM audit_log WHERE action = 'report.signed_off' AND subject_type ="
                     " 'deployment' AND subject_id = ?", (str(deployment_id),))["s"]
@@ -152,7 +152,7 @@ def addendum(store: Store, deployment_id: int, signed: dict) -> dict | None:
 def document(store: Store, deployment_id: int) -> dict:
     """What an export prints: the frozen record with its addendum once signed, else the record as
     it stands (a draft, marked so)."""
-    from console.services.reports import _record
+    from console.services.record_body import _record
 
     done = frozen(store, deployment_id)
     if done is None:

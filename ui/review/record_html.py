@@ -34,8 +34,8 @@ def figures_html(r: dict) -> str:
                          f"alert ({r['false_alerts']} of {r['alerts']})"),
         ("Reject reasons", escape(labels.counts(r["reject_reasons"], "reason_code")) or "none"),
         ("Escalations", f"{esc['incidents']} escalated, <b>{esc['still_open']} still open</b>"),
-        ("Time to decision", f"median {_n(tt['median_s'])} s, 90th percentile {_n(tt['p90_s'])} s "
-                             f"({tt['decisions']} decisions)"),
+        ("Time to decision", (f"median {_n(tt['median_s'])} s, 90th percentile {_n(tt['p90_s'])} s "
+                              f"({tt['decisions']} decisions)") if tt["decisions"] else "no decisions yet"),
         ("Engagement outcomes", escape(engagements) + f"; arrests {r['arrests']}"),
         ("Equality", f"{escape(groups)} ({eq['engagements_with_demographics']} with fields recorded)"),
         ("Threshold changes", escape(changes)),
