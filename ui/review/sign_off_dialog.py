@@ -28,6 +28,7 @@ class SignOffDialog(QDialog):
         self.figures = QLabel(figures_html(r))
         self.figures.setTextFormat(Qt.TextFormat.RichText)
         self.figures.setWordWrap(True)
+        self.figures.setAlignment(Qt.AlignmentFlag.AlignTop)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.figures)
