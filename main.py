@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "screenshot":
             return run_screenshot(args)
         return run_gui(args)
+    if args.command == "report" and str(args.out).lower().endswith(".pdf"):
+        # The PDF is drawn with Qt's QPdfWriter (ui/record_pdf.py); console/ itself never imports Qt.
+        from ui.record_pdf import render_record_pdf
+
+        args.pdf_renderer = render_record_pdf
     return cli.run(args)
 
 

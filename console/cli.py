@@ -254,7 +254,7 @@ def cmd_report(args) -> int:
         else:
             dep_id = args.deployment
         record = reports.deployment_record(store, auditor, dep_id)
-        out = reports.export_record(store, auditor, dep_id, args.out)
+        out = reports.export_record(store, auditor, dep_id, args.out, getattr(args, "pdf_renderer", None))
         print(f"wrote {out}: {record['incidents']} incidents ({record['true_incidents']} true, "
               f"{record['false_incidents']} false; {record['alerts']} alerts),"
               f" {record['faces_analysed']} faces analysed")

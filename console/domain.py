@@ -69,8 +69,8 @@ def category_priority(code: str | None) -> int:
 
 
 class Decision(Vocabulary):
-    TRUE_ALERT = "true_alert", "True alert (same person)"
-    FALSE_ALERT = "false_alert", "False alert"
+    TRUE_ALERT = "true_alert", "Confirmed match"
+    FALSE_ALERT = "false_alert", "Rejected: not a match"
 
 
 class RejectReason(Vocabulary):

@@ -221,6 +221,9 @@ def run_screenshot(args) -> int:
         login.grab().save(str(path))
         print(f"wrote {path}")
         login.close()
-        return 0 if shown else 1
+        window.shutdown()  # the record's screens are taken on a copy of the data, once nothing writes to it
+        from ui import record_screens
+
+        return 0 if record_screens.shoot(Path(window.data_dir), out_dir, lambda c, t: _wait(app, c, t)) and shown else 1
     finally:
         window.shutdown()

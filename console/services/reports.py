@@ -4,29 +4,23 @@ review samples. Everything is computed from the database; exports and sign-offs 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
 import random
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from console.clock import utcnow
 from console.errors import ConsoleError
-from console.services import auth, signing_keys
 from console.services.auth import Actor
 from console.services.incident_figures import incidents, tally
+from console.services.record_body import RECORD_FORMAT, _pin, _record, record_digest
 from console.store import Store, audit, repo
 
 log = logging.getLogger(__name__)
-RECORD_FORMAT = 2  # 2: figures count incidents (alerts beside them); the model's calibration is printed
-
-
-def _parse(ts: str) -> datetime:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+__all__ = ["RECORD_FORMAT", "deployment_record", "export_record", "record_digest", "sign_off"]
 
 
 def deployment_record(store: Store, actor: Actor, deployment_id: int) -> dict:
@@ -35,109 +29,12 @@ def deployment_record(store: Store, actor: Actor, deployment_id: int) -> dict:
     return _record(store, deployment_id)
 
 
-def _record(store: Store, deployment_id: int) -> dict:
-    dep = repo.get_deployment(store, deployment_id)
-    if dep is None:
-        raise ConsoleError(f"deployment {deployment_id} does not exist")
-    t = tally(incidents(store, deployment_id))
-    faces = store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
-                      (deployment_id,))["n"]
-    entries = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-                        " WHERE w.deployment_id = ?", (deployment_id,))["n"]
-    engagements = store.query(
-        "SELECT g.result, g.action, COUNT(*) AS n FROM engagements g JOIN alerts a ON a.id = g.alert_id"
-        " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)"
-        " GROUP BY g.result, g.action ORDER BY g.result, g.action", (deployment_id,))
-    end = dep["ended_at"] or dep["ends_at"]
-    signoffs = store.query("SELECT s.signed_at, u.username, s.note FROM report_signoffs s JOIN users u"
-                           " ON u.id = s.user_id WHERE s.deployment_id = ? ORDER BY s.id", (deployment_id,))
-    return {
-        "record_format": RECORD_FORMAT,
-        "deployment_id": deployment_id,
-        "name": dep["name"],
-        "place": dep["location"],
-        "rationale": dep["rationale"],
-        "legal_basis": dep["legal_basis"],
-        "start": dep["starts_at"],
-        "end": end,
-        "duration_hours": round((_parse(end) - _parse(dep["starts_at"])).total_seconds() / 3600, 2),
-        "state": dep["state"],
-        "model_id": dep["model_id"],
-        "threshold": dep["threshold"],
-        "watchlist_size": entries,
-        "faces_analysed": int(faces),
-        "calibration": _calibration(dep["model_id"]),
-        "incidents": t["incidents"],
-        "true_incidents": t["true"],
-        "false_incidents": t["false"],
-        "undecided_incidents": t["undecided"],
-        "repeats_rejected_as_duplicate": t["repeat"],
-        "alerts": t["alerts"],
-        "false_incidents_per_1000_faces": round(1000 * t["false"] / faces, 4) if faces else None,
-        "engagements": [{"result": r["result"], "action": r["action"], "count": r["n"]} for r in engagements],
-        "arrests": sum(r["n"] for r in engagements if r["action"] == "arrest"),
-        "signed_off": [dict(s) for s in signoffs],
-        "audit_checkpoint": _latest_checkpoint(store),
-    }
-
-
-def _latest_checkpoint(store: Store) -> dict | None:
-    """The latest signed checkpoint of the audit log: a published record pins the log it came from
-    (``audit verify --witness`` holds the log against it; docs/audit-proofs.md)."""
-    from console.store import checkpoints
-
-    last = checkpoints.latest_in_log(store)
-    return last[1].to_json() if last else None
-
-
-def _pin(store: Store, reason: str) -> None:
-    """A fresh checkpoint once the transaction commits; a log that no longer matches its checkpoints
-    gets none (audit verify says why), and the record shows the latest one that was made."""
-    from console.services.audit_trail import make_checkpoint
-
-    def run() -> None:
-        try:
-            make_checkpoint(store, reason=reason)
-        except ConsoleError as exc:
-            log.warning("no checkpoint at %s: %s", reason, exc)
-
-    store.after_commit("checkpoint." + reason, run)
-
-
-def _calibration(model_id: str) -> dict:
-    """Where the threshold floor came from: the calibration shipped beside the model, and its data."""
-    from console.errors import ModelError
-    from console.services import calibration
-
-    try:
-        cal = calibration.load_for(model_id)
-    except ModelError as exc:
-        return {"model_id": model_id, "calibrated": False, "why": str(exc)}
-    return {"model_id": model_id, "calibrated": True, "written_by": cal.data.get("written_by", ""),
-            "method": cal.data.get("method", {}).get("tail", "") if isinstance(cal.data.get("method"), dict) else "",
-            "data": {name: d.get("source", "") for name, d in cal.data.get("data", {}).items()}}
-
-
-def record_digest(record: dict) -> str:
-    body = {k: v for k, v in record.items() if k not in ("signed_off", "audit_checkpoint")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
 def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "", password: str = "") -> str:
-    """A supervisor signs the record as it stands, with their password (checked as a sign-in is):
-    their own key signs the record's digest and the log as it stands (console/services/signing_keys.py)."""
-    actor.require("authorise_deployment", store)
-    record = _record(store, deployment_id)
-    digest = record_digest(record)
-    key = signing_keys.unlock(store, auth.login(store, actor.username, password, purpose="report sign-off"), password)
-    with store.transaction() as conn:
-        signed = signing_keys.signed_statement(store, key, actor, deployment_id, digest)
-        conn.execute("INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256, note)"
-                     " VALUES (?,?,?,?,?)", (deployment_id, actor.user_id, signed["statement"]["signed_at"], digest, note))
-        audit.append(store, actor.username, "report.signed_off", "deployment", deployment_id,
-                     {"record_sha256": digest, "note": note, **signed})
-        _pin(store, "report sign-off")
-    return digest
+    """A supervisor signs (with their password and own key) and freezes the record
+    (console/services/signing.py); its digest."""
+    from console.services import signing
+
+    return signing.sign_off(store, actor, deployment_id, note, password)
 
 
 def _lines(record: dict) -> list[tuple[str, str]]:
@@ -156,8 +53,15 @@ def _lines(record: dict) -> list[tuple[str, str]]:
     out.append(("h2", "Figures (an incident is one pass of one person: its alerts were decided once)"))
     for key in ("watchlist_size", "faces_analysed", "incidents", "true_incidents", "false_incidents",
                 "undecided_incidents", "repeats_rejected_as_duplicate", "alerts", "false_incidents_per_1000_faces",
-                "arrests"):
+                "false_alerts_per_1000_faces", "false_alerts_per_alert", "arrests"):
         out.append(("mono", f"{key.replace('_', ' '):<32} {record[key]}"))
+    tt = record["time_to_decision"]
+    out.append(("mono", f"{'time to decision (s)':<32} median {tt['median_s']}, 90th percentile {tt['p90_s']}"))
+    esc = record["escalations"]
+    out.append(("mono", f"{'escalated incidents':<32} {esc['incidents']} ({esc['still_open']} still open)"))
+    out.append(("h2", "Threshold changes and clock jumps"))
+    out += [("text", f"{c['at']} {c['by']}: {c['old']} -> {c['new']} ({c['reason']})") for c in record["threshold_changes"]]
+    out += [("text", f"{j['at']}: the clock jumped {j['by_s']} s") for j in record["clock_jumps"]]
     out.append(("h2", "Engagements (latest outcome per alert)"))
     for e in record["engagements"] or [{"result": "none", "action": "", "count": 0}]:
         out.append(("mono", f"{e['result']:<18} {e['action']:<20} {e['count']}"))
@@ -177,35 +81,61 @@ def _lines(record: dict) -> list[tuple[str, str]]:
     return out
 
 
-def export_record(store: Store, actor: Actor, deployment_id: int, out: Path) -> Path:
-    """PDF, CSV or JSON by the file's extension; a new file, written whole; the export is logged."""
+def export_record(store: Store, actor: Actor, deployment_id: int, out: Path, pdf_renderer=None) -> Path:
+    """PDF, CSV or JSON by the file's extension; a new file, written whole; the export is logged.
+    A signed record is printed from its frozen JSON (the same bytes every time), with a dated
+    addendum of what changed since. ``pdf_renderer(document) -> bytes`` draws the PDF (the UI and
+    main.py pass Qt's, ui/record_pdf.py); without one, the plain writer of console/pdf.py does."""
     from console.exports import check_target, write_new
-    from console.pdf import pdf_bytes
+    from console.services import signing
 
     actor.require("view_audit", store)
     out = check_target(out, (".pdf", ".csv", ".json"))
-    _pin(store, "export")  # the record carries a checkpoint of the log as it stands
-    record = _record(store, deployment_id)
-    suffix = out.suffix.lower()
+    if signing.frozen(store, deployment_id) is None:
+        _pin(store, "export")  # a draft carries a checkpoint of the log as it stands
+    doc = signing.document(store, deployment_id)
+    data = render(doc, out.suffix.lower(), pdf_renderer)
+    write_new(out, data)
+    try:
+        audit.append(store, actor.username, "report.exported", "deployment", deployment_id,
+                     {"file": out.name, "record_sha256": doc.get("record_sha256") or record_digest(doc["record"]),
+                      "signed": doc["signed"], "addendum": bool(doc["addendum"])})
+    except BaseException:
+        out.unlink(missing_ok=True)  # an export the log does not hold does not leave the console
+        raise
+    return out
+
+
+def render(doc: dict, suffix: str, pdf_renderer=None) -> bytes:
+    """The document's bytes: nothing in them depends on when they are made."""
+    record, extra = doc["record"], doc["addendum"]
     if suffix == ".json":
-        data = json.dumps(record, indent=2).encode()
-    elif suffix == ".csv":
+        body = {"signed_record": record, "addendum": extra} if doc["signed"] else record
+        return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode()
+    if suffix == ".csv":
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["field", "value"])
         for k, v in record.items():
             w.writerow([k, json.dumps(v) if isinstance(v, (list, dict)) else v])
-        data = buf.getvalue().encode()
-    else:
-        data = pdf_bytes(f"Deployment record {record['name']}", _lines(record))
-    write_new(out, data)
-    try:
-        audit.append(store, actor.username, "report.exported", "deployment", deployment_id,
-                     {"file": out.name, "record_sha256": record_digest(record)})
-    except BaseException:
-        out.unlink(missing_ok=True)  # an export the log does not hold does not leave the console
-        raise
-    return out
+        if extra:
+            w.writerow(["addendum_as_of", extra["as_of"]])
+            for c in extra["changes"]:
+                w.writerow(["addendum_change", f"{c['at']} {c['by']}: {c['what']}"])
+            for f in extra["figures"]:
+                w.writerow(["addendum_figure", json.dumps(f)])
+        return buf.getvalue().encode()
+    if pdf_renderer is not None:
+        return pdf_renderer(doc)
+    from console.pdf import pdf_bytes
+
+    lines = _lines(record)
+    if extra:
+        lines.append(("h2", f"Addendum: changes after sign-off (as of {extra['as_of']})"))
+        lines += [("text", f"{c['at']} {c['by']}: {c['what']}") for c in extra["changes"]]
+        lines += [("mono", f"{f['field']}: signed {json.dumps(f['signed'])[:30]}, now {json.dumps(f['now'])[:30]}")
+                  for f in extra["figures"]]
+    return pdf_bytes(f"Deployment record {record['name']}", lines)
 
 
 def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold: float) -> dict:

@@ -96,7 +96,7 @@ def dashboard(store: Store, actor: Actor, deployment_id: int) -> dict:
         "faces_analysed": total_faces,
         "false_incidents_per_1000_faces": round(1000 * t["false"] / total_faces, 3) if total_faces else None,
         "per_camera": cameras,
-        "equality": _equality(store, deployment_id),
+        "equality": equality(store, deployment_id),
     }
 
 
@@ -107,7 +107,7 @@ def _count(values) -> dict:
     return out
 
 
-def _equality(store: Store, deployment_id: int) -> dict:
+def equality(store: Store, deployment_id: int) -> dict:
     """False-alert rate at engagement by recorded group, with the counts behind each rate.
 
     Only engagements with a demographic record count; a group with fewer than 10 engagements is

@@ -16,6 +16,12 @@ from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11
 from console.store.migrations_setup import V17
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
 
+# Step 13: a signed record is frozen. The sign-off keeps the record as signed (its JSON, with the
+# audit checkpoint it pins), so every later export reproduces it; later changes go in an addendum.
+_V19 = """
+ALTER TABLE report_signoffs ADD COLUMN record_json TEXT;
+"""
+
 _V1 = """
 CREATE TABLE schema_migrations (
     version     INTEGER PRIMARY KEY,
@@ -365,5 +371,6 @@ MIGRATIONS: list[Migration] = [
                   " the frozen watchlist's hash on deployments and alerts", V17),
     Migration(18, "PostgreSQL: row-level security on the checklist and camera credentials (supervisors tick, "
                   "administrators and supervisors keep credentials)", "", V18_POSTGRES),
+    Migration(19, "report sign-offs keep the signed record (frozen; later changes are an addendum)", _V19),
 ]
 LATEST = MIGRATIONS[-1].version

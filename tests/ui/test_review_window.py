@@ -126,7 +126,7 @@ def test_a_tab_reads_when_shown_and_looking_at_an_alert_is_logged(qtbot, window,
     finally:
         con.close()
     assert viewed == [("sup", str(alert_id), '{"where":"decision log"}')]
-    assert "alert.viewed" in window.log.history.item(window.log.history.count() - 1).text()
+    assert "Viewed" in window.log.history.item(window.log.history.count() - 1).text()
 
 
 def test_a_role_that_may_not_read_the_log_is_told_so(qtbot, console_app, live):

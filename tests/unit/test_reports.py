@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import corrections, reports, review
+from console.services import corrections, deployments, reports, review
 from console.services.auth import Actor, actor_for
 from console.store import audit, repo
 from tests.factories import SUPERVISOR_PASSWORD, password_hash
@@ -57,7 +57,7 @@ def test_the_record_matches_the_database_own_counts(deployment):
     assert r["incidents"] == 5  # this deployment's window is 0: each alert is its own incident
     assert (r["true_incidents"], r["false_incidents"], r["undecided_incidents"]) == (2, 3, 0)
     assert r["faces_analysed"] == 4000 and r["false_incidents_per_1000_faces"] == 0.75
-    assert r["record_format"] == 2 and r["calibration"]["model_id"] == "m" and not r["calibration"]["calibrated"]
+    assert r["record_format"] == 3 and r["calibration"]["model_id"] == "m" and not r["calibration"]["calibrated"]
     assert r["arrests"] == 1 and r["watchlist_size"] == 1 and r["duration_hours"] == 10.0
     assert {(e["result"], e["action"], e["count"]) for e in r["engagements"]} == {
         ("confirmed_true", "arrest", 1), ("not_located", "no_further_action", 1)}
@@ -84,6 +84,7 @@ def test_sign_off_is_a_supervisor_act_over_the_record_digest(deployment):
     store, dep, _ = deployment
     with pytest.raises(PermissionDenied):
         reports.sign_off(store, actor_for(store, "op"), dep)
+    deployments.end(store, actor_for(store, "sup"), dep, "done")
     digest = reports.sign_off(store, actor_for(store, "sup"), dep, "checked against the log", SUPERVISOR_PASSWORD)
     r = reports.deployment_record(store, actor_for(store, "aud"), dep)
     assert r["signed_off"][0]["username"] == "sup" and reports.record_digest(r) == digest

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import audit_trail, reports, review
+from console.services import audit_trail, deployments, reports, review
 from console.services.auth import Actor, actor_for
 from console.store import audit, checkpoints, proof_check, repo, witness
 from tests.factories import SUPERVISOR_PASSWORD, small_deployment
@@ -180,12 +180,13 @@ def test_security_only_an_administrator_names_a_witness_refused(store, tmp_path)
 def test_the_deployment_record_pins_the_log_with_its_latest_checkpoint(signed, tmp_path):
     store, d = signed["store"], signed["d"]
     sup = actor_for(store, "sup")
+    deployments.end(store, sup, d.deployment_id, "done")
     reports.sign_off(store, sup, d.deployment_id, "checked", SUPERVISOR_PASSWORD)
-    record = reports.deployment_record(store, sup, d.deployment_id)
-    cp = record["audit_checkpoint"]
-    assert cp and cp["size"] > signed["checkpoint"].size  # the sign-off made a fresh one
     out = reports.export_record(store, sup, d.deployment_id, tmp_path / "record.json")
-    assert json.loads(out.read_text())["audit_checkpoint"]["key_fingerprint"] == cp["key_fingerprint"]
+    cp = json.loads(out.read_text())["signed_record"]["audit_checkpoint"]
+    assert cp and cp["size"] > signed["checkpoint"].size  # the sign-off made a fresh one, and the record pins it
+    ended = store.one("SELECT MAX(seq) AS s FROM audit_log WHERE action = 'deployment.ended'")["s"]
+    assert cp["size"] >= ended
     pdf = reports.export_record(store, sup, d.deployment_id, tmp_path / "record.pdf").read_bytes()
     assert b"Audit log checkpoint" in pdf and cp["key_fingerprint"][:40].encode() in pdf
 

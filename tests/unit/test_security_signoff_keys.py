@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from console.errors import ConsoleError
-from console.services import audit_trail, auth, reports, signing_keys
+from console.services import audit_trail, auth, deployments, reports, signing_keys
 from console.store import audit, proof_check, repo
 from tests.factories import SUPERVISOR_PASSWORD, password_hash, small_deployment
 
@@ -24,6 +24,12 @@ def keyed(db, tmp_path, monkeypatch):
     monkeypatch.setenv("ORC_DATA_DIR", str(tmp_path / "seat"))  # PostgreSQL: the seat's own folder
     d = small_deployment(db, operators=("ann",))
     repo.create_user(db, "chief", "Chief", "administrator", password_hash=password_hash(NEW_PASSWORD + " chief"))
+    # A record is signed once, after its deployment ended: a second deployment for a second sign-off.
+    d.second = repo.create_deployment(db, repo.DeploymentSpec("D2", "P", "R", "2026-01-01T00:00:00Z",
+                                                              "2099-01-01T00:00:00Z", 0.4, 0.363, "m"),
+                                      d.supervisor_id, "sup")
+    for dep in (d.deployment_id, d.second):
+        deployments.end(db, None, dep, "done")
     return db, d
 
 
@@ -111,7 +117,7 @@ def test_a_password_change_keeps_the_key(keyed):
     with pytest.raises(Exception, match="cannot be opened"):
         signing_keys.unlock(store, sup, SUPERVISOR_PASSWORD)
     sup = auth.login(store, "sup", NEW_PASSWORD)
-    reports.sign_off(store, sup, d.deployment_id, "again", NEW_PASSWORD)
+    reports.sign_off(store, sup, d.second, "again", NEW_PASSWORD)
     assert [e["key_fingerprint"] for e in key_entries(store)] == [before]
     result = audit_trail.integrity(store)
     assert result.ok and result.signoffs.signed == 2
@@ -128,7 +134,7 @@ def test_an_administrators_reset_makes_a_new_key_and_old_sign_offs_still_verify(
     assert second["replaces"] == first["key_fingerprint"] != second["key_fingerprint"]
     assert "reset" in second["reason"]
     assert list(path.parent.glob(f"{path.stem}.replaced-*.pem"))  # the old file, kept beside
-    reports.sign_off(store, sup, d.deployment_id, "after the reset", NEW_PASSWORD)
+    reports.sign_off(store, sup, d.second, "after the reset", NEW_PASSWORD)
     assert signoff_entry(store)["statement"]["key_fingerprint"] == second["key_fingerprint"]
     result = audit_trail.integrity(store)
     assert result.ok and result.signoffs.signed == 2, result.lines()
@@ -205,6 +211,7 @@ def _stripped(details: dict) -> None:
 def test_security_a_rewritten_sign_off_is_named_by_verify_attack(store, tmp_path, monkeypatch, forge, named):
     monkeypatch.setenv("ORC_KEY_DIR", str(tmp_path / "keys"))
     d = small_deployment(store)
+    deployments.end(store, None, d.deployment_id, "done")
     sup = auth.login(store, "sup", SUPERVISOR_PASSWORD)
     reports.sign_off(store, sup, d.deployment_id, "checked", SUPERVISOR_PASSWORD)
     assert audit_trail.integrity(store).ok

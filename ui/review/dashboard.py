@@ -5,14 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from console.domain import EthnicGroup, RejectReason, Sex
+from console import labels
+from console.domain import EthnicGroup, Sex
 from console.services import stats
 from ui import theme
 from ui.charts import BarChart
 from ui.tool_dialog import ToolTab
 
 GROUPS = {"sex": ("Sex", Sex.labels()), "ethnic_group": ("Ethnic group", EthnicGroup.labels())}
-REASONS = RejectReason.labels()
 
 
 def _pct(x) -> str:
@@ -20,7 +20,7 @@ def _pct(x) -> str:
 
 
 def summary_html(d: dict) -> str:
-    reasons = ", ".join(f"{REASONS.get(code, code)} {n}" for code, n in sorted(d["reject_reasons"].items())) or "none"
+    reasons = labels.counts(d["reject_reasons"], "reason_code") or "none"
     per_1000 = d["false_incidents_per_1000_faces"]
     repeats = (f"; {d['repeats_rejected_as_duplicate']} old repeats rejected as duplicates (not counted as false)"
                if d["repeats_rejected_as_duplicate"] else "")
@@ -47,7 +47,7 @@ class DashboardTab(ToolTab):
         super().__init__(dialog)
         inner = QWidget()
         g = QGridLayout(inner)
-        self.c_hour = BarChart("Incidents and alerts per hour")
+        self.c_hour = BarChart("Incidents and alerts per hour (local time)")
         self.c_time = BarChart("Time to decision per operator", " s")
         self.c_scores = BarChart("Best scores of confirmed and rejected incidents (count per band)")
         self.c_camera = BarChart("False incidents per 1,000 faces, per camera")
@@ -75,7 +75,8 @@ class DashboardTab(ToolTab):
     def show_figures(self, d: dict) -> None:
         self.summary.setText(summary_html(d))
         alerts = dict(d["alerts_per_hour"])
-        self.c_hour.set_data([(h[11:16], [n, alerts.get(h, 0)]) for h, n in d["incidents_per_hour"][-24:]],
+        self.c_hour.set_data([(labels.local_time(h + ":00Z", False)[11:], [n, alerts.get(h, 0)])
+                              for h, n in d["incidents_per_hour"][-24:]],
                              [("incidents", theme.ACCENT), ("alerts", theme.MUTED)])
         self.c_time.set_data([(op, [(v["median"] or 0) / 1000, (v["p90"] or 0) / 1000])
                               for op, v in d["time_to_decision_ms"].items()],
@@ -84,5 +85,6 @@ class DashboardTab(ToolTab):
         self.c_scores.set_data([(name, [sum(lo <= s < lo + 0.1 for s in d["scores_confirmed"]),
                                         sum(lo <= s < lo + 0.1 for s in d["scores_rejected"])]) for name, lo in bands],
                                [("confirmed", theme.CONFIRM), ("rejected", theme.REJECT)])
-        self.c_camera.set_data([(name, [c["false_per_1000_faces"]]) for name, c in d["per_camera"].items()])
+        self.c_camera.set_data([(name, [c["false_per_1000_faces"]]) for name, c in d["per_camera"].items()],
+                               [("false incidents per 1,000 faces", theme.REJECT)])
         self.equality.setText(equality_html(d["equality"]))

@@ -4,7 +4,7 @@ equality fields of its engagement."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain import Decision, EngagementResult, EthnicGroup, RejectReason, Sex, WatchlistCategory
+from console import labels
+from console.domain import Decision, EthnicGroup, RejectReason, Sex, WatchlistCategory
 from console.services import case_file, review, stats
 from ui.review.images import pixmap
 from ui.tool_dialog import ToolTab
@@ -29,8 +30,7 @@ HEADERS = ("Alert", "Incident", "Stored", "Camera", "Subject", "Record", "Catego
            "Took (s)", "Outcome")
 KEYS = ("id", "incident_id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "decision",
         "reason_code", "username", "duration_ms", "outcome")
-LABELS = {"category": WatchlistCategory.labels(), "decision": Decision.labels(), "reason_code": RejectReason.labels(),
-          "outcome": EngagementResult.labels()}
+LABELLED = ("category", "decision", "reason_code", "outcome")
 
 
 class LogModel(QAbstractTableModel):
@@ -61,14 +61,20 @@ class LogModel(QAbstractTableModel):
         key = KEYS[index.column()]
         v = self.rows[index.row()][key]
         if v is None:
-            return "-" if key == "decision" else ""
+            return "Undecided" if key == "decision" else ""
         if key == "score":
             return f"{v:.3f}"
         if key == "duration_ms":
             return f"{v / 1000:.1f}"
-        if key in LABELS:
-            return LABELS[key].get(v, v)
+        if key == "stored_at":
+            return labels.local_time(v)
+        if key in LABELLED:
+            return labels.label(key, v)
         return str(v)
+
+    def row_of(self, alert_id: int | None) -> int:
+        """The row showing ``alert_id``; -1 when the filtered list does not hold it."""
+        return next((i for i, r in enumerate(self.rows) if r["id"] == alert_id), -1)
 
     def set_filter(self, f: stats.LogFilter, on_error=None) -> None:
         self.filter = f
@@ -151,12 +157,19 @@ class DecisionLogTab(ToolTab):
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.setWordWrap(False)
         self.view.selectionModel().currentRowChanged.connect(self._show_detail)
+        self.model.modelReset.connect(self.clear_detail)  # a new filter: the old alert may be gone
         split.addWidget(self.view)
         split.addWidget(self._detail_pane())
-        split.setSizes([900, 600])
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([950, 550])
         v.addWidget(split, 1)
         self._loaded = False
+        self.shown_alert: int | None = None
+        self.clear_detail()
 
     def _detail_pane(self) -> QWidget:
         detail = QWidget()
@@ -178,7 +191,9 @@ class DecisionLogTab(ToolTab):
         export_row.addWidget(export)
         dv.addLayout(export_row)
         eq_row = QHBoxLayout()
-        self.eq_sex, self.eq_group = _choice("", Sex.labels()), _choice("", EthnicGroup.labels())
+        # Nothing is recorded until a supervisor picks a value: the fields start at "not recorded".
+        self.eq_sex = _choice(labels.NOT_RECORDED, Sex.labels())
+        self.eq_group = _choice(labels.NOT_RECORDED, EthnicGroup.labels())
         eq = QPushButton("Record (supervisor)")
         eq.setToolTip("Record the sex and ethnic group of the person engaged, on the alert's engagement outcome "
                       "(equality monitoring; supervisors only; logged)")
@@ -208,9 +223,20 @@ class DecisionLogTab(ToolTab):
             text=self.f_text.text().strip())
         self.model.set_filter(f, self.fail)
 
+    def fit_columns(self) -> None:
+        """Each column as wide as its contents (long names and notes within reason)."""
+        self.view.resizeColumnsToContents()
+        header = self.view.horizontalHeader()
+        for col in range(self.model.columnCount()):
+            header.resizeSection(col, min(header.sectionSize(col), 220))
+
+    def showEvent(self, event) -> None:  # noqa: N802 - a log loaded while hidden is fitted when shown
+        super().showEvent(event)
+        self.fit_columns()
+
     def _update_count(self, *_a) -> None:
         if self.model.rows and len(self.model.rows) <= PAGE:
-            self.view.resizeColumnsToContents()
+            QTimer.singleShot(0, self.fit_columns)  # once the view has taken the new rows in
         self.count.setText(f"{self.model.total:,} alerts match; {len(self.model.rows):,} loaded")
 
     def _selected(self) -> int | None:
@@ -224,6 +250,10 @@ class DecisionLogTab(ToolTab):
             return
         store, actor = self.live.store, self.actor
         sex, group = self.eq_sex.currentData(), self.eq_group.currentData()
+        if not sex or not group:
+            self.say("Choose both equality fields as recorded at engagement (\"Not stated\" when the person did not "
+                     "say); nothing was recorded.")
+            return
 
         def run():
             engagement = stats.latest_engagement(store, actor, alert_id)
@@ -241,10 +271,19 @@ class DecisionLogTab(ToolTab):
         self.jobs.submit(lambda: case_file.export_alert(store, actor, alert_id, folder, engine=engine),
                          lambda files: self.say(f"Exported {len(files)} files to {folder}."), self.fail)
 
+    def clear_detail(self) -> None:
+        """The detail pane empties when its alert is no longer in the (filtered) list."""
+        self.shown_alert = None
+        for label in (self.d_probe, self.d_cand, self.d_context):
+            label.clear()
+        self.d_probe.setText("Select an alert in the list")
+        self.history.clear()
+
     def _show_detail(self, current, _previous) -> None:
         if not current.isValid():
+            self.clear_detail()
             return
-        alert_id = self.model.rows[current.row()]["id"]
+        alert_id = self.shown_alert = self.model.rows[current.row()]["id"]
         store, actor = self.live.store, self.actor
 
         def read():
@@ -253,14 +292,15 @@ class DecisionLogTab(ToolTab):
 
         def show(pair) -> None:
             d, history = pair
-            self.d_probe.setPixmap(pixmap(d.probe_jpeg, 220))
-            self.d_cand.setPixmap(pixmap(d.candidates[0].image_jpeg if d.candidates else None, 220))
-            self.d_context.setPixmap(pixmap(d.context_jpeg, 300))
+            if self.shown_alert != alert_id:  # another alert was chosen, or the list changed, meanwhile
+                return
+            self.d_probe.setPixmap(pixmap(d.probe_jpeg, 170))
+            self.d_cand.setPixmap(pixmap(d.candidates[0].image_jpeg if d.candidates else None, 170))
+            self.d_context.setPixmap(pixmap(d.context_jpeg, 220))
             if not d.probe_jpeg:
                 self.d_probe.setText("images purged (retention)")
             self.history.clear()
             for h in history:
-                shown = {k: v for k, v in h["details"].items() if not k.endswith("sha256")}
-                self.history.addItem(f"{h['at']}  {h['actor']}  {h['action']}  {shown}")
+                self.history.addItem(labels.history_line(h))
 
         self.jobs.submit(read, show, self.fail)

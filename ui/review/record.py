@@ -4,25 +4,23 @@ different threshold would have done."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+)
 
-from console.domain import EngagementAction, EngagementResult
-from console.services import audit_trail, reports
+from console.services import audit_trail, reports, signing
 from ui import theme
+from ui.record_pdf import render_record_pdf
+from ui.review.record_html import document_html
+from ui.review.sign_off_dialog import SignOffDialog
 from ui.tool_dialog import ToolTab
-
-
-def record_html(r: dict) -> str:
-    signed = ", ".join(f"{s['username']} at {s['signed_at']}" for s in r["signed_off"]) or "not signed off"
-    results, actions = EngagementResult.labels(), EngagementAction.labels()
-    engagements = ", ".join(f"{results.get(e['result'], e['result'])} / {actions.get(e['action'], e['action'])}: "
-                            f"{e['count']}" for e in r["engagements"]) or "none"
-    return (f"<b>{r['name']}</b> - {r['place']}, {r['start']} to {r['end']} ({r['duration_hours']} h)<br>"
-            f"watchlist {r['watchlist_size']} · faces analysed {r['faces_analysed']:,} · incidents {r['incidents']} "
-            f"({r['alerts']} alerts) · true {r['true_incidents']} · false {r['false_incidents']} · undecided "
-            f"{r['undecided_incidents']} · false per 1,000 faces {r['false_incidents_per_1000_faces']} · "
-            f"arrests {r['arrests']}<br>"
-            f"Engagements: {engagements}<br>Sign-off: {signed}")
 
 
 def what_if_text(w: dict) -> str:
@@ -43,13 +41,18 @@ class RecordTab(ToolTab):
         self.record = QLabel("")
         self.record.setTextFormat(Qt.TextFormat.RichText)
         self.record.setWordWrap(True)
-        v.addWidget(self.record)
+        self.record.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.document: dict | None = None
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.record)
+        v.addWidget(scroll, 1)
         row = QHBoxLayout()
         self.export_path = QLineEdit()
         self.export_path.setPlaceholderText("file to write: .pdf, .csv or .json")
         export = QPushButton("Export record")
         export.clicked.connect(lambda: self.export_record(self.export_path.text().strip()))
-        sign = QPushButton("Sign off the record (supervisor)")
+        sign = self.sign_button = QPushButton("Sign off the record (supervisor)…")
         sign.clicked.connect(self.sign_off)
         verify = QPushButton("Verify the audit log")
         verify.clicked.connect(self.verify_audit)
@@ -71,11 +74,10 @@ class RecordTab(ToolTab):
         self.what_if_result.setWordWrap(True)
         form.addRow(self.what_if_result)
         v.addLayout(form)
-        v.addStretch(1)
 
     def refresh(self) -> None:
         store, actor, dep = self.live.store, self.actor, self.live.deployment_id
-        self.read(lambda: reports.deployment_record(store, actor, dep), lambda r: self.record.setText(record_html(r)))
+        self.read(lambda: signing.view(store, actor, dep), self._show_document)
         self.what_if()
 
     def export_record(self, path: str) -> None:
@@ -83,19 +85,28 @@ class RecordTab(ToolTab):
             self.say("Give a file name ending in .pdf, .csv or .json.")
             return
         store, actor, dep = self.live.store, self.actor, self.live.deployment_id
-        self.jobs.submit(lambda: reports.export_record(store, actor, dep, path),
+        self.jobs.submit(lambda: reports.export_record(store, actor, dep, path, render_record_pdf),
                          lambda out: self.say(f"Wrote {out} (the export is in the audit log)."), self.fail)
 
+    def _show_document(self, doc: dict) -> None:
+        self.document = doc
+        self.record.setText(document_html(doc))
+
     def sign_off(self) -> None:
-        """Asks the password (it opens the supervisor's sign-off key); the check and the signing run as a job."""
-        password, given = QInputDialog.getText(self, "Sign off the record", "Your password (it opens your sign-off key):",
-                                               QLineEdit.EchoMode.Password)
-        if not given:
-            return
+        """First the confirmation step with the figures (read in the background), then the signature."""
         store, actor, dep = self.live.store, self.actor, self.live.deployment_id
-        self.jobs.submit(lambda: reports.sign_off(store, actor, dep, "signed in the console", password),
-                         lambda digest: (self.say(f"Signed off; record digest {digest[:16]}..."), self.refresh()),
-                         self.fail)
+        self.read(lambda: signing.preview(store, actor, dep), self.confirm_sign_off)
+
+    def confirm_sign_off(self, preview: dict) -> None:
+        self.confirm = SignOffDialog(preview, self)
+        self.confirm.accepted.connect(lambda: self._sign(self.confirm.note.text().strip(), self.confirm.password.text()))
+        self.confirm.open()
+
+    def _sign(self, note: str, password: str) -> None:
+        store, actor, dep = self.live.store, self.actor, self.live.deployment_id
+        self.jobs.submit(lambda: reports.sign_off(store, actor, dep, note or "signed in the console", password),
+                         lambda digest: (self.say(f"Signed off and frozen; record digest {digest[:16]}…"),
+                                         self.refresh()), self.fail)
 
     def verify_audit(self) -> None:
         store, actor = self.live.store, self.actor

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from console import labels
 from console.domain import DeploymentState
 from console.services import audit_trail, deployments, operating_point
 from ui.tool_dialog import ToolTab
@@ -32,8 +33,9 @@ TARGETS = (("1 in 1,000,000 faces (stricter)", 1e-6), ("1 in 100,000 faces (the 
 def facts_html(d: dict) -> str:
     return (f"<b>{d['name']}</b> - {d['location']}<br><b>Why here:</b> {d['rationale']}<br>"
             f"<b>Legal basis:</b> {d['legal_basis']} &nbsp; <b>DPIA:</b> {d['dpia_ref']} &nbsp; "
-            f"<b>Policy:</b> {d['policy_ref']}<br><b>Window:</b> {d['starts_at']} to {d['ends_at']} &nbsp; "
-            f"<b>State:</b> {d['state'].upper()}<br><b>Threshold in force:</b> {d['threshold']:.3f} "
+            f"<b>Policy:</b> {d['policy_ref']}<br><b>Window:</b> {labels.local_time(d['starts_at'], False)} to "
+            f"{labels.local_time(d['ends_at'], False)} &nbsp; <b>State:</b> {labels.label('state', d['state']).upper()}<br>"
+            f"<b>Threshold in force:</b> {d['threshold']:.3f} "
             f"&nbsp; <b>Two-person rule:</b> "
             f"{'on' if d['two_person_rule'] else 'off'} &nbsp; <b>Incident window:</b> "
             f"{_window_text(d['incident_window_s'])}")
@@ -56,7 +58,7 @@ def oversight_html(d: dict, stop: dict | None) -> str:
     who = "operators and supervisors" if d["operator_may_stop"] else "supervisors only"
     if d["state"] == DeploymentState.STOPPED:
         by = f"{stop['by']} ({stop['role']})" if stop else "?"
-        return (f"<b>Recognition STOPPED</b> at {d['stopped_at']} by {by}: {d['stop_reason']}<br>"
+        return (f"<b>Recognition STOPPED</b> at {labels.local_time(d['stopped_at'])} by {by}: {d['stop_reason']}<br>"
                 f"Only a supervisor restarts it. May press stop: {who}.")
     state = DeploymentState(d["state"]).label if d["state"] in DeploymentState.codes() else d["state"]
     return f"<b>Recognition:</b> {state}. May press stop: {who}."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
 
+from console import labels
 from console.services import retention
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
@@ -47,4 +48,4 @@ class RetentionTab(ToolTab):
         self.hours.setValue(hours)
 
     def _show_purges(self, purges: list[dict]) -> None:
-        fill(self.purges, [[p["ran_at"], p["rule"], p["items"]] for p in purges])
+        fill(self.purges, [[p["ran_at"], labels.words(p["rule"]), p["items"]] for p in purges])
