@@ -16,7 +16,7 @@ from pathlib import Path
 from console.errors import ConsoleError
 
 ACTIONS = ["list", "create", "checklist", "authorise", "camera-add", "camera-test", "entry-add", "entry-edit",
-           "entry-remove"]
+           "entry-remove", "outbound"]
 ENTRY_FIELDS = ("record_number", "subject_name", "category", "legal_basis", "reason", "image_source", "image_date",
                 "review_date")
 
@@ -35,6 +35,9 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None]) -> No
     for flag in ("name", "location", "rationale", "legal-basis", "dpia", "policy", "starts", "ends", "note", "source",
                  "camera-user", "amendment", "remove-reason"):
         p.add_argument(f"--{flag}", default="")
+    p.add_argument("--webhook", default=None, help="outbound: the https:// URL confirmed alerts are posted to")
+    p.add_argument("--jsonl", default=None, help="outbound: a JSON-lines file confirmed alerts are appended to")
+    p.add_argument("--new-secret", action="store_true", help="outbound: sign the webhook's posts with a new key")
     p.add_argument("--threshold", type=float, default=None, help="create: default the model's calibrated floor")
     p.add_argument("--tick", action="append", default=[], help="checklist: an item to tick (repeatable)")
     p.add_argument("--out", type=Path, default=None, help="camera-test: write the frame grabbed to this PNG")
@@ -111,12 +114,33 @@ def cmd_deploy(args) -> int:
             print(f"entry {entry}: {', '.join(changed) if changed else 'nothing'} changed")
             if args.photo:
                 _photo(args, store, actor, load_engine, entry)
+        elif args.action == "outbound":
+            _outbound(args, store, actor)
         elif args.action == "entry-remove":
             watchlist_entries.remove_entry(store, actor, _need(args, "entry"), args.remove_reason, args.amendment)
             print(f"entry {args.target} removed (its row is kept, marked removed)")
         return 0
     finally:
         store.close()
+
+
+def _outbound(args, store, actor) -> None:
+    """Show, or (given --webhook/--jsonl) set, where a deployment's confirmed alerts go (an
+    administrator's; docs/outbound.md). A new signing key is kept in the installation's key folder."""
+    from console.services import outbound
+    from console.store import checkpoints
+
+    dep = _need(args, "deployment")
+    if args.webhook is not None or args.jsonl is not None:
+        outbound.configure(store, actor, dep, webhook_url=args.webhook or "", jsonl_path=args.jsonl or "",
+                           secret="new" if args.new_secret else None,
+                           secrets_dir=checkpoints.key_dir(store) if args.new_secret else None,
+                           reason=args.note or "outbound events configured from the command line")
+    else:
+        actor.require("manage_outbound", store)
+    config = outbound.describe(outbound.config_of(store, dep))
+    print(f"deployment {dep}: confirmed alerts go to " + (", ".join(f"{k}={v}" for k, v in sorted(config.items()))
+                                                          or "nowhere (not configured)"))
 
 
 def _spec(args, old=None):

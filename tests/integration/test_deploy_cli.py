@@ -75,3 +75,32 @@ def test_a_deployment_set_up_end_to_end_from_the_cli(tmp_path, monkeypatch, caps
         assert store.one("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'deployment.watchlist_amended'")["n"] == 1
     finally:
         store.close()
+
+
+def test_webhook_and_jsonl_targets_are_set_from_the_cli_by_an_administrator_only(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "data"
+    store = open_store(data)
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
+    admin = auth.bootstrap_administrator(store, "chief", "Chief", "amber lantern over the quay")
+    auth.create_user(store, admin, "sup", "Sup", "supervisor", PASSWORD)
+    store.close()
+    now = clock.now()
+    code, out, err = deploy(monkeypatch, capsys, data, "create", "--name", "Op Quay", "--location", "Quay",
+                            "--rationale", "thefts", "--legal-basis", "common law", "--dpia", "DPIA-8",
+                            "--policy", "LFR-3", "--starts", iso(now), "--ends", iso(now + timedelta(hours=2)))
+    assert code == 0, err
+    dep = int(out.split()[1])
+    code, out, err = deploy(monkeypatch, capsys, data, "outbound", dep, "--webhook", "https://dispatch.example/in")
+    assert code != 0 and "manage outbound" in err  # a supervisor may not send alerts anywhere
+    monkeypatch.setattr(sys, "stdin", io.StringIO("amber lantern over the quay\n"))
+    code = cli.main(["deploy", "outbound", str(dep), "--webhook", "http://dispatch.example/in", "--data-dir", str(data),
+                     "--user", "chief", "--password-stdin"])
+    assert code != 0 and "https" in capsys.readouterr().err  # plain http only to this machine
+    monkeypatch.setattr(sys, "stdin", io.StringIO("amber lantern over the quay\n"))
+    lines = tmp_path / "confirmed.jsonl"
+    code = cli.main(["deploy", "outbound", str(dep), "--webhook", "https://user:pw@dispatch.example/in",
+                     "--jsonl", str(lines), "--new-secret", "--data-dir", str(data), "--user", "chief",
+                     "--password-stdin"])
+    out = capsys.readouterr().out
+    assert code == 0 and "dispatch.example/in" in out and "pw" not in out and "signed=True" in out
+    assert str(lines) in out
