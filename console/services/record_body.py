@@ -86,7 +86,7 @@ def _pin(store: Store, reason: str) -> None:
     def run() -> None:
         try:
             make_checkpoint(store, reason=reason)
-        except ConsoleError as exc:
+        except (ConsoleError, OSError) as exc:  # the record is written all the same; verify tells the rest
             log.warning("no checkpoint at %s: %s", reason, exc)
 
     store.after_commit("checkpoint." + reason, run)

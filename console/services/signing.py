@@ -89,7 +89,7 @@ def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "", pas
                                   password)
         try:  # the record pins the log as it stands at sign-off
             make_checkpoint(store, reason="report sign-off")
-        except ConsoleError as exc:
+        except (ConsoleError, OSError) as exc:
             log.warning("no checkpoint at sign-off: %s", exc)
     with store.transaction() as conn:
         why = why or refusal(store, deployment_id)  # again, inside the transaction: two supervisors at once

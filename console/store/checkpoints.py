@@ -103,8 +103,12 @@ def local_witness_dir(store: Store) -> Path:
 def write_private(path: Path, data: bytes) -> None:
     """A new file only its owner can read (never replaces one)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError:  # a full disk, say: no half-written key (or checkpoint) left to trip over later
+        path.unlink(missing_ok=True)
+        raise
 
 
 def signing_key(store: Store):
