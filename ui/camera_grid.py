@@ -165,8 +165,11 @@ def paint_shared(tile: VideoTile, camera) -> None:
         if tile.faces:
             tile.faces = []
             tile.update()
-        tile.set_state("restarting" if camera.seat.state in ("restarting", "starting") and tile.image is not None
-                       else camera.seat.state if camera.seat.state != "starting" else "connecting")
+        state = camera.seat.state
+        if state in ("restarting", "starting"):
+            tile.set_state("restarting" if tile.image is not None else "connecting")
+        else:  # ended with the deployment, refused, or closing: as a camera no longer recognising
+            tile.set_state("refused" if state == "refused" else "stopped")
         return
     shown = camera.poll()
     if shown is None:
