@@ -7,6 +7,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):  # the bundle: multiprocessing's helper (the shared memory's tracker) starts here
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     from console import cli
     from console.redaction import guard_process_output
 

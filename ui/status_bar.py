@@ -107,12 +107,12 @@ class ConsoleStatus:
         if seat is None or seat.running:
             label.setText(f"Analysed: {rates} fps")
         else:
-            label.setText(f"Recognition process {seat.state.upper()}" + (f" ({seat.detail})" if seat.detail else ""))
+            label.setText(f"Recognition process {seat.state.upper()}")  # why: on the banner and in the tooltip
         names = [c.name for c in live.cameras]
         tip = "\n".join(f"{n}: {c.analysed_fps:.1f} frames analysed per second" for n, c in zip(names, cams, strict=False))
         if seat is not None:
             tip += (f"\nRecognition process {seat.state} (pid {seat.pid}, lower priority), "
-                    f"restarted {seat.restarts} time(s)")
+                    f"restarted {seat.restarts} time(s)" + (f"; last: {seat.detail}" if seat.detail else ""))
         label.setToolTip(tip)
         label.show()
 

@@ -161,7 +161,8 @@ class SeatProcess:
             in_a_row = 0 if time.monotonic() - started > 60 else in_a_row + 1
             self.exits.append((time.monotonic(), code))
             self.restarts += 1
-            self.state, self.detail = "restarting", f"exit status {code}"
+            self.state = "restarting"
+            self.detail = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
             self._stop.wait(RESTART_S[min(in_a_row, len(RESTART_S) - 1)])
 
     def _read(self, proc: subprocess.Popen) -> None:
