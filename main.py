@@ -7,10 +7,19 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):  # the bundle: multiprocessing's helper (the shared memory's tracker) starts here
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     from console import cli
     from console.redaction import guard_process_output
 
     guard_process_output()  # no traceback or log line may print a camera's or a database's password
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["seat-recognition"]:  # a seat's own recognition process (console/services/seat_child.py)
+        from console.services.seat_child import child_main
+
+        return child_main()
 
     args = cli.build_parser().parse_args(argv)
     if args.command == "bench":  # the benchmarks sit above console/ and ui/

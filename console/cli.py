@@ -35,6 +35,12 @@ def add_common(parser: argparse.ArgumentParser) -> None:
                         " keep its password in ~/.pgpass or PGPASSWORD: a command line is visible to every local user")
 
 
+def add_recognition(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--recognition", choices=("process", "threads"), default="process",
+                   help="where the seat's cameras are analysed: its own lower-priority process (default), or threads "
+                        "inside the window's process (the former design)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Operator review console for live facial "
                                      "recognition. With no command, opens the console window.")
@@ -47,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "of its own (made on first use); without it the console opens a real store")
     parser.add_argument("--review-only", action="store_true",
                         help="a review seat: no local recognition (workers elsewhere write the alerts)")
+    add_recognition(parser)
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("selftest", help="load the models, run the pipeline on the demo feed, decide the demo "
@@ -91,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--alerts", type=int, default=100000)
     b = bench.add_parser("ui", help="GUI event-loop latency of the real window with live feeds")
     add_common(b)
-    b.add_argument("--feeds", type=int, default=4)
+    b.add_argument("--feeds", default="4", help="feeds, or several runs one after another: 1,2,4,8")
+    add_recognition(b)
     b.add_argument("--seconds", type=float, default=30.0)
     b = bench.add_parser("fuzz", help="the hostile-input fuzzing at N times the suite's case count (a source checkout"
                                       " with the dev extras)")
@@ -152,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(p)
     p.add_argument("out_dir", type=Path)
     p.add_argument("--cameras", type=int, default=1, help="demo cameras to show (1-9)")
+    add_recognition(p)
 
     p = sub.add_parser("eval-watchlist", help="TPIR and FPIR at the calibrated threshold for watchlists of N "
                        "entries, from genuine pairs and a gallery of distinct people (reads ../shared/data)")

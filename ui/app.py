@@ -53,6 +53,8 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     window.data_dir = location
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
     demo = bool(getattr(args, "demo", False)) or not login
+    # Recognition in the seat's own process (console/services/seat_process.py), or as threads here.
+    process = getattr(args, "recognition", "threads") == "process"
 
     def opened(live: LiveDeployment) -> None:
         window.attach(live)
@@ -63,7 +65,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
                                    "the deployment...")
         loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, actor,
-                                                              getattr(args, "open_deployment", None), demo),
+                                                       getattr(args, "open_deployment", None), demo, process),
                       opened, window.show_error)
 
     def ask_login(info: dict) -> None:
@@ -87,7 +89,8 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     if login:
         loader.submit(lambda: session.prepare(location, demo), ask_login, window.show_error)
     else:
-        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, demo=True),
+        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, demo=True,
+                                                       process=process),
                       opened, window.show_error)
     return window
 

@@ -16,7 +16,7 @@ import math
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from ui.video_tile import VideoTile
+from ui.video_tile import STRIP_H, VideoTile
 
 PAINT_INTERVAL_MS = 40  # 25 Hz screen refresh of the newest frames
 OVERLAY_MAX_AGE_S = 0.5  # show the analysed frame while it is at most this much older than the newest
@@ -142,12 +142,45 @@ class CameraGrid(QWidget):
         elif self.mini.isVisible() and self.mini_camera is not None and self.mini_camera < len(self.workers):
             pairs = [(self.mini, self.workers[self.mini_camera])]
         else:
-            return
+            pairs = []
+        painted = {id(worker) for _, worker in pairs}
+        for worker in self.workers:  # a recognition process sends nothing for a tile not on screen
+            if id(worker) not in painted and hasattr(worker, "want"):
+                worker.want(0, 0)
         for tile, worker in pairs:
-            paint_tile(tile, worker)
+            if hasattr(worker, "poll"):
+                paint_shared(tile, worker)
+            else:
+                paint_tile(tile, worker)
 
     def stop(self) -> None:
         self.timer.stop()
+
+
+def paint_shared(tile: VideoTile, camera) -> None:
+    """One tile from the seat's recognition process: the frame it wrote at this tile's size, with
+    its overlays in the tile frame's pixels - nothing is scaled here."""
+    camera.want(tile.width(), tile.height() - STRIP_H)
+    if not camera.seat.running:
+        if tile.faces:
+            tile.faces = []
+            tile.update()
+        state = camera.seat.state
+        if state in ("restarting", "starting"):
+            tile.set_state("restarting" if tile.image is not None else "connecting")
+        else:  # ended with the deployment, refused, or closing: as a camera no longer recognising
+            tile.set_state("refused" if state == "refused" else "stopped")
+        return
+    shown = camera.poll()
+    if shown is None:
+        return
+    if shown.image is None:  # the camera is stopped, or nothing to see yet
+        if tile.faces:
+            tile.faces = []
+            tile.update()
+        tile.set_state(shown.state)
+        return
+    tile.show_frame(shown.image, shown.index, shown.faces, shown.state, shown.source_fps)
 
 
 def paint_tile(tile: VideoTile, worker) -> None:

@@ -235,7 +235,8 @@ class MainWindow(QMainWindow):
         """Show a running deployment (the caller starts it)."""
         self.live = live
         self.review.attach(live)
-        self.grid_host.show_cameras([cam.name for cam in live.cameras], live.workers)
+        self.grid_host.show_cameras([cam.name for cam in live.cameras],
+                                    live.seat.cameras if live.seat is not None else live.workers)
         self.actions_by_name[Act.LAYOUT].setText(self.grid_host.layout_name())
         live.subscribe(lambda event: self.bridge.event.emit((event,)))
         self.status.show_deployment(live)
@@ -284,12 +285,15 @@ class MainWindow(QMainWindow):
         if live is None:
             return
         self.status.refresh(live, self.faces_base + live.faces_analysed_live(), live.problems())
+        self.status.show_analysis(live)
         self.alerts.refresh_ages()
         self._status_ticks = getattr(self, "_status_ticks", 0) + 1
         if self._status_ticks % 5 == 1:  # remote workers' heartbeats, every 5 s, as a job
             from console.services.worker import alive_workers
 
-            self.db_jobs.submit(lambda: alive_workers(live.store, live.deployment_id), self.status.show_workers)
+            own = live.seat.worker_id if live.seat is not None else None  # this seat's process is not remote
+            self.db_jobs.submit(lambda: [w for w in alive_workers(live.store, live.deployment_id)
+                                         if w["worker_id"] != own], self.status.show_workers)
 
     def _queue_changed(self, *_args) -> None:
         self.status.show_pending(self.queue.queue_changed())

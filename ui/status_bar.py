@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 
 from console import clock
 
-STATUS_KEYS = ("deployment", "window", "user", "threshold", "recognition", "faces", "pending", "workers")
+STATUS_KEYS = ("deployment", "window", "user", "threshold", "recognition", "analysis", "faces", "pending", "workers")
 
 
 def window_left(ends_at: str) -> str:
@@ -78,8 +78,9 @@ class ConsoleStatus:
             self.labels["recognition"].setText("Recognition STOPPED")
         else:
             # Running is the normal state: the tiles say LIVE; the line stays free for the rest.
-            self.labels["recognition"].setText("" if live.workers else "Review seat")
-            self.labels["recognition"].setVisible(not live.workers)
+            recognises = bool(live.workers or getattr(live, "seat", None))
+            self.labels["recognition"].setText("" if recognises else "Review seat")
+            self.labels["recognition"].setVisible(not recognises)
             self.oversight_banner.hide()
             return
         self.labels["recognition"].show()
@@ -92,6 +93,28 @@ class ConsoleStatus:
         self.labels["faces"].setText(f"Faces analysed: {faces:,}")
         self.problem_banner.setText("\n".join(pending_problems))
         self.problem_banner.setVisible(bool(pending_problems))
+
+    def show_analysis(self, live) -> None:
+        """Each camera's analysed frame rate, as measured where it is analysed, and - for a seat with
+        its own recognition process - that process's state."""
+        seat = getattr(live, "seat", None)
+        cams = seat.cameras if seat is not None else live.workers
+        label = self.labels["analysis"]
+        if not cams:
+            label.hide()
+            return
+        rates = " ".join(f"{c.analysed_fps:.0f}" for c in cams)
+        if seat is None or seat.running:
+            label.setText(f"Analysed: {rates} fps")
+        else:
+            label.setText(f"Recognition process {seat.state.upper()}")  # why: on the banner and in the tooltip
+        names = [c.name for c in live.cameras]
+        tip = "\n".join(f"{n}: {c.analysed_fps:.1f} frames analysed per second" for n, c in zip(names, cams, strict=False))
+        if seat is not None:
+            tip += (f"\nRecognition process {seat.state} (pid {seat.pid}, lower priority), "
+                    f"restarted {seat.restarts} time(s)" + (f"; last: {seat.detail}" if seat.detail else ""))
+        label.setToolTip(tip)
+        label.show()
 
     def show_pending(self, n: int) -> None:
         self.labels["pending"].setText(f"Pending incidents: {n}")

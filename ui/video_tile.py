@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from console.redaction import redact
 from ui import theme
 
+STRIP_H = 28  # the title strip above the picture
+
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
     """A QImage that owns a copy of the pixels (safe after the array goes away)."""
@@ -70,7 +72,8 @@ class VideoTile(QWidget):
         target = self._target()
         live = self.state == "live"
         if self.image is not None:
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            if abs(target.width() - self.image.width()) > 0.5:  # a frame sent at the tile's size is copied 1:1
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(target, self.image)
             sx = target.width() / self.frame_size[0]
             for face in self.faces:
@@ -95,7 +98,9 @@ class VideoTile(QWidget):
             p.setPen(QColor(theme.TEXT if self.image is not None else theme.MUTED))
             p.setFont(QFont(self.font().family(), 13, QFont.Weight.DemiBold))
             text = {"connecting": "Connecting...", "lost": "Feed lost - reconnecting", "ended": "Video ended",
-                    "failed": "Feed failed", "stopped": "Stopped"}.get(self.state, "Waiting for video...")
+                    "failed": "Feed failed", "stopped": "Stopped",
+                    "restarting": "Recognition process restarting...", "refused": "Recognition refused"}.get(
+                        self.state, "Waiting for video...")
             p.drawText(target if self.image is not None else QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, text)
         p.end()
 

@@ -46,12 +46,20 @@ class CameraWorker:
         self.paused = ""  # why recognition is stopped for now ("" while it runs)
         self.results = LatestSlot()
         self.analysed = 0
+        self._analysed_at: list[float] = []  # when the last frames were analysed (the analysed rate)
         self.embedded_total = 0
         self.skipped = 0
         self.error = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._deadline_mono: float | None = None
+
+    @property
+    def analysed_fps(self) -> float:
+        """Frames analysed per second, over the last two seconds (0 when none lately)."""
+        now, times = time.monotonic(), self._analysed_at
+        recent = [t for t in times if now - t <= 2.0]
+        return len(recent) / 2.0 if recent else 0.0
 
     @property
     def recognising(self) -> bool:
@@ -165,6 +173,7 @@ class CameraWorker:
                 self.error = str(exc)
                 continue
             self.analysed += 1
+            self._analysed_at = (self._analysed_at + [time.monotonic()])[-64:]
             self.embedded_total += result.embedded
             self.results.put((frame, result))
             if self.on_result is not None:

@@ -83,6 +83,7 @@ class LiveDeployment:
         self.stopped = ""  # why recognition is stopped by a person ("" while it runs)
         self.ended = ""  # why the deployment ended ("" while it has not)
         self.feed: ChangeFeed | None = None
+        self.seat = None  # the seat's recognition process (console/services/seat_process.py), if it has one
         self._watch_stop = threading.Event()
         self._watch_thread: threading.Thread | None = None
         ends = datetime.fromisoformat(self.deployment["ends_at"].replace("Z", "+00:00")).timestamp()
@@ -92,11 +93,12 @@ class LiveDeployment:
     @classmethod
     def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
                   providers: list[str] | None = None, operator: Actor | None = None,
-                  deployment_id: int | None = None, demo: bool = False) -> LiveDeployment:
+                  deployment_id: int | None = None, demo: bool = False, process: bool = False) -> LiveDeployment:
         """With ``demo``, the demo deployment in the demo's own store (made fresh on first use; a real
         store is refused); otherwise ``deployment_id``, or the store's current deployment (a seat in a
         control room). Its first ``cameras`` cameras are analysed here (0: a review-only seat). A
-        real store needs a signed-in ``operator``."""
+        real store needs a signed-in ``operator``. With ``process`` the cameras are analysed by the seat's
+        own recognition process (console/services/seat_process.py), not by threads here."""
         # One onnxruntime thread per session when several cameras share the cores: measured
         # (docs/performance.md) 4 feeds keep up at 1 thread and fall behind at 2.
         engine = load_engine(pack, providers, threads=1 if cameras > 1 else 0)
@@ -120,7 +122,15 @@ class LiveDeployment:
                 cameras = 0  # an auditor's or administrator's seat reviews; it starts no recognition
             deployments.start_or_join(store, operator, dep_id, recognising=cameras > 0)
             live = cls(store, engine, dep_id, operator)
-            for cam in repo.cameras(store, dep_id)[:cameras]:
+            rows = repo.cameras(store, dep_id)[:cameras]
+            if process and rows:
+                from console.services.seat_process import SeatProcess
+
+                live.cameras = [CameraInfo(int(cam["id"]), redact(cam["name"])) for cam in rows]
+                live.seat = SeatProcess(data_dir, dep_id, [c.camera_id for c in live.cameras],
+                                        [c.name for c in live.cameras], operator, pack, providers)
+                rows = []
+            for cam in rows:
                 live.add_camera(int(cam["id"]), cam["name"], open_source(connect_string(store, cam)))
         except BaseException:
             store.close()
@@ -164,6 +174,8 @@ class LiveDeployment:
             else:
                 worker.paused = self.stopped or f"the deployment is {state}"
             worker.start()
+        if self.seat is not None:
+            self.seat.start()
         self.feed = ChangeFeed(self.store.reopen, self._on_change, since_seq=self.since_seq).start()
         self._watch_stop.clear()
         self._watch_thread = threading.Thread(target=self._watch, name="deployment-watch", daemon=True)
@@ -284,6 +296,8 @@ class LiveDeployment:
         out = [f"{cam.name}: {w.problem}" for cam, w in zip(self.cameras, self.workers, strict=False) if w.problem]
         if self.feed is not None and self.feed.error:
             out.append(self.feed.error)
+        if self.seat is not None and self.seat.problem():
+            out.append(self.seat.problem())
         recent = [text for at, text in self.clock_jumps[-1:] if time.monotonic() - at < CLOCK_NOTICE_S]
         return [redact(text) for text in out + recent]
 
@@ -300,6 +314,8 @@ class LiveDeployment:
             worker.source.stop()
         for worker in self.workers:
             worker.stop()
+        if self.seat is not None:
+            self.seat.stop()
         for s in self._worker_stores:
             s.close()
         self._worker_stores.clear()
@@ -316,4 +332,5 @@ class LiveDeployment:
 
     def faces_analysed_live(self) -> int:
         """Faces embedded by this session's workers so far (memory only, cheap)."""
-        return sum(w.embedded_total for w in self.workers)
+        seat = self.seat.cameras if self.seat is not None else []
+        return sum(w.embedded_total for w in [*self.workers, *seat])

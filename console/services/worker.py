@@ -39,7 +39,8 @@ def _beat(store: Store, worker_id: str, live: LiveDeployment, started: str) -> N
     state = "ended" if live.ended else "stopped" if live.stopped else "running"
     cameras = {
         str(cam.camera_id): {"name": cam.name, "state": w.source.state.value, "fps": round(w.source.fps, 1),
-                             "analysed": w.analysed, "embedded": w.embedded_total, "halted": w.halted,
+                             "analysed_fps": round(w.analysed_fps, 1), "analysed": w.analysed,
+                             "embedded": w.embedded_total, "halted": w.halted,
                              "paused": w.paused, "recognising": w.recognising,
                              "threshold": w.recognizer.settings.threshold,
                              "suppressions": len(w.recognizer.suppressed)}
@@ -84,6 +85,12 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
     or expires."""
     from console.services import worker_access
 
+    rows = _camera_rows(store, deployment_id, camera_ids)
+    actor = worker_access.authenticate(store, credential, deployment_id, host=socket.gethostname())
+    return serve(store, actor, deployment_id, rows, seconds, providers, pack)
+
+
+def _camera_rows(store: Store, deployment_id: int, camera_ids: list[int] | None) -> list:
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
@@ -95,8 +102,18 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
         rows = [r for r in rows if int(r["id"]) in camera_ids]
     if not rows:
         raise ConsoleError(f"deployment {deployment_id} has no cameras to analyse")
-    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    actor = worker_access.authenticate(store, credential, deployment_id, host=socket.gethostname())
+    return rows
+
+
+def serve(store: Store, actor, deployment_id: int, rows: list, seconds: float | None, providers: list[str] | None = None,
+          pack: str | None = None, *, worker_id: str = "", stop: threading.Event | None = None,
+          on_live=None) -> dict:
+    """Recognition for ``rows`` (cameras of the deployment) as ``actor``, reporting in heartbeats until
+    the deployment ends, ``seconds`` pass, ``stop`` is set, SIGINT/SIGTERM, or the worker's credential
+    lapses. ``on_live(live)`` is called once it runs (a seat's recognition process shows its frames)."""
+    from console.services import worker_access
+
+    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     deployments.start_or_join(store, actor, deployment_id)  # refused outside the window; paused while stopped
     engine = load_engine(pack, providers, threads=1 if len(rows) > 1 else 0)
     live = LiveDeployment(store, engine, deployment_id, actor)
@@ -114,11 +131,13 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
             wake.set()
 
     live.subscribe(on_event)
-    stop = threading.Event()
+    stop = stop or threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: (stop.set(), wake.set())) for sig in (signal.SIGINT, signal.SIGTERM)}
     started, t0 = utcnow(), time.monotonic()
     beat_store = store.reopen()
     live.start()
+    if on_live is not None:
+        on_live(live, stop, wake)
     try:
         while not stop.is_set():
             try:
@@ -127,7 +146,7 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
                 print(f"heartbeat not written: {exc}", file=sys.stderr)
             for problem in live.problems():
                 print(redact(problem), file=sys.stderr)
-            lapsed = worker_access.still_valid(beat_store, actor, deployment_id)
+            lapsed = worker_access.still_valid(beat_store, actor, deployment_id) if actor.role == "worker" else ""
             if lapsed:
                 print(f"worker credential {lapsed}: recognition stops here", file=sys.stderr, flush=True)
                 audit.append(beat_store, actor.username, "worker.stopped", "deployment", deployment_id,
