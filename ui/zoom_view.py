@@ -39,6 +39,7 @@ class ZoomView(QGraphicsView):
         self.offset = (0.0, 0.0)
         self.zoom = 1.0
         self._quiet = False
+        self._panning = False  # a hand drag under way: only then is a scroll a pan to follow
         self.horizontalScrollBar().valueChanged.connect(self._emit)
         self.verticalScrollBar().valueChanged.connect(self._emit)
         self.box: QRectF | None = None
@@ -48,11 +49,15 @@ class ZoomView(QGraphicsView):
     def set_image(self, image: QImage | None, box: list[float] | None = None, face: list[float] | None = None) -> None:
         """``box``: drawn on the image (the context frame's face); ``face``: the anchor to frame."""
         pix = QPixmap.fromImage(image) if image is not None and not image.isNull() else QPixmap()
-        self.item.setPixmap(pix)
-        self.photo = QRectF(pix.rect())
-        # Room around the photo, so a face near its edge can still be centred (no clamped scrolling).
-        margin = 2 * max(self.photo.width(), self.photo.height())
-        self.scene().setSceneRect(self.photo.adjusted(-margin, -margin, margin, margin))
+        self._quiet = True  # the scroll bars move with the new scene: no pan, nothing for the linked view
+        try:
+            self.item.setPixmap(pix)
+            self.photo = QRectF(pix.rect())
+            # Room around the photo, so a face near its edge can still be centred (no clamped scrolling).
+            margin = 2 * max(self.photo.width(), self.photo.height())
+            self.scene().setSceneRect(self.photo.adjusted(-margin, -margin, margin, margin))
+        finally:
+            self._quiet = False
         self.box = _rect(box)
         self.face = _rect(face)
         if self.face is not None and not self.face.intersects(self.photo):
@@ -112,14 +117,29 @@ class ZoomView(QGraphicsView):
         self.zoom_by(1.25 if event.angleDelta().y() > 0 else 0.8)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
+        self._quiet = True  # a layout moving the scroll bars is not a pan
+        try:
+            super().resizeEvent(event)
+        finally:
+            self._quiet = False
         self.apply(self.zoom, *self.offset)
 
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        self._panning = True
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        super().mouseReleaseEvent(event)
+        self._panning = False
+
     def _emit(self, *_):
-        if not self._quiet:
-            if _:  # a pan (the scroll bars moved): where the view now is
-                self.offset = self.centre()
-            self.viewChanged.emit(self.zoom, *self.offset)
+        if self._quiet:
+            return
+        if _:  # the scroll bars moved: a pan only while a hand drags (a layout change moves them too)
+            if not self._panning:
+                return
+            self.offset = self.centre()
+        self.viewChanged.emit(self.zoom, *self.offset)
 
 
 def _rect(box: list[float] | None) -> QRectF | None:

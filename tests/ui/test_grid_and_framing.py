@@ -175,3 +175,37 @@ def test_an_open_alert_keeps_its_camera_live_beside_it_and_f_shows_whole_photos(
         assert win.view.probe_view.full and win.view.cand_view.full
     finally:
         win.shutdown()
+
+
+def test_new_photos_and_layout_changes_are_not_taken_for_a_pan(qtbot):
+    """The scroll bars move when a photo is set or the view is laid out; only a hand drag is a pan.
+    (Taken for one, they sent both linked photos off their faces, into a corner.)"""
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+    from ui.zoom_view import ZoomLink, ZoomView
+
+    def photo(w: int, h: int) -> QImage:
+        img = QImage(w, h, QImage.Format.Format_RGB888)
+        img.fill(QColor("gray"))
+        return img
+
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    probe, cand = ZoomView(), ZoomView()
+    row.addWidget(probe)
+    row.addWidget(cand)
+    ZoomLink([probe, cand], holder)
+    qtbot.addWidget(holder)
+    holder.resize(380, 140)
+    holder.show()
+    qtbot.waitExposed(holder)
+    for _ in range(3):  # alert after alert, as the adjudication view sets them
+        probe.set_image(photo(173, 172), face=[47.9, 32.3, 126.3, 140.1])
+        cand.set_image(photo(112, 112), face=[13.6, 0.0, 89.6, 112.0])
+    holder.resize(940, 450)
+    qtbot.wait(50)
+    for view in (probe, cand):
+        assert view.offset == (0.0, 0.0)
+        centre, face = view.mapToScene(view.viewport().rect().center()), view.face.center()
+        assert abs(centre.x() - face.x()) < 3 and abs(centre.y() - face.y()) < 3
