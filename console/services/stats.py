@@ -149,6 +149,7 @@ class LogFilter:
     score_max: float | None = None
     category: str = ""
     text: str = ""
+    escalated: bool = False  # only alerts an operator handed to a supervisor
 
 
 def _clean(text: str) -> str:
@@ -166,6 +167,8 @@ def _where(f: LogFilter) -> tuple[str, list]:
         if value is not None:
             clauses.append(cond)
             params.append(value)
+    if f.escalated:
+        clauses.append("a.escalated_at IS NOT NULL")
     if f.decision == "undecided":
         clauses.append("d.id IS NULL")
     elif f.decision:
