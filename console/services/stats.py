@@ -203,7 +203,7 @@ def log_page(store: Store, actor: Actor, f: LogFilter, offset: int, limit: int =
     rows = store.query(
         "SELECT a.id, COALESCE(a.incident_id, a.id) AS incident_id, a.stored_at, c.name AS camera, e.subject_name,"
         " e.record_number, e.category, a.score,"
-        " d.decision, d.reason_code, u.username, d.duration_ms, g.result AS outcome,"
+        " d.id AS decision_id, d.decision, d.reason_code, u.username, d.duration_ms, g.result AS outcome, a.escalated_at,"
         f" COALESCE(d.reason, '') AS note {_LOG_FROM}{where} ORDER BY a.stored_at DESC, a.id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset])
     return [dict(r) for r in rows]
