@@ -34,6 +34,9 @@ class ShiftController(QObject):
         self.window = window
         self.dialog: LoginDialog | None = None
         self.last: handover.Handover | None = None
+        # The console a person runs asks before closing with incidents waiting (ui/app.py run_gui sets
+        # this); a window made for a test or a screenshot is closed by its harness without a person.
+        self.ask_on_close = False
 
     # -- sign out, hand over -------------------------------------------------------------
     def sign_out(self) -> None:
@@ -91,7 +94,7 @@ class ShiftController(QObject):
         dialog, self.dialog = self.dialog, None
         if result and dialog is not None and dialog.actor is not None:
             self.switch_to(dialog.actor)
-        else:  # nobody passes but by signing in
+        elif self.window.live is not None and self.window.isVisible():  # nobody passes but by signing in
             self._ask_next(self.last, "")
 
     def switch_to(self, actor) -> None:
@@ -123,7 +126,7 @@ class ShiftController(QObject):
         if live is None:
             return True
         waiting = len(w.alerts.rows)
-        if waiting and live.operator.may("adjudicate"):
+        if waiting and self.ask_on_close and live.operator.may("adjudicate"):
             answer = QMessageBox.question(
                 w, "Operator Review Console",
                 f"{waiting} incident(s) are waiting for review on this deployment.\n\nIf you close the console, "
