@@ -39,6 +39,7 @@ class Act(StrEnum):
     RESTART = "restart"
     SUPERVISE = "supervise"
     REVIEW = "review"
+    SIGN_OUT = "sign_out"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ ACTIONS: dict[Act, ActionSpec] = {
     Act.REVIEW: ActionSpec("Review...", ("F10",), "Decision log, dashboard, deployment record, audit, what-if, "
                            "blind review", toolbar=True),
 }
+ACTIONS[Act.SIGN_OUT] = ActionSpec("Sign out / switch user", ("Ctrl+Shift+Q",), "End your shift at this seat: your "
+                                  "open alerts are handed back, what is waiting is listed, and the next user signs "
+                                  "in (recognition goes on; logged)", toolbar=True)
 CHOICES = 7  # number keys 1..7 pick a choice in a prompt
 
 

@@ -3,7 +3,8 @@
 Rows are dicts from the review service's queue_row - one per incident (one pass of one person,
 its sightings decided once), showing its best sighting - with the probe and best-candidate
 thumbnails decoded to QImage off the GUI thread. Order: priority 1 first, then the longest-waiting
-first (an incident must not wait behind newer ones: after each decision the oldest opens next).
+first (an incident must not wait behind newer ones: after each decision the oldest opens next). On a
+supervisor's seat the incidents escalated to them come before all of these.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def with_thumbnails(row: dict) -> dict:
 
 
 def _key(row: dict) -> tuple:
-    return (row.get("priority", 2), parse_ts(row["stored_at"]).timestamp(), row.get("id", 0))
+    """Escalated incidents first (a supervisor's band at the top), then priority, then the longest waiting."""
+    return (0 if row.get("escalated_at") else 1, row.get("priority", 2), parse_ts(row["stored_at"]).timestamp(),
+            row.get("id", 0))
 
 
 class AlertQueueModel(QAbstractListModel):
@@ -127,6 +130,10 @@ class AlertQueueModel(QAbstractListModel):
         if i >= 0:
             self.rows[i].update(changes)
             self.dataChanged.emit(self.index(i), self.index(i))
+            if changes.get("escalated_at"):  # it moves up, into the escalated band
+                row = self.rows[i]
+                self.remove_alert(row["id"])
+                self.add_alert(row)
 
     def acknowledge(self, alert_id: int) -> None:
         i = self.row_of(alert_id)

@@ -117,6 +117,7 @@ def run_gui(args) -> int:
     app = create_app()
     cameras = 0 if getattr(args, "review_only", False) else max(1, min(9, args.cameras))
     window = start_window(args, cameras, login=True)
+    window.shift.ask_on_close = True  # closing with incidents waiting asks first
     window.resize(1600, 900)
     window.show()
     code = app.exec()
@@ -224,6 +225,9 @@ def run_screenshot(args) -> int:
         login.grab().save(str(path))
         print(f"wrote {path}")
         login.close()
+        from ui.screens_shift import shoot_shift  # escalated band, feedback, correction, hand-over
+
+        shoot_shift(app, window, out_dir, _wait)
         window.shutdown()  # the record's screens are taken on a copy of the data, once nothing writes to it
         from ui import record_screens
 

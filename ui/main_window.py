@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget as _QWidget
 from console.redaction import redact
 from console.services import deployments
 from console.services.live import LiveDeployment, LiveEvent
+from ui import escalation, feedback
 from ui.actions import Act, build_actions
 from ui.adjudication import AdjudicationView
 from ui.alert_model import AlertQueueModel
@@ -26,6 +27,7 @@ from ui.jobs import JobRunner
 from ui.queue_panel import QueuePanel
 from ui.review_controller import ReviewController
 from ui.session_lock import IDLE_LOCK_S, SessionLock
+from ui.shift import ShiftController
 from ui.status_bar import ConsoleStatus
 
 __all__ = ["MainWindow", "grid_shape"]
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(root)
 
         self.session_lock = SessionLock(self, self.db_jobs)
+        self.shift = ShiftController(self)  # sign out, hand over, switch user; closing asks first
         self._build_actions()
         self.grid_host.layoutChanged.connect(self.actions_by_name[Act.LAYOUT].setText)
         self.status_timer = QTimer(self)
@@ -125,13 +128,14 @@ class MainWindow(QMainWindow):
             Act.PRIVACY: self.grid_host.set_privacy, Act.MUTE: self._toggle_mute,
             Act.ACKNOWLEDGE: self._acknowledge_all, Act.STOP: self._ask_stop, Act.RESTART: self._ask_restart,
             Act.SUPERVISE: self._open_supervision, Act.REVIEW: self._open_review,
+            Act.SIGN_OUT: lambda: self.shift.sign_out(),
         }
         self.actions_by_name = build_actions(self, handlers, v.pick)
         toolbar = QToolBar("Console")
         toolbar.setMovable(False)
         self.addToolBar(toolbar)
         for act in (Act.LAYOUT, Act.CAMERA, Act.PRIVACY, Act.MUTE, Act.ACKNOWLEDGE, Act.SUPERVISE, Act.REVIEW, Act.STOP,
-                    Act.RESTART):
+                    Act.RESTART, Act.SIGN_OUT):
             toolbar.addAction(self.actions_by_name[act])
         stop = toolbar.widgetForAction(self.actions_by_name[Act.STOP])
         if stop is not None:
@@ -146,8 +150,9 @@ class MainWindow(QMainWindow):
         can_restart = bool(live and live.stopped and not live.ended and live.operator.role == "supervisor")
         self.actions_by_name[Act.STOP].setEnabled(can_stop)
         self.actions_by_name[Act.RESTART].setEnabled(can_restart)
-        for act in (Act.SUPERVISE, Act.REVIEW):
+        for act in (Act.SUPERVISE, Act.REVIEW, Act.SIGN_OUT):
             self.actions_by_name[act].setEnabled(live is not None)
+        feedback.gate_actions(self)  # what the role may never do: greyed, with why on hover
 
     def _ask(self, title: str, label: str, then) -> None:
         """A reason, asked without a nested event loop; ``then(reason)`` when given."""
@@ -204,9 +209,9 @@ class MainWindow(QMainWindow):
         if self.center.currentWidget() is self.view:
             self.view.commit()
             return
-        alert_id = self.queue.current_alert()
-        if alert_id is not None:
-            self.review.open(alert_id)
+        if feedback.enter_refused(self):  # an admin's Enter, an empty queue: said, not silent
+            return
+        self.review.open(self.queue.current_alert())
 
     def _move(self, step: int) -> None:
         alert_id = self.queue.move(step)
@@ -214,6 +219,7 @@ class MainWindow(QMainWindow):
             self.review.open(alert_id)
 
     def _acknowledge_all(self) -> None:
+        feedback.acknowledged(self, len(self.alerts.unacknowledged()))
         for r in self.alerts.rows:
             self.alerts.acknowledge(r["id"])
         self.alerts.refresh_ages()
@@ -339,6 +345,8 @@ class MainWindow(QMainWindow):
             self.alerts.update_alert(alert_id, taken_by=change.actor)
         elif change.action == "alert.returned":
             self.alerts.update_alert(alert_id, taken_by=None)
+        elif change.action == "alert.escalated":  # out of operators' queues; up to supervisors', with a sound
+            escalation.arrived(self, alert_id, change.actor)
 
     def _on_decided(self, alert_id: int, what: str) -> None:
         if what.startswith("outcome:"):
@@ -381,5 +389,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Close:
                 event.ignore()
                 return
+        if not self.shift.may_close():  # incidents waiting: asks first
+            return event.ignore()
         self.shutdown()
         super().closeEvent(event)

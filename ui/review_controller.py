@@ -11,9 +11,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.redaction import redact
 from console.services import review
+from ui import escalation
 from ui.adjudication import AdjudicationView, decode_images
-from ui.alert_model import AlertQueueModel, with_thumbnails
+from ui.alert_model import AlertQueueModel
 from ui.jobs import JobRunner
+from ui.toast import say
 
 NEXT_ALERT_GUARD_MS = 600
 
@@ -104,8 +106,8 @@ class ReviewController(QObject):
             if decision_id is None:  # two-person rule: the first of two confirmations
                 self.queue.update_alert(alert_id, first_confirmed_by=live.operator.user_id)
                 self.decided.emit(alert_id, "first_confirmation")
-                self.view.failed("First confirmation recorded. The two-person rule applies: a second, different "
-                                 "user must confirm before it goes to engagement.")
+                say(self.view, "First confirmation recorded. The two-person rule applies: a second, different "
+                    "user must confirm before it goes to engagement.", "done")
                 self._after_decision()
                 return
             self.queue.remove_alert(alert_id)
@@ -114,7 +116,8 @@ class ReviewController(QObject):
             self.awaitingOutcome.emit(alert_id, named[0].subject_name if named else "")
             self.view.set_mode("outcome")
 
-        self.jobs.submit(lambda: review.confirm(live.store, live.operator, alert_id, entry_id=entry_id), done,
+        note = self.view.prompts.note  # an escalated alert's supervisor decides with a note
+        self.jobs.submit(lambda: review.confirm(live.store, live.operator, alert_id, note, entry_id=entry_id), done,
                          self._failed)
 
     def reject(self, alert_id: int, reason: str) -> None:
@@ -127,17 +130,24 @@ class ReviewController(QObject):
             self.decided.emit(alert_id, f"false_alert:{reason}")
             self._after_decision()
 
-        self.jobs.submit(lambda: review.reject(live.store, live.operator, alert_id, reason), done, self._failed)
+        note = self.view.prompts.note
+        self.jobs.submit(lambda: review.reject(live.store, live.operator, alert_id, reason, note), done, self._failed)
 
-    def escalate(self, alert_id: int) -> None:
+    def escalate(self, alert_id: int, note: str) -> None:
+        """The incident leaves this operator's queue for the supervisors' seats (a supervisor's own
+        escalation stays in theirs, at the top)."""
         live = self.live
 
         def done(_none) -> None:
-            self.queue.update_alert(alert_id, escalated_at="now")
+            if live.operator.role == "supervisor":
+                self.queue.update_alert(alert_id, escalated_at="now", escalation_note=note)
+            else:
+                self.queue.remove_alert(alert_id)
+            say(self.view, "Escalated: every supervisor's seat shows it now, with your note.", "done")
             self.decided.emit(alert_id, "escalated")
             self._after_decision()
 
-        self.jobs.submit(lambda: review.escalate(live.store, live.operator, alert_id), done, self._failed)
+        self.jobs.submit(lambda: review.escalate(live.store, live.operator, alert_id, note), done, self._failed)
 
     def back(self, alert_id: int) -> None:
         live = self.live
@@ -163,9 +173,9 @@ class ReviewController(QObject):
     # -- queue ---------------------------------------------------------------------------
     def load_alert_row(self, alert_id: int, on_done) -> None:
         live = self.live
-        self.jobs.submit(lambda: with_thumbnails(review.queue_row(live.store, live.operator, alert_id)), on_done)
+        self.jobs.submit(lambda: escalation.load_row(live, alert_id), on_done)
 
     def load_queue(self, on_done) -> None:
+        """The queue as this user sees it (an escalated incident, on a supervisor's seat, with its note)."""
         live = self.live
-        self.jobs.submit(lambda: [with_thumbnails(r) for r in review.queue_rows(live.store, live.operator, live.deployment_id)],
-                         on_done)
+        self.jobs.submit(lambda: escalation.load_queue(live), on_done)

@@ -1,13 +1,14 @@
 """The idle lock: after a set time without keyboard or mouse input the console hides everything
 and asks the signed-in user's password again. Recognition and alerts go on underneath; the
-lock and the unlock are logged. There is no way past it but the password."""
+lock and the unlock are logged. There is no way past it but the password - or "Switch user",
+which is a full shift hand-over (ui/shift.py): the next user signs in."""
 
 from __future__ import annotations
 
 import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow, QPushButton
 
 IDLE_LOCK_S = 10 * 60  # default: the console locks after ten minutes without input
 INPUT_EVENTS = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel)
@@ -55,10 +56,24 @@ class SessionLock(QObject):
         dialog = LoginDialog(lambda _u, p: session.unlock(data_dir, actor, p), self.window,
                              username=actor.username, locked=True)
         self.lock_dialog = dialog
+        self.switching = False
+        switch = QPushButton("Switch user (hand over the shift)")
+        switch.setAutoDefault(False)
+        switch.clicked.connect(self._switch)
+        dialog.layout().addWidget(switch)
+        dialog.switch_button = switch
         dialog.finished.connect(self._unlocked)
         dialog.open()
 
+    def _switch(self) -> None:
+        self.switching = True
+        self.lock_dialog.reject()
+
     def _unlocked(self, result: int) -> None:
+        if getattr(self, "switching", False):
+            self.switching = False
+            self.window.shift.sign_out()
+            return
         if result and self.lock_dialog.actor is not None:
             self.locked = False
             self.last_input = time.monotonic()

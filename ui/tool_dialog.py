@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from console.redaction import redact
+from ui.toast import say
 
 
 class ToolDialog(QDialog):
@@ -44,9 +45,11 @@ class ToolDialog(QDialog):
     def _fail(self, exc: Exception) -> None:
         """A service's refusal, shown as the service worded it."""
         self.message.setText(f"Refused: {redact(str(exc))}")
+        say(self.tabs, self.message.text())  # where the eye is, not only the line at the bottom
 
     def _unhandled(self, text: str) -> None:
         self.message.setText(f"Failed: {redact(text)}")
+        say(self.tabs, self.message.text())
 
 
 class ToolTab(QWidget):
@@ -60,8 +63,9 @@ class ToolTab(QWidget):
     def refresh(self) -> None:
         """Read what the tab shows (when it is shown, and after each action)."""
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, kind: str = "done") -> None:
         self.dialog.message.setText(text)
+        say(self.dialog.tabs, text, kind)
 
     def fail(self, exc: Exception) -> None:
         self.dialog._fail(exc)

@@ -256,6 +256,8 @@ def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: 
         raise DeploymentError(f"threshold {threshold:.3f} is below the floor {op.floor:.3f} ({why})")
     if threshold >= 1.0:
         raise DeploymentError("a threshold of 1 or more would never alert")
+    if math.isclose(threshold, float(dep["threshold"]), abs_tol=5e-5):
+        raise DeploymentError(f"no change: the threshold is {threshold:.3f} already (nothing was logged)")
     operating_point.write_threshold(store, deployment_id, threshold, actor.username,
                                     {"old": dep["threshold"], "new": threshold, "reason": reason})
 

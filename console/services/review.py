@@ -101,7 +101,9 @@ def queue_row(store: Store, actor: Actor, alert_id: int) -> dict:
 
 def _for(actor: Actor, row: dict) -> dict:
     """A card as this reviewer may see it: blind (no score, no first decision) to a second reviewer
-    under the two-person rule."""
+    under the two-person rule; none at all ({}) to an operator once escalated (a supervisor's now)."""
+    if row and row.get("escalated_at") and actor.role != "supervisor":
+        return {}
     if row and row.get("status") == "pending" and row.get("first_confirmed_by") not in (None, actor.user_id):
         return {**row, "score": None, "first_confirmed_by": None, "blind": True}
     return row
@@ -135,7 +137,8 @@ def _queue_row(store: Store, alert_id: int, card: dict | None = None) -> dict:
 def queue_rows(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
     """One card per pending incident: priority first, then the longest-waiting."""
     actor.require("adjudicate", store)
-    return [_for(actor, _queue_row(store, c["id"], c)) for c in repo.pending_incidents(store, deployment_id)]
+    rows = [_for(actor, _queue_row(store, c["id"], c)) for c in repo.pending_incidents(store, deployment_id)]
+    return [r for r in rows if r]
 
 
 def alert_detail(store: Store, actor: Actor, alert_id: int, where: str) -> AlertDetail:
@@ -251,7 +254,7 @@ def _blinded(detail: AlertDetail) -> AlertDetail:
                    sightings=tuple({**s, "score": None} for s in detail.sightings))
 
 
-def _pending(store: Store, actor: Actor, alert_id: int):
+def _pending(store: Store, actor: Actor, alert_id: int, note: str | None = None):
     """The alert, if this reviewer may act on it now: pending, not held by another, not escalated
     past them, and open on their own screen - a live claim and an "opened" event of theirs (a
     decision is never made on an alert nobody looked at, by a script or otherwise)."""
@@ -267,6 +270,8 @@ def _pending(store: Store, actor: Actor, alert_id: int):
         raise ReviewError(f"alert {alert_id} is being reviewed by {alert['username']}")
     if alert["escalated_at"] and actor.role != "supervisor":
         raise ReviewError(f"alert {alert_id} was escalated: a supervisor decides it")
+    if alert["escalated_at"] and note is not None and not note.strip():
+        raise ReviewError(f"alert {alert_id} was escalated: the supervisor's decision needs a note saying why")
     opened = store.one("SELECT 1 AS x FROM alert_events WHERE alert_id IN (SELECT id FROM alerts WHERE incident_id = ?)"
                        " AND user_id = ? AND event = 'opened' LIMIT 1", (alert["incident_id"] or alert_id, actor.user_id))
     if alert["claimed_by"] != actor.user_id or not live or opened is None:
@@ -305,7 +310,7 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
     """
     actor.require("adjudicate", store)
     with store.transaction() as conn:
-        _pending(store, actor, alert_id)
+        _pending(store, actor, alert_id, note)
         cand = store.one("SELECT entry_id, rank, score FROM alert_candidates WHERE alert_id = ? AND "
                          + ("entry_id = ?" if entry_id is not None else "rank = 1"),
                          (alert_id, entry_id) if entry_id is not None else (alert_id,))
@@ -344,7 +349,7 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
         raise ReviewError(f"a rejection needs a reason, one of: {', '.join(RejectReason.offered())}"
                           + (" (repeats of one person are one incident now)" if reason_code == "duplicate" else ""))
     with store.transaction():
-        _pending(store, actor, alert_id)
+        _pending(store, actor, alert_id, note)
         decision_id = repo.record_decision(store, alert_id, actor.user_id, "false_alert",
                                            note or RejectReason(reason_code).label, actor.username,
                                            reason_code=reason_code, duration_ms=_duration_ms(store, actor, alert_id))
@@ -356,9 +361,12 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
 
 
 def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
+    """Hand the incident to the supervisors, with a note saying why (required)."""
     actor.require("adjudicate", store)
     with store.transaction() as conn:
         _pending(store, actor, alert_id)
+        if not note.strip():
+            raise ReviewError("an escalation needs a note saying why: what should the supervisor look at?")
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
         # Handed to the supervisors at once, the whole incident: the operator's claim goes with it.
         escalated = conn.execute("SELECT escalated_at FROM alerts WHERE id = ?", (alert_id,)).fetchone()["escalated_at"]

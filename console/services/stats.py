@@ -149,6 +149,7 @@ class LogFilter:
     score_max: float | None = None
     category: str = ""
     text: str = ""
+    escalated: bool = False  # only alerts an operator handed to a supervisor
 
 
 def _clean(text: str) -> str:
@@ -166,6 +167,8 @@ def _where(f: LogFilter) -> tuple[str, list]:
         if value is not None:
             clauses.append(cond)
             params.append(value)
+    if f.escalated:
+        clauses.append("a.escalated_at IS NOT NULL")
     if f.decision == "undecided":
         clauses.append("d.id IS NULL")
     elif f.decision:
@@ -200,7 +203,7 @@ def log_page(store: Store, actor: Actor, f: LogFilter, offset: int, limit: int =
     rows = store.query(
         "SELECT a.id, COALESCE(a.incident_id, a.id) AS incident_id, a.stored_at, c.name AS camera, e.subject_name,"
         " e.record_number, e.category, a.score,"
-        " d.decision, d.reason_code, u.username, d.duration_ms, g.result AS outcome,"
+        " d.id AS decision_id, d.decision, d.reason_code, u.username, d.duration_ms, g.result AS outcome, a.escalated_at,"
         f" COALESCE(d.reason, '') AS note {_LOG_FROM}{where} ORDER BY a.stored_at DESC, a.id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset])
     return [dict(r) for r in rows]

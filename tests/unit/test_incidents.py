@@ -148,7 +148,7 @@ def test_an_escalated_incident_stays_with_the_supervisors_as_it_grows(room, now)
     with pytest.raises(review.ReviewError, match="escalated"):
         review.confirm(d.store, ann, a2)
     review.open_alert(d.store, sup, a2)
-    review.confirm(d.store, sup, a2)
+    review.confirm(d.store, sup, a2, "the same person")
     assert _status(d.store, a1) == "decided"
 
 

@@ -296,15 +296,15 @@ def test_a_first_confirmation_recorded_before_candidates_were_named_takes_any_se
 
 
 # -- escalation ------------------------------------------------------------------------------------------------
-def test_escalating_an_opened_alert_records_the_note_even_an_empty_one(w):
+def test_escalating_an_opened_alert_records_the_note_and_refuses_an_empty_one(w):
     noted, plain = w.make(), w.make()
     review.open_alert(w.store, w.op, noted)
     review.escalate(w.store, w.op, noted, "not sure")
     review.open_alert(w.store, w.op, plain)
-    review.escalate(w.store, w.op, plain)
+    with pytest.raises(review.ReviewError, match="needs a note"):
+        review.escalate(w.store, w.op, plain, " ")
     events = w.store.query("SELECT alert_id, details_json FROM alert_events WHERE event = 'escalated' ORDER BY id")
-    assert [(r["alert_id"], json.loads(r["details_json"])) for r in events] == [(noted, {"note": "not sure"}),
-                                                                                (plain, {"note": ""})]
+    assert [(r["alert_id"], json.loads(r["details_json"])) for r in events] == [(noted, {"note": "not sure"})]
     with pytest.raises(review.ReviewError) as refused:  # escalated: no longer an operator's decision
         review.escalate(w.store, w.op, noted, "again")
     assert str(refused.value) == f"alert {noted} was escalated: a supervisor decides it"
@@ -367,7 +367,7 @@ def test_an_escalated_alert_is_free_for_a_supervisor_at_once(w):
     review.open_alert(w.store, w.op, a)
     review.escalate(w.store, w.op, a, "not sure")
     review.open_alert(w.store, w.sup, a)
-    assert review.reject(w.store, w.sup, a, "look_alike") is not None
+    assert review.reject(w.store, w.sup, a, "look_alike", "a look-alike: checked the ears") is not None
 
 
 def test_a_first_confirmation_leaves_the_alert_free_for_the_second_reviewer(two_person):

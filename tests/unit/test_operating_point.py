@@ -91,7 +91,11 @@ def test_a_model_without_calibration_keeps_its_published_floor_and_says_so(store
     dep, _ = _deployment(store, model="some-other-pack", photos=40)
     op = operating_point.point(store, dep)
     assert not op.calibrated and op.floor == 0.363 and "calibration" in op.note
-    deployments.change_threshold(store, actor_for(store, "sup"), dep, 0.363, "published floor")
+    deployments.change_threshold(store, actor_for(store, "sup"), dep, 0.37, "just above the published floor")
+    before = store.one("SELECT COUNT(*) AS n FROM audit_log")["n"]
+    with pytest.raises(deployments.DeploymentError, match="no change: the threshold is 0.370 already"):
+        deployments.change_threshold(store, actor_for(store, "sup"), dep, 0.37, "again")
+    assert store.one("SELECT COUNT(*) AS n FROM audit_log")["n"] == before  # a no-op logs nothing
 
 
 def test_enrolling_a_photo_raises_the_threshold_to_the_new_floor(store, engine, photos):

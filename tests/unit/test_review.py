@@ -83,7 +83,7 @@ def test_an_escalated_alert_is_decided_by_a_supervisor(alert):
     with pytest.raises(review.ReviewError, match="supervisor decides"):
         review.confirm(store, actor_for(store, "op"), alert_id)
     review.open_alert(store, actor_for(store, "sup"), alert_id)  # escalation let go of the claim at once
-    review.reject(store, actor_for(store, "sup"), alert_id, "look_alike")
+    review.reject(store, actor_for(store, "sup"), alert_id, "look_alike", "a look-alike")
     assert store.one("SELECT escalated_at FROM alerts WHERE id = ?", (alert_id,))["escalated_at"]
 
 

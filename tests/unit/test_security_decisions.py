@@ -54,7 +54,7 @@ def test_security_an_operator_correcting_a_decision_is_refused(seat):
     review.open_alert(d.store, who["ann"], a)
     review.escalate(d.store, who["ann"], a, "unsure")
     review.open_alert(d.store, who["sup"], a)
-    decision = review.reject(d.store, who["sup"], a, "look_alike")
+    decision = review.reject(d.store, who["sup"], a, "look_alike", "a look-alike")
     # the operator overriding the supervisor's decision on an escalated alert
     with pytest.raises(PermissionDenied, match="may not correct decision"):
         corrections.correct_decision(d.store, who["ann"], decision, "true_alert", "", "it is him")

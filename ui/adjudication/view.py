@@ -1,16 +1,12 @@
-"""The adjudication view: probe and candidates side by side, the facts that help judge them,
-and the decision area.
-
-This file holds layout and rendering only; the decision prompts (which keys do what, and when
-a key becomes a request) are ``prompts.DecisionPrompts``. The review service decides what is
-allowed and writes the record.
-"""
+"""The adjudication view: probe and candidates side by side, the facts that help judge them, and
+the decision area. Layout and rendering only: the decision prompts (which keys do what, and when a
+key becomes a request) are ``prompts.DecisionPrompts``; the review service decides and records."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (
+from PySide6.QtWidgets import (  # noqa: I001
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -27,16 +23,19 @@ from console import clock
 from console.domain import EngagementAction, EngagementResult, RejectReason, WatchlistCategory
 from ui import theme
 from ui.adjudication.framing import probe_face, toggle_full
+from ui.adjudication.notes import EscalatePage
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
 from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html
 from ui.alert_model import age_text, parse_ts
+from ui.toast import say
 from ui.zoom_view import ZoomLink, ZoomView
 
 CATEGORY_LABELS = WatchlistCategory.labels()
 RESULT_LABELS = EngagementResult.labels()
 REJECT_REASONS = RejectReason.offered()
 ENGAGEMENT_ACTIONS = EngagementAction.labels()
-PAGES = {"empty": 0, "review": 0, "confirm_other": 1, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4}
+PAGES = {"empty": 0, "review": 0, "confirm_other": 1, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4,
+         "escalate": 5, "note": 5}
 
 
 def decode(jpeg: bytes | None) -> QImage | None:
@@ -59,7 +58,7 @@ def decode_images(detail) -> dict:
 class AdjudicationView(QWidget):
     confirmRequested = Signal(int, int)  # alert id, the confirmed candidate's watchlist entry
     rejectRequested = Signal(int, str)
-    escalateRequested = Signal(int)
+    escalateRequested = Signal(int, str)
     returnRequested = Signal(int)
     outcomeRequested = Signal(int, str, str, str)
 
@@ -154,7 +153,10 @@ class AdjudicationView(QWidget):
         busy = QLabel("Recording...")
         busy.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(busy)
+        self.stack.addWidget(escalate_page := EscalatePage(self.commit))
+        self.escalate_page = escalate_page
         root.addWidget(self.stack)
+        self.prompts.notice.connect(lambda text: say(self, text))
         self.prompts.changed.connect(self._render_prompt)
         self.prompts.picked.connect(lambda kind, code: self.choice_buttons[kind][code].setChecked(True))
         self.prompts.noteWanted.connect(self.outcome_note.setFocus)
@@ -257,6 +259,8 @@ class AdjudicationView(QWidget):
 
     def _render_prompt(self) -> None:
         p = self.prompts
+        if p.mode in ("escalate", "note") and self.stack.currentIndex() != PAGES["escalate"]:
+            self.escalate_page.ask(p.mode)
         self.stack.setCurrentIndex(PAGES[p.mode])
         if p.candidate is not None and p.mode == "confirm_other":
             self.confirm_text.setText(
@@ -334,7 +338,8 @@ class AdjudicationView(QWidget):
             thumb.setToolTip(f"{at}" + (f"  score {score:.3f}" if score is not None else ""))
             self.views_row.addWidget(thumb)
         self.views_row.addStretch(1)
-        self.prompts.load(detail.alert_id, detail.status == "pending", may_decide, mode)
+        self.prompts.load(detail.alert_id, detail.status == "pending", may_decide, mode,
+                          needs_note=bool(detail.escalated_at))
 
     def _show_candidate(self) -> None:
         d = self.detail
@@ -380,7 +385,7 @@ class AdjudicationView(QWidget):
         self.prompts.pick(number)
 
     def commit(self) -> None:
-        self.prompts.commit(self.outcome_note.text())
+        self.prompts.commit((self.escalate_page.note if self.mode in ("escalate", "note") else self.outcome_note).text())
 
     def back(self) -> None:
         self.prompts.back()
@@ -388,4 +393,5 @@ class AdjudicationView(QWidget):
     def failed(self, message: str) -> None:
         """The service refused: show why, and let the reviewer act again."""
         self.quality_note.setText(f"<b>Not recorded:</b> {message}")
+        say(self, f"Not recorded: {message}")
         self.set_mode("review")

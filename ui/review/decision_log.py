@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
@@ -22,14 +23,15 @@ from PySide6.QtWidgets import (
 from console import labels
 from console.domain import Decision, EthnicGroup, RejectReason, Sex, WatchlistCategory
 from console.services import case_file, review, stats
+from ui.feedback import why_not
 from ui.review.images import pixmap
 from ui.tool_dialog import ToolTab
 
 PAGE = 200
-HEADERS = ("Alert", "Incident", "Stored", "Camera", "Subject", "Record", "Category", "Score", "Decision", "Reason", "By",
-           "Took (s)", "Outcome")
-KEYS = ("id", "incident_id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "decision",
-        "reason_code", "username", "duration_ms", "outcome")
+HEADERS = ("Alert", "Incident", "Stored", "Camera", "Subject", "Record", "Category", "Score", "Escalated", "Decision",
+           "Reason", "By", "Took (s)", "Outcome")
+KEYS = ("id", "incident_id", "stored_at", "camera", "subject_name", "record_number", "category", "score", "escalated_at",
+        "decision", "reason_code", "username", "duration_ms", "outcome")
 LABELLED = ("category", "decision", "reason_code", "outcome")
 
 
@@ -64,6 +66,8 @@ class LogModel(QAbstractTableModel):
             return "Undecided" if key == "decision" else ""
         if key == "score":
             return f"{v:.3f}"
+        if key == "escalated_at":
+            return "escalated"
         if key == "duration_ms":
             return f"{v / 1000:.1f}"
         if key == "stored_at":
@@ -140,10 +144,12 @@ class DecisionLogTab(ToolTab):
             box.setRange(0.0, 1.0)
             box.setSingleStep(0.05)
             box.setValue(value)
+        self.f_escalated = QCheckBox("escalated")
+        self.f_escalated.setToolTip("Only the alerts an operator escalated to a supervisor")
         go = QPushButton("Filter")
         go.clicked.connect(self.apply_filter)
         for x in (self.f_since, self.f_until, self.f_operator, self.f_decision, self.f_reason, self.f_category,
-                  QLabel("score"), self.f_min, self.f_max, self.f_text, go):
+                  self.f_escalated, QLabel("score"), self.f_min, self.f_max, self.f_text, go):
             bar.addWidget(x)
         v.addLayout(bar)
         self.count = QLabel("")
@@ -169,6 +175,7 @@ class DecisionLogTab(ToolTab):
         v.addWidget(split, 1)
         self._loaded = False
         self.shown_alert: int | None = None
+        self.detail = None  # the selected alert's record (its candidates, for a correction)
         self.clear_detail()
 
     def _detail_pane(self) -> QWidget:
@@ -190,6 +197,12 @@ class DecisionLogTab(ToolTab):
         export_row.addWidget(self.export_dir)
         export_row.addWidget(export)
         dv.addLayout(export_row)
+        self.correct_button = QPushButton("Correct this decision... (supervisor)")
+        self.correct_button.clicked.connect(self.open_correction)
+        if not self.actor.may("correct_decision"):
+            self.correct_button.setEnabled(False)
+            self.correct_button.setToolTip(why_not(self.actor, "correct_decision"))
+        dv.addWidget(self.correct_button)
         eq_row = QHBoxLayout()
         # Nothing is recorded until a supervisor picks a value: the fields start at "not recorded".
         self.eq_sex = _choice(labels.NOT_RECORDED, Sex.labels())
@@ -220,7 +233,7 @@ class DecisionLogTab(ToolTab):
             category=self.f_category.currentData(),
             score_min=self.f_min.value() if self.f_min.value() > 0 else None,
             score_max=self.f_max.value() if self.f_max.value() < 1 else None,
-            text=self.f_text.text().strip())
+            text=self.f_text.text().strip(), escalated=self.f_escalated.isChecked())
         self.model.set_filter(f, self.fail)
 
     def fit_columns(self) -> None:
@@ -261,6 +274,21 @@ class DecisionLogTab(ToolTab):
 
         self.jobs.submit(run, lambda _r: self.say("Equality fields recorded (and logged)."), self.fail)
 
+    def open_correction(self) -> None:
+        """The correction screen for the selected row's latest decision (an undecided alert has none)."""
+        index = self.view.currentIndex()
+        row = self.model.rows[index.row()] if index.isValid() else None
+        if row is None or row.get("decision_id") is None:
+            self.say("Select a decided alert first: an undecided one has no decision to correct.", "info")
+            return
+        from ui.review.correction import CorrectionDialog
+
+        candidates = [(c.entry_id, f"{c.rank}. {c.subject_name} ({c.record_number})")
+                      for c in (self.detail.candidates if self.detail and self.detail.alert_id == row["id"] else [])]
+        self.correction = CorrectionDialog(self.live, self.jobs, row, candidates, self,
+                                           on_done=lambda _id: self.apply_filter())
+        self.correction.open()
+
     def export_alert(self) -> None:
         alert_id, folder = self._selected(), self.export_dir.text().strip()
         if alert_id is None or not folder:
@@ -274,6 +302,7 @@ class DecisionLogTab(ToolTab):
     def clear_detail(self) -> None:
         """The detail pane empties when its alert is no longer in the (filtered) list."""
         self.shown_alert = None
+        self.detail = None
         for label in (self.d_probe, self.d_cand, self.d_context):
             label.clear()
         self.d_probe.setText("Select an alert in the list")
@@ -294,6 +323,7 @@ class DecisionLogTab(ToolTab):
             d, history = pair
             if self.shown_alert != alert_id:  # another alert was chosen, or the list changed, meanwhile
                 return
+            self.detail = d
             self.d_probe.setPixmap(pixmap(d.probe_jpeg, 170))
             self.d_cand.setPixmap(pixmap(d.candidates[0].image_jpeg if d.candidates else None, 170))
             self.d_context.setPixmap(pixmap(d.context_jpeg, 220))

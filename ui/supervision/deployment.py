@@ -80,13 +80,12 @@ class DeploymentTab(ToolTab):
         self.threshold = QDoubleSpinBox()
         self.threshold.setDecimals(3)
         self.threshold.setSingleStep(0.01)
-        self.threshold.setMaximum(0.99)
+        self.threshold.setRange(0.0, 0.99)  # never clamped to the floor: a value below it is refused, and said
         self.threshold_reason = QLineEdit()
         self.threshold_reason.setPlaceholderText("Reason for the change (required, logged)")
         self.apply_threshold_button = QPushButton("Change threshold (supervisor)")
-        self.apply_threshold_button.clicked.connect(lambda: self.act(lambda: deployments.change_threshold(
-            self.live.store, self.actor, self.live.deployment_id, self.threshold.value(),
-            self.threshold_reason.text()), "Threshold changed and logged; it applies to new recognition."))
+        self.apply_threshold_button.clicked.connect(self._change_threshold)
+        self.current_threshold: float | None = None
         form.addRow("Threshold", self.threshold)
         form.addRow("Reason", self.threshold_reason)
         form.addRow("", self.apply_threshold_button)
@@ -98,7 +97,7 @@ class DeploymentTab(ToolTab):
         self.target = QComboBox()
         for text, value in TARGETS:
             self.target.addItem(text, value)
-        set_target = QPushButton("Set false-alert target (supervisor; uses the reason above)")
+        set_target = self.set_target_button = QPushButton("Set false-alert target (supervisor; uses the reason above)")
         set_target.clicked.connect(lambda: self.act(lambda: operating_point.set_target(
             self.live.store, self.actor, self.live.deployment_id, self.target.currentData(),
             self.threshold_reason.text()).line(), "False-alert target set and logged:"))
@@ -109,7 +108,7 @@ class DeploymentTab(ToolTab):
         self.two_person = QCheckBox("Two-person rule: a confirm goes to engagement only after a second user confirms")
         self.two_person_reason = QLineEdit()
         self.two_person_reason.setPlaceholderText("Reason (required, logged)")
-        set_rule = QPushButton("Apply two-person rule setting")
+        set_rule = self.set_rule_button = QPushButton("Apply two-person rule setting")
         set_rule.clicked.connect(lambda: self.act(lambda: deployments.set_two_person_rule(
             self.live.store, self.actor, self.live.deployment_id, self.two_person.isChecked(),
             self.two_person_reason.text()), "Two-person rule updated and logged."))
@@ -130,7 +129,7 @@ class DeploymentTab(ToolTab):
         window_row.addWidget(set_window)
         window_row.addStretch(1)
         form.addRow("Incidents", window_row)
-        end = QPushButton("End this deployment now (supervisor)")
+        end = self.end_button = QPushButton("End this deployment now (supervisor)")
         end.clicked.connect(lambda: self.act(lambda: deployments.end(
             self.live.store, self.actor, self.live.deployment_id, "ended by supervisor"),
             "Deployment ended: it is read-only and its watchlist will be purged."))
@@ -138,6 +137,17 @@ class DeploymentTab(ToolTab):
         v.addLayout(form)
         v.addWidget(self._oversight_box())
         v.addStretch(1)
+
+    def _change_threshold(self) -> None:
+        """A value below the floor goes to the service, which refuses it (said over the tab); the same
+        value again is no change, said so, and nothing is logged."""
+        value, reason = self.threshold.value(), self.threshold_reason.text()
+        if self.current_threshold is not None and abs(value - self.current_threshold) < 5e-4:
+            self.say(f"No change: the threshold is {value:.3f} already. Nothing was logged.", "info")
+            return
+        store, actor, dep = self.live.store, self.actor, self.live.deployment_id
+        self.act(lambda: deployments.change_threshold(store, actor, dep, value, reason),
+                 f"Threshold changed to {value:.3f} and logged; it applies to new recognition.")
 
     def _oversight_box(self) -> QGroupBox:
         box = QGroupBox("Human oversight: stop recognition for the whole deployment (every seat and worker)")
@@ -191,11 +201,13 @@ class DeploymentTab(ToolTab):
         index = self.target.findData(op.target)
         if index >= 0:
             self.target.setCurrentIndex(index)
-        self.threshold.setMinimum(op.floor)
         self.threshold.setValue(d["threshold"])
+        self.current_threshold = float(d["threshold"])
+        self.threshold.setToolTip(f"The floor at this watchlist's size is {op.floor:.3f}: a threshold below it is "
+                                  "refused (it would let passers-by through as matches).")
         self.two_person.setChecked(bool(d["two_person_rule"]))
         self.incident_window.setValue(int(d["incident_window_s"]) // 60)
         self.oversight.setText(oversight_html(d, stop))
         self.operator_may_stop.setChecked(bool(d["operator_may_stop"]))
         self.stop_button.setEnabled(d["state"] in STOPPABLE and deployments.may_stop(d, self.actor))
-        self.restart_button.setEnabled(d["state"] == DeploymentState.STOPPED)
+        self.restart_button.setEnabled(d["state"] == DeploymentState.STOPPED and self.actor.may("restart_recognition"))

@@ -7,6 +7,7 @@ it is shown, so nobody is refused (and logged) for a tab they never opened.
 
 from __future__ import annotations
 
+from ui.supervision import gates
 from ui.supervision.deployment import DeploymentTab
 from ui.supervision.retention import RetentionTab
 from ui.supervision.setup import SetupTab
@@ -24,5 +25,6 @@ class SupervisionDialog(ToolDialog):
         self.setup = SetupTab(self)
         self.add_tabs([(self.deployment, "Deployment"), (self.watchlist, "Watchlist"), (self.users, "Users"),
                        (self.retention, "Retention"), (self.setup, "Set up")])
+        self.greyed = gates.apply(self)  # what this role may not use: greyed, with why on hover
         self.dep_facts = self.deployment.facts  # what the screenshot command waits for (ui/app.py)
         self.refresh()

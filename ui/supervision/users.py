@@ -40,14 +40,28 @@ class UsersTab(ToolTab):
         for code, label in ROLES.items():
             self.new_role.addItem(label, code)
         create = QPushButton("Create user (administrator)")
-        create.clicked.connect(lambda: self.act(lambda: auth.create_user(
-            self.live.store, self.actor, self.new_user.text().strip(), self.new_name.text().strip(),
-            self.new_role.currentData(), self.new_password.text()), "User created and logged."))
+        create.clicked.connect(self._create)
         for x in (self.new_user, self.new_name, self.new_role, self.new_password, create):
             form.addWidget(x)
         v.addLayout(form)
         v.addLayout(self._account_row())
         v.addLayout(self._own_password_row())
+
+    def _create(self) -> None:
+        """The password leaves its field at once, whatever the answer; the answer names the account."""
+        name, full, role = self.new_user.text().strip(), self.new_name.text().strip(), self.new_role.currentData()
+        password = self.new_password.text()
+        self.new_password.clear()
+        store, actor = self.live.store, self.actor
+
+        def done(_user_id) -> None:
+            for field in (self.new_user, self.new_name):
+                field.clear()
+            self.say(f"User {name} ({ROLES.get(role, role)}) created and logged. They sign in with the password "
+                     "you gave them; they can change it here.")
+            self.refresh()
+
+        self.jobs.submit(lambda: auth.create_user(store, actor, name, full, role, password), done, self.fail)
 
     def _account_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -66,9 +80,7 @@ class UsersTab(ToolTab):
         row.addWidget(self.delete)
         self.reset_password = _secret("new password for them")
         reset = QPushButton("Set their password (administrator)")
-        reset.clicked.connect(lambda: self.act(lambda: auth.reset_password(
-            self.live.store, self.actor, self.target_user.text().strip(), self.reset_password.text()),
-            "New password set and logged; the account is unlocked."))
+        reset.clicked.connect(self._reset)
         row.addWidget(self.reset_password)
         row.addWidget(reset)
         return row
@@ -84,6 +96,13 @@ class UsersTab(ToolTab):
         for x in (self.current_password, self.changed_password, self.changed_again, change):
             row.addWidget(x)
         return row
+
+    def _reset(self) -> None:
+        name, password = self.target_user.text().strip(), self.reset_password.text()
+        self.reset_password.clear()
+        store, actor = self.live.store, self.actor
+        self.act(lambda: auth.reset_password(store, actor, name, password),
+                 f"New password set for {name} and logged; the account is unlocked.")
 
     def _arm_delete(self, armed: bool) -> None:
         """Deleting is for good: the first press asks, the second deletes."""
