@@ -79,12 +79,13 @@ class ShiftController(QObject):
         summary.setWordWrap(True)
         summary.setObjectName("heading")
         self.pending_list = QListWidget()
+        self.pending_list.setWordWrap(True)  # a line says the incident whole, no sideways scrolling
         self.pending_list.addItems(handover_lines(result) if result else [])
         self.pending_list.setMinimumHeight(min(260, 40 + 24 * max(1, self.pending_list.count())))
         self.pending_list.setVisible(self.pending_list.count() > 0)
         layout.insertWidget(1, summary)
         layout.insertWidget(2, self.pending_list)
-        dialog.setMinimumWidth(620)
+        dialog.setMinimumWidth(760)
         self.summary = summary
         self.dialog = dialog
         dialog.finished.connect(self._signed_in)

@@ -129,7 +129,9 @@ def test_supervision_screen_enforces_roles_as_the_service_does(qtbot, console_ap
         qtbot.waitUntil(lambda: "Threshold in force" in dialog.dep_facts.text(), timeout=10000)
         dialog.deployment.threshold.setValue(0.6)
         dialog.deployment.threshold_reason.setText("fewer false alerts")
-        qtbot.mouseClick(dialog.deployment.apply_threshold_button, Qt.MouseButton.LeftButton)
+        button = dialog.deployment.apply_threshold_button  # greyed for the operator, with why on hover
+        assert not button.isEnabled() and "Needs a supervisor" in button.toolTip()
+        dialog.deployment._change_threshold()  # and the service refuses whatever gets past the screen
         qtbot.waitUntil(lambda: dialog.message.text().startswith("Refused"), timeout=10000)
         assert "may not change threshold" in dialog.message.text()
         # As the supervisor: done, logged, and in force for the running recogniser.
