@@ -125,7 +125,7 @@ def test_sign_off_confirms_with_the_figures_then_shows_the_frozen_record(qtbot, 
     dialog.reject()
     sup, ann = live.operator, auth.actor_for(live.store, "ann")
     review.open_alert(live.store, sup, live.ids[3])
-    review.reject(live.store, sup, live.ids[3], "look_alike")
+    review.reject(live.store, sup, live.ids[3], "look_alike", "escalated: clearly another person")
     for alert in live.ids[4:]:
         review.open_alert(live.store, ann, alert)
         review.reject(live.store, ann, alert, "image_too_poor")
