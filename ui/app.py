@@ -60,12 +60,13 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         window.attach(live)
         live.start()
 
-    def open_deployment(actor, idle_minutes: float = 10) -> None:
+    def open_deployment(actor, idle_minutes: float = 10, chosen: int | None = None) -> None:
         window.enable_idle_lock(actor, idle_minutes * 60)
         window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
                                    "the deployment...")
+        dep = chosen if chosen is not None else getattr(args, "open_deployment", None)
         loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, actor,
-                                                       getattr(args, "open_deployment", None), demo, process),
+                                                       dep, demo, process),
                       opened, window.show_error)
 
     def ask_login(info: dict) -> None:
@@ -77,8 +78,15 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
                              hint=(hint or "") + (DEMO_HINT if info.get("demo_accounts") else ""))
 
         def finished(result: int) -> None:
-            if result and dialog.actor is not None:
-                open_deployment(dialog.actor, info.get("idle_lock_minutes", 10))
+            idle = info.get("idle_lock_minutes", 10)
+            named = demo or info.get("demo") or getattr(args, "open_deployment", None) is not None
+            if result and dialog.actor is not None and named:
+                open_deployment(dialog.actor, idle)  # the demo, or the deployment named: nothing to choose
+            elif result and dialog.actor is not None:  # the seat picks its deployment (ui/seat_choice.py)
+                from ui.seat_choice import pick
+
+                actor = dialog.actor
+                pick(window, loader, location, actor, lambda dep: open_deployment(actor, idle, dep))
             else:
                 window.placeholder.setText("Not signed in. Close the window, or start again to sign in.")
 
@@ -225,6 +233,9 @@ def run_screenshot(args) -> int:
         login.grab().save(str(path))
         print(f"wrote {path}")
         login.close()
+        from ui.seat_choice_shot import render_seat_choice  # two deployments authorised: the seat asks
+
+        print(f"wrote {render_seat_choice(lambda c, t: _wait(app, c, t), out_dir)}")
         from ui.screens_shift import shoot_shift  # escalated band, feedback, correction, hand-over
 
         shoot_shift(app, window, out_dir, _wait)
