@@ -86,7 +86,15 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
                 from ui.seat_choice import pick
 
                 actor = dialog.actor
-                pick(window, loader, location, actor, lambda dep: open_deployment(actor, idle, dep))
+
+                def choose() -> None:  # again after a supervisor set one up here (ui/setup_first.py)
+                    from ui import setup_first
+
+                    pick(window, loader, location, actor, lambda dep: open_deployment(actor, idle, dep),
+                         lambda text: setup_first.offer(window, loader, location, actor, args.model_pack, providers,
+                                                        text, choose))
+
+                choose()
             else:
                 window.placeholder.setText("Not signed in. Close the window, or start again to sign in.")
 

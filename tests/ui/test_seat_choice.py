@@ -56,7 +56,7 @@ def fast_passwords(monkeypatch):
     monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
 
 
-def sign_in(qtbot, tmp_path, deployment=None):
+def sign_in(qtbot, tmp_path, deployment=None, user="op"):
     from ui.app import start_window
 
     args = argparse.Namespace(data_dir=tmp_path / "data", providers="cpu", model_pack=None,
@@ -66,7 +66,7 @@ def sign_in(qtbot, tmp_path, deployment=None):
     win.show()
     qtbot.waitUntil(lambda: find_dialog(LoginDialog) is not None, timeout=30000)
     d = find_dialog(LoginDialog)
-    d.user.setText("op")
+    d.user.setText(user)
     d.password.setText(PASSWORD)
     d.submit()
     return win
@@ -133,6 +133,30 @@ def test_seat_choice_none_authorised_says_so_plainly(qtbot, console_app, tmp_pat
         qtbot.waitUntil(lambda: "No deployment is authorised for this seat now" in win.placeholder.text(),
                         timeout=20000)
         assert win.live is None and "F9 > Set up" in win.seat_message.text()
+        assert getattr(win, "seat_setup_button", None) is None  # an operator sets nothing up
+        win.seat_message.close()
+    finally:
+        win.shutdown()
+
+
+def test_seat_choice_none_authorised_a_supervisor_sets_one_up_there(qtbot, console_app, tmp_path, fast_passwords):
+    """No deployment yet: the operator is told; a supervisor gets the set-up screen at that seat with
+    no deployment open, and when it closes the seat asks again."""
+    from ui.supervision.setup import SetupTab
+
+    make_store(tmp_path / "data", [])
+    win = sign_in(qtbot, tmp_path, user="sup")
+    try:
+        qtbot.waitUntil(lambda: getattr(win, "seat_setup_button", None) is not None, timeout=20000)
+        assert "set one up now" in win.seat_message.text()
+        win.seat_setup_button.click()
+        qtbot.waitUntil(lambda: getattr(win, "setup_tab", None) is not None and win.setup_dialog.isVisible(),
+                        timeout=60000)
+        assert isinstance(win.setup_tab, SetupTab) and win.live is None
+        first_message = win.seat_message
+        win.setup_dialog.close()
+        qtbot.waitUntil(lambda: win.seat_message is not first_message, timeout=20000)  # asked again
+        assert "No deployment is authorised" in win.seat_message.text()
         win.seat_message.close()
     finally:
         win.shutdown()

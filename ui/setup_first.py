@@ -1,0 +1,60 @@
+"""A seat with no deployment to open: a supervisor sets one up there and then, without an open
+deployment (the set-up screen on its own), and the seat offers what is now authorised.
+
+Everything the screen reads or writes runs on the window's loader thread: the store is opened
+there, the models load there (a watchlist photo is enrolled with them), and the GUI thread only
+shows what comes back."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from PySide6.QtWidgets import QMessageBox
+
+TITLE = "Operator Review Console"
+
+
+def offer(window, jobs, location, actor, model_pack, providers, text: str, again) -> None:
+    """Say there is nothing to open; to a role that sets deployments up, offer the set-up screen.
+    ``again()`` asks the seat's question anew once that screen closes."""
+    box = QMessageBox(QMessageBox.Icon.Information, TITLE, text, parent=window)
+    window.seat_message = box
+    if actor.may("manage_deployment"):
+        box.setText(text + "\n\nYou may set one up now: create it, add its cameras and watchlist, tick the "
+                           "checklist and authorise it.")
+        setup = box.addButton("Set up a deployment", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.buttonClicked.connect(lambda button: open_setup(window, jobs, location, actor, model_pack, providers, again)
+                                  if button is setup else None)
+        window.seat_setup_button = setup
+    box.open()
+
+
+def open_setup(window, jobs, location, actor, model_pack, providers, again) -> None:
+    from ui.supervision.setup import SetupTab
+    from ui.tool_dialog import ToolDialog
+
+    def load():
+        from console.services import models
+        from console.services.session import open_store
+
+        return open_store(location), models.load(model_pack, providers)
+
+    def ready(pair) -> None:
+        store, engine = pair
+        live = SimpleNamespace(store=store, engine=engine, deployment_id=None, operator=actor)
+        dialog = ToolDialog(live, jobs, f"Set up a deployment - signed in as {actor.username} ({actor.role})",
+                            (1400, 820), window)
+        tab = SetupTab(dialog)
+        dialog.add_tabs([(tab, "Set up")])
+        window.setup_dialog, window.setup_tab = dialog, tab
+
+        def closed(_result: int) -> None:
+            jobs.submit(store.close, lambda _: again(), window.show_error)
+
+        dialog.finished.connect(closed)
+        dialog.open()
+        tab.refresh()
+
+    window.placeholder.setText("Loading the set-up screen (the models enrol watchlist photos)...")
+    jobs.submit(load, ready, window.show_error)
