@@ -49,6 +49,10 @@ QPushButton:disabled {{ color: #5d6670; border-color: #2a3038; }}
 QPushButton#confirm {{ border: 2px solid {CONFIRM}; }}
 QPushButton#reject {{ border: 2px solid {REJECT}; }}
 QRadioButton, QCheckBox {{ spacing: 8px; padding: 3px; }}
+QCheckBox::indicator {{ width: 14px; height: 14px; border: 2px solid {MUTED}; border-radius: 3px; background: {PANEL_2}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {TEXT}; }}
+QCheckBox::indicator:disabled {{ border-color: #4a525c; }}
+QCheckBox::indicator:checked:disabled {{ background: #3c5a70; border-color: #6b7480; }}
 QLineEdit, QPlainTextEdit {{ background: {PANEL_2}; border: 1px solid #39414b; border-radius: 4px; padding: 4px; }}
 QFrame#prompt {{ background: #15283a; border: 2px solid {ACCENT}; border-radius: 6px; }}
 """

@@ -214,7 +214,8 @@ class LiveDeployment:
 
     def suppress(self, camera_id: int, track_id: int, entry_id: int) -> None:
         """After a "different person" decision on any seat: that track no longer alerts for that subject."""
-        for cam, worker in zip(self.cameras, self.workers, strict=True):
+        # With a seat process the cameras are listed here but analysed there (it follows the log itself).
+        for cam, worker in zip(self.cameras, self.workers, strict=False):
             if cam.camera_id == camera_id:
                 worker.recognizer.suppress(track_id, entry_id)
         self._publish(LiveEvent("suppressed"))

@@ -3,6 +3,8 @@ list of deployments to pick from."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from console.services import calibration, deployments
 from console.services.auth import Actor
 from console.services.deployment_setup import SetupError
@@ -18,18 +20,26 @@ def create(store: Store, actor: Actor, name: str, location: str, rationale: str,
     for what, value in (("DPIA reference", dpia_ref), ("policy reference", policy_ref)):
         if not value.strip():
             raise SetupError(f"a deployment needs its {what}")
-    spec = repo.DeploymentSpec(name.strip(), location.strip(), rationale.strip(), starts_at.strip(), ends_at.strip(),
+    try:
+        starts_at, ends_at = _utc(starts_at), _utc(ends_at)
+    except ValueError as exc:
+        raise SetupError(f"times are written YYYY-MM-DDTHH:MM:SSZ: {exc}") from None
+    spec = repo.DeploymentSpec(name.strip(), location.strip(), rationale.strip(), starts_at, ends_at,
                                floor if threshold is None else float(threshold), floor, model_id,
                                legal_basis=legal_basis.strip(), dpia_ref=dpia_ref.strip(),
                                policy_ref=policy_ref.strip())
-    try:
-        deployments._parse(spec.starts_at), deployments._parse(spec.ends_at)
-    except ValueError as exc:
-        raise SetupError(f"times are written YYYY-MM-DDTHH:MM:SSZ: {exc}") from None
     with store.transaction():
         dep_id = deployments.create(store, actor, spec)
         repo.create_watchlist(store, dep_id, f"{spec.name} watchlist", actor.username)
     return dep_id
+
+
+def _utc(text: str) -> str:
+    """A time as typed (minutes or seconds, Z, an offset or none: UTC) in the one form the store compares
+    as text, YYYY-MM-DDTHH:MM:SSZ: "21:12Z" would sort after "21:12:30Z" and the deployment would not be
+    open for its first minute."""
+    t = deployments._parse(text.strip())
+    return deployments._iso((t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC))
 
 
 def listing(store: Store, actor: Actor) -> list[dict]:
