@@ -182,7 +182,8 @@ class AdjudicationView(QWidget):
         hint = QLabel("J/K next/previous incident  ·  S other sightings  ·  [ ] other candidates  ·  + − 0 zoom  ·  "
                       "F whole photos")
         hint.setObjectName("muted")
-        h.addWidget(hint)
+        hint.setWordWrap(True)  # wraps rather than widening the window past a 1920 px screen
+        h.addWidget(hint, 1)
         return w
 
     def _confirm_page(self) -> QWidget:
