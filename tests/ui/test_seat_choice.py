@@ -160,3 +160,44 @@ def test_seat_choice_none_authorised_a_supervisor_sets_one_up_there(qtbot, conso
         win.seat_message.close()
     finally:
         win.shutdown()
+
+
+def test_seat_choice_none_authorised_the_first_administrator_creates_accounts_there(qtbot, console_app, tmp_path,
+                                                                                   fast_passwords):
+    """A new store: the administrator signs in at a seat with no deployment and creates a supervisor."""
+    from ui.supervision.users import UsersTab
+
+    store = open_store(tmp_path / "data")
+    auth.bootstrap_administrator(store, "chief", "Chief", "amber lantern over the quay")
+    store.close()
+    from ui.app import start_window
+
+    args = argparse.Namespace(data_dir=tmp_path / "data", providers="cpu", model_pack=None, open_deployment=None)
+    win = start_window(args, cameras=0, quiet=True, login=True)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: find_dialog(LoginDialog) is not None, timeout=30000)
+        d = find_dialog(LoginDialog)
+        d.user.setText("chief")
+        d.password.setText("amber lantern over the quay")
+        d.submit()
+        qtbot.waitUntil(lambda: getattr(win, "seat_users_button", None) is not None, timeout=20000)
+        assert getattr(win, "seat_setup_button", None) is None  # an administrator sets no deployment up
+        win.seat_users_button.click()
+        qtbot.waitUntil(lambda: isinstance(getattr(win, "setup_tab", None), UsersTab), timeout=20000)
+        tab = win.setup_tab
+        tab.new_user.setText("sue")
+        tab.new_name.setText("Sue Supervisor")
+        tab.new_role.setCurrentIndex(tab.new_role.findData("supervisor"))
+        tab.new_password.setText(PASSWORD)
+        tab._create()
+        qtbot.waitUntil(lambda: tab.users.rowCount() == 2, timeout=20000)
+        win.setup_dialog.close()
+    finally:
+        win.shutdown()
+    check = open_store(tmp_path / "data")
+    try:
+        assert check.one("SELECT role FROM users WHERE username = 'sue'")["role"] == "supervisor"
+    finally:
+        check.close()
