@@ -188,6 +188,7 @@ def test_corrections_screen_is_a_supervisors_and_refused_on_an_ended_deployment(
     qtbot.addWidget(as_operator)
     assert not as_operator.record.isEnabled() and "Only a supervisor" in as_operator.message.text()
     live.operator = auth.actor_for(live.store, "sup")
+    jobs.wait(5000)  # the dialogs' reads share live.store with the jobs thread: one connection, one thread
     deployments.end(live.store, live.operator, live.deployment_id, "over")
     dialog = CorrectionDialog(live, jobs, row, [])
     qtbot.addWidget(dialog)

@@ -172,8 +172,8 @@ def test_escalation_needs_a_note_leaves_the_operator_queue_and_reaches_the_super
     played_before = list(window.attention.player.played)
     review.escalate(store, operator, other, "I know this man: not him")
     store.close()
-    qtbot.waitUntil(lambda: len(window.attention.player.played) > len(played_before), timeout=10000)
-    assert window.attention.player.played[-1] == 1
+    # The demo keeps recognising: other alerts may sound too; the escalation's is the priority-1 sound.
+    qtbot.waitUntil(lambda: 1 in window.attention.player.played[len(played_before):], timeout=10000)
     qtbot.waitUntil(lambda: any(r["id"] == other and r.get("escalation_note") for r in window.alerts.rows),
                     timeout=10000)
     band = [r for r in window.alerts.rows if r.get("escalated_at")]

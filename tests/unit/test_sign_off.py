@@ -74,7 +74,7 @@ def test_sign_off_is_refused_with_undecided_or_escalated_alerts(world):
     with pytest.raises(signing.SignOffRefused, match="1 escalated incident"):
         reports.sign_off(store, sup, dep, "", SUPERVISOR_PASSWORD)
     review.open_alert(store, sup, ids[0])
-    review.reject(store, sup, ids[0], "different_person")
+    review.reject(store, sup, ids[0], "different_person", "another man: the ears differ")  # escalated: a note
     with pytest.raises(signing.SignOffRefused, match="3 incident\\(s\\) are still undecided"):
         reports.sign_off(store, sup, dep, "", SUPERVISOR_PASSWORD)
     preview = signing.preview(store, sup, dep)
