@@ -60,8 +60,12 @@ def _one(args, feeds: int) -> tuple[int, dict]:
 
     app = create_app()
     recognition = getattr(args, "recognition", "process")
-    ns = argparse.Namespace(data_dir=args.data_dir, providers=args.providers, model_pack=args.model_pack,
-                            recognition=recognition)
+    from console.services.demo import demo_data_dir
+
+    # The demo's own store unless one is named: the default data directory may be a real store,
+    # which is never made a demo (console/services/demo.py).
+    ns = argparse.Namespace(data_dir=args.data_dir or demo_data_dir(), providers=args.providers,
+                            model_pack=args.model_pack, recognition=recognition)
     window = start_window(ns, feeds, quiet=True)
     window.resize(1640, 940)
     window.show()
