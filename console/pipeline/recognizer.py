@@ -14,15 +14,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-import cv2
 import numpy as np
 
 from console.clock import wall
 from console.domain import AlertRecord
 from console.errors import AlertRefused, ConsoleError
+from console.pipeline.cadence import EMPTY_INTERVAL_S, DetectionCadence
 from console.pipeline.evidence import EVIDENCE_VIEWS, SINGLE_VIEW_MARGIN, EntryEvidence, ViewScore, decide
+from console.pipeline.frames import context_frame, encode_jpeg, face_in_probe, iso, probe_crop
 from console.pipeline.gallery import Gallery
 from console.pipeline.tracker import IouTracker
 from console.vision.bystanders import BystanderBlur, shared_blur
@@ -53,6 +53,7 @@ class FrameResult:
     gated: int
     elapsed_s: float
     embedded_tracks: tuple[int, ...] = ()
+    detected: bool = True  # False: an empty view's frame the detector skipped (console/pipeline/cadence.py)
 
 
 @dataclass
@@ -71,45 +72,11 @@ class RecognizerSettings:
     single_view_margin: float = SINGLE_VIEW_MARGIN
     # A track whose evidence falls short by less than this is searched again at embed_interval_s.
     pending_window: float = 0.05
-
-
-def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return buf.tobytes()
-
-
-def probe_region(shape: tuple, box: np.ndarray, grow: float = 1.6) -> tuple[int, int, int, int]:
-    """The probe crop's rectangle in the frame: a square ``grow`` times the face, clipped."""
-    x1, y1, x2, y2 = box
-    cx, cy, side = (x1 + x2) / 2, (y1 + y2) / 2, grow * max(x2 - x1, y2 - y1)
-    h, w = shape[:2]
-    return int(max(0, cx - side / 2)), int(max(0, cy - side / 2)), int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
-
-
-def probe_crop(frame: np.ndarray, box: np.ndarray, grow: float = 1.6) -> np.ndarray:
-    xa, ya, xb, yb = probe_region(frame.shape, box, grow)
-    return frame[ya:yb, xa:xb].copy()
-
-
-def face_in_probe(shape: tuple, box: np.ndarray) -> list[float]:
-    """The face box in the probe crop's own pixels (the adjudication view frames it)."""
-    xa, ya, _, _ = probe_region(shape, box)
-    return [round(float(box[0]) - xa, 1), round(float(box[1]) - ya, 1), round(float(box[2]) - xa, 1),
-            round(float(box[3]) - ya, 1)]
-
-
-def context_frame(frame: np.ndarray, max_width: int = 1280) -> tuple[np.ndarray, float]:
-    h, w = frame.shape[:2]
-    scale = min(1.0, max_width / w)
-    if scale == 1.0:
-        return frame, 1.0
-    return cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA), scale
-
-
-def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    # A track not due for an embedding is neither aligned nor quality-scored; one that is due is
+    # scored at most this often (its view may improve on any frame, but a tenth of a second is enough).
+    assess_interval_s: float = 0.1
+    # An empty view is detected at least this often (and at once on motion); 0: every frame.
+    detect_empty_every_s: float = EMPTY_INTERVAL_S
 
 
 class ScoreStats:
@@ -186,6 +153,7 @@ class CameraRecognizer:
         self.write_view = write_view
         self.max_views = max_views
         self.tracker = IouTracker(first_id=first_track_id)
+        self.cadence = DetectionCadence(settings.detect_empty_every_s, self.tracker.max_age_s)
         self.stats = ScoreStats()
         self._recent: dict[int, tuple[int, float]] = {}  # entry_id -> (alert_id, when)
         # (track id, entry id) judged "different person"; loaded from the store at start, then kept up
@@ -290,21 +258,28 @@ class CameraRecognizer:
     def process(self, frame: np.ndarray, captured_at: float, frame_index: int = 0) -> FrameResult:
         started = time.perf_counter()
         s = self.settings
+        if not self.cadence.due(frame, captured_at):
+            return FrameResult(frame_index, captured_at, [], [], 0, 0, time.perf_counter() - started, detected=False)
         dets = self.engine.detect(frame)
+        self.cadence.saw(captured_at, len(dets))
         tracks = self.tracker.update(np.array([d.box for d in dets]).reshape(-1, 4), captured_at)
         to_embed: list[int] = []
         crops: list[np.ndarray] = []
-        qualities = []
+        qualities: dict[int, object] = {}
         gated = 0
         for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
+            since = captured_at - tr.last_embed_at
+            if ((tr.best_quality >= 0 and 0 <= since < s.embed_interval_s)
+                    or 0 <= captured_at - tr.last_assess_at < s.assess_interval_s):
+                continue  # not due: no alignment, no scoring (its overlay keeps its last gate result)
             crop = self.engine.align(frame, det)
             q = self.engine.assess(det, crop, s.gate, frame.shape)
-            qualities.append(q)
+            qualities[i] = q
+            tr.last_assess_at, tr.passed_gate = captured_at, q.passed
             if not q.passed:
                 gated += 1
                 continue
             improved = q.score > tr.best_quality + 0.02
-            since = captured_at - tr.last_embed_at
             again = (improved or tr.pending) and since >= s.embed_interval_s
             if tr.best_quality < 0 or again or since >= s.refresh_s:
                 to_embed.append(i)
@@ -379,7 +354,7 @@ class CameraRecognizer:
             matched = i in matches or bool(live_entries)
             if matched and name is None and live_entries:
                 name = self.subject_names.get(next(iter(live_entries)))
-            faces.append(FaceOverlay(tuple(float(v) for v in det.box), tr.track_id, qualities[i].passed,
+            faces.append(FaceOverlay(tuple(float(v) for v in det.box), tr.track_id, tr.passed_gate,
                                      matched, name, score, rejected))
         del crops
         return FrameResult(frame_index, captured_at, faces, alert_ids, len(to_embed), gated,

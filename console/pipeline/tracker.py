@@ -42,6 +42,8 @@ class Track:
     evidence: dict[int, EntryEvidence] = field(default_factory=dict)
     # its evidence came close to an alert without reaching it: searched again at the embed interval
     pending: bool = False
+    last_assess_at: float = -1e9  # when its view was last aligned and quality-scored
+    passed_gate: bool = False  # that view's gate result (shown until it is scored again)
 
     def predicted(self, t: float) -> np.ndarray:
         return self.box + self.velocity * (t - self.last_seen)

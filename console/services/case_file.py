@@ -22,7 +22,7 @@ def blur_bystanders(context_jpeg: bytes, bbox: list[float], blur, engine=None) -
     import cv2
     import numpy as np
 
-    from console.pipeline.recognizer import encode_jpeg
+    from console.pipeline.frames import encode_jpeg
 
     frame = cv2.imdecode(np.frombuffer(context_jpeg, np.uint8), cv2.IMREAD_COLOR)
     if frame is None or frame.ndim != 3 or frame.shape[2] != 3:

@@ -21,7 +21,7 @@ import numpy as np
 from console.domain import WatchlistCategory
 from console.errors import ConsoleError, MediaError
 from console.media import read_image, read_regular_file
-from console.pipeline.recognizer import encode_jpeg
+from console.pipeline.frames import encode_jpeg
 from console.redaction import redact
 from console.services import deployment_setup, deployments, operating_point
 from console.services.auth import Actor

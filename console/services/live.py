@@ -25,6 +25,7 @@ from console import clock
 from console.errors import ConsoleError, PermissionDenied
 from console.feeds.capture import open_source
 from console.feeds.source import FrameSource
+from console.pipeline.batcher import shared
 from console.pipeline.worker import CameraWorker
 from console.redaction import redact
 from console.services import deployments, recognition, retention
@@ -68,7 +69,7 @@ class LiveEvent:
 class LiveDeployment:
     def __init__(self, store: Store, engine: FaceEngine, deployment_id: int, operator: Actor) -> None:
         self.store = store
-        self.engine = engine
+        self.engine = shared(engine)  # the cameras' faces go through the recogniser in batches
         self.deployment_id = deployment_id
         self.operator = operator
         self.since_seq = head_seq(store)  # first: the feed then misses nothing after the reads below

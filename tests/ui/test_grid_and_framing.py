@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage
 
 from console.feeds.source import Frame
-from console.pipeline.recognizer import face_in_probe, probe_crop
+from console.pipeline.frames import face_in_probe, probe_crop
 from ui.adjudication.framing import probe_face, toggle_full
 from ui.camera_grid import CameraGrid, layouts_for
 from ui.zoom_view import FACE_FILL, ZoomLink, ZoomView

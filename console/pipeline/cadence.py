@@ -1,0 +1,70 @@
+"""When a camera runs its face detector: every frame while faces are in view, less often when the view is empty.
+
+The detector is most of what a camera costs. While any face was seen within ``hold_s`` (the
+tracker keeps a track that long, so a face turned away for a moment keeps the full rate), every
+frame is detected. Once the view is empty, a frame is detected when the picture moves against
+the frame before, and in any case at least every ``empty_interval_s``.
+
+The longest a new face can go unseen is therefore ``empty_interval_s`` (0.2 s, five frames at
+25 fps) after the frame it first appears in, whatever the motion test decides: the motion test
+only makes detection sooner, never later. tests/unit/test_cadence.py walks a face into an empty
+view at every phase of the interval and checks it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EMPTY_INTERVAL_S = 0.2
+HOLD_S = 1.0
+# The motion test looks at every 16th pixel of every 16th row (3,600 samples of a 720p frame): a
+# sample moved when any channel changed by more than MOTION_LEVEL grey levels; the picture moved
+# when more than MOTION_SHARE of the samples did. A head of 120 px at 720p covers about 50 samples.
+MOTION_STEP = 16
+MOTION_LEVEL = 24
+MOTION_SHARE = 0.004
+
+
+class DetectionCadence:
+    def __init__(self, empty_interval_s: float = EMPTY_INTERVAL_S, hold_s: float = HOLD_S) -> None:
+        self.empty_interval_s = empty_interval_s
+        self.hold_s = hold_s
+        self.last_detect_at: float | None = None
+        self.last_face_at: float | None = None
+        self._thumb: np.ndarray | None = None
+        self.detected = 0  # frames detected / frames offered: the bench reports the rate
+        self.offered = 0
+
+    def due(self, frame: np.ndarray, t: float) -> bool:
+        """Whether this frame (captured at ``t``) is to be detected. A clock that jumps back counts as due."""
+        self.offered += 1
+        thumb = frame[::MOTION_STEP, ::MOTION_STEP].astype(np.int16)
+        moved = self._moved(thumb)
+        self._thumb = thumb
+        if self.empty_interval_s <= 0 or self.last_detect_at is None:
+            return self._detect(t)
+        since_face = None if self.last_face_at is None else t - self.last_face_at
+        if since_face is not None and 0 <= since_face <= self.hold_s:
+            return self._detect(t)
+        since = t - self.last_detect_at
+        if moved or since < 0 or since >= self.empty_interval_s - 1e-6:
+            return self._detect(t)
+        return False
+
+    def saw(self, t: float, faces: int) -> None:
+        """What the detector found on the frame at ``t``."""
+        if faces:
+            self.last_face_at = t
+
+    def _detect(self, t: float) -> bool:
+        self.last_detect_at = t
+        self.detected += 1
+        return True
+
+    def _moved(self, thumb: np.ndarray) -> bool:
+        before = self._thumb
+        if before is None or before.shape != thumb.shape:
+            return True
+        changed = (np.abs(thumb - before) > MOTION_LEVEL).any(axis=-1) if thumb.ndim == 3 else \
+            np.abs(thumb - before) > MOTION_LEVEL
+        return float(changed.mean()) > MOTION_SHARE
