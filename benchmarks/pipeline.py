@@ -66,7 +66,7 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
     from console.store import open_store, repo
     from console.vision.engine import BundledEngine
 
-    engine = shared(BundledEngine(providers, threads=threads))  # one recogniser run for all feeds' faces
+    engine = shared(BundledEngine(providers, threads=threads))  # the feeds share recogniser runs
     # Alerts go to a real SQLite database (WAL, synchronous=FULL) of a demo deployment.
     store = open_store(data_dir / "bench")
     dep_id = ensure_demo_deployment(store, engine, cameras=feeds)

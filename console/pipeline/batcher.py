@@ -1,14 +1,19 @@
 """One recogniser run for the faces of several cameras: the cameras of one process share it.
 
-Each camera's worker asks for its faces' embeddings and waits. The first to ask runs the model
-at once; cameras that ask while it runs wait, and the next of them to wake runs every face that
-gathered meanwhile in one batch (leader and followers: no thread of its own, and no delay when
-only one camera asks). The batch is cut back into each camera's rows; a failure reaches every
-camera of that batch.
+Each camera's worker asks for its faces' embeddings and waits. Up to ``runners`` runs go at
+once: a camera that asks while one is free runs the model at once; cameras that ask while all
+are busy wait, and the next of them to find one free runs every face that gathered meanwhile in
+one batch (leaders and followers: no thread of its own, and no delay when few cameras ask). The
+batch is cut back into each camera's rows; a failure reaches every camera of that batch.
+
+On a GPU one run at a time, as large as it comes, is what pays. On a CPU a larger batch costs
+about as much per face as a single one (docs/performance.md), so there as many runs go at once as
+there are cores, each on one thread: the cameras keep every core busy, and batch when they queue.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 
@@ -29,11 +34,12 @@ class SharedEmbedder:
     """A face engine whose ``embed`` batches the faces of every thread that calls it; everything
     else is the wrapped engine's."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, runners: int = 1) -> None:
         self.engine = engine
+        self.runners = max(1, runners)
         self._cond = threading.Condition()
         self._waiting: list[_Request] = []
-        self._running = False
+        self._running = 0
         self.batches = 0  # model runs, and the faces they embedded: the benchmark reports the mean batch
         self.faces = 0
 
@@ -47,11 +53,11 @@ class SharedEmbedder:
         mine = _Request(crops)
         with self._cond:
             self._waiting.append(mine)
-            while not mine.done and self._running:
+            while not mine.done and self._running >= self.runners:
                 self._cond.wait()
             if mine.done:
                 return self._answer(mine)
-            self._running = True
+            self._running += 1
             batch, self._waiting = self._waiting, []
         try:
             rows = self.engine.embed([c for r in batch for c in r.crops])
@@ -67,7 +73,7 @@ class SharedEmbedder:
             self.faces += sum(len(r.crops) for r in batch)
             for r in batch:
                 r.done = True
-            self._running = False
+            self._running -= 1
             self._cond.notify_all()
         return self._answer(mine)
 
@@ -79,5 +85,9 @@ class SharedEmbedder:
 
 
 def shared(engine):
-    """The engine wrapped once (wrapping a SharedEmbedder again returns it)."""
-    return engine if isinstance(engine, SharedEmbedder) else SharedEmbedder(engine)
+    """The engine wrapped once (wrapping a SharedEmbedder again returns it): one run at a time on
+    a GPU, one per core on a CPU."""
+    if isinstance(engine, SharedEmbedder):
+        return engine
+    on_gpu = any(p != "CPUExecutionProvider" for p in getattr(engine, "providers", ["CPUExecutionProvider"]))
+    return SharedEmbedder(engine, 1 if on_gpu else (os.cpu_count() or 1))

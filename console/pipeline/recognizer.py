@@ -61,8 +61,9 @@ class RecognizerSettings:
     threshold: float
     top_k: int = 3
     embed_interval_s: float = 0.25
-    # A track is embedded again at least this often even without a better view: trackers can
-    # swap identities when people cross, and a swapped track must not hide a face for long.
+    # A track is embedded again at least this often even without a better view when it may have
+    # swapped identities (it came near another face or was missed on a frame: Track.disturbed): a
+    # swapped track must not hide a face for long. A face tracked alone, frame after frame, cannot swap.
     refresh_s: float = 1.0
     realert_window_s: float = 120.0
     gate: QualityGate = field(default_factory=QualityGate)
@@ -281,7 +282,7 @@ class CameraRecognizer:
                 continue
             improved = q.score > tr.best_quality + 0.02
             again = (improved or tr.pending) and since >= s.embed_interval_s
-            if tr.best_quality < 0 or again or since >= s.refresh_s:
+            if tr.best_quality < 0 or again or (since >= s.refresh_s and tr.disturbed):
                 to_embed.append(i)
                 crops.append(crop)
         matches: dict[int, tuple[str | None, float]] = {}
@@ -292,7 +293,7 @@ class CameraRecognizer:
             for i, cands in zip(to_embed, results, strict=False):
                 tr = tracks[i]
                 tr.best_quality = max(tr.best_quality, qualities[i].score)
-                tr.last_embed_at = captured_at
+                tr.last_embed_at, tr.disturbed = captured_at, False
                 best = cands[0].score if cands else -1.0
                 self.stats.best_scores.append(best)
                 if not cands:

@@ -43,6 +43,9 @@ class Track:
     # its evidence came close to an alert without reaching it: searched again at the embed interval
     pending: bool = False
     last_assess_at: float = -1e9  # when its view was last aligned and quality-scored
+    # Since its last embedding it went unmatched on a detected frame, or came near another face:
+    # only then can its detections have come to belong to someone else (see IouTracker.update).
+    disturbed: bool = False
     passed_gate: bool = False  # that view's gate result (shown until it is scored again)
 
     def predicted(self, t: float) -> np.ndarray:
@@ -82,10 +85,24 @@ class IouTracker:
             tr.box, tr.last_seen, tr.hits = boxes[i], t, tr.hits + 1
             assigned[i] = tr
             used.add(int(j))
+        for j, tr in enumerate(self.tracks):
+            if j not in used:
+                tr.disturbed = True  # missed on this frame: whoever is found there next may be someone else
+        near = iou(_grown(boxes), _grown(boxes))
+        np.fill_diagonal(near, 0.0)
         for i, tr in enumerate(assigned):
             if tr is None:
                 tr = Track(self._next_id, boxes[i], np.zeros(4, np.float32), t, t)
                 self._next_id += 1
                 self.tracks.append(tr)
                 assigned[i] = tr
+            if len(boxes) > 1 and near[i].max() > 0:
+                tr.disturbed = True  # faces this close can swap tracks
         return [tr for tr in assigned if tr is not None]
+
+
+def _grown(boxes: np.ndarray, factor: float = 1.5) -> np.ndarray:
+    """Each box grown about its centre (faces that nearly touch count as near)."""
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) * factor / 2
+    return np.hstack([centre - half, centre + half])

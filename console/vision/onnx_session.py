@@ -44,6 +44,9 @@ def make_session(path: Path, providers: Sequence[str], threads: int = 0):
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Idle pool threads would otherwise spin for a while after each run, taking the cores that
+    # the other cameras' detectors (and the window) need.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

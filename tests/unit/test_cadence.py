@@ -130,11 +130,18 @@ class _SlowEngine:
 
     def __init__(self, fail=False):
         self.runs, self.sizes, self.fail = 0, [], fail
+        self.now, self.most = 0, 0
+        self.lock = threading.Lock()
 
     def embed(self, crops):
-        self.runs += 1
-        self.sizes.append(len(crops))
+        with self.lock:
+            self.runs += 1
+            self.sizes.append(len(crops))
+            self.now += 1
+            self.most = max(self.most, self.now)
         time.sleep(0.05)
+        with self.lock:
+            self.now -= 1
         if self.fail:
             raise RuntimeError("the model failed")
         return np.array([[float(c.mean()), 1.0] for c in crops], np.float32).reshape(-1, 2)
@@ -194,3 +201,28 @@ def test_batched_embeddings_equal_the_engine_own(engine, photos):
         t.join(30)
     np.testing.assert_allclose(np.vstack(results), engine.embed(crops), atol=1e-4)
     assert embedder.model_id == engine.model_id  # everything but embed is the engine's own
+
+
+def test_on_a_cpu_as_many_runs_go_at_once_as_there_are_runners_and_no_more():
+    slow = _SlowEngine()
+    out, errors = _ask_together(SharedEmbedder(slow, runners=2), 10)
+    assert not errors and len(out) == 10 and all(rows[:, 0][0] == k * 10 for k, rows in out.items())
+    assert slow.most == 2 and slow.runs < 10
+    one = _SlowEngine()
+    _ask_together(SharedEmbedder(one, runners=1), 6)
+    assert one.most == 1
+
+
+def test_shared_batches_as_large_as_they_come_on_a_gpu_and_runs_per_core_on_a_cpu(monkeypatch):
+    from console.pipeline import batcher
+
+    class Gpu(_SlowEngine):
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+    class Cpu(_SlowEngine):
+        providers = ["CPUExecutionProvider"]
+
+    monkeypatch.setattr(batcher.os, "cpu_count", lambda: 6)
+    gpu, cpu = batcher.shared(Gpu()), batcher.shared(Cpu())
+    assert (gpu.runners, cpu.runners) == (1, 6)
+    assert batcher.shared(gpu) is gpu

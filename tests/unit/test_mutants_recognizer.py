@@ -261,16 +261,25 @@ def test_a_track_is_embedded_again_only_for_a_clearly_better_view_or_after_the_r
         (10.5, 0.6, True),  # better and 0.5 s later
         (10.75, 0.7, True),  # better and exactly 0.25 s later
         (11.0, 0.7, False),  # 0.25 s later, no better
-        (11.75, 0.1, True),  # worse, but exactly 1 s since the last embedding: refreshed
+        (11.75, 0.1, False),  # 1 s since the last embedding, but tracked alone on every frame: it cannot have swapped
     ]
     got = [see(r, engine, [Face(LEFT, q)], at).embedded_tracks == (1,) for at, q, _ in plan]
     assert got == [want for _, _, want in plan]
-    assert r.stats.take()[0] == 4
+    assert r.stats.take()[0] == 3
+    # Another face comes close (people crossing): the track may have swapped, so it is embedded again.
+    near = (60, 20, 120, 100)
+    assert 1 in see(r, engine, [Face(LEFT, 0.1), Face(near, 0.1)], 11.9).embedded_tracks
+    assert 1 not in see(r, engine, [Face(LEFT, 0.1)], 12.0).embedded_tracks  # the refresh is done
+    # A frame on which the track is missed does the same once a second has passed.
+    see(r, engine, [], 12.1)
+    assert 1 not in see(r, engine, [Face(LEFT, 0.1)], 12.6).embedded_tracks  # too soon since the refresh
+    assert 1 in see(r, engine, [Face(LEFT, 0.1)], 12.95).embedded_tracks
 
 
 def test_a_track_that_now_matches_someone_else_is_shown_with_the_new_name():
     r, engine, _, t = make()
     see(r, engine, [Face(LEFT, scores=(0.9, 0, 0))], 10.0)
+    see(r, engine, [Face(LEFT, scores=(0.9, 0, 0)), Face((60, 20, 120, 100))], 10.1)  # two people cross
     t["now"] += 1
     result = see(r, engine, [Face(LEFT, scores=(0, 0.9, 0))], 11.0)  # refreshed; the tracker swapped faces
     assert (result.faces[0].subject, result.faces[0].score) == ("Bob", pytest.approx(0.9))
