@@ -4,7 +4,7 @@ They sit beside the product, above its layers (they drive console/ and ui/ as a 
 so nothing in console/ or ui/ depends on them. Speed is measured here, never in tests; compare
 before and after in the same run, since the machines are shared and noisy.
 
-    python main.py bench pipeline|gallery|log|control-room|fuzz|ui|mutation ...
+    python main.py bench pipeline|scan|gallery|log|control-room|fuzz|ui|mutation ...
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ def run(args) -> int:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         result = gallery.bench_gallery(sizes, args.probes, args.ann)
         cmd = f"python main.py bench gallery --sizes {args.sizes} --probes {args.probes}{' --ann' if args.ann else ''}"
+    elif args.bench == "scan":
+        from benchmarks import scan
+
+        providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+        result = scan.bench_scan(ensure_data_dir(args.data_dir), args.seconds, args.threads, providers)
+        cmd = f"python main.py bench scan --seconds {args.seconds:g} --threads {args.threads}"
     else:
         providers = [p.strip() for p in args.providers.split(",") if p.strip()]
         result = pipeline.bench_pipeline(ensure_data_dir(args.data_dir), args.feeds, args.seconds, args.threads, providers)

@@ -8,6 +8,8 @@ disk: alerts go to a callback (the CLI prints them as JSON lines).
 from __future__ import annotations
 
 import math
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,6 +138,45 @@ def settings_for(threshold: float, top_k: int) -> RecognizerSettings:
     return RecognizerSettings(threshold=threshold, top_k=top_k)
 
 
+def _decode_ahead(cap, every: int, ahead: int = 8):
+    """(index, frame) of every frame, decoded on a thread of its own a few frames ahead of the
+    recognition (it overlaps the two on a machine of several cores); skipped frames come as None."""
+    frames: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def read() -> None:
+        index = 0
+        try:
+            while not stop.is_set():
+                if index % every:
+                    ok, image = cap.grab(), None
+                else:
+                    ok, image = cap.read()
+                if not ok:
+                    break
+                frames.put((index, image))
+                index += 1
+        except Exception as exc:  # handed to the scan, which raises it
+            frames.put(exc)
+        frames.put(None)
+
+    reader = threading.Thread(target=read, name="scan-decode", daemon=True)
+    reader.start()
+    try:
+        while (item := frames.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue see the stop
+            try:
+                frames.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        reader.join()
+
+
 def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, settings: RecognizerSettings,
                on_alert: Callable[[dict], None], every: int = 1) -> dict:
     fps, count, size = probe_video(video)
@@ -171,14 +212,11 @@ def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, sett
     current = {"frame": 0}
     frames = analysed = faces = 0
     started = time.perf_counter()
+    decoded = _decode_ahead(cap, every)
     try:
-        while True:
-            ok, image = cap.read()
-            if not ok:
-                break
-            index = frames
-            frames += 1
-            if index % every:
+        for index, image in decoded:
+            frames = index + 1
+            if image is None:  # a frame skipped by ``every``: decoded (the codec needs it), not analysed
                 continue
             current["frame"] = index
             video_time["t"] = index / fps
@@ -186,6 +224,7 @@ def scan_video(engine: FaceEngine, video: Path, watchlist: FolderWatchlist, sett
             analysed += 1
             faces += len(result.faces)
     finally:
+        decoded.close()
         cap.release()
     if frames == 0:
         raise MediaError(f"video {video} holds no decodable frame")

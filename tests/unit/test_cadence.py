@@ -226,3 +226,36 @@ def test_shared_batches_as_large_as_they_come_on_a_gpu_and_runs_per_core_on_a_cp
     gpu, cpu = batcher.shared(Gpu()), batcher.shared(Cpu())
     assert (gpu.runners, cpu.runners) == (1, 6)
     assert batcher.shared(gpu) is gpu
+
+
+class _FakeCapture:
+    def __init__(self, frames, fail_at=None):
+        self.frames, self.fail_at, self.read_at = frames, fail_at, 0
+
+    def _next(self):
+        if self.fail_at is not None and self.read_at == self.fail_at:
+            raise RuntimeError("decoder crashed")
+        if self.read_at >= self.frames:
+            return False
+        self.read_at += 1
+        return True
+
+    def read(self):
+        ok = self._next()
+        return ok, (np.full((2, 2, 3), self.read_at - 1, np.uint8) if ok else None)
+
+    def grab(self):
+        return self._next()
+
+
+def test_a_scan_decodes_ahead_in_order_skips_what_it_is_told_and_hands_on_a_decoder_failure():
+    from console.services.scan import _decode_ahead
+
+    got = [(i, None if f is None else int(f[0, 0, 0])) for i, f in _decode_ahead(_FakeCapture(7), every=3)]
+    assert got == [(0, 0), (1, None), (2, None), (3, 3), (4, None), (5, None), (6, 6)]
+    with pytest.raises(RuntimeError, match="decoder crashed"):
+        list(_decode_ahead(_FakeCapture(50, fail_at=20), every=1))
+    frames = _decode_ahead(_FakeCapture(10_000), every=1, ahead=2)
+    assert next(frames)[0] == 0
+    frames.close()  # the scan stopped early: the reader thread ends, nothing hangs
+    assert not any(t.name == "scan-decode" and t.is_alive() for t in threading.enumerate())
