@@ -50,7 +50,10 @@ def make_session(path: Path, providers: Sequence[str], threads: int = 0):
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+    # cuDNN's exhaustive search times every convolution algorithm for each new input shape: a
+    # stall of seconds each time a camera of another size, or a batch of another size, arrives.
+    chosen = [(p, {"cudnn_conv_algo_search": "HEURISTIC"}) if p == "CUDAExecutionProvider" else p for p in providers]
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=list(providers))
+        return ort.InferenceSession(str(path), sess_options=options, providers=chosen)
     except Exception as exc:  # onnxruntime raises its own opaque types
         raise ModelError(f"model file {path} could not be loaded by onnxruntime: {exc}") from exc

@@ -259,3 +259,16 @@ def test_a_scan_decodes_ahead_in_order_skips_what_it_is_told_and_hands_on_a_deco
     assert next(frames)[0] == 0
     frames.close()  # the scan stopped early: the reader thread ends, nothing hangs
     assert not any(t.name == "scan-decode" and t.is_alive() for t in threading.enumerate())
+
+
+def test_batches_padded_for_a_gpu_give_each_face_its_own_embedding(engine, photos):
+    from console.vision.bundled import verify_bundled
+    from console.vision.sface import SFaceEmbedder
+
+    photo = photos("img20.jpg")
+    crops = [engine.align(photo, d) for d in engine.detect(photo)] * 5
+    padded = SFaceEmbedder(verify_bundled(None).recogniser, ["CPUExecutionProvider"], threads=1, max_batch=8)
+    padded.pad_batches = True  # as on a GPU: every run the same shape
+    rows = padded.embed(crops[:5])
+    assert rows.shape == (5, 128)
+    np.testing.assert_allclose(rows, engine.embed(crops[:5]), atol=1e-4)
