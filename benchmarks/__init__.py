@@ -46,8 +46,8 @@ def run(args) -> int:
             return 1
     elif args.bench == "gallery":
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-        result = gallery.bench_gallery(sizes, args.probes, args.ann)
-        cmd = f"python main.py bench gallery --sizes {args.sizes} --probes {args.probes}{' --ann' if args.ann else ''}"
+        result = gallery.bench_gallery(sizes, args.probes)
+        cmd = f"python main.py bench gallery --sizes {args.sizes} --probes {args.probes}"
     else:
         providers = [p.strip() for p in args.providers.split(",") if p.strip()]
         result = pipeline.bench_pipeline(ensure_data_dir(args.data_dir), args.feeds, args.seconds, args.threads, providers)
