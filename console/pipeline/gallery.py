@@ -9,9 +9,9 @@ import numpy as np
 from console.pipeline.int8_product import GALLERY_LEVELS, QUERY_LEVELS, QUERY_ZERO, Int8Product
 
 BLOCK = 128  # rows per block for the two-level top-k (see _top_indices)
-# From this many images the int8 pass pays (docs/performance.md: at 50,000 it takes ... of the
-# float32 search; below, the onnxruntime call's fixed cost is a larger share).
-INT8_MIN_SIZE = 50_000
+# From this many images the int8 pass pays (docs/performance.md): 10 faces at 20,000-50,000 take
+# 0.45-0.7 of the float32 search's time; below, either is within about 0.1 ms of the other.
+INT8_MIN_SIZE = 20_000
 RERANK_SHARE = 16  # more candidates than one row in this many: score the probe against every row instead
 
 
@@ -76,16 +76,18 @@ class _Int8Scores:
 
     def __init__(self, rows: np.ndarray, padded: int) -> None:
         n, dim = rows.shape
-        self.scale = float(np.abs(rows).max(initial=0.0)) / GALLERY_LEVELS or 1.0
+        largest = max(float(rows.max()), -float(rows.min()))  # max |x| without a temporary the size of rows
+        self.scale = largest / GALLERY_LEVELS or 1.0
         codes = np.zeros((dim, padded), np.int8)  # zero columns pad the last block
-        self.error_norm = self.code_norm = self.row_norm = 0.0
-        for start in range(0, n, 65_536):  # float64 in slices: a million rows at once would take 1 GB
-            x = rows[start : start + 65_536].astype(np.float64)
+        squares = np.zeros(3)  # the largest |e_i|^2, |c_i|^2 and |x_i|^2
+        for start in range(0, n, 4096):  # slices: float64 copies stay small, transposing stays in cache
+            x = rows[start : start + 4096].astype(np.float64)
             c = np.clip(np.rint(x / self.scale), -GALLERY_LEVELS, GALLERY_LEVELS)
-            codes[:, start : start + len(x)] = c.T
-            self.error_norm = max(self.error_norm, float(np.linalg.norm(x - self.scale * c, axis=1).max()))
-            self.code_norm = max(self.code_norm, self.scale * float(np.linalg.norm(c, axis=1).max()))
-            self.row_norm = max(self.row_norm, float(np.linalg.norm(x, axis=1).max()))
+            codes[:, start : start + len(x)] = c.astype(np.int8).T
+            e = x - self.scale * c
+            squares = np.maximum(squares, [np.einsum("ij,ij->i", v, v).max() for v in (e, c, x)])
+        self.error_norm, code_norm, self.row_norm = np.sqrt(squares).tolist()
+        self.code_norm = self.scale * code_norm
         self.dim = dim
         self.product = Int8Product(codes, BLOCK)
 
