@@ -17,7 +17,10 @@ import numpy as np
 QUERY_LEVELS = 63
 QUERY_ZERO = 64
 GALLERY_LEVELS = 127
-THREADS = 2  # docs/performance.md: 1M rows, 10 probes: about 17 ms with one thread, 9.5 ms with two
+# Two threads, idle ones asleep (docs/performance.md, 1M rows): 10 faces in 21 ms against 35 ms
+# with one when the other core is free, about equal when it is busy; spinning threads cut little
+# and cost 2-4 times the CPU time.
+THREADS = 2
 
 _UINT8, _INT8, _INT32, _INT64 = 2, 3, 6, 7  # onnx TensorProto.DataType
 _INT, _INTS = 2, 7  # onnx AttributeProto.AttributeType
@@ -90,7 +93,8 @@ class Int8Product:
         options.log_severity_level = 3
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        # Searches are rare beside the camera workers' frames: idle pool threads sleep rather than spin.
+        # Searches are rare beside the camera workers' frames: idle pool threads sleep rather than spin
+        # (spinning held a core for about 30 ms after each search).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(model_bytes(columns, block), options, providers=["CPUExecutionProvider"])
         # The Python wrapper keeps the model's bytes to re-create the session if its providers are
