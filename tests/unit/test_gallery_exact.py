@@ -159,6 +159,46 @@ def test_rows_too_alike_to_bound_apart_are_all_scored_in_float32():
     g = Gallery(matrix, image_ids, entry_ids, int8_min_size=0)
     _assert_exact(g, matrix, image_ids, entry_ids, base[None, :], 3)
     assert g.full_scans == 1
+    g.search(base, k=3)
+    assert (g.full_scans, g.reranked) == (2, 0)
+
+
+def test_the_counts_add_up_over_searches():
+    rng = np.random.default_rng(14)
+    matrix, image_ids, entry_ids = _gallery_data(rng, 5_000)
+    g = Gallery(matrix, image_ids, entry_ids, int8_min_size=0)
+    assert (g.reranked, g.full_scans) == (0, 0)
+    g.search(matrix[:4], k=3)
+    once = g.reranked
+    g.search(matrix[:4], k=3)
+    assert g.reranked == 2 * once and once >= 4 * 12 and g.full_scans == 0
+
+
+def test_the_int8_path_starts_at_int8_min_size():
+    rng = np.random.default_rng(15)
+    matrix, image_ids, entry_ids = _gallery_data(rng, 700)
+    assert Gallery(matrix, image_ids, entry_ids, int8_min_size=700)._int8 is not None
+    assert Gallery(matrix, image_ids, entry_ids, int8_min_size=701)._int8 is None
+    assert Gallery.empty()._int8 is None and Gallery(matrix[:0], image_ids[:0], entry_ids[:0], 0)._int8 is None
+
+
+@pytest.mark.parametrize("int8_min_size, alike", [(INT8_MIN_SIZE, False), (0, False), (0, True)])
+def test_the_take_th_row_can_hold_the_only_third_subject(int8_min_size, alike):
+    """The 11 best rows belong to two subjects, so the third subject is the 12th row: the last
+    of the short list (k = 3 takes 12). On the float32 block path, the int8 path, and the int8
+    path's scan of every row (rows too alike to bound apart)."""
+    rng = np.random.default_rng(13)
+    n, dim = 8_000, 64
+    probe = _unit(rng.standard_normal(dim))
+    matrix = _near(rng, np.repeat(probe[None, :], n, axis=0), 0.03) if alike else _unit(rng.standard_normal((n, dim)))
+    order = np.argsort(-(matrix.astype(np.float64) @ probe))
+    entry_ids = np.arange(n) + 10
+    entry_ids[order[:11]] = [1, 2] * 5 + [1]
+    image_ids = np.arange(n) + 100
+    g = Gallery(matrix, image_ids, entry_ids, int8_min_size=int8_min_size)
+    _assert_exact(g, matrix, image_ids, entry_ids, probe[None, :], 3)
+    assert g.search(probe, k=3)[0][2].image_id == order[11] + 100
+    assert g.full_scans == (2 if alike else 0)
 
 
 def test_a_zero_probe_and_float64_input():
@@ -228,7 +268,7 @@ def _probe_term_case(rng, dim=128):
     probe[0] = 1.0  # the largest component: t = 1/63 exactly, and f_0 = 0
     matrix = np.where(rng.random((300, dim)) < 0.5, -1.0, 1.0)
     matrix[17] = sign
-    return matrix / np.sqrt(dim), probe
+    return 3 * matrix / np.sqrt(dim), probe  # rows of norm 3: |s c| is not 1
 
 
 def _gallery_term_case(rng, dim=128):
