@@ -46,8 +46,8 @@ def run(args) -> int:
             return 1
     elif args.bench == "gallery":
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-        result = gallery.bench_gallery(sizes, args.probes, args.ann)
-        cmd = f"python main.py bench gallery --sizes {args.sizes} --probes {args.probes}{' --ann' if args.ann else ''}"
+        result = gallery.bench_gallery(sizes, args.probes)
+        cmd = f"python main.py bench gallery --sizes {args.sizes} --probes {args.probes}"
     elif args.bench == "scan":
         from benchmarks import scan
 

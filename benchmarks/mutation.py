@@ -56,15 +56,16 @@ TARGETS: dict[str, Target] = {
     # the real-model tests take most of a second each. Fake-engine tests do the deciding fast.
     "recognizer": Target("console/pipeline/recognizer.py",
                          ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_recognizer.py"),
-                         keyword="not approximate and not gallery and not iou and not tracker",
+                         keyword="not gallery and not iou and not tracker",
                          only=("x_encode_jpeg*", "x_probe_crop*", "x_context_frame*", "x_iso*", "xǁScoreStatsǁ*",
                                "xǁCameraRecognizerǁsuppress*", "xǁCameraRecognizerǁ_may_alert*",
                                "xǁCameraRecognizerǁdrain_outbox*", "xǁCameraRecognizerǁ_write_or_hold*",
                                "xǁCameraRecognizerǁ_maybe_save_view*", "xǁCameraRecognizerǁprocess*"),
                          needs_models=True),
     "gallery": Target("console/pipeline/gallery.py",
-                      ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_gallery.py"),
-                      keyword="gallery or approximate or mutants"),
+                      ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_gallery.py",
+                       "tests/unit/test_gallery_exact.py"),
+                      keyword="gallery or mutants"),
 }
 
 KILLED = {1, 3}  # pytest: tests failed / internal error

@@ -112,7 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(b)
     b.add_argument("--sizes", default="1000,10000,100000,1000000")
     b.add_argument("--probes", type=int, default=10)
-    b.add_argument("--ann", action="store_true", help="also time the FAISS index at the largest size")
     b = bench.add_parser("mutation", help="mutation check (mutmut) of the safeguard modules, each against its fast"
                                           " tests (a source checkout with the dev extras)")
     b.add_argument("--module", action="append", default=None,

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from console.media import read_image  # noqa: E402
-from console.pipeline.gallery import build_gallery  # noqa: E402
+from console.pipeline.gallery import Gallery  # noqa: E402
 from console.pipeline.recognizer import CameraRecognizer, RecognizerSettings  # noqa: E402
 from console.services import calibration  # noqa: E402
 from console.services import watchlist_eval as wl  # noqa: E402
@@ -84,10 +84,10 @@ def walks(engine, data: Path, eye: float) -> dict:
         names[len(names) + 1] = subject
         rows.append(_face(engine, read_image(paths[0])).embedding)
     ids = np.arange(1, len(rows) + 1)
-    gallery = build_gallery(np.stack(rows), ids, ids)
+    gallery = Gallery(np.stack(rows), ids, ids)
     n_congress = len(rows) - len(people)
     # the same walks against the portraits alone: the walkers are on no list, any alert is false
-    strangers = build_gallery(np.stack(rows[:n_congress]), ids[:n_congress], ids[:n_congress])
+    strangers = Gallery(np.stack(rows[:n_congress]), ids[:n_congress], ids[:n_congress])
     threshold = calibration.threshold_for(len(rows))
     rng = np.random.default_rng(10)
     out = {"entries": len(rows), "threshold": round(threshold, 4)}

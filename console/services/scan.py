@@ -22,7 +22,7 @@ from console.domain import AlertRecord
 from console.errors import MediaError
 from console.feeds.capture import probe_video
 from console.media import read_image
-from console.pipeline.gallery import build_gallery
+from console.pipeline.gallery import Gallery
 from console.pipeline.recognizer import RecognizerSettings
 from console.services.recognition import AlertSink, RecognitionPlan, build_recognizer
 from console.vision.engine import FaceEngine, describe_faces
@@ -101,7 +101,7 @@ def load_watchlist_folder(engine: FaceEngine, folder: Path) -> FolderWatchlist:
     if not rows:
         raise MediaError(f"watchlist folder {folder}: no usable photo ({'; '.join(skipped[:3])}"
                          f"{'; ...' if len(skipped) > 3 else ''})")
-    gallery = build_gallery(np.stack(rows), np.array(image_ids), np.array(entry_ids))
+    gallery = Gallery(np.stack(rows), np.array(image_ids), np.array(entry_ids))
     return FolderWatchlist(gallery, names, len(rows), skipped, without)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from console.pipeline import gallery as gallery_module
-from console.pipeline.gallery import BLOCK, ApproximateGallery, Gallery, _top_indices, build_gallery
+from console.pipeline.gallery import BLOCK, Gallery, _top_indices
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -102,34 +102,3 @@ def test_a_one_image_gallery_finds_its_image_and_empty_ones_find_nothing():
     flat = Gallery(np.zeros(0), np.zeros(0, int), np.zeros(0, int))
     assert flat.dim == 0 and flat.search(np.ones(4)) == [[]]
     assert g.search(np.zeros((0, 2))) == []
-
-
-def _float64_gallery(n=600, dim=32, seed=5):
-    rng = np.random.default_rng(seed)
-    return _unit(rng.standard_normal((n, dim)))  # float64 on purpose: the index must take it
-
-
-def test_the_approximate_index_takes_float64_and_finds_row_zero():
-    pytest.importorskip("faiss")
-    matrix = _float64_gallery()
-    g = ApproximateGallery(matrix, np.arange(len(matrix)) + 10, np.arange(len(matrix)))
-    assert g._index.nlist == max(64, int(4 * np.sqrt(len(matrix)))) and g._index.nprobe == 128
-    found = g.search(matrix[[0, 1, 599]], k=3)  # float64 probes too
-    assert [r[0].entry_id for r in found] == [0, 1, 599]
-    assert found[0][0].image_id == 10 and found[0][0].score == pytest.approx(1.0, abs=1e-5)
-    assert all(len(r) == 3 for r in found)
-
-
-def test_build_gallery_switches_to_the_index_at_the_size_and_falls_back_without_faiss(monkeypatch):
-    pytest.importorskip("faiss")
-    matrix = _float64_gallery(n=400)
-    monkeypatch.setattr(gallery_module, "ANN_MIN_SIZE", 400)
-    g = build_gallery(matrix, np.arange(400) + 1, np.arange(400) + 2)
-    assert isinstance(g, ApproximateGallery)
-    best = g.search(matrix[5], k=1)[0][0]
-    assert (best.entry_id, best.image_id) == (7, 6)
-    monkeypatch.setattr(gallery_module, "ANN_MIN_SIZE", 401)
-    assert type(build_gallery(matrix, np.arange(400), np.arange(400))) is Gallery
-    monkeypatch.setattr(gallery_module, "ANN_MIN_SIZE", 400)
-    monkeypatch.setitem(__import__("sys").modules, "faiss", None)  # not installed
-    assert type(build_gallery(matrix, np.arange(400), np.arange(400))) is Gallery

@@ -1,7 +1,6 @@
 """Gallery search, tracking and the recognition step (privacy included)."""
 
 import numpy as np
-import pytest
 
 from console.pipeline.gallery import Gallery
 from console.pipeline.recognizer import CameraRecognizer, RecognizerSettings
@@ -92,24 +91,6 @@ def test_faces_that_match_nobody_leave_nothing_but_counts(engine, group_photo, p
     assert (best < engine.default_threshold).all()
     for track in rec.tracker.tracks:
         assert not any(isinstance(v, np.ndarray) and v.size > 8 for v in vars(track).values())
-
-
-def test_approximate_index_finds_planted_matches_and_keeps_subjects_distinct():
-    pytest.importorskip("faiss")
-    from console.pipeline.gallery import ApproximateGallery, build_gallery
-
-    rng = np.random.default_rng(5)
-    centres = _unit(rng.normal(size=(40, 32)))
-    matrix = _unit(np.repeat(centres, 50, axis=0) + 0.15 * rng.normal(size=(2000, 32)))  # clustered, like faces
-    entries = np.arange(2000) // 2
-    ann = ApproximateGallery(matrix, np.arange(2000), entries, nlist=40, nprobe=8)
-    exact = build_gallery(matrix, np.arange(2000), entries)
-    assert type(exact).__name__ == "Gallery"  # small galleries stay exact
-    probes = _unit(matrix[[3, 777, 1500]] + 0.02 * rng.normal(size=(3, 32)))
-    for got, want in zip(ann.search(probes), exact.search(probes), strict=True):
-        assert got[0].entry_id == want[0].entry_id
-        assert abs(got[0].score - want[0].score) < 1e-5
-        assert len({c.entry_id for c in got}) == len(got) == 3
 
 
 def test_a_rejected_track_raises_no_further_alert_and_loses_its_match_mark(engine, photos):

@@ -5,7 +5,7 @@ real probe embedding of a real photo scores exactly the threshold against it."""
 import numpy as np
 import pytest
 
-from console.pipeline.gallery import build_gallery
+from console.pipeline.gallery import Gallery
 from console.pipeline.recognizer import CameraRecognizer, RecognizerSettings
 from console.vision.engine import describe_faces
 
@@ -35,7 +35,7 @@ def edge(engine, photos):
     u /= np.linalg.norm(u)
     g = (TARGET * e + np.sqrt(1 - TARGET**2) * u).astype(np.float32)
     assert abs(float(np.linalg.norm(g.astype(np.float64))) - 1) < 1e-6
-    gallery = build_gallery(g[None, :], np.array([7]), np.array([70]))
+    gallery = Gallery(g[None, :], np.array([7]), np.array([70]))
     # The score as the recogniser will see it (the gallery's own float32 product), checked
     # against the double-precision construction: it is TARGET up to float32 rounding.
     score = gallery.search(faces[0].embedding[None, :], k=1)[0][0].score
