@@ -88,17 +88,21 @@ def counts(values: dict, kind: str) -> str:
     return ", ".join(f"{label(kind, code)}: {n}" for code, n in sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _parsed(ts: str, zone) -> datetime | None:
+    """A stored time in ``zone`` (None: the reader's own); None when it is not a time."""
+    try:
+        t = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.astimezone(zone) if t.tzinfo is not None else t
+
+
 def local_time(ts: str | None, seconds: bool = True) -> str:
     """A stored UTC time as the reader's local time, to the second (or minute); "" for none."""
     if not ts:
         return ""
-    try:
-        t = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
-    except ValueError:
-        return str(ts)
-    if t.tzinfo is not None:
-        t = t.astimezone()
-    return t.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    t = _parsed(ts, None)
+    return str(ts) if t is None else t.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def history_line(entry: dict) -> str:
@@ -128,10 +132,5 @@ def utc_time(ts: str | None) -> str:
     """A stored UTC time for a published record, the same wherever it is printed: to the second, marked UTC."""
     if not ts:
         return ""
-    try:
-        t = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
-    except ValueError:
-        return str(ts)
-    if t.tzinfo is not None:
-        t = t.astimezone(UTC)
-    return t.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+    t = _parsed(ts, UTC)
+    return str(ts) if t is None else t.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
