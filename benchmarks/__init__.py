@@ -56,9 +56,10 @@ def run(args) -> int:
         cmd = f"python main.py bench scan --seconds {args.seconds:g} --threads {args.threads}"
     else:
         providers = [p.strip() for p in args.providers.split(",") if p.strip()]
-        result = pipeline.bench_pipeline(ensure_data_dir(args.data_dir), args.feeds, args.seconds, args.threads, providers)
+        result = pipeline.bench_pipeline(ensure_data_dir(args.data_dir), args.feeds, args.seconds, args.threads, providers,
+                                         args.processes)
         cmd = (f"python main.py bench pipeline --feeds {args.feeds} --seconds {args.seconds:g} "
-               f"--threads {args.threads}")
+               f"--threads {args.threads}{f' --processes {args.processes}' if args.processes > 1 else ''}")
     result["machine"] = machine()
     print(json.dumps(result))
     print(f"reproduce: {cmd}")

@@ -57,31 +57,66 @@ def _owner(scene, index: int, box) -> int | None:
     return None
 
 
-def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, providers) -> dict:
-    from console.feeds.capture import FileSource
-    from console.feeds.demo import DemoScene
-    from console.pipeline.batcher import shared
-    from console.pipeline.worker import CameraWorker
-    from console.services import deployments, recognition
+def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, providers, processes: int = 1) -> dict:
+    """The feeds as threads of one process, or split over ``processes`` processes (as several
+    `main.py worker --cameras ...` would split a deployment's cameras), timed over the same seconds."""
+    from console.services import deployments
     from console.services.auth import actor_for
     from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
     from console.store import open_store, repo
     from console.vision.engine import BundledEngine
 
-    engine = shared(BundledEngine(providers, threads=threads))  # the feeds share recogniser runs
     # Alerts go to a real SQLite database (WAL, synchronous=FULL) of a demo deployment.
     store = open_store(data_dir / "bench")
-    dep_id = ensure_demo_deployment(store, engine, cameras=feeds)
+    dep_id = ensure_demo_deployment(store, BundledEngine(providers, threads=threads), cameras=feeds)
     deployments.start(store, actor_for(store, DEMO_OPERATOR), dep_id)
     camera_ids = [int(c["id"]) for c in repo.cameras(store, dep_id)][:feeds]
-    settings = recognition.recognizer_settings(store, dep_id)
+    store.close()
     videos = _bench_videos(data_dir / "bench", feeds)
-    print(f"ground truth: finding when each face first becomes recognisable in {len(set(videos))} videos ...",
+    processes = max(1, min(processes, feeds))
+    groups = [list(range(feeds))[g::processes] for g in range(processes)]
+    job = (data_dir, dep_id, camera_ids, videos, seconds, threads, providers)
+    if processes == 1:
+        parts = [_run_group(*job, groups[0], None)]
+    else:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        barrier, results = ctx.Barrier(processes), ctx.Queue()
+        children = [ctx.Process(target=_group_main, args=(results, *job, group, barrier)) for group in groups]
+        for child in children:
+            child.start()
+        parts = [results.get(timeout=seconds + 600) for _ in children]
+        for child in children:
+            child.join(30)
+    return _report(parts, feeds, threads, processes)
+
+
+def _group_main(results, *args) -> None:
+    results.put(_run_group(*args))
+
+
+def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[Path], seconds: float, threads: int,
+               providers, feed_numbers: list[int], barrier) -> dict:
+    from console.feeds.capture import FileSource
+    from console.feeds.demo import DemoScene
+    from console.pipeline.batcher import shared
+    from console.pipeline.worker import CameraWorker
+    from console.services import recognition
+    from console.store import open_store, repo
+    from console.vision.engine import BundledEngine
+
+    engine = shared(BundledEngine(providers, threads=threads))  # the feeds of this process share recogniser runs
+    store = open_store(data_dir / "bench")
+    settings = recognition.recognizer_settings(store, dep_id)
+    corridors = sorted({i % DISTINCT for i in feed_numbers})
+    print(f"ground truth: finding when each face first becomes recognisable in {len(corridors)} videos ...",
           flush=True)
     frames_per_video = int(round(24.0 * 25))
-    distinct = [_appearances(engine, settings.gate, i, frames_per_video) for i in range(min(feeds, DISTINCT))]
-    truth = [distinct[i % DISTINCT] for i in range(feeds)]
-    scenes = [DemoScene(i % DISTINCT) for i in range(feeds)]
+    distinct = {c: _appearances(engine, settings.gate, c, frames_per_video) for c in corridors}
+    truth = [distinct[i % DISTINCT] for i in feed_numbers]
+    scenes = [DemoScene(i % DISTINCT) for i in feed_numbers]
+    feeds = len(feed_numbers)
 
     lock = threading.Lock()
     latencies_ms: list[float] = []
@@ -106,7 +141,7 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
             return alert_id
         return write
 
-    def make_on_result(i: int, recognizer):
+    def make_on_result(i: int):
         def on_result(result) -> None:
             now = time.time()
             ages[i].append((now, now - result.captured_at))
@@ -123,11 +158,13 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
         return on_result
 
     workers = []
-    for i, path in enumerate(videos):
-        recognizer = recognition.recognizer_for_camera(store, engine, dep_id, camera_ids[i],
+    for i, number in enumerate(feed_numbers):
+        recognizer = recognition.recognizer_for_camera(store, engine, dep_id, camera_ids[number],
                                                        recognition.AlertSink(write_alert=make_writer()))
-        source = FileSource(path, loop=True, realtime=True)
-        workers.append(CameraWorker(source, recognizer, on_result=make_on_result(i, recognizer)))
+        source = FileSource(videos[number], loop=True, realtime=True)
+        workers.append(CameraWorker(source, recognizer, on_result=make_on_result(i)))
+    if barrier is not None:
+        barrier.wait()  # every process starts its feeds at the same moment
     cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     for w in workers:
         w.source.start()
@@ -142,7 +179,6 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
     for s in stores:
         s.close()
     store.close()
-    cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
 
     within, delays = 0, []
     total = 0
@@ -162,6 +198,7 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
                 if done is not None:
                     delays.append(done - appeared)
                     within += (done - appeared) <= 1.0
+
     def age_ms(i: int, half: int) -> float:
         # A queue that grows shows as frames analysed later and later: the first half against the second.
         rows = ages[i]
@@ -169,7 +206,7 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
         return round(pct([a for _, a in part], 95) * 1000, 1) if part else 0.0
 
     per_feed = [{
-        "feed": i + 1,
+        "feed": number + 1,
         "frames_delivered": w.source.frames,
         "frames_analysed": w.analysed,
         "analysed_fps": round(w.analysed / wall, 1),
@@ -178,9 +215,22 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
         "dropped_share": round(1 - w.analysed / max(1, w.source.frames), 3),
         "frame_age_ms_p95_first_half": age_ms(i, 0),
         "frame_age_ms_p95_second_half": age_ms(i, 1),
-    } for i, w in enumerate(workers)]
+    } for i, (number, w) in enumerate(zip(feed_numbers, workers, strict=True))]
+    cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {"per_feed": per_feed, "total": total, "within": within, "delays": delays, "latencies_ms": latencies_ms,
+            "batches": engine.batches, "faces": engine.faces, "cpu_s": cpu_s, "wall": wall}
+
+
+def _report(parts: list[dict], feeds: int, threads: int, processes: int) -> dict:
+    per_feed = sorted((f for p in parts for f in p["per_feed"]), key=lambda f: f["feed"])
+    total, within = sum(p["total"] for p in parts), sum(p["within"] for p in parts)
+    delays = [d for p in parts for d in p["delays"]]
+    latencies_ms = [v for p in parts for v in p["latencies_ms"]]
+    batches, faces = sum(p["batches"] for p in parts), sum(p["faces"] for p in parts)
+    wall, cpu_s = max(p["wall"] for p in parts), sum(p["cpu_s"] for p in parts)
     report = {
         "feeds": feeds,
+        "processes": processes,
         "seconds": round(wall, 1),
         "threads_per_session": threads,
         "per_feed": per_feed,
@@ -192,8 +242,8 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
         "alerts": len(latencies_ms),
         "alert_latency_ms_p50": round(pct(latencies_ms, 50), 1),
         "alert_latency_ms_p95": round(pct(latencies_ms, 95), 1),
-        "embed_batches": engine.batches,
-        "faces_per_batch": round(engine.faces / max(1, engine.batches), 2),
+        "embed_batches": batches,
+        "faces_per_batch": round(faces / max(1, batches), 2),
         "cpu_cores_used": round(cpu_s / wall, 2),
         "cpu_share_of_machine": round(cpu_s / wall / (os.cpu_count() or 1), 3),
     }
@@ -203,7 +253,7 @@ def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, pro
               f"{f['frames_delivered']} ({f['dropped_share']:.0%}); frame age when analysed, p95: "
               f"{f['frame_age_ms_p95_first_half']:.0f} ms in the first half, "
               f"{f['frame_age_ms_p95_second_half']:.0f} ms in the second")
-    print(f"recogniser runs: {engine.batches}, {report['faces_per_batch']:.2f} faces each")
+    print(f"recogniser runs: {batches}, {report['faces_per_batch']:.2f} faces each; feeds in {processes} process(es)")
     print(f"faces embedded within 1 s of first becoming recognisable: {within}/{total} "
           f"({report['embedded_within_1s_share'] or 0:.0%}); delay p50 {report['embed_delay_s_p50']:.2f} s, "
           f"p95 {report['embed_delay_s_p95']:.2f} s")

@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--feeds", type=int, default=4)
     b.add_argument("--seconds", type=float, default=60.0)
     b.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model session")
+    b.add_argument("--processes", type=int, default=1, help="split the feeds over this many processes")
     b = bench.add_parser("scan", help="a generated 1080p crowd clip scanned frame by frame as fast as possible")
     add_common(b)
     b.add_argument("--seconds", type=float, default=24.0, help="length of the clip")
