@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deployment", type=int, required=True)
     p.add_argument("--cameras", default="", help="camera ids, comma separated (default: all of the deployment's)")
     p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: the window's end)")
+    p.add_argument("--processes", type=int, default=1,
+                   help="split the cameras over this many worker processes (one per core analyses more frames)")
     p.add_argument("--credential-file", type=Path, default=None,
                    help="the worker credential an administrator issued (users issue-worker), in a file only you can "
                         "read; default: the ORC_WORKER_CREDENTIAL environment variable (never an argument)")
@@ -246,6 +248,10 @@ def cmd_worker(args) -> int:
         cameras = [int(c) for c in args.cameras.split(",") if c.strip()]
     except ValueError as exc:
         raise ConsoleError(f"--cameras takes ids like 1,2: {exc}") from exc
+    if args.processes > 1:
+        from console.cli_worker import run_processes
+
+        return run_processes(args, cameras or None, worker_token(args), _store)
     with _store(args) as store:
         summary = run_worker(store, args.deployment, cameras or None, args.seconds, _providers(args),
                              args.model_pack, credential=worker_token(args))

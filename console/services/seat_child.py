@@ -109,7 +109,7 @@ def child_main() -> int:
 
     try:
         actor.require("start_recognition", store)
-        rows = worker._camera_rows(store, int(config["deployment_id"]), [int(c) for c in config["cameras"]])
+        rows = worker.camera_rows(store, int(config["deployment_id"]), [int(c) for c in config["cameras"]])
         worker.serve(store, actor, int(config["deployment_id"]), rows, None, config.get("providers"), config.get("pack"),
                      worker_id=config["worker_id"], stop=stop, on_live=on_live)
     except (PermissionDenied, ConsoleError) as exc:

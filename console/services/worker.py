@@ -85,12 +85,12 @@ def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, s
     or expires."""
     from console.services import worker_access
 
-    rows = _camera_rows(store, deployment_id, camera_ids)
+    rows = camera_rows(store, deployment_id, camera_ids)
     actor = worker_access.authenticate(store, credential, deployment_id, host=socket.gethostname())
     return serve(store, actor, deployment_id, rows, seconds, providers, pack)
 
 
-def _camera_rows(store: Store, deployment_id: int, camera_ids: list[int] | None) -> list:
+def camera_rows(store: Store, deployment_id: int, camera_ids: list[int] | None) -> list:
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")

@@ -293,6 +293,47 @@ def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):
     assert refused.returncode == 2 and "worker credential refused: revoked" in refused.stderr
 
 
+def test_a_worker_split_over_processes_runs_each_camera_once_and_stops_as_one(tmp_path):
+    from console.cli_worker import camera_groups
+    from console.store import open_store, repo
+
+    assert camera_groups([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
+    assert camera_groups([7], 4) == [[7]]  # never more processes than cameras
+    data = tmp_path / "shared"
+    assert run("selftest", "--data-dir", data).returncode == 0  # a demo deployment with one camera
+    store = open_store(data)
+    try:
+        repo.add_camera(store, 1, "Demo camera 2", "demo:1", "demo.supervisor")
+    finally:
+        store.close()
+
+    def running() -> dict:
+        con = sqlite3.connect(data / "console.sqlite3", timeout=10)
+        try:
+            rows = con.execute("SELECT worker_id, cameras_json FROM worker_heartbeats WHERE state = 'running'").fetchall()
+        finally:
+            con.close()
+        return {worker: json.loads(cameras) for worker, cameras in rows}
+
+    def ready() -> bool:
+        now = running()
+        return len(now) == 2 and all(c.get("analysed", 0) >= 25 for cams in now.values() for c in cams.values())
+
+    env = worker_credential(data)
+    seen: dict = {}
+    code, _, err = run_worker_until(("--data-dir", data, "--deployment", "1", "--processes", "2"),
+                                    lambda: ready() and bool(seen.update(running()) or True), tmp_path, env=env)
+    assert code == 0, err
+    assert "cameras [1, 2] in 2 worker processes" in err
+    assert sorted(sorted(cams) for cams in seen.values()) == [["1"], ["2"]]  # each camera in one process only
+    db = sqlite3.connect(data / "console.sqlite3")
+    try:
+        states = [r[0] for r in db.execute("SELECT state FROM worker_heartbeats")]
+    finally:
+        db.close()
+    assert states == ["gone", "gone"]  # the stop reached both, and each marked itself gone
+
+
 def test_a_worker_runs_against_postgresql(tmp_path):
     import uuid
 
