@@ -21,10 +21,11 @@ import numpy as np
 
 
 class _Request:
-    __slots__ = ("crops", "done", "error", "result")
+    __slots__ = ("crops", "done", "error", "result", "taken")
 
     def __init__(self, crops: list[np.ndarray]) -> None:
         self.crops = crops
+        self.taken = False  # in a run (this camera's or another's): wait for it to be done
         self.done = False
         self.result: np.ndarray | None = None
         self.error: BaseException | None = None
@@ -53,12 +54,14 @@ class SharedEmbedder:
         mine = _Request(crops)
         with self._cond:
             self._waiting.append(mine)
-            while not mine.done and self._running >= self.runners:
+            while mine.taken or self._running >= self.runners:
+                if mine.done:
+                    return self._answer(mine)
                 self._cond.wait()
-            if mine.done:
-                return self._answer(mine)
             self._running += 1
             batch, self._waiting = self._waiting, []
+            for r in batch:
+                r.taken = True
         try:
             rows = self.engine.embed([c for r in batch for c in r.crops])
             start = 0

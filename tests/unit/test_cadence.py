@@ -272,3 +272,29 @@ def test_batches_padded_for_a_gpu_give_each_face_its_own_embedding(engine, photo
     rows = padded.embed(crops[:5])
     assert rows.shape == (5, 128)
     np.testing.assert_allclose(rows, engine.embed(crops[:5]), atol=1e-4)
+
+
+def test_a_camera_whose_faces_another_run_took_waits_for_that_run_and_gets_its_own_rows():
+    # Runners free up while cameras wait: a newcomer may lead a run with a waiting camera's faces,
+    # and that camera must then wait for that run, not lead an empty one and return nothing.
+    class Quick(_SlowEngine):
+        def embed(self, crops):
+            time.sleep(0.003 * (1 + len(crops) % 3))
+            return np.array([[float(c.mean()), 1.0] for c in crops], np.float32).reshape(-1, 2)
+
+    embedder = SharedEmbedder(Quick(), runners=2)
+    wrong = []
+
+    def camera(k):  # like a camera worker: asks again as soon as it has its answer
+        crops = [np.full((4, 4, 3), k * 10 + j, np.uint8) for j in range(k % 3 + 1)]
+        for _ in range(40):
+            rows = embedder.embed(crops)
+            if rows is None or rows[:, 0].tolist() != [k * 10 + j for j in range(k % 3 + 1)]:
+                wrong.append((k, rows))
+
+    threads = [threading.Thread(target=camera, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert wrong == []
