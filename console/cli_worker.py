@@ -1,7 +1,7 @@
 """`main.py worker --processes N`: one deployment's cameras split over N worker processes.
 
 Eight camera threads in one Python process wait on each other; one process per core analyses
-about 1.4 times the frames on the same machine (docs/performance.md, issue 18). Each process is
+about 15 % more frames on a 2-core machine (docs/performance.md, issue 18). Each process is
 an ordinary worker for its share of the cameras (`--cameras`), with its own heartbeat, under the
 same credential, handed on in its environment (never on a command line, which every local user
 can read). A stop (Ctrl+C, SIGTERM) reaches every one of them.
