@@ -88,15 +88,17 @@ class IouTracker:
         for j, tr in enumerate(self.tracks):
             if j not in used:
                 tr.disturbed = True  # missed on this frame: whoever is found there next may be someone else
-        near = iou(_grown(boxes), _grown(boxes))
-        np.fill_diagonal(near, 0.0)
+        near = None
+        if len(boxes) > 1:  # one face alone is near nobody: no pairwise overlaps on the common frame
+            near = iou(_grown(boxes), _grown(boxes))
+            np.fill_diagonal(near, 0.0)
         for i, tr in enumerate(assigned):
             if tr is None:
                 tr = Track(self._next_id, boxes[i], np.zeros(4, np.float32), t, t)
                 self._next_id += 1
                 self.tracks.append(tr)
                 assigned[i] = tr
-            if len(boxes) > 1 and near[i].max() > 0:
+            if near is not None and near[i].max() > 0:
                 tr.disturbed = True  # faces this close can swap tracks
         return [tr for tr in assigned if tr is not None]
 
