@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -320,10 +321,24 @@ def test_a_worker_split_over_processes_runs_each_camera_once_and_stops_as_one(tm
         return len(now) == 2 and all(c.get("analysed", 0) >= 25 for cams in now.values() for c in cams.values())
 
     env = worker_credential(data)
+    token = env["ORC_WORKER_CREDENTIAL"]
     seen: dict = {}
-    code, _, err = run_worker_until(("--data-dir", data, "--deployment", "1", "--processes", "2"),
-                                    lambda: ready() and bool(seen.update(running()) or True), tmp_path, env=env)
+    command_lines: list[bytes] = []
+
+    def check() -> bool:
+        if not ready():
+            return False
+        seen.update(running())
+        # The children's command lines (readable by every local user) never hold the credential.
+        started = (tmp_path / "worker.err").read_text()
+        for pid in re.search(r"worker processes \(([\d, ]+)\)", started).group(1).split(", "):
+            command_lines.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+        return True
+
+    code, _, err = run_worker_until(("--data-dir", data, "--deployment", "1", "--processes", "2"), check, tmp_path,
+                                    env=env)
     assert code == 0, err
+    assert len(command_lines) == 2 and all(b"--cameras" in c and token.encode() not in c for c in command_lines)
     assert "cameras [1, 2] in 2 worker processes" in err
     assert sorted(sorted(cams) for cams in seen.values()) == [["1"], ["2"]]  # each camera in one process only
     db = sqlite3.connect(data / "console.sqlite3")
