@@ -182,7 +182,8 @@ def test_escalation_needs_a_note_leaves_the_operator_queue_and_reaches_the_super
 
     # The supervisor decides it, with a note (required).
     window.review.open(other)
-    qtbot.waitUntil(lambda: window.view.detail is not None and window.view.detail.alert_id == other, timeout=10000)
+    qtbot.waitUntil(lambda: window.view.detail is not None and window.view.detail.alert_id == other
+                    and window.view.prompts.needs_note and window.view.mode == "review", timeout=10000)
     qtbot.keyClick(window, Qt.Key.Key_R)
     qtbot.keyClick(window, Qt.Key.Key_1)
     qtbot.keyClick(window, Qt.Key.Key_Return)
