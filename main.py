@@ -11,13 +11,13 @@ def main(argv: list[str] | None = None) -> int:
         import multiprocessing
 
         multiprocessing.freeze_support()
-    from console import cli
+    from console.cli import commands as cli
     from console.redaction import guard_process_output
 
     guard_process_output()  # no traceback or log line may print a camera's or a database's password
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["seat-recognition"]:  # a seat's own recognition process (console/services/seat_child.py)
-        from console.services.seat_child import child_main
+    if argv[:1] == ["seat-recognition"]:  # a seat's own recognition process (console/services/runtime/seat_child.py)
+        from console.services.runtime.seat_child import child_main
 
         return child_main()
 

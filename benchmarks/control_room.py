@@ -41,7 +41,8 @@ def bench_control_room(location: str | None, alerts: int, workers: int, feeds: i
     import tempfile
 
     from console.errors import ConsoleError
-    from console.services import auth, review
+    from console.services.accounts import auth
+    from console.services.decisions import adjudication
     from console.store import audit, open_location, repo
 
     tmp = None
@@ -103,11 +104,11 @@ def bench_control_room(location: str | None, alerts: int, workers: int, feeds: i
                         continue
                     a = rng.choice(rows)["id"]
                     try:
-                        review.open_alert(s, actor, a)
+                        adjudication.open_alert(s, actor, a)
                         if rng.random() < 0.5:
-                            review.confirm(s, actor, a)
+                            adjudication.confirm(s, actor, a)
                         else:
-                            review.reject(s, actor, a, "look_alike")
+                            adjudication.reject(s, actor, a, "look_alike")
                         with lock:
                             decided.append(a)
                     except ConsoleError:

@@ -12,8 +12,8 @@ def bench_log(alerts: int) -> dict:
     """The decision log over a large history: count and page queries (run as background jobs in the UI)."""
     import tempfile
 
-    from console.services import stats
-    from console.services.auth import actor_for
+    from console.services.accounts.auth import actor_for
+    from console.services.record import stats
     from console.store import open_store, repo
 
     with tempfile.TemporaryDirectory() as tmp, open_store(tmp) as s:

@@ -42,13 +42,13 @@ TARGETS: dict[str, Target] = {
     "audit": Target("console/store/audit.py",
                     ("tests/unit/test_audit.py", "tests/unit/test_verify_records.py",
                      "tests/unit/test_mutants_audit.py")),
-    "review": Target("console/services/review.py",
+    "review": Target("console/services/decisions/adjudication.py",
                      ("tests/unit/test_review.py", "tests/unit/test_claims.py", "tests/unit/test_confirm_candidate.py",
                       "tests/unit/test_accountability.py::test_two_person_rule_needs_a_second_different_user",
                       "tests/unit/test_mutants_review.py"),
                      keyword="not control_room",  # that one runs the control-room benchmark (seconds)
                      needs_models=True),  # the export test blurs bystanders with the detector
-    "retention": Target("console/services/retention.py",
+    "retention": Target("console/services/record/retention.py",
                         ("tests/unit/test_accountability.py", "tests/unit/test_retention_views.py",
                          "tests/unit/test_mutants_retention.py"),
                         keyword="purge or retention or mutants"),

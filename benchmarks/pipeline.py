@@ -60,9 +60,9 @@ def _owner(scene, index: int, box) -> int | None:
 def bench_pipeline(data_dir: Path, feeds: int, seconds: float, threads: int, providers, processes: int = 1) -> dict:
     """The feeds as threads of one process, or split over ``processes`` processes (as several
     `main.py worker --cameras ...` would split a deployment's cameras), timed over the same seconds."""
-    from console.services import deployments
-    from console.services.auth import actor_for
-    from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
+    from console.services.accounts.auth import actor_for
+    from console.services.setup import deployments
+    from console.services.setup.demo import DEMO_OPERATOR, ensure_demo_deployment
     from console.store import open_store, repo
     from console.vision.engine import BundledEngine
 
@@ -102,7 +102,7 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
     from console.feeds.demo import DemoScene
     from console.pipeline.batcher import shared
     from console.pipeline.worker import CameraWorker
-    from console.services import recognition
+    from console.services.runtime import recognition
     from console.store import open_store, repo
     from console.vision.engine import BundledEngine
 

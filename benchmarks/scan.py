@@ -39,7 +39,7 @@ def crowd_video(path: Path, seconds: float, fps: float = 25.0) -> int:
 
 def bench_scan(data_dir: Path, seconds: float, threads: int, providers) -> dict:
     from console.feeds.demo_media import demo_subjects
-    from console.services.scan import load_watchlist_folder, operating_point, scan_video, settings_for
+    from console.services.runtime.scan import load_watchlist_folder, operating_point, scan_video, settings_for
     from console.vision.engine import BundledEngine
 
     cache = data_dir / "bench"

@@ -60,10 +60,10 @@ def _one(args, feeds: int) -> tuple[int, dict]:
 
     app = create_app()
     recognition = getattr(args, "recognition", "process")
-    from console.services.demo import demo_data_dir
+    from console.services.setup.demo import demo_data_dir
 
     # The demo's own store unless one is named: the default data directory may be a real store,
-    # which is never made a demo (console/services/demo.py).
+    # which is never made a demo (console/services/setup/demo.py).
     ns = argparse.Namespace(data_dir=args.data_dir or demo_data_dir(), providers=args.providers,
                             model_pack=args.model_pack, recognition=recognition)
     window = start_window(ns, feeds, quiet=True)

@@ -38,7 +38,7 @@ _HASHES: dict[str, str] = {}
 
 def password_hash(password: str = SUPERVISOR_PASSWORD) -> str:
     """A stored hash of ``password``, made once per test run (scrypt costs 32 MiB and a tenth of a second)."""
-    from console.services.auth import hash_password
+    from console.services.accounts.auth import hash_password
 
     if password not in _HASHES:
         _HASHES[password] = hash_password(password)

@@ -40,8 +40,8 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     the demo, in the demo's own store. ``args.demo`` opens the demo (its sign-in shows the demo
     accounts; no other store does).
     """
-    from console.services import session
-    from console.services.live import LiveDeployment
+    from console.services.accounts import session
+    from console.services.runtime.live import LiveDeployment
     from ui.jobs import JobRunner
     from ui.login import DEMO_HINT, LoginDialog
     from ui.main_window import MainWindow
@@ -53,7 +53,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     window.data_dir = location
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
     demo = bool(getattr(args, "demo", False)) or not login
-    # Recognition in the seat's own process (console/services/seat_process.py), or as threads here.
+    # Recognition in the seat's own process (console/services/runtime/seat_process.py), or as threads here.
     process = getattr(args, "recognition", "threads") == "process"
 
     def opened(live: LiveDeployment) -> None:
@@ -114,7 +114,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
 def _demo_location(args) -> None:
     """The demo opens in its own data directory unless one is named."""
     if getattr(args, "demo", False) and not args.data_dir and not getattr(args, "db", None):
-        from console.services.demo import demo_data_dir
+        from console.services.setup.demo import demo_data_dir
 
         args.data_dir = demo_data_dir()
 
@@ -208,11 +208,11 @@ def run_screenshot(args) -> int:
         dialog.grab().save(str(path))
         print(f"wrote {path}")
         dialog.close()
-        from ui.supervision.setup_shot import render_setup
+        from ui.screenshots.setup import render_setup
 
         for path in render_setup(lambda c, t: _wait(app, c, t), window.live.engine, window.db_jobs, out_dir):
             print(f"wrote {path}")
-        from console.services import session
+        from console.services.accounts import session
         from ui.review import ReviewWindow
 
         window.live.operator = session.login(window.data_dir, "demo.supervisor", "demo")
@@ -241,14 +241,14 @@ def run_screenshot(args) -> int:
         login.grab().save(str(path))
         print(f"wrote {path}")
         login.close()
-        from ui.seat_choice_shot import render_seat_choice  # two deployments authorised: the seat asks
+        from ui.screenshots.seat_choice import render_seat_choice  # two deployments authorised: the seat asks
 
         print(f"wrote {render_seat_choice(lambda c, t: _wait(app, c, t), out_dir)}")
-        from ui.screens_shift import shoot_shift  # escalated band, feedback, correction, hand-over
+        from ui.screenshots.shift import shoot_shift  # escalated band, feedback, correction, hand-over
 
         shoot_shift(app, window, out_dir, _wait)
         window.shutdown()  # the record's screens are taken on a copy of the data, once nothing writes to it
-        from ui import record_screens
+        from ui.screenshots import record as record_screens
 
         return 0 if record_screens.shoot(Path(window.data_dir), out_dir, lambda c, t: _wait(app, c, t)) and shown else 1
     finally:

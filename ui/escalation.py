@@ -4,14 +4,14 @@ the operator's note on its card and over the queue."""
 
 from __future__ import annotations
 
-from console.services import escalations, review
+from console.services.decisions import adjudication, escalations
 from ui.alert_model import with_thumbnails
 from ui.toast import say
 
 
 def load_row(live, alert_id: int) -> dict:
     """A queue card with the escalation's note (for a job, off the GUI thread)."""
-    row = with_thumbnails(review.queue_row(live.store, live.operator, alert_id))
+    row = with_thumbnails(adjudication.queue_row(live.store, live.operator, alert_id))
     if row and row.get("escalated_at"):
         esc = escalations.note_of(live.store, live.operator, alert_id)
         if esc:
@@ -21,7 +21,7 @@ def load_row(live, alert_id: int) -> dict:
 
 def load_queue(live) -> list[dict]:
     return [load_row(live, r["id"]) if r.get("escalated_at") else with_thumbnails(r)
-            for r in review.queue_rows(live.store, live.operator, live.deployment_id)]
+            for r in adjudication.queue_rows(live.store, live.operator, live.deployment_id)]
 
 
 def arrived(window, alert_id: int, by: str) -> None:

@@ -1,7 +1,7 @@
 """Answers for keys and buttons that can do nothing for this user now: said over the panel the eye
 is on (ui/toast.py), and, for what a role may never do, greyed with the reason on hover.
 
-The role's permissions come from Actor.may (console/services/auth.py): the window shows what the
+The role's permissions come from Actor.may (console/services/accounts/auth.py): the window shows what the
 services would refuse, before anyone tries.
 """
 
@@ -17,7 +17,7 @@ NEEDS = {Act.RESTART: "restart_recognition"}
 
 def why_not(actor, permission: str) -> str:
     """The hover text for a control this role cannot use."""
-    from console.services.auth import PERMISSIONS
+    from console.services.accounts.auth import PERMISSIONS
 
     roles = " or ".join(ROLE_WORDS.get(r, r) for r in sorted(PERMISSIONS[permission]))
     return f"Needs {roles}: you are signed in as {actor.username} ({actor.role})."

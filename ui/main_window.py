@@ -15,17 +15,17 @@ from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter,
 from PySide6.QtWidgets import QWidget as _QWidget
 
 from console.redaction import redact
-from console.services import deployments
-from console.services.live import LiveDeployment, LiveEvent
+from console.services.runtime.live import LiveDeployment, LiveEvent
+from console.services.setup import deployments
 from ui import escalation, feedback
 from ui.actions import Act, build_actions
 from ui.adjudication import AdjudicationView
+from ui.adjudication.controller import ReviewController
 from ui.alert_model import AlertQueueModel
 from ui.attention import AttentionController
 from ui.camera_grid import CameraGrid, grid_shape
 from ui.jobs import JobRunner
 from ui.queue_panel import QueuePanel
-from ui.review_controller import ReviewController
 from ui.session_lock import IDLE_LOCK_S, SessionLock
 from ui.shift import ShiftController
 from ui.status_bar import ConsoleStatus
@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
     def _run_purges(self) -> None:
         live = self.live
         if live is not None:
-            from console.services import retention
+            from console.services.record import retention
 
             self.db_jobs.submit(lambda: retention.run_purges(live.store))
 
@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         self.alerts.refresh_ages()
         self._status_ticks = getattr(self, "_status_ticks", 0) + 1
         if self._status_ticks % 5 == 1:  # remote workers' heartbeats, every 5 s, as a job
-            from console.services.worker import alive_workers
+            from console.services.runtime.worker import alive_workers
 
             own = live.seat.worker_id if live.seat is not None else None  # this seat's process is not remote
             self.db_jobs.submit(lambda: [w for w in alive_workers(live.store, live.deployment_id)

@@ -197,7 +197,7 @@ def _addendum(pg: _Page, a: dict) -> None:
 
 
 def render_record_pdf(doc: dict) -> bytes:
-    """The PDF of an export document (console/services/signing.py ``document``)."""
+    """The PDF of an export document (console/services/record/signing.py ``document``)."""
     _app()
     r = doc["record"]
     data = QByteArray()

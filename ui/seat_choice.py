@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.labels import label, local_time
-from console.services import seat_memory
+from console.services.runtime import seat_memory
 
 NONE_AUTHORISED = "No deployment is authorised for this seat now; a supervisor sets one up with F9 > Set up."
 log = logging.getLogger(__name__)

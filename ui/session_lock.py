@@ -46,7 +46,7 @@ class SessionLock(QObject):
 
     def lock(self, idle_s: float = 0.0) -> None:
         """Hide everything and ask the signed-in user's password."""
-        from console.services import session
+        from console.services.accounts import session
         from ui.login import LoginDialog
 
         actor, data_dir = self.signed_in, getattr(self.window, "data_dir", None)

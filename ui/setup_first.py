@@ -46,8 +46,8 @@ def open_setup(window, jobs, location, actor, model_pack, providers, again, user
     from ui.tool_dialog import ToolDialog
 
     def load():
-        from console.services import models
-        from console.services.session import open_store
+        from console.services.accounts.session import open_store
+        from console.services.runtime import models
 
         return open_store(location), (None if users else models.load(model_pack, providers))
 

@@ -1,7 +1,7 @@
 """A shift change at a seat, without closing the console.
 
 Sign out (the toolbar, Ctrl+Shift+Q, or "Switch user" on the idle lock) hands over: the user's
-claims are released and a ``shift.handover`` entry logged (console/services/handover.py), the
+claims are released and a ``shift.handover`` entry logged (console/services/decisions/handover.py), the
 window hides everything, and a hand-over screen lists what is waiting above the sign-in of the
 next user. Recognition goes on underneath, as under the idle lock. The next user gets the queue
 as their role sees it. Closing the window with incidents waiting asks first, and hands over too.
@@ -13,7 +13,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox
 
 from console.redaction import redact
-from console.services import handover, session
+from console.services.accounts import session
+from console.services.decisions import handover
 from ui.login import LoginDialog
 
 

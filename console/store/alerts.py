@@ -57,7 +57,7 @@ def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> i
         category = conn.execute("SELECT category FROM watchlist_entries WHERE id = ?", (best_entry,)).fetchone()
         priority = category_priority(category["category"] if category else None)
         stored_at = utcnow()
-        # The frozen watchlist's snapshot hash in force (console/services/deployment_setup.py).
+        # The frozen watchlist's snapshot hash in force (console/services/setup/deployment_setup.py).
         frozen = conn.execute("SELECT watchlist_sha256 FROM deployments WHERE id = ?", (alert.deployment_id,)).fetchone()
         watchlist_hash = frozen["watchlist_sha256"] if frozen else None
         cur = conn.execute(

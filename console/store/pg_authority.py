@@ -46,7 +46,7 @@ _ROLE_OF_TOKEN = """
           AND w.expires_at > to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))
 """
 
-MAX_TRIES = 5  # console/services/auth.py MAX_FAILURES and LOCKOUT (a test holds them equal)
+MAX_TRIES = 5  # console/services/accounts/auth.py MAX_FAILURES and LOCKOUT (a test holds them equal)
 LOCKOUT = "15 minutes"
 _NOW_TEXT = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 _LOCK_ENDS = _NOW_TEXT.replace("now()", f"(now() + interval '{LOCKOUT}')")

@@ -141,7 +141,7 @@ def set_deployment_state(store: Store, deployment_id: int, state: str, actor: st
                          from_states: tuple[str, ...], **columns) -> bool:
     """A deployment's new state (and its columns) with its audit entry, if it is in one of ``from_states``
     (checked by the UPDATE itself: two seats stopping at once record it once); False if it was not.
-    Every seat and worker follows the entry (services/live.py); the database follows the state."""
+    Every seat and worker follows the entry (services/runtime/live.py); the database follows the state."""
     DeploymentState.check(state, "deployment state")
     unknown = set(columns) - set(DEPLOYMENT_STATE_COLUMNS)
     if unknown:
@@ -347,7 +347,7 @@ def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor
 
 def add_suppression(store: Store, alert_id: int, decision_id: int, actor: str) -> None:
     """After a "different person" decision: that track no longer alerts for that subject. The audit
-    entry is what every seat and worker running the camera obeys (console/services/live.py)."""
+    entry is what every seat and worker running the camera obeys (console/services/runtime/live.py)."""
     with store.transaction() as conn:
         a = conn.execute("SELECT deployment_id, camera_id, track_id, entry_id FROM alerts WHERE id = ?",
                          (alert_id,)).fetchone()

@@ -1,6 +1,6 @@
 """How much higher than the threshold a poorer view must score, and below what it is not searched.
 
-The calibrated threshold (``console/services/calibration.py``) is the operating point for
+The calibrated threshold (``console/services/accuracy/calibration.py``) is the operating point for
 good views. A view that is smaller, blurrier or more turned than the good-view limits of the
 quality gate is still searched - throwing it away lost most faces of real footage, where
 watchlisted people walked by with 8-11 px between the eyes - but it must reach the threshold
@@ -13,7 +13,7 @@ all: fewer than 8 px between the eyes, sharpness under 5, head turned more than 
 or rolled more than 60 deg, a weak detection, a face cut by the frame edge (the floor fields of
 ``QualityGate``; detection score and frame edge are floors only).
 
-Where the margins at the floor come from (``packaging/quality_margin.py``; docs/calibration.md,
+Where the margins at the floor come from (``calibration/quality_margin.py``; docs/calibration.md,
 "Margins for poorer views"): real portraits of 510 distinct people are made poorer (smaller
 down to 7 px between the eyes, blurred, noisy and JPEG-compressed like CCTV, motion-blurred),
 each copy is found and embedded by the real engine and banded by the quality measured on it;
@@ -50,7 +50,7 @@ class MarginModel:
     pose: float
 
 
-# packaging/quality_margin.py on ../shared/data: the 95th percentile of the threshold shift of the
+# calibration/quality_margin.py on ../shared/data: the 95th percentile of the threshold shift of the
 # 8-9 px band (median -0.007) and of the sharpness 5-8 band (median -0.041); pose: assumed, the larger.
 BUNDLED = MarginModel(size=0.045, sharpness=0.051, pose=0.051)
 

@@ -295,7 +295,7 @@ def test_a_headless_worker_writes_alerts_and_reports_in(tmp_path):
 
 
 def test_a_worker_split_over_processes_runs_each_camera_once_and_stops_as_one(tmp_path):
-    from console.cli_worker import camera_groups
+    from console.cli.worker import camera_groups
     from console.store import open_store, repo
 
     assert camera_groups([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
@@ -364,9 +364,9 @@ def test_a_worker_runs_against_postgresql(tmp_path):
         admin.execute(f"CREATE DATABASE {name}")
     url = base.rsplit("/", 1)[0] + "/" + name
     try:
-        from console.services import worker_access
-        from console.services.auth import actor_for
-        from console.services.demo import ensure_demo_deployment
+        from console.services.accounts import worker_access
+        from console.services.accounts.auth import actor_for
+        from console.services.setup.demo import ensure_demo_deployment
         from console.store import open_location as open_store_url
         from console.store.audit import verify_chain
         from console.vision.engine import load_engine

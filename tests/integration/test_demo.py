@@ -49,9 +49,10 @@ def test_demo_source_delivers_newest_frames_on_its_own_thread():
 def test_the_demo_on_two_cameras_queues_one_incident_per_walker(engine, tmp_path):
     """Real detection into a real store: both walkers are seen on both cameras, and the queue holds
     one card per walker with every sighting in it."""
-    from console.services import demo, review
-    from console.services.auth import actor_for
-    from console.services.recognition import recognizer_for_camera
+    from console.services.accounts.auth import actor_for
+    from console.services.decisions import adjudication
+    from console.services.runtime.recognition import recognizer_for_camera
+    from console.services.setup import demo
     from console.store import open_store, repo
 
     store = open_store(tmp_path / "data")
@@ -68,7 +69,7 @@ def test_the_demo_on_two_cameras_queues_one_incident_per_walker(engine, tmp_path
                                                                          " FROM watchlist_entries")}
         assert sorted({names[a["entry_id"]] for a in alerts}) == sorted(s.name for s in demo_subjects())
         assert len({a["camera_id"] for a in alerts}) == 2 and len(alerts) >= 4
-        cards = review.queue_rows(store, actor_for(store, demo.DEMO_OPERATOR), dep)
+        cards = adjudication.queue_rows(store, actor_for(store, demo.DEMO_OPERATOR), dep)
         assert len(cards) == 2 and sum(c["sightings"] for c in cards) == len(alerts)
         assert all(c["cameras"] == 2 for c in cards)
     finally:

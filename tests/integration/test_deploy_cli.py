@@ -4,10 +4,11 @@ import io
 import sys
 from datetime import timedelta
 
-from console import cli, clock
+from console import clock
+from console.cli import commands as cli
 from console.feeds.demo import write_demo_video
 from console.feeds.demo_media import demo_subjects
-from console.services import auth
+from console.services.accounts import auth
 from console.store import open_store
 
 PASSWORD = "violet kettle harbour"

@@ -18,10 +18,11 @@ import pytest
 from console import clock
 from console.errors import AlertRefused, PermissionDenied
 from console.feeds.source import DemoSource
-from console.services import deployments, review
-from console.services.auth import actor_for
-from console.services.live import LiveDeployment
-from console.services.worker import worker_states
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
+from console.services.runtime.live import LiveDeployment
+from console.services.runtime.worker import worker_states
+from console.services.setup import deployments
 from console.store import repo
 from tests.factories import wait_for
 
@@ -59,7 +60,7 @@ def _spawn_worker(db, dep: int, camera: int) -> subprocess.Popen:
     """``main.py worker`` with a credential an administrator issued for the deployment."""
     import os
 
-    from console.services import worker_access
+    from console.services.accounts import worker_access
 
     if repo.get_user(db, "admin") is None:
         repo.create_user(db, "admin", "Admin", "administrator")
@@ -123,8 +124,8 @@ def test_seat_a_rules_reach_seat_b_and_a_headless_worker_within_2_s(db, engine):
         # A "different person" decision on seat A reaches the camera that raised it (the worker's).
         alert = repo.insert_alert(db, repo.AlertRecord(dep, cam_w, 7, [(entry, image, 0.6)], 0.55, engine.model_id,
                                                        [0, 0, 1, 1], {}, b"p", b"c", clock.utcnow()))
-        review.open_alert(db, op, alert)
-        review.reject(db, op, alert, "different_person")
+        adjudication.open_alert(db, op, alert)
+        adjudication.reject(db, op, alert, "different_person")
         done = time.time()
         assert wait_for(lambda: _camera(_report(db, dep))["suppressions"] == 1, 10)
         assert _stamp(_report(db, dep)["updated_at"]) - done <= OBEY_S
@@ -180,14 +181,14 @@ def test_seat_a_rules_reach_seat_b_and_a_headless_worker_within_2_s(db, engine):
 
 
 def test_a_restarted_worker_keeps_the_suppressions_and_numbers_tracks_after_them(db, engine):
-    from console.services import recognition
+    from console.services.runtime import recognition
 
     dep, (cam, _), entry, image = _deployment(db, engine)
     op = actor_for(db, "op")
     alert = repo.insert_alert(db, repo.AlertRecord(dep, cam, 41, [(entry, image, 0.6)], 0.4, engine.model_id,
                                                    [0, 0, 1, 1], {}, b"p", b"c", clock.utcnow()))
-    review.open_alert(db, op, alert)
-    review.reject(db, op, alert, "different_person")
+    adjudication.open_alert(db, op, alert)
+    adjudication.reject(db, op, alert, "different_person")
     recognizer = recognition.recognizer_for_camera(db, engine, dep, cam)
     assert recognizer.suppressed == {(41, entry)}
     assert recognizer.tracker._next_id == 42  # a new person can never take the suppressed track's number

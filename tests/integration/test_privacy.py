@@ -9,9 +9,9 @@ import numpy as np
 
 from console.feeds.demo import write_demo_video
 from console.media import read_image
-from console.services import recognition
-from console.services.auth import actor_for
-from console.services.enrol import enrol_image
+from console.services.accounts.auth import actor_for
+from console.services.runtime import recognition
+from console.services.setup.enrol import enrol_image
 from console.store import open_store, repo
 from tests.conftest import DATA
 

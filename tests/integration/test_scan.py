@@ -113,7 +113,7 @@ def test_unusable_photos_are_skipped_with_their_reason_and_the_scan_goes_on(tmp_
 
 
 def test_the_threshold_is_the_calibrated_floor_for_the_folder_and_lower_is_refused(tmp_path, video, watchlist):
-    from console.services import calibration
+    from console.services.accuracy import calibration
 
     floor = calibration.threshold_for(4)  # the folder's 4 photos
     assert floor > 0.363  # the published 1:1 threshold is not a 1:N operating point

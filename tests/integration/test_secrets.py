@@ -11,13 +11,15 @@ import cv2
 import numpy as np
 import pytest
 
-from console import cli
+from console.cli import commands as cli
 from console.clock import utcnow
 from console.errors import ConsoleError, MediaError, StoreError
 from console.feeds.capture import MjpegSource, StreamSource, open_source
-from console.services import audit_trail, case_file, deployments, stats
-from console.services.auth import actor_for
-from console.services.demo import DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_deployment
+from console.services.accounts.auth import actor_for
+from console.services.decisions import case_file
+from console.services.record import audit_trail, stats
+from console.services.setup import deployments
+from console.services.setup.demo import DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_deployment
 from console.store import audit, open_location, repo
 from tests.factories import small_deployment, wait_for
 
@@ -50,7 +52,7 @@ def signed_in(monkeypatch, password: str = "demo") -> list[str]:
 
 def test_security_a_cameras_credential_reaches_no_audit_entry_printout_heartbeat_or_export(db, engine, tmp_path,
                                                                                           capfd, monkeypatch):
-    from console.services import worker_access
+    from console.services.accounts import worker_access
 
     dep = ensure_demo_deployment(db, engine)
     sup = actor_for(db, DEMO_SUPERVISOR)
@@ -59,7 +61,7 @@ def test_security_a_cameras_credential_reaches_no_audit_entry_printout_heartbeat
     dead = deployments.add_camera(db, sup, dep, "Dead door", DEAD)
     # The credential is kept apart from the source (camera_credentials), where the workers read it
     # to connect, and only there.
-    from console.services import cameras
+    from console.services.setup import cameras
 
     stored = {r["name"]: r for r in repo.cameras(db, dep)}["Gate"]
     assert stored["source"] == "rtsp://10.0.0.5/live" and cameras.connect_string(db, stored) == SOURCE
@@ -118,7 +120,7 @@ def _append_as_before_redaction(store, action: str, subject_type: str, subject_i
 
 
 def test_security_an_old_entry_that_holds_a_password_is_shown_without_it(db, capfd, monkeypatch):
-    from console.services import auth
+    from console.services.accounts import auth
 
     # The log is append-only: an entry written before redaction keeps its text; every reader masks it.
     _append_as_before_redaction(db, "camera.added", "camera", 9, {"name": "Old gate", "source": SOURCE})

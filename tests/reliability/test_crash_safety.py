@@ -17,8 +17,8 @@ RECORDER = textwrap.dedent("""
     import sys
     import numpy as np
     sys.path.insert(0, {root!r})
-    from console.services import review
-    from console.services.auth import actor_for
+    from console.services.decisions import adjudication
+    from console.services.accounts.auth import actor_for
     from console.store import repo
     from console.store import open_location
 
@@ -42,8 +42,8 @@ RECORDER = textwrap.dedent("""
         if {what!r} == "alerts":  # a worker: alerts only
             print(f"ack {{a}} 0", flush=True)
             continue
-        review.open_alert(store, op, a)
-        d = review.confirm(store, op, a) if n % 2 else review.reject(store, op, a, "look_alike")
+        adjudication.open_alert(store, op, a)
+        d = adjudication.confirm(store, op, a) if n % 2 else adjudication.reject(store, op, a, "look_alike")
         print(f"ack {{a}} {{d}}", flush=True)  # acknowledged: the transaction has committed
 """)
 

@@ -24,9 +24,12 @@ from console import clock
 from console.errors import ConsoleError, ModelError, StoreError
 from console.feeds.demo import FPS, DemoScene
 from console.pipeline.recognizer import CameraRecognizer
-from console.services import case_file, deployments, recognition, reports, review
-from console.services.auth import actor_for
-from console.services.demo import DEMO_OPERATOR, ensure_demo_deployment
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication, case_file
+from console.services.record import reports
+from console.services.runtime import recognition
+from console.services.setup import deployments
+from console.services.setup.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import open_store, repo
 from console.store.audit import verify_chain, verify_records
 from console.store.sqlite import DB_NAME
@@ -108,10 +111,10 @@ def test_a_database_locked_by_another_process_loses_no_alert_and_no_decision(eng
         first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
         assert rec.outbox, "alerts raised while the database was locked are held, not lost"
         with pytest.raises(StoreError) as err:
-            review.reject(seat, operator, first, "look_alike")
+            adjudication.reject(seat, operator, first, "look_alike")
         refused.append(str(err.value))
         # Reading goes on while another program writes: the operator still sees the alert.
-        assert review.queue_row(seat, operator, first)["id"] == first
+        assert adjudication.queue_row(seat, operator, first)["id"] == first
 
     seen = run_scene(store, engine, dep, lock, operator_decides)
     assert any("locked by another program" in p and "nothing was written" in p for p in seen["problems"])
@@ -119,8 +122,8 @@ def test_a_database_locked_by_another_process_loses_no_alert_and_no_decision(eng
     assert "locked by another program" in refused[0] and "nothing was written" in refused[0]
     assert seat.query("SELECT * FROM decisions") == []  # the refused decision left no trace...
     first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
-    review.open_alert(seat, operator, first)
-    review.reject(seat, operator, first, "look_alike")  # ...and the operator's second try records it
+    adjudication.open_alert(seat, operator, first)
+    adjudication.reject(seat, operator, first, "look_alike")  # ...and the operator's second try records it
     assert len(seat.query("SELECT * FROM decisions WHERE alert_id = ?", (first,))) == 1
     assert _alerts(store) == reference  # the same alerts, in the same order, as with no fault
     _check_record_whole(store)
@@ -183,8 +186,8 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
         first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
         assert rec.outbox
         with pytest.raises(StoreError) as err:  # opening it (the claim) is already a write the disk refuses
-            review.open_alert(seat, operator, first)
-            review.reject(seat, operator, first, "look_alike")
+            adjudication.open_alert(seat, operator, first)
+            adjudication.reject(seat, operator, first, "look_alike")
         refused.append(str(err.value))
         # An export onto the full disk fails whole: no file, no temporary file left behind.
         with pytest.raises(ConsoleError, match="could not write|No space"):
@@ -200,8 +203,8 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
     assert "full" in refused[0] and "nothing was written" in refused[0]
     assert seat.query("SELECT * FROM decisions") == []
     first = int(seat.one("SELECT MIN(id) AS id FROM alerts")["id"])
-    review.open_alert(seat, operator, first)
-    review.reject(seat, operator, first, "look_alike")
+    adjudication.open_alert(seat, operator, first)
+    adjudication.reject(seat, operator, first, "look_alike")
     assert len(seat.query("SELECT * FROM decisions WHERE alert_id = ?", (first,))) == 1
     assert _alerts(store) == reference
     _check_record_whole(store)
@@ -244,7 +247,7 @@ def test_the_window_end_holds_when_the_clock_is_set_back(settable_clock):
 
 
 def test_a_clock_jump_is_logged_and_the_record_stays_whole(db, engine, settable_clock):
-    from console.services.live import LiveDeployment
+    from console.services.runtime.live import LiveDeployment
 
     d = small_deployment(db, operators=("op",))
     op = actor_for(db, "op")
@@ -252,21 +255,21 @@ def test_a_clock_jump_is_logged_and_the_record_stays_whole(db, engine, settable_
     live.start()  # no cameras: the clock watch alone
     try:
         before = d.alert(track=1)
-        review.open_alert(db, op, before)
-        review.reject(db, op, before, "look_alike")
+        adjudication.open_alert(db, op, before)
+        adjudication.reject(db, op, before, "look_alike")
         settable_clock[0] = -3600.0
         assert wait_for(lambda: db.query("SELECT * FROM audit_log WHERE action = 'clock.jumped'"), timeout=10)
         assert any("jumped back by 3600 s" in p for p in live.problems())
         after = d.alert(track=2)
-        review.open_alert(db, op, after)
-        review.reject(db, op, after, "look_alike")  # recorded an hour "earlier" than the one before it
+        adjudication.open_alert(db, op, after)
+        adjudication.reject(db, op, after, "look_alike")  # recorded an hour "earlier" than the one before it
         settable_clock[0] = 7200.0
         assert wait_for(lambda: len(db.query("SELECT * FROM audit_log WHERE action = 'clock.jumped'")) == 2,
                         timeout=10)
         assert any("jumped forward by 10800 s" in p for p in live.problems())
         later = d.alert(track=3)
-        review.open_alert(db, op, later)
-        review.reject(db, op, later, "look_alike")
+        adjudication.open_alert(db, op, later)
+        adjudication.reject(db, op, later, "look_alike")
     finally:
         live.stop()
     import json
@@ -324,7 +327,7 @@ def _cut_every_other_session(store) -> int:
 
 @pytest.mark.parametrize("db", ["postgres"], indirect=True)
 def test_a_cut_postgresql_session_is_resumed_and_nothing_is_lost(db):
-    from console.services.changes import ChangeFeed
+    from console.services.runtime.changes import ChangeFeed
 
     d = small_deployment(db, operators=("op",))
     op = actor_for(db, "op")
@@ -335,8 +338,8 @@ def test_a_cut_postgresql_session_is_resumed_and_nothing_is_lost(db):
         first = d.alert(track=1)
         assert wait_for(lambda: "alert.raised" in seen, timeout=10)
         assert _cut_every_other_session(db) >= 2  # this seat's session and the feed's
-        review.open_alert(db, op, first)
-        review.reject(db, op, first, "look_alike")  # on a new session, without the operator noticing
+        adjudication.open_alert(db, op, first)
+        adjudication.reject(db, op, first, "look_alike")  # on a new session, without the operator noticing
         second = d.alert(track=2)  # a worker's write, the same
         assert wait_for(lambda: seen.count("decision.recorded") == 1 and seen.count("alert.raised") == 2, timeout=15)
         assert db.reconnects >= 1 and feed.error == ""

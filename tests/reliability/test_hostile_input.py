@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 
 from console.errors import ConsoleError, MediaError
 from console.media import read_image
-from console.services import auth, case_file, enrol, stats
+from console.services.accounts import auth
+from console.services.decisions import case_file
+from console.services.record import stats
+from console.services.setup import enrol
 from tests.conftest import DATA
 from tests.factories import small_deployment
 

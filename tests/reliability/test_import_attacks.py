@@ -17,8 +17,9 @@ import pytest
 from console import media
 from console.errors import ConsoleError, MediaError
 from console.image_size import declared_size
-from console.services import auth, enrol
-from console.services.scan import load_watchlist_folder
+from console.services.accounts import auth
+from console.services.runtime.scan import load_watchlist_folder
+from console.services.setup import enrol
 from tests.conftest import DATA
 from tests.factories import small_deployment
 

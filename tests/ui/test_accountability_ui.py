@@ -114,7 +114,7 @@ def test_idle_lock_hides_the_console_until_the_password_is_given(qtbot, console_
 
 
 def test_supervision_screen_enforces_roles_as_the_service_does(qtbot, console_app, args):
-    from console.services import session
+    from console.services.accounts import session
     from ui.app import start_window
     from ui.supervision import SupervisionDialog
 

@@ -7,7 +7,7 @@ import pytest
 
 from console.feeds.demo import write_demo_video
 from console.feeds.demo_media import demo_subjects
-from console.services import auth
+from console.services.accounts import auth
 from console.store import open_store
 
 PASSWORD = "violet kettle harbour"

@@ -28,8 +28,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from console.feeds.demo import write_demo_video
 from console.feeds.demo_media import demo_subjects
-from console.services import auth, signing
-from console.services.audit_trail import integrity
+from console.services.accounts import auth
+from console.services.record import signing
+from console.services.record.audit_trail import integrity
 from console.store import open_store
 from tests.conftest import DATA
 from ui.actions import Act

@@ -7,7 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from console.services import auth, deployments, operating_point, review
+from console.services.accounts import auth
+from console.services.decisions import adjudication
+from console.services.setup import deployments, operating_point
 from console.store import open_store, repo
 from tests.factories import small_deployment
 
@@ -138,8 +140,8 @@ def test_feedback_reject_then_enter_with_no_reason_says_so(qapp):
 def decided_alert(live):
     d, op = live.small, auth.actor_for(live.store, "op")
     alert = d.alert()
-    review.open_alert(live.store, op, alert)
-    return alert, review.reject(live.store, op, alert, "different_person")
+    adjudication.open_alert(live.store, op, alert)
+    return alert, adjudication.reject(live.store, op, alert, "different_person")
 
 
 def review_window(qtbot, live, jobs, username):

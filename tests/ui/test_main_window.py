@@ -222,7 +222,8 @@ def test_opencv_qt_plugin_path_is_cleared(monkeypatch):
 
 
 def test_under_the_two_person_rule_a_keyboard_confirm_is_only_the_first(qtbot, window):
-    from console.services import auth, deployments
+    from console.services.accounts import auth
+    from console.services.setup import deployments
     from console.store import open_store
 
     qtbot.waitUntil(lambda: window.live is not None, timeout=60000)
@@ -239,7 +240,8 @@ def test_under_the_two_person_rule_a_keyboard_confirm_is_only_the_first(qtbot, w
 
 
 def test_another_seats_claim_and_decision_reach_this_console(qtbot, window):
-    from console.services import auth, review
+    from console.services.accounts import auth
+    from console.services.decisions import adjudication
     from console.store import open_store
 
     row = first_alert(qtbot, window)
@@ -247,10 +249,10 @@ def test_another_seats_claim_and_decision_reach_this_console(qtbot, window):
         if repo_user_missing(store, "seat2"):
             auth.ensure_demo_user(store, "demo.seat2", "Second seat", "operator")
         other = auth.actor_for(store, "demo.seat2")
-        review.open_alert(store, other, row["id"])
+        adjudication.open_alert(store, other, row["id"])
         qtbot.waitUntil(lambda: window.alerts.rows[window.alerts.row_of(row["id"])].get("taken_by") == "demo.seat2",
                         timeout=5000)
-        review.reject(store, other, row["id"], "look_alike")
+        adjudication.reject(store, other, row["id"], "look_alike")
     qtbot.waitUntil(lambda: window.alerts.row_of(row["id"]) == -1, timeout=5000)
 
 
@@ -357,7 +359,8 @@ def test_the_stop_key_halts_recognition_for_the_deployment_and_says_so(qtbot, wi
 
 
 def test_another_seats_stop_and_restart_show_on_this_seat(qtbot, window):
-    from console.services import auth, deployments
+    from console.services.accounts import auth
+    from console.services.setup import deployments
     from console.store import open_store
 
     qtbot.waitUntil(lambda: window.live is not None and window.live.workers[0].analysed > 0, timeout=60000)

@@ -10,7 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from console.domain import Decision, EngagementAction, EngagementResult, RejectReason, WatchlistCategory
-from console.services import auth, deployments, review, stats
+from console.services.accounts import auth
+from console.services.decisions import adjudication
+from console.services.record import stats
+from console.services.setup import deployments
 from console.store import open_store, repo
 from tests.factories import SUPERVISOR_PASSWORD, small_deployment
 
@@ -31,16 +34,16 @@ def live(tmp_path):
     d = small_deployment(store, operators=("ann",))
     ann, sup = auth.actor_for(store, "ann"), auth.actor_for(store, "sup")
     ids = [d.alert(score=0.5 + i / 20, track=i) for i in range(6)]
-    review.open_alert(store, ann, ids[0])
-    review.reject(store, ann, ids[0], "different_person", "coat differs")
-    review.open_alert(store, ann, ids[1])
-    review.reject(store, ann, ids[1], "look_alike")
-    review.open_alert(store, ann, ids[2])
-    review.confirm(store, ann, ids[2])
-    engagement = review.record_outcome(store, ann, ids[2], "confirmed_true", "words_of_advice")
+    adjudication.open_alert(store, ann, ids[0])
+    adjudication.reject(store, ann, ids[0], "different_person", "coat differs")
+    adjudication.open_alert(store, ann, ids[1])
+    adjudication.reject(store, ann, ids[1], "look_alike")
+    adjudication.open_alert(store, ann, ids[2])
+    adjudication.confirm(store, ann, ids[2])
+    engagement = adjudication.record_outcome(store, ann, ids[2], "confirmed_true", "words_of_advice")
     stats.record_demographics(store, sup, engagement, "male", "not_stated")
-    review.open_alert(store, ann, ids[3])
-    review.escalate(store, ann, ids[3], "unsure")
+    adjudication.open_alert(store, ann, ids[3])
+    adjudication.escalate(store, ann, ids[3], "unsure")
     obj = SimpleNamespace(store=store, deployment_id=d.deployment_id, operator=sup, path=store.path, ids=ids,
                           deployment=repo.get_deployment(store, d.deployment_id))
     yield obj
@@ -124,11 +127,11 @@ def test_sign_off_confirms_with_the_figures_then_shows_the_frozen_record(qtbot, 
     assert "undecided" in dialog.figures.text().lower()
     dialog.reject()
     sup, ann = live.operator, auth.actor_for(live.store, "ann")
-    review.open_alert(live.store, sup, live.ids[3])
-    review.reject(live.store, sup, live.ids[3], "look_alike", "escalated: clearly another person")
+    adjudication.open_alert(live.store, sup, live.ids[3])
+    adjudication.reject(live.store, sup, live.ids[3], "look_alike", "escalated: clearly another person")
     for alert in live.ids[4:]:
-        review.open_alert(live.store, ann, alert)
-        review.reject(live.store, ann, alert, "image_too_poor")
+        adjudication.open_alert(live.store, ann, alert)
+        adjudication.reject(live.store, ann, alert, "image_too_poor")
     deployments.end(live.store, sup, live.deployment_id, "done")
     window.record.sign_off()
     qtbot.waitUntil(lambda: window.record.confirm is not dialog, timeout=10000)

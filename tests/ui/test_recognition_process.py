@@ -1,4 +1,4 @@
-"""The seat's recognition in its own process (console/services/seat_process.py): the real window on
+"""The seat's recognition in its own process (console/services/runtime/seat_process.py): the real window on
 the demo, its cameras analysed by a real child process, frames through shared memory, alerts
 through the store's change feed."""
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from console.services.seat_display import SLOT_SIZE, DisplayBlock
+from console.services.runtime.seat_display import SLOT_SIZE, DisplayBlock
 
 
 @pytest.fixture

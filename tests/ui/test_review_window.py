@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from console.services import auth
+from console.services.accounts import auth
 from console.store import open_store, repo
 from tests.factories import small_deployment
 
@@ -92,12 +92,12 @@ def test_the_what_if_answers_for_the_threshold_asked(qtbot, window):
 
 
 def test_blind_review_hides_the_original_and_reports_agreement(qtbot, window, live):
-    from console.services import review
+    from console.services.decisions import adjudication
 
     sup = live.operator
     for alert_id in (1, 2, 3):
-        review.open_alert(live.store, sup, alert_id)
-        review.reject(live.store, sup, alert_id, "look_alike")
+        adjudication.open_alert(live.store, sup, alert_id)
+        adjudication.reject(live.store, sup, alert_id, "look_alike")
     window.blind.sample_size.setValue(3)
     window.blind.draw_sample()
     qtbot.waitUntil(lambda: len(window.blind.pending) == 3, timeout=10000)

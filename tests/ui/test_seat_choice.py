@@ -8,7 +8,10 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from console import clock
-from console.services import auth, calibration, deployment_setup, deployments, seat_memory
+from console.services.accounts import auth
+from console.services.accuracy import calibration
+from console.services.runtime import seat_memory
+from console.services.setup import deployment_setup, deployments
 from console.store import open_store, repo
 from ui.login import LoginDialog
 from ui.seat_choice import SeatChoiceDialog

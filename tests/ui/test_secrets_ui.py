@@ -8,7 +8,7 @@ import pytest
 
 from console.clock import utcnow
 from console.errors import StoreError
-from console.services import auth
+from console.services.accounts import auth
 from console.store import open_store, repo
 from tests.factories import small_deployment
 
@@ -64,7 +64,7 @@ def test_security_an_operator_sees_the_camera_names_not_even_the_redacted_source
 def test_security_a_tile_and_the_workers_tooltip_never_show_a_credential(qtbot, console_app, live):
     from PySide6.QtWidgets import QMainWindow
 
-    from console.services.worker import alive_workers
+    from console.services.runtime.worker import alive_workers
     from ui.camera_grid import CameraGrid
     from ui.status_bar import ConsoleStatus
 

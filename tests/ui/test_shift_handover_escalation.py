@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from console.services import auth, review
+from console.services.accounts import auth
+from console.services.decisions import adjudication
 from console.store import open_store, repo
 from ui.actions import Act
 from ui.alert_delegate import age_state
@@ -168,9 +169,9 @@ def test_escalation_needs_a_note_leaves_the_operator_queue_and_reaches_the_super
                           " LIMIT 1", (dep,))
     other = repo.insert_alert(store, repo.AlertRecord(dep, cam, 99999, [(entry_row["entry"], entry_row["image"], 0.9)],
                                                       0.5, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
-    review.open_alert(store, operator, other)
+    adjudication.open_alert(store, operator, other)
     played_before = list(window.attention.player.played)
-    review.escalate(store, operator, other, "I know this man: not him")
+    adjudication.escalate(store, operator, other, "I know this man: not him")
     store.close()
     # The demo keeps recognising: other alerts may sound too; the escalation's is the priority-1 sound.
     qtbot.waitUntil(lambda: 1 in window.attention.player.played[len(played_before):], timeout=10000)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from console.services import auth
+from console.services.accounts import auth
 from console.store import open_store, repo
 from tests.factories import small_deployment
 
@@ -89,7 +89,7 @@ def test_stop_and_restart_from_the_deployment_tab_show_who_when_and_why(qtbot, o
 
 
 def test_an_operator_may_stop_only_where_the_deployment_allows(qtbot, open_dialog, live):
-    from console.services import deployments
+    from console.services.setup import deployments
 
     deployments.set_operator_may_stop(live.store, auth.actor_for(live.store, "sup"), live.deployment_id, False,
                                       "reserved")

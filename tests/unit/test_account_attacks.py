@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from console.errors import ConsoleError, PermissionDenied
-from console.services import auth, password_policy, session
-from console.services.demo import DEMO_ADMIN, DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_accounts, make_demo_store
+from console.services.accounts import auth, password_policy, session
+from console.services.setup.demo import DEMO_ADMIN, DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_accounts, make_demo_store
 from console.store import repo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

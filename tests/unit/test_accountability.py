@@ -8,21 +8,13 @@ import numpy as np
 import pytest
 
 from console.errors import ConsoleError, MediaError, PermissionDenied
-from console.services import (
-    audit_trail,
-    auth,
-    case_file,
-    deployments,
-    enrol,
-    outbound,
-    reports,
-    retention,
-    review,
-    stats,
-)
+from console.services.accounts import auth
+from console.services.decisions import adjudication, case_file, outbound
+from console.services.record import audit_trail, reports, retention, stats
+from console.services.setup import deployments, enrol
 from console.store import audit, repo
 
-MODEL = __import__("console.services.calibration", fromlist=["load"]).load().model_id  # the calibrated model
+MODEL = __import__("console.services.accuracy.calibration", fromlist=["load"]).load().model_id  # the calibrated model
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "violet kettle harbour"  # meets the policy: 12+ characters, no user name, not a common one
@@ -81,7 +73,7 @@ def entry_spec(n="R-9", **kw):
 def _opened(w, actor, decide, *args):
     """A new alert, opened by the reviewer and then decided (a decision needs the reviewer's own claim)."""
     alert = w["make_alert"]()
-    review.open_alert(w["store"], actor, alert)
+    adjudication.open_alert(w["store"], actor, alert)
     return decide(w["store"], actor, alert, *args)
 
 
@@ -92,17 +84,17 @@ def _alert(w):
 def _decided_sample(w):
     sup = w["actors"]["supervisor"]
     _alert(w)
-    review.open_alert(w["store"], sup, w["alert"])
-    review.confirm(w["store"], sup, w["alert"])
+    adjudication.open_alert(w["store"], sup, w["alert"])
+    adjudication.confirm(w["store"], sup, w["alert"])
     w["sample"] = reports.draw_sample(w["store"], sup, w["dep"], 1, seed=1)
 
 
 def _engaged(w):
     sup = w["actors"]["supervisor"]
     _alert(w)
-    review.open_alert(w["store"], sup, w["alert"])
-    review.confirm(w["store"], sup, w["alert"])
-    w["engagement"] = review.record_outcome(w["store"], sup, w["alert"], "confirmed_true", "arrest")
+    adjudication.open_alert(w["store"], sup, w["alert"])
+    adjudication.confirm(w["store"], sup, w["alert"])
+    w["engagement"] = adjudication.record_outcome(w["store"], sup, w["alert"], "confirmed_true", "arrest")
 
 
 def _purged(w):
@@ -119,9 +111,9 @@ SETUP = {
 }
 CALLS = {
     # writes
-    "adjudicate": lambda w, a: _opened(w, a, review.confirm),
-    "reject": lambda w, a: _opened(w, a, review.reject, "look_alike"),
-    "open_alert": lambda w, a: review.open_alert(w["store"], a, w["make_alert"]()),
+    "adjudicate": lambda w, a: _opened(w, a, adjudication.confirm),
+    "reject": lambda w, a: _opened(w, a, adjudication.reject, "look_alike"),
+    "open_alert": lambda w, a: adjudication.open_alert(w["store"], a, w["make_alert"]()),
     "export_alert": lambda w, a: case_file.export_alert(w["store"], a, w["make_alert"](), w["tmp"]),
     "add_entry": lambda w, a: enrol.add_entry(w["store"], a, w["wl"], entry_spec(f"R-{a.role}")),
     "create_deployment": lambda w, a: deployments.create(w["store"], a, repo.DeploymentSpec(
@@ -134,9 +126,9 @@ CALLS = {
     "add_camera": lambda w, a: deployments.add_camera(w["store"], a, w["dep"], f"cam-{a.role}", "demo:1"),
     "run_purges_now": lambda w, a: retention.run_purges_now(w["store"], a, now=datetime.now(UTC) + timedelta(days=40)),
     # reads of biometric or decision data, and of the records about people
-    "queue_row": lambda w, a: review.queue_row(w["store"], a, w["alert"]),
-    "queue_rows": lambda w, a: review.queue_rows(w["store"], a, w["dep"]),
-    "alert_detail": lambda w, a: review.alert_detail(w["store"], a, w["alert"], "role table"),
+    "queue_row": lambda w, a: adjudication.queue_row(w["store"], a, w["alert"]),
+    "queue_rows": lambda w, a: adjudication.queue_rows(w["store"], a, w["dep"]),
+    "alert_detail": lambda w, a: adjudication.alert_detail(w["store"], a, w["alert"], "role table"),
     "dashboard": lambda w, a: stats.dashboard(w["store"], a, w["dep"]),
     "log_count": lambda w, a: stats.log_count(w["store"], a, stats.LogFilter(deployment_id=w["dep"])),
     "log_page": lambda w, a: stats.log_page(w["store"], a, stats.LogFilter(deployment_id=w["dep"]), 0),
@@ -406,19 +398,19 @@ def test_two_person_rule_needs_a_second_different_user(world):
     store, sup, op = world["store"], world["actors"]["supervisor"], world["actors"]["operator"]
     deployments.set_two_person_rule(store, sup, world["dep"], True, "force policy")
     alert = world["make_alert"]()
-    review.open_alert(store, op, alert)
-    assert review.confirm(store, op, alert) is None  # first confirmation: not yet passed on
+    adjudication.open_alert(store, op, alert)
+    assert adjudication.confirm(store, op, alert) is None  # first confirmation: not yet passed on
     assert store.one("SELECT status FROM alerts WHERE id = ?", (alert,))["status"] == "pending"
-    review.open_alert(store, op, alert)
-    with pytest.raises(review.ReviewError, match="second, different user"):
-        review.confirm(store, op, alert)
-    review.return_to_queue(store, op, alert)
-    review.open_alert(store, sup, alert)
-    decision = review.confirm(store, sup, alert)
+    adjudication.open_alert(store, op, alert)
+    with pytest.raises(adjudication.DecisionError, match="second, different user"):
+        adjudication.confirm(store, op, alert)
+    adjudication.return_to_queue(store, op, alert)
+    adjudication.open_alert(store, sup, alert)
+    decision = adjudication.confirm(store, sup, alert)
     row = store.one("SELECT * FROM decisions WHERE id = ?", (decision,))
     assert row["decision"] == "true_alert" and row["user_id"] == sup.user_id and "first by user" in row["reason"]
-    with pytest.raises(review.ReviewError, match="was not confirmed|already"):
-        review.record_outcome(store, op, world["make_alert"](), "confirmed_true", "arrest")
+    with pytest.raises(adjudication.DecisionError, match="was not confirmed|already"):
+        adjudication.record_outcome(store, op, world["make_alert"](), "confirmed_true", "arrest")
 
 
 # -- watchlist governance ---------------------------------------------------------------------------
@@ -525,7 +517,7 @@ def test_exports_are_logged(world, tmp_path):
 
 
 def test_unused_demo_accounts_are_labelled(store):
-    from console.services.demo import make_demo_store
+    from console.services.setup.demo import make_demo_store
 
     make_demo_store(store)
     rows = store.query("SELECT username, is_demo, role FROM users ORDER BY username")

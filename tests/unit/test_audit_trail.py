@@ -3,7 +3,9 @@
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import audit_trail, auth, deployments
+from console.services.accounts import auth
+from console.services.record import audit_trail
+from console.services.setup import deployments
 from console.store import audit
 from tests.factories import small_deployment
 

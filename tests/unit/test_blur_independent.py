@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from console.services import case_file
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import case_file
 from console.store import repo
 from tests.factories import small_deployment
 

@@ -249,7 +249,7 @@ class _FakeCapture:
 
 
 def test_a_scan_decodes_ahead_in_order_skips_what_it_is_told_and_hands_on_a_decoder_failure():
-    from console.services.scan import _decode_ahead
+    from console.services.runtime.scan import _decode_ahead
 
     got = [(i, None if f is None else int(f[0, 0, 0])) for i, f in _decode_ahead(_FakeCapture(7), every=3)]
     assert got == [(0, 0), (1, None), (2, None), (3, 3), (4, None), (5, None), (6, 6)]

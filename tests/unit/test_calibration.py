@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from console import cli
+from console.cli import commands as cli
 from console.errors import ConsoleError, ModelError
-from console.services import calibration
+from console.services.accuracy import calibration
 from console.vision.bundled import verify_bundled
 
 PUBLISHED_1_TO_1 = 0.363
@@ -120,7 +120,7 @@ def test_only_derived_numbers_ship():
     assert ".jpg" not in text.lower() and ".png" not in text.lower()  # no image names, let alone images
     assert not re.search(r"\b[A-Z]\d{6}\b", text)  # no Bioguide IDs of the portraits
     data = json.loads(text)
-    assert data["written_by"] == "packaging/calibrate.py"
+    assert data["written_by"] == "calibration/calibrate.py"
 
 
 def test_eval_watchlist_says_when_its_data_is_not_there(tmp_path, capsys):

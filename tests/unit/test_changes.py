@@ -2,9 +2,9 @@
 
 import time
 
-from console.services import review
-from console.services.auth import actor_for
-from console.services.changes import ChangeFeed
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
+from console.services.runtime.changes import ChangeFeed
 from tests.factories import small_deployment, wait_for
 
 
@@ -21,8 +21,8 @@ def test_a_new_alert_a_claim_and_a_decision_reach_the_other_seat(db):
             assert wait_for(lambda: any(c.action == "alert.raised" for c in seen))
             assert time.monotonic() - started < 1.5
             ann = actor_for(other, "ann")
-            review.open_alert(other, ann, alert)
-            review.confirm(other, ann, alert)
+            adjudication.open_alert(other, ann, alert)
+            adjudication.confirm(other, ann, alert)
             assert wait_for(lambda: [c.action for c in seen][-2:] == ["alert.opened", "decision.recorded"])
         finally:
             other.close()
@@ -35,7 +35,7 @@ def test_a_new_alert_a_claim_and_a_decision_reach_the_other_seat(db):
 def test_an_entry_committed_while_the_feed_reads_is_not_skipped(db):
     """A stop (or any entry) committed by another seat in the middle of the feed's read must still
     be delivered on the next read - never jumped over."""
-    from console.services.changes import head_seq
+    from console.services.runtime.changes import head_seq
     from console.store import audit
 
     small_deployment(db)

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from console.errors import StoreError
-from console.services import review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
 from console.store import audit
 from tests.factories import small_deployment
 
@@ -24,23 +24,23 @@ def seats(db):
 def test_an_opened_alert_is_taken_and_others_see_by_whom(seats):
     db, alert, ann, bob = seats
     a = alert()
-    review.open_alert(db, ann, a)
-    with pytest.raises(review.ReviewError, match="being reviewed by ann"):
-        review.open_alert(db, bob, a)
-    with pytest.raises(review.ReviewError, match="being reviewed by ann"):
-        review.confirm(db, bob, a)
-    review.return_to_queue(db, ann, a)  # released
-    review.open_alert(db, bob, a)
-    review.reject(db, bob, a, "look_alike")
+    adjudication.open_alert(db, ann, a)
+    with pytest.raises(adjudication.DecisionError, match="being reviewed by ann"):
+        adjudication.open_alert(db, bob, a)
+    with pytest.raises(adjudication.DecisionError, match="being reviewed by ann"):
+        adjudication.confirm(db, bob, a)
+    adjudication.return_to_queue(db, ann, a)  # released
+    adjudication.open_alert(db, bob, a)
+    adjudication.reject(db, bob, a, "look_alike")
     assert db.one("SELECT claimed_by FROM alerts WHERE id = ?", (a,))["claimed_by"] is None
 
 
 def test_a_claim_lapses_when_its_console_stops_renewing_it(seats):
     db, alert, ann, bob = seats
     a = alert()
-    review.claim(db, ann, a, lease_s=-1)  # a console that died: its lease is already over
-    review.open_alert(db, bob, a)
-    review.confirm(db, bob, a)
+    adjudication.claim(db, ann, a, lease_s=-1)  # a console that died: its lease is already over
+    adjudication.open_alert(db, bob, a)
+    adjudication.confirm(db, bob, a)
 
 
 def test_the_database_refuses_a_second_decision_on_one_alert(seats):
@@ -75,7 +75,7 @@ def test_two_seats_deciding_at_once_record_exactly_one_decision(seats):
     unexpected: list[str] = []
 
     def expected_refusal(exc: Exception) -> bool:
-        if isinstance(exc, review.ReviewError):
+        if isinstance(exc, adjudication.DecisionError):
             return bool(re.search(r"already decided|being reviewed", str(exc)))
         if isinstance(exc, StoreError):  # the unique index, or record_decision's own check
             return bool(re.search(r"(?i)unique|duplicate|already decided", str(exc)))
@@ -90,11 +90,11 @@ def test_two_seats_deciding_at_once_record_exactly_one_decision(seats):
                     time.sleep(lag[a][name])
                 try:
                     if name == "ann":
-                        review.open_alert(store, actor, a)
-                        review.confirm(store, actor, a)
+                        adjudication.open_alert(store, actor, a)
+                        adjudication.confirm(store, actor, a)
                     else:
-                        review.open_alert(store, actor, a)
-                        review.reject(store, actor, a, "look_alike")
+                        adjudication.open_alert(store, actor, a)
+                        adjudication.reject(store, actor, a, "look_alike")
                 except Exception as exc:  # noqa: BLE001 - sorted below: only the known refusals pass
                     if not expected_refusal(exc):
                         raise
@@ -152,16 +152,16 @@ def test_a_small_control_room_deciding_every_alert_alone(db):
 def test_a_seat_cannot_release_another_seats_claim(seats):
     db, alert, ann, bob = seats
     a = alert()
-    review.open_alert(db, ann, a)
+    adjudication.open_alert(db, ann, a)
     held = db.one("SELECT claimed_by, claim_expires FROM alerts WHERE id = ?", (a,))
     assert held["claimed_by"] == ann.user_id and held["claim_expires"]
-    review.release(db, bob, a)
-    review.return_to_queue(db, bob, a)
+    adjudication.release(db, bob, a)
+    adjudication.return_to_queue(db, bob, a)
     after = db.one("SELECT claimed_by, claim_expires FROM alerts WHERE id = ?", (a,))
     assert after["claimed_by"] == ann.user_id and after["claim_expires"] == held["claim_expires"]
-    with pytest.raises(review.ReviewError, match="being reviewed by ann"):
-        review.reject(db, bob, a, "look_alike")
-    review.release(db, ann, a)  # the owner can
+    with pytest.raises(adjudication.DecisionError, match="being reviewed by ann"):
+        adjudication.reject(db, bob, a, "look_alike")
+    adjudication.release(db, ann, a)  # the owner can
     assert db.one("SELECT claimed_by FROM alerts WHERE id = ?", (a,))["claimed_by"] is None
 
 

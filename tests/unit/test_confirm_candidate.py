@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from console.services import deployments, review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
+from console.services.setup import deployments
 from console.store import audit, repo
 from tests.factories import small_deployment
 
@@ -38,8 +39,8 @@ def test_the_top_candidate_is_named_when_none_is_chosen(two_candidates):
     db, d, _, alert = two_candidates
     ann = actor_for(db, "ann")
     a = alert()
-    review.open_alert(db, ann, a)
-    decision = review.confirm(db, ann, a)
+    adjudication.open_alert(db, ann, a)
+    decision = adjudication.confirm(db, ann, a)
     row = db.one("SELECT * FROM decisions WHERE id = ?", (decision,))
     assert (row["candidate_entry_id"], row["candidate_score"]) == (d.entry_id, pytest.approx(0.71))
     entry = _entry(db, a, "decision.recorded")
@@ -50,8 +51,8 @@ def test_confirming_the_second_candidate_records_that_person_and_their_photo(two
     db, d, second, alert = two_candidates
     ann = actor_for(db, "ann")
     a = alert()
-    review.open_alert(db, ann, a)
-    decision = review.confirm(db, ann, a, entry_id=second)
+    adjudication.open_alert(db, ann, a)
+    decision = adjudication.confirm(db, ann, a, entry_id=second)
     row = db.one("SELECT * FROM decisions WHERE id = ?", (decision,))
     assert row["candidate_entry_id"] == second and row["candidate_score"] == pytest.approx(0.52)
     assert row["candidate_sha256"] == repo.sha256(b"j2")  # the confirmed person's photo, not the top one's
@@ -64,9 +65,9 @@ def test_a_candidate_the_alert_does_not_have_is_refused(two_candidates):
     db, d, _, alert = two_candidates
     ann = actor_for(db, "ann")
     a = alert()
-    review.open_alert(db, ann, a)
-    with pytest.raises(review.ReviewError, match="not a candidate"):
-        review.confirm(db, ann, a, entry_id=999)
+    adjudication.open_alert(db, ann, a)
+    with pytest.raises(adjudication.DecisionError, match="not a candidate"):
+        adjudication.confirm(db, ann, a, entry_id=999)
     assert db.one("SELECT COUNT(*) AS n FROM decisions")["n"] == 0
 
 
@@ -76,8 +77,8 @@ def test_emptying_the_named_candidate_afterwards_is_detected(two_candidates):
     db, d, second, alert = two_candidates
     ann = actor_for(db, "ann")
     a = alert()
-    review.open_alert(db, ann, a)
-    decision = review.confirm(db, ann, a, entry_id=second)
+    adjudication.open_alert(db, ann, a)
+    decision = adjudication.confirm(db, ann, a, entry_id=second)
     drop_append_only_guards(db, "decisions")
     with db.transaction() as conn:
         conn.execute("UPDATE decisions SET candidate_entry_id = NULL, candidate_score = NULL WHERE id = ?", (decision,))
@@ -90,12 +91,12 @@ def test_the_second_confirmation_must_name_the_same_person(two_candidates):
     ann, bob = actor_for(db, "ann"), actor_for(db, "bob")
     deployments.set_two_person_rule(db, actor_for(db, "sup"), d.deployment_id, True, "policy")
     a = alert()
-    review.open_alert(db, ann, a)
-    assert review.confirm(db, ann, a, entry_id=second) is None
+    adjudication.open_alert(db, ann, a)
+    assert adjudication.confirm(db, ann, a, entry_id=second) is None
     assert _entry(db, a, "decision.first_confirmation")["candidate_entry_id"] == second
-    review.return_to_queue(db, ann, a)
-    review.open_alert(db, bob, a)
-    with pytest.raises(review.ReviewError, match="different candidate"):
-        review.confirm(db, bob, a)  # the top candidate: not who the first reviewer named
-    decision = review.confirm(db, bob, a, entry_id=second)
+    adjudication.return_to_queue(db, ann, a)
+    adjudication.open_alert(db, bob, a)
+    with pytest.raises(adjudication.DecisionError, match="different candidate"):
+        adjudication.confirm(db, bob, a)  # the top candidate: not who the first reviewer named
+    decision = adjudication.confirm(db, bob, a, entry_id=second)
     assert db.one("SELECT candidate_entry_id FROM decisions WHERE id = ?", (decision,))["candidate_entry_id"] == second

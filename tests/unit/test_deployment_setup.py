@@ -11,7 +11,9 @@ import pytest
 from console import clock
 from console.errors import MediaError, PermissionDenied
 from console.feeds.demo import write_demo_video
-from console.services import auth, calibration, cameras, deployment_setup, deployments, enrol, watchlist_entries
+from console.services.accounts import auth
+from console.services.accuracy import calibration
+from console.services.setup import cameras, deployment_setup, deployments, enrol, watchlist_entries
 from console.store import governed, repo
 
 PASSWORD = "violet kettle harbour"

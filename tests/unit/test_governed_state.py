@@ -9,8 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from console import cli, clock
-from console.services import audit_trail, auth, calibration, deployment_setup, deployments, enrol, retention
+from console import clock
+from console.cli import commands as cli
+from console.services.accounts import auth
+from console.services.accuracy import calibration
+from console.services.record import audit_trail, retention
+from console.services.setup import deployment_setup, deployments, enrol
 from console.store import audit, governed, open_store, repo
 
 PASSWORD = "a long enough passphrase for tests"

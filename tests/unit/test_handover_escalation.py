@@ -7,8 +7,9 @@ import json
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import handover, review, stats
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication, handover
+from console.services.record import stats
 from console.store import audit, repo
 from tests.factories import small_deployment
 
@@ -23,8 +24,8 @@ def seat(store):
 def test_handover_releases_the_claims_and_logs_the_counts(seat):
     d, who = seat
     held, other, waiting = d.alert(track=1), d.alert(track=2), d.alert(track=3)
-    review.open_alert(d.store, who["ann"], held)
-    review.open_alert(d.store, who["bob"], other)
+    adjudication.open_alert(d.store, who["ann"], held)
+    adjudication.open_alert(d.store, who["bob"], other)
     result = handover.hand_over(d.store, who["ann"], d.deployment_id)
     assert result.released == [held]
     assert [p["id"] for p in result.pending] == [held, other, waiting]
@@ -34,7 +35,7 @@ def test_handover_releases_the_claims_and_logs_the_counts(seat):
     entry = d.store.one("SELECT actor, details_json FROM audit_log WHERE action = ?", (handover.HANDOVER,))
     details = json.loads(entry["details_json"])
     assert entry["actor"] == "ann" and details["pending"] == 3 and details["claims_released"] == 1
-    review.open_alert(d.store, who["bob"], held)  # the next user takes it at once, no lease to wait out
+    adjudication.open_alert(d.store, who["bob"], held)  # the next user takes it at once, no lease to wait out
     assert audit.verify_chain(d.store).ok
 
 
@@ -51,33 +52,33 @@ def test_handover_is_open_to_every_role_but_not_to_a_disabled_account(seat):
 def test_escalation_needs_a_note_and_leaves_the_operators_queue(seat):
     d, who = seat
     a = d.alert()
-    review.open_alert(d.store, who["ann"], a)
+    adjudication.open_alert(d.store, who["ann"], a)
     for empty in ("", "   "):
-        with pytest.raises(review.ReviewError, match="needs a note"):
-            review.escalate(d.store, who["ann"], a, empty)
+        with pytest.raises(adjudication.DecisionError, match="needs a note"):
+            adjudication.escalate(d.store, who["ann"], a, empty)
     assert d.store.one("SELECT escalated_at FROM alerts WHERE id = ?", (a,))["escalated_at"] is None
-    review.escalate(d.store, who["ann"], a, "the photo is ten years old")
+    adjudication.escalate(d.store, who["ann"], a, "the photo is ten years old")
     for op in ("ann", "bob"):
-        assert review.queue_rows(d.store, who[op], d.deployment_id) == []
-        assert review.queue_row(d.store, who[op], a) == {}
-    rows = review.queue_rows(d.store, who["sup"], d.deployment_id)
+        assert adjudication.queue_rows(d.store, who[op], d.deployment_id) == []
+        assert adjudication.queue_row(d.store, who[op], a) == {}
+    rows = adjudication.queue_rows(d.store, who["sup"], d.deployment_id)
     assert [r["id"] for r in rows] == [a] and rows[0]["escalated_at"]
 
 
 def test_a_supervisor_decides_an_escalated_alert_only_with_a_note(seat):
     d, who = seat
     a, plain = d.alert(track=1), d.alert(track=2)
-    review.open_alert(d.store, who["ann"], a)
-    review.escalate(d.store, who["ann"], a, "unsure")
-    review.open_alert(d.store, who["sup"], a)
-    with pytest.raises(review.ReviewError, match="needs a note"):
-        review.confirm(d.store, who["sup"], a, "")
-    with pytest.raises(review.ReviewError, match="needs a note"):
-        review.reject(d.store, who["sup"], a, "different_person", " ")
-    decision = review.reject(d.store, who["sup"], a, "different_person", "not the same ears")
+    adjudication.open_alert(d.store, who["ann"], a)
+    adjudication.escalate(d.store, who["ann"], a, "unsure")
+    adjudication.open_alert(d.store, who["sup"], a)
+    with pytest.raises(adjudication.DecisionError, match="needs a note"):
+        adjudication.confirm(d.store, who["sup"], a, "")
+    with pytest.raises(adjudication.DecisionError, match="needs a note"):
+        adjudication.reject(d.store, who["sup"], a, "different_person", " ")
+    decision = adjudication.reject(d.store, who["sup"], a, "different_person", "not the same ears")
     assert d.store.one("SELECT reason FROM decisions WHERE id = ?", (decision,))["reason"] == "not the same ears"
-    review.open_alert(d.store, who["sup"], plain)  # an alert nobody escalated needs no note
-    assert review.confirm(d.store, who["sup"], plain) is not None
+    adjudication.open_alert(d.store, who["sup"], plain)  # an alert nobody escalated needs no note
+    assert adjudication.confirm(d.store, who["sup"], plain) is not None
     log = stats.LogFilter(deployment_id=d.deployment_id, escalated=True)
     assert [r["id"] for r in stats.log_page(d.store, who["sup"], log, 0)] == [a]
     assert stats.log_count(d.store, who["sup"], log) == 1

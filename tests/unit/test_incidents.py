@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from console.services import deployments, review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
+from console.services.setup import deployments
 from console.store import audit, repo
 from tests.factories import SetClock, small_deployment
 
@@ -44,7 +45,7 @@ def test_sightings_on_two_cameras_make_one_card_with_the_best_first(room, now):
     best = d.alert(0.81, track=7, camera=d.cam2)
     now.at(90)
     third = d.alert(0.70, track=2)
-    cards = review.queue_rows(d.store, ann, d.deployment_id)
+    cards = adjudication.queue_rows(d.store, ann, d.deployment_id)
     assert len(cards) == 1
     card = cards[0]
     assert card["id"] == best and card["incident_id"] == first
@@ -53,8 +54,8 @@ def test_sightings_on_two_cameras_make_one_card_with_the_best_first(room, now):
     assert card["stored_at"] == d.store.one("SELECT stored_at FROM alerts WHERE id = ?", (first,))["stored_at"]
     assert [_raised(d.store, a)["incident"] for a in (first, best, third)] == ["new", "joined", "joined"]
     # any sighting's id finds the same card
-    assert review.queue_row(d.store, ann, third)["id"] == best
-    detail = review.open_alert(d.store, ann, best)
+    assert adjudication.queue_row(d.store, ann, third)["id"] == best
+    detail = adjudication.open_alert(d.store, ann, best)
     assert [s["id"] for s in detail.sightings] == [best, third, first] and detail.sighting_index == 0
 
 
@@ -63,10 +64,10 @@ def test_deciding_the_incident_once_decides_every_sighting(room, now):
     a1 = d.alert(0.62)
     now.at(30)
     a2 = d.alert(0.75, track=4, camera=d.cam2)
-    review.open_alert(d.store, ann, a2)
-    decision = review.confirm(d.store, ann, a2)
+    adjudication.open_alert(d.store, ann, a2)
+    decision = adjudication.confirm(d.store, ann, a2)
     assert _status(d.store, a1) == _status(d.store, a2) == "decided"
-    assert review.queue_rows(d.store, ann, d.deployment_id) == []
+    assert adjudication.queue_rows(d.store, ann, d.deployment_id) == []
     rows = d.store.query("SELECT alert_id FROM decisions")
     assert [r["alert_id"] for r in rows] == [a2]  # one decision, on the sighting on screen
     entry = d.store.one("SELECT details_json FROM audit_log WHERE action = 'incident.decided'")
@@ -78,12 +79,12 @@ def test_deciding_the_incident_once_decides_every_sighting(room, now):
 def test_a_later_sighting_of_a_confirmed_incident_is_attached_not_queued(room, now):
     d, ann, _bob, _sup = room
     a1 = d.alert(0.7)
-    review.open_alert(d.store, ann, a1)
-    review.confirm(d.store, ann, a1)
+    adjudication.open_alert(d.store, ann, a1)
+    adjudication.confirm(d.store, ann, a1)
     now.at(200)
     a2 = d.alert(0.72, track=9, camera=d.cam2)
     assert _status(d.store, a2) == "decided" and _raised(d.store, a2)["incident"] == "attached"
-    assert review.queue_rows(d.store, ann, d.deployment_id) == []
+    assert adjudication.queue_rows(d.store, ann, d.deployment_id) == []
     # still attached 250 s after the latest sighting (the window runs from the latest one) ...
     now.at(450)
     a3 = d.alert(0.66, track=10)
@@ -92,15 +93,15 @@ def test_a_later_sighting_of_a_confirmed_incident_is_attached_not_queued(room, n
     now.at(450 + 301)
     a4 = d.alert(0.69, track=11)
     assert _raised(d.store, a4)["incident"] == "new" and _status(d.store, a4) == "pending"
-    assert [c["id"] for c in review.queue_rows(d.store, ann, d.deployment_id)] == [a4]
+    assert [c["id"] for c in adjudication.queue_rows(d.store, ann, d.deployment_id)] == [a4]
 
 
 @pytest.mark.parametrize("reason", ["look_alike", "image_too_poor", "test"])
 def test_other_rejections_also_attach_later_sightings(room, now, reason):
     d, ann, _bob, _sup = room
     first = d.alert(0.7)
-    review.open_alert(d.store, ann, first)
-    review.reject(d.store, ann, first, reason)
+    adjudication.open_alert(d.store, ann, first)
+    adjudication.reject(d.store, ann, first, reason)
     now.at(60)
     later = d.alert(0.9, track=5)
     assert _status(d.store, later) == "decided"
@@ -111,8 +112,8 @@ def test_after_different_person_the_next_sighting_is_a_new_card_and_every_track_
     a1 = d.alert(0.7, track=3)
     now.at(10)
     a2 = d.alert(0.68, track=8, camera=d.cam2)
-    review.open_alert(d.store, ann, a1)
-    review.reject(d.store, ann, a1, "different_person")
+    adjudication.open_alert(d.store, ann, a1)
+    adjudication.reject(d.store, ann, a1, "different_person")
     assert repo.suppressions(d.store, d.deployment_id, d.camera_id) == {(3, d.entry_id)}
     assert repo.suppressions(d.store, d.deployment_id, d.cam2) == {(8, d.entry_id)}
     now.at(20)
@@ -124,31 +125,31 @@ def test_after_different_person_the_next_sighting_is_a_new_card_and_every_track_
 def test_an_incident_is_held_by_one_seat_including_sightings_that_join_later(room, now):
     d, ann, bob, _sup = room
     a1 = d.alert(0.7)
-    review.open_alert(d.store, ann, a1)
+    adjudication.open_alert(d.store, ann, a1)
     now.at(5)
     a2 = d.alert(0.8, track=2, camera=d.cam2)
     assert d.store.one("SELECT claimed_by FROM alerts WHERE id = ?", (a2,))["claimed_by"] == ann.user_id
-    with pytest.raises(review.ReviewError, match="being reviewed by ann"):
-        review.open_alert(d.store, bob, a2)
-    with pytest.raises(review.ReviewError, match="being reviewed by ann"):
-        review.reject(d.store, bob, a2, "look_alike")
-    review.return_to_queue(d.store, ann, a2)  # putting back any sighting puts back the incident
-    review.open_alert(d.store, bob, a2)
-    review.reject(d.store, bob, a2, "look_alike")
+    with pytest.raises(adjudication.DecisionError, match="being reviewed by ann"):
+        adjudication.open_alert(d.store, bob, a2)
+    with pytest.raises(adjudication.DecisionError, match="being reviewed by ann"):
+        adjudication.reject(d.store, bob, a2, "look_alike")
+    adjudication.return_to_queue(d.store, ann, a2)  # putting back any sighting puts back the incident
+    adjudication.open_alert(d.store, bob, a2)
+    adjudication.reject(d.store, bob, a2, "look_alike")
     assert _status(d.store, a1) == "decided"
 
 
 def test_an_escalated_incident_stays_with_the_supervisors_as_it_grows(room, now):
     d, ann, _bob, sup = room
     a1 = d.alert(0.7)
-    review.open_alert(d.store, ann, a1)
-    review.escalate(d.store, ann, a1, "unsure")
+    adjudication.open_alert(d.store, ann, a1)
+    adjudication.escalate(d.store, ann, a1, "unsure")
     now.at(5)
     a2 = d.alert(0.75, track=2, camera=d.cam2)
-    with pytest.raises(review.ReviewError, match="escalated"):
-        review.confirm(d.store, ann, a2)
-    review.open_alert(d.store, sup, a2)
-    review.confirm(d.store, sup, a2, "the same person")
+    with pytest.raises(adjudication.DecisionError, match="escalated"):
+        adjudication.confirm(d.store, ann, a2)
+    adjudication.open_alert(d.store, sup, a2)
+    adjudication.confirm(d.store, sup, a2, "the same person")
     assert _status(d.store, a1) == "decided"
 
 
@@ -156,16 +157,16 @@ def test_the_two_person_rule_holds_across_sightings(room, now):
     d, ann, bob, sup = room
     deployments.set_two_person_rule(d.store, sup, d.deployment_id, True, "policy")
     a1 = d.alert(0.7)
-    review.open_alert(d.store, ann, a1)
-    assert review.confirm(d.store, ann, a1) is None  # the first of two
+    adjudication.open_alert(d.store, ann, a1)
+    assert adjudication.confirm(d.store, ann, a1) is None  # the first of two
     now.at(5)
     a2 = d.alert(0.9, track=2, camera=d.cam2)  # a better sighting comes; it shows first
-    review.open_alert(d.store, ann, a2)
-    with pytest.raises(review.ReviewError, match="second, different user"):
-        review.confirm(d.store, ann, a2)
-    review.return_to_queue(d.store, ann, a2)
-    review.open_alert(d.store, bob, a2)
-    assert review.confirm(d.store, bob, a2) is not None
+    adjudication.open_alert(d.store, ann, a2)
+    with pytest.raises(adjudication.DecisionError, match="second, different user"):
+        adjudication.confirm(d.store, ann, a2)
+    adjudication.return_to_queue(d.store, ann, a2)
+    adjudication.open_alert(d.store, bob, a2)
+    assert adjudication.confirm(d.store, bob, a2) is not None
     assert _status(d.store, a1) == "decided"
 
 
@@ -183,7 +184,7 @@ def test_the_window_is_the_supervisors_to_change_with_a_reason_and_zero_turns_gr
                                                   "governed": {"incident_window_s": 0}}
     d.alert(0.7)
     d.alert(0.7, track=2)
-    assert len(review.queue_rows(d.store, ann, d.deployment_id)) == 2
+    assert len(adjudication.queue_rows(d.store, ann, d.deployment_id)) == 2
 
 
 def test_another_subject_is_another_incident(room, now):
@@ -194,23 +195,23 @@ def test_another_subject_is_another_incident(room, now):
     d.alert(0.7)
     repo.insert_alert(d.store, repo.AlertRecord(d.deployment_id, d.camera_id, 2, [(other, img, 0.7)], 0.4, "m",
                                                 [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
-    assert len(review.queue_rows(d.store, ann, d.deployment_id)) == 2
+    assert len(adjudication.queue_rows(d.store, ann, d.deployment_id)) == 2
 
 
 def test_every_figure_counts_incidents_with_alerts_beside(room, now):
-    from console.services import reports, stats
+    from console.services.record import reports, stats
 
     d, ann, _bob, sup = room
     repo.add_face_stats(d.store, d.deployment_id, d.camera_id, 2000, 0, __import__("numpy").array([0.1] * 10))
     a1 = d.alert(0.62)
     now.at(20)
     d.alert(0.80, track=2, camera=d.cam2)  # one person, two cameras: one incident, rejected once
-    review.open_alert(d.store, ann, a1)
-    review.reject(d.store, ann, a1, "look_alike")
+    adjudication.open_alert(d.store, ann, a1)
+    adjudication.reject(d.store, ann, a1, "look_alike")
     now.at(1000)
     confirmed = d.alert(0.9, track=3)  # a later pass: its own incident, confirmed
-    review.open_alert(d.store, ann, confirmed)
-    review.confirm(d.store, ann, confirmed)
+    adjudication.open_alert(d.store, ann, confirmed)
+    adjudication.confirm(d.store, ann, confirmed)
     now.at(1010)
     d.alert(0.91, track=4)  # attached to the confirmed incident
     now.at(2000)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from console.errors import ConsoleError
-from console.services import auth, retention
+from console.services.accounts import auth
+from console.services.record import retention
 from console.store import audit, repo
 from tests.factories import small_deployment
 

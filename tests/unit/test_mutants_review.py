@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied, StoreError
-from console.services import corrections, deployments, review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication, corrections
+from console.services.setup import deployments
 from console.store import repo
 from tests.factories import SetClock
 
@@ -66,17 +67,17 @@ def _last_audit(store):
 
 # -- permissions --------------------------------------------------------------------------------------------
 STEPS = {  # step -> (who tries it without the permission, the permission it needs)
-    "queue_row": ("aud", "adjudicate", lambda x, a, who: review.queue_row(x.store, who, a)),
-    "queue_rows": ("aud", "adjudicate", lambda x, a, who: review.queue_rows(x.store, who, x.dep)),
-    "alert_detail": ("op", "view_decisions", lambda x, a, who: review.alert_detail(x.store, who, a, "decision log")),
-    "claim": ("aud", "adjudicate", lambda x, a, who: review.claim(x.store, who, a)),
-    "open_alert": ("aud", "adjudicate", lambda x, a, who: review.open_alert(x.store, who, a)),
-    "confirm": ("aud", "adjudicate", lambda x, a, who: review.confirm(x.store, who, a)),
-    "reject": ("aud", "adjudicate", lambda x, a, who: review.reject(x.store, who, a, "look_alike")),
-    "escalate": ("aud", "adjudicate", lambda x, a, who: review.escalate(x.store, who, a, "unsure")),
-    "return_to_queue": ("aud", "adjudicate", lambda x, a, who: review.return_to_queue(x.store, who, a)),
+    "queue_row": ("aud", "adjudicate", lambda x, a, who: adjudication.queue_row(x.store, who, a)),
+    "queue_rows": ("aud", "adjudicate", lambda x, a, who: adjudication.queue_rows(x.store, who, x.dep)),
+    "alert_detail": ("op", "view_decisions", lambda x, a, who: adjudication.alert_detail(x.store, who, a, "decision log")),
+    "claim": ("aud", "adjudicate", lambda x, a, who: adjudication.claim(x.store, who, a)),
+    "open_alert": ("aud", "adjudicate", lambda x, a, who: adjudication.open_alert(x.store, who, a)),
+    "confirm": ("aud", "adjudicate", lambda x, a, who: adjudication.confirm(x.store, who, a)),
+    "reject": ("aud", "adjudicate", lambda x, a, who: adjudication.reject(x.store, who, a, "look_alike")),
+    "escalate": ("aud", "adjudicate", lambda x, a, who: adjudication.escalate(x.store, who, a, "unsure")),
+    "return_to_queue": ("aud", "adjudicate", lambda x, a, who: adjudication.return_to_queue(x.store, who, a)),
     "record_outcome": ("aud", "record_engagement",
-                       lambda x, a, who: review.record_outcome(x.store, who, a, "confirmed_true", "arrest")),
+                       lambda x, a, who: adjudication.record_outcome(x.store, who, a, "confirmed_true", "arrest")),
     "correct_decision": ("op", "correct_decision",
                          lambda x, a, who: corrections.correct_decision(x.store, who, 1, "false_alert", "look_alike", "n")),
 }
@@ -97,38 +98,38 @@ def test_each_review_step_refuses_a_role_without_the_permission_and_logs_the_ref
 # -- what the reviewer is shown -----------------------------------------------------------------------------
 def test_a_queue_row_shows_the_alert_with_its_camera_person_and_both_thumbnails(w):
     a = w.make()
-    row = review.queue_row(w.store, w.op, a)
+    row = adjudication.queue_row(w.store, w.op, a)
     assert {k: row[k] for k in ("id", "score", "threshold", "status", "priority", "camera", "subject_name",
                                 "record_number", "category", "probe_jpeg", "candidate_jpeg", "stored_at")} == {
         "id": a, "score": pytest.approx(0.71234567), "threshold": 0.4, "status": "pending", "priority": 1,
         "camera": "Cam 1", "subject_name": "Person", "record_number": "R-1", "category": "risk_to_others",
         "probe_jpeg": b"probe", "candidate_jpeg": b"jpeg", "stored_at": T_TEXT}
-    assert review.queue_row(w.store, w.op, 999) == {}  # gone (purged, say): an empty row, not a crash
+    assert adjudication.queue_row(w.store, w.op, 999) == {}  # gone (purged, say): an empty row, not a crash
 
 
 def test_looking_back_shows_the_whole_alert_as_it_was_recorded(w, now):
     a = w.make()
     repo.add_alert_view(w.store, a, b"later view", 0.9, {}, "2026-01-01T09:00:02Z")
     repo.add_alert_view(w.store, a, b"earlier view", 0.8, {}, "2026-01-01T09:00:01Z")
-    review.open_alert(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op, a)
     now.at(2)
-    review.escalate(w.store, w.op, a, "not sure")
-    review.return_to_queue(w.store, w.op, a)
+    adjudication.escalate(w.store, w.op, a, "not sure")
+    adjudication.return_to_queue(w.store, w.op, a)
     now.at(5)
-    review.open_alert(w.store, w.sup, a)
-    decision = review.reject(w.store, w.sup, a, "look_alike", "a look-alike")
+    adjudication.open_alert(w.store, w.sup, a)
+    decision = adjudication.reject(w.store, w.sup, a, "look_alike", "a look-alike")
 
-    detail = review.alert_detail(w.store, w.aud, a, "decision log")
+    detail = adjudication.alert_detail(w.store, w.aud, a, "decision log")
 
-    assert detail == review.AlertDetail(
+    assert detail == adjudication.AlertDetail(
         alert_id=a, camera="Cam 1", camera_id=w.cam, track_id=3, captured_at="2026-01-01T09:00:00Z",
         stored_at=T_TEXT, score=pytest.approx(0.71234567), threshold=0.4, model_id="m", priority=1,
         status="decided", escalated_at="2026-06-01T10:00:02.000000Z", probe_jpeg=b"probe", context_jpeg=b"ctx",
         bbox=[1, 2, 3, 4], quality={"score": 0.8},
         candidates=[
-            review.CandidateView(1, w.entry, pytest.approx(0.71234567), "Person", "R-1", "risk_to_others", "basis",
+            adjudication.CandidateView(1, w.entry, pytest.approx(0.71234567), "Person", "R-1", "risk_to_others", "basis",
                                  "reason", "src", "2024-01-01", "2027-01-01", b"jpeg"),
-            review.CandidateView(2, w.other, 0.5, "Other", "R-2", "missing_person", "basis 2", "reason 2", "src 2",
+            adjudication.CandidateView(2, w.other, 0.5, "Other", "R-2", "missing_person", "basis 2", "reason 2", "src 2",
                                  "2023-05-05", "2028-01-01", b"jpeg 2")],
         views=[("2026-01-01T09:00:01Z", b"earlier view", 0.8), ("2026-01-01T09:00:02Z", b"later view", 0.9)],
         decisions=[{"id": decision, "decision": "false_alert", "reason_code": "look_alike", "reason": "a look-alike",
@@ -143,11 +144,11 @@ def test_looking_back_shows_the_whole_alert_as_it_was_recorded(w, now):
 
 
 def test_an_alert_that_does_not_exist_is_named_in_the_refusal(w):
-    with pytest.raises(review.ReviewError) as refused:
-        review.alert_detail(w.store, w.aud, 999, "decision log")
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.alert_detail(w.store, w.aud, 999, "decision log")
     assert str(refused.value) == "alert 999 does not exist"
-    for step in (review.claim, review.confirm, review.escalate):
-        with pytest.raises(review.ReviewError) as refused:
+    for step in (adjudication.claim, adjudication.confirm, adjudication.escalate):
+        with pytest.raises(adjudication.DecisionError) as refused:
             step(w.store, w.op, 999)
         assert str(refused.value) == "alert 999 does not exist"
 
@@ -155,40 +156,40 @@ def test_an_alert_that_does_not_exist_is_named_in_the_refusal(w):
 # -- the claim ----------------------------------------------------------------------------------------------
 def test_opening_claims_the_alert_for_sixty_seconds(w):
     a = w.make()
-    review.open_alert(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op, a)
     row = w.store.one("SELECT claimed_by, claim_expires FROM alerts WHERE id = ?", (a,))
     assert (row["claimed_by"], row["claim_expires"]) == (w.op.user_id, "2026-06-01T10:01:00.000000Z")
 
 
 def test_a_decided_alert_cannot_be_claimed(w):
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    review.confirm(w.store, w.op, a)
-    with pytest.raises(review.ReviewError) as refused:
-        review.claim(w.store, w.op2, a)
+    adjudication.open_alert(w.store, w.op, a)
+    adjudication.confirm(w.store, w.op, a)
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.claim(w.store, w.op2, a)
     assert str(refused.value) == f"alert {a} is already decided"
 
 
 def test_a_lease_is_over_at_its_expiry_time(w, now):
     a = w.make()
-    review.open_alert(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op, a)
     now.at(59)
-    with pytest.raises(review.ReviewError, match="being reviewed by op"):
-        review.confirm(w.store, w.op2, a)
+    with pytest.raises(adjudication.DecisionError, match="being reviewed by op"):
+        adjudication.confirm(w.store, w.op2, a)
     now.at(60)
-    review.open_alert(w.store, w.op2, a)
-    assert review.confirm(w.store, w.op2, a) is not None
+    adjudication.open_alert(w.store, w.op2, a)
+    assert adjudication.confirm(w.store, w.op2, a) is not None
 
 
 # -- how long a decision took -------------------------------------------------------------------------------
 def test_a_decision_records_the_milliseconds_since_this_reviewer_opened_the_alert(w, now):
     confirmed, rejected = w.make(), w.make()
-    review.open_alert(w.store, w.op, confirmed)
-    review.open_alert(w.store, w.op2, rejected)
+    adjudication.open_alert(w.store, w.op, confirmed)
+    adjudication.open_alert(w.store, w.op2, rejected)
     now.at(1.5)
-    review.confirm(w.store, w.op, confirmed)
+    adjudication.confirm(w.store, w.op, confirmed)
     now.at(2.25)
-    review.reject(w.store, w.op2, rejected, "image_too_poor")
+    adjudication.reject(w.store, w.op2, rejected, "image_too_poor")
     rows = w.store.query("SELECT alert_id, decision, reason, reason_code, duration_ms FROM decisions ORDER BY id")
     assert [tuple(r) for r in rows] == [(confirmed, "true_alert", "", "same_person", 1500),
                                         (rejected, "false_alert", "Image too poor to decide", "image_too_poor", 2250)]
@@ -196,24 +197,24 @@ def test_a_decision_records_the_milliseconds_since_this_reviewer_opened_the_aler
 
 def test_a_rejection_keeps_the_reviewers_note_or_else_names_the_reason(w):
     with_note, without = w.make(), w.make()
-    review.open_alert(w.store, w.op, with_note)
-    review.reject(w.store, w.op, with_note, "look_alike", "his brother, seen at alert 4")
-    review.open_alert(w.store, w.op, without)
-    review.reject(w.store, w.op, without, "look_alike")
+    adjudication.open_alert(w.store, w.op, with_note)
+    adjudication.reject(w.store, w.op, with_note, "look_alike", "his brother, seen at alert 4")
+    adjudication.open_alert(w.store, w.op, without)
+    adjudication.reject(w.store, w.op, without, "look_alike")
     reasons = [r["reason"] for r in w.store.query("SELECT reason FROM decisions ORDER BY id")]
     assert reasons == ["his brother, seen at alert 4", "Look-alike"]
 
 
 def test_duplicate_is_no_longer_a_reason_a_reviewer_may_give(w):
-    with pytest.raises(review.ReviewError) as refused:
-        review.reject(w.store, w.op, w.make(), "duplicate")
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.reject(w.store, w.op, w.make(), "duplicate")
     assert "one incident now" in str(refused.value)
     assert w.store.query("SELECT id FROM decisions") == []
 
 
 def test_a_rejection_without_a_fixed_reason_lists_them(w):
-    with pytest.raises(review.ReviewError) as refused:
-        review.reject(w.store, w.op, w.make(), "dunno")
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.reject(w.store, w.op, w.make(), "dunno")
     assert str(refused.value) == ("a rejection needs a reason, one of: different_person, image_too_poor, look_alike, "
                                   "test")
 
@@ -228,8 +229,8 @@ def two_person(w):
 def test_a_first_confirmation_is_recorded_with_who_and_which_candidate(two_person):
     w = two_person
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    assert review.confirm(w.store, w.op, a, "looks like him") is None
+    adjudication.open_alert(w.store, w.op, a)
+    assert adjudication.confirm(w.store, w.op, a, "looks like him") is None
     row = w.store.one("SELECT status, first_confirmed_by, first_confirmed_entry FROM alerts WHERE id = ?", (a,))
     assert tuple(row) == ("pending", w.op.user_id, w.entry)
     last = _last_audit(w.store)
@@ -244,11 +245,11 @@ def test_a_first_confirmation_is_recorded_with_who_and_which_candidate(two_perso
 def test_the_same_user_cannot_confirm_twice(two_person):
     w = two_person
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    review.confirm(w.store, w.op, a)
-    review.open_alert(w.store, w.op, a)
-    with pytest.raises(review.ReviewError) as refused:
-        review.confirm(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op, a)
+    adjudication.confirm(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op, a)
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.confirm(w.store, w.op, a)
     assert str(refused.value) == "the two-person rule applies: a second, different user must confirm this alert"
     assert w.store.query("SELECT id FROM decisions") == []
 
@@ -256,11 +257,11 @@ def test_the_same_user_cannot_confirm_twice(two_person):
 def test_a_second_confirmation_naming_another_person_is_refused_with_the_way_out(two_person):
     w = two_person
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    review.confirm(w.store, w.op, a)
-    review.open_alert(w.store, w.op2, a)
-    with pytest.raises(review.ReviewError) as refused:
-        review.confirm(w.store, w.op2, a, entry_id=w.other)
+    adjudication.open_alert(w.store, w.op, a)
+    adjudication.confirm(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op2, a)
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.confirm(w.store, w.op2, a, entry_id=w.other)
     assert str(refused.value) == ("the first confirmation named a different candidate: the two confirmations must "
                                   "name the same person (escalate if you disagree)")
     assert w.store.query("SELECT id FROM decisions") == []
@@ -270,12 +271,12 @@ def test_the_second_confirmation_decides_and_says_whose_was_first(two_person):
     w = two_person
     with_note, without = w.make(), w.make()
     for a in (with_note, without):
-        review.open_alert(w.store, w.op, a)
-        review.confirm(w.store, w.op, a)
-    review.open_alert(w.store, w.op2, with_note)
-    review.confirm(w.store, w.op2, with_note, "agreed")
-    review.open_alert(w.store, w.op2, without)
-    review.confirm(w.store, w.op2, without)
+        adjudication.open_alert(w.store, w.op, a)
+        adjudication.confirm(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op2, with_note)
+    adjudication.confirm(w.store, w.op2, with_note, "agreed")
+    adjudication.open_alert(w.store, w.op2, without)
+    adjudication.confirm(w.store, w.op2, without)
     rows = w.store.query("SELECT alert_id, user_id, decision, reason, reason_code, candidate_entry_id FROM decisions"
                          " ORDER BY id")
     first = f"second confirmation (first by user {w.op.user_id})."
@@ -287,43 +288,43 @@ def test_the_second_confirmation_decides_and_says_whose_was_first(two_person):
 def test_a_first_confirmation_recorded_before_candidates_were_named_takes_any_second(two_person):
     w = two_person
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    review.confirm(w.store, w.op, a)
+    adjudication.open_alert(w.store, w.op, a)
+    adjudication.confirm(w.store, w.op, a)
     w.store.conn.execute("UPDATE alerts SET first_confirmed_entry = NULL WHERE id = ?", (a,))  # as an older release left it
-    review.open_alert(w.store, w.op2, a)
-    decision = review.confirm(w.store, w.op2, a, entry_id=w.other)
+    adjudication.open_alert(w.store, w.op2, a)
+    decision = adjudication.confirm(w.store, w.op2, a, entry_id=w.other)
     assert w.store.one("SELECT candidate_entry_id FROM decisions WHERE id = ?", (decision,))[0] == w.other
 
 
 # -- escalation ------------------------------------------------------------------------------------------------
 def test_escalating_an_opened_alert_records_the_note_and_refuses_an_empty_one(w):
     noted, plain = w.make(), w.make()
-    review.open_alert(w.store, w.op, noted)
-    review.escalate(w.store, w.op, noted, "not sure")
-    review.open_alert(w.store, w.op, plain)
-    with pytest.raises(review.ReviewError, match="needs a note"):
-        review.escalate(w.store, w.op, plain, " ")
+    adjudication.open_alert(w.store, w.op, noted)
+    adjudication.escalate(w.store, w.op, noted, "not sure")
+    adjudication.open_alert(w.store, w.op, plain)
+    with pytest.raises(adjudication.DecisionError, match="needs a note"):
+        adjudication.escalate(w.store, w.op, plain, " ")
     events = w.store.query("SELECT alert_id, details_json FROM alert_events WHERE event = 'escalated' ORDER BY id")
     assert [(r["alert_id"], json.loads(r["details_json"])) for r in events] == [(noted, {"note": "not sure"})]
-    with pytest.raises(review.ReviewError) as refused:  # escalated: no longer an operator's decision
-        review.escalate(w.store, w.op, noted, "again")
+    with pytest.raises(adjudication.DecisionError) as refused:  # escalated: no longer an operator's decision
+        adjudication.escalate(w.store, w.op, noted, "again")
     assert str(refused.value) == f"alert {noted} was escalated: a supervisor decides it"
 
 
 # -- outcomes ---------------------------------------------------------------------------------------------------
 def test_outcome_refusals_list_what_may_be_recorded(w):
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    review.confirm(w.store, w.op, a)
-    with pytest.raises(review.ReviewError) as refused:
-        review.record_outcome(w.store, w.eo, a, "maybe", "arrest")
+    adjudication.open_alert(w.store, w.op, a)
+    adjudication.confirm(w.store, w.op, a)
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.record_outcome(w.store, w.eo, a, "maybe", "arrest")
     assert str(refused.value) == ("unknown engagement result 'maybe'; use one of confirmed_true, confirmed_false, "
                                   "not_located")
-    with pytest.raises(review.ReviewError) as refused:
-        review.record_outcome(w.store, w.eo, a, "confirmed_true", "tasered")
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.record_outcome(w.store, w.eo, a, "confirmed_true", "tasered")
     assert str(refused.value) == "unknown action 'tasered'; use one of arrest, words_of_advice, no_further_action, other"
-    with pytest.raises(review.ReviewError) as refused:
-        review.record_outcome(w.store, w.eo, a, "confirmed_true", "other", "  ")
+    with pytest.raises(adjudication.DecisionError) as refused:
+        adjudication.record_outcome(w.store, w.eo, a, "confirmed_true", "other", "  ")
     assert str(refused.value) == "an outcome of 'other' needs a note saying what was done"
     assert w.store.query("SELECT id FROM engagements") == []
 
@@ -331,8 +332,8 @@ def test_outcome_refusals_list_what_may_be_recorded(w):
 # -- corrections ------------------------------------------------------------------------------------------------
 def test_a_correction_keeps_a_rejection_reason_only_for_a_rejection(w):
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    first = review.reject(w.store, w.op, a, "look_alike")
+    adjudication.open_alert(w.store, w.op, a)
+    first = adjudication.reject(w.store, w.op, a, "look_alike")
     to_true = corrections.correct_decision(w.store, w.sup, first, "true_alert", "", "it was him after all")
     to_false = corrections.correct_decision(w.store, w.sup, to_true, "false_alert", "different_person", "twin brother")
     to_true_again = corrections.correct_decision(w.store, w.sup, to_false, "true_alert", "look_alike", "no twin")
@@ -346,15 +347,15 @@ def test_a_correction_keeps_a_rejection_reason_only_for_a_rejection(w):
 
 def test_correction_refusals_say_what_is_missing(w):
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    first = review.confirm(w.store, w.op, a)
-    with pytest.raises(review.ReviewError) as refused:
+    adjudication.open_alert(w.store, w.op, a)
+    first = adjudication.confirm(w.store, w.op, a)
+    with pytest.raises(adjudication.DecisionError) as refused:
         corrections.correct_decision(w.store, w.sup, first, "false_alert", "look_alike", " ")
     assert str(refused.value) == "a correction needs a note saying why"
     with pytest.raises(StoreError) as refused:
         corrections.correct_decision(w.store, w.sup, 999, "false_alert", "look_alike", "why")
     assert str(refused.value) == "decision 999 does not exist"
-    with pytest.raises(review.ReviewError) as refused:
+    with pytest.raises(adjudication.DecisionError) as refused:
         corrections.correct_decision(w.store, w.sup, first, "false_alert", "", "why")
     assert str(refused.value) == ("a rejection needs a reason, one of: different_person, image_too_poor, look_alike, "
                                   "test")
@@ -364,16 +365,16 @@ def test_correction_refusals_say_what_is_missing(w):
 # -- found while writing these tests --------------------------------------------------------------------------
 def test_an_escalated_alert_is_free_for_a_supervisor_at_once(w):
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    review.escalate(w.store, w.op, a, "not sure")
-    review.open_alert(w.store, w.sup, a)
-    assert review.reject(w.store, w.sup, a, "look_alike", "a look-alike: checked the ears") is not None
+    adjudication.open_alert(w.store, w.op, a)
+    adjudication.escalate(w.store, w.op, a, "not sure")
+    adjudication.open_alert(w.store, w.sup, a)
+    assert adjudication.reject(w.store, w.sup, a, "look_alike", "a look-alike: checked the ears") is not None
 
 
 def test_a_first_confirmation_leaves_the_alert_free_for_the_second_reviewer(two_person):
     w = two_person
     a = w.make()
-    review.open_alert(w.store, w.op, a)
-    assert review.confirm(w.store, w.op, a) is None
-    review.open_alert(w.store, w.op2, a)
-    assert review.confirm(w.store, w.op2, a) is not None
+    adjudication.open_alert(w.store, w.op, a)
+    assert adjudication.confirm(w.store, w.op, a) is None
+    adjudication.open_alert(w.store, w.op2, a)
+    assert adjudication.confirm(w.store, w.op2, a) is not None

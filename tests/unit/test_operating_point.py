@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from console.errors import ConsoleError, PermissionDenied
-from console.services import calibration, deployments, enrol, operating_point
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.accuracy import calibration
+from console.services.setup import deployments, enrol, operating_point
 from console.store import repo
 
 MODEL = calibration.load().model_id  # the bundled model's id: its calibration applies

@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import deployments, outbound, review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication, outbound
+from console.services.setup import deployments
 from console.store import audit, repo
 from tests.factories import small_deployment, wait_for
 
@@ -67,13 +68,13 @@ def _sender(store, **kw):
 
 
 def confirm(store, actor, alert_id):
-    review.open_alert(store, actor, alert_id)  # a decision is made on an alert open on the reviewer's screen
-    return review.confirm(store, actor, alert_id)
+    adjudication.open_alert(store, actor, alert_id)  # a decision is made on an alert open on the reviewer's screen
+    return adjudication.confirm(store, actor, alert_id)
 
 
 def reject(store, actor, alert_id):
-    review.open_alert(store, actor, alert_id)
-    return review.reject(store, actor, alert_id, "different_person")
+    adjudication.open_alert(store, actor, alert_id)
+    return adjudication.reject(store, actor, alert_id, "different_person")
 
 
 def _logged(store, action):

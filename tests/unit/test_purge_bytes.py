@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from console.services import retention
+from console.services.record import retention
 from console.store import open_store, repo
 from tests.factories import small_deployment
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import corrections, deployments, reports, review
-from console.services.auth import Actor, actor_for
+from console.services.accounts.auth import Actor, actor_for
+from console.services.decisions import adjudication, corrections
+from console.services.record import reports
+from console.services.setup import deployments
 from console.store import audit, repo
 from tests.factories import SUPERVISOR_PASSWORD, password_hash
 
@@ -31,20 +33,20 @@ def deployment(store):
     for score in (0.41, 0.55, 0.62, 0.80, 0.90):
         ids.append(repo.insert_alert(store, repo.AlertRecord(dep, cam, len(ids), [(entry, image, score)], 0.4, "m",
                                                              [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z")))
-    review.open_alert(store, op, ids[0])
-    review.reject(store, op, ids[0], "look_alike")
-    review.open_alert(store, op, ids[1])
-    review.reject(store, op, ids[1], "different_person")
-    review.open_alert(store, op, ids[2])
-    review.confirm(store, op, ids[2])
-    review.open_alert(store, op, ids[3])
-    first = review.confirm(store, op, ids[3])
+    adjudication.open_alert(store, op, ids[0])
+    adjudication.reject(store, op, ids[0], "look_alike")
+    adjudication.open_alert(store, op, ids[1])
+    adjudication.reject(store, op, ids[1], "different_person")
+    adjudication.open_alert(store, op, ids[2])
+    adjudication.confirm(store, op, ids[2])
+    adjudication.open_alert(store, op, ids[3])
+    first = adjudication.confirm(store, op, ids[3])
     corrections.correct_decision(store, actor_for(store, "sup"), first, "false_alert", "look_alike",
                                  "second look")  # correction wins
-    review.open_alert(store, op, ids[4])
-    review.confirm(store, op, ids[4])
-    review.record_outcome(store, op, ids[4], "confirmed_true", "arrest")
-    review.record_outcome(store, op, ids[2], "not_located", "no_further_action")
+    adjudication.open_alert(store, op, ids[4])
+    adjudication.confirm(store, op, ids[4])
+    adjudication.record_outcome(store, op, ids[4], "confirmed_true", "arrest")
+    adjudication.record_outcome(store, op, ids[2], "not_located", "no_further_action")
     repo.add_face_stats(store, dep, cam, 4000, 100, np.array([0.1] * 3990 + [0.38, 0.41, 0.55, 0.62, 0.8, 0.9, 0.91,
                                                                             0.5, 0.45, 0.39]))
     return store, dep, ids

@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
-from console.services import retention
+from console.services.record import retention
 from console.store import audit, repo
 from tests.factories import small_deployment
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import case_file, corrections, review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication, case_file, corrections
 from console.store import audit, repo
 
 
@@ -39,10 +39,10 @@ def test_open_then_confirm_records_who_when_and_how_long(alert):
     store, make = alert
     alert_id = make()
     op = actor_for(store, "op")
-    detail = review.open_alert(store, op, alert_id)
+    detail = adjudication.open_alert(store, op, alert_id)
     assert detail.candidates[0].category == "risk_to_others" and detail.priority == 1
     assert detail.candidates[0].image_age_years > 1
-    decision = review.confirm(store, op, alert_id)
+    decision = adjudication.confirm(store, op, alert_id)
     row = store.one("SELECT * FROM decisions WHERE id = ?", (decision,))
     assert row["decision"] == "true_alert" and row["duration_ms"] is not None and row["duration_ms"] >= 0
     actions = [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
@@ -55,35 +55,35 @@ def test_reject_needs_one_of_the_fixed_reasons(alert):
     alert_id = make()
     op = actor_for(store, "op")
     for bad in ("", "because", "DIFFERENT_PERSON"):
-        with pytest.raises(review.ReviewError, match="needs a reason"):
-            review.reject(store, op, alert_id, bad)
+        with pytest.raises(adjudication.DecisionError, match="needs a reason"):
+            adjudication.reject(store, op, alert_id, bad)
     assert store.one("SELECT COUNT(*) AS n FROM decisions")["n"] == 0
-    review.open_alert(store, op, alert_id)
-    review.reject(store, op, alert_id, "different_person")
+    adjudication.open_alert(store, op, alert_id)
+    adjudication.reject(store, op, alert_id, "different_person")
     sup = store.one("SELECT * FROM suppressions")
     assert sup["track_id"] == 3 and sup["entry_id"] > 0
-    with pytest.raises(review.ReviewError, match="already decided"):
-        review.confirm(store, op, alert_id)
+    with pytest.raises(adjudication.DecisionError, match="already decided"):
+        adjudication.confirm(store, op, alert_id)
 
 
 def test_roles_are_enforced(alert):
     store, make = alert
     alert_id = make()
     with pytest.raises(PermissionDenied, match="auditor"):
-        review.confirm(store, actor_for(store, "aud"), alert_id)
+        adjudication.confirm(store, actor_for(store, "aud"), alert_id)
     with pytest.raises(PermissionDenied):
-        review.open_alert(store, actor_for(store, "eo"), alert_id)
+        adjudication.open_alert(store, actor_for(store, "eo"), alert_id)
 
 
 def test_an_escalated_alert_is_decided_by_a_supervisor(alert):
     store, make = alert
     alert_id = make()
-    review.open_alert(store, actor_for(store, "op"), alert_id)
-    review.escalate(store, actor_for(store, "op"), alert_id, "not sure")
-    with pytest.raises(review.ReviewError, match="supervisor decides"):
-        review.confirm(store, actor_for(store, "op"), alert_id)
-    review.open_alert(store, actor_for(store, "sup"), alert_id)  # escalation let go of the claim at once
-    review.reject(store, actor_for(store, "sup"), alert_id, "look_alike", "a look-alike")
+    adjudication.open_alert(store, actor_for(store, "op"), alert_id)
+    adjudication.escalate(store, actor_for(store, "op"), alert_id, "not sure")
+    with pytest.raises(adjudication.DecisionError, match="supervisor decides"):
+        adjudication.confirm(store, actor_for(store, "op"), alert_id)
+    adjudication.open_alert(store, actor_for(store, "sup"), alert_id)  # escalation let go of the claim at once
+    adjudication.reject(store, actor_for(store, "sup"), alert_id, "look_alike", "a look-alike")
     assert store.one("SELECT escalated_at FROM alerts WHERE id = ?", (alert_id,))["escalated_at"]
 
 
@@ -91,17 +91,17 @@ def test_outcomes_only_for_confirmed_alerts_and_other_needs_a_note(alert):
     store, make = alert
     confirmed, rejected = make(), make()
     op = actor_for(store, "op")
-    review.open_alert(store, op, confirmed)
-    review.confirm(store, op, confirmed)
-    review.open_alert(store, op, rejected)
-    review.reject(store, op, rejected, "image_too_poor")
-    with pytest.raises(review.ReviewError, match="was not confirmed"):
-        review.record_outcome(store, op, rejected, "not_located", "no_further_action")
-    with pytest.raises(review.ReviewError, match="needs a note"):
-        review.record_outcome(store, op, confirmed, "confirmed_true", "other")
-    with pytest.raises(review.ReviewError, match="unknown action"):
-        review.record_outcome(store, op, confirmed, "confirmed_true", "tasered")
-    review.record_outcome(store, actor_for(store, "eo"), confirmed, "confirmed_true", "arrest")
+    adjudication.open_alert(store, op, confirmed)
+    adjudication.confirm(store, op, confirmed)
+    adjudication.open_alert(store, op, rejected)
+    adjudication.reject(store, op, rejected, "image_too_poor")
+    with pytest.raises(adjudication.DecisionError, match="was not confirmed"):
+        adjudication.record_outcome(store, op, rejected, "not_located", "no_further_action")
+    with pytest.raises(adjudication.DecisionError, match="needs a note"):
+        adjudication.record_outcome(store, op, confirmed, "confirmed_true", "other")
+    with pytest.raises(adjudication.DecisionError, match="unknown action"):
+        adjudication.record_outcome(store, op, confirmed, "confirmed_true", "tasered")
+    adjudication.record_outcome(store, actor_for(store, "eo"), confirmed, "confirmed_true", "arrest")
     assert store.one("SELECT result, action FROM engagements")["action"] == "arrest"
 
 
@@ -109,10 +109,10 @@ def test_a_correction_is_a_new_decision_that_points_to_the_old(alert):
     store, make = alert
     alert_id = make()
     op = actor_for(store, "op")
-    review.open_alert(store, op, alert_id)
-    first = review.confirm(store, op, alert_id)
+    adjudication.open_alert(store, op, alert_id)
+    first = adjudication.confirm(store, op, alert_id)
     sup = actor_for(store, "sup")
-    with pytest.raises(review.ReviewError, match="needs a note"):
+    with pytest.raises(adjudication.DecisionError, match="needs a note"):
         corrections.correct_decision(store, sup, first, "false_alert", "look_alike", "")
     second = corrections.correct_decision(store, sup, first, "false_alert", "look_alike", "second look: twin")
     rows = store.query("SELECT id, decision, supersedes FROM decisions ORDER BY id")
@@ -125,12 +125,12 @@ def test_looking_back_at_an_alert_is_logged_where_it_happened_and_opening_logs_o
     store, make = alert
     alert_id = make()
     before = store.one("SELECT MAX(seq) AS s FROM audit_log")["s"]
-    review.open_alert(store, actor_for(store, "op"), alert_id)
+    adjudication.open_alert(store, actor_for(store, "op"), alert_id)
     opened = store.query("SELECT action FROM audit_log WHERE seq > ?", (before,))
     assert [r["action"] for r in opened] == ["alert.opened"]  # one entry, not opened + viewed
     with pytest.raises(PermissionDenied, match="operator"):
-        review.alert_detail(store, actor_for(store, "op"), alert_id, "decision log")
-    detail = review.alert_detail(store, actor_for(store, "aud"), alert_id, "decision log")
+        adjudication.alert_detail(store, actor_for(store, "op"), alert_id, "decision log")
+    detail = adjudication.alert_detail(store, actor_for(store, "aud"), alert_id, "decision log")
     assert detail.probe_jpeg == b"probe"
     viewed = store.one("SELECT actor, subject_id, details_json FROM audit_log WHERE action = 'alert.viewed'")
     assert (viewed["actor"], viewed["subject_id"]) == ("aud", str(alert_id))
@@ -141,7 +141,7 @@ def test_looking_back_at_an_alert_is_logged_where_it_happened_and_opening_logs_o
 def test_queue_rows_carry_thumbnails_and_priority_order(alert):
     store, make = alert
     a, b = make(), make()
-    rows = review.queue_rows(store, actor_for(store, "op"), 1)
+    rows = adjudication.queue_rows(store, actor_for(store, "op"), 1)
     assert [r["id"] for r in rows] == [a, b]  # same priority: the longest waiting first
     assert rows[0]["probe_jpeg"] == b"probe" and rows[0]["candidate_jpeg"] == b"jpeg"
 

@@ -1,6 +1,6 @@
 """The seat's last choice: a small file beside the data, never keyed by a database password."""
 
-from console.services import seat_memory
+from console.services.runtime import seat_memory
 
 
 def test_seat_choice_is_remembered_per_data_dir(tmp_path):

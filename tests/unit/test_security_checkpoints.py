@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import audit_trail, deployments, reports, review
-from console.services.auth import Actor, actor_for
+from console.services.accounts.auth import Actor, actor_for
+from console.services.decisions import adjudication
+from console.services.record import audit_trail, reports
+from console.services.setup import deployments
 from console.store import audit, checkpoints, proof_check, repo, witness
 from tests.factories import SUPERVISOR_PASSWORD, small_deployment
 
@@ -28,8 +30,8 @@ def signed(store, tmp_path, monkeypatch):
     d = small_deployment(store, operators=("ann",))
     ann = actor_for(store, "ann")
     alert = d.alert()
-    review.open_alert(store, ann, alert)
-    decision = review.confirm(store, ann, alert)
+    adjudication.open_alert(store, ann, alert)
+    decision = adjudication.confirm(store, ann, alert)
     w = tmp_path / "witness"
     cp = audit_trail.make_checkpoint(store, [w], reason="test")
     assert (w / cp.file_name()).is_file()

@@ -9,8 +9,10 @@ import math
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import calibration, corrections, deployments, review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.accuracy import calibration
+from console.services.decisions import adjudication, corrections
+from console.services.setup import deployments
 from console.store import repo
 from tests.factories import small_deployment
 
@@ -26,13 +28,14 @@ def seat(db):
 def test_security_a_decision_on_an_alert_nobody_opened_is_refused(seat):
     d, who = seat
     a = d.alert()
-    for decide in (lambda: review.confirm(d.store, who["ann"], a), lambda: review.reject(d.store, who["ann"], a, "test"),
-                   lambda: review.escalate(d.store, who["ann"], a)):
-        with pytest.raises(review.ReviewError, match="not open on your screen"):
+    for decide in (lambda: adjudication.confirm(d.store, who["ann"], a),
+                   lambda: adjudication.reject(d.store, who["ann"], a, "test"),
+                   lambda: adjudication.escalate(d.store, who["ann"], a)):
+        with pytest.raises(adjudication.DecisionError, match="not open on your screen"):
             decide()
-    review.claim(d.store, who["ann"], a)  # a claim alone (no "opened" event) is not enough either
-    with pytest.raises(review.ReviewError, match="not open on your screen"):
-        review.confirm(d.store, who["ann"], a)
+    adjudication.claim(d.store, who["ann"], a)  # a claim alone (no "opened" event) is not enough either
+    with pytest.raises(adjudication.DecisionError, match="not open on your screen"):
+        adjudication.confirm(d.store, who["ann"], a)
     assert d.store.query("SELECT id FROM decisions") == []
 
 
@@ -41,20 +44,20 @@ def test_security_a_decision_after_the_claim_lapsed_is_refused(seat, monkeypatch
 
     d, who = seat
     a = d.alert()
-    review.open_alert(d.store, who["ann"], a)
-    t = clock.wall() + review.CLAIM_LEASE_S + 1
+    adjudication.open_alert(d.store, who["ann"], a)
+    t = clock.wall() + adjudication.CLAIM_LEASE_S + 1
     monkeypatch.setattr(clock, "_wall", lambda: t)
-    with pytest.raises(review.ReviewError, match="not open on your screen"):
-        review.reject(d.store, who["ann"], a, "look_alike")
+    with pytest.raises(adjudication.DecisionError, match="not open on your screen"):
+        adjudication.reject(d.store, who["ann"], a, "look_alike")
 
 
 def test_security_an_operator_correcting_a_decision_is_refused(seat):
     d, who = seat
     a = d.alert()
-    review.open_alert(d.store, who["ann"], a)
-    review.escalate(d.store, who["ann"], a, "unsure")
-    review.open_alert(d.store, who["sup"], a)
-    decision = review.reject(d.store, who["sup"], a, "look_alike", "a look-alike")
+    adjudication.open_alert(d.store, who["ann"], a)
+    adjudication.escalate(d.store, who["ann"], a, "unsure")
+    adjudication.open_alert(d.store, who["sup"], a)
+    decision = adjudication.reject(d.store, who["sup"], a, "look_alike", "a look-alike")
     # the operator overriding the supervisor's decision on an escalated alert
     with pytest.raises(PermissionDenied, match="may not correct decision"):
         corrections.correct_decision(d.store, who["ann"], decision, "true_alert", "", "it is him")
@@ -64,8 +67,8 @@ def test_security_an_operator_correcting_a_decision_is_refused(seat):
 def test_security_a_correction_on_an_ended_deployment_is_refused(seat):
     d, who = seat
     a = d.alert()
-    review.open_alert(d.store, who["ann"], a)
-    decision = review.confirm(d.store, who["ann"], a)
+    adjudication.open_alert(d.store, who["ann"], a)
+    decision = adjudication.confirm(d.store, who["ann"], a)
     deployments.end(d.store, who["sup"], d.deployment_id, "operation over")
     with pytest.raises(deployments.DeploymentError, match="read-only"):
         corrections.correct_decision(d.store, who["sup"], decision, "false_alert", "look_alike", "second look")
@@ -75,8 +78,8 @@ def test_security_one_person_cannot_correct_to_a_confirm_under_the_two_person_ru
     d, who = seat
     deployments.set_two_person_rule(d.store, who["sup"], d.deployment_id, True, "policy")
     a = d.alert()
-    review.open_alert(d.store, who["ann"], a)
-    rejected = review.reject(d.store, who["ann"], a, "look_alike")
+    adjudication.open_alert(d.store, who["ann"], a)
+    rejected = adjudication.reject(d.store, who["ann"], a, "look_alike")
     assert corrections.correct_decision(d.store, who["sup"], rejected, "true_alert", "", "it is him") is None
     assert corrections.correct_decision(d.store, who["sup"], rejected, "true_alert", "", "again, alone") is None
     assert len(d.store.query("SELECT id FROM decisions")) == 1  # still only the rejection
@@ -87,7 +90,7 @@ def test_security_one_person_cannot_correct_to_a_confirm_under_the_two_person_ru
     assert (row["decision"], row["supersedes"], row["user_id"]) == ("true_alert", rejected, who["sup2"].user_id)
     assert "first: sup" in row["reason"]
     # a correction that is not the latest cannot fork the chain
-    with pytest.raises(review.ReviewError, match="corrected already"):
+    with pytest.raises(adjudication.DecisionError, match="corrected already"):
         corrections.correct_decision(d.store, who["sup"], rejected, "false_alert", "test", "fork")
 
 
@@ -95,18 +98,18 @@ def test_security_the_second_confirmation_is_blind(seat):
     d, who = seat
     deployments.set_two_person_rule(d.store, who["sup"], d.deployment_id, True, "policy")
     a = d.alert(score=0.8123)
-    first_view = review.open_alert(d.store, who["ann"], a)
+    first_view = adjudication.open_alert(d.store, who["ann"], a)
     assert first_view.score == pytest.approx(0.8123) and not first_view.blind
-    assert review.confirm(d.store, who["ann"], a) is None
+    assert adjudication.confirm(d.store, who["ann"], a) is None
     # the second reviewer: no score and no first decision, in the queue or on screen
-    card = review.queue_rows(d.store, who["bob"], d.deployment_id)[0]
+    card = adjudication.queue_rows(d.store, who["bob"], d.deployment_id)[0]
     assert card["score"] is None and card["first_confirmed_by"] is None and card["blind"]
-    shown = review.open_alert(d.store, who["bob"], a)
+    shown = adjudication.open_alert(d.store, who["bob"], a)
     assert shown.blind and shown.score is None and shown.decisions == []
     assert all(c.score is None for c in shown.candidates) and all(s["score"] is None for s in shown.sightings)
-    review.confirm(d.store, who["bob"], a)
+    adjudication.confirm(d.store, who["bob"], a)
     # the first reviewer's own card was never blind
-    assert review.queue_rows(d.store, who["ann"], d.deployment_id) == []
+    assert adjudication.queue_rows(d.store, who["ann"], d.deployment_id) == []
 
 
 def test_security_an_auditor_starts_nothing_refused(seat):
@@ -151,7 +154,7 @@ def test_security_the_floor_comes_from_the_model_calibration(seat):
 def test_security_an_actor_the_store_does_not_know_is_refused(seat, forged):
     """The services check the Actor they are handed against the store: an object made up in a script
     (or a session whose account was disabled or changed since sign-in) gets nothing."""
-    from console.services.auth import Actor
+    from console.services.accounts.auth import Actor
 
     d, who = seat
     ann = who["ann"]
@@ -165,8 +168,8 @@ def test_security_an_actor_the_store_does_not_know_is_refused(seat, forged):
     a = d.alert()
     with pytest.raises(PermissionDenied):
         if actor.role == "auditor":
-            review.alert_detail(d.store, actor, a, "decision log")
+            adjudication.alert_detail(d.store, actor, a, "decision log")
         else:
-            review.open_alert(d.store, actor, a)
+            adjudication.open_alert(d.store, actor, a)
     refused = d.store.one("SELECT details_json FROM audit_log WHERE action = 'access.refused' ORDER BY seq DESC")
     assert '"reason"' in refused["details_json"]

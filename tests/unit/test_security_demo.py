@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.services import auth, demo, session
+from console.services.accounts import auth, session
+from console.services.setup import demo
 from console.store import open_store, repo
 
 

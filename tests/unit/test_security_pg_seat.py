@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from console.services import auth, review
+from console.services.accounts import auth
+from console.services.decisions import adjudication
 from console.store import audit, pg_roles
 from tests.factories import small_deployment
 
@@ -99,8 +100,8 @@ def test_security_a_seat_role_works_the_console_but_cannot_rewrite_the_record_re
     with open_location(url) as seat:  # the console, as a seat: a whole decision by a signed-in operator, logged
         a = _alert(seat)
         ann = auth.login(seat, "ann", PASSWORD)
-        review.open_alert(seat, ann, a)
-        review.reject(seat, ann, a, "look_alike")
+        adjudication.open_alert(seat, ann, a)
+        adjudication.reject(seat, ann, a, "look_alike")
         assert audit.verify_chain(seat).ok
     with psycopg.connect(url, autocommit=True) as raw:
         for attack in ATTACKS:
@@ -127,8 +128,8 @@ def test_security_a_seat_role_cannot_migrate_refused(seat_url):
 def test_security_only_a_signed_in_administrator_makes_a_seat_role_from_the_command_line(seat_url, monkeypatch):
     import io
 
-    from console import cli
-    from console.services import auth
+    from console.cli import commands as cli
+    from console.services.accounts import auth
     from console.store import open_location
 
     _url, owner_url = seat_url
@@ -150,7 +151,7 @@ def test_security_only_a_signed_in_administrator_makes_a_seat_role_from_the_comm
 def test_security_a_seat_role_signs_people_in_without_reading_a_password_hash_refused(seat_url):
     import psycopg
 
-    from console.services import auth
+    from console.services.accounts import auth
     from console.store import open_location
 
     url, owner_url = seat_url
@@ -252,13 +253,14 @@ def test_security_a_disabled_account_or_an_ended_session_writes_nothing_refused(
             assert raw.execute("SELECT orc_actor_role()").fetchone()[0] is None
             _refused(raw, _decision_sql(a, ids[person.username]))
     with open_location(url) as seat, pytest.raises(ConsoleError, match="session has ended"):
-        review.open_alert(seat, bob, a)
+        adjudication.open_alert(seat, bob, a)
 
 
 def test_security_a_worker_credential_starts_recognition_and_nothing_more_refused(seat_url):
     import psycopg
 
-    from console.services import deployments, worker_access
+    from console.services.accounts import worker_access
+    from console.services.setup import deployments
     from console.store import open_location
 
     url, _owner_url = seat_url
@@ -285,7 +287,7 @@ def test_security_a_worker_credential_starts_recognition_and_nothing_more_refuse
 def test_security_people_work_the_console_at_a_seat_as_their_roles_allow(seat_url):
     """The same limits let the console's own paths through: an operator decides and changes her own
     password, a supervisor changes a threshold, an administrator makes an account."""
-    from console.services import deployments
+    from console.services.setup import deployments
     from console.store import open_location
 
     url, owner_url = seat_url
@@ -294,8 +296,8 @@ def test_security_people_work_the_console_at_a_seat_as_their_roles_allow(seat_ur
         a = _alert(seat)
         dep = int(seat.one("SELECT id FROM deployments")["id"])
         ann = auth.login(seat, "ann", PASSWORD)
-        review.open_alert(seat, ann, a)
-        review.confirm(seat, ann, a)
+        adjudication.open_alert(seat, ann, a)
+        adjudication.confirm(seat, ann, a)
         auth.change_password(seat, "ann", PASSWORD, "a new and longer passphrase")
         sup = auth.login(seat, "sup", PASSWORD)
         deployments.change_threshold(seat, sup, dep, 0.45, "calibrated for this site")

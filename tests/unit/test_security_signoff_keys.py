@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from console.errors import ConsoleError
-from console.services import audit_trail, auth, deployments, reports, signing_keys
+from console.services.accounts import auth
+from console.services.record import audit_trail, reports, signing_keys
+from console.services.setup import deployments
 from console.store import audit, proof_check, repo
 from tests.factories import SUPERVISOR_PASSWORD, password_hash, small_deployment
 

@@ -9,8 +9,9 @@ import pytest
 
 from console import clock
 from console.errors import PermissionDenied
-from console.services import deployments, worker_access
-from console.services.auth import actor_for
+from console.services.accounts import worker_access
+from console.services.accounts.auth import actor_for
+from console.services.setup import deployments
 from console.store import repo
 from tests.factories import small_deployment
 

@@ -8,8 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from console.services import deployments, operating_point, reports, review, signing, stats
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
+from console.services.record import reports, signing, stats
+from console.services.setup import deployments, operating_point
 from console.store import audit, repo
 from tests.factories import SUPERVISOR_PASSWORD, password_hash
 
@@ -43,17 +45,17 @@ def world(store):
 def _decide_all(store, dep, ids, sup, op):
     operating_point.write_threshold(store, dep, 0.45, "supd", {"old": 0.4, "new": 0.45, "reason": "too many false"})
     audit.append(store, "system", "clock.jumped", "deployment", dep, {"by_s": -120.0, "now": "2026-01-01T10:00:00Z"})
-    review.open_alert(store, op, ids[0])
-    review.reject(store, op, ids[0], "look_alike")
-    review.open_alert(store, op, ids[1])
-    review.reject(store, op, ids[1], "different_person")
-    review.open_alert(store, op, ids[2])
-    review.confirm(store, op, ids[2])
-    review.open_alert(store, op, ids[3])
-    review.escalate(store, op, ids[3], "not sure: a twin?")
-    review.open_alert(store, sup, ids[3])
-    review.confirm(store, sup, ids[3], "the scar matches")
-    engagement = review.record_outcome(store, op, ids[3], "confirmed_true", "arrest")
+    adjudication.open_alert(store, op, ids[0])
+    adjudication.reject(store, op, ids[0], "look_alike")
+    adjudication.open_alert(store, op, ids[1])
+    adjudication.reject(store, op, ids[1], "different_person")
+    adjudication.open_alert(store, op, ids[2])
+    adjudication.confirm(store, op, ids[2])
+    adjudication.open_alert(store, op, ids[3])
+    adjudication.escalate(store, op, ids[3], "not sure: a twin?")
+    adjudication.open_alert(store, sup, ids[3])
+    adjudication.confirm(store, sup, ids[3], "the scar matches")
+    engagement = adjudication.record_outcome(store, op, ids[3], "confirmed_true", "arrest")
     stats.record_demographics(store, sup, engagement, "female", "not_stated")
 
 
@@ -68,13 +70,13 @@ def test_sign_off_is_refused_on_a_live_deployment(world):
 
 def test_sign_off_is_refused_with_undecided_or_escalated_alerts(world):
     store, dep, ids, sup, op = world
-    review.open_alert(store, op, ids[0])
-    review.escalate(store, op, ids[0], "need a supervisor")
+    adjudication.open_alert(store, op, ids[0])
+    adjudication.escalate(store, op, ids[0], "need a supervisor")
     deployments.end(store, sup, dep, "done")
     with pytest.raises(signing.SignOffRefused, match="1 escalated incident"):
         reports.sign_off(store, sup, dep, "", SUPERVISOR_PASSWORD)
-    review.open_alert(store, sup, ids[0])
-    review.reject(store, sup, ids[0], "different_person", "another man: the ears differ")  # escalated: a note
+    adjudication.open_alert(store, sup, ids[0])
+    adjudication.reject(store, sup, ids[0], "different_person", "another man: the ears differ")  # escalated: a note
     with pytest.raises(signing.SignOffRefused, match="3 incident\\(s\\) are still undecided"):
         reports.sign_off(store, sup, dep, "", SUPERVISOR_PASSWORD)
     preview = signing.preview(store, sup, dep)
@@ -95,8 +97,8 @@ def test_sign_off_freezes_the_record_and_later_exports_are_the_same_bytes(world,
     first = reports.export_record(store, aud, dep, tmp_path / f"one{suffix}", render_record_pdf).read_bytes()
     # More activity: another deployment raises and decides alerts, people sign in, more exports, checkpoints.
     other, other_ids = _deployment(store, "Op Other")
-    review.open_alert(store, op, other_ids[0])
-    review.confirm(store, op, other_ids[0])
+    adjudication.open_alert(store, op, other_ids[0])
+    adjudication.confirm(store, op, other_ids[0])
     reports.export_record(store, sup, dep, tmp_path / "between.json")
     audit.append(store, "demo", "user.signed_in", "user", 1, {})
     second = reports.export_record(store, aud, dep, tmp_path / f"two{suffix}", render_record_pdf).read_bytes()
@@ -120,7 +122,7 @@ def test_a_later_change_appears_as_a_dated_addendum_and_the_signed_body_stays(wo
     reports.sign_off(store, sup, dep, "", SUPERVISOR_PASSWORD)
     before = json.loads(reports.export_record(store, sup, dep, tmp_path / "a.json").read_bytes())
     pdf_before = reports.export_record(store, sup, dep, tmp_path / "a.pdf", render_record_pdf).read_bytes()
-    review.record_outcome(store, op, ids[2], "not_located", "no_further_action")  # a late engagement outcome
+    adjudication.record_outcome(store, op, ids[2], "not_located", "no_further_action")  # a late engagement outcome
     after = json.loads(reports.export_record(store, sup, dep, tmp_path / "b.json").read_bytes())
     assert after["signed_record"] == before["signed_record"]
     extra = after["addendum"]

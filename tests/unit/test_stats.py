@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from console.errors import PermissionDenied
-from console.services import review, stats
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
+from console.services.record import stats
 from console.store import repo
 
 
@@ -31,12 +32,12 @@ def history(store):
                                                           [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
         ids.append(alert)
         op = ops[i % 2]
-        review.open_alert(store, op, alert)
+        adjudication.open_alert(store, op, alert)
         if i % 4 == 0:
-            review.reject(store, op, alert, "look_alike", "cap and glasses")
+            adjudication.reject(store, op, alert, "look_alike", "cap and glasses")
         elif i < 38:
-            review.confirm(store, op, alert)
-            eng = review.record_outcome(store, op, alert, "confirmed_false" if i % 3 == 0 else "confirmed_true",
+            adjudication.confirm(store, op, alert)
+            eng = adjudication.record_outcome(store, op, alert, "confirmed_false" if i % 3 == 0 else "confirmed_true",
                                         "no_further_action" if i % 3 == 0 else "arrest")
             stats.record_demographics(store, actor_for(store, "sup"), eng, "female" if i % 2 else "male",
                                       "black" if i % 5 == 0 else "white")
@@ -107,8 +108,8 @@ def notes(db):
     written = {"cap_and_glasses": d.alert(track=1), "about 50% sure": d.alert(track=2),
                "C:\\cameras\\north": d.alert(track=3), "plain note": d.alert(track=4), "nothing odd": d.alert(track=5)}
     for note, alert in written.items():
-        review.open_alert(db, ann, alert)
-        review.confirm(db, ann, alert, note)
+        adjudication.open_alert(db, ann, alert)
+        adjudication.confirm(db, ann, alert, note)
     undecided = d.alert(track=6)
     return db, d.deployment_id, written, undecided
 

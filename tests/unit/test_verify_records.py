@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from console.services import review
-from console.services.auth import actor_for
+from console.services.accounts.auth import actor_for
+from console.services.decisions import adjudication
 from console.store import audit
 from tests.conftest import drop_append_only_guards
 from tests.factories import small_deployment
@@ -21,11 +21,11 @@ def record(db):
     d = small_deployment(db, operators=("ann",))
     ann = actor_for(db, "ann")
     confirmed, rejected, pending = d.alert(track=1), d.alert(track=2), d.alert(track=3)
-    review.open_alert(db, ann, confirmed)
-    kept = review.confirm(db, ann, confirmed)
-    review.open_alert(db, ann, rejected)
-    refused = review.reject(db, ann, rejected, "look_alike")
-    engagement = review.record_outcome(db, ann, confirmed, "confirmed_true", "arrest")
+    adjudication.open_alert(db, ann, confirmed)
+    kept = adjudication.confirm(db, ann, confirmed)
+    adjudication.open_alert(db, ann, rejected)
+    refused = adjudication.reject(db, ann, rejected, "look_alike")
+    engagement = adjudication.record_outcome(db, ann, confirmed, "confirmed_true", "arrest")
     assert audit.verify_records(db) == []  # untouched, nothing is reported
     return {"db": db, "d": d, "alerts": (confirmed, rejected, pending), "decisions": (kept, refused),
             "engagement": engagement}
@@ -148,7 +148,7 @@ def test_purged_images_are_not_taken_for_replaced_ones(record):
     """The other side: retention empties the image columns on purpose, and that is no finding."""
     from datetime import UTC, datetime, timedelta
 
-    from console.services import retention
+    from console.services.record import retention
 
     db = record["db"]
     report = retention.run_purges(db, now=datetime.now(UTC) + timedelta(days=40))

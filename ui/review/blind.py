@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from console.services import reports
+from console.services.record import reports
 from ui.review.images import pixmap
 from ui.tool_dialog import ToolTab
 

@@ -1,6 +1,6 @@
 """The correction screen: a supervisor records a new decision that supersedes the selected one.
 
-Built on console/services/corrections.py, which decides what is allowed: a reason is required,
+Built on console/services/decisions/corrections.py, which decides what is allowed: a reason is required,
 an ended deployment is read-only, only an incident's latest decision is corrected, and under the
 two-person rule a correction to a confirmation waits for a second supervisor. The screen asks for
 the reason before it sends anything and says every answer over itself.
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from console.domain import Decision, RejectReason
 from console.redaction import redact
-from console.services import corrections
+from console.services.decisions import corrections
 from ui.feedback import why_not
 from ui.toast import say
 

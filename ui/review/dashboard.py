@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWi
 
 from console import labels
 from console.domain import EthnicGroup, Sex
-from console.services import stats
+from console.services.record import stats
 from ui import theme
 from ui.charts import BarChart
 from ui.tool_dialog import ToolTab

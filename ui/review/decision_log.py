@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from console import labels
 from console.domain import Decision, EthnicGroup, RejectReason, Sex, WatchlistCategory
-from console.services import case_file, review, stats
+from console.services.decisions import adjudication, case_file
+from console.services.record import stats
 from ui.feedback import why_not
 from ui.review.images import pixmap
 from ui.tool_dialog import ToolTab
@@ -316,7 +317,7 @@ class DecisionLogTab(ToolTab):
         store, actor = self.live.store, self.actor
 
         def read():
-            return (review.alert_detail(store, actor, alert_id, "decision log"),
+            return (adjudication.alert_detail(store, actor, alert_id, "decision log"),
                     stats.alert_history(store, actor, alert_id))
 
         def show(pair) -> None:

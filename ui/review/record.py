@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from console.services import audit_trail, reports, signing
+from console.services.record import audit_trail, reports, signing
 from ui import theme
 from ui.record_pdf import render_record_pdf
 from ui.review.record_html import document_html

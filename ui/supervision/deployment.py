@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from console import labels
 from console.domain import DeploymentState
-from console.services import audit_trail, deployments, operating_point
+from console.services.record import audit_trail
+from console.services.setup import deployments, operating_point
 from ui.tool_dialog import ToolTab
 
 STOPPABLE = (DeploymentState.AUTHORISED, DeploymentState.ACTIVE)

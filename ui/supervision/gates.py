@@ -1,6 +1,6 @@
 """Controls a role may never use are greyed, with the reason on hover - before anyone presses them.
 
-Actor.may(permission) tells what the role allows (console/services/auth.py); the services still
+Actor.may(permission) tells what the role allows (console/services/accounts/auth.py); the services still
 refuse (and log) whatever gets through. Buttons named below carry their permission; any other
 button whose label names a role ("... (supervisor)", "... (administrator)") needs that role.
 """

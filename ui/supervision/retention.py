@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
 
 from console import labels
-from console.services import retention
+from console.services.record import retention
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
 

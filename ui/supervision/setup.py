@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import clock
-from console.services import cameras, deployment_setup, deployments, new_deployment
+from console.services.setup import cameras, deployment_setup, deployments, new_deployment
 from ui.supervision.setup_entries import EntriesBox
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab

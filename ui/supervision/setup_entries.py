@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from console.domain import WatchlistCategory
 from console.media import read_image
-from console.services import enrol, watchlist_entries
+from console.services.setup import enrol, watchlist_entries
 from ui.supervision.tables import fill, table
 
 CATEGORIES = WatchlistCategory.labels()

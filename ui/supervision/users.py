@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from console.domain import Role
-from console.services import auth
+from console.services.accounts import auth
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
 

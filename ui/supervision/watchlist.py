@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from console.domain import WatchlistCategory
-from console.services import enrol
+from console.services.setup import enrol
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
 

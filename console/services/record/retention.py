@@ -1,0 +1,121 @@
+"""Retention: deletion that is mandatory, automatic and logged.
+
+- Alert images (probe crop, context frame, further views) are purged after
+  ``alert_retention_days`` (31 by default); the alert record and its image hashes stay.
+- A deployment's watchlist images and embeddings are purged ``watchlist_purge_hours`` after
+  it ends (1 by default, never more than 24), keeping which records were on it.
+Purges run at start-up and on a schedule; each one writes a purge row and an audit entry.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from console import clock
+from console.errors import ConsoleError
+from console.services.accounts.auth import Actor
+from console.store import Store, audit, repo
+
+DEFAULT_ALERT_DAYS = 31
+DEFAULT_WATCHLIST_HOURS = 1
+MAX_WATCHLIST_HOURS = 24
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    alerts: int
+    views: int
+    entry_images: int
+    watchlists: int
+
+    def summary(self) -> str:
+        return (f"purged images of {self.alerts} alerts ({self.views} further views), "
+                f"{self.entry_images} watchlist images of {self.watchlists} ended deployments' watchlists")
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def settings(store: Store) -> tuple[int, int]:
+    days = int(repo.get_setting(store, "retention", "alert_retention_days", DEFAULT_ALERT_DAYS))
+    hours = int(repo.get_setting(store, "retention", "watchlist_purge_hours", DEFAULT_WATCHLIST_HOURS))
+    return days, hours
+
+
+def configure(store: Store, actor: Actor, alert_days: int, watchlist_hours: int, reason: str) -> None:
+    actor.require("manage_retention", store)
+    if not 1 <= alert_days <= 31:
+        raise ConsoleError("alert images are kept between 1 and 31 days")
+    if not 0 <= watchlist_hours <= MAX_WATCHLIST_HOURS:
+        raise ConsoleError(f"watchlists are purged within {MAX_WATCHLIST_HOURS} hours of a deployment's end")
+    repo.set_setting(store, "retention", "alert_retention_days", alert_days, actor.user_id, actor.username, reason)
+    repo.set_setting(store, "retention", "watchlist_purge_hours", watchlist_hours, actor.user_id, actor.username,
+                     reason)
+
+
+def run_purges(store: Store, now: datetime | None = None, actor: str = "retention") -> PurgeReport:
+    now = now or clock.now()
+    days, hours = settings(store)
+    stamp = _iso(now)
+    alert_cutoff = _iso(now - timedelta(days=days))
+    with store.transaction() as conn:
+        old = [r["id"] for r in conn.execute(
+            "SELECT id FROM alerts WHERE purged_at IS NULL AND stored_at < ?", (alert_cutoff,))]
+        views = 0
+        if old:
+            marks = ",".join("?" * len(old))
+            conn.execute(f"UPDATE alerts SET probe_jpeg = NULL, context_jpeg = NULL, purged_at = ? WHERE id IN ({marks})",
+                         (stamp, *old))
+            views = conn.execute(f"UPDATE alert_views SET jpeg = NULL WHERE jpeg IS NOT NULL AND alert_id IN ({marks})",
+                                 old).rowcount
+            _record(store, conn, "alert_images", stamp, len(old), {"alert_ids": old, "older_than": alert_cutoff,
+                                                                   "views": views}, actor)
+        ended = conn.execute(
+            "SELECT d.id, COALESCE(d.ended_at, d.ends_at) AS finished FROM deployments d WHERE"
+            " (d.state = 'ended' OR d.ends_at <= ?)", (stamp,)).fetchall()
+        images = watchlists = 0
+        for dep in ended:
+            finished = datetime.fromisoformat(dep["finished"].replace("Z", "+00:00"))
+            if now - finished < timedelta(hours=hours):
+                continue
+            lists = [r["id"] for r in conn.execute(
+                "SELECT id FROM watchlists WHERE deployment_id = ? AND purged_at IS NULL", (dep["id"],))]
+            if not lists:
+                continue
+            marks = ",".join("?" * len(lists))
+            kept = [r["record_number"] for r in conn.execute(
+                f"SELECT record_number FROM watchlist_entries WHERE watchlist_id IN ({marks}) ORDER BY id", lists)]
+            n = conn.execute(
+                f"UPDATE entry_images SET image_jpeg = NULL, embedding = NULL, purged_at = ? WHERE purged_at IS NULL"
+                f" AND entry_id IN (SELECT id FROM watchlist_entries WHERE watchlist_id IN ({marks}))",
+                (stamp, *lists)).rowcount
+            conn.execute(f"UPDATE watchlists SET purged_at = ? WHERE id IN ({marks})", (stamp, *lists))
+            images += n
+            watchlists += len(lists)
+            _record(store, conn, "watchlist", stamp, n, {"deployment_id": dep["id"], "watchlists": lists,
+                                                         "records_kept": kept, "ended": dep["finished"]}, actor)
+    if old or images:
+        store.scrub_freed()  # no copy left in the database's files (SQLite: secure_delete and the WAL emptied)
+    return PurgeReport(len(old), views, images, watchlists)
+
+
+def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict, actor: str) -> None:
+    conn.execute("INSERT INTO purges(rule, ran_at, items, details_json) VALUES (?,?,?,?)",
+                 (rule, stamp, items, json.dumps(details, sort_keys=True)))
+    audit.append(store, actor, f"retention.purged.{rule}", "purge", rule, {"items": items, **details})
+
+
+def run_purges_now(store: Store, actor: Actor, now: datetime | None = None) -> PurgeReport:
+    """The due purges, run by hand by a user who may (they are logged under that user)."""
+    actor.require("run_purge", store)
+    return run_purges(store, now, actor=actor.username)
+
+
+def recent_purges(store: Store, actor: Actor, limit: int = 50) -> list[dict]:
+    """The latest purge runs, newest first: when, which rule, how many items."""
+    actor.require("view_audit", store)
+    return [dict(r) for r in store.query("SELECT rule, ran_at, items FROM purges ORDER BY id DESC LIMIT ?",
+                                         (limit,))]

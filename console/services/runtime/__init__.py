@@ -1,0 +1,1 @@
+"""The live seat and workers: a running deployment, its recognition processes, scan and selftest."""

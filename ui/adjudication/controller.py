@@ -1,0 +1,181 @@
+"""Wires the queue, the adjudication view and the review service together.
+
+Every service call runs as a background job on the database thread; its answer comes back
+to the GUI thread. After each decision the decision keys rest for a moment before the next
+alert opens, so a doubled key press cannot decide the next alert by accident.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from console.redaction import redact
+from console.services.decisions import adjudication
+from ui import escalation
+from ui.adjudication import AdjudicationView, decode_images
+from ui.alert_model import AlertQueueModel
+from ui.jobs import JobRunner
+from ui.toast import say
+
+NEXT_ALERT_GUARD_MS = 600
+
+
+class ReviewController(QObject):
+    opened = Signal(int)  # alert id shown in the adjudication view
+    closed = Signal()  # back to the camera grid
+    decided = Signal(int, str)  # alert id, what was recorded
+    awaitingOutcome = Signal(int, str)  # alert id, subject: confirmed, outcome still to record
+
+    def __init__(self, view: AdjudicationView, queue: AlertQueueModel, jobs: JobRunner, parent=None) -> None:
+        super().__init__(parent)
+        self.view, self.queue, self.jobs = view, queue, jobs
+        self.live = None
+        self.current: int | None = None
+        # While an alert is open its claim is renewed; a console that dies stops renewing and
+        # the alert frees itself for the other seats when the lease runs out.
+        self.renew_timer = QTimer(self)
+        self.renew_timer.setInterval(int(adjudication.CLAIM_LEASE_S * 1000 / 3))
+        self.renew_timer.timeout.connect(self._renew_claim)
+        self.renew_timer.start()
+        view.confirmRequested.connect(self.confirm)
+        view.rejectRequested.connect(self.reject)
+        view.escalateRequested.connect(self.escalate)
+        view.returnRequested.connect(self.back)
+        view.outcomeRequested.connect(self.record_outcome)
+
+    def attach(self, live) -> None:
+        self.live = live
+
+    def _renew_claim(self) -> None:
+        live, alert_id = self.live, self.current
+        if live is not None and alert_id is not None and self.view.mode in ("review", "confirm", "reject"):
+            self.jobs.submit(lambda: adjudication.claim(live.store, live.operator, alert_id), None, self._failed)
+
+    # -- opening ---------------------------------------------------------------------
+    def open(self, alert_id: int, mode: str = "review") -> None:
+        live = self.live
+        if live is None:
+            return
+        self.queue.acknowledge(alert_id)
+        self.view.set_mode("busy")
+        def fetch():
+            detail = adjudication.open_alert(live.store, live.operator, alert_id)
+            return detail, decode_images(detail)  # JPEG decoding off the GUI thread
+
+        self.jobs.submit(fetch, lambda pair: self._show(*pair, mode), self._failed)
+
+    def _show(self, detail, images: dict, mode: str) -> None:
+        self.current = detail.alert_id
+        may_decide = not (detail.escalated_at and self.live.operator.role != "supervisor")
+        self.view.show_alert(detail, mode, may_decide, images)
+        self.opened.emit(detail.alert_id)
+
+    def open_next(self) -> None:
+        """The first pending alert in queue order, else back to the grid."""
+        nxt = next((r["id"] for r in self.queue.rows
+                    if self.current not in (r["id"], *r.get("sighting_ids", ()))), None)
+        self.current = None
+        if nxt is None:
+            self.view.detail = None
+            self.view.set_mode("empty")
+            self.closed.emit()
+        else:
+            self.open(nxt)
+
+    def step_sighting(self, step: int) -> None:
+        """Show the incident's next (or previous) sighting; the decision is recorded on the one shown."""
+        detail = self.view.detail
+        if detail is None or len(detail.sightings) < 2 or self.view.mode != "review":
+            return
+        nxt = detail.sightings[(detail.sighting_index + step) % len(detail.sightings)]["id"]
+        self.open(int(nxt))
+
+    def _after_decision(self) -> None:
+        self.view.set_mode("busy")
+        QTimer.singleShot(NEXT_ALERT_GUARD_MS, self.open_next)
+
+    def _failed(self, exc: Exception) -> None:
+        self.view.failed(redact(str(exc)))
+
+    # -- decisions ---------------------------------------------------------------------
+    def confirm(self, alert_id: int, entry_id: int) -> None:
+        """Confirm the candidate the operator was shown and asked about (``entry_id``)."""
+        live = self.live
+
+        def done(decision_id) -> None:
+            if decision_id is None:  # two-person rule: the first of two confirmations
+                self.queue.update_alert(alert_id, first_confirmed_by=live.operator.user_id)
+                self.decided.emit(alert_id, "first_confirmation")
+                say(self.view, "First confirmation recorded. The two-person rule applies: a second, different "
+                    "user must confirm before it goes to engagement.", "done")
+                self._after_decision()
+                return
+            self.queue.remove_alert(alert_id)
+            self.decided.emit(alert_id, "true_alert")
+            named = [c for c in self.view.detail.candidates if c.entry_id == entry_id] if self.view.detail else []
+            self.awaitingOutcome.emit(alert_id, named[0].subject_name if named else "")
+            self.view.set_mode("outcome")
+
+        note = self.view.prompts.note  # an escalated alert's supervisor decides with a note
+        self.jobs.submit(lambda: adjudication.confirm(live.store, live.operator, alert_id, note, entry_id=entry_id), done,
+                         self._failed)
+
+    def reject(self, alert_id: int, reason: str) -> None:
+        """A "different person" suppression is applied by the live deployment itself, on whichever seat
+        or worker runs the camera, when the decision reaches the shared log."""
+        live = self.live
+
+        def done(_decision_id) -> None:
+            self.queue.remove_alert(alert_id)
+            self.decided.emit(alert_id, f"false_alert:{reason}")
+            self._after_decision()
+
+        note = self.view.prompts.note
+        self.jobs.submit(lambda: adjudication.reject(live.store, live.operator, alert_id, reason, note), done, self._failed)
+
+    def escalate(self, alert_id: int, note: str) -> None:
+        """The incident leaves this operator's queue for the supervisors' seats (a supervisor's own
+        escalation stays in theirs, at the top)."""
+        live = self.live
+
+        def done(_none) -> None:
+            if live.operator.role == "supervisor":
+                self.queue.update_alert(alert_id, escalated_at="now", escalation_note=note)
+            else:
+                self.queue.remove_alert(alert_id)
+            say(self.view, "Escalated: every supervisor's seat shows it now, with your note.", "done")
+            self.decided.emit(alert_id, "escalated")
+            self._after_decision()
+
+        self.jobs.submit(lambda: adjudication.escalate(live.store, live.operator, alert_id, note), done, self._failed)
+
+    def back(self, alert_id: int) -> None:
+        live = self.live
+        if self.view.mode == "outcome":  # "later": the outcome stays on the to-record list
+            self._after_decision()
+            return
+        self.jobs.submit(lambda: adjudication.return_to_queue(live.store, live.operator, alert_id))
+        self.current = None
+        self.view.detail = None
+        self.view.set_mode("empty")
+        self.closed.emit()
+
+    def record_outcome(self, alert_id: int, result: str, action: str, note: str) -> None:
+        live = self.live
+
+        def done(_id) -> None:
+            self.decided.emit(alert_id, f"outcome:{result}")
+            self._after_decision()
+
+        self.jobs.submit(lambda: adjudication.record_outcome(live.store, live.operator, alert_id, result, action, note),
+                         done, lambda exc: (self.view.failed(redact(str(exc))), self.view.set_mode("outcome")))
+
+    # -- queue ---------------------------------------------------------------------------
+    def load_alert_row(self, alert_id: int, on_done) -> None:
+        live = self.live
+        self.jobs.submit(lambda: escalation.load_row(live, alert_id), on_done)
+
+    def load_queue(self, on_done) -> None:
+        """The queue as this user sees it (an escalated incident, on a supervisor's seat, with its note)."""
+        live = self.live
+        self.jobs.submit(lambda: escalation.load_queue(live), on_done)
