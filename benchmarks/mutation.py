@@ -55,7 +55,8 @@ TARGETS: dict[str, Target] = {
     # The alert decision only: detection, alignment and embedding are the models' business and
     # the real-model tests take most of a second each. Fake-engine tests do the deciding fast.
     "recognizer": Target("console/pipeline/recognizer.py",
-                         ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_recognizer.py"),
+                         ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_recognizer.py",
+                          "tests/unit/test_mutants_recognizer_outbox.py"),
                          keyword="not gallery and not iou and not tracker",
                          only=("x_encode_jpeg*", "x_probe_crop*", "x_context_frame*", "x_iso*", "xǁScoreStatsǁ*",
                                "xǁCameraRecognizerǁsuppress*", "xǁCameraRecognizerǁ_may_alert*",
