@@ -10,7 +10,6 @@ survived, for docs/reliability.md.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import subprocess
@@ -34,6 +33,7 @@ from console.store import open_store, repo
 from console.store.audit import verify_chain, verify_records
 from console.store.sqlite import DB_NAME
 from tests.factories import OtherProcessLock, RecognizerStub, small_deployment, wait_for
+from tests.reliability.conftest import FullDisk
 
 FRAMES = range(0, int(40 * FPS), 2)  # 40 s of the demo corridor, every second frame
 FAULT_FROM, FAULT_TO = 250, 800  # the first alert comes before the fault, two more during it
@@ -134,43 +134,6 @@ def test_a_database_locked_by_another_process_loses_no_alert_and_no_decision(eng
 
 
 # -- a full disk ---------------------------------------------------------------------------------
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real 16 MiB file system (tmpfs), mounted for this test and removed after it."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    why = "mounting a small file system needs root" if os.geteuid() != 0 else ""
-    if not why:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(mount)],
-                              capture_output=True, text=True)
-        why = done.stderr.strip() if done.returncode else ""
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the full-disk test: {why}")
-        pytest.skip(why)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-class FullDisk:
-    def __init__(self, store, mount: Path) -> None:
-        self.store, self.filler = store, mount / "filler"
-
-    def on(self) -> None:
-        # Empty the write-ahead log first, so that the next write must grow a file.
-        self.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        with open(self.filler, "wb", buffering=0) as fh:
-            for size in (65536, 512):  # big pieces, then the last few bytes too
-                try:
-                    while True:
-                        fh.write(b"\0" * size)
-                except OSError as exc:
-                    assert exc.errno == errno.ENOSPC
-
-    def off(self) -> None:
-        self.filler.unlink()
-
-
 def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine, tmp_path, small_disk, reference):
     data = small_disk / "data"
     store = open_store(data)
