@@ -34,6 +34,7 @@ from console.store.audit import verify_chain, verify_records
 from console.store.sqlite import DB_NAME
 from tests.factories import OtherProcessLock, RecognizerStub, small_deployment, wait_for
 from tests.reliability.conftest import FullDisk
+from ui.record_pdf import render_record_pdf  # the one renderer of the record's PDF
 
 FRAMES = range(0, int(40 * FPS), 2)  # 40 s of the demo corridor, every second frame
 FAULT_FROM, FAULT_TO = 250, 800  # the first alert comes before the fault, two more during it
@@ -154,7 +155,7 @@ def test_a_full_disk_loses_no_alert_no_decision_and_leaves_no_half_export(engine
         refused.append(str(err.value))
         # An export onto the full disk fails whole: no file, no temporary file left behind.
         with pytest.raises(ConsoleError, match="could not write|No space"):
-            reports.export_record(seat, auditor, dep, small_disk / "record.pdf")
+            reports.export_record(seat, auditor, dep, small_disk / "record.pdf", render_record_pdf)
         assert not [p.name for p in small_disk.iterdir() if p.name not in ("data", "filler")]
         # An export to another disk cannot be logged (the log's disk is full): it is taken back.
         with pytest.raises(StoreError, match="full"):

@@ -5,13 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from console.errors import PermissionDenied
+from console.errors import ConsoleError, PermissionDenied
 from console.services.accounts.auth import Actor, actor_for
 from console.services.decisions import adjudication, corrections
 from console.services.record import reports
 from console.services.setup import deployments
 from console.store import audit, repo
 from tests.factories import SUPERVISOR_PASSWORD, password_hash
+from tests.pdf_text import pdf_text
 
 
 @pytest.fixture
@@ -67,19 +68,31 @@ def test_the_record_matches_the_database_own_counts(deployment):
 
 @pytest.mark.parametrize("suffix", [".pdf", ".csv", ".json"])
 def test_exports_carry_the_same_figures_and_are_logged(deployment, tmp_path, suffix):
+    from ui.record_pdf import render_record_pdf  # the one renderer of the record's PDF (Qt's QPdfWriter)
+
     store, dep, _ = deployment
-    out = reports.export_record(store, actor_for(store, "aud"), dep, tmp_path / f"record{suffix}")
+    out = reports.export_record(store, actor_for(store, "aud"), dep, tmp_path / f"record{suffix}", render_record_pdf)
     data = out.read_bytes()
     if suffix == ".pdf":
-        assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
-        for line in (b"(alerts                           5)", b"(true incidents                   2)",
-                     b"(false incidents                  3)", b"(faces analysed                   4000)"):
-            assert line in data
+        assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF") and b"Qt " in data
+        text = pdf_text(data)
+        assert text.startswith("Deployment record: Op Record\nDRAFT - not signed off.")
+        for pair in ("Alerts (sightings)\n5", "Confirmed matches (incidents)\n2", "Rejected (incidents)\n3",
+                     "Faces analysed\n4,000", "Arrests\n1", "Deployment record Op Record (draft) - page 1"):
+            assert pair in text
     elif suffix == ".json":
         assert json.loads(data)["false_incidents"] == 3
     else:
         assert "false_incidents,3" in data.decode()
     assert store.one("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'report.exported'")["n"] == 1
+
+
+def test_a_pdf_without_the_renderer_is_refused_before_anything_is_written(deployment, tmp_path):
+    store, dep, _ = deployment
+    logged = store.one("SELECT COUNT(*) AS n FROM audit_log")["n"]
+    with pytest.raises(ConsoleError, match=r"needs its renderer \(ui/record_pdf.py"):
+        reports.export_record(store, actor_for(store, "aud"), dep, tmp_path / "record.pdf")
+    assert not (tmp_path / "record.pdf").exists() and store.one("SELECT COUNT(*) AS n FROM audit_log")["n"] == logged
 
 
 def test_sign_off_is_a_supervisor_act_over_the_record_digest(deployment):

@@ -37,60 +37,22 @@ def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "", pas
     return signing.sign_off(store, actor, deployment_id, note, password)
 
 
-def _lines(record: dict) -> list[tuple[str, str]]:
-    out = [("h1", f"Deployment record: {record['name']}"),
-           ("text", f"Place: {record['place']}"),
-           ("text", f"Rationale: {record['rationale']}"),
-           ("text", f"Legal basis: {record['legal_basis']}"),
-           ("text", f"From {record['start']} to {record['end']} ({record['duration_hours']} h), state {record['state']}"),
-           ("text", f"Model {record['model_id']}, threshold {record['threshold']}")]
-    cal = record["calibration"]
-    if cal["calibrated"]:
-        out.append(("text", f"Threshold floor calibrated by {cal['written_by']} ({cal['method']}) on: "
-                            + "; ".join(f"{name} ({src})" for name, src in cal["data"].items())))
-    else:
-        out.append(("text", f"No calibration for this model: {cal['why']}"))
-    out.append(("h2", "Figures (an incident is one pass of one person: its alerts were decided once)"))
-    for key in ("watchlist_size", "faces_analysed", "incidents", "true_incidents", "false_incidents",
-                "undecided_incidents", "repeats_rejected_as_duplicate", "alerts", "false_incidents_per_1000_faces",
-                "false_alerts_per_1000_faces", "false_alerts_per_alert", "arrests"):
-        out.append(("mono", f"{key.replace('_', ' '):<32} {record[key]}"))
-    tt = record["time_to_decision"]
-    out.append(("mono", f"{'time to decision (s)':<32} median {tt['median_s']}, 90th percentile {tt['p90_s']}"))
-    esc = record["escalations"]
-    out.append(("mono", f"{'escalated incidents':<32} {esc['incidents']} ({esc['still_open']} still open)"))
-    out.append(("h2", "Threshold changes and clock jumps"))
-    out += [("text", f"{c['at']} {c['by']}: {c['old']} -> {c['new']} ({c['reason']})") for c in record["threshold_changes"]]
-    out += [("text", f"{j['at']}: the clock jumped {j['by_s']} s") for j in record["clock_jumps"]]
-    out.append(("h2", "Engagements (latest outcome per alert)"))
-    for e in record["engagements"] or [{"result": "none", "action": "", "count": 0}]:
-        out.append(("mono", f"{e['result']:<18} {e['action']:<20} {e['count']}"))
-    out.append(("h2", "Sign-off"))
-    for s in record["signed_off"] or [{"signed_at": "", "username": "not signed off yet", "note": ""}]:
-        out.append(("text", f"{s['username']} {s['signed_at']} {s['note']}"))
-    out.append(("text", f"Record digest (SHA-256): {record_digest(record)}"))
-    cp = record.get("audit_checkpoint")
-    out.append(("h2", "Audit log checkpoint (signed; check with: main.py audit verify --witness FOLDER)"))
-    if cp:
-        for key in ("time", "size", "root", "log", "key_fingerprint", "signature"):
-            value = str(cp[key])
-            for i in range(0, len(value), 72):  # the page is 90 Courier characters wide
-                out.append(("mono", f"{key if i == 0 else '':<16}{value[i:i + 72]}"))
-    else:
-        out.append(("text", "no signed checkpoint of the audit log yet"))
-    return out
+NO_PDF_RENDERER = ("a PDF of the record needs its renderer (ui/record_pdf.py render_record_pdf): export it from "
+                   "the console window or with main.py report, or choose .csv or .json")
 
 
 def export_record(store: Store, actor: Actor, deployment_id: int, out: Path, pdf_renderer=None) -> Path:
     """PDF, CSV or JSON by the file's extension; a new file, written whole; the export is logged.
     A signed record is printed from its frozen JSON (the same bytes every time), with a dated
     addendum of what changed since. ``pdf_renderer(document) -> bytes`` draws the PDF (the UI and
-    main.py pass Qt's, ui/record_pdf.py); without one, the plain writer of console/pdf.py does."""
+    main.py pass Qt's, ui/record_pdf.py, the one renderer of the record's PDF: console/ never imports Qt)."""
     from console.exports import check_target, write_new
     from console.services.record import signing
 
     actor.require("view_audit", store)
     out = check_target(out, (".pdf", ".csv", ".json"))
+    if out.suffix.lower() == ".pdf" and pdf_renderer is None:
+        raise ConsoleError(NO_PDF_RENDERER)  # before anything is pinned or written
     if signing.frozen(store, deployment_id) is None:
         _pin(store, "export")  # a draft carries a checkpoint of the log as it stands
     doc = signing.document(store, deployment_id)
@@ -125,17 +87,9 @@ def render(doc: dict, suffix: str, pdf_renderer=None) -> bytes:
             for f in extra["figures"]:
                 w.writerow(["addendum_figure", json.dumps(f)])
         return buf.getvalue().encode()
-    if pdf_renderer is not None:
-        return pdf_renderer(doc)
-    from console.pdf import pdf_bytes
-
-    lines = _lines(record)
-    if extra:
-        lines.append(("h2", f"Addendum: changes after sign-off (as of {extra['as_of']})"))
-        lines += [("text", f"{c['at']} {c['by']}: {c['what']}") for c in extra["changes"]]
-        lines += [("mono", f"{f['field']}: signed {json.dumps(f['signed'])[:30]}, now {json.dumps(f['now'])[:30]}")
-                  for f in extra["figures"]]
-    return pdf_bytes(f"Deployment record {record['name']}", lines)
+    if pdf_renderer is None:  # the PDF is drawn by Qt's QPdfWriter (ui/record_pdf.py), which the caller passes in
+        raise ConsoleError(NO_PDF_RENDERER)
+    return pdf_renderer(doc)
 
 
 def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold: float) -> dict:
