@@ -157,10 +157,22 @@ def _wait(app, condition, timeout_s: float) -> bool:
 
 def run_screenshot(args) -> int:
     """Render the operator window with the demo deployment, then the adjudication view of its
-    first alert, to OUT_DIR/main_window.png and OUT_DIR/adjudication.png."""
+    first alert, to OUT_DIR/main_window.png and OUT_DIR/adjudication.png (and the other screens).
+
+    It runs on a throwaway demo of its own: a temporary data directory made here and removed at the
+    end. The user's data (--data-dir, --db or the default folder) is never opened, so the command
+    runs any number of times and leaves nothing behind but the pictures."""
+    import tempfile
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    args.demo = True
-    _demo_location(args)
+    if getattr(args, "data_dir", None) or getattr(args, "db", None):
+        print("note: screenshot renders on a throwaway demo of its own; --data-dir and --db are not used")
+    with tempfile.TemporaryDirectory(prefix="orc-screenshot-") as scratch:
+        args.data_dir, args.db, args.demo = Path(scratch) / "demo", None, True
+        return _shoot(args, Path(scratch))
+
+
+def _shoot(args, scratch: Path) -> int:
     app = create_app()
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,13 +184,14 @@ def run_screenshot(args) -> int:
                       120)
         # Let the queue fill a little more and ages tick; an incident with several sightings is the
         # better picture (its card and its adjudication show them), so wait a while for one.
-        _wait(app, lambda: any(r.get("sightings", 1) > 1 for r in window.alerts.rows), 45)
+        only_main = getattr(args, "only_main", False)
+        _wait(app, lambda: any(r.get("sightings", 1) > 1 for r in window.alerts.rows), 0 if only_main else 45)
         _wait(app, lambda: False, 1.5)
         path = out_dir / "main_window.png"
         window.grab().save(str(path))
         print(f"wrote {path}{'' if ready else ' (no alert on screen before the time limit)'}")
-        if not ready:
-            return 1
+        if not ready or only_main:
+            return 0 if ready else 1
         grid = window.grid_host  # 1 up on a chosen camera (the third, when there are three)
         grid.show_one(min(2, len(grid.tiles) - 1))
         _wait(app, lambda: False, 0.8)
@@ -210,7 +223,8 @@ def run_screenshot(args) -> int:
         dialog.close()
         from ui.screenshots.setup import render_setup
 
-        for path in render_setup(lambda c, t: _wait(app, c, t), window.live.engine, window.db_jobs, out_dir):
+        for path in render_setup(lambda c, t: _wait(app, c, t), window.live.engine, window.db_jobs, out_dir,
+                                  scratch / "setup"):
             print(f"wrote {path}")
         from console.services.accounts import session
         from ui.review import ReviewWindow
@@ -243,7 +257,7 @@ def run_screenshot(args) -> int:
         login.close()
         from ui.screenshots.seat_choice import render_seat_choice  # two deployments authorised: the seat asks
 
-        print(f"wrote {render_seat_choice(lambda c, t: _wait(app, c, t), out_dir)}")
+        print(f"wrote {render_seat_choice(lambda c, t: _wait(app, c, t), out_dir, scratch / 'seat')}")
         from ui.screenshots.shift import shoot_shift  # escalated band, feedback, correction, hand-over
 
         shoot_shift(app, window, out_dir, _wait)

@@ -162,10 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", type=Path, default=None,
                    help="check this copy of the model folder (default: the bundled models)")
 
-    p = sub.add_parser("screenshot", help="render the main views with demo data offscreen to PNG files")
+    p = sub.add_parser("screenshot", help="render the main views offscreen to PNG files, on a throwaway demo of "
+                       "its own (a temporary data directory, removed after; the user's data is never opened)")
     add_common(p)
     p.add_argument("out_dir", type=Path)
     p.add_argument("--cameras", type=int, default=1, help="demo cameras to show (1-9)")
+    p.add_argument("--only-main", action="store_true",
+                   help="render only the operator window (main_window.png): a quick check")
     add_recognition(p)
 
     p = sub.add_parser("eval-watchlist", help="TPIR and FPIR at the calibrated threshold for watchlists of N "

@@ -4,12 +4,12 @@ remembered as this seat's last choice."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 
-def render_seat_choice(wait, out_dir: Path) -> Path:
+def render_seat_choice(wait, out_dir: Path, folder: Path) -> Path:
+    """The chooser's screen; its store is made in ``folder`` (the screenshot's throwaway one)."""
     from console import clock
     from console.services.accounts import auth
     from console.services.accounts.session import open_store
@@ -17,7 +17,7 @@ def render_seat_choice(wait, out_dir: Path) -> Path:
     from console.services.setup import deployment_setup, deployments, new_deployment
     from ui.seat_choice import SeatChoiceDialog
 
-    data = Path(tempfile.mkdtemp(prefix="orc-seat-shot-")) / "data"
+    data = folder / "data"
     store = open_store(data)
     try:
         admin = auth.bootstrap_administrator(store, "chief", "Chief Administrator", "amber lantern over the quay")

@@ -3,13 +3,13 @@ demo's), with a camera on a generated video, two watchlist entries and one check
 
 from __future__ import annotations
 
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 
-def render_setup(wait, engine, jobs, out_dir: Path) -> list[Path]:
+def render_setup(wait, engine, jobs, out_dir: Path, folder: Path) -> list[Path]:
+    """The set-up tab's screens; its store and video are made in ``folder`` (the screenshot's throwaway one)."""
     from console import clock
     from console.feeds.demo import write_demo_video
     from console.feeds.demo_media import demo_subjects, read_image
@@ -20,7 +20,7 @@ def render_setup(wait, engine, jobs, out_dir: Path) -> list[Path]:
     from ui.supervision.setup import SetupTab
     from ui.tool_dialog import ToolDialog
 
-    folder = Path(tempfile.mkdtemp(prefix="orc-setup-shot-"))
+    folder.mkdir(parents=True)
     store = open_store(folder / "data")
     admin = auth.bootstrap_administrator(store, "chief", "Chief Administrator", "amber lantern over the quay")
     auth.create_user(store, admin, "j.ward", "Jo Ward", "supervisor", "violet kettle harbour")
