@@ -172,10 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_recognition(p)
 
     p = sub.add_parser("eval-watchlist", help="TPIR and FPIR at the calibrated threshold for watchlists of N "
-                       "entries, from genuine pairs and a gallery of distinct people (reads ../shared/data)")
+                       "entries, from genuine pairs and a gallery of distinct people (public test sets, --data)")
     add_common(p)
     p.add_argument("--data", type=Path, default=None,
-                   help="the public test sets (default: ../shared/data beside the checkout)")
+                   help="the folder of the public test sets (README.md, 'Accuracy on public test sets'); required")
     p.add_argument("--sizes", default="100,500,2000", help="watchlist sizes, comma separated (default 100,500,2000)")
     p.add_argument("--target", type=float, default=None,
                    help="expected false alerts per face analysed (default 1e-5; never looser than 1e-4)")
@@ -342,7 +342,7 @@ def cmd_selftest(args) -> int:
 # -- eval-watchlist --------------------------------------------------------------------
 def cmd_eval_watchlist(args) -> int:
     from console.services.accuracy.calibration import check_target
-    from console.services.accuracy.watchlist_eval import default_data_dir, evaluate_watchlist
+    from console.services.accuracy.watchlist_eval import evaluate_watchlist, public_sets_dir
 
     try:
         sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
@@ -352,10 +352,7 @@ def cmd_eval_watchlist(args) -> int:
         raise MediaError(f"--sizes {args.sizes!r} must name at least one watchlist size of 1 or more")
     if args.target is not None:
         check_target(args.target)
-    data = args.data or default_data_dir()
-    if not data.is_dir():
-        raise MediaError(f"no evaluation data at {data}: eval-watchlist reads the public test sets in "
-                         f"../shared/data (or --data DIR); nothing was measured")
+    data = public_sets_dir(args.data)  # before the models load: no default folder, a clear error instead
     evaluate_watchlist(_engine(args), data, sizes, args.target)
     return 0
 

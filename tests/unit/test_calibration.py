@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -127,7 +128,31 @@ def test_eval_watchlist_says_when_its_data_is_not_there(tmp_path, capsys):
     code = cli.main(["eval-watchlist", "--data", str(tmp_path / "nowhere")])
     assert code == cli.EXIT_ERROR
     err = capsys.readouterr().err
-    assert "no evaluation data" in err and "shared/data" in err
+    assert f"no evaluation data at {tmp_path / 'nowhere'}" in err and "nothing was measured" in err
+    assert "congress-portraits-dev" in err and "dlib-johns" in err and "deepface-pairs" in err
+
+
+def test_eval_watchlist_without_data_names_the_sets_and_where_the_readme_says_to_get_them(capsys):
+    code = cli.main(["eval-watchlist"])  # no default folder: ../shared/data is no part of an installation
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_ERROR and err.count("\n") == 1  # one clear line
+    assert "no --data given" in err and "--data DIR" in err and "nothing was measured" in err
+    for name in ("congress-portraits-dev", "dlib-johns", "deepface-pairs"):
+        assert name in err
+    assert 'README.md, "Accuracy on public test sets"' in err and "shared" not in err
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Accuracy on public test sets"):]
+    assert all(name in section for name in ("congress-portraits-dev", "dlib-johns", "deepface-pairs"))
+
+
+def test_nothing_in_the_product_defaults_to_a_folder_outside_the_installation():
+    from console.services.accuracy import watchlist_eval
+
+    root = Path(__file__).resolve().parents[2]
+    assert not hasattr(watchlist_eval, "default_data_dir")  # console.paths.default_data_dir is the user's store
+    for path in [root / "main.py", *(root / "console").rglob("*.py"), *(root / "ui").rglob("*.py")]:
+        text = path.read_text()  # a comment may say where a figure was measured; no code builds the path
+        assert '"shared"' not in text and "'shared'" not in text and '"../shared' not in text, path
 
 
 def test_eval_watchlist_refuses_a_loose_target(tmp_path, capsys):

@@ -2,8 +2,8 @@
 
 A passer-by raises a false alert when they score above the threshold against ANY entry
 of the watchlist, so false alerts grow with the list's size N. This module reads the
-public test sets beside the project (``../shared/data`` by default; never shipped, never
-read by the running product), finds and embeds each face with the real engine, makes
+public test sets named by ``--data DIR`` (never shipped, never read by the running product;
+README.md, "Accuracy on public test sets", says where to get them), finds and embeds each face with the real engine, makes
 poorer copies of it (smaller down to the quality gate's eye distance, blurred,
 JPEG-compressed) because a live face is poorer than a portrait, and measures:
 
@@ -51,9 +51,20 @@ DEGRADATIONS: dict[str, tuple[float | None, float, int | None]] = {
 }
 
 
-def default_data_dir() -> Path:
-    """``../shared/data`` beside the checkout (a benchmark input, never shipped)."""
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+TEST_SETS_NEEDED = (
+    f"eval-watchlist needs three public test sets, side by side in one folder given with --data DIR: {CONGRESS} "
+    f"(510 official portraits of distinct people), {JOHNS} (5 people, 11 photos each) and {DEEPFACE} (300 "
+    "labelled pairs of photos). They are not part of the product; README.md, \"Accuracy on public test sets\", "
+    "says where to get them")
+
+
+def public_sets_dir(data_dir: Path | str | None) -> Path:
+    """The folder of the public test sets, or a clear error naming them (nothing is looked for elsewhere)."""
+    if data_dir is None:
+        raise MediaError(f"no --data given: {TEST_SETS_NEEDED}; nothing was measured")
+    if not Path(data_dir).is_dir():
+        raise MediaError(f"no evaluation data at {data_dir}: {TEST_SETS_NEEDED}; nothing was measured")
+    return Path(data_dir)
 
 
 @dataclass(frozen=True)
@@ -134,8 +145,7 @@ def embed_items(engine: FaceEngine, items: Iterable[tuple[str, Path]], variants:
 
 def _need(directory: Path, what: str) -> Path:
     if not directory.is_dir():
-        raise MediaError(f"{what} not found at {directory}: this evaluation reads the public test sets in "
-                         f"../shared/data (or --data DIR); they are not part of the product")
+        raise MediaError(f"{what} not found at {directory}: {TEST_SETS_NEEDED}")
     return directory
 
 
@@ -247,16 +257,13 @@ EYE_BANDS = [12.0, 16.0, 24.0, 40.0, math.inf]
 YAW_BANDS = [0.0, 10.0, 20.0, 40.0, math.inf]
 
 
-def evaluate_watchlist(engine: FaceEngine, data_dir: Path | None = None, sizes: Iterable[int] = (100, 500, 2000),
+def evaluate_watchlist(engine: FaceEngine, data_dir: Path | None, sizes: Iterable[int] = (100, 500, 2000),
                        target: float | None = None, variants: Iterable[str] | None = None, seed: int = 14,
                        say: Callable[[str], None] = print) -> dict:
     """Print TPIR and FPIR at the calibrated threshold for each watchlist size; return the figures."""
     from console.services.accuracy import calibration
 
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    if not data_dir.is_dir():
-        raise MediaError(f"no evaluation data at {data_dir}: eval-watchlist reads the public test sets in "
-                         f"../shared/data (or --data DIR); they are not part of the product, so nothing was measured")
+    data_dir = public_sets_dir(data_dir)
     cal = calibration.load_for(engine.model_id)
     target = calibration.DEFAULT_TARGET if target is None else target
     calibration.check_target(target)
