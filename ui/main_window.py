@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter,
 from PySide6.QtWidgets import QWidget as _QWidget
 
 from console.redaction import redact
+from console.services.accounts.permissions import Permission
 from console.services.runtime.live import LiveDeployment, LiveEvent
 from console.services.setup import deployments
 from ui import escalation, feedback
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
         restart while it is stopped (supervisors)."""
         live = self.live
         can_stop = bool(live and live.recognising and deployments.may_stop(live.deployment, live.operator))
-        can_restart = bool(live and live.stopped and not live.ended and live.operator.role == "supervisor")
+        can_restart = bool(live and live.stopped and not live.ended and live.operator.may(Permission.RESTART_RECOGNITION))
         self.actions_by_name[Act.STOP].setEnabled(can_stop)
         self.actions_by_name[Act.RESTART].setEnabled(can_restart)
         for act in (Act.SUPERVISE, Act.REVIEW, Act.SIGN_OUT):

@@ -14,14 +14,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
 )
 
 from console.domain import Decision, RejectReason
 from console.redaction import redact
+from console.services.accounts.permissions import Permission
 from console.services.decisions import corrections
-from ui.feedback import why_not
+from ui.feedback import gated_button, why_not
 from ui.toast import say
 
 
@@ -66,7 +66,7 @@ class CorrectionDialog(QDialog):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         v.addWidget(self.message)
-        self.record = QPushButton("Record correction (supervisor)")
+        self.record = gated_button("Record correction", Permission.CORRECT_DECISION)
         self.record.setAutoDefault(False)
         self.record.clicked.connect(self.submit)
         v.addWidget(self.record)

@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from console import clock
+from console.services.accounts.permissions import Permission
 from console.services.setup import cameras, deployment_setup, deployments, new_deployment
+from ui.feedback import gated_button
 from ui.supervision.setup_entries import EntriesBox
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
@@ -79,7 +81,7 @@ class SetupTab(ToolTab):
         now = clock.now()
         self.new["starts"].setText(_iso(now))
         self.new["ends"].setText(_iso(now + timedelta(hours=8)))
-        self.create_button = QPushButton("Create draft (supervisor)")
+        self.create_button = gated_button("Create draft", Permission.MANAGE_DEPLOYMENT)
         self.create_button.clicked.connect(self._create)
         form.addRow("", self.create_button)
         return box
@@ -111,7 +113,7 @@ class SetupTab(ToolTab):
         row = QHBoxLayout()
         self.authorise_note = QLineEdit()
         self.authorise_note.setPlaceholderText("Authorising note (logged)")
-        self.authorise_button = QPushButton("Authorise (supervisor; freezes the watchlist)")
+        self.authorise_button = gated_button("Authorise", Permission.AUTHORISE_DEPLOYMENT, "freezes the watchlist")
         self.authorise_button.clicked.connect(lambda: self.act(
             lambda: deployments.authorise(self.live.store, self.actor, self.dep_id, self.authorise_note.text()),
             "Deployment authorised and logged; its watchlist is frozen."))
