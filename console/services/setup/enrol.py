@@ -215,3 +215,12 @@ def import_csv_for_deployment(store: Store, engine: FaceEngine, actor: Actor, de
     """``import_csv`` into the deployment's own watchlist."""
     actor.require("enrol", store)
     return import_csv(store, engine, actor, watchlist_id(store, deployment_id), csv_path)
+
+
+def add_entry_with_photo(store: Store, engine: FaceEngine, actor: Actor, deployment_id: int, spec: repo.EntrySpec,
+                         image: np.ndarray, label: str | Path = "photo", amendment: str = "") -> tuple[int, EnrolResult]:
+    """An entry of the deployment's watchlist and its first photo, in one transaction: an entry whose
+    photo is refused is not kept (an entry with no photo matches nobody)."""
+    with store.transaction():
+        entry = add_entry(store, actor, watchlist_id(store, deployment_id), spec, amendment)
+        return entry, enrol_photo(store, engine, actor, entry, image, label, amendment)
