@@ -28,7 +28,7 @@ def load_queue(live) -> list[dict]:
 def arrived(window, alert_id: int, by: str) -> None:
     """The log says ``by`` escalated ``alert_id``: out of an operator's queue; to the top of a supervisor's."""
     live = window.live
-    if live is None or not live.operator.may("adjudicate"):
+    if live is None or not live.operator.may(Permission.ADJUDICATE):
         return
     if not live.operator.may(Permission.DECIDE_ESCALATED):
         window.alerts.remove_alert(alert_id)

@@ -93,3 +93,16 @@ def test_the_role_scan_finds_role_checks():
     assert role_comparisons("ok = actor.role not in SIGNING_ROLES") == [1]
     assert role_comparisons("ok = role == Qt.ItemDataRole.DisplayRole") == []  # a Qt model's data role
     assert role_comparisons("ok = actor.may(Permission.ADJUDICATE)") == []
+
+
+def test_every_permission_asked_for_by_name_is_in_the_table():
+    """``actor.require("enrol")`` still reads as a Permission; a name the table lacks fails here, not in use."""
+    asked, unknown = set(), []
+    for path in [*sorted((ROOT / "console").rglob("*.py")), *sorted((ROOT / "ui").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("may", "require")
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                asked.add(node.args[0].value)
+                if node.args[0].value not in set(Permission):
+                    unknown.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.args[0].value!r}")
+    assert unknown == [] and len(asked) > 10

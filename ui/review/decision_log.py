@@ -201,9 +201,9 @@ class DecisionLogTab(ToolTab):
         dv.addLayout(export_row)
         self.correct_button = gated_button("Correct this decision...", Permission.CORRECT_DECISION)
         self.correct_button.clicked.connect(self.open_correction)
-        if not self.actor.may("correct_decision"):
+        if not self.actor.may(Permission.CORRECT_DECISION):
             self.correct_button.setEnabled(False)
-            self.correct_button.setToolTip(why_not(self.actor, "correct_decision"))
+            self.correct_button.setToolTip(why_not(self.actor, Permission.CORRECT_DECISION))
         dv.addWidget(self.correct_button)
         eq_row = QHBoxLayout()
         # Nothing is recorded until a supervisor picks a value: the fields start at "not recorded".

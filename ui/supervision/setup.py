@@ -212,7 +212,7 @@ class SetupTab(ToolTab):
             if dep is None:
                 return listing, None, [], []
             return (listing, dep, deployment_setup.checklist(store, dep),
-                    cameras.shown(store, actor, dep) if actor.may("manage_cameras") else [])
+                    cameras.shown(store, actor, dep) if actor.may(Permission.MANAGE_CAMERAS) else [])
 
         self.read(read, self._show)
 
@@ -233,9 +233,9 @@ class SetupTab(ToolTab):
         for c in checks:
             box = self.checks[c["item"]]
             box.setChecked(c["ticked_by"] is not None)
-            box.setEnabled(draft and c["ticked_by"] is None and self.actor.may("authorise_deployment"))
+            box.setEnabled(draft and c["ticked_by"] is None and self.actor.may(Permission.AUTHORISE_DEPLOYMENT))
             box.setToolTip(f"Ticked by {c['ticked_by']} at {c['ticked_at']}" if c["ticked_by"] else "Open")
-        self.authorise_button.setEnabled(draft and self.actor.may("authorise_deployment"))
+        self.authorise_button.setEnabled(draft and self.actor.may(Permission.AUTHORISE_DEPLOYMENT))
         fill(self.camera_list, [[c["name"], c["source"], c["credential"]] for c in cams])
         self.camera_list.setProperty("ids", [c["id"] for c in cams])
         self.entries.show_for(dep, chosen)

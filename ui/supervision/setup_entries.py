@@ -168,7 +168,7 @@ class EntriesBox(QGroupBox):
         self.frozen.setText("Frozen at authorisation: a change needs an amendment reason "
                             f"({who(Permission.AUTHORISE_DEPLOYMENT)}, logged with the old and new hash)."
                             if frozen else "")
-        if dep_id is None or not self.tab.actor.may("view_watchlist"):
+        if dep_id is None or not self.tab.actor.may(Permission.VIEW_WATCHLIST):
             fill(self.list, [])
             return
         t = self.tab
