@@ -1,9 +1,43 @@
 """Entry point: ``python main.py`` opens the console; ``python main.py COMMAND`` runs a
-headless command (see ``--help``)."""
+headless command (see ``--help``). Every command is dispatched by console/cli/commands.py; this
+file only sets the process up and registers the handlers whose code sits above console/ (the
+window, the screenshots, the benchmarks, the PDF drawing), which console/ never imports."""
 
 from __future__ import annotations
 
 import sys
+
+
+# Imported only when called: a headless command never loads Qt.
+def _gui(args) -> int:
+    from ui.app import run_gui
+
+    return run_gui(args)
+
+
+def _screenshot(args) -> int:
+    from ui.app import run_screenshot
+
+    return run_screenshot(args)
+
+
+def _bench(args) -> int:
+    from benchmarks import run as run_bench
+
+    return run_bench(args)
+
+
+def _bench_ui(args) -> int:
+    from benchmarks.ui import run as run_ui
+
+    return run_ui(args)
+
+
+def _pdf(document) -> bytes:
+    # The PDF is drawn with Qt's QPdfWriter (ui/record_pdf.py); console/ itself never imports Qt.
+    from ui.record_pdf import render_record_pdf
+
+    return render_record_pdf(document)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,29 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         from console.services.runtime.seat_child import child_main
 
         return child_main()
-
-    args = cli.build_parser().parse_args(argv)
-    if args.command == "bench":  # the benchmarks sit above console/ and ui/
-        if args.bench == "ui":
-            from benchmarks.ui import run as run_ui
-
-            return run_ui(args)
-        from benchmarks import run as run_bench
-
-        return run_bench(args)
-    if args.command in (None, "screenshot"):
-        # Qt is imported only here, never from console/.
-        from ui.app import run_gui, run_screenshot
-
-        if args.command == "screenshot":
-            return run_screenshot(args)
-        return run_gui(args)
-    if args.command == "report" and str(args.out).lower().endswith(".pdf"):
-        # The PDF is drawn with Qt's QPdfWriter (ui/record_pdf.py); console/ itself never imports Qt.
-        from ui.record_pdf import render_record_pdf
-
-        args.pdf_renderer = render_record_pdf
-    return cli.run(args)
+    return cli.main(argv, {cli.GUI: _gui, cli.SCREENSHOT: _screenshot, cli.BENCH: _bench, cli.BENCH_UI: _bench_ui,
+                           cli.PDF: _pdf})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from console.services.accounts.permissions import Permission, who
+
 
 class Act(StrEnum):
     NEXT = "next"
@@ -77,8 +79,8 @@ ACTIONS: dict[Act, ActionSpec] = {
     Act.ACKNOWLEDGE: ActionSpec("Acknowledge", ("A",), "Acknowledge waiting alerts (stops the sound)", toolbar=True),
     Act.STOP: ActionSpec("Stop recognition", ("F12",), "Stop recognition for the whole deployment, on every seat and "
                          "worker, at once (asks why; logged)", toolbar=True),
-    Act.RESTART: ActionSpec("Restart recognition", ("Ctrl+F12",), "Restart a stopped deployment (supervisor; asks why;"
-                            " logged)", toolbar=True),
+    Act.RESTART: ActionSpec("Restart recognition", ("Ctrl+F12",), "Restart a stopped deployment "
+                            f"({who(Permission.RESTART_RECOGNITION)}; asks why; logged)", toolbar=True),
     Act.SUPERVISE: ActionSpec("Supervision...", ("F9",), "Deployment, threshold, two-person rule, stop, watchlist, "
                               "users, retention", toolbar=True),
     Act.REVIEW: ActionSpec("Review...", ("F10",), "Decision log, dashboard, deployment record, audit, what-if, "

@@ -4,6 +4,7 @@ the operator's note on its card and over the queue."""
 
 from __future__ import annotations
 
+from console.services.accounts.permissions import Permission
 from console.services.decisions import adjudication, escalations
 from ui.alert_model import with_thumbnails
 from ui.toast import say
@@ -27,9 +28,9 @@ def load_queue(live) -> list[dict]:
 def arrived(window, alert_id: int, by: str) -> None:
     """The log says ``by`` escalated ``alert_id``: out of an operator's queue; to the top of a supervisor's."""
     live = window.live
-    if live is None or not live.operator.may("adjudicate"):
+    if live is None or not live.operator.may(Permission.ADJUDICATE):
         return
-    if live.operator.role != "supervisor":
+    if not live.operator.may(Permission.DECIDE_ESCALATED):
         window.alerts.remove_alert(alert_id)
         return
 

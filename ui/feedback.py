@@ -1,26 +1,45 @@
 """Answers for keys and buttons that can do nothing for this user now: said over the panel the eye
 is on (ui/toast.py), and, for what a role may never do, greyed with the reason on hover.
 
-The role's permissions come from Actor.may (console/services/accounts/auth.py): the window shows what the
-services would refuse, before anyone tries.
+The role's permissions come from Actor.may and the one table of role rules
+(console/services/accounts/permissions.py): the window shows what the services would refuse, before
+anyone tries, and never compares a role itself.
 """
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QPushButton
+
+from console.services.accounts.permissions import Permission, who, who_plural, who_words, with_article
 from ui.actions import ACTIONS, Act
 from ui.toast import say
 
-ROLE_WORDS = {"supervisor": "a supervisor", "administrator": "an administrator", "operator": "an operator"}
+PERMISSION = "permission"  # a button's property: what it needs (ui/supervision/gates.py greys it for other roles)
+
 # toolbar command -> the permission it needs (stop follows the deployment's own rule, in the window)
-NEEDS = {Act.RESTART: "restart_recognition"}
+NEEDS = {Act.RESTART: Permission.RESTART_RECOGNITION}
+
+
+def caption(text: str, permission: str, note: str = "", end: str = "") -> str:
+    """A caption naming the roles the table gives ``permission``: caption("Create draft", Permission.MANAGE_DEPLOYMENT)
+    reads "Create draft (supervisor)"; a note follows the roles ("(supervisor; uses the reason above)")."""
+    return f"{text} ({who(permission)}{'; ' + note if note else ''}){end}"
+
+
+def needs(button: QPushButton, permission: str) -> QPushButton:
+    """Mark ``button`` as needing ``permission`` (greyed, with why on hover, for a role without it)."""
+    button.setProperty(PERMISSION, str(permission))
+    return button
+
+
+def gated_button(text: str, permission: str, note: str = "", end: str = "") -> QPushButton:
+    """A button for what only some roles may do: its caption names them, and it needs the permission."""
+    return needs(QPushButton(caption(text, permission, note, end)), permission)
 
 
 def why_not(actor, permission: str) -> str:
     """The hover text for a control this role cannot use."""
-    from console.services.accounts.auth import PERMISSIONS
-
-    roles = " or ".join(ROLE_WORDS.get(r, r) for r in sorted(PERMISSIONS[permission]))
-    return f"Needs {roles}: you are signed in as {actor.username} ({actor.role})."
+    return f"Needs {who_words(permission)}: you are signed in as {actor.username} ({actor.role})."
 
 
 def gate_actions(window) -> None:
@@ -40,9 +59,9 @@ def gate_actions(window) -> None:
             action.setToolTip(base)
     stop = window.actions_by_name[Act.STOP]
     if not stop.isEnabled() and not live.stopped:
-        stop.setToolTip("Stop recognition: " + ("only a supervisor may stop this deployment (its setting); you are "
-                        f"signed in as {actor.username} ({actor.role})." if actor.role != "supervisor"
-                        else "recognition is not running."))
+        stop.setToolTip("Stop recognition: " + (f"only {who_words(Permission.STOP_ANY_DEPLOYMENT)} may stop this "
+                        f"deployment (its setting); you are signed in as {actor.username} ({actor.role})."
+                        if not actor.may(Permission.STOP_ANY_DEPLOYMENT) else "recognition is not running."))
 
 
 def enter_refused(window) -> bool:
@@ -51,9 +70,10 @@ def enter_refused(window) -> bool:
     if live is None:
         say(window.queue, "The deployment is still opening: wait for the cameras and the queue.", "info")
         return True
-    if not live.operator.may("adjudicate"):
-        say(window.queue, f"{ROLE_WORDS.get(live.operator.role, live.operator.role).capitalize()} does not "
-            "adjudicate alerts: operators and supervisors review them. Your role sees the cameras, F9 and F10.")
+    if not live.operator.may(Permission.ADJUDICATE):
+        say(window.queue, f"{with_article(live.operator.role).capitalize()} does not adjudicate alerts: "
+            f"{who_plural(Permission.ADJUDICATE)} review them. "
+            "Your role sees the cameras, F9 and F10.")
         return True
     if window.queue.current_alert() is None:
         say(window.queue, "No alert is waiting: nothing to open.", "info")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter,
 from PySide6.QtWidgets import QWidget as _QWidget
 
 from console.redaction import redact
+from console.services.accounts.permissions import Permission
 from console.services.runtime.live import LiveDeployment, LiveEvent
 from console.services.setup import deployments
 from ui import escalation, feedback
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
         restart while it is stopped (supervisors)."""
         live = self.live
         can_stop = bool(live and live.recognising and deployments.may_stop(live.deployment, live.operator))
-        can_restart = bool(live and live.stopped and not live.ended and live.operator.role == "supervisor")
+        can_restart = bool(live and live.stopped and not live.ended and live.operator.may(Permission.RESTART_RECOGNITION))
         self.actions_by_name[Act.STOP].setEnabled(can_stop)
         self.actions_by_name[Act.RESTART].setEnabled(can_restart)
         for act in (Act.SUPERVISE, Act.REVIEW, Act.SIGN_OUT):
@@ -247,7 +248,7 @@ class MainWindow(QMainWindow):
         live.subscribe(lambda event: self.bridge.event.emit((event,)))
         self.status.show_deployment(live)
         self.db_jobs.submit(live.faces_analysed_stored, self._set_faces_base)
-        if live.operator.may("adjudicate"):  # a role that does not adjudicate is not shown the queue
+        if live.operator.may(Permission.ADJUDICATE):  # a role that does not adjudicate is not shown the queue
             self.review.load_queue(lambda rows: [self.alerts.add_alert(r) for r in rows])
         else:
             self.queue.empty_queue.setText(f"Alerts are reviewed by operators and supervisors; your role "
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
         if self.live is None:
             return
         if event.kind == "alert":
-            if self.live.operator.may("adjudicate"):
+            if self.live.operator.may(Permission.ADJUDICATE):
                 self.review.load_alert_row(event.alert_id, self._add_alert)
         elif event.kind == "change":
             self._on_change(event.change)
@@ -335,7 +336,7 @@ class MainWindow(QMainWindow):
         me = self.live.operator.username
         alert_id = int(change.subject_id)
         if change.action == "alert.raised":
-            if self.live.operator.may("adjudicate"):
+            if self.live.operator.may(Permission.ADJUDICATE):
                 self.review.load_alert_row(alert_id, self._add_alert)
         elif change.action in ("decision.recorded", "decision.corrected"):
             self.alerts.remove_alert(alert_id)

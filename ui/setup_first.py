@@ -12,6 +12,8 @@ from types import SimpleNamespace
 
 from PySide6.QtWidgets import QMessageBox
 
+from console.services.accounts.permissions import Permission
+
 TITLE = "Operator Review Console"
 
 
@@ -20,7 +22,7 @@ def offer(window, jobs, location, actor, model_pack, providers, text: str, again
     ``again()`` asks the seat's question anew once that screen closes."""
     box = QMessageBox(QMessageBox.Icon.Information, TITLE, text, parent=window)
     window.seat_message = box
-    if actor.may("manage_deployment"):
+    if actor.may(Permission.MANAGE_DEPLOYMENT):
         box.setText(text + "\n\nYou may set one up now: create it, add its cameras and watchlist, tick the "
                            "checklist and authorise it.")
         setup = box.addButton("Set up a deployment", QMessageBox.ButtonRole.AcceptRole)
@@ -28,7 +30,7 @@ def offer(window, jobs, location, actor, model_pack, providers, text: str, again
         box.buttonClicked.connect(lambda button: open_setup(window, jobs, location, actor, model_pack, providers, again)
                                   if button is setup else None)
         window.seat_setup_button = setup
-    elif actor.may("manage_users"):  # the first administrator makes the supervisors who set deployments up
+    elif actor.may(Permission.MANAGE_USERS):  # the first administrator makes the supervisors who set deployments up
         box.setText(text + "\n\nAs an administrator you may create the accounts now: supervisors set "
                            "deployments up, operators decide alerts.")
         users = box.addButton("Manage accounts", QMessageBox.ButtonRole.AcceptRole)

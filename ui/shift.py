@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox
 
 from console.redaction import redact
 from console.services.accounts import session
+from console.services.accounts.permissions import Permission
 from console.services.decisions import handover
 from ui.login import LoginDialog
 
@@ -112,7 +113,7 @@ class ShiftController(QObject):
         w.review.renew_timer.start()
         w.centralWidget().show()
         w.status.show_deployment(live)
-        if actor.may("adjudicate"):
+        if actor.may(Permission.ADJUDICATE):
             w.queue.empty_queue.setText("No alerts waiting.")
             w.review.load_queue(lambda rows: [w.alerts.add_alert(r) for r in rows])
         else:
@@ -128,7 +129,7 @@ class ShiftController(QObject):
         if live is None:
             return True
         waiting = len(w.alerts.rows)
-        if waiting and self.ask_on_close and live.operator.may("adjudicate"):
+        if waiting and self.ask_on_close and live.operator.may(Permission.ADJUDICATE):
             answer = QMessageBox.question(
                 w, "Operator Review Console",
                 f"{waiting} incident(s) are waiting for review on this deployment.\n\nIf you close the console, "

@@ -7,10 +7,12 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from console.cli.audit import add_parser as add_audit_parser
 from console.cli.audit import cmd_audit
+from console.cli.bench_args import add_parser as add_bench_parser
 from console.cli.deploy import add_parser as add_deploy_parser
 from console.cli.deploy import cmd_deploy
 from console.cli.users import add_identity, cmd_users, worker_token
@@ -79,47 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--every", type=int, default=1, help="analyse every Nth frame (default 1: all)")
 
-    p = sub.add_parser("bench", help="benchmarks that print their figures and how to reproduce them")
-    bench = p.add_subparsers(dest="bench", required=True)
-    b = bench.add_parser("pipeline", help="N feeds at once from 720p video files paced at 25 fps")
-    add_common(b)
-    b.add_argument("--feeds", type=int, default=4)
-    b.add_argument("--seconds", type=float, default=60.0)
-    b.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model session")
-    b.add_argument("--processes", type=int, default=1, help="split the feeds over this many processes")
-    b = bench.add_parser("scan", help="a generated 1080p crowd clip scanned frame by frame as fast as possible")
-    add_common(b)
-    b.add_argument("--seconds", type=float, default=24.0, help="length of the clip")
-    b.add_argument("--threads", type=int, default=0, help="onnxruntime threads per model session (0: every core)")
-    b = bench.add_parser("control-room", help="workers writing and operators deciding alerts on one store at once")
-    add_common(b)
-    b.add_argument("--alerts", type=int, default=10000)
-    b.add_argument("--workers", type=int, default=2)
-    b.add_argument("--feeds", type=int, default=4)
-    b.add_argument("--operators", type=int, default=4)
-    b.add_argument("--incident-window", type=int, default=300, help="seconds; 0 decides every alert alone")
-    b = bench.add_parser("log", help="decision-log queries over a large history")
-    add_common(b)
-    b.add_argument("--alerts", type=int, default=100000)
-    b = bench.add_parser("ui", help="GUI event-loop latency of the real window with live feeds")
-    add_common(b)
-    b.add_argument("--feeds", default="4", help="feeds, or several runs one after another: 1,2,4,8")
-    add_recognition(b)
-    b.add_argument("--seconds", type=float, default=30.0)
-    b = bench.add_parser("fuzz", help="the hostile-input fuzzing at N times the suite's case count (a source checkout"
-                                      " with the dev extras)")
-    b.add_argument("--scale", type=int, default=20)
-    b = bench.add_parser("gallery", help="watchlist search time against gallery size")
-    add_common(b)
-    b.add_argument("--sizes", default="1000,10000,100000,1000000")
-    b.add_argument("--probes", type=int, default=10)
-    b = bench.add_parser("mutation", help="mutation check (mutmut) of the safeguard modules, each against its fast"
-                                          " tests (a source checkout with the dev extras)")
-    b.add_argument("--module", action="append", default=None,
-                   help="audit, review, retention, recognizer or gallery (repeat; default: all)")
-    b.add_argument("--children", type=int, default=2, help="mutants tested at once")
-    b.add_argument("--keep", type=Path, default=None, help="keep the scratch copies (mutmut's results) under this folder")
-
+    add_bench_parser(sub, add_common, add_recognition)
     add_audit_parser(sub, add_common)
 
     p = sub.add_parser("worker", help="a headless recognition worker for a deployment's cameras, writing alerts "
@@ -357,7 +319,18 @@ def cmd_eval_watchlist(args) -> int:
     return 0
 
 
-COMMANDS = {
+# Commands whose code sits above console/ - the window and its screenshots (ui/app.py), the benchmarks
+# (benchmarks/) - and the PDF drawing (ui/record_pdf.py): console/ never imports them, so main.py hands
+# them to run() by these names (``upper``). Each is a handler ``(args) -> int``, the PDF one ``(document) -> bytes``.
+GUI, SCREENSHOT, BENCH, BENCH_UI, PDF = "gui", "screenshot", "bench", "bench ui", "pdf"
+REGISTERED = "registered by main.py"
+
+# The one dispatch table: every command, by the name _command() gives it.
+COMMANDS: dict[str, Callable[[argparse.Namespace], int] | str] = {
+    GUI: REGISTERED,  # no command: the console window
+    SCREENSHOT: REGISTERED,
+    BENCH: REGISTERED,
+    BENCH_UI: REGISTERED,  # the window's own benchmark (benchmarks/ui.py)
     "selftest": cmd_selftest,
     "eval-pairs": cmd_eval_pairs,
     "scan": cmd_scan,
@@ -373,9 +346,32 @@ COMMANDS = {
 }
 
 
-def run(args: argparse.Namespace) -> int:
+def _command(args: argparse.Namespace) -> str:
+    if args.command is None:
+        return GUI
+    if args.command == BENCH and args.bench == "ui":
+        return BENCH_UI
+    return args.command
+
+
+def handler(args: argparse.Namespace, upper: Mapping[str, Callable] | None = None) -> Callable[[argparse.Namespace], int]:
+    """The command's handler, from the table (or, for one above console/, from ``upper``)."""
+    name = _command(args)
+    found = COMMANDS[name]
+    if found is not REGISTERED:
+        return found
+    if not upper or name not in upper:
+        what = "no command given: the console window" if name == GUI else f"the command {name!r}"
+        raise ConsoleError(f"{what} runs from main.py, not from console/ alone (its code sits above the core)")
+    return upper[name]
+
+
+def run(args: argparse.Namespace, upper: Mapping[str, Callable] | None = None) -> int:
+    """Run the parsed command; a ConsoleError is one line on stderr and exit status 2."""
     try:
-        return COMMANDS[args.command](args)
+        if args.command == "report" and str(args.out).lower().endswith(".pdf") and upper and PDF in upper:
+            args.pdf_renderer = upper[PDF]  # the PDF is drawn with Qt (ui/record_pdf.py)
+        return handler(args, upper)(args)
     except ConsoleError as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
@@ -383,12 +379,9 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        print("no command given (the console window opens from main.py)", file=sys.stderr)
-        return EXIT_ERROR
-    return run(args)
+def main(argv: list[str] | None = None, upper: Mapping[str, Callable] | None = None) -> int:
+    """Parse ``argv`` and run it: what main.py calls, with the handlers of the layers above (``upper``)."""
+    return run(build_parser().parse_args(argv), upper)
 
 
 if __name__ == "__main__":

@@ -171,12 +171,16 @@ def _photo(args, store, actor, load_engine, entry: int) -> None:
 
 
 def _entry_add(args, store, actor, load_engine) -> None:
+    from console.media import read_image
     from console.services.setup import enrol
 
     if args.photo is None:
         raise ConsoleError("entry-add needs --photo (an entry with no photo matches nobody)")
-    dep = _need(args, "deployment")
-    with store.transaction():
-        entry = enrol.add_entry(store, actor, enrol.watchlist_id(store, dep), _spec(args), args.amendment)
-        _photo(args, store, actor, load_engine, entry)
+    dep, spec = _need(args, "deployment"), _spec(args)
+    image = read_image(args.photo)
+    entry, result = enrol.add_entry_with_photo(store, load_engine(args), actor, dep, spec, image, args.photo.name,
+                                               args.amendment)  # one transaction: no entry without its photo
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"photo {args.photo.name} enrolled for entry {entry}")
     print(f"entry {entry} added")

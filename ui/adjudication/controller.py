@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.redaction import redact
+from console.services.accounts.permissions import Permission
 from console.services.decisions import adjudication
 from ui import escalation
 from ui.adjudication import AdjudicationView, decode_images
@@ -66,7 +67,7 @@ class ReviewController(QObject):
 
     def _show(self, detail, images: dict, mode: str) -> None:
         self.current = detail.alert_id
-        may_decide = not (detail.escalated_at and self.live.operator.role != "supervisor")
+        may_decide = not (detail.escalated_at and not self.live.operator.may(Permission.DECIDE_ESCALATED))
         self.view.show_alert(detail, mode, may_decide, images)
         self.opened.emit(detail.alert_id)
 
@@ -139,7 +140,7 @@ class ReviewController(QObject):
         live = self.live
 
         def done(_none) -> None:
-            if live.operator.role == "supervisor":
+            if live.operator.may(Permission.DECIDE_ESCALATED):  # it stays in a supervisor's queue
                 self.queue.update_alert(alert_id, escalated_at="now", escalation_note=note)
             else:
                 self.queue.remove_alert(alert_id)

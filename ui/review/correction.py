@@ -14,14 +14,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
 )
 
 from console.domain import Decision, RejectReason
 from console.redaction import redact
+from console.services.accounts.permissions import Permission, who_words
 from console.services.decisions import corrections
-from ui.feedback import why_not
+from ui.feedback import gated_button, why_not
 from ui.toast import say
 
 
@@ -66,16 +66,17 @@ class CorrectionDialog(QDialog):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         v.addWidget(self.message)
-        self.record = QPushButton("Record correction (supervisor)")
+        self.record = gated_button("Record correction", Permission.CORRECT_DECISION)
         self.record.setAutoDefault(False)
         self.record.clicked.connect(self.submit)
         v.addWidget(self.record)
         self.decision.currentIndexChanged.connect(self._follow)
         self._follow()
-        if not self.actor.may("correct_decision"):
+        if not self.actor.may(Permission.CORRECT_DECISION):
             self.record.setEnabled(False)
-            self.record.setToolTip(why_not(self.actor, "correct_decision"))
-            self._say(f"Only a supervisor corrects a decision. {why_not(self.actor, 'correct_decision')}")
+            self.record.setToolTip(why_not(self.actor, Permission.CORRECT_DECISION))
+            self._say(f"Only {who_words(Permission.CORRECT_DECISION)} corrects a decision. "
+                      f"{why_not(self.actor, Permission.CORRECT_DECISION)}")
 
     def _follow(self) -> None:
         true = self.decision.currentData() == "true_alert"

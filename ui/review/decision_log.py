@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 
 from console import labels
 from console.domain import Decision, EthnicGroup, RejectReason, Sex, WatchlistCategory
+from console.services.accounts.permissions import Permission
 from console.services.decisions import adjudication, case_file
 from console.services.record import stats
-from ui.feedback import why_not
+from ui.feedback import gated_button, why_not
 from ui.review.images import pixmap
 from ui.tool_dialog import ToolTab
 
@@ -198,17 +199,17 @@ class DecisionLogTab(ToolTab):
         export_row.addWidget(self.export_dir)
         export_row.addWidget(export)
         dv.addLayout(export_row)
-        self.correct_button = QPushButton("Correct this decision... (supervisor)")
+        self.correct_button = gated_button("Correct this decision...", Permission.CORRECT_DECISION)
         self.correct_button.clicked.connect(self.open_correction)
-        if not self.actor.may("correct_decision"):
+        if not self.actor.may(Permission.CORRECT_DECISION):
             self.correct_button.setEnabled(False)
-            self.correct_button.setToolTip(why_not(self.actor, "correct_decision"))
+            self.correct_button.setToolTip(why_not(self.actor, Permission.CORRECT_DECISION))
         dv.addWidget(self.correct_button)
         eq_row = QHBoxLayout()
         # Nothing is recorded until a supervisor picks a value: the fields start at "not recorded".
         self.eq_sex = _choice(labels.NOT_RECORDED, Sex.labels())
         self.eq_group = _choice(labels.NOT_RECORDED, EthnicGroup.labels())
-        eq = QPushButton("Record (supervisor)")
+        eq = gated_button("Record", Permission.AUTHORISE_DEPLOYMENT)
         eq.setToolTip("Record the sex and ethnic group of the person engaged, on the alert's engagement outcome "
                       "(equality monitoring; supervisors only; logged)")
         eq.clicked.connect(self.record_equality)

@@ -15,8 +15,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from console.services.accounts.permissions import Permission
 from console.services.record import audit_trail, reports, signing
 from ui import theme
+from ui.feedback import gated_button
 from ui.record_pdf import render_record_pdf
 from ui.review.record_html import document_html
 from ui.review.sign_off_dialog import SignOffDialog
@@ -52,7 +54,7 @@ class RecordTab(ToolTab):
         self.export_path.setPlaceholderText("file to write: .pdf, .csv or .json")
         export = QPushButton("Export record")
         export.clicked.connect(lambda: self.export_record(self.export_path.text().strip()))
-        sign = self.sign_button = QPushButton("Sign off the record (supervisor)…")
+        sign = self.sign_button = gated_button("Sign off the record", Permission.AUTHORISE_DEPLOYMENT, end="…")
         sign.clicked.connect(self.sign_off)
         verify = QPushButton("Verify the audit log")
         verify.clicked.connect(self.verify_audit)

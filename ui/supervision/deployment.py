@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
 
 from console import labels
 from console.domain import DeploymentState
+from console.services.accounts.permissions import Permission
 from console.services.record import audit_trail
 from console.services.setup import deployments, operating_point
+from ui.feedback import gated_button, needs
 from ui.tool_dialog import ToolTab
 
 STOPPABLE = (DeploymentState.AUTHORISED, DeploymentState.ACTIVE)
@@ -84,7 +86,7 @@ class DeploymentTab(ToolTab):
         self.threshold.setRange(0.0, 0.99)  # never clamped to the floor: a value below it is refused, and said
         self.threshold_reason = QLineEdit()
         self.threshold_reason.setPlaceholderText("Reason for the change (required, logged)")
-        self.apply_threshold_button = QPushButton("Change threshold (supervisor)")
+        self.apply_threshold_button = gated_button("Change threshold", Permission.CHANGE_THRESHOLD)
         self.apply_threshold_button.clicked.connect(self._change_threshold)
         self.current_threshold: float | None = None
         form.addRow("Threshold", self.threshold)
@@ -98,7 +100,8 @@ class DeploymentTab(ToolTab):
         self.target = QComboBox()
         for text, value in TARGETS:
             self.target.addItem(text, value)
-        set_target = self.set_target_button = QPushButton("Set false-alert target (supervisor; uses the reason above)")
+        set_target = self.set_target_button = gated_button("Set false-alert target", Permission.CHANGE_THRESHOLD,
+                                                                "uses the reason above")
         set_target.clicked.connect(lambda: self.act(lambda: operating_point.set_target(
             self.live.store, self.actor, self.live.deployment_id, self.target.currentData(),
             self.threshold_reason.text()).line(), "False-alert target set and logged:"))
@@ -109,7 +112,7 @@ class DeploymentTab(ToolTab):
         self.two_person = QCheckBox("Two-person rule: a confirm goes to engagement only after a second user confirms")
         self.two_person_reason = QLineEdit()
         self.two_person_reason.setPlaceholderText("Reason (required, logged)")
-        set_rule = self.set_rule_button = QPushButton("Apply two-person rule setting")
+        set_rule = self.set_rule_button = needs(QPushButton("Apply two-person rule setting"), Permission.MANAGE_DEPLOYMENT)
         set_rule.clicked.connect(lambda: self.act(lambda: deployments.set_two_person_rule(
             self.live.store, self.actor, self.live.deployment_id, self.two_person.isChecked(),
             self.two_person_reason.text()), "Two-person rule updated and logged."))
@@ -122,7 +125,8 @@ class DeploymentTab(ToolTab):
         self.incident_window.setSuffix(" min")
         self.incident_window.setToolTip("Sightings of one person within this time of the last one are one incident: "
                                         "one queue card, decided once. 0: every alert alone.")
-        set_window = self.set_window_button = QPushButton("Set incident window (supervisor; uses the reason above)")
+        set_window = self.set_window_button = gated_button("Set incident window", Permission.MANAGE_DEPLOYMENT,
+                                                                "uses the reason above")
         set_window.clicked.connect(lambda: self.act(lambda: deployments.set_incident_window(
             self.live.store, self.actor, self.live.deployment_id, 60 * self.incident_window.value(),
             self.two_person_reason.text()), "Incident window set and logged; it applies to new sightings."))
@@ -130,7 +134,7 @@ class DeploymentTab(ToolTab):
         window_row.addWidget(set_window)
         window_row.addStretch(1)
         form.addRow("Incidents", window_row)
-        end = self.end_button = QPushButton("End this deployment now (supervisor)")
+        end = self.end_button = gated_button("End this deployment now", Permission.MANAGE_DEPLOYMENT)
         end.clicked.connect(lambda: self.act(lambda: deployments.end(
             self.live.store, self.actor, self.live.deployment_id, "ended by supervisor"),
             "Deployment ended: it is read-only and its watchlist will be purged."))
@@ -165,7 +169,7 @@ class DeploymentTab(ToolTab):
         self.stop_button.clicked.connect(lambda: self.act(lambda: deployments.stop(
             self.live.store, self.actor, self.live.deployment_id, self.stop_reason.text()),
             "Recognition stopped on every seat and worker; the stop is logged."))
-        self.restart_button = QPushButton("Restart recognition (supervisor)")
+        self.restart_button = gated_button("Restart recognition", Permission.RESTART_RECOGNITION)
         self.restart_button.clicked.connect(lambda: self.act(lambda: deployments.restart(
             self.live.store, self.actor, self.live.deployment_id, self.stop_reason.text()),
             "Recognition restarted; the restart is logged."))
@@ -174,7 +178,7 @@ class DeploymentTab(ToolTab):
         bv.addLayout(row)
         policy = QHBoxLayout()
         self.operator_may_stop = QCheckBox("Operators may stop recognition (a supervisor always may)")
-        apply_policy = self.apply_policy_button = QPushButton("Apply (supervisor; uses the reason above)")
+        apply_policy = self.apply_policy_button = gated_button("Apply", Permission.MANAGE_DEPLOYMENT, "uses the reason above")
         apply_policy.clicked.connect(lambda: self.act(lambda: deployments.set_operator_may_stop(
             self.live.store, self.actor, self.live.deployment_id, self.operator_may_stop.isChecked(),
             self.stop_reason.text()), "Who may stop recognition is updated and logged."))
@@ -211,4 +215,4 @@ class DeploymentTab(ToolTab):
         self.oversight.setText(oversight_html(d, stop))
         self.operator_may_stop.setChecked(bool(d["operator_may_stop"]))
         self.stop_button.setEnabled(d["state"] in STOPPABLE and deployments.may_stop(d, self.actor))
-        self.restart_button.setEnabled(d["state"] == DeploymentState.STOPPED and self.actor.may("restart_recognition"))
+        self.restart_button.setEnabled(d["state"] == DeploymentState.STOPPED and self.actor.may(Permission.RESTART_RECOGNITION))

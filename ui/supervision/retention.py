@@ -6,7 +6,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
 
 from console import labels
+from console.services.accounts.permissions import Permission
 from console.services.record import retention
+from ui.feedback import gated_button
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
 
@@ -24,7 +26,7 @@ class RetentionTab(ToolTab):
         form.addRow("Keep alert images (days)", self.days)
         form.addRow("Purge a watchlist this many hours after its deployment ends", self.hours)
         form.addRow("Reason", self.retention_reason)
-        save = QPushButton("Save retention settings (administrator)")
+        save = gated_button("Save retention settings", Permission.MANAGE_RETENTION)
         save.clicked.connect(lambda: self.act(lambda: retention.configure(
             self.live.store, self.actor, self.days.value(), self.hours.value(), self.retention_reason.text()),
             "Retention settings saved and logged."))

@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from console import clock
+from console.services.accounts.permissions import Permission
 from console.services.setup import cameras, deployment_setup, deployments, new_deployment
+from ui.feedback import gated_button
 from ui.supervision.setup_entries import EntriesBox
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
@@ -79,7 +81,7 @@ class SetupTab(ToolTab):
         now = clock.now()
         self.new["starts"].setText(_iso(now))
         self.new["ends"].setText(_iso(now + timedelta(hours=8)))
-        self.create_button = QPushButton("Create draft (supervisor)")
+        self.create_button = gated_button("Create draft", Permission.MANAGE_DEPLOYMENT)
         self.create_button.clicked.connect(self._create)
         form.addRow("", self.create_button)
         return box
@@ -111,7 +113,7 @@ class SetupTab(ToolTab):
         row = QHBoxLayout()
         self.authorise_note = QLineEdit()
         self.authorise_note.setPlaceholderText("Authorising note (logged)")
-        self.authorise_button = QPushButton("Authorise (supervisor; freezes the watchlist)")
+        self.authorise_button = gated_button("Authorise", Permission.AUTHORISE_DEPLOYMENT, "freezes the watchlist")
         self.authorise_button.clicked.connect(lambda: self.act(
             lambda: deployments.authorise(self.live.store, self.actor, self.dep_id, self.authorise_note.text()),
             "Deployment authorised and logged; its watchlist is frozen."))
@@ -210,7 +212,7 @@ class SetupTab(ToolTab):
             if dep is None:
                 return listing, None, [], []
             return (listing, dep, deployment_setup.checklist(store, dep),
-                    cameras.shown(store, actor, dep) if actor.may("manage_cameras") else [])
+                    cameras.shown(store, actor, dep) if actor.may(Permission.MANAGE_CAMERAS) else [])
 
         self.read(read, self._show)
 
@@ -231,9 +233,9 @@ class SetupTab(ToolTab):
         for c in checks:
             box = self.checks[c["item"]]
             box.setChecked(c["ticked_by"] is not None)
-            box.setEnabled(draft and c["ticked_by"] is None and self.actor.may("authorise_deployment"))
+            box.setEnabled(draft and c["ticked_by"] is None and self.actor.may(Permission.AUTHORISE_DEPLOYMENT))
             box.setToolTip(f"Ticked by {c['ticked_by']} at {c['ticked_at']}" if c["ticked_by"] else "Open")
-        self.authorise_button.setEnabled(draft and self.actor.may("authorise_deployment"))
+        self.authorise_button.setEnabled(draft and self.actor.may(Permission.AUTHORISE_DEPLOYMENT))
         fill(self.camera_list, [[c["name"], c["source"], c["credential"]] for c in cams])
         self.camera_list.setProperty("ids", [c["id"] for c in cams])
         self.entries.show_for(dep, chosen)

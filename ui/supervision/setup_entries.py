@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from console.domain import WatchlistCategory
 from console.media import read_image
+from console.services.accounts.permissions import Permission, who
 from console.services.setup import enrol, watchlist_entries
 from ui.supervision.tables import fill, table
 
@@ -69,7 +70,8 @@ class EntriesBox(QGroupBox):
         photo_row.addWidget(browse)
         form.addRow("Photo", photo_row)
         self.amendment = QLineEdit()
-        self.amendment.setPlaceholderText("Only after authorisation: the amendment's reason (supervisor, logged)")
+        self.amendment.setPlaceholderText("Only after authorisation: the amendment's reason "
+                                          f"({who(Permission.AUTHORISE_DEPLOYMENT)}, logged)")
         form.addRow("Amendment", self.amendment)
         self.remove_reason = QLineEdit()
         self.remove_reason.setPlaceholderText("Why the selected entry comes off (logged)")
@@ -163,9 +165,10 @@ class EntriesBox(QGroupBox):
     def show_for(self, dep_id: int | None, dep: dict | None) -> None:
         self.dep_id = dep_id
         frozen = bool(dep and dep["watchlist_sha256"] and dep["state"] != "draft")
-        self.frozen.setText("Frozen at authorisation: a change needs an amendment reason (supervisor, logged with "
-                            "the old and new hash)." if frozen else "")
-        if dep_id is None or not self.tab.actor.may("view_watchlist"):
+        self.frozen.setText("Frozen at authorisation: a change needs an amendment reason "
+                            f"({who(Permission.AUTHORISE_DEPLOYMENT)}, logged with the old and new hash)."
+                            if frozen else "")
+        if dep_id is None or not self.tab.actor.may(Permission.VIEW_WATCHLIST):
             fill(self.list, [])
             return
         t = self.tab

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushBu
 
 from console.domain import Role
 from console.services.accounts import auth
+from console.services.accounts.permissions import Permission
+from ui.feedback import caption, gated_button
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
 
@@ -39,7 +41,7 @@ class UsersTab(ToolTab):
         self.new_role = QComboBox()
         for code, label in ROLES.items():
             self.new_role.addItem(label, code)
-        create = QPushButton("Create user (administrator)")
+        create = gated_button("Create user", Permission.MANAGE_USERS)
         create.clicked.connect(self._create)
         for x in (self.new_user, self.new_name, self.new_role, self.new_password, create):
             form.addWidget(x)
@@ -70,7 +72,7 @@ class UsersTab(ToolTab):
         self.target_user.textChanged.connect(lambda _t: self._arm_delete(False))
         row.addWidget(self.target_user)
         for text, active in (("Disable", False), ("Enable / unlock", True)):
-            b = QPushButton(f"{text} (administrator)")
+            b = gated_button(text, Permission.MANAGE_USERS)
             b.clicked.connect(lambda _=False, a=active: self.act(lambda: auth.set_active(
                 self.live.store, self.actor, self.target_user.text().strip(), a), "Done and logged."))
             row.addWidget(b)
@@ -79,7 +81,7 @@ class UsersTab(ToolTab):
         self._arm_delete(False)
         row.addWidget(self.delete)
         self.reset_password = _secret("new password for them")
-        reset = QPushButton("Set their password (administrator)")
+        reset = gated_button("Set their password", Permission.MANAGE_USERS)
         reset.clicked.connect(self._reset)
         row.addWidget(self.reset_password)
         row.addWidget(reset)
@@ -107,7 +109,7 @@ class UsersTab(ToolTab):
     def _arm_delete(self, armed: bool) -> None:
         """Deleting is for good: the first press asks, the second deletes."""
         self.delete_armed = armed
-        self.delete.setText("Press again to delete for good" if armed else "Delete (administrator)")
+        self.delete.setText("Press again to delete for good" if armed else caption("Delete", Permission.MANAGE_USERS))
 
     def _delete(self) -> None:
         name = self.target_user.text().strip()

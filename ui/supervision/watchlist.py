@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QVBoxLayout
 
 from console.domain import WatchlistCategory
+from console.services.accounts.permissions import Permission
 from console.services.setup import enrol
+from ui.feedback import gated_button
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
 
@@ -20,7 +22,7 @@ class WatchlistTab(ToolTab):
                               "Review by", "Under 18", "Photos"])
         v.addWidget(self.entries)
         row = QHBoxLayout()
-        imp = QPushButton("Import entries from CSV... (supervisor)")
+        imp = gated_button("Import entries from CSV...", Permission.ENROL)
         imp.clicked.connect(self._import_csv)
         row.addWidget(imp)
         row.addWidget(QLabel("Columns: " + ", ".join(enrol.CSV_COLUMNS) + " (image = path beside the CSV)"))

@@ -1,4 +1,5 @@
-"""Who is acting, and what their role lets them do; logins, passwords and lockout.
+"""Who is acting, and what their role lets them do; logins, passwords and lockout. What each role
+may do is one table, in console/services/accounts/permissions.py (Actor.may and Actor.require ask it).
 
 Passwords are stored as scrypt hashes (memory-hard: 32 MiB per attempt), never in clear, and
 must meet console/services/accounts/password_policy.py (demo accounts excepted). Five failed logins in
@@ -23,35 +24,11 @@ from datetime import datetime, timedelta
 from console import clock
 from console.domain import Role
 from console.errors import ConsoleError, PermissionDenied
-from console.services.accounts import password_policy
+from console.services.accounts import password_policy, permissions
 from console.services.accounts.identity import end_session, ever_had_administrator, is_demo_store, unverified  # noqa: F401
+from console.services.accounts.permissions import Permission  # noqa: F401
 from console.services.record import signing_keys
 from console.store import Store, audit, governed, repo
-
-PERMISSIONS = {
-    "adjudicate": {"operator", "supervisor"},
-    "correct_decision": {"supervisor"},
-    "start_recognition": {"operator", "supervisor", "worker"},  # worker: a credential, console/services/accounts/worker_access.py
-    "manage_workers": {"administrator"},
-    "record_engagement": {"operator", "engagement_officer", "supervisor"},
-    "enrol": {"supervisor"},
-    "manage_deployment": {"supervisor"},
-    "authorise_deployment": {"supervisor"},
-    "change_threshold": {"supervisor"},
-    "manage_users": {"administrator"},
-    "manage_cameras": {"administrator", "supervisor"},
-    "manage_retention": {"administrator"},
-    "manage_witnesses": {"administrator"},  # the folders audit checkpoints are written to
-    "manage_outbound": {"administrator"},  # where confirmed alerts go to dispatch (console/services/decisions/outbound.py)
-    "run_purge": {"administrator", "supervisor"},
-    "view_audit": {"supervisor", "administrator", "auditor"},
-    "stop_recognition": {"supervisor", "operator"},  # operators only where the deployment allows it
-    "restart_recognition": {"supervisor"},
-    "export_alert": {"supervisor"},
-    "view_decisions": {"supervisor", "auditor"},
-    "view_watchlist": {"supervisor", "auditor"},
-    "view_users": {"administrator", "supervisor", "auditor"},
-}
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MAX_FAILURES = 5
@@ -72,17 +49,22 @@ class Actor:
     role: str
     token: str = field(default="", repr=False, compare=False)  # PostgreSQL: the session the database vouches for
 
-    def may(self, permission: str) -> bool:
+    def may(self, permission: Permission | str) -> bool:
         """Whether the role allows ``permission`` (asks nothing, logs nothing: for what a window offers)."""
-        return self.role in PERMISSIONS[permission]
+        return permissions.allows(self.role, permission)
 
-    def require(self, permission: str, store: Store | None = None) -> None:
+    @property
+    def is_worker(self) -> bool:
+        """A recognition worker's credential, not a person's account (console/services/accounts/worker_access.py)."""
+        return permissions.is_worker(self.role)
+
+    def require(self, permission: Permission | str, store: Store | None = None) -> None:
         """Refuse (and, given the store, log the refusal) unless the role allows ``permission`` - and,
         given the store, unless this actor is who the store says: an enabled account with this name
         and this role (or a worker whose credential still holds). The services do not take an Actor
         on trust: one made up, or one whose account was disabled or changed since sign-in, is refused."""
-        if self.role not in PERMISSIONS[permission]:
-            allowed = ", ".join(sorted(PERMISSIONS[permission]))
+        if not permissions.allows(self.role, permission):
+            allowed = ", ".join(permissions.roles_for(permission))
             if store is not None:
                 audit.append(store, self.username, "access.refused", "permission", permission,
                              {"role": self.role, "user_id": self.user_id})
@@ -197,7 +179,7 @@ def bootstrap_administrator(store: Store, username: str, display_name: str, pass
 
 def _insert_user(store: Store, actor: str, username: str, display_name: str, role: str, password: str,
                  demo: bool) -> int:
-    if role not in Role.codes():
+    if not permissions.is_role(role):
         raise ConsoleError(f"unknown role {role!r}; use one of {', '.join(Role.codes())}")
     if not username.strip():
         raise ConsoleError("a user needs a name")
@@ -255,7 +237,7 @@ def _account(store: Store, username: str):
 
 def _keep_an_administrator(store: Store, row) -> None:
     """Refuse to disable or delete the last real administrator: nobody could manage accounts."""
-    if row["role"] != "administrator" or row["is_demo"] or not row["active"]:
+    if not permissions.allows(row["role"], Permission.MANAGE_USERS) or row["is_demo"] or not row["active"]:
         return
     others = store.one("SELECT COUNT(*) AS n FROM users WHERE role = 'administrator' AND active = 1 AND is_demo = 0"
                        " AND deleted_at IS NULL AND id <> ?", (row["id"],))["n"]

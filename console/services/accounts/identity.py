@@ -11,6 +11,7 @@ is refused and the refusal logged.
 from __future__ import annotations
 
 from console import clock
+from console.services.accounts import permissions
 from console.store import Store, repo
 
 
@@ -27,7 +28,7 @@ def unverified(store: Store, actor) -> str:
             return "its sign-in session has ended or expired (sign in again)"
         if row["role"] != actor.role or int(row["id"]) != actor.user_id:
             return "the database knows this session as someone else"
-    if actor.role == "worker":
+    if permissions.is_worker(actor.role):
         row = store.one("SELECT revoked_at, expires_at, label FROM worker_credentials WHERE id = ?", (-actor.user_id,))
         if row is None or f"worker:{row['label']}" != actor.username:
             return "no such worker credential"

@@ -17,6 +17,7 @@ from console.domain import EngagementAction, EngagementResult, RejectReason
 from console.errors import ConsoleError
 from console.redaction import redact
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.decisions import outbound
 from console.store import Store, audit, repo
 
@@ -102,7 +103,7 @@ def queue_row(store: Store, actor: Actor, alert_id: int) -> dict:
 def _for(actor: Actor, row: dict) -> dict:
     """A card as this reviewer may see it: blind (no score, no first decision) to a second reviewer
     under the two-person rule; none at all ({}) to an operator once escalated (a supervisor's now)."""
-    if row and row.get("escalated_at") and actor.role != "supervisor":
+    if row and row.get("escalated_at") and not actor.may(Permission.DECIDE_ESCALATED):
         return {}
     if row and row.get("status") == "pending" and row.get("first_confirmed_by") not in (None, actor.user_id):
         return {**row, "score": None, "first_confirmed_by": None, "blind": True}
@@ -268,7 +269,7 @@ def _pending(store: Store, actor: Actor, alert_id: int, note: str | None = None)
     live = alert["claim_expires"] is not None and alert["claim_expires"] > now
     if alert["claimed_by"] is not None and alert["claimed_by"] != actor.user_id and live:
         raise DecisionError(f"alert {alert_id} is being reviewed by {alert['username']}")
-    if alert["escalated_at"] and actor.role != "supervisor":
+    if alert["escalated_at"] and not actor.may(Permission.DECIDE_ESCALATED):
         raise DecisionError(f"alert {alert_id} was escalated: a supervisor decides it")
     if alert["escalated_at"] and note is not None and not note.strip():
         raise DecisionError(f"alert {alert_id} was escalated: the supervisor's decision needs a note saying why")

@@ -33,10 +33,10 @@ from pathlib import Path
 
 from console.clock import utcnow
 from console.errors import ConsoleError
+from console.services.accounts.permissions import Permission
 from console.store import Store, audit, checkpoints, merkle, repo
 from console.store.proof_check import key_fingerprint
 
-SIGNING_ROLES = {"supervisor"}
 CREATED = "user.signing_key_created"
 SIGNED_OFF = "report.signed_off"
 FILE_FORMAT = "orc-signoff-key/1"
@@ -137,7 +137,7 @@ def at_sign_in(store: Store, actor, password: str):
     """After a sign-in with ``password`` (``auth._authenticate``): a supervisor without a key gets one;
     one whose key no longer opens with their password (an administrator reset it) gets a new one.
     Returns ``actor``. Costs nothing but a file read while the password is the one the key is under."""
-    if actor.role not in SIGNING_ROLES:
+    if not actor.may(Permission.AUTHORISE_DEPLOYMENT):  # who signs off the record (console/services/record/signing.py)
         return actor
     try:
         path = key_path(store, actor.user_id)

@@ -146,7 +146,7 @@ def serve(store: Store, actor, deployment_id: int, rows: list, seconds: float | 
                 print(f"heartbeat not written: {exc}", file=sys.stderr)
             for problem in live.problems():
                 print(redact(problem), file=sys.stderr)
-            lapsed = worker_access.still_valid(beat_store, actor, deployment_id) if actor.role == "worker" else ""
+            lapsed = worker_access.still_valid(beat_store, actor, deployment_id) if actor.is_worker else ""
             if lapsed:
                 print(f"worker credential {lapsed}: recognition stops here", file=sys.stderr, flush=True)
                 audit.append(beat_store, actor.username, "worker.stopped", "deployment", deployment_id,

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.store import Store, audit, governed
 
 # item -> what the supervisor confirms by ticking it
@@ -119,8 +120,8 @@ def watchlist_change(store: Store, actor: Actor, deployment_id: int, amendment: 
         raise SetupError(f"the watchlist of deployment {dep['name']!r} was frozen when it was authorised "
                          f"(snapshot {dep['watchlist_sha256'][:12]}...): it changes only by a supervisor's logged "
                          "amendment, with a reason")
-    if actor.role != "supervisor":
-        actor.require("authorise_deployment", store)  # refuses, and logs the refusal
+    if not actor.may(Permission.AUTHORISE_DEPLOYMENT):
+        actor.require(Permission.AUTHORISE_DEPLOYMENT, store)  # refuses, and logs the refusal
     with store.transaction() as conn:
         yield
         new = snapshot_hash(conn, deployment_id)

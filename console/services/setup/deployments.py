@@ -19,6 +19,7 @@ from console import clock
 from console.errors import ConsoleError, PermissionDenied
 from console.redaction import redact, redact_url
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.setup import deployment_setup, operating_point
 from console.store import Store, audit, governed, repo
 
@@ -182,7 +183,8 @@ def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "wi
 
 def may_stop(dep, actor: Actor) -> bool:
     """Whether this user may press the stop for this deployment (without asking the store)."""
-    return actor.role == "supervisor" or (actor.role == "operator" and bool(dep["operator_may_stop"]))
+    return actor.may(Permission.STOP_ANY_DEPLOYMENT) or (actor.may(Permission.STOP_RECOGNITION)
+                                                         and bool(dep["operator_may_stop"]))
 
 
 def stop(store: Store, actor: Actor, deployment_id: int, reason: str) -> None:

@@ -24,6 +24,7 @@ from console.media import read_image, read_regular_file
 from console.pipeline.frames import encode_jpeg
 from console.redaction import redact
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.setup import deployment_setup, deployments, operating_point
 from console.store import Store, repo
 from console.vision.engine import FaceEngine, describe_faces
@@ -106,7 +107,7 @@ def check_spec(actor: Actor, spec: repo.EntrySpec) -> None:
         raise GovernanceError("the photo's date is in the future")
     if review <= date.today():
         raise GovernanceError("the review date must be in the future")
-    if spec.under_18 and (actor.role != "supervisor" or len(spec.under_18_justification.strip()) < 20):
+    if spec.under_18 and (not actor.may(Permission.ENROL_UNDER_18) or len(spec.under_18_justification.strip()) < 20):
         raise GovernanceError("an entry for someone under 18 needs a supervisor's written justification "
                               "(at least a sentence)")
 
@@ -214,3 +215,12 @@ def import_csv_for_deployment(store: Store, engine: FaceEngine, actor: Actor, de
     """``import_csv`` into the deployment's own watchlist."""
     actor.require("enrol", store)
     return import_csv(store, engine, actor, watchlist_id(store, deployment_id), csv_path)
+
+
+def add_entry_with_photo(store: Store, engine: FaceEngine, actor: Actor, deployment_id: int, spec: repo.EntrySpec,
+                         image: np.ndarray, label: str | Path = "photo", amendment: str = "") -> tuple[int, EnrolResult]:
+    """An entry of the deployment's watchlist and its first photo, in one transaction: an entry whose
+    photo is refused is not kept (an entry with no photo matches nobody)."""
+    with store.transaction():
+        entry = add_entry(store, actor, watchlist_id(store, deployment_id), spec, amendment)
+        return entry, enrol_photo(store, engine, actor, entry, image, label, amendment)

@@ -1,0 +1,52 @@
+"""The arguments of ``main.py bench ...``: the benchmarks themselves sit above console/ (benchmarks/),
+and main.py registers them with the command line (console/cli/commands.py)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+
+def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
+               add_recognition: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("bench", help="benchmarks that print their figures and how to reproduce them")
+    bench = p.add_subparsers(dest="bench", required=True)
+    b = bench.add_parser("pipeline", help="N feeds at once from 720p video files paced at 25 fps")
+    add_common(b)
+    b.add_argument("--feeds", type=int, default=4)
+    b.add_argument("--seconds", type=float, default=60.0)
+    b.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model session")
+    b.add_argument("--processes", type=int, default=1, help="split the feeds over this many processes")
+    b = bench.add_parser("scan", help="a generated 1080p crowd clip scanned frame by frame as fast as possible")
+    add_common(b)
+    b.add_argument("--seconds", type=float, default=24.0, help="length of the clip")
+    b.add_argument("--threads", type=int, default=0, help="onnxruntime threads per model session (0: every core)")
+    b = bench.add_parser("control-room", help="workers writing and operators deciding alerts on one store at once")
+    add_common(b)
+    b.add_argument("--alerts", type=int, default=10000)
+    b.add_argument("--workers", type=int, default=2)
+    b.add_argument("--feeds", type=int, default=4)
+    b.add_argument("--operators", type=int, default=4)
+    b.add_argument("--incident-window", type=int, default=300, help="seconds; 0 decides every alert alone")
+    b = bench.add_parser("log", help="decision-log queries over a large history")
+    add_common(b)
+    b.add_argument("--alerts", type=int, default=100000)
+    b = bench.add_parser("ui", help="GUI event-loop latency of the real window with live feeds")
+    add_common(b)
+    b.add_argument("--feeds", default="4", help="feeds, or several runs one after another: 1,2,4,8")
+    add_recognition(b)
+    b.add_argument("--seconds", type=float, default=30.0)
+    b = bench.add_parser("fuzz", help="the hostile-input fuzzing at N times the suite's case count (a source checkout"
+                                      " with the dev extras)")
+    b.add_argument("--scale", type=int, default=20)
+    b = bench.add_parser("gallery", help="watchlist search time against gallery size")
+    add_common(b)
+    b.add_argument("--sizes", default="1000,10000,100000,1000000")
+    b.add_argument("--probes", type=int, default=10)
+    b = bench.add_parser("mutation", help="mutation check (mutmut) of the safeguard modules, each against its fast"
+                                          " tests (a source checkout with the dev extras)")
+    b.add_argument("--module", action="append", default=None,
+                   help="audit, review, retention, recognizer or gallery (repeat; default: all)")
+    b.add_argument("--children", type=int, default=2, help="mutants tested at once")
+    b.add_argument("--keep", type=Path, default=None, help="keep the scratch copies (mutmut's results) under this folder")
