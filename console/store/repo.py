@@ -1,5 +1,5 @@
-"""Repository functions: one place for the SQL of each record type (AlertRecord, from
-console/domain.py, is handed on from here for the tests and tools that build alerts).
+"""Repository functions: creating each record type, and shared reads (the services' other SQL: the
+store's modules by domain). AlertRecord, from console/domain.py, is handed on for tests and tools.
 
 Each write that changes what the record says goes with an audit entry in the same
 transaction, so the two cannot drift apart.

@@ -29,6 +29,7 @@ from console.services.accounts.identity import end_session, ever_had_administrat
 from console.services.accounts.permissions import Permission  # noqa: F401
 from console.services.record import signing_keys
 from console.store import Store, audit, governed, repo
+from console.store import accounts as db
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MAX_FAILURES = 5
@@ -157,8 +158,7 @@ def _iso(t: datetime) -> str:
 
 # -- users -----------------------------------------------------------------------------------
 def has_administrator(store: Store) -> bool:
-    return store.one("SELECT 1 FROM users WHERE role = 'administrator' AND active = 1 AND is_demo = 0"
-                     " AND deleted_at IS NULL") is not None
+    return db.has_active_administrator(store)
 
 
 def bootstrap_administrator(store: Store, username: str, display_name: str, password: str) -> Actor:
@@ -191,8 +191,7 @@ def _insert_user(store: Store, actor: str, username: str, display_name: str, rol
 def list_users(store: Store, actor: Actor) -> list[dict]:
     """Every account with its role and state (never a password hash), by name."""
     actor.require("view_users", store)
-    return [dict(r) for r in store.query("SELECT username, display_name, role, active, is_demo, locked_until,"
-                                         " deleted_at FROM users ORDER BY username")]
+    return [dict(r) for r in db.user_listing(store)]
 
 
 def create_user(store: Store, admin: Actor, username: str, display_name: str, role: str, password: str) -> int:
@@ -212,8 +211,7 @@ def ensure_demo_user(store: Store, username: str, display_name: str, role: str,
         _insert_user(store, "demo-setup", username, display_name, role, password, demo=True)
     elif repo.password_salt(store, int(row["id"])) is None and not row["deleted_at"]:
         with store.transaction() as conn:
-            conn.execute("UPDATE users SET password_hash = ?, is_demo = 1 WHERE id = ?",
-                         (new := hash_password(password), row["id"]))
+            db.set_demo_password(conn, row["id"], new := hash_password(password))
             audit.append(store, "demo-setup", "user.password_reset", "user", row["id"], {"username": username,
                          "governed": governed.state(conn, "user", row["id"], "is_demo", "password_sha256", password_hash=new)})
     row = repo.get_user(store, username)
@@ -222,8 +220,7 @@ def ensure_demo_user(store: Store, username: str, display_name: str, role: str,
 
 def demo_accounts_open(store: Store) -> list[str]:
     """The demo accounts one can still sign in with (for the sign-in screen's hint)."""
-    return [r["username"] for r in store.query("SELECT username FROM users WHERE is_demo = 1 AND active = 1"
-                                               " AND deleted_at IS NULL ORDER BY username")]
+    return db.open_demo_usernames(store)
 
 
 def _account(store: Store, username: str):
@@ -239,8 +236,7 @@ def _keep_an_administrator(store: Store, row) -> None:
     """Refuse to disable or delete the last real administrator: nobody could manage accounts."""
     if not permissions.allows(row["role"], Permission.MANAGE_USERS) or row["is_demo"] or not row["active"]:
         return
-    others = store.one("SELECT COUNT(*) AS n FROM users WHERE role = 'administrator' AND active = 1 AND is_demo = 0"
-                       " AND deleted_at IS NULL AND id <> ?", (row["id"],))["n"]
+    others = db.other_active_administrators(store, row["id"])
     if not others:
         raise ConsoleError(f"{row['username']} is the last active administrator; create or activate another "
                            "administrator first")
@@ -253,8 +249,7 @@ def set_active(store: Store, admin: Actor, username: str, active: bool) -> None:
     if not active:
         _keep_an_administrator(store, row)
     with store.transaction() as conn:
-        conn.execute("UPDATE users SET active = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-                     (int(active), row["id"]))
+        db.set_active(conn, row["id"], active)
         audit.append(store, admin.username, "user.activated" if active else "user.deactivated", "user", row["id"],
                      {"username": username, "demo": bool(row["is_demo"]),
                       "governed": governed.state(conn, "user", row["id"], "active")})
@@ -267,8 +262,7 @@ def delete_user(store: Store, admin: Actor, username: str) -> None:
     row = _account(store, username)
     _keep_an_administrator(store, row)
     with store.transaction() as conn:
-        conn.execute("UPDATE users SET active = 0, deleted_at = ?, password_hash = NULL, failed_logins = 0,"
-                     " locked_until = NULL WHERE id = ?", (_iso(clock.now()), row["id"]))
+        db.mark_deleted(conn, row["id"], _iso(clock.now()))
         audit.append(store, admin.username, "user.deleted", "user", row["id"],
                      {"username": username, "role": row["role"], "demo": bool(row["is_demo"]), "governed":
                       governed.state(conn, "user", row["id"], "active", "deleted_at", "password_sha256",
@@ -283,7 +277,7 @@ def change_password(store: Store, username: str, old: str, new: str, now: dateti
     if new == old:
         raise password_policy.PasswordRefused("the new password is the same as the old one")
     with store.transaction() as conn:
-        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (stored := hash_password(new), actor.user_id))
+        db.set_password(conn, actor.user_id, stored := hash_password(new))
         audit.append(store, actor.username, "user.password_changed", "user", actor.user_id, {"username": username,
                      "governed": governed.state(conn, "user", actor.user_id, "password_sha256", password_hash=stored)})
     signing_keys.rekey(store, actor, old, new)  # a supervisor's sign-off key, under the new password
@@ -298,8 +292,7 @@ def reset_password(store: Store, admin: Actor, username: str, new: str) -> None:
     row = _account(store, username)
     _check_password(new, False, username)
     with store.transaction() as conn:
-        conn.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-                     (stored := hash_password(new), row["id"]))
+        db.reset_password(conn, row["id"], stored := hash_password(new))
         audit.append(store, admin.username, "user.password_reset", "user", row["id"], {"username": username,
                      "governed": governed.state(conn, "user", row["id"], "password_sha256", password_hash=stored)})
 
@@ -330,16 +323,13 @@ def _take_a_try(store: Store, user_id: int, now: datetime) -> int | None:
     conditional UPDATE: the database lets at most MAX_FAILURES tries through, however many arrive
     at once. The number of this try, or None when the account is locked or out of tries."""
     with store.transaction() as conn:
-        taken = conn.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? AND active = 1"
-                             " AND deleted_at IS NULL AND failed_logins < ? AND (locked_until IS NULL"
-                             " OR locked_until <= ?)", (user_id, MAX_FAILURES, _iso(now))).rowcount == 1
+        taken = db.take_login_try(conn, user_id, MAX_FAILURES, _iso(now))
         if not taken:
             # The same write all the same (to an unchanged row): a commit that writes nothing returns
             # sooner, and the difference would tell which names exist.
-            conn.execute("UPDATE users SET failed_logins = failed_logins WHERE id = COALESCE((SELECT id FROM users"
-                         " WHERE id = ?), (SELECT MIN(id) FROM users))", (user_id,))
+            db.touch_login_row(conn, user_id)
             return None
-        return int(conn.execute("SELECT failed_logins FROM users WHERE id = ?", (user_id,)).fetchone()[0])
+        return db.failed_logins(conn, user_id)
 
 
 def _authenticate(store: Store, username: str, password: str, now: datetime, purpose: str) -> Actor:
@@ -358,7 +348,7 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
     purpose_note = {} if purpose == "login" else {"for": purpose}
     if reason is None and right:
         with store.transaction() as conn:
-            conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user_id,))
+            db.clear_failures(conn, user_id)
             audit.append(store, username, "login.succeeded", "user", user_id,
                          {"role": row["role"], "demo": bool(row["is_demo"]), **purpose_note})
         actor = Actor(user_id, row["username"], row["role"], right if isinstance(right, str) else "")
@@ -366,9 +356,8 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
     locked_until = _iso(now + LOCKOUT)
     with store.transaction() as conn:
         # The try that finds MAX_FAILURES counted locks the account (once: the others find it locked).
-        locked = conn.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ? AND"
-                              " failed_logins >= ? AND (locked_until IS NULL OR locked_until <= ?)",
-                              (locked_until, user_id if reason is None else -1, MAX_FAILURES, _iso(now))).rowcount
+        locked = db.lock_if_out_of_tries(conn, user_id if reason is None else -1, locked_until, MAX_FAILURES, _iso(now))
+
         details = {"reason": reason or "wrong password", **purpose_note}
         if reason is None:
             details.update(failures=attempt, locked_until=locked_until if locked else None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from console import clock
 from console.services.accounts import permissions
 from console.store import Store, repo
+from console.store import accounts as db
 
 
 def unverified(store: Store, actor) -> str:
@@ -23,19 +24,19 @@ def unverified(store: Store, actor) -> str:
     to what that person's role may (console/store/pg_authority.py)."""
     if store.dialect == "postgres" and actor.token:
         repo.bind_session(store, actor.token)
-        row = store.one("SELECT orc_actor_role() AS role, orc_actor_id() AS id")
+        row = db.session_actor(store)
         if row["role"] is None:
             return "its sign-in session has ended or expired (sign in again)"
         if row["role"] != actor.role or int(row["id"]) != actor.user_id:
             return "the database knows this session as someone else"
     if permissions.is_worker(actor.role):
-        row = store.one("SELECT revoked_at, expires_at, label FROM worker_credentials WHERE id = ?", (-actor.user_id,))
+        row = db.worker_credential_lapse(store, -actor.user_id)
         if row is None or f"worker:{row['label']}" != actor.username:
             return "no such worker credential"
         if row["revoked_at"] or row["expires_at"] <= clock.now().isoformat(timespec="seconds").replace("+00:00", "Z"):
             return "its worker credential was revoked or has expired"
         return ""
-    row = store.one("SELECT username, role, active, deleted_at FROM users WHERE id = ?", (actor.user_id,))
+    row = db.identity_of(store, actor.user_id)
     if row is None or row["username"] != actor.username:
         return "not an account of this store"
     if row["role"] != actor.role:
@@ -48,16 +49,17 @@ def unverified(store: Store, actor) -> str:
 def end_session(store: Store, actor) -> None:
     """Sign-out ends the database's session too: its token opens nothing afterwards."""
     if store.dialect == "postgres" and actor.token:
-        store.one("SELECT orc_end_session(?) AS x", (actor.token,))
+        db.end_database_session(store, actor.token)
         repo.bind_session(store, "")
 
 
 def ever_had_administrator(store: Store) -> bool:
     """A real (not demo) administrator exists or ever was created here: the users table, or - for one
     since removed - the audit log's record of its creation."""
-    if store.one("SELECT 1 AS x FROM users WHERE role = 'administrator' AND is_demo = 0") is not None:
+    if db.ever_created_administrator(store):
         return True
-    created = store.query("SELECT actor, details_json FROM audit_log WHERE action = 'user.created'")
+    created = db.users_created(store)
+
     return any(r["actor"] != "demo-setup" and '"role":"administrator"' in r["details_json"].replace(" ", "")
                for r in created)
 

@@ -20,6 +20,7 @@ from console.clock import now as clock_now
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor, LoginError
 from console.store import Store, audit, repo
+from console.store import accounts as db
 
 MAX_DAYS = 31
 PREFIX = "orcw1."
@@ -56,10 +57,8 @@ def issue(store: Store, admin: Actor, deployment_id: int, label: str, days: floa
     issued = clock_now()
     expires = _iso(issued + timedelta(days=days))
     with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO worker_credentials(deployment_id, label, secret_sha256, issued_by, issued_at, expires_at)"
-            " VALUES (?,?,?,?,?,?)", (deployment_id, label.strip(), _digest(token), admin.user_id, _iso(issued), expires))
-        credential_id = int(cur.lastrowid)
+        credential_id = db.insert_worker_credential(conn, deployment_id, label.strip(), _digest(token), admin.user_id,
+                                                    _iso(issued), expires)
         audit.append(store, admin.username, "worker.credential_issued", "deployment", deployment_id,
                      {"credential_id": credential_id, "label": label.strip(), "expires_at": expires})
     return Issued(credential_id, token, expires)
@@ -70,13 +69,11 @@ def revoke(store: Store, admin: Actor, credential_id: int, reason: str) -> None:
     if not reason.strip():
         raise ConsoleError("revoking a worker credential needs a reason")
     with store.transaction() as conn:
-        row = conn.execute("SELECT deployment_id, revoked_at FROM worker_credentials WHERE id = ?",
-                           (credential_id,)).fetchone()
+        row = db.worker_credential_state(conn, credential_id)
         if row is None:
             raise ConsoleError(f"worker credential {credential_id} does not exist")
         if row["revoked_at"] is None:
-            conn.execute("UPDATE worker_credentials SET revoked_at = ?, revoked_by = ? WHERE id = ?",
-                         (_iso(clock_now()), admin.user_id, credential_id))
+            db.revoke_worker_credential(conn, credential_id, _iso(clock_now()), admin.user_id)
         audit.append(store, admin.username, "worker.credential_revoked", "deployment", row["deployment_id"],
                      {"credential_id": credential_id, "reason": reason})
 
@@ -96,7 +93,7 @@ def _why_not(row, deployment_id: int) -> str:
 def authenticate(store: Store, token: str, deployment_id: int, host: str = "") -> Actor:
     """The worker's Actor (role "worker": it may run recognition, nothing else), or CredentialRefused.
     Either way the use is logged (never the secret)."""
-    row = store.one("SELECT * FROM worker_credentials WHERE secret_sha256 = ?", (_digest(token.strip()),))
+    row = db.worker_credential_by_secret(store, _digest(token.strip()))
     why = _why_not(row, deployment_id)
     if why:
         audit.append(store, "worker", "worker.refused", "deployment", deployment_id,
@@ -110,13 +107,12 @@ def authenticate(store: Store, token: str, deployment_id: int, host: str = "") -
 
 def still_valid(store: Store, actor: Actor, deployment_id: int) -> str:
     """"" while the worker's credential holds; else why not (checked at every heartbeat)."""
-    row = store.one("SELECT * FROM worker_credentials WHERE id = ?", (-actor.user_id,))
+    row = db.worker_credential(store, -actor.user_id)
     return _why_not(row, deployment_id)
 
 
 def credentials(store: Store, admin: Actor, deployment_id: int) -> list[dict]:
     """The deployment's credentials (never their hashes), newest first."""
     admin.require("manage_workers", store)
-    rows = store.query("SELECT id, label, issued_at, expires_at, revoked_at FROM worker_credentials"
-                       " WHERE deployment_id = ? ORDER BY id DESC", (deployment_id,))
-    return [dict(r) for r in rows]
+    return [dict(r) for r in db.worker_credentials_of(store, deployment_id)]
+

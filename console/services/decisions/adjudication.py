@@ -20,6 +20,7 @@ from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.services.decisions import outbound
 from console.store import Store, audit, repo
+from console.store import decisions as db
 
 
 class DecisionError(ConsoleError):
@@ -111,25 +112,18 @@ def _for(actor: Actor, row: dict) -> dict:
 
 
 def _deployment_of(store: Store, alert_id: int) -> int:
-    row = store.one("SELECT deployment_id FROM alerts WHERE id = ?", (alert_id,))
+    row = db.deployment_of_alert(store, alert_id)
     return int(row["deployment_id"]) if row else -1
 
 
 def _queue_row(store: Store, alert_id: int, card: dict | None = None) -> dict:
     """``stored_at`` is when the incident's first sighting came (the card waits since then)."""
-    row = store.one(
-        "SELECT a.id, a.incident_id, a.score, a.threshold, a.stored_at, a.captured_at, a.status, a.priority,"
-        " a.escalated_at, a.first_confirmed_by,"
-        " a.probe_jpeg, c.name AS camera, e.subject_name, e.record_number, e.category,"
-        " (SELECT i.image_jpeg FROM alert_candidates ac JOIN entry_images i ON i.id = ac.image_id"
-        "   WHERE ac.alert_id = a.id AND ac.rank = 1) AS candidate_jpeg"
-        " FROM alerts a JOIN cameras c ON c.id = a.camera_id JOIN watchlist_entries e ON e.id = a.entry_id"
-        " WHERE a.id = ?", (alert_id,))
+    row = db.queue_card(store, alert_id)
     if row is None:
         return {}
     out = {**dict(row), "sightings": 1, "cameras": 1, "sighting_ids": [int(row["id"])]}
     if card:
-        ids = store.query("SELECT id FROM alerts WHERE incident_id = ? AND status = 'pending'", (card["incident_id"],))
+        ids = db.pending_sighting_ids(store, card["incident_id"])
         out.update(stored_at=card["since"], sightings=int(card["sightings"]), cameras=int(card["cameras"]),
                    priority=int(card["priority"]), sighting_ids=[int(r["id"]) for r in ids])
     return out
@@ -152,20 +146,12 @@ def alert_detail(store: Store, actor: Actor, alert_id: int, where: str) -> Alert
 
 
 def _read_detail(store: Store, alert_id: int) -> AlertDetail:
-    a = store.one("SELECT a.*, c.name AS camera FROM alerts a JOIN cameras c ON c.id = a.camera_id WHERE a.id = ?",
-                  (alert_id,))
+    a = db.alert_with_camera(store, alert_id)
     if a is None:
         raise DecisionError(f"alert {alert_id} does not exist")
-    cands = store.query(
-        "SELECT ac.rank, ac.entry_id, ac.score, e.subject_name, e.record_number, e.category, e.legal_basis, e.reason,"
-        " e.image_source, e.image_date, e.review_date, i.image_jpeg, i.quality_json FROM alert_candidates ac"
-        " JOIN watchlist_entries e ON e.id = ac.entry_id LEFT JOIN entry_images i ON i.id = ac.image_id"
-        " WHERE ac.alert_id = ? ORDER BY ac.rank", (alert_id,))
-    views = store.query("SELECT captured_at, jpeg, score FROM alert_views WHERE alert_id = ? ORDER BY captured_at",
-                        (alert_id,))
-    decisions = store.query(
-        "SELECT d.id, d.decision, d.reason_code, d.reason, d.decided_at, d.duration_ms, d.supersedes, u.username"
-        " FROM decisions d JOIN users u ON u.id = d.user_id WHERE d.alert_id = ? ORDER BY d.id", (alert_id,))
+    cands = db.candidates_shown(store, alert_id)
+    views = db.views_of(store, alert_id)
+    decisions = db.decisions_of(store, alert_id)
     return AlertDetail(
         alert_id=int(a["id"]), camera=redact(a["camera"]), camera_id=int(a["camera_id"]), track_id=int(a["track_id"]),
         captured_at=a["captured_at"], stored_at=a["stored_at"], score=float(a["score"]),
@@ -199,34 +185,26 @@ def claim(store: Store, actor: Actor, alert_id: int, lease_s: float = CLAIM_LEAS
     actor.require("adjudicate", store)
     with store.transaction() as conn:
         incident = repo.incident_of(conn, alert_id)
-        pending = conn.execute("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'pending'",
-                               (incident,)).fetchone()["n"]
-        cur = conn.execute(
-            "UPDATE alerts SET claimed_by = ?, claim_expires = ? WHERE incident_id = ? AND status = 'pending' AND"
-            " (claimed_by IS NULL OR claimed_by = ? OR claim_expires <= ?)",
-            (actor.user_id, _lease_end(lease_s), incident, actor.user_id, utcnow()))
-        if cur.rowcount != pending or pending == 0 or not _is_pending(conn, alert_id):
-            row = conn.execute("SELECT a.status, u.username, a.claim_expires FROM alerts a LEFT JOIN users u"
-                               " ON u.id = a.claimed_by WHERE a.id = ?", (alert_id,)).fetchone()
+        pending = db.count_pending_sightings(conn, incident)
+        claimed = db.claim_pending(conn, incident, actor.user_id, _lease_end(lease_s), utcnow())
+        if claimed != pending or pending == 0 or not _is_pending(conn, alert_id):
+            row = db.claim_holder(conn, alert_id)
             if row is None:
                 raise DecisionError(f"alert {alert_id} does not exist")
             if row["status"] != "pending":
                 raise DecisionError(f"alert {alert_id} is already decided")
-            row = conn.execute("SELECT u.username, a.claim_expires FROM alerts a JOIN users u ON u.id = a.claimed_by"
-                               " WHERE a.incident_id = ? AND a.status = 'pending' AND a.claimed_by <> ? LIMIT 1",
-                               (incident, actor.user_id)).fetchone() or row
+            row = db.other_claim_holder(conn, incident, actor.user_id) or row
             raise DecisionError(f"alert {alert_id} is being reviewed by {row['username']} (until {row['claim_expires']})")
 
 
 def _is_pending(conn, alert_id: int) -> bool:
-    row = conn.execute("SELECT status FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    row = db.alert_status_row(conn, alert_id)
     return row is not None and row["status"] == "pending"
 
 
 def release(store: Store, actor: Actor, alert_id: int) -> None:
     with store.transaction() as conn:
-        conn.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE incident_id = ? AND claimed_by = ?",
-                     (repo.incident_of(conn, alert_id), actor.user_id))
+        db.release_claims(conn, repo.incident_of(conn, alert_id), actor.user_id)
 
 
 def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
@@ -241,7 +219,7 @@ def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
 
 
 def _blind_for(store: Store, actor: Actor, alert_id: int) -> bool:
-    row = store.one("SELECT status, first_confirmed_by FROM alerts WHERE id = ?", (alert_id,))
+    row = db.first_confirmation_state(store, alert_id)
     return bool(row and row["status"] == "pending" and row["first_confirmed_by"] is not None
                 and row["first_confirmed_by"] != actor.user_id)
 
@@ -259,8 +237,7 @@ def _pending(store: Store, actor: Actor, alert_id: int, note: str | None = None)
     """The alert, if this reviewer may act on it now: pending, not held by another, not escalated
     past them, and open on their own screen - a live claim and an "opened" event of theirs (a
     decision is never made on an alert nobody looked at, by a script or otherwise)."""
-    alert = store.one("SELECT a.status, a.escalated_at, a.claimed_by, a.claim_expires, a.incident_id, u.username"
-                      " FROM alerts a LEFT JOIN users u ON u.id = a.claimed_by WHERE a.id = ?", (alert_id,))
+    alert = db.review_state(store, alert_id)
     if alert is None:
         raise DecisionError(f"alert {alert_id} does not exist")
     if alert["status"] != "pending":
@@ -273,8 +250,7 @@ def _pending(store: Store, actor: Actor, alert_id: int, note: str | None = None)
         raise DecisionError(f"alert {alert_id} was escalated: a supervisor decides it")
     if alert["escalated_at"] and note is not None and not note.strip():
         raise DecisionError(f"alert {alert_id} was escalated: the supervisor's decision needs a note saying why")
-    opened = store.one("SELECT 1 AS x FROM alert_events WHERE alert_id IN (SELECT id FROM alerts WHERE incident_id = ?)"
-                       " AND user_id = ? AND event = 'opened' LIMIT 1", (alert["incident_id"] or alert_id, actor.user_id))
+    opened = db.opened_by(store, alert["incident_id"] or alert_id, actor.user_id)
     if alert["claimed_by"] != actor.user_id or not live or opened is None:
         raise DecisionError(f"alert {alert_id} is not open on your screen: open it first (a decision needs the "
                           "reviewer's own live claim on it)")
@@ -284,21 +260,17 @@ def _pending(store: Store, actor: Actor, alert_id: int, note: str | None = None)
 def _duration_ms(store: Store, actor: Actor, alert_id: int) -> int | None:
     """From when this user opened the incident (its first opening since they last put it back), so
     that looking through its sightings counts as deciding time."""
-    members = "SELECT id FROM alerts WHERE incident_id = ?"
     incident = repo.incident_of(store, alert_id)
-    back = store.one(f"SELECT MAX(id) AS id FROM alert_events WHERE alert_id IN ({members}) AND user_id = ?"
-                     " AND event = 'returned'", (incident, actor.user_id))
-    opened = store.one(f"SELECT at FROM alert_events WHERE alert_id IN ({members}) AND user_id = ?"
-                       " AND event = 'opened' AND id > ? ORDER BY id ASC LIMIT 1",
-                       (incident, actor.user_id, (back["id"] if back and back["id"] is not None else 0)))
+    back = db.last_returned(store, incident, actor.user_id)
+    opened = db.first_opened_after(store, incident, actor.user_id,
+                                     back["id"] if back and back["id"] is not None else 0)
     if opened is None:
         return None
     return int((_parse(utcnow()) - _parse(opened["at"])).total_seconds() * 1000)
 
 
 def needs_second_confirmation(store: Store, alert_id: int) -> bool:
-    row = store.one("SELECT d.two_person_rule FROM alerts a JOIN deployments d ON d.id = a.deployment_id"
-                    " WHERE a.id = ?", (alert_id,))
+    row = db.two_person_rule_of(store, alert_id)
     return bool(row and row["two_person_rule"])
 
 
@@ -312,15 +284,12 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
     actor.require("adjudicate", store)
     with store.transaction() as conn:
         _pending(store, actor, alert_id, note)
-        cand = store.one("SELECT entry_id, rank, score FROM alert_candidates WHERE alert_id = ? AND "
-                         + ("entry_id = ?" if entry_id is not None else "rank = 1"),
-                         (alert_id, entry_id) if entry_id is not None else (alert_id,))
+        cand = db.candidate_of(store, alert_id, entry_id)
         if cand is None:
             raise DecisionError(f"watchlist entry {entry_id} is not a candidate of alert {alert_id}")
         entry_id = int(cand["entry_id"])
         if needs_second_confirmation(store, alert_id):
-            first = conn.execute("SELECT first_confirmed_by, first_confirmed_entry FROM alerts WHERE id = ?",
-                                 (alert_id,)).fetchone()
+            first = db.first_confirmation(conn, alert_id)
             if first["first_confirmed_by"] is None:
                 # The alert waits for a second reviewer: the first one's claim is let go at once.
                 repo.set_incident_state(conn, alert_id, first_confirmed_by=actor.user_id, first_confirmed_entry=entry_id,
@@ -370,7 +339,7 @@ def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
             raise DecisionError("an escalation needs a note saying why: what should the supervisor look at?")
         repo.add_alert_event(store, alert_id, actor.user_id, "escalated", actor.username, {"note": note})
         # Handed to the supervisors at once, the whole incident: the operator's claim goes with it.
-        escalated = conn.execute("SELECT escalated_at FROM alerts WHERE id = ?", (alert_id,)).fetchone()["escalated_at"]
+        escalated = db.escalated_at(conn, alert_id)
         repo.set_incident_state(conn, alert_id, escalated_at=escalated, claimed_by=None, claim_expires=None)
 
 
@@ -390,7 +359,8 @@ def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, actio
         raise DecisionError(f"unknown action {action!r}; use one of {', '.join(EngagementAction.codes())}")
     if action == "other" and not note.strip():
         raise DecisionError("an outcome of 'other' needs a note saying what was done")
-    latest = store.one("SELECT decision FROM decisions WHERE alert_id = ? ORDER BY id DESC LIMIT 1", (alert_id,))
+    latest = db.latest_decision(store, alert_id)
+
     if latest is None or latest["decision"] != "true_alert":
         raise DecisionError(f"alert {alert_id} was not confirmed: there is no engagement to record")
     return repo.record_engagement(store, alert_id, actor.user_id, result, action, note, actor.username)

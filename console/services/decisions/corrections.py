@@ -18,6 +18,7 @@ from console.services.accounts.auth import Actor
 from console.services.decisions.adjudication import DecisionError, needs_second_confirmation
 from console.services.setup import deployments
 from console.store import Store, audit, repo
+from console.store import decisions as db
 
 PROPOSED = "decision.correction_proposed"
 
@@ -28,8 +29,7 @@ def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str
     actor.require("correct_decision", store)
     if not note.strip():
         raise DecisionError("a correction needs a note saying why")
-    old = store.one("SELECT d.alert_id, a.deployment_id, COALESCE(a.incident_id, a.id) AS incident_id"
-                    " FROM decisions d JOIN alerts a ON a.id = d.alert_id WHERE d.id = ?", (decision_id,))
+    old = db.decision_subject(store, decision_id)
     if old is None:
         raise StoreError(f"decision {decision_id} does not exist")
     if decision not in ("true_alert", "false_alert"):
@@ -37,8 +37,7 @@ def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str
     if decision == "false_alert" and reason_code not in RejectReason.offered():
         raise DecisionError(f"a rejection needs a reason, one of: {', '.join(RejectReason.offered())}")
     deployments.ensure_writable(store, int(old["deployment_id"]))
-    latest = store.one("SELECT MAX(d.id) AS id FROM decisions d JOIN alerts a ON a.id = d.alert_id"
-                       " WHERE COALESCE(a.incident_id, a.id) = ?", (old["incident_id"],))
+    latest = db.latest_decision_of_incident(store, old["incident_id"])
     if int(latest["id"]) != decision_id:
         raise DecisionError(f"decision {decision_id} has been corrected already (by decision {latest['id']}): "
                           "correct the latest one")
@@ -61,10 +60,9 @@ def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str
 
 def _proposers(store: Store, alert_id: int, decision_id: int, entry_id: int | None) -> set[str]:
     """Who has proposed this very correction (same decision corrected, same person named)."""
-    rows = store.query("SELECT actor, details_json FROM audit_log WHERE action = ? AND subject_type = 'alert'"
-                       " AND subject_id = ?", (PROPOSED, str(alert_id)))
     out = set()
-    for r in rows:
+    for r in db.audit_entries_about_alert(store, PROPOSED, alert_id):
+
         d = json.loads(r["details_json"])
         if d.get("decision_id") == decision_id and d.get("candidate_entry_id") == entry_id:
             out.add(r["actor"])

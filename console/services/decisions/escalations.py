@@ -6,6 +6,7 @@ import json
 
 from console.services.accounts.auth import Actor
 from console.store import Store, repo
+from console.store import decisions as db
 
 
 def note_of(store: Store, actor: Actor, alert_id: int) -> dict | None:
@@ -13,9 +14,8 @@ def note_of(store: Store, actor: Actor, alert_id: int) -> dict | None:
     For the reviewers' queue (role-checked; not logged row by row, like the queue itself)."""
     actor.require("adjudicate", store)
     incident = repo.incident_of(store, alert_id)
-    row = store.one("SELECT u.username, e.at, e.details_json FROM alert_events e JOIN users u ON u.id = e.user_id"
-                    " WHERE e.event = 'escalated' AND e.alert_id IN (SELECT id FROM alerts WHERE incident_id = ?"
-                    " OR id = ?) ORDER BY e.id DESC LIMIT 1", (incident, alert_id))
+    row = db.latest_escalation(store, incident, alert_id)
+
     if row is None:
         return None
     return {"by": row["username"], "at": row["at"], "note": json.loads(row["details_json"] or "{}").get("note", "")}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from console.services.accounts.auth import Actor, PermissionDenied, unverified
 from console.store import Store, audit, repo
+from console.store import decisions as db
 
 HANDOVER = "shift.handover"
 
@@ -53,9 +54,7 @@ def pending(store: Store, deployment_id: int) -> list[dict]:
     """Every pending incident of the deployment, oldest first, with who holds it (if anyone)."""
     out = []
     for card in repo.pending_incidents(store, deployment_id):
-        row = store.one("SELECT a.id, a.escalated_at, a.claimed_by, a.claim_expires, c.name AS camera,"
-                        " e.subject_name FROM alerts a JOIN cameras c ON c.id = a.camera_id"
-                        " JOIN watchlist_entries e ON e.id = a.entry_id WHERE a.id = ?", (card["id"],))
+        row = db.handover_card(store, card["id"])
         out.append({"id": int(row["id"]), "incident_id": int(card["incident_id"]), "subject": row["subject_name"],
                     "camera": row["camera"], "since": card["since"], "sightings": int(card["sightings"]),
                     "escalated": bool(row["escalated_at"]), "claimed_by": row["claimed_by"]})
@@ -66,12 +65,11 @@ def hand_over(store: Store, actor: Actor, deployment_id: int) -> Handover:
     """Release every claim this user holds in the deployment and log the handover with its counts."""
     _check(store, actor)
     with store.transaction() as conn:
-        held = conn.execute("SELECT id FROM alerts WHERE deployment_id = ? AND claimed_by = ? AND status = 'pending'"
-                            " ORDER BY id", (deployment_id, actor.user_id)).fetchall()
+        held = db.held_pending(conn, deployment_id, actor.user_id)
         released = [int(r["id"]) for r in held]
         if released:
-            conn.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE deployment_id = ?"
-                         " AND claimed_by = ? AND status = 'pending'", (deployment_id, actor.user_id))
+            db.release_held_pending(conn, deployment_id, actor.user_id)
+
         waiting = pending(store, deployment_id)
         for p in waiting:
             if p["id"] in released:

@@ -33,6 +33,7 @@ from console.errors import ConsoleError
 from console.redaction import redact_url
 from console.services.accounts.auth import Actor
 from console.store import audit, checkpoints
+from console.store import decisions as db
 from console.store.base import Store
 from console.store.settings import get_setting, set_setting
 
@@ -67,7 +68,7 @@ def configure(store: Store, actor: Actor, deployment_id: int, *, webhook_url: st
     ``secret``: the HMAC key for the webhook ("new": a random one), written to a file of its own
     under ``secrets_dir``; the setting records the file, never the key."""
     actor.require("manage_outbound", store)
-    if store.one("SELECT id FROM deployments WHERE id = ?", (deployment_id,)) is None:
+    if not db.deployment_exists(store, deployment_id):
         raise OutboundError(f"deployment {deployment_id} does not exist")
     config: dict[str, Any] = {}
     if webhook_url:
@@ -115,13 +116,7 @@ def describe(config: dict) -> dict:
 
 def payload(store: Store, alert_id: int, decision_id: int) -> dict:
     """What dispatch needs to act on a confirmed alert, and nothing more (docs/outbound.md)."""
-    row = store.one(
-        "SELECT a.id, a.incident_id, a.captured_at, a.deployment_id, d.name AS deployment, d.location,"
-        " c.name AS camera, x.decided_at, x.reason, e.record_number, e.category"
-        " FROM decisions x JOIN alerts a ON a.id = x.alert_id JOIN deployments d ON d.id = a.deployment_id"
-        " JOIN cameras c ON c.id = a.camera_id"
-        " LEFT JOIN watchlist_entries e ON e.id = COALESCE(x.candidate_entry_id, a.entry_id)"
-        " WHERE x.id = ? AND x.alert_id = ?", (decision_id, alert_id))
+    row = db.confirmed_message(store, alert_id, decision_id)
     if row is None:
         raise OutboundError(f"decision {decision_id} of alert {alert_id} does not exist")
     return {
@@ -153,7 +148,8 @@ def alert_confirmed(store: Store, alert_id: int, decision_id: int) -> None:
 
 
 def _send(store: Store, alert_id: int, decision_id: int) -> None:
-    dep = store.one("SELECT deployment_id FROM alerts WHERE id = ?", (alert_id,))
+    dep = db.deployment_of_alert(store, alert_id)
+
     config = config_of(store, int(dep["deployment_id"])) if dep else {}
     if not config:
         return

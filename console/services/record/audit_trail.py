@@ -16,6 +16,7 @@ from console.redaction import redact_value
 from console.services.accounts.auth import Actor
 from console.services.record import signing_keys
 from console.store import Store, audit, checkpoints, governed, settings, witness
+from console.store import record as record_rows
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,7 @@ def latest(store: Store, actor: Actor, prefix: str = "", last: int = 30) -> list
     their details decoded - and redacted: an entry written before redaction began may hold a
     camera's password, and the log cannot be changed."""
     actor.require("view_audit", store)
-    rows = store.query(
-        "SELECT seq, at, actor, action, subject_type, subject_id, details_json FROM audit_log"
-        " WHERE action LIKE ? ESCAPE '\\' ORDER BY seq DESC LIMIT ?", (_like_prefix(prefix), last))
+    rows = record_rows.entries_like(store, _like_prefix(prefix), last)
     return [{**{k: r[k] for k in ("seq", "at", "actor", "action", "subject_type", "subject_id")},
              "details": redact_value(json.loads(r["details_json"]))} for r in reversed(rows)]
 
@@ -69,9 +68,8 @@ def deployment_stop(store: Store, deployment_id: int) -> dict | None:
     """Who stopped the deployment's recognition, when and why (the latest stop entry), or None.
 
     Every seat is told of a stop by name, so this is open to any signed-in screen."""
-    row = store.one("SELECT at, actor, details_json FROM audit_log WHERE action = 'deployment.stopped'"
-                    " AND subject_type = 'deployment' AND subject_id = ? ORDER BY seq DESC LIMIT 1",
-                    (str(deployment_id),))
+    row = record_rows.latest_stop_entry(store, deployment_id)
+
     if row is None:
         return None
     details = json.loads(row["details_json"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from console.domain import RejectReason
 from console.store import Store
+from console.store import record as db
 
 RETIRED_REPEAT = RejectReason.DUPLICATE.value
 
@@ -23,12 +24,8 @@ def incidents(store: Store, deployment_id: int) -> list[dict]:
     ``stored_at`` (its first sighting), ``camera_ids``, ``category``, ``sightings``, ``decision``
     and ``reason_code`` (its latest decision; corrections win), and ``outcome``: true, false,
     repeat (an old "duplicate" rejection) or undecided."""
-    rows = store.query(
-        "SELECT a.id, COALESCE(a.incident_id, a.id) AS incident_id, a.score, a.threshold, a.stored_at, a.camera_id,"
-        " e.category, d.id AS decision_id, d.decision, d.reason_code FROM alerts a"
-        " JOIN watchlist_entries e ON e.id = a.entry_id"
-        " LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE alert_id = a.id)"
-        " WHERE a.deployment_id = ? ORDER BY a.id", (deployment_id,))
+    rows = db.incident_rows(store, deployment_id)
+
     out: dict[int, dict] = {}
     for r in rows:
         inc = out.get(int(r["incident_id"]))

@@ -12,6 +12,7 @@ from console.errors import ConsoleError
 from console.services.record import record_figures
 from console.services.record.incident_figures import incidents, tally
 from console.store import Store, repo
+from console.store import record as db
 
 log = logging.getLogger(__name__)
 RECORD_FORMAT = 3  # 3: threshold changes, escalations, decision times, false rates, equality, clock jumps
@@ -27,17 +28,12 @@ def _record(store: Store, deployment_id: int) -> dict:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
     rows = incidents(store, deployment_id)
     t = tally(rows)
-    faces = store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
-                      (deployment_id,))["n"]
-    entries = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-                        " WHERE w.deployment_id = ?", (deployment_id,))["n"]
-    engagements = store.query(
-        "SELECT g.result, g.action, COUNT(*) AS n FROM engagements g JOIN alerts a ON a.id = g.alert_id"
-        " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)"
-        " GROUP BY g.result, g.action ORDER BY g.result, g.action", (deployment_id,))
+    faces = db.faces_analysed(store, deployment_id)
+    entries = db.watchlist_size(store, deployment_id)
+    engagements = db.engagement_outcomes(store, deployment_id)
     end = dep["ended_at"] or dep["ends_at"]
-    signoffs = store.query("SELECT s.signed_at, u.username, s.note FROM report_signoffs s JOIN users u"
-                           " ON u.id = s.user_id WHERE s.deployment_id = ? ORDER BY s.id", (deployment_id,))
+    signoffs = db.signoffs(store, deployment_id)
+
     return {
         "record_format": RECORD_FORMAT,
         "deployment_id": deployment_id,

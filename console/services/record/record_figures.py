@@ -14,6 +14,7 @@ import numpy as np
 
 from console.services.record.stats import equality
 from console.store import Store
+from console.store import record as db
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -21,9 +22,8 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def _entries(store: Store, deployment_id: int, action: str) -> list[dict]:
-    rows = store.query("SELECT seq, at, actor, details_json FROM audit_log WHERE action = ? AND subject_type ="
-                       " 'deployment' AND subject_id = ? ORDER BY seq", (action, str(deployment_id)))
-    return [{"at": r["at"], "by": r["actor"], **json.loads(r["details_json"])} for r in rows]
+    return [{"at": r["at"], "by": r["actor"], **json.loads(r["details_json"])}
+            for r in db.deployment_entries(store, deployment_id, action)]
 
 
 def threshold_changes(store: Store, deployment_id: int) -> list[dict]:
@@ -37,26 +37,22 @@ def clock_jumps(store: Store, deployment_id: int) -> list[dict]:
 
 def escalations(store: Store, deployment_id: int) -> dict:
     """Incidents escalated to a supervisor, and how many of them are still waiting."""
-    rows = store.query("SELECT COALESCE(incident_id, id) AS incident, MIN(escalated_at) AS at,"
-                       " SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending FROM alerts"
-                       " WHERE deployment_id = ? AND escalated_at IS NOT NULL GROUP BY COALESCE(incident_id, id)"
-                       " ORDER BY MIN(escalated_at)", (deployment_id,))
+    rows = db.escalated_incidents(store, deployment_id)
     return {"incidents": len(rows), "still_open": sum(1 for r in rows if r["pending"]),
             "first_at": rows[0]["at"] if rows else None}
 
 
 def decision_times(store: Store, deployment_id: int) -> dict:
     """Seconds from opening an alert to its first decision (corrections are not decisions again)."""
-    values = [r["duration_ms"] / 1000 for r in store.query(
-        "SELECT d.duration_ms FROM decisions d JOIN alerts a ON a.id = d.alert_id WHERE a.deployment_id = ?"
-        " AND d.supersedes IS NULL AND d.duration_ms IS NOT NULL", (deployment_id,))]
+    values = [r["duration_ms"] / 1000 for r in db.first_decision_durations(store, deployment_id)]
     return {"decisions": len(values), "median_s": _pct(values, 50), "p90_s": _pct(values, 90)}
 
 
 def per_hour(store: Store, deployment_id: int) -> list[dict]:
     """Incidents (counted in the hour of their first sighting) and alerts per UTC hour."""
     hours: dict[str, list[int]] = {}
-    for a in store.query("SELECT stored_at, id, incident_id FROM alerts WHERE deployment_id = ?", (deployment_id,)):
+    for a in db.alert_times(store, deployment_id):
+
         h = hours.setdefault(a["stored_at"][:13] + ":00:00Z", [0, 0])
         h[1] += 1
         h[0] += a["incident_id"] in (None, a["id"])

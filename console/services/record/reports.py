@@ -18,6 +18,7 @@ from console.services.accounts.auth import Actor
 from console.services.record.incident_figures import incidents, tally
 from console.services.record.record_body import RECORD_FORMAT, _pin, _record, record_digest
 from console.store import Store, audit, repo
+from console.store import record as db
 
 log = logging.getLogger(__name__)
 __all__ = ["RECORD_FORMAT", "deployment_record", "export_record", "record_digest", "sign_off"]
@@ -102,10 +103,9 @@ def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold:
     rows = incidents(store, deployment_id)
     kept = [a for a in rows if a["score"] >= threshold]
     dropped = [a for a in rows if a["score"] < threshold]
-    scores = [float(r["score"]) for r in store.query("SELECT score FROM alerts WHERE deployment_id = ?",
-                                                     (deployment_id,))]
+    scores = [float(r["score"]) for r in db.alert_scores(store, deployment_id)]
     hist = np.zeros(repo.HIST_BINS, int)
-    for row in store.query("SELECT score_hist FROM face_stats WHERE deployment_id = ?", (deployment_id,)):
+    for row in db.score_histograms(store, deployment_id):
         h = np.array(json.loads(row["score_hist"]))
         if len(h) == repo.HIST_BINS:
             hist += h
@@ -148,8 +148,7 @@ def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed:
     name = f"sample-{deployment_id}-{utcnow()}"
     with store.transaction() as conn:
         for a in chosen:
-            conn.execute("INSERT INTO review_samples(sample, alert_id, drawn_by, drawn_at, original_decision)"
-                         " VALUES (?,?,?,?,?)", (name, a["id"], actor.user_id, utcnow(), a["decision"]))
+            db.insert_sample_row(conn, name, a["id"], actor.user_id, utcnow(), a["decision"])
         audit.append(store, actor.username, "review.sample_drawn", "deployment", deployment_id,
                      {"sample": name, "size": len(chosen)})
     return name
@@ -160,10 +159,7 @@ def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decisio
     if decision not in ("true_alert", "false_alert"):
         raise ConsoleError("a blind decision is true_alert or false_alert")
     with store.transaction() as conn:
-        cur = conn.execute("UPDATE review_samples SET blind_decision = ?, decided_by = ?, decided_at = ?"
-                           " WHERE sample = ? AND alert_id = ? AND blind_decision IS NULL",
-                           (decision, actor.user_id, utcnow(), sample, alert_id))
-        if cur.rowcount != 1:
+        if not db.record_blind_decision(conn, sample, alert_id, decision, actor.user_id, utcnow()):
             raise ConsoleError(f"alert {alert_id} is not waiting in sample {sample}")
         audit.append(store, actor.username, "review.blind_decision", "alert", alert_id,
                      {"sample": sample, "decision": decision})
@@ -171,7 +167,7 @@ def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decisio
 
 def sample_agreement(store: Store, actor: Actor, sample: str) -> dict:
     actor.require("view_decisions", store)
-    rows = store.query("SELECT original_decision, blind_decision FROM review_samples WHERE sample = ?", (sample,))
+    rows = db.sample_decisions(store, sample)
     done = [r for r in rows if r["blind_decision"]]
     agree = sum(r["original_decision"] == r["blind_decision"] for r in done)
     return {"sample": sample, "size": len(rows), "decided": len(done), "agreed": agree,
@@ -182,12 +178,8 @@ def blind_view(store: Store, actor: Actor, sample: str) -> list[dict]:
     """What the blind reviewer sees: probe and best candidate images and scores, never the
     original decision. Each alert shown is logged as viewed (where: blind review)."""
     actor.require("authorise_deployment", store)  # the blind reviewer is a supervisor
-    rows = store.query(
-        "SELECT s.alert_id, a.score, a.threshold, a.probe_jpeg,"
-        " (SELECT i.image_jpeg FROM alert_candidates ac JOIN entry_images i ON i.id = ac.image_id"
-        "   WHERE ac.alert_id = a.id AND ac.rank = 1) AS candidate_jpeg"
-        " FROM review_samples s JOIN alerts a ON a.id = s.alert_id"
-        " WHERE s.sample = ? AND s.blind_decision IS NULL ORDER BY s.id", (sample,))
+    rows = db.sample_waiting(store, sample)
+
     shown = [dict(r) for r in rows]
     with store.transaction():
         for row in shown:

@@ -17,6 +17,7 @@ from console import clock
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
 from console.store import Store, audit, repo
+from console.store import retention as db
 
 DEFAULT_ALERT_DAYS = 31
 DEFAULT_WATCHLIST_HOURS = 1
@@ -62,37 +63,25 @@ def run_purges(store: Store, now: datetime | None = None, actor: str = "retentio
     stamp = _iso(now)
     alert_cutoff = _iso(now - timedelta(days=days))
     with store.transaction() as conn:
-        old = [r["id"] for r in conn.execute(
-            "SELECT id FROM alerts WHERE purged_at IS NULL AND stored_at < ?", (alert_cutoff,))]
+        old = db.unpurged_alerts_before(conn, alert_cutoff)
         views = 0
         if old:
-            marks = ",".join("?" * len(old))
-            conn.execute(f"UPDATE alerts SET probe_jpeg = NULL, context_jpeg = NULL, purged_at = ? WHERE id IN ({marks})",
-                         (stamp, *old))
-            views = conn.execute(f"UPDATE alert_views SET jpeg = NULL WHERE jpeg IS NOT NULL AND alert_id IN ({marks})",
-                                 old).rowcount
+            db.purge_alert_images(conn, old, stamp)
+            views = db.purge_alert_views(conn, old)
             _record(store, conn, "alert_images", stamp, len(old), {"alert_ids": old, "older_than": alert_cutoff,
                                                                    "views": views}, actor)
-        ended = conn.execute(
-            "SELECT d.id, COALESCE(d.ended_at, d.ends_at) AS finished FROM deployments d WHERE"
-            " (d.state = 'ended' OR d.ends_at <= ?)", (stamp,)).fetchall()
+        ended = db.finished_deployments(conn, stamp)
         images = watchlists = 0
         for dep in ended:
             finished = datetime.fromisoformat(dep["finished"].replace("Z", "+00:00"))
             if now - finished < timedelta(hours=hours):
                 continue
-            lists = [r["id"] for r in conn.execute(
-                "SELECT id FROM watchlists WHERE deployment_id = ? AND purged_at IS NULL", (dep["id"],))]
+            lists = db.unpurged_watchlists(conn, dep["id"])
             if not lists:
                 continue
-            marks = ",".join("?" * len(lists))
-            kept = [r["record_number"] for r in conn.execute(
-                f"SELECT record_number FROM watchlist_entries WHERE watchlist_id IN ({marks}) ORDER BY id", lists)]
-            n = conn.execute(
-                f"UPDATE entry_images SET image_jpeg = NULL, embedding = NULL, purged_at = ? WHERE purged_at IS NULL"
-                f" AND entry_id IN (SELECT id FROM watchlist_entries WHERE watchlist_id IN ({marks}))",
-                (stamp, *lists)).rowcount
-            conn.execute(f"UPDATE watchlists SET purged_at = ? WHERE id IN ({marks})", (stamp, *lists))
+            kept = db.record_numbers(conn, lists)
+            n = db.purge_entry_images(conn, lists, stamp)
+            db.mark_watchlists_purged(conn, lists, stamp)
             images += n
             watchlists += len(lists)
             _record(store, conn, "watchlist", stamp, n, {"deployment_id": dep["id"], "watchlists": lists,
@@ -103,8 +92,7 @@ def run_purges(store: Store, now: datetime | None = None, actor: str = "retentio
 
 
 def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict, actor: str) -> None:
-    conn.execute("INSERT INTO purges(rule, ran_at, items, details_json) VALUES (?,?,?,?)",
-                 (rule, stamp, items, json.dumps(details, sort_keys=True)))
+    db.insert_purge(conn, rule, stamp, items, json.dumps(details, sort_keys=True))
     audit.append(store, actor, f"retention.purged.{rule}", "purge", rule, {"items": items, **details})
 
 
@@ -117,5 +105,4 @@ def run_purges_now(store: Store, actor: Actor, now: datetime | None = None) -> P
 def recent_purges(store: Store, actor: Actor, limit: int = 50) -> list[dict]:
     """The latest purge runs, newest first: when, which rule, how many items."""
     actor.require("view_audit", store)
-    return [dict(r) for r in store.query("SELECT rule, ran_at, items FROM purges ORDER BY id DESC LIMIT ?",
-                                         (limit,))]
+    return [dict(r) for r in db.recent_purges(store, limit)]

@@ -18,6 +18,7 @@ from console.services.accounts.auth import Actor
 from console.services.record.incident_figures import incidents, tally
 from console.services.record.record_figures import escalations
 from console.store import Store, audit, repo
+from console.store import record as db
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,7 @@ class SignOffRefused(ConsoleError):
 def frozen(store: Store, deployment_id: int) -> dict | None:
     """The sign-off that froze the record: signed_at, username, note, record_sha256 and the
     record's JSON text; None while it is not signed."""
-    row = store.one("SELECT s.signed_at, u.username, s.note, s.record_sha256, s.record_json FROM report_signoffs s"
-                    " JOIN users u ON u.id = s.user_id WHERE s.deployment_id = ? AND s.record_json IS NOT NULL"
-                    " ORDER BY s.id LIMIT 1", (deployment_id,))
+    row = db.frozen_signoff(store, deployment_id)
     return dict(row) if row else None
 
 
@@ -102,9 +101,7 @@ def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "", pas
             signed = signing_keys.signed_statement(store, key, actor, deployment_id, digest)
             signed_at = signed["statement"]["signed_at"]
             record["signed_off"] = [{"signed_at": signed_at, "username": actor.username, "note": note}]
-            conn.execute("INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256, note,"
-                         " record_json) VALUES (?,?,?,?,?,?)",
-                         (deployment_id, actor.user_id, signed_at, digest, note, canonical(record)))
+            db.insert_signoff(conn, deployment_id, actor.user_id, signed_at, digest, note, canonical(record))
             cp = record.get("audit_checkpoint") or {}
             audit.append(store, actor.username, "report.signed_off", "deployment", deployment_id,
                          {"record_sha256": digest, "note": note, "checkpoint_size": cp.get("size"),
@@ -120,14 +117,7 @@ def canonical(record: dict) -> str:
 
 
 def _later_entries(store: Store, deployment_id: int, after_seq: int) -> list[dict]:
-    marks = ",".join("?" * len(LATER))
-    rows = store.query(
-        f"SELECT seq, at, actor, action, subject_type, subject_id, details_json FROM audit_log WHERE seq > ?"
-        f" AND action IN ({marks}) AND ((subject_type = 'deployment' AND subject_id = ?)"
-        " OR (subject_type = 'alert' AND subject_id IN (SELECT CAST(id AS TEXT) FROM alerts WHERE deployment_id = ?))"
-        " OR (subject_type = 'engagement' AND subject_id IN (SELECT CAST(g.id AS TEXT) FROM engagements g"
-        "   JOIN alerts a ON a.id = g.alert_id WHERE a.deployment_id = ?)))"
-        " ORDER BY seq", (after_seq, *LATER, str(deployment_id), deployment_id, deployment_id))
+    rows = db.entries_after(store, deployment_id, after_seq, tuple(LATER))
     out = []
     for r in rows:
         entry = {"at": r["at"], "actor": r["actor"], "action": r["action"], "details": json.loads(r["details_json"])}
@@ -144,8 +134,8 @@ def addendum(store: Store, deployment_id: int, signed: dict) -> dict | None:
     until something else changes; None when nothing has."""
     from console.services.record.record_body import _record
 
-    seq = store.one("SELECT MIN(seq) AS s FROM audit_log WHERE action = 'report.signed_off' AND subject_type ="
-                    " 'deployment' AND subject_id = ?", (str(deployment_id),))["s"]
+    seq = db.first_signoff_seq(store, deployment_id)
+
     changes = _later_entries(store, deployment_id, int(seq or 0))
     now = _record(store, deployment_id)
     moved = [{"field": key, "signed": signed.get(key), "now": now.get(key)} for key in COMPARED

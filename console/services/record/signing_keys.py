@@ -35,6 +35,7 @@ from console.clock import utcnow
 from console.errors import ConsoleError
 from console.services.accounts.permissions import Permission
 from console.store import Store, audit, checkpoints, merkle, repo
+from console.store import record as db
 from console.store.proof_check import key_fingerprint
 
 CREATED = "user.signing_key_created"
@@ -231,8 +232,8 @@ def check(store: Store) -> SignoffReport:
     first_key: dict[str, int] = {}  # username -> their first key entry
     leaves: list[bytes] | None = None
     signed, problems, unsigned = 0, [], []
-    for row in store.query("SELECT seq, actor, action, subject_id, details_json FROM audit_log WHERE action IN (?, ?)"
-                           " ORDER BY seq", (CREATED, SIGNED_OFF)):
+    for row in db.signing_entries(store, CREATED, SIGNED_OFF):
+
         seq, details = int(row["seq"]), json.loads(row["details_json"])
         if row["action"] == CREATED:
             fp = str(details.get("key_fingerprint"))

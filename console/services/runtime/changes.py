@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from console.store import runtime
+
 CHANNEL = "orc_changes"
 SHOWN = ("alert.raised", "alert.opened", "alert.returned", "alert.escalated", "alert.suppressed", "decision.recorded",
          "decision.corrected", "decision.first_confirmation", "deployment.threshold_changed", "deployment.stopped",
@@ -36,7 +38,7 @@ RETRY_S = 1.0
 
 def head_seq(store) -> int:
     """The newest audit entry's number: a feed started from it misses nothing that comes after."""
-    return int(store.one("SELECT COALESCE(MAX(seq), 0) AS s FROM audit_log")["s"])
+    return runtime.audit_head_seq(store)
 
 
 class ChangeFeed:
@@ -97,8 +99,8 @@ class ChangeFeed:
         """Every entry after the last one seen, in one read: the feed moves on only past entries it
         has read. (Reading the log's head in a second query could jump past an entry committed in
         between, and that seat would never obey it: found on PostgreSQL under load.)"""
-        rows = store.query("SELECT seq, action, actor, subject_type, subject_id, details_json FROM audit_log"
-                           " WHERE seq > ? ORDER BY seq", (self.last_seq,))
+        rows = runtime.audit_entries_after(store, self.last_seq)
+
         for r in rows:
             if r["action"] in SHOWN:
                 self.on_change(Change(int(r["seq"]), r["action"], r["actor"], r["subject_type"], r["subject_id"],

@@ -37,6 +37,7 @@ from console.services.setup import operating_point as points
 from console.services.setup.cameras import connect_string
 from console.services.setup.demo import DEMO_OPERATOR, ensure_demo_deployment
 from console.store import Store, audit, open_location, repo
+from console.store import record as record_rows
 from console.vision.engine import FaceEngine, load_engine
 
 log = logging.getLogger(__name__)
@@ -330,9 +331,8 @@ class LiveDeployment:
 
     def faces_analysed_stored(self) -> int:
         """Faces counted in the database for this deployment (a query: not for the GUI thread)."""
-        row = self.store.one("SELECT COALESCE(SUM(faces_analysed), 0) AS n FROM face_stats WHERE deployment_id = ?",
-                             (self.deployment_id,))
-        return int(row["n"])
+        return int(record_rows.faces_analysed(self.store, self.deployment_id))
+
 
     def faces_analysed_live(self) -> int:
         """Faces embedded by this session's workers so far (memory only, cheap)."""

@@ -17,7 +17,7 @@ from console.domain import AlertRecord
 from console.errors import ConsoleError
 from console.pipeline.gallery import Gallery
 from console.pipeline.recognizer import CameraRecognizer, RecognizerSettings
-from console.store import Store, repo
+from console.store import Store, repo, watchlists
 from console.vision.engine import FaceEngine
 from console.vision.quality import QualityGate
 
@@ -39,10 +39,8 @@ def load_gallery(store: Store, deployment_id: int, model_id: str) -> Gallery:
 
 
 def subject_names(store: Store, deployment_id: int) -> dict[int, str]:
-    rows = store.query(
-        "SELECT e.id, e.subject_name FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-        " WHERE w.deployment_id = ?", (deployment_id,))
-    return {int(r["id"]): r["subject_name"] for r in rows}
+    return watchlists.subject_names(store, deployment_id)
+
 
 
 def recognizer_settings(store: Store, deployment_id: int) -> RecognizerSettings:

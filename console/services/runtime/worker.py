@@ -28,6 +28,7 @@ from console.services.runtime.live import LiveDeployment
 from console.services.setup import deployments
 from console.services.setup.cameras import connect_string
 from console.store import Store, audit, repo
+from console.store import runtime as db
 from console.vision.engine import load_engine
 
 HEARTBEAT_S = 5.0
@@ -47,11 +48,8 @@ def _beat(store: Store, worker_id: str, live: LiveDeployment, started: str) -> N
         for cam, w in zip(live.cameras, live.workers, strict=True)
     }
     with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO worker_heartbeats(worker_id, host, deployment_id, cameras_json, started_at, updated_at, state)"
-            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET cameras_json = excluded.cameras_json,"
-            " updated_at = excluded.updated_at, state = excluded.state",
-            (worker_id, socket.gethostname(), live.deployment_id, json.dumps(cameras), started, utcnow(), state))
+        db.write_heartbeat(conn, worker_id, socket.gethostname(), live.deployment_id, json.dumps(cameras), started,
+                           utcnow(), state)
 
 
 def _report(row) -> dict:
@@ -66,15 +64,13 @@ def alive_workers(store: Store, deployment_id: int, within_s: float = 3 * HEARTB
     from datetime import timedelta
 
     since = (clock.now() - timedelta(seconds=within_s)).isoformat(timespec="microseconds")
-    rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? AND updated_at >= ?"
-                       " AND state IN ('running', 'stopped')", (deployment_id, since.replace("+00:00", "Z")))
+    rows = db.heartbeats_since(store, deployment_id, since.replace("+00:00", "Z"))
     return [_report(r) for r in rows]
 
 
 def worker_states(store: Store, deployment_id: int) -> list[dict]:
     """Every worker's last report for this deployment, newest first (for tests and the supervisor)."""
-    rows = store.query("SELECT * FROM worker_heartbeats WHERE deployment_id = ? ORDER BY updated_at DESC",
-                       (deployment_id,))
+    rows = db.heartbeats(store, deployment_id)
     return [_report(r) for r in rows]
 
 
@@ -164,7 +160,8 @@ def serve(store: Store, actor, deployment_id: int, rows: list, seconds: float | 
             _beat(beat_store, worker_id, live, started)
             if not live.ended:
                 with beat_store.transaction() as conn:
-                    conn.execute("UPDATE worker_heartbeats SET state = 'gone' WHERE worker_id = ?", (worker_id,))
+                    db.mark_worker_gone(conn, worker_id)
+
         except ConsoleError as exc:
             print(f"final heartbeat not written: {exc}", file=sys.stderr)
         beat_store.close()

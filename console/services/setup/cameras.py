@@ -18,6 +18,7 @@ from console.errors import ConsoleError, MediaError
 from console.redaction import redact, redact_url
 from console.services.accounts.auth import Actor
 from console.store import Store, repo
+from console.store import deployments as db
 
 TEST_TIMEOUT_S = 8.0
 
@@ -52,7 +53,7 @@ def add(store: Store, actor: Actor, deployment_id: int, name: str, source: str, 
         password: str = "") -> int:
     """A camera for the deployment (administrator or supervisor); its credential stored apart."""
     actor.require("manage_cameras", store)
-    dep = store.one("SELECT name, state FROM deployments WHERE id = ?", (deployment_id,))
+    dep = db.name_and_state(store, deployment_id)
     if dep is None or dep["state"] == "ended":
         raise ConsoleError(f"deployment {deployment_id} " + ("does not exist" if dep is None else
                                                              f"{dep['name']!r} has ended and is read-only"))
@@ -62,22 +63,20 @@ def add(store: Store, actor: Actor, deployment_id: int, name: str, source: str, 
     with store.transaction() as conn:
         camera_id = repo.add_camera(store, deployment_id, name.strip(), clean, actor.username)
         if userinfo:
-            conn.execute("INSERT INTO camera_credentials(camera_id, userinfo) VALUES (?, ?)", (camera_id, userinfo))
+            db.insert_camera_credential(conn, camera_id, userinfo)
     return camera_id
 
 
 def connect_string(store: Store, camera) -> str:
     """What a seat or worker opens: the stored source with its credential put back."""
-    row = store.one("SELECT userinfo FROM camera_credentials WHERE camera_id = ?", (int(camera["id"]),))
+    row = db.camera_credential(store, int(camera["id"]))
     return join_credential(camera["source"], row["userinfo"] if row else "")
 
 
 def shown(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
     """The cameras as a set-up screen lists them: name, redacted source, whether a credential is held."""
     actor.require("manage_cameras", store)
-    held = {int(r["camera_id"]) for r in store.query(
-        "SELECT k.camera_id FROM camera_credentials k JOIN cameras c ON c.id = k.camera_id WHERE c.deployment_id = ?",
-        (deployment_id,))}
+    held = db.cameras_with_credentials(store, deployment_id)
     return [{"id": int(r["id"]), "name": redact(r["name"]), "source": redact_url(r["source"]),
              "credential": "held apart (hidden)" if int(r["id"]) in held else "none"}
             for r in repo.cameras(store, deployment_id)]
@@ -113,7 +112,8 @@ def grab_frame(source: str, timeout_s: float = TEST_TIMEOUT_S) -> np.ndarray:
 def test_camera(store: Store, actor: Actor, camera_id: int, timeout_s: float = TEST_TIMEOUT_S) -> np.ndarray:
     """Test a stored camera as a seat would open it (credential included)."""
     actor.require("manage_cameras", store)
-    row = store.one("SELECT * FROM cameras WHERE id = ?", (camera_id,))
+    row = db.camera(store, camera_id)
+
     if row is None:
         raise ConsoleError(f"camera {camera_id} does not exist")
     return grab_frame(connect_string(store, row), timeout_s)

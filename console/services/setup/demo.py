@@ -21,6 +21,7 @@ from console.paths import default_data_dir
 from console.services.accounts.auth import demo_account, ensure_demo_user, is_demo_store
 from console.services.setup.enrol import enrol_image
 from console.store import Store, repo
+from console.store import deployments as db
 from console.vision.engine import FaceEngine
 
 DEMO_OPERATOR = "demo.operator"
@@ -44,7 +45,7 @@ def make_demo_store(store: Store) -> None:
     """Mark a fresh store as the demo's (and make its accounts); a store already marked is left as
     it is. A store holding any account or deployment of its own is refused, with the way out."""
     if not is_demo_store(store):
-        held = store.one("SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM deployments) AS deps")
+        held = db.accounts_and_deployments(store)
         if held["users"] or held["deps"]:
             raise NotADemoStore("this store holds real accounts or deployments: the demo runs in a data directory "
                                 "of its own (python main.py --demo, or --demo --data-dir AN_EMPTY_FOLDER)")
@@ -69,9 +70,8 @@ def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -
     now = clock.now()
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     make_demo_store(store)
-    row = store.one(
-        "SELECT id FROM deployments WHERE is_demo = 1 AND model_id = ? AND starts_at <= ? AND ends_at > ?"
-        " AND state IN ('authorised', 'active', 'stopped') ORDER BY id DESC LIMIT 1", (engine.model_id, stamp, stamp))
+    row = db.open_demo_deployment(store, engine.model_id, stamp)
+
     if row is not None:
         dep_id = int(row["id"])
         have = len(repo.cameras(store, dep_id))

@@ -20,6 +20,7 @@ from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.store import Store, audit, governed
+from console.store import deployments as db
 
 # item -> what the supervisor confirms by ticking it
 CHECKLIST: dict[str, str] = {
@@ -35,7 +36,7 @@ class SetupError(ConsoleError):
 
 
 def _dep(store: Store, deployment_id: int):
-    row = store.one("SELECT id, name, state, watchlist_sha256 FROM deployments WHERE id = ?", (deployment_id,))
+    row = db.snapshot_state(store, deployment_id)
     if row is None:
         raise SetupError(f"deployment {deployment_id} does not exist")
     return row
@@ -43,9 +44,7 @@ def _dep(store: Store, deployment_id: int):
 
 def checklist(store: Store, deployment_id: int) -> list[dict]:
     """Each item, with who ticked it and when (None: still open)."""
-    rows = {r["item"]: r for r in store.query(
-        "SELECT c.item, c.ticked_at, c.note, u.username FROM deployment_checks c JOIN users u ON u.id = c.ticked_by"
-        " WHERE c.deployment_id = ?", (deployment_id,))}
+    rows = {r["item"]: r for r in db.checks_ticked(store, deployment_id)}
     return [{"item": item, "text": text, "ticked_by": rows[item]["username"] if item in rows else None,
              "ticked_at": rows[item]["ticked_at"] if item in rows else None,
              "note": rows[item]["note"] if item in rows else ""} for item, text in CHECKLIST.items()]
@@ -66,8 +65,7 @@ def tick(store: Store, actor: Actor, deployment_id: int, item: str, note: str = 
     if item not in open_items(store, deployment_id):
         return
     with store.transaction() as conn:
-        conn.execute("INSERT INTO deployment_checks(deployment_id, item, ticked_by, ticked_at, note)"
-                     " VALUES (?, ?, ?, ?, ?)", (deployment_id, item, actor.user_id, audit.utcnow(), note.strip()))
+        db.tick_check(conn, deployment_id, item, actor.user_id, audit.utcnow(), note.strip())
         audit.append(store, actor.username, "deployment.check_ticked", "deployment", deployment_id,
                      {"item": item, "confirms": CHECKLIST[item], "note": note.strip(), "user_id": actor.user_id})
 
@@ -82,15 +80,10 @@ def require_complete(store: Store, deployment_id: int) -> None:
 def snapshot_hash(conn, deployment_id: int) -> str:
     """SHA-256 over the watchlist as it stands: each entry not removed (id and every governance
     field) with the hashes of its photos still held, in id order."""
-    entries = conn.execute(
-        "SELECT e.id, e.record_number, e.subject_name, e.category, e.legal_basis, e.reason, e.image_source,"
-        " e.image_date, e.review_date, e.under_18, e.under_18_justification FROM watchlist_entries e"
-        " JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ? AND e.removed_at IS NULL"
-        " ORDER BY e.id", (deployment_id,)).fetchall()
+    entries = db.snapshot_entries(conn, deployment_id)
     items = []
     for e in entries:
-        photos = sorted(r["image_sha256"] for r in conn.execute(
-            "SELECT image_sha256 FROM entry_images WHERE entry_id = ? AND purged_at IS NULL", (e["id"],)).fetchall())
+        photos = sorted(r["image_sha256"] for r in db.held_photo_hashes(conn, e["id"]))
         items.append({**{k: e[k] for k in e.keys()}, "under_18": int(e["under_18"] or 0), "photos": photos})
     text = json.dumps(items, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -99,7 +92,7 @@ def snapshot_hash(conn, deployment_id: int) -> str:
 def freeze(store: Store, conn, actor: Actor, deployment_id: int) -> str:
     """At authorisation (inside its transaction): store the snapshot's hash with the deployment."""
     digest = snapshot_hash(conn, deployment_id)
-    conn.execute("UPDATE deployments SET watchlist_sha256 = ? WHERE id = ?", (digest, deployment_id))
+    db.set_watchlist_sha256(conn, deployment_id, digest)
     return digest
 
 
@@ -125,7 +118,7 @@ def watchlist_change(store: Store, actor: Actor, deployment_id: int, amendment: 
     with store.transaction() as conn:
         yield
         new = snapshot_hash(conn, deployment_id)
-        conn.execute("UPDATE deployments SET watchlist_sha256 = ? WHERE id = ?", (new, deployment_id))
+        db.set_watchlist_sha256(conn, deployment_id, new)
         audit.append(store, actor.username, "deployment.watchlist_amended", "deployment", deployment_id,
                      {"reason": amendment.strip(), "old_sha256": dep["watchlist_sha256"], "new_sha256": new,
                       "governed": governed.state(conn, "deployment", deployment_id, "watchlist_sha256")})
@@ -137,8 +130,6 @@ def seat_choices(store: Store, actor: Actor) -> list[dict]:
     from console import clock
 
     stamp = clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
-    rows = store.query("SELECT id, name, location, state, starts_at, ends_at FROM deployments WHERE state IN"
-                       " ('authorised', 'active', 'stopped') AND is_demo = 0 AND starts_at <= ? AND ends_at > ?"
-                       " ORDER BY id DESC", (stamp, stamp))
-    return [dict(r) for r in rows]
+    return [dict(r) for r in db.seat_choices(store, stamp)]
+
 

@@ -22,6 +22,7 @@ from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.services.setup import deployment_setup, operating_point
 from console.store import Store, audit, governed, repo
+from console.store import deployments as db
 
 
 class DeploymentError(ConsoleError):
@@ -51,8 +52,7 @@ def current(store: Store, now: datetime | None = None) -> int:
     """The deployment a seat opens when none is named: the latest one authorised, running or
     stopped whose window is open now. None open: a clear refusal saying what to do."""
     stamp = _iso(_now(now))
-    row = store.one("SELECT id FROM deployments WHERE state IN ('authorised', 'active', 'stopped')"
-                    " AND starts_at <= ? AND ends_at > ? ORDER BY id DESC LIMIT 1", (stamp, stamp))
+    row = db.open_now(store, stamp)
     if row is None:
         raise DeploymentError("this store has no deployment authorised for now: a supervisor creates and authorises "
                               "one (or name one with --deployment); the demo runs with python main.py --demo")
@@ -61,8 +61,7 @@ def current(store: Store, now: datetime | None = None) -> int:
 
 def latest_id(store: Store) -> int | None:
     """The newest deployment's id; None before the first."""
-    row = store.one("SELECT MAX(id) AS id FROM deployments")
-    return None if row is None or row["id"] is None else int(row["id"])
+    return db.latest_deployment_id(store)
 
 
 def ensure_writable(store: Store, deployment_id: int) -> None:
@@ -127,8 +126,7 @@ def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") ->
         raise DeploymentError(f"deployment {dep['name']!r} is {dep['state']}, not a draft")
     deployment_setup.require_complete(store, deployment_id)  # the pre-deployment checklist, every item ticked
     with store.transaction() as conn:
-        conn.execute("UPDATE deployments SET state = 'authorised', authorised_by = ?, authorised_at = ? WHERE id = ?",
-                     (actor.user_id, audit.utcnow(), deployment_id))
+        db.mark_authorised(conn, deployment_id, actor.user_id, audit.utcnow())
         frozen = deployment_setup.freeze(store, conn, actor, deployment_id)  # the watchlist's snapshot
         audit.append(store, actor.username, "deployment.authorised", "deployment", deployment_id,
                      {"note": note, "starts_at": dep["starts_at"], "ends_at": dep["ends_at"],
@@ -236,7 +234,7 @@ def set_operator_may_stop(store: Store, actor: Actor, deployment_id: int, allowe
     if not reason.strip():
         raise DeploymentError("changing who may stop recognition needs a reason")
     with store.transaction() as conn:
-        conn.execute("UPDATE deployments SET operator_may_stop = ? WHERE id = ?", (int(allowed), deployment_id))
+        db.set_operator_may_stop(conn, deployment_id, allowed)
         audit.append(store, actor.username, "deployment.stop_policy", "deployment", deployment_id,
                      {"operators_may_stop": allowed, "reason": reason,
                       "governed": governed.state(conn, "deployment", deployment_id, "operator_may_stop")})
@@ -270,7 +268,7 @@ def set_two_person_rule(store: Store, actor: Actor, deployment_id: int, on: bool
     if not reason.strip():
         raise DeploymentError("changing the two-person rule needs a reason")
     with store.transaction() as conn:
-        conn.execute("UPDATE deployments SET two_person_rule = ? WHERE id = ?", (int(on), deployment_id))
+        db.set_two_person_rule(conn, deployment_id, on)
         audit.append(store, actor.username, "deployment.two_person_rule", "deployment", deployment_id,
                      {"on": on, "reason": reason,
                       "governed": governed.state(conn, "deployment", deployment_id, "two_person_rule")})
@@ -289,8 +287,9 @@ def set_incident_window(store: Store, actor: Actor, deployment_id: int, seconds:
     if not 0 <= int(seconds) <= INCIDENT_WINDOW_MAX_S:
         raise DeploymentError(f"the incident window is 0 to {INCIDENT_WINDOW_MAX_S} seconds")
     with store.transaction() as conn:
-        old = conn.execute("SELECT incident_window_s FROM deployments WHERE id = ?", (deployment_id,)).fetchone()
-        conn.execute("UPDATE deployments SET incident_window_s = ? WHERE id = ?", (int(seconds), deployment_id))
+        old = db.incident_window(conn, deployment_id)
+        db.set_incident_window(conn, deployment_id, seconds)
+
         audit.append(store, actor.username, "deployment.incident_window", "deployment", deployment_id,
                      {"old": int(old["incident_window_s"]), "new": int(seconds), "reason": reason,
                       "governed": governed.state(conn, "deployment", deployment_id, "incident_window_s")})

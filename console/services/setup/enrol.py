@@ -27,6 +27,7 @@ from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.services.setup import deployment_setup, deployments, operating_point
 from console.store import Store, repo
+from console.store import watchlists as db
 from console.vision.engine import FaceEngine, describe_faces
 from console.vision.quality import QualityGate
 
@@ -49,7 +50,7 @@ class EnrolResult:
 
 
 def _deployment_of_watchlist(store: Store, watchlist_id: int) -> int:
-    row = store.one("SELECT deployment_id FROM watchlists WHERE id = ?", (watchlist_id,))
+    row = db.deployment_of_watchlist(store, watchlist_id)
     if row is None:
         raise GovernanceError(f"watchlist {watchlist_id} does not exist")
     return int(row["deployment_id"])
@@ -57,7 +58,7 @@ def _deployment_of_watchlist(store: Store, watchlist_id: int) -> int:
 
 def watchlist_id(store: Store, deployment_id: int) -> int:
     """The deployment's watchlist (the first one, where it has several)."""
-    row = store.one("SELECT id FROM watchlists WHERE deployment_id = ? ORDER BY id LIMIT 1", (deployment_id,))
+    row = db.first_watchlist(store, deployment_id)
     if row is None:
         raise GovernanceError(f"deployment {deployment_id} has no watchlist")
     return int(row["id"])
@@ -67,11 +68,7 @@ def watchlist_entries(store: Store, actor: Actor, deployment_id: int) -> list[di
     """The deployment's watchlist as a supervisor checks it: each entry's governance fields and
     how many of its photos are still held (no images leave here)."""
     actor.require("view_watchlist", store)
-    rows = store.query(
-        "SELECT e.record_number, e.subject_name, e.category, e.legal_basis, e.image_source, e.image_date,"
-        " e.review_date, e.under_18, (SELECT COUNT(*) FROM entry_images i WHERE i.entry_id = e.id"
-        " AND i.purged_at IS NULL) AS photos FROM watchlist_entries e JOIN watchlists w"
-        " ON w.id = e.watchlist_id WHERE w.deployment_id = ? ORDER BY e.id", (deployment_id,))
+    rows = db.entries_checked(store, deployment_id)
     return [{**dict(r), "image_source": redact(r["image_source"])} for r in rows]  # a photo's URL may carry a token
 
 
@@ -83,8 +80,7 @@ def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpe
     deployments.ensure_writable(store, dep_id)
     check_spec(actor, spec)
     cap = int(repo.get_setting(store, f"deployment/{dep_id}", "watchlist_cap", DEFAULT_CAP))
-    count = store.one("SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-                      " WHERE w.deployment_id = ? AND e.removed_at IS NULL", (dep_id,))["n"]
+    count = db.active_entry_count(store, dep_id)
     if count >= cap:
         raise GovernanceError(f"the watchlist of this deployment is at its cap of {cap} entries")
     with deployment_setup.watchlist_change(store, actor, dep_id, amendment):
@@ -134,8 +130,7 @@ def enrol_image(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
 def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, image: np.ndarray,
                 label: str | Path = "photo", amendment: str = "") -> EnrolResult:
     actor.require("enrol", store)
-    entry = store.one("SELECT e.id, e.record_number, w.deployment_id FROM watchlist_entries e"
-                      " JOIN watchlists w ON w.id = e.watchlist_id WHERE e.id = ?", (entry_id,))
+    entry = db.entry_to_enrol(store, entry_id)
     if entry is None:
         raise GovernanceError(f"watchlist entry {entry_id} does not exist")
     deployments.ensure_writable(store, int(entry["deployment_id"]))
@@ -146,7 +141,8 @@ def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
         scores = rows.matrix @ face.embedding
         for i in np.argsort(-scores)[:3]:
             if int(rows.entry_ids[i]) != entry_id and scores[i] >= engine.default_threshold:
-                other = store.one("SELECT record_number FROM watchlist_entries WHERE id = ?", (int(rows.entry_ids[i]),))
+                other = db.record_number_of(store, int(rows.entry_ids[i]))
+
                 warnings.append(f"{label}: looks like the same person as entry {other['record_number']} "
                                 f"(similarity {scores[i]:.2f}); check this is not a duplicate")
     with deployment_setup.watchlist_change(store, actor, int(entry["deployment_id"]), amendment), store.transaction():

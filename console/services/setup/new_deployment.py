@@ -10,6 +10,7 @@ from console.services.accuracy import calibration
 from console.services.setup import deployments
 from console.services.setup.deployment_setup import SetupError
 from console.store import Store, repo
+from console.store import deployments as db
 
 
 def create(store: Store, actor: Actor, name: str, location: str, rationale: str, legal_basis: str, dpia_ref: str,
@@ -47,6 +48,5 @@ def listing(store: Store, actor: Actor) -> list[dict]:
     """Every deployment, newest first, for the set-up screen and the CLI."""
     if not actor.may("manage_cameras"):  # an administrator adds cameras; a supervisor and an auditor read
         actor.require("view_watchlist", store)
-    return [dict(r) for r in store.query(
-        "SELECT id, name, location, state, starts_at, ends_at, watchlist_sha256 FROM deployments WHERE is_demo = 0"
-        " ORDER BY id DESC")]
+    return [dict(r) for r in db.real_deployments(store)]
+

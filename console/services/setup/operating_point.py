@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from console.errors import ConsoleError, ModelError
 from console.services.accounts.auth import Actor
 from console.services.accuracy import calibration
-from console.store import Store, audit, governed, repo
+from console.store import Store, audit, governed, repo, watchlists
+from console.store import deployments as db
 
 STEP = 0.005  # the floor is rounded up to this: fewer, rounder raises as a watchlist grows
 TARGET_KEY = "false_alert_target"
@@ -83,12 +84,7 @@ def compute(dep, photos: int, target: float) -> OperatingPoint:
 
 def photos_of(store: Store, deployment_id: int, model_id: str) -> int:
     """Watchlist photos a face is searched against (active, not purged) for this model."""
-    row = store.one(
-        "SELECT COUNT(*) AS n FROM entry_images i JOIN watchlist_entries e ON e.id = i.entry_id"
-        " JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ? AND i.model_id = ?"
-        " AND e.removed_at IS NULL AND w.purged_at IS NULL AND i.embedding IS NOT NULL AND i.purged_at IS NULL",
-        (deployment_id, model_id))
-    return int(row["n"])
+    return watchlists.searchable_photos(store, deployment_id, model_id)
 
 
 def point(store: Store, deployment_id: int) -> OperatingPoint:
@@ -101,7 +97,8 @@ def point(store: Store, deployment_id: int) -> OperatingPoint:
 def write_threshold(store: Store, deployment_id: int, threshold: float, actor: str, details: dict) -> None:
     """The new threshold and its audit entry (``deployment.threshold_changed``: every seat obeys it)."""
     with store.transaction() as conn:
-        conn.execute("UPDATE deployments SET threshold = ? WHERE id = ?", (threshold, deployment_id))
+        db.set_threshold(conn, deployment_id, threshold)
+
         audit.append(store, actor, "deployment.threshold_changed", "deployment", deployment_id,
                      {**details, "governed": governed.state(conn, "deployment", deployment_id, "threshold")})
 

@@ -17,6 +17,7 @@ from console.services.accounts.auth import Actor
 from console.services.setup import deployment_setup, deployments
 from console.services.setup.enrol import GovernanceError, check_spec
 from console.store import Store, audit, governed, repo
+from console.store import watchlists as db
 
 # column -> the governed fields it feeds (console/store/governed.py)
 _GOVERNED_OF = {"subject_name": ("subject_name_sha256",), "reason": ("reason_sha256",),
@@ -26,8 +27,7 @@ FIELDS = tuple(f.name for f in dataclasses.fields(repo.EntrySpec))
 
 
 def _entry(store: Store, entry_id: int):
-    row = store.one("SELECT e.*, w.deployment_id FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-                    " WHERE e.id = ?", (entry_id,))
+    row = db.entry_with_deployment(store, entry_id)
     if row is None:
         raise GovernanceError(f"watchlist entry {entry_id} does not exist")
     return row
@@ -36,12 +36,7 @@ def _entry(store: Store, entry_id: int):
 def entries(store: Store, actor: Actor, deployment_id: int, removed: bool = False) -> list[dict]:
     """The entries a supervisor edits: id, every governance field, photos held (no image)."""
     actor.require("view_watchlist", store)
-    rows = store.query(
-        "SELECT e.id, e.record_number, e.subject_name, e.category, e.legal_basis, e.reason, e.image_source,"
-        " e.image_date, e.review_date, e.under_18, e.under_18_justification, e.removed_at,"
-        " (SELECT COUNT(*) FROM entry_images i WHERE i.entry_id = e.id AND i.purged_at IS NULL) AS photos"
-        " FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ?"
-        + ("" if removed else " AND e.removed_at IS NULL") + " ORDER BY e.id", (deployment_id,))
+    rows = db.entries_listed(store, deployment_id, removed)
     return [{**dict(r), "under_18": bool(r["under_18"]), "image_source": redact(r["image_source"])} for r in rows]
 
 
@@ -55,8 +50,7 @@ def spec_of(store: Store, actor: Actor, entry_id: int) -> repo.EntrySpec:
 def photo(store: Store, actor: Actor, entry_id: int) -> bytes | None:
     """The entry's first photo still held (JPEG), for the supervisor's screen."""
     actor.require("view_watchlist", store)
-    row = store.one("SELECT image_jpeg FROM entry_images WHERE entry_id = ? AND purged_at IS NULL AND image_jpeg"
-                    " IS NOT NULL ORDER BY id LIMIT 1", (entry_id,))
+    row = db.first_photo(store, entry_id)
     return bytes(row["image_jpeg"]) if row else None
 
 
@@ -77,8 +71,7 @@ def edit_entry(store: Store, actor: Actor, entry_id: int, spec: repo.EntrySpec, 
         return []
     fields = [g for k in changed for g in _GOVERNED_OF.get(k, (k,))]
     with deployment_setup.watchlist_change(store, actor, dep_id, amendment), store.transaction() as conn:
-        conn.execute("UPDATE watchlist_entries SET " + ", ".join(f"{k} = ?" for k in changed) + " WHERE id = ?",
-                     (*(new[k] for k in changed), entry_id))
+        db.update_entry(conn, entry_id, {k: new[k] for k in changed})
         audit.append(store, actor.username, "watchlist.entry_edited", "entry", entry_id,
                      {"record_number": spec.record_number, "changed": changed, "amendment": amendment.strip(),
                       "governed": governed.state(conn, "entry", entry_id, *fields)})
@@ -96,7 +89,8 @@ def remove_entry(store: Store, actor: Actor, entry_id: int, reason: str, amendme
     dep_id = int(row["deployment_id"])
     deployments.ensure_writable(store, dep_id)
     with deployment_setup.watchlist_change(store, actor, dep_id, amendment), store.transaction() as conn:
-        conn.execute("UPDATE watchlist_entries SET removed_at = ? WHERE id = ?", (audit.utcnow(), entry_id))
+        db.mark_removed(conn, entry_id, audit.utcnow())
+
         audit.append(store, actor.username, "watchlist.entry_removed", "entry", entry_id,
                      {"record_number": row["record_number"], "reason": reason.strip(), "amendment": amendment.strip(),
                       "governed": governed.state(conn, "entry", entry_id, "removed_at")})
