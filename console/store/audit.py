@@ -149,8 +149,10 @@ def verify_records(store: Store) -> list[str]:
         for (k, ident), entry in logged.items():
             if k == kind and ident not in seen:
                 problems.append(f"{kind} {ident} recorded in audit entry {entry['_seq']} is missing from the database")
+    alerts_seen: set[int] = set()
     for row in store.conn.execute("SELECT id, probe_jpeg, probe_sha256, context_jpeg, context_sha256, score, purged_at"
                                   " FROM alerts ORDER BY id"):
+        alerts_seen.add(int(row["id"]))
         entry = logged.get(("alert", int(row["id"])))
         if entry is None:
             problems.append(f"alert {row['id']} has no audit entry")
@@ -163,4 +165,7 @@ def verify_records(store: Store) -> list[str]:
             problems.append(f"alert {row['id']}: stored images were replaced after the alert was raised")
         elif abs(float(entry.get("score", -9)) - round(float(row["score"]), 4)) > 1e-4:
             problems.append(f"alert {row['id']}: score differs from audit entry {entry['_seq']}")
+    for (k, ident), entry in logged.items():
+        if k == "alert" and ident not in alerts_seen:
+            problems.append(f"alert {ident} recorded in audit entry {entry['_seq']} is missing from the database")
     return problems

@@ -23,7 +23,7 @@ from typing import Any
 
 from console.clock import utcnow
 from console.errors import StoreError
-from console.store.migrations import LATEST, MIGRATIONS, Migration
+from console.store.migrations import LATEST, LEDGER_FROM, MIGRATIONS, Migration
 
 
 class Store(ABC):
@@ -165,6 +165,10 @@ class Store(ABC):
                 )
                 self._set_schema_version(conn, migration.version)
             applied.append(migration.version)
+        if current and current < LEDGER_FROM and LEDGER_FROM in applied:
+            from console.store import ledger
+
+            ledger.baseline(self)  # rows already there are held to what they hold now
         return applied
 
 

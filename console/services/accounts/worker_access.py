@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from console.clock import now as clock_now
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor, LoginError
-from console.store import Store, audit, repo
+from console.store import Store, audit, ledger, repo
 
 MAX_DAYS = 31
 PREFIX = "orcw1."
@@ -61,7 +61,8 @@ def issue(store: Store, admin: Actor, deployment_id: int, label: str, days: floa
             " VALUES (?,?,?,?,?,?)", (deployment_id, label.strip(), _digest(token), admin.user_id, _iso(issued), expires))
         credential_id = int(cur.lastrowid)
         audit.append(store, admin.username, "worker.credential_issued", "deployment", deployment_id,
-                     {"credential_id": credential_id, "label": label.strip(), "expires_at": expires})
+                     {"credential_id": credential_id, "label": label.strip(), "expires_at": expires,
+                      "rows": ledger.of(conn, "worker_credentials", id=credential_id)})
     return Issued(credential_id, token, expires)
 
 
@@ -78,7 +79,8 @@ def revoke(store: Store, admin: Actor, credential_id: int, reason: str) -> None:
             conn.execute("UPDATE worker_credentials SET revoked_at = ?, revoked_by = ? WHERE id = ?",
                          (_iso(clock_now()), admin.user_id, credential_id))
         audit.append(store, admin.username, "worker.credential_revoked", "deployment", row["deployment_id"],
-                     {"credential_id": credential_id, "reason": reason})
+                     {"credential_id": credential_id, "reason": reason,
+                      "rows": ledger.of(conn, "worker_credentials", id=credential_id)})
 
 
 def _why_not(row, deployment_id: int) -> str:

@@ -36,8 +36,14 @@ def _record(store: Store, deployment_id: int) -> dict:
         " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)"
         " GROUP BY g.result, g.action ORDER BY g.result, g.action", (deployment_id,))
     end = dep["ended_at"] or dep["ends_at"]
-    signoffs = store.query("SELECT s.signed_at, u.username, s.note FROM report_signoffs s JOIN users u"
+    signoffs = store.query("SELECT s.signed_at, u.username, s.note, s.record_sha256 FROM report_signoffs s JOIN users u"
                            " ON u.id = s.user_id WHERE s.deployment_id = ? ORDER BY s.id", (deployment_id,))
+    if signoffs:  # only sign-offs whose signed entry is in the log (a row alone signs nothing)
+        from console.services.record.signing_keys import signed_in_log
+
+        held = signed_in_log(store, deployment_id)
+        signoffs = [{k: s[k] for k in ("signed_at", "username", "note")} for s in signoffs
+                    if (s["record_sha256"], s["signed_at"]) in held]
     return {
         "record_format": RECORD_FORMAT,
         "deployment_id": deployment_id,

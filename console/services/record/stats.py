@@ -17,7 +17,7 @@ from console.errors import ConsoleError
 from console.redaction import redact_value
 from console.services.accounts.auth import Actor
 from console.services.record.incident_figures import incidents, tally
-from console.store import Store, audit
+from console.store import Store, audit, ledger
 
 # A sighting's decision is its incident's latest (corrections win): the incident was decided once.
 _SAME_INCIDENT = "SELECT a2.id FROM alerts a2 WHERE a2.incident_id = COALESCE(a.incident_id, a.id)"
@@ -31,9 +31,10 @@ def record_demographics(store: Store, actor: Actor, engagement_id: int, sex: str
     with store.transaction() as conn:
         if conn.execute("SELECT 1 FROM engagements WHERE id = ?", (engagement_id,)).fetchone() is None:
             raise ConsoleError(f"engagement {engagement_id} does not exist")
-        conn.execute("INSERT INTO engagement_demographics(engagement_id, sex, ethnic_group, recorded_by, recorded_at)"
-                     " VALUES (?,?,?,?,?)", (engagement_id, sex, ethnic_group, actor.user_id, utcnow()))
-        audit.append(store, actor.username, "equality.recorded", "engagement", engagement_id, {})
+        cur = conn.execute("INSERT INTO engagement_demographics(engagement_id, sex, ethnic_group, recorded_by,"
+                           " recorded_at) VALUES (?,?,?,?,?)", (engagement_id, sex, ethnic_group, actor.user_id, utcnow()))
+        audit.append(store, actor.username, "equality.recorded", "engagement", engagement_id,
+                     {"rows": ledger.of(conn, "engagement_demographics", id=int(cur.lastrowid))})
 
 
 def _pct(values, q):

@@ -17,7 +17,7 @@ import numpy as np
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact, redact_url
 from console.services.accounts.auth import Actor
-from console.store import Store, repo
+from console.store import Store, audit, ledger, repo
 
 TEST_TIMEOUT_S = 8.0
 
@@ -63,6 +63,8 @@ def add(store: Store, actor: Actor, deployment_id: int, name: str, source: str, 
         camera_id = repo.add_camera(store, deployment_id, name.strip(), clean, actor.username)
         if userinfo:
             conn.execute("INSERT INTO camera_credentials(camera_id, userinfo) VALUES (?, ?)", (camera_id, userinfo))
+            audit.append(store, actor.username, "camera.credential_stored", "camera", camera_id,
+                         {"rows": ledger.of(conn, "camera_credentials", camera_id=camera_id)})
     return camera_id
 
 

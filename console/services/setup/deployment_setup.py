@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
-from console.store import Store, audit, governed
+from console.store import Store, audit, governed, ledger
 
 # item -> what the supervisor confirms by ticking it
 CHECKLIST: dict[str, str] = {
@@ -68,7 +68,8 @@ def tick(store: Store, actor: Actor, deployment_id: int, item: str, note: str = 
         conn.execute("INSERT INTO deployment_checks(deployment_id, item, ticked_by, ticked_at, note)"
                      " VALUES (?, ?, ?, ?, ?)", (deployment_id, item, actor.user_id, audit.utcnow(), note.strip()))
         audit.append(store, actor.username, "deployment.check_ticked", "deployment", deployment_id,
-                     {"item": item, "confirms": CHECKLIST[item], "note": note.strip(), "user_id": actor.user_id})
+                     {"item": item, "confirms": CHECKLIST[item], "note": note.strip(), "user_id": actor.user_id,
+                      "rows": ledger.of(conn, "deployment_checks", deployment_id=deployment_id, item=item)})
 
 
 def require_complete(store: Store, deployment_id: int) -> None:
