@@ -30,8 +30,8 @@ class Account:
 
 def _governed(kind: str, uncovered: dict[str, str]) -> Account:
     table, fields = governed.GOVERNED[kind]
-    columns = tuple(dict.fromkeys(governed.DERIVED.get(f, (f,))[0] for f in fields))
     key = ("scope", "key") if kind == "setting" else ("id",)
+    columns = tuple(dict.fromkeys([*key, *(governed.DERIVED.get(f, (f,))[0] for f in fields)]))
     return Account("replayed", key, columns, uncovered)
 
 

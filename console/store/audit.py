@@ -159,6 +159,8 @@ def verify_records(store: Store) -> list[str]:
             continue
         if entry.get("probe_sha256") != row["probe_sha256"] or entry.get("context_sha256") != row["context_sha256"]:
             problems.append(f"alert {row['id']}: image hashes differ from audit entry {entry['_seq']}")
+        elif row["purged_at"] is not None and (row["probe_jpeg"] is not None or row["context_jpeg"] is not None):
+            problems.append(f"alert {row['id']}: holds images after they were purged (put back by hand)")
         elif row["purged_at"] is None and (
                 hashlib.sha256(row["probe_jpeg"] or b"").hexdigest() != row["probe_sha256"]
                 or hashlib.sha256(row["context_jpeg"] or b"").hexdigest() != row["context_sha256"]):
