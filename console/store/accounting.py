@@ -54,11 +54,10 @@ ACCOUNTED: dict[str, Account] = {
     "decisions": Account("record", ("id",), audit.DECISION_FIELDS, {}),
     "engagements": Account("record", ("id",), audit.ENGAGEMENT_FIELDS, {}),
     "alerts": Account("record", ("id",), ("id", "probe_jpeg", "probe_sha256", "context_jpeg", "context_sha256",
-                                          "score"), {
+                                          "score", *audit.ALERT_FIELDS), {
         **{c: _ALERT_STATE for c in ("status", "priority", "escalated_at", "claimed_by", "claim_expires",
                                      "first_confirmed_by", "first_confirmed_entry", "incident_id")},
-        **{c: "recorded in the alert.raised entry, not yet held against it" for c in (
-            "deployment_id", "camera_id", "track_id", "entry_id", "threshold", "model_id", "watchlist_sha256")},
+        "track_id": "the tracker's own number for the face on that camera (not in the alert.raised entry)",
         **{c: "what the pipeline measured; the images and score it raised on are held against the log"
            for c in ("bbox_json", "quality_json", "captured_at", "stored_at")},
         "purged_at": "set by retention, whose purge entry names the alerts"}),

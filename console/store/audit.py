@@ -116,6 +116,16 @@ LATER_FIELDS = ("candidate_entry_id", "candidate_score")
 ENGAGEMENT_FIELDS = ("id", "alert_id", "recorded_by", "result", "action", "notes", "recorded_at", "supersedes")
 
 
+# What an alert.raised entry records besides the images and the score, held against the row where it does.
+ALERT_FIELDS = ("deployment_id", "camera_id", "entry_id", "threshold", "model_id", "watchlist_sha256")
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) <= 1e-9
+    return a == b
+
+
 def row_digest(row, fields: tuple[str, ...]) -> str:
     body = {f: row[f] for f in fields if f not in LATER_FIELDS or row[f] is not None}
     return hashlib.sha256(canonical(body)).hexdigest()
@@ -150,8 +160,8 @@ def verify_records(store: Store) -> list[str]:
             if k == kind and ident not in seen:
                 problems.append(f"{kind} {ident} recorded in audit entry {entry['_seq']} is missing from the database")
     alerts_seen: set[int] = set()
-    for row in store.conn.execute("SELECT id, probe_jpeg, probe_sha256, context_jpeg, context_sha256, score, purged_at"
-                                  " FROM alerts ORDER BY id"):
+    for row in store.conn.execute("SELECT id, probe_jpeg, probe_sha256, context_jpeg, context_sha256, score, purged_at,"
+                                  f" {', '.join(ALERT_FIELDS)} FROM alerts ORDER BY id"):
         alerts_seen.add(int(row["id"]))
         entry = logged.get(("alert", int(row["id"])))
         if entry is None:
@@ -167,6 +177,10 @@ def verify_records(store: Store) -> list[str]:
             problems.append(f"alert {row['id']}: stored images were replaced after the alert was raised")
         elif abs(float(entry.get("score", -9)) - round(float(row["score"]), 4)) > 1e-4:
             problems.append(f"alert {row['id']}: score differs from audit entry {entry['_seq']}")
+        else:
+            moved = [f for f in ALERT_FIELDS if f in entry and not _same_value(entry[f], row[f])]
+            if moved:
+                problems.append(f"alert {row['id']}: {', '.join(moved)} differ from audit entry {entry['_seq']}")
     for (k, ident), entry in logged.items():
         if k == "alert" and ident not in alerts_seen:
             problems.append(f"alert {ident} recorded in audit entry {entry['_seq']} is missing from the database")
