@@ -71,3 +71,16 @@ def test_a_store_upgraded_to_the_ledger_gets_one_baseline_entry_for_the_rows_it_
 
 def test_a_new_store_gets_no_baseline_entry(store):
     assert store.one("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'audit.ledger_baseline'")["n"] == 0
+
+
+def test_every_table_of_either_database_is_in_the_one_list(db):
+    """The same for PostgreSQL's own tables as the file-holder tests check on SQLite's."""
+    from console.store import accounting
+
+    if db.dialect == "sqlite":
+        found = [r["name"] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    else:
+        found = [r["table_name"] for r in db.query("SELECT table_name FROM information_schema.tables"
+                                                   " WHERE table_schema = current_schema()")]
+    assert "audit_log" in found
+    assert accounting.unaccounted(found) == []
