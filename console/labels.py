@@ -49,6 +49,7 @@ ACTIONS = {
     "alert.returned": "Returned to the queue",
     "alert.escalated": "Escalated to a supervisor",
     "alert.suppressed": "Same track and person no longer alerted on this camera",
+    "alert.view_kept": "A further view of the face kept",
     "decision.recorded": "Decided",
     "decision.first_confirmation": "First confirmation (two-person rule)",
     "decision.corrected": "Decision corrected",

@@ -64,8 +64,8 @@ def _verify(args) -> int:
     for problem in result.problems:
         print(f"record check FAILED: {problem}")
     if not result.problems:
-        print("decisions, engagements, alerts and governed rows (deployments, settings, accounts, cameras,"
-              " watchlist entries) match their audit entries")
+        print("decisions, engagements, alerts, governed rows (deployments, settings, accounts, cameras,"
+              " watchlist entries) and every other table of evidence match their audit entries")
     print(result.checkpoints.summary())
     for problem in result.checkpoints.problems:
         print(f"checkpoint check FAILED: {problem}")

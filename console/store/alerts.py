@@ -20,7 +20,7 @@ from typing import Any
 
 from console.clock import utcnow
 from console.domain import AlertRecord, category_priority
-from console.store import audit
+from console.store import audit, ledger
 from console.store.base import Store
 
 DEFAULT_INCIDENT_WINDOW_S = 300
@@ -79,6 +79,7 @@ def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> i
             "score": round(float(best_score), 4), "threshold": alert.threshold, "model_id": alert.model_id,
             "probe_sha256": probe_hash, "context_sha256": context_hash, "priority": priority,
             "incident_id": incident_id, "incident": how, "watchlist_sha256": watchlist_hash,
+            "rows": ledger.digests(conn, "alert_candidates", "alert_id = ?", (alert_id,)),
         })
     return alert_id
 
@@ -169,6 +170,8 @@ def add_alert_view(store: Store, alert_id: int, jpeg: bytes, score: float, quali
             "INSERT INTO alert_views(alert_id, captured_at, jpeg, sha256, score, quality_json) VALUES (?,?,?,?,?,?)",
             (alert_id, captured_at, jpeg, sha256(jpeg), float(score), dumps(quality)),
         )
+        audit.append(store, "pipeline", "alert.view_kept", "alert", alert_id,
+                     {"rows": ledger.digests(conn, "alert_views", "id = ?", (int(cur.lastrowid),))})
     return int(cur.lastrowid)
 
 
@@ -205,3 +208,34 @@ def alert_candidates(store: Store, alert_id: int):
         " WHERE c.alert_id = ? ORDER BY c.rank",
         (alert_id,),
     )
+
+
+def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor: str, details: dict | None = None) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO alert_events(alert_id, user_id, event, at, details_json) VALUES (?,?,?,?,?)",
+            (alert_id, user_id, event, utcnow(), dumps(details or {})),
+        )
+        if event == "escalated":
+            conn.execute("UPDATE alerts SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (utcnow(), alert_id))
+        audit.append(store, actor, f"alert.{event}", "alert", alert_id, {
+            "user_id": user_id, **(details or {}),
+            "rows": ledger.digests(conn, "alert_events", "id = ?", (int(cur.lastrowid),))})
+    return int(cur.lastrowid)
+
+
+def add_suppression(store: Store, alert_id: int, decision_id: int, actor: str) -> None:
+    """After a "different person" decision: that track no longer alerts for that subject. The audit
+    entry is what every seat and worker running the camera obeys (console/services/runtime/live.py)."""
+    with store.transaction() as conn:
+        a = conn.execute("SELECT deployment_id, camera_id, track_id, entry_id FROM alerts WHERE id = ?",
+                         (alert_id,)).fetchone()
+        cur = conn.execute(
+            "INSERT INTO suppressions(deployment_id, camera_id, track_id, entry_id, decision_id, created_at)"
+            " VALUES (?,?,?,?,?,?)",
+            (a["deployment_id"], a["camera_id"], a["track_id"], a["entry_id"], decision_id, utcnow()),
+        )
+        audit.append(store, actor, "alert.suppressed", "alert", alert_id, {
+            "deployment_id": a["deployment_id"], "camera_id": a["camera_id"], "track_id": a["track_id"],
+            "entry_id": a["entry_id"], "decision_id": decision_id,
+            "rows": ledger.digests(conn, "suppressions", "id = ?", (int(cur.lastrowid),))})

@@ -116,6 +116,16 @@ LATER_FIELDS = ("candidate_entry_id", "candidate_score")
 ENGAGEMENT_FIELDS = ("id", "alert_id", "recorded_by", "result", "action", "notes", "recorded_at", "supersedes")
 
 
+# What an alert.raised entry records besides the images and the score, held against the row where it does.
+ALERT_FIELDS = ("deployment_id", "camera_id", "entry_id", "threshold", "model_id", "watchlist_sha256")
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) <= 1e-9
+    return a == b
+
+
 def row_digest(row, fields: tuple[str, ...]) -> str:
     body = {f: row[f] for f in fields if f not in LATER_FIELDS or row[f] is not None}
     return hashlib.sha256(canonical(body)).hexdigest()
@@ -149,18 +159,29 @@ def verify_records(store: Store) -> list[str]:
         for (k, ident), entry in logged.items():
             if k == kind and ident not in seen:
                 problems.append(f"{kind} {ident} recorded in audit entry {entry['_seq']} is missing from the database")
-    for row in store.conn.execute("SELECT id, probe_jpeg, probe_sha256, context_jpeg, context_sha256, score, purged_at"
-                                  " FROM alerts ORDER BY id"):
+    alerts_seen: set[int] = set()
+    for row in store.conn.execute("SELECT id, probe_jpeg, probe_sha256, context_jpeg, context_sha256, score, purged_at,"
+                                  f" {', '.join(ALERT_FIELDS)} FROM alerts ORDER BY id"):
+        alerts_seen.add(int(row["id"]))
         entry = logged.get(("alert", int(row["id"])))
         if entry is None:
             problems.append(f"alert {row['id']} has no audit entry")
             continue
         if entry.get("probe_sha256") != row["probe_sha256"] or entry.get("context_sha256") != row["context_sha256"]:
             problems.append(f"alert {row['id']}: image hashes differ from audit entry {entry['_seq']}")
+        elif row["purged_at"] is not None and (row["probe_jpeg"] is not None or row["context_jpeg"] is not None):
+            problems.append(f"alert {row['id']}: holds images after they were purged (put back by hand)")
         elif row["purged_at"] is None and (
                 hashlib.sha256(row["probe_jpeg"] or b"").hexdigest() != row["probe_sha256"]
                 or hashlib.sha256(row["context_jpeg"] or b"").hexdigest() != row["context_sha256"]):
             problems.append(f"alert {row['id']}: stored images were replaced after the alert was raised")
         elif abs(float(entry.get("score", -9)) - round(float(row["score"]), 4)) > 1e-4:
             problems.append(f"alert {row['id']}: score differs from audit entry {entry['_seq']}")
+        else:
+            moved = [f for f in ALERT_FIELDS if f in entry and not _same_value(entry[f], row[f])]
+            if moved:
+                problems.append(f"alert {row['id']}: {', '.join(moved)} differ from audit entry {entry['_seq']}")
+    for (k, ident), entry in logged.items():
+        if k == "alert" and ident not in alerts_seen:
+            problems.append(f"alert {ident} recorded in audit entry {entry['_seq']} is missing from the database")
     return problems

@@ -33,6 +33,9 @@ class Store(ABC):
     _errors: type[BaseException] | tuple[type[BaseException], ...] = ()
     # Run after a commit that appended to the audit log (the opener sets it: checkpoints.after_commit)
     after_audit_append: Callable[[Store], None] | None = None
+    # Run after migrations were applied, with the version before and those applied (the opener sets
+    # it: ledger.after_upgrade, which vouches for the rows an upgraded store already had)
+    after_upgrade: Callable[[Store, int, list[int]], None] | None = None
 
     def __init__(self) -> None:
         self._local_tx = threading.local()
@@ -165,6 +168,8 @@ class Store(ABC):
                 )
                 self._set_schema_version(conn, migration.version)
             applied.append(migration.version)
+        if applied and self.after_upgrade is not None:
+            self.after_upgrade(self, current, applied)
         return applied
 
 

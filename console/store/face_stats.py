@@ -1,6 +1,7 @@
 """Aggregate statistics of every face analysed - counts and a histogram of best scores, never an
 identity - for the supervisors' error-rate, what-if and equality reports (Bridges: score
-distributions for all comparisons, not only alerts)."""
+distributions for all comparisons, not only alerts). Every flush is an audit entry carrying the
+row's digest (console/store/ledger.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import numpy as np
 
 from console.clock import utcnow
+from console.store import audit, ledger
 from console.store.base import Store
 
 
@@ -41,3 +43,9 @@ def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: i
             " faces_gated = face_stats.faces_gated + excluded.faces_gated, score_hist = ?",
             (deployment_id, camera_id, day, analysed, gated, _dumps(total.tolist()), _dumps(total.tolist())),
         )
+        # The counts are the denominator of every published false-alert rate: each flush is logged with
+        # the row's new digest, so counts changed in the database no longer match (console/store/ledger.py).
+        audit.append(store, "pipeline", "face_stats.counted", "camera", camera_id, {
+            "deployment_id": deployment_id, "day": day, "analysed": int(analysed), "gated": int(gated),
+            "rows": ledger.digests(conn, "face_stats", "deployment_id = ? AND camera_id = ? AND day = ?",
+                                   (deployment_id, camera_id, day))})

@@ -19,9 +19,10 @@ def is_url(location: str | Path | None) -> bool:
 def _migrated(store: Store, migrate: bool) -> Store:
     """The store brought up to the latest schema (closed again if that fails), signing checkpoints
     of its audit log as it grows."""
-    from console.store import checkpoints
+    from console.store import checkpoints, ledger
 
     store.after_audit_append = checkpoints.after_commit
+    store.after_upgrade = ledger.after_upgrade
     if migrate:
         try:
             store.migrate()

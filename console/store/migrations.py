@@ -22,6 +22,15 @@ _V19 = """
 ALTER TABLE report_signoffs ADD COLUMN record_json TEXT;
 """
 
+# Issue 27: a watchlist's own threshold was stored and never read (the deployment's threshold is the one
+# obeyed, and governed): a value nothing obeys only misleads, so the column goes. From this step on
+# the ledger tables' rows are digested into the audit log (console/store/ledger.py); a store upgraded
+# here gets one entry vouching for the rows it already holds (base.Store.migrate).
+_V20 = """
+ALTER TABLE watchlists DROP COLUMN threshold;
+"""
+LEDGER_FROM = 20
+
 _V1 = """
 CREATE TABLE schema_migrations (
     version     INTEGER PRIMARY KEY,
@@ -372,5 +381,6 @@ MIGRATIONS: list[Migration] = [
     Migration(18, "PostgreSQL: row-level security on the checklist and camera credentials (supervisors tick, "
                   "administrators and supervisors keep credentials)", "", V18_POSTGRES),
     Migration(19, "report sign-offs keep the signed record (frozen; later changes are an addendum)", _V19),
+    Migration(20, "watchlists lose the threshold nothing obeyed; the audit log carries row digests", _V20),
 ]
 LATEST = MIGRATIONS[-1].version

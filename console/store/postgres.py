@@ -207,6 +207,7 @@ class PostgresStore(Store):
     def reopen(self) -> PostgresStore:
         other = PostgresStore(self.url)
         other.after_audit_append = self.after_audit_append
+        other.after_upgrade = self.after_upgrade
         return other
 
     def close(self) -> None:

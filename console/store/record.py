@@ -124,31 +124,34 @@ def signing_entries(store: Store, created: str, signed_off: str) -> list:
 
 # -- sign-offs ---------------------------------------------------------------------------------------
 def signoffs(store: Store, deployment_id: int) -> list:
-    """Each sign-off of the deployment's record, in order: signed_at, username, note."""
+    """Each sign-off row of the deployment's record, in order: signed_at, username, note, record_sha256."""
     return store.query(
-        "SELECT s.signed_at, u.username, s.note FROM report_signoffs s JOIN users u"
+        "SELECT s.signed_at, u.username, s.note, s.record_sha256 FROM report_signoffs s JOIN users u"
         " ON u.id = s.user_id WHERE s.deployment_id = ? ORDER BY s.id",
         (deployment_id,),
     )
 
 
-def frozen_signoff(store: Store, deployment_id: int):
-    """The sign-off that froze the record (the first with its JSON); None while it is not signed."""
-    return store.one(
+def signoff_records(store: Store, deployment_id: int) -> list:
+    """The sign-off rows that carry the signed record's JSON, in order: signed_at, username, note,
+    record_sha256, record_json (the caller checks each against the signed log)."""
+    return store.query(
         "SELECT s.signed_at, u.username, s.note, s.record_sha256, s.record_json FROM report_signoffs s"
         " JOIN users u ON u.id = s.user_id WHERE s.deployment_id = ? AND s.record_json IS NOT NULL"
-        " ORDER BY s.id LIMIT 1",
+        " ORDER BY s.id",
         (deployment_id,),
     )
 
 
 def insert_signoff(
     conn, deployment_id: int, user_id: int, signed_at: str, record_sha256: str, note: str, record_json: str
-) -> None:
-    conn.execute(
+) -> int:
+    """A sign-off's row; its id."""
+    cur = conn.execute(
         "INSERT INTO report_signoffs(deployment_id, user_id, signed_at, record_sha256, note, record_json) VALUES (?,?,?,?,?,?)",
         (deployment_id, user_id, signed_at, record_sha256, note, record_json),
     )
+    return int(cur.lastrowid)
 
 
 # -- blind review samples ------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ from console.clock import utcnow
 from console.domain import AlertRecord, DeploymentState  # noqa: F401 - AlertRecord handed on
 from console.errors import ConsoleError, StoreError
 from console.redaction import redact, redact_url
-from console.store import audit, governed
+from console.store import audit, governed, ledger
 from console.store.alerts import (  # noqa: F401 - handed on: callers look here
     DEFAULT_INCIDENT_WINDOW_S,
+    add_alert_event,
     add_alert_view,
+    add_suppression,
     alert_candidates,
     close_incident,
     dumps,
@@ -204,14 +206,13 @@ class EntrySpec:
     under_18_justification: str = ""
 
 
-def create_watchlist(store: Store, deployment_id: int, name: str, actor: str, threshold: float | None = None) -> int:
+def create_watchlist(store: Store, deployment_id: int, name: str, actor: str) -> int:
     with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO watchlists(deployment_id, name, threshold, created_at) VALUES (?, ?, ?, ?)",
-            (deployment_id, name, threshold, utcnow()),
-        )
+        cur = conn.execute("INSERT INTO watchlists(deployment_id, name, created_at) VALUES (?, ?, ?)",
+                           (deployment_id, name, utcnow()))
         audit.append(store, actor, "watchlist.created", "watchlist", cur.lastrowid,
-                     {"deployment_id": deployment_id, "name": name, "threshold": threshold})
+                     {"deployment_id": deployment_id, "name": name,
+                      "rows": ledger.digests(conn, "watchlists", "id = ?", (int(cur.lastrowid),))})
     return int(cur.lastrowid)
 
 
@@ -247,7 +248,8 @@ def add_entry_image(store: Store, entry_id: int, image_jpeg: bytes, embedding: n
         )
         audit.append(store, actor, "watchlist.image_added", "entry", entry_id,
                      {"image_id": cur.lastrowid, "image_sha256": digest, "model_id": model_id,
-                      "quality": round(float(quality.get("score", 0.0)), 3)})
+                      "quality": round(float(quality.get("score", 0.0)), 3),
+                      "rows": ledger.digests(conn, "entry_images", "id = ?", (int(cur.lastrowid),))})
     return int(cur.lastrowid)
 
 
@@ -331,34 +333,6 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
         if supersedes is None:  # the incident's other sightings are decided with it
             close_incident(conn, store, alert_id, int(cur.lastrowid), actor)
     return int(cur.lastrowid)
-
-
-def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor: str, details: dict | None = None) -> int:
-    with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO alert_events(alert_id, user_id, event, at, details_json) VALUES (?,?,?,?,?)",
-            (alert_id, user_id, event, utcnow(), _dumps(details or {})),
-        )
-        if event == "escalated":
-            conn.execute("UPDATE alerts SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (utcnow(), alert_id))
-        audit.append(store, actor, f"alert.{event}", "alert", alert_id, {"user_id": user_id, **(details or {})})
-    return int(cur.lastrowid)
-
-
-def add_suppression(store: Store, alert_id: int, decision_id: int, actor: str) -> None:
-    """After a "different person" decision: that track no longer alerts for that subject. The audit
-    entry is what every seat and worker running the camera obeys (console/services/runtime/live.py)."""
-    with store.transaction() as conn:
-        a = conn.execute("SELECT deployment_id, camera_id, track_id, entry_id FROM alerts WHERE id = ?",
-                         (alert_id,)).fetchone()
-        conn.execute(
-            "INSERT INTO suppressions(deployment_id, camera_id, track_id, entry_id, decision_id, created_at)"
-            " VALUES (?,?,?,?,?,?)",
-            (a["deployment_id"], a["camera_id"], a["track_id"], a["entry_id"], decision_id, utcnow()),
-        )
-        audit.append(store, actor, "alert.suppressed", "alert", alert_id, {
-            "deployment_id": a["deployment_id"], "camera_id": a["camera_id"], "track_id": a["track_id"],
-            "entry_id": a["entry_id"], "decision_id": decision_id})
 
 
 def suppressions(store: Store, deployment_id: int, camera_id: int) -> set[tuple[int, int]]:

@@ -76,8 +76,11 @@ def mark_watchlists_purged(conn, watchlist_ids: list[int], stamp: str) -> None:
 
 
 # -- purge rows ----------------------------------------------------------------------------------
-def insert_purge(conn, rule: str, ran_at: str, items: int, details_json: str) -> None:
-    conn.execute("INSERT INTO purges(rule, ran_at, items, details_json) VALUES (?,?,?,?)", (rule, ran_at, items, details_json))
+def insert_purge(conn, rule: str, ran_at: str, items: int, details_json: str) -> int:
+    """A purge run's row; its id."""
+    cur = conn.execute("INSERT INTO purges(rule, ran_at, items, details_json) VALUES (?,?,?,?)",
+                       (rule, ran_at, items, details_json))
+    return int(cur.lastrowid)
 
 
 def recent_purges(store: Store, limit: int) -> list:

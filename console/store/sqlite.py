@@ -62,6 +62,7 @@ class SqliteStore(Store):
     def reopen(self) -> SqliteStore:
         other = SqliteStore(self.path)
         other.after_audit_append = self.after_audit_append
+        other.after_upgrade = self.after_upgrade
         return other
 
     def scrub_freed(self) -> bool:

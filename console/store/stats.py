@@ -22,11 +22,13 @@ def engagement_exists(conn, engagement_id: int) -> bool:
     return conn.execute("SELECT 1 FROM engagements WHERE id = ?", (engagement_id,)).fetchone() is not None
 
 
-def insert_demographics(conn, engagement_id: int, sex: str, ethnic_group: str, recorded_by: int, recorded_at: str) -> None:
-    conn.execute(
+def insert_demographics(conn, engagement_id: int, sex: str, ethnic_group: str, recorded_by: int, recorded_at: str) -> int:
+    """An engagement's equality-monitoring row; its id."""
+    cur = conn.execute(
         "INSERT INTO engagement_demographics(engagement_id, sex, ethnic_group, recorded_by, recorded_at) VALUES (?,?,?,?,?)",
         (engagement_id, sex, ethnic_group, recorded_by, recorded_at),
     )
+    return int(cur.lastrowid)
 
 
 def latest_engagement_id(store: Store, alert_id: int):

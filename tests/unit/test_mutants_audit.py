@@ -112,7 +112,8 @@ def test_log_entries_without_ids_do_not_match_rows(db):
     audit.append(db, "op", "engagement.recorded", "alert", 1, {"note": "no id"})
     audit.append(db, "op", "alert.raised", "alert", 1, {"note": "no id"})
     assert audit.verify_records(db) == ["decision -1 recorded in audit entry 1 is missing from the database",
-                                        "engagement -1 recorded in audit entry 2 is missing from the database"]
+                                        "engagement -1 recorded in audit entry 2 is missing from the database",
+                                        "alert -1 recorded in audit entry 3 is missing from the database"]
     details = json.loads(db.one("SELECT details_json FROM audit_log WHERE seq = 3")["details_json"])
     assert details == {"note": "no id"}
 
@@ -156,8 +157,9 @@ def test_an_alert_entry_without_an_id_vouches_for_no_alert(db):
     d = small_deployment(db)
     unlogged = _alert_past_the_console(db, d)
     assert unlogged == 1  # the id a wrong default (1 instead of -1) would give the stray entry
-    audit.append(db, "op", "alert.raised", "alert", 1, {"note": "no id"})
-    assert audit.verify_records(db) == ["alert 1 has no audit entry"]
+    seq = audit.append(db, "op", "alert.raised", "alert", 1, {"note": "no id"})
+    assert audit.verify_records(db) == ["alert 1 has no audit entry",
+                                        f"alert -1 recorded in audit entry {seq} is missing from the database"]
 
 
 def test_an_alert_entry_without_a_score_is_reported_as_differing(db):

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from console.clock import now as clock_now
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor, LoginError
-from console.store import Store, audit, repo
+from console.store import Store, audit, ledger, repo
 from console.store import accounts as db
 
 MAX_DAYS = 31
@@ -60,7 +60,8 @@ def issue(store: Store, admin: Actor, deployment_id: int, label: str, days: floa
         credential_id = db.insert_worker_credential(conn, deployment_id, label.strip(), _digest(token), admin.user_id,
                                                     _iso(issued), expires)
         audit.append(store, admin.username, "worker.credential_issued", "deployment", deployment_id,
-                     {"credential_id": credential_id, "label": label.strip(), "expires_at": expires})
+                     {"credential_id": credential_id, "label": label.strip(), "expires_at": expires,
+                      "rows": ledger.of(conn, "worker_credentials", id=credential_id)})
     return Issued(credential_id, token, expires)
 
 
@@ -75,7 +76,8 @@ def revoke(store: Store, admin: Actor, credential_id: int, reason: str) -> None:
         if row["revoked_at"] is None:
             db.revoke_worker_credential(conn, credential_id, _iso(clock_now()), admin.user_id)
         audit.append(store, admin.username, "worker.credential_revoked", "deployment", row["deployment_id"],
-                     {"credential_id": credential_id, "reason": reason})
+                     {"credential_id": credential_id, "reason": reason,
+                      "rows": ledger.of(conn, "worker_credentials", id=credential_id)})
 
 
 def _why_not(row, deployment_id: int) -> str:

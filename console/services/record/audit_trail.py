@@ -15,16 +15,18 @@ from console.errors import ConsoleError
 from console.redaction import redact_value
 from console.services.accounts.auth import Actor
 from console.services.record import signing_keys
-from console.store import Store, audit, checkpoints, governed, settings, witness
+from console.store import Store, audit, checkpoints, governed, ledger, settings, witness
 from console.store import record as record_rows
 
 
 @dataclass(frozen=True)
 class Integrity:
-    """The hash chain's verdict, the records (decisions, engagements, alerts) and governed rows
-    (deployments, settings, accounts, cameras, watchlist entries: console/store/governed.py) that
-    disagree with their audit entries, the signed checkpoints held against the log, and every report
-    sign-off held against its signer's key (console/services/record/signing_keys.py)."""
+    """The hash chain's verdict, the records (decisions, engagements, alerts), governed rows
+    (deployments, settings, accounts, cameras, watchlist entries: console/store/governed.py) and the
+    rows digested into the log (every other table of evidence: console/store/ledger.py; the list of
+    all tables is console/store/accounting.py) that disagree with their audit entries, the signed
+    checkpoints held against the log, and every report sign-off held against its signer's key
+    (console/services/record/signing_keys.py)."""
 
     chain: audit.ChainReport
     problems: list[str] = field(default_factory=list)
@@ -44,7 +46,8 @@ def integrity(store: Store, witnesses: list[Path] | tuple[Path, ...] = ()) -> In
     """Verify the chain, the records and governed rows against it and every signed checkpoint found
     (``witnesses``, the configured witness folders, this seat's own, the log's entries), and every
     report sign-off's signature; open to anyone."""
-    return Integrity(audit.verify_chain(store), audit.verify_records(store) + governed.verify(store),
+    return Integrity(audit.verify_chain(store),
+                     audit.verify_records(store) + governed.verify(store) + ledger.verify(store),
                      witness.check(store, witnesses), signing_keys.check(store))
 
 

@@ -33,7 +33,12 @@ def _record(store: Store, deployment_id: int) -> dict:
     engagements = db.engagement_outcomes(store, deployment_id)
     end = dep["ended_at"] or dep["ends_at"]
     signoffs = db.signoffs(store, deployment_id)
+    if signoffs:  # only sign-offs whose signed entry is in the log (a row alone signs nothing)
+        from console.services.record.signing_keys import signed_in_log
 
+        held = signed_in_log(store, deployment_id)
+        signoffs = [{k: s[k] for k in ("signed_at", "username", "note")} for s in signoffs
+                    if (s["record_sha256"], s["signed_at"]) in held]
     return {
         "record_format": RECORD_FORMAT,
         "deployment_id": deployment_id,

@@ -17,7 +17,7 @@ from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
 from console.services.record.incident_figures import incidents, tally
 from console.services.record.record_body import RECORD_FORMAT, _pin, _record, record_digest
-from console.store import Store, audit, repo
+from console.store import Store, audit, ledger, repo
 from console.store import record as db
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed:
         for a in chosen:
             db.insert_sample_row(conn, name, a["id"], actor.user_id, utcnow(), a["decision"])
         audit.append(store, actor.username, "review.sample_drawn", "deployment", deployment_id,
-                     {"sample": name, "size": len(chosen)})
+                     {"sample": name, "size": len(chosen), "rows": ledger.of(conn, "review_samples", sample=name)})
     return name
 
 
@@ -162,7 +162,8 @@ def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decisio
         if not db.record_blind_decision(conn, sample, alert_id, decision, actor.user_id, utcnow()):
             raise ConsoleError(f"alert {alert_id} is not waiting in sample {sample}")
         audit.append(store, actor.username, "review.blind_decision", "alert", alert_id,
-                     {"sample": sample, "decision": decision})
+                     {"sample": sample, "decision": decision,
+                      "rows": ledger.of(conn, "review_samples", sample=sample, alert_id=alert_id)})
 
 
 def sample_agreement(store: Store, actor: Actor, sample: str) -> dict:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from console import clock
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
-from console.store import Store, audit, repo
+from console.store import Store, audit, ledger, repo
 from console.store import retention as db
 
 DEFAULT_ALERT_DAYS = 31
@@ -69,7 +69,8 @@ def run_purges(store: Store, now: datetime | None = None, actor: str = "retentio
             db.purge_alert_images(conn, old, stamp)
             views = db.purge_alert_views(conn, old)
             _record(store, conn, "alert_images", stamp, len(old), {"alert_ids": old, "older_than": alert_cutoff,
-                                                                   "views": views}, actor)
+                                                                   "views": views}, actor,
+                    ledger.of(conn, "alert_views", alert_id=old))
         ended = db.finished_deployments(conn, stamp)
         images = watchlists = 0
         for dep in ended:
@@ -85,15 +86,18 @@ def run_purges(store: Store, now: datetime | None = None, actor: str = "retentio
             images += n
             watchlists += len(lists)
             _record(store, conn, "watchlist", stamp, n, {"deployment_id": dep["id"], "watchlists": lists,
-                                                         "records_kept": kept, "ended": dep["finished"]}, actor)
+                                                         "records_kept": kept, "ended": dep["finished"]}, actor,
+                    ledger.merged(ledger.of(conn, "entry_images", purged_at=stamp), ledger.of(conn, "watchlists", id=lists)))
     if old or images:
         store.scrub_freed()  # no copy left in the database's files (SQLite: secure_delete and the WAL emptied)
     return PurgeReport(len(old), views, images, watchlists)
 
 
-def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict, actor: str) -> None:
-    db.insert_purge(conn, rule, stamp, items, json.dumps(details, sort_keys=True))
-    audit.append(store, actor, f"retention.purged.{rule}", "purge", rule, {"items": items, **details})
+def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict, actor: str, rows: dict) -> None:
+    """The purge's row and its audit entry, which carries the digests of the rows it changed and its own."""
+    purge_id = db.insert_purge(conn, rule, stamp, items, json.dumps(details, sort_keys=True))
+    audit.append(store, actor, f"retention.purged.{rule}", "purge", rule,
+                 {"items": items, **details, "rows": ledger.merged(rows, ledger.of(conn, "purges", id=purge_id))})
 
 
 def run_purges_now(store: Store, actor: Actor, now: datetime | None = None) -> PurgeReport:

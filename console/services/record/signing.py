@@ -17,7 +17,7 @@ from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
 from console.services.record.incident_figures import incidents, tally
 from console.services.record.record_figures import escalations
-from console.store import Store, audit, repo
+from console.store import Store, audit, ledger, repo
 from console.store import record as db
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,22 @@ class SignOffRefused(ConsoleError):
 
 def frozen(store: Store, deployment_id: int) -> dict | None:
     """The sign-off that froze the record: signed_at, username, note, record_sha256 and the
-    record's JSON text; None while it is not signed."""
-    row = db.frozen_signoff(store, deployment_id)
-    return dict(row) if row else None
+    record's JSON text; None while it is not signed. A row counts only when its sign-off entry is in
+    the log with a signature that verifies, and its record is the one signed (issue 27: a row put in
+    the database by hand signs nothing)."""
+    from console.services.record.record_body import record_digest
+    from console.services.record.signing_keys import signed_in_log
+
+    rows = db.signoff_records(store, deployment_id)
+    signed = signed_in_log(store, deployment_id) if rows else set()
+    for row in rows:
+        try:
+            body = record_digest(json.loads(row["record_json"]))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if body == row["record_sha256"] and (row["record_sha256"], row["signed_at"]) in signed:
+            return dict(row)
+    return None
 
 
 def refusal(store: Store, deployment_id: int) -> str | None:
@@ -101,11 +114,12 @@ def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "", pas
             signed = signing_keys.signed_statement(store, key, actor, deployment_id, digest)
             signed_at = signed["statement"]["signed_at"]
             record["signed_off"] = [{"signed_at": signed_at, "username": actor.username, "note": note}]
-            db.insert_signoff(conn, deployment_id, actor.user_id, signed_at, digest, note, canonical(record))
+            signoff_id = db.insert_signoff(conn, deployment_id, actor.user_id, signed_at, digest, note, canonical(record))
             cp = record.get("audit_checkpoint") or {}
             audit.append(store, actor.username, "report.signed_off", "deployment", deployment_id,
                          {"record_sha256": digest, "note": note, "checkpoint_size": cp.get("size"),
-                          "checkpoint_root": cp.get("root"), **signed})
+                          "checkpoint_root": cp.get("root"), **signed,
+                          "rows": ledger.of(conn, "report_signoffs", id=signoff_id)})
             _pin(store, "report sign-off")
     if why:
         raise SignOffRefused(f"sign-off refused: {why}")

@@ -200,6 +200,7 @@ class SignoffReport:
     signed: int = 0
     problems: list[str] = field(default_factory=list)
     unsigned: list[str] = field(default_factory=list)
+    verified: frozenset = frozenset()  # (deployment id, record digest, signed_at) of each sign-off that holds
 
     @property
     def ok(self) -> bool:
@@ -231,9 +232,8 @@ def check(store: Store) -> SignoffReport:
     replaced: dict[str, int] = {}  # fingerprint -> the entry that replaced it
     first_key: dict[str, int] = {}  # username -> their first key entry
     leaves: list[bytes] | None = None
-    signed, problems, unsigned = 0, [], []
+    signed, problems, unsigned, verified = 0, [], [], set()
     for row in db.signing_entries(store, CREATED, SIGNED_OFF):
-
         seq, details = int(row["seq"]), json.loads(row["details_json"])
         if row["action"] == CREATED:
             fp = str(details.get("key_fingerprint"))
@@ -258,7 +258,15 @@ def check(store: Store) -> SignoffReport:
             problems.append(f"{name}: {problem}")
         else:
             signed += 1
-    return SignoffReport(signed, problems, unsigned)
+            verified.add((int(row["subject_id"]), details["statement"]["record_sha256"],
+                          details["statement"].get("signed_at")))
+    return SignoffReport(signed, problems, unsigned, frozenset(verified))
+
+
+def signed_in_log(store: Store, deployment_id: int) -> set[tuple[str, str]]:
+    """(record digest, signed_at) of each sign-off of the deployment whose entry is in the log with a
+    signature that verifies: a report_signoffs row counts as a signature only when it is one of these."""
+    return {(digest, at) for dep, digest, at in check(store).verified if dep == int(deployment_id)}
 
 
 def _problem(store: Store, row, details: dict, keys: dict, replaced: dict, leaves: list[bytes]) -> str | None:

@@ -16,7 +16,7 @@ from console.errors import ConsoleError
 from console.redaction import redact_value
 from console.services.accounts.auth import Actor
 from console.services.record.incident_figures import incidents, tally
-from console.store import Store, audit
+from console.store import Store, audit, ledger
 from console.store import record as record_rows
 from console.store import stats as db
 from console.store.stats import LogFilter  # noqa: F401 - handed on: the decision log's filter
@@ -29,8 +29,9 @@ def record_demographics(store: Store, actor: Actor, engagement_id: int, sex: str
     with store.transaction() as conn:
         if not db.engagement_exists(conn, engagement_id):
             raise ConsoleError(f"engagement {engagement_id} does not exist")
-        db.insert_demographics(conn, engagement_id, sex, ethnic_group, actor.user_id, utcnow())
-        audit.append(store, actor.username, "equality.recorded", "engagement", engagement_id, {})
+        demographics_id = db.insert_demographics(conn, engagement_id, sex, ethnic_group, actor.user_id, utcnow())
+        audit.append(store, actor.username, "equality.recorded", "engagement", engagement_id,
+                     {"rows": ledger.of(conn, "engagement_demographics", id=demographics_id)})
 
 
 def _pct(values, q):

@@ -17,7 +17,7 @@ import numpy as np
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact, redact_url
 from console.services.accounts.auth import Actor
-from console.store import Store, repo
+from console.store import Store, audit, ledger, repo
 from console.store import deployments as db
 
 TEST_TIMEOUT_S = 8.0
@@ -64,6 +64,8 @@ def add(store: Store, actor: Actor, deployment_id: int, name: str, source: str, 
         camera_id = repo.add_camera(store, deployment_id, name.strip(), clean, actor.username)
         if userinfo:
             db.insert_camera_credential(conn, camera_id, userinfo)
+            audit.append(store, actor.username, "camera.credential_stored", "camera", camera_id,
+                         {"rows": ledger.of(conn, "camera_credentials", camera_id=camera_id)})
     return camera_id
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
-from console.store import Store, audit, governed
+from console.store import Store, audit, governed, ledger
 from console.store import deployments as db
 
 # item -> what the supervisor confirms by ticking it
@@ -67,7 +67,8 @@ def tick(store: Store, actor: Actor, deployment_id: int, item: str, note: str = 
     with store.transaction() as conn:
         db.tick_check(conn, deployment_id, item, actor.user_id, audit.utcnow(), note.strip())
         audit.append(store, actor.username, "deployment.check_ticked", "deployment", deployment_id,
-                     {"item": item, "confirms": CHECKLIST[item], "note": note.strip(), "user_id": actor.user_id})
+                     {"item": item, "confirms": CHECKLIST[item], "note": note.strip(), "user_id": actor.user_id,
+                      "rows": ledger.of(conn, "deployment_checks", deployment_id=deployment_id, item=item)})
 
 
 def require_complete(store: Store, deployment_id: int) -> None:
