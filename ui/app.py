@@ -50,7 +50,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     loader = JobRunner(window, threads=1)
     window.loader = loader
     location = getattr(args, "db", None) or args.data_dir  # a postgresql:// URL, or the SQLite data directory
-    window.data_dir = location
+    window.location = location
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
     demo = bool(getattr(args, "demo", False)) or not login
     # Recognition in the seat's own process (console/services/runtime/seat_process.py), or as threads here.
@@ -65,7 +65,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
         window.placeholder.setText(f"Signed in as {actor.username} ({actor.role}). Loading the models and "
                                    "the deployment...")
         dep = chosen if chosen is not None else getattr(args, "open_deployment", None)
-        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, actor,
+        loader.submit(lambda: LiveDeployment.open(location, cameras, args.model_pack, providers, actor,
                                                        dep, demo, process),
                       opened, window.show_error)
 
@@ -105,7 +105,7 @@ def start_window(args, cameras: int, quiet: bool = False, login: bool = False):
     if login:
         loader.submit(lambda: session.prepare(location, demo), ask_login, window.show_error)
     else:
-        loader.submit(lambda: LiveDeployment.open_demo(location, cameras, args.model_pack, providers, demo=True,
+        loader.submit(lambda: LiveDeployment.open(location, cameras, args.model_pack, providers, demo=True,
                                                        process=process),
                       opened, window.show_error)
     return window
@@ -229,7 +229,7 @@ def _shoot(args, scratch: Path) -> int:
         from console.services.accounts import session
         from ui.review import ReviewWindow
 
-        window.live.operator = session.login(window.data_dir, "demo.supervisor", "demo")
+        window.live.operator = session.login(window.location, "demo.supervisor", "demo")
         review_window = ReviewWindow(window.live, window.db_jobs, window)
         review_window.resize(1500, 900)
         review_window.show()
@@ -264,6 +264,6 @@ def _shoot(args, scratch: Path) -> int:
         window.shutdown()  # the record's screens are taken on a copy of the data, once nothing writes to it
         from ui.screenshots import record as record_screens
 
-        return 0 if record_screens.shoot(Path(window.data_dir), out_dir, lambda c, t: _wait(app, c, t)) and shown else 1
+        return 0 if record_screens.shoot(Path(window.location), out_dir, lambda c, t: _wait(app, c, t)) and shown else 1
     finally:
         window.shutdown()

@@ -340,14 +340,14 @@ class MainWindow(QMainWindow):
                 self.review.load_alert_row(alert_id, self._add_alert)
         elif change.action in ("decision.recorded", "decision.corrected"):
             self.alerts.remove_alert(alert_id)
-            if change.actor != me and self.review.current == alert_id:
-                self.view.failed(f"{change.actor} has decided this alert meanwhile.")
-        elif change.action == "alert.opened" and change.actor != me:
-            self.alerts.update_alert(alert_id, taken_by=change.actor)
+            if change.actor_name != me and self.review.current == alert_id:
+                self.view.failed(f"{change.actor_name} has decided this alert meanwhile.")
+        elif change.action == "alert.opened" and change.actor_name != me:
+            self.alerts.update_alert(alert_id, taken_by=change.actor_name)
         elif change.action == "alert.returned":
             self.alerts.update_alert(alert_id, taken_by=None)
         elif change.action == "alert.escalated":  # out of operators' queues; up to supervisors', with a sound
-            escalation.arrived(self, alert_id, change.actor)
+            escalation.arrived(self, alert_id, change.actor_name)
 
     def _on_decided(self, alert_id: int, what: str) -> None:
         if what.startswith("outcome:"):

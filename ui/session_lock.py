@@ -49,11 +49,11 @@ class SessionLock(QObject):
         from console.services.accounts import session
         from ui.login import LoginDialog
 
-        actor, data_dir = self.signed_in, getattr(self.window, "data_dir", None)
+        actor, location = self.signed_in, getattr(self.window, "location", None)
         self.locked = True
         self.window.centralWidget().hide()
-        self.jobs.submit(lambda: session.record_lock(data_dir, actor, idle_s))
-        dialog = LoginDialog(lambda _u, p: session.unlock(data_dir, actor, p), self.window,
+        self.jobs.submit(lambda: session.record_lock(location, actor, idle_s))
+        dialog = LoginDialog(lambda _u, p: session.unlock(location, actor, p), self.window,
                              username=actor.username, locked=True)
         self.lock_dialog = dialog
         self.switching = False

@@ -70,7 +70,7 @@ class ShiftController(QObject):
 
     def _ask_next(self, result: handover.Handover | None, problem: str) -> None:
         w = self.window
-        location = getattr(w, "data_dir", None)
+        location = getattr(w, "location", None)
         gone = w.live.operator.username
         dialog = LoginDialog(lambda u, p: session.login(location, u, p), w, hint="")
         dialog.setWindowTitle("Shift change - Operator Review Console")

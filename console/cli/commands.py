@@ -269,7 +269,7 @@ def cmd_purge(args) -> int:
     with _store(args) as store:
         actor = _signed_in(args, store)
         actor.require("run_purge", store)
-        report = retention.run_purges(store, actor=actor.username)
+        report = retention.run_purges(store, actor_name=actor.username)
     print(report.summary())
     return 0
 

@@ -42,7 +42,7 @@ def _iso_before(ts: str, seconds: float) -> str:
     return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> int:
+def insert_alert(store: Store, alert: AlertRecord, actor_name: str = "pipeline") -> int:
     """Store an alert and place it in its incident (a new one, a pending one, or a decided one it is
     attached to), in one transaction with its audit entry."""
     if not alert.candidates:
@@ -74,7 +74,7 @@ def insert_alert(store: Store, alert: AlertRecord, actor: str = "pipeline") -> i
             [(alert_id, rank, e, i, float(s)) for rank, (e, i, s) in enumerate(alert.candidates, start=1)],
         )
         incident_id, how = _place(store, conn, alert.deployment_id, best_entry, alert_id, stored_at)
-        audit.append(store, actor, "alert.raised", "alert", alert_id, {
+        audit.append(store, actor_name, "alert.raised", "alert", alert_id, {
             "alert_id": alert_id, "deployment_id": alert.deployment_id, "camera_id": alert.camera_id, "entry_id": best_entry,
             "score": round(float(best_score), 4), "threshold": alert.threshold, "model_id": alert.model_id,
             "probe_sha256": probe_hash, "context_sha256": context_hash, "priority": priority,
@@ -131,7 +131,7 @@ def incident_of(db, alert_id: int) -> int | None:
     return int(row["incident_id"]) if row["incident_id"] is not None else alert_id
 
 
-def close_incident(conn, store: Store, alert_id: int, decision_id: int, actor: str) -> list[int]:
+def close_incident(conn, store: Store, alert_id: int, decision_id: int, actor_name: str) -> list[int]:
     """After a decision on one sighting: the incident's other pending sightings are decided with it
     (no decision row of their own; the audit entry lists them). Returns their ids."""
     incident = incident_of(conn, alert_id)
@@ -141,7 +141,7 @@ def close_incident(conn, store: Store, alert_id: int, decision_id: int, actor: s
     if others:
         conn.execute("UPDATE alerts SET status = 'decided', claimed_by = NULL, claim_expires = NULL"
                      " WHERE incident_id = ? AND status = 'pending'", (incident,))
-        audit.append(store, actor, "incident.decided", "alert", alert_id, {
+        audit.append(store, actor_name, "incident.decided", "alert", alert_id, {
             "incident_id": incident, "decision_id": decision_id, "decided_on": alert_id, "with_it": others})
     return others
 
@@ -210,7 +210,7 @@ def alert_candidates(store: Store, alert_id: int):
     )
 
 
-def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor: str, details: dict | None = None) -> int:
+def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor_name: str, details: dict | None = None) -> int:
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO alert_events(alert_id, user_id, event, at, details_json) VALUES (?,?,?,?,?)",
@@ -218,13 +218,13 @@ def add_alert_event(store: Store, alert_id: int, user_id: int, event: str, actor
         )
         if event == "escalated":
             conn.execute("UPDATE alerts SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (utcnow(), alert_id))
-        audit.append(store, actor, f"alert.{event}", "alert", alert_id, {
+        audit.append(store, actor_name, f"alert.{event}", "alert", alert_id, {
             "user_id": user_id, **(details or {}),
             "rows": ledger.digests(conn, "alert_events", "id = ?", (int(cur.lastrowid),))})
     return int(cur.lastrowid)
 
 
-def add_suppression(store: Store, alert_id: int, decision_id: int, actor: str) -> None:
+def add_suppression(store: Store, alert_id: int, decision_id: int, actor_name: str) -> None:
     """After a "different person" decision: that track no longer alerts for that subject. The audit
     entry is what every seat and worker running the camera obeys (console/services/runtime/live.py)."""
     with store.transaction() as conn:
@@ -235,7 +235,7 @@ def add_suppression(store: Store, alert_id: int, decision_id: int, actor: str) -
             " VALUES (?,?,?,?,?,?)",
             (a["deployment_id"], a["camera_id"], a["track_id"], a["entry_id"], decision_id, utcnow()),
         )
-        audit.append(store, actor, "alert.suppressed", "alert", alert_id, {
+        audit.append(store, actor_name, "alert.suppressed", "alert", alert_id, {
             "deployment_id": a["deployment_id"], "camera_id": a["camera_id"], "track_id": a["track_id"],
             "entry_id": a["entry_id"], "decision_id": decision_id,
             "rows": ledger.digests(conn, "suppressions", "id = ?", (int(cur.lastrowid),))})

@@ -25,12 +25,12 @@ def canonical(entry: dict[str, Any]) -> bytes:
     return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def entry_hash(seq: int, at: str, actor: str, action: str, subject_type: str, subject_id: str,
+def entry_hash(seq: int, at: str, actor_name: str, action: str, subject_type: str, subject_id: str,
                details_json: str, prev_hash: str) -> str:
     body = {
         "seq": seq,
         "at": at,
-        "actor": actor,
+        "actor": actor_name,
         "action": action,
         "subject_type": subject_type,
         "subject_id": subject_id,
@@ -40,7 +40,7 @@ def entry_hash(seq: int, at: str, actor: str, action: str, subject_type: str, su
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
-def append(store: Store, actor: str, action: str, subject_type: str = "", subject_id: Any = "",
+def append(store: Store, actor_name: str, action: str, subject_type: str = "", subject_id: Any = "",
            details: dict | None = None) -> int:
     """Append one entry inside the caller's transaction (or its own). Returns its seq.
 
@@ -52,11 +52,11 @@ def append(store: Store, actor: str, action: str, subject_type: str = "", subjec
         last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         prev_hash = last["hash"] if last else GENESIS
         at = utcnow()
-        digest = entry_hash(seq, at, actor, action, subject_type, str(subject_id), details_json, prev_hash)
+        digest = entry_hash(seq, at, actor_name, action, subject_type, str(subject_id), details_json, prev_hash)
         conn.execute(
             "INSERT INTO audit_log(seq, at, actor, action, subject_type, subject_id, details_json, prev_hash, hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, actor, action, subject_type, str(subject_id), details_json, prev_hash, digest),
+            (seq, at, actor_name, action, subject_type, str(subject_id), details_json, prev_hash, digest),
         )
         store.notify(conn, "orc_changes", str(seq))  # delivered at commit, to every listening console
         if store.after_audit_append is not None:  # signed checkpoints as the log grows (store/checkpoints.py)

@@ -41,14 +41,14 @@ _dumps = dumps
 
 
 # -- users -----------------------------------------------------------------------
-def create_user(store: Store, username: str, display_name: str, role: str, actor: str = "system",
+def create_user(store: Store, username: str, display_name: str, role: str, actor_name: str = "system",
                 password_hash: str | None = None, is_demo: bool = False) -> int:
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO users(username, display_name, role, created_at, password_hash, is_demo) VALUES (?,?,?,?,?,?)",
             (username, display_name, role, utcnow(), password_hash, int(is_demo)),
         )
-        audit.append(store, actor, "user.created", "user", cur.lastrowid, {"username": username, "role": role,
+        audit.append(store, actor_name, "user.created", "user", cur.lastrowid, {"username": username, "role": role,
                      "governed": governed.state(conn, "user", cur.lastrowid, password_hash=password_hash)})
     return int(cur.lastrowid)
 
@@ -114,7 +114,7 @@ class DeploymentSpec:
     incident_window_s: int = DEFAULT_INCIDENT_WINDOW_S
 
 
-def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | None, actor: str) -> int:
+def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | None, actor_name: str) -> int:
     """A deployment, authorised at once when ``authorised_by`` is given, else a draft."""
     with store.transaction() as conn:
         cur = conn.execute(
@@ -126,7 +126,7 @@ def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | N
              int(spec.is_demo), utcnow(), "authorised" if authorised_by else "draft", spec.legal_basis,
              spec.dpia_ref, spec.policy_ref, int(spec.two_person_rule), int(spec.incident_window_s)),
         )
-        audit.append(store, actor, "deployment.created", "deployment", cur.lastrowid, {
+        audit.append(store, actor_name, "deployment.created", "deployment", cur.lastrowid, {
             "name": spec.name, "location": spec.location, "starts_at": spec.starts_at, "ends_at": spec.ends_at,
             "threshold": spec.threshold, "threshold_floor": spec.threshold_floor, "model_id": spec.model_id,
             "authorised_by": authorised_by, "demo": spec.is_demo, "legal_basis": spec.legal_basis,
@@ -139,7 +139,7 @@ def create_deployment(store: Store, spec: DeploymentSpec, authorised_by: int | N
 DEPLOYMENT_STATE_COLUMNS = ("ended_at", "stopped_at", "stopped_by", "stop_reason")
 
 
-def set_deployment_state(store: Store, deployment_id: int, state: str, actor: str, action: str, details: dict,
+def set_deployment_state(store: Store, deployment_id: int, state: str, actor_name: str, action: str, details: dict,
                          from_states: tuple[str, ...], **columns) -> bool:
     """A deployment's new state (and its columns) with its audit entry, if it is in one of ``from_states``
     (checked by the UPDATE itself: two seats stopping at once record it once); False if it was not.
@@ -155,22 +155,22 @@ def set_deployment_state(store: Store, deployment_id: int, state: str, actor: st
                            (state, *columns.values(), deployment_id, *from_states))
         if cur.rowcount != 1:
             return False
-        audit.append(store, actor, action, "deployment", deployment_id, {"state": state, **details, "governed":
+        audit.append(store, actor_name, action, "deployment", deployment_id, {"state": state, **details, "governed":
                      governed.state(conn, "deployment", deployment_id, "state", *columns)})
     return True
 
 
-def activate_deployment(store: Store, deployment_id: int, actor: str) -> None:
+def activate_deployment(store: Store, deployment_id: int, actor_name: str) -> None:
     """Active with no window check, for tools and tests that build records by hand (services.deployments.start
     is the way for consoles and workers)."""
-    set_deployment_state(store, deployment_id, "active", actor, "deployment.started", {}, ("authorised",))
+    set_deployment_state(store, deployment_id, "active", actor_name, "deployment.started", {}, ("authorised",))
 
 
 def get_deployment(store: Store, deployment_id: int):
     return store.one("SELECT * FROM deployments WHERE id = ?", (deployment_id,))
 
 
-def add_camera(store: Store, deployment_id: int, name: str, source: str, actor: str) -> int:
+def add_camera(store: Store, deployment_id: int, name: str, source: str, actor_name: str) -> int:
     """A camera; its source keeps its credential (the workers connect with it), its audit entry holds
     the source redacted, and a name is shown everywhere, so it may hold none."""
     if redact(name) != name:
@@ -181,7 +181,7 @@ def add_camera(store: Store, deployment_id: int, name: str, source: str, actor: 
             "INSERT INTO cameras(deployment_id, name, source, created_at) VALUES (?, ?, ?, ?)",
             (deployment_id, name, source, utcnow()),
         )
-        audit.append(store, actor, "camera.added", "camera", cur.lastrowid,
+        audit.append(store, actor_name, "camera.added", "camera", cur.lastrowid,
                      {"deployment_id": deployment_id, "name": name, "source": redact_url(source),
                       "governed": governed.state(conn, "camera", cur.lastrowid)})
     return int(cur.lastrowid)
@@ -206,17 +206,17 @@ class EntrySpec:
     under_18_justification: str = ""
 
 
-def create_watchlist(store: Store, deployment_id: int, name: str, actor: str) -> int:
+def create_watchlist(store: Store, deployment_id: int, name: str, actor_name: str) -> int:
     with store.transaction() as conn:
         cur = conn.execute("INSERT INTO watchlists(deployment_id, name, created_at) VALUES (?, ?, ?)",
                            (deployment_id, name, utcnow()))
-        audit.append(store, actor, "watchlist.created", "watchlist", cur.lastrowid,
+        audit.append(store, actor_name, "watchlist.created", "watchlist", cur.lastrowid,
                      {"deployment_id": deployment_id, "name": name,
                       "rows": ledger.digests(conn, "watchlists", "id = ?", (int(cur.lastrowid),))})
     return int(cur.lastrowid)
 
 
-def add_entry(store: Store, watchlist_id: int, spec: EntrySpec, added_by: int, actor: str) -> int:
+def add_entry(store: Store, watchlist_id: int, spec: EntrySpec, added_by: int, actor_name: str) -> int:
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO watchlist_entries(watchlist_id, record_number, subject_name, category, legal_basis,"
@@ -226,7 +226,7 @@ def add_entry(store: Store, watchlist_id: int, spec: EntrySpec, added_by: int, a
              spec.image_source, spec.image_date, added_by, utcnow(), spec.review_date, int(spec.under_18),
              spec.under_18_justification),
         )
-        audit.append(store, actor, "watchlist.entry_added", "entry", cur.lastrowid, {
+        audit.append(store, actor_name, "watchlist.entry_added", "entry", cur.lastrowid, {
             "watchlist_id": watchlist_id, "record_number": spec.record_number, "category": spec.category,
             "legal_basis": spec.legal_basis, "image_source": spec.image_source, "image_date": spec.image_date,
             "review_date": spec.review_date, "under_18": spec.under_18,
@@ -237,7 +237,7 @@ def add_entry(store: Store, watchlist_id: int, spec: EntrySpec, added_by: int, a
 
 
 def add_entry_image(store: Store, entry_id: int, image_jpeg: bytes, embedding: np.ndarray, model_id: str,
-                    quality: dict, actor: str) -> int:
+                    quality: dict, actor_name: str) -> int:
     emb = np.asarray(embedding, dtype=np.float32).reshape(-1)
     digest = sha256(image_jpeg)
     with store.transaction() as conn:
@@ -246,7 +246,7 @@ def add_entry_image(store: Store, entry_id: int, image_jpeg: bytes, embedding: n
             " quality_json, created_at) VALUES (?,?,?,?,?,?,?,?)",
             (entry_id, image_jpeg, digest, emb.tobytes(), emb.size, model_id, _dumps(quality), utcnow()),
         )
-        audit.append(store, actor, "watchlist.image_added", "entry", entry_id,
+        audit.append(store, actor_name, "watchlist.image_added", "entry", entry_id,
                      {"image_id": cur.lastrowid, "image_sha256": digest, "model_id": model_id,
                       "quality": round(float(quality.get("score", 0.0)), 3),
                       "rows": ledger.digests(conn, "entry_images", "id = ?", (int(cur.lastrowid),))})
@@ -286,7 +286,7 @@ def gallery_rows(store: Store, deployment_id: int, model_id: str) -> GalleryRows
 
 
 # -- alerts (insert_alert and the incidents: console/store/alerts.py) -------------
-def record_decision(store: Store, alert_id: int, user_id: int, decision: str, reason: str, actor: str,
+def record_decision(store: Store, alert_id: int, user_id: int, decision: str, reason: str, actor_name: str,
                     supersedes: int | None = None, reason_code: str = "", duration_ms: int | None = None,
                     candidate_entry_id: int | None = None) -> int:
     """Decision row + alert status + audit entry, in one transaction. A confirmation names the
@@ -321,7 +321,7 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
         conn.execute("UPDATE alerts SET status = 'decided', claimed_by = NULL, claim_expires = NULL WHERE id = ?",
                      (alert_id,))
         row = conn.execute("SELECT * FROM decisions WHERE id = ?", (cur.lastrowid,)).fetchone()
-        audit.append(store, actor, "decision.corrected" if supersedes else "decision.recorded", "alert", alert_id, {
+        audit.append(store, actor_name, "decision.corrected" if supersedes else "decision.recorded", "alert", alert_id, {
             "row_sha256": audit.row_digest(row, audit.DECISION_FIELDS),
             "decision_id": cur.lastrowid, "decision": decision, "reason": reason, "user_id": user_id,
             "model_id": alert["model_id"], "threshold": alert["threshold"], "score": round(alert["score"], 4),
@@ -331,7 +331,7 @@ def record_decision(store: Store, alert_id: int, user_id: int, decision: str, re
                 "candidate_score": round(confirmed[1], 4)} if confirmed[0] is not None else {}),
         })
         if supersedes is None:  # the incident's other sightings are decided with it
-            close_incident(conn, store, alert_id, int(cur.lastrowid), actor)
+            close_incident(conn, store, alert_id, int(cur.lastrowid), actor_name)
     return int(cur.lastrowid)
 
 
@@ -354,14 +354,14 @@ def alert_status(store: Store, alert_id: int) -> str:
 
 
 def record_engagement(store: Store, alert_id: int, user_id: int, result: str, action: str, notes: str,
-                      actor: str) -> int:
+                      actor_name: str) -> int:
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO engagements(alert_id, recorded_by, result, action, notes, recorded_at) VALUES (?,?,?,?,?,?)",
             (alert_id, user_id, result, action, notes, utcnow()),
         )
         row = conn.execute("SELECT * FROM engagements WHERE id = ?", (cur.lastrowid,)).fetchone()
-        audit.append(store, actor, "engagement.recorded", "alert", alert_id,
+        audit.append(store, actor_name, "engagement.recorded", "alert", alert_id,
                      {"engagement_id": cur.lastrowid, "result": result, "action": action,
                       "row_sha256": audit.row_digest(row, audit.ENGAGEMENT_FIELDS)})
     return int(cur.lastrowid)

@@ -20,7 +20,7 @@ def get_setting(store: Store, scope: str, key: str, default: Any = None) -> Any:
     return json.loads(row["value_json"]) if row else default
 
 
-def set_setting(store: Store, scope: str, key: str, value: Any, user_id: int | None, actor: str,
+def set_setting(store: Store, scope: str, key: str, value: Any, user_id: int | None, actor_name: str,
                 reason: str = "") -> None:
     with store.transaction() as conn:
         old = get_setting(store, scope, key)
@@ -30,6 +30,6 @@ def set_setting(store: Store, scope: str, key: str, value: Any, user_id: int | N
             " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
             (scope, key, _dumps(value), utcnow(), user_id),
         )
-        audit.append(store, actor, "setting.changed", "setting", f"{scope}/{key}",
+        audit.append(store, actor_name, "setting.changed", "setting", f"{scope}/{key}",
                      {"old": old, "new": value, "reason": reason,
                       "governed": governed.state(conn, "setting", f"{scope}/{key}")})

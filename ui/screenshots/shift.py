@@ -19,7 +19,7 @@ def shoot_shift(app, window, out_dir: Path, wait) -> None:
     from ui.supervision import SupervisionDialog
 
     live = window.live
-    store = session.open_store(window.data_dir)  # as another seat would: its own connection
+    store = session.open_store(window.location)  # as another seat would: its own connection
     operator = auth.actor_for(store, "demo.operator")
     supervisor = auth.actor_for(store, "demo.supervisor")
     window.view.back()

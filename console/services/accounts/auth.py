@@ -177,7 +177,7 @@ def bootstrap_administrator(store: Store, username: str, display_name: str, pass
     return Actor(user_id, username, "administrator")
 
 
-def _insert_user(store: Store, actor: str, username: str, display_name: str, role: str, password: str,
+def _insert_user(store: Store, actor_name: str, username: str, display_name: str, role: str, password: str,
                  demo: bool) -> int:
     if not permissions.is_role(role):
         raise ConsoleError(f"unknown role {role!r}; use one of {', '.join(Role.codes())}")
@@ -185,7 +185,7 @@ def _insert_user(store: Store, actor: str, username: str, display_name: str, rol
         raise ConsoleError("a user needs a name")
     if repo.get_user(store, username) is not None:
         raise ConsoleError(f"a user named {username!r} already exists (a deleted account keeps its name)")
-    return repo.create_user(store, username, display_name, role, actor, hash_password(password), demo)
+    return repo.create_user(store, username, display_name, role, actor_name, hash_password(password), demo)
 
 
 def list_users(store: Store, actor: Actor) -> list[dict]:

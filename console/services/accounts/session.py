@@ -17,11 +17,11 @@ def open_store(location: Path | str | None) -> Store:
     return open_location(location)
 
 
-def prepare(data_dir: Path | None, demo: bool = False) -> dict:
+def prepare(location: str | Path | None, demo: bool = False) -> dict:
     """Open (create, migrate) the database, run due purges; with ``demo``, make it the demo's store
     (refused for a store with real accounts or deployments) with its accounts (leaving disabled or
     deleted ones so)."""
-    with open_location(data_dir) as store:
+    with open_location(location) as store:
         if demo:
             make_demo_store(store)
         report = retention.run_purges(store)
@@ -32,21 +32,21 @@ def prepare(data_dir: Path | None, demo: bool = False) -> dict:
                 "idle_lock_minutes": float(repo.get_setting(store, "ui", "idle_lock_minutes", 10))}
 
 
-def login(data_dir: Path | None, username: str, password: str) -> auth.Actor:
-    with open_location(data_dir) as store:
+def login(location: str | Path | None, username: str, password: str) -> auth.Actor:
+    with open_location(location) as store:
         return auth.login(store, username, password)
 
 
-def unlock(data_dir: Path | None, actor: auth.Actor, password: str) -> auth.Actor:
+def unlock(location: str | Path | None, actor: auth.Actor, password: str) -> auth.Actor:
     """Re-enter the password of the signed-in user after an idle lock."""
-    with open_location(data_dir) as store:
+    with open_location(location) as store:
         again = auth.login(store, actor.username, password)
         auth.audit.append(store, actor.username, "session.unlocked", "user", actor.user_id, {})
         return again
 
 
-def record_lock(data_dir: Path | None, actor: auth.Actor, idle_s: float) -> None:
-    with open_location(data_dir) as store:
+def record_lock(location: str | Path | None, actor: auth.Actor, idle_s: float) -> None:
+    with open_location(location) as store:
         auth.audit.append(store, actor.username, "session.locked", "user", actor.user_id,
                           {"idle_seconds": round(idle_s)})
 

@@ -1,4 +1,4 @@
-"""A single call for scripted reviewers (selftest, tools): confirm or reject with a reason."""
+"""A single call for scripted adjudicators (selftest, tools): confirm or reject with a reason."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The operator's review of an alert: open it, decide it, record what happened after.
+"""The operator's adjudication of an alert: open it, decide it, record what happened after.
+("Review" in this project is the supervisor's look back over decisions: console/services/record/.)
 
 Every step is one transaction that writes its row and its audit entry together. A decision
 records how long it took (from when this user opened the alert), the model, threshold,

@@ -57,7 +57,7 @@ def configure(store: Store, actor: Actor, alert_days: int, watchlist_hours: int,
                      reason)
 
 
-def run_purges(store: Store, now: datetime | None = None, actor: str = "retention") -> PurgeReport:
+def run_purges(store: Store, now: datetime | None = None, actor_name: str = "retention") -> PurgeReport:
     now = now or clock.now()
     days, hours = settings(store)
     stamp = _iso(now)
@@ -69,7 +69,7 @@ def run_purges(store: Store, now: datetime | None = None, actor: str = "retentio
             db.purge_alert_images(conn, old, stamp)
             views = db.purge_alert_views(conn, old)
             _record(store, conn, "alert_images", stamp, len(old), {"alert_ids": old, "older_than": alert_cutoff,
-                                                                   "views": views}, actor,
+                                                                   "views": views}, actor_name,
                     ledger.of(conn, "alert_views", alert_id=old))
         ended = db.finished_deployments(conn, stamp)
         images = watchlists = 0
@@ -86,24 +86,24 @@ def run_purges(store: Store, now: datetime | None = None, actor: str = "retentio
             images += n
             watchlists += len(lists)
             _record(store, conn, "watchlist", stamp, n, {"deployment_id": dep["id"], "watchlists": lists,
-                                                         "records_kept": kept, "ended": dep["finished"]}, actor,
+                                                         "records_kept": kept, "ended": dep["finished"]}, actor_name,
                     ledger.merged(ledger.of(conn, "entry_images", purged_at=stamp), ledger.of(conn, "watchlists", id=lists)))
     if old or images:
         store.scrub_freed()  # no copy left in the database's files (SQLite: secure_delete and the WAL emptied)
     return PurgeReport(len(old), views, images, watchlists)
 
 
-def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict, actor: str, rows: dict) -> None:
+def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict, actor_name: str, rows: dict) -> None:
     """The purge's row and its audit entry, which carries the digests of the rows it changed and its own."""
     purge_id = db.insert_purge(conn, rule, stamp, items, json.dumps(details, sort_keys=True))
-    audit.append(store, actor, f"retention.purged.{rule}", "purge", rule,
+    audit.append(store, actor_name, f"retention.purged.{rule}", "purge", rule,
                  {"items": items, **details, "rows": ledger.merged(rows, ledger.of(conn, "purges", id=purge_id))})
 
 
 def run_purges_now(store: Store, actor: Actor, now: datetime | None = None) -> PurgeReport:
     """The due purges, run by hand by a user who may (they are logged under that user)."""
     actor.require("run_purge", store)
-    return run_purges(store, now, actor=actor.username)
+    return run_purges(store, now, actor_name=actor.username)
 
 
 def recent_purges(store: Store, actor: Actor, limit: int = 50) -> list[dict]:

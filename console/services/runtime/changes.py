@@ -27,7 +27,7 @@ SHOWN = ("alert.raised", "alert.opened", "alert.returned", "alert.escalated", "a
 class Change:
     seq: int
     action: str
-    actor: str
+    actor_name: str  # the audit entry's actor: a user name, or a worker's or the console's name
     subject_type: str
     subject_id: str
     details: dict

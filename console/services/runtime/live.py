@@ -95,7 +95,7 @@ class LiveDeployment:
         self._deadline_mono: float | None = None
 
     @classmethod
-    def open_demo(cls, data_dir: Path | None, cameras: int = 1, pack: str | None = None,
+    def open(cls, location: str | Path | None, cameras: int = 1, pack: str | None = None,
                   providers: list[str] | None = None, operator: Actor | None = None,
                   deployment_id: int | None = None, demo: bool = False, process: bool = False) -> LiveDeployment:
         """With ``demo``, the demo deployment in the demo's own store (made fresh on first use; a real
@@ -106,7 +106,7 @@ class LiveDeployment:
         # One onnxruntime thread per session when several cameras share the cores: measured
         # (docs/performance.md) 4 feeds keep up at 1 thread and fall behind at 2.
         engine = load_engine(pack, providers, threads=1 if cameras > 1 else 0)
-        store = open_location(data_dir)  # an SQLite data directory, or a postgresql:// URL
+        store = open_location(location)  # an SQLite data directory, or a postgresql:// URL
         try:
             retention.run_purges(store)  # at every start-up
             if demo and deployment_id is None:
@@ -131,7 +131,7 @@ class LiveDeployment:
                 from console.services.runtime.seat_process import SeatProcess
 
                 live.cameras = [CameraInfo(int(cam["id"]), redact(cam["name"])) for cam in rows]
-                live.seat = SeatProcess(data_dir, dep_id, [c.camera_id for c in live.cameras],
+                live.seat = SeatProcess(location, dep_id, [c.camera_id for c in live.cameras],
                                         [c.name for c in live.cameras], operator, pack, providers)
                 rows = []
             for cam in rows:
@@ -193,13 +193,13 @@ class LiveDeployment:
             if int(change.subject_id) != self.deployment_id:
                 return
             if change.action == "deployment.threshold_changed":
-                self.apply_threshold(float(d["new"]), by=change.actor)
+                self.apply_threshold(float(d["new"]), by=change.actor_name)
             elif change.action == "deployment.stopped":
-                self.pause_recognition(d.get("reason", ""), by=change.actor)
+                self.pause_recognition(d.get("reason", ""), by=change.actor_name)
             elif change.action == "deployment.restarted":
-                self.resume_recognition(by=change.actor, reason=d.get("reason", ""))
+                self.resume_recognition(by=change.actor_name, reason=d.get("reason", ""))
             elif change.action == "deployment.ended":
-                self.halt_recognition(d.get("reason", ""), by=change.actor)
+                self.halt_recognition(d.get("reason", ""), by=change.actor_name)
         elif change.action == "alert.suppressed":
             if d.get("deployment_id") != self.deployment_id:
                 return

@@ -94,23 +94,23 @@ def point(store: Store, deployment_id: int) -> OperatingPoint:
     return compute(dep, photos_of(store, deployment_id, dep["model_id"]), target_of(store, deployment_id))
 
 
-def write_threshold(store: Store, deployment_id: int, threshold: float, actor: str, details: dict) -> None:
+def write_threshold(store: Store, deployment_id: int, threshold: float, actor_name: str, details: dict) -> None:
     """The new threshold and its audit entry (``deployment.threshold_changed``: every seat obeys it)."""
     with store.transaction() as conn:
         db.set_threshold(conn, deployment_id, threshold)
 
-        audit.append(store, actor, "deployment.threshold_changed", "deployment", deployment_id,
+        audit.append(store, actor_name, "deployment.threshold_changed", "deployment", deployment_id,
                      {**details, "governed": governed.state(conn, "deployment", deployment_id, "threshold")})
 
 
-def hold_floor(store: Store, deployment_id: int, actor: str, why: str) -> float | None:
+def hold_floor(store: Store, deployment_id: int, actor_name: str, why: str) -> float | None:
     """Raise the threshold to the floor if it is below it (logged as a threshold change, which every
     seat and worker obeys). The new threshold, or None when it was already at or above."""
     with store.transaction():
         op = point(store, deployment_id)
         if op.threshold >= op.floor:
             return None
-        write_threshold(store, deployment_id, op.floor, actor, {
+        write_threshold(store, deployment_id, op.floor, actor_name, {
             "old": op.threshold, "new": op.floor, "reason": f"raised to the calibrated floor: {why}",
             "photos": op.photos, "target": op.target})
     return op.floor
