@@ -49,7 +49,8 @@ TARGETS: dict[str, Target] = {
                      keyword="not control_room",  # that one runs the control-room benchmark (seconds)
                      needs_models=True),  # the export test blurs bystanders with the detector
     "retention": Target("console/services/record/retention.py",
-                        ("tests/unit/test_accountability.py", "tests/unit/test_retention_views.py",
+                        ("tests/unit/test_accountability.py", "tests/unit/test_accountability_records.py",
+                         "tests/unit/test_retention_views.py",
                          "tests/unit/test_mutants_retention.py"),
                         keyword="purge or retention or mutants"),
     # The alert decision only: detection, alignment and embedding are the models' business and

@@ -6,14 +6,14 @@ import pytest
 
 from console.errors import MediaError, PermissionDenied
 from console.services.setup import enrol
-from tests.unit.test_accountability import entry_spec, world  # noqa: F401  (world is a fixture)
+from tests.unit.accountability_world import entry_spec, world  # noqa: F401  (world is a fixture)
 
 
 def _entries(store, record_number):
     return store.one("SELECT COUNT(*) AS n FROM watchlist_entries WHERE record_number = ?", (record_number,))["n"]
 
 
-def test_a_refused_photo_keeps_no_entry_and_a_good_one_keeps_both(world, engine, photos):  # noqa: F811
+def test_a_refused_photo_keeps_no_entry_and_a_good_one_keeps_both(world, engine, photos):
     store, sup = world["store"], world["actors"]["supervisor"]
     blank = np.full((300, 300, 3), 120, np.uint8)
     with pytest.raises(MediaError, match="no face found"):
@@ -25,7 +25,7 @@ def test_a_refused_photo_keeps_no_entry_and_a_good_one_keeps_both(world, engine,
     assert store.one("SELECT COUNT(*) AS n FROM entry_images WHERE entry_id = ?", (entry,))["n"] == 1
 
 
-def test_only_a_role_that_enrols_adds_an_entry_with_its_photo(world, engine, photos):  # noqa: F811
+def test_only_a_role_that_enrols_adds_an_entry_with_its_photo(world, engine, photos):
     store = world["store"]
     with pytest.raises(PermissionDenied, match="may not enrol"):
         enrol.add_entry_with_photo(store, engine, world["actors"]["operator"], world["dep"], entry_spec("R-42"),
