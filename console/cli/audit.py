@@ -20,6 +20,7 @@ from pathlib import Path
 from console.cli.users import add_identity, signed_in
 from console.errors import ConsoleError
 from console.redaction import redact
+from console.services.accounts.permissions import Permission
 
 EXIT_FAILED = 1
 ACTIONS = ["verify", "show", "prove", "check-proof", "witness"]
@@ -127,7 +128,7 @@ def _witness(args) -> int:
     with _open(args) as store:
         actor = signed_in(args, store)
         if what == "list":
-            actor.require("view_audit", store)
+            actor.require(Permission.VIEW_AUDIT, store)
             folders = audit_trail.witness_folders(store)
         elif what == "add":
             folders = audit_trail.add_witness(store, actor, Path(args.target[1]))

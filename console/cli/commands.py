@@ -20,6 +20,7 @@ from console.cli.users import add_parser as add_users_parser
 from console.cli.users import signed_in as _signed_in
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact
+from console.services.accounts.permissions import Permission
 
 EXIT_ERROR = 2
 EXIT_FAILED = 1
@@ -268,7 +269,7 @@ def cmd_purge(args) -> int:
 
     with _store(args) as store:
         actor = _signed_in(args, store)
-        actor.require("run_purge", store)
+        actor.require(Permission.RUN_PURGE, store)
         report = retention.run_purges(store, actor_name=actor.username)
     print(report.summary())
     return 0

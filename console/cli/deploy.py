@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from console.errors import ConsoleError
+from console.services.accounts.permissions import Permission
 
 ACTIONS = ["list", "create", "checklist", "authorise", "camera-add", "camera-test", "entry-add", "entry-edit",
            "entry-remove", "outbound"]
@@ -136,7 +137,7 @@ def _outbound(args, store, actor) -> None:
                            secrets_dir=outbound.key_folder(store) if args.new_secret else None,
                            reason=args.note or "outbound events configured from the command line")
     else:
-        actor.require("manage_outbound", store)
+        actor.require(Permission.MANAGE_OUTBOUND, store)
     config = outbound.describe(outbound.config_of(store, dep))
     print(f"deployment {dep}: confirmed alerts go to " + (", ".join(f"{k}={v}" for k, v in sorted(config.items()))
                                                           or "nowhere (not configured)"))

@@ -95,14 +95,20 @@ def test_the_role_scan_finds_role_checks():
     assert role_comparisons("ok = actor.may(Permission.ADJUDICATE)") == []
 
 
-def test_every_permission_asked_for_by_name_is_in_the_table():
-    """``actor.require("enrol")`` still reads as a Permission; a name the table lacks fails here, not in use."""
-    asked, unknown = set(), []
+def test_every_permission_is_asked_for_by_its_member_never_by_a_string():
+    """``actor.require(Permission.ENROL)``: a misspelt member fails at import, a string would fail only in use."""
+    asked, by_string, unknown = set(), [], []
     for path in [*sorted((ROOT / "console").rglob("*.py")), *sorted((ROOT / "ui").rglob("*.py"))]:
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("may", "require")
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                asked.add(node.args[0].value)
-                if node.args[0].value not in set(Permission):
-                    unknown.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.args[0].value!r}")
-    assert unknown == [] and len(asked) > 10
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("may", "require") and node.args):
+                continue
+            first, where = node.args[0], f"{path.relative_to(ROOT)}:{node.lineno}"
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                by_string.append(f"{where}: {first.value!r}")
+            elif (isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name)
+                  and first.value.id == "Permission"):
+                asked.add(first.attr)
+                if first.attr not in Permission.__members__:
+                    unknown.append(f"{where}: Permission.{first.attr}")
+    assert by_string == [] and unknown == [] and len(asked) > 10

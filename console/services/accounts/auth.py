@@ -190,12 +190,12 @@ def _insert_user(store: Store, actor_name: str, username: str, display_name: str
 
 def list_users(store: Store, actor: Actor) -> list[dict]:
     """Every account with its role and state (never a password hash), by name."""
-    actor.require("view_users", store)
+    actor.require(Permission.VIEW_USERS, store)
     return [dict(r) for r in db.user_listing(store)]
 
 
 def create_user(store: Store, admin: Actor, username: str, display_name: str, role: str, password: str) -> int:
-    admin.require("manage_users", store)
+    admin.require(Permission.MANAGE_USERS, store)
     _check_password(password, False, username)
     return _insert_user(store, admin.username, username, display_name, role, password, demo=False)
 
@@ -244,7 +244,7 @@ def _keep_an_administrator(store: Store, row) -> None:
 
 def set_active(store: Store, admin: Actor, username: str, active: bool) -> None:
     """Disable an account (it cannot sign in; its record stays), or enable and unlock it again."""
-    admin.require("manage_users", store)
+    admin.require(Permission.MANAGE_USERS, store)
     row = _account(store, username)
     if not active:
         _keep_an_administrator(store, row)
@@ -258,7 +258,7 @@ def set_active(store: Store, admin: Actor, username: str, active: bool) -> None:
 def delete_user(store: Store, admin: Actor, username: str) -> None:
     """Delete an account, demo ones included: it is disabled for good and its password erased. Its row
     stays, marked deleted - decisions and the audit log name it, so its name is never reused."""
-    admin.require("manage_users", store)
+    admin.require(Permission.MANAGE_USERS, store)
     row = _account(store, username)
     _keep_an_administrator(store, row)
     with store.transaction() as conn:
@@ -286,7 +286,7 @@ def change_password(store: Store, username: str, old: str, new: str, now: dateti
 def reset_password(store: Store, admin: Actor, username: str, new: str) -> None:
     """An administrator sets someone else's password (forgotten, or a demo account's); it unlocks
     the account. One's own is changed with the current one (``change_password``)."""
-    admin.require("manage_users", store)
+    admin.require(Permission.MANAGE_USERS, store)
     if username == admin.username:
         raise ConsoleError("change your own password with your current one, not as an administrator")
     row = _account(store, username)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.services.accounts import auth
+from console.services.accounts.permissions import Permission
 from console.services.record import retention
 from console.services.setup.demo import make_demo_store
 from console.store import Store, open_location, repo
@@ -56,6 +57,6 @@ def grant_seat(store: Store, admin: auth.Actor, login: str, password: str) -> No
     seats and workers that works the console but cannot rewrite the record (console/store/pg_roles.py)."""
     from console.store import pg_roles
 
-    admin.require("manage_users", store)
+    admin.require(Permission.MANAGE_USERS, store)
     pg_roles.grant_seat(store, login, password)
     auth.audit.append(store, admin.username, "store.seat_role_granted", "store", "", {"role": login})

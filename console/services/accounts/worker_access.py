@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from console.clock import now as clock_now
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor, LoginError
+from console.services.accounts.permissions import Permission
 from console.store import Store, audit, ledger, repo
 from console.store import accounts as db
 
@@ -46,7 +47,7 @@ def _iso(t: datetime) -> str:
 
 
 def issue(store: Store, admin: Actor, deployment_id: int, label: str, days: float = 7) -> Issued:
-    admin.require("manage_workers", store)
+    admin.require(Permission.MANAGE_WORKERS, store)
     if repo.get_deployment(store, deployment_id) is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
     if not label.strip():
@@ -66,7 +67,7 @@ def issue(store: Store, admin: Actor, deployment_id: int, label: str, days: floa
 
 
 def revoke(store: Store, admin: Actor, credential_id: int, reason: str) -> None:
-    admin.require("manage_workers", store)
+    admin.require(Permission.MANAGE_WORKERS, store)
     if not reason.strip():
         raise ConsoleError("revoking a worker credential needs a reason")
     with store.transaction() as conn:
@@ -115,6 +116,6 @@ def still_valid(store: Store, actor: Actor, deployment_id: int) -> str:
 
 def credentials(store: Store, admin: Actor, deployment_id: int) -> list[dict]:
     """The deployment's credentials (never their hashes), newest first."""
-    admin.require("manage_workers", store)
+    admin.require(Permission.MANAGE_WORKERS, store)
     return [dict(r) for r in db.worker_credentials_of(store, deployment_id)]
 

@@ -95,7 +95,7 @@ def queue_row(store: Store, actor: Actor, alert_id: int) -> dict:
 
     The queue is the operator's work: role-checked, but not logged row by row (opening an
     alert is what the log records)."""
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     incident = repo.incident_of(store, alert_id)
     card = next((c for c in repo.pending_incidents(store, _deployment_of(store, alert_id))
                  if c["incident_id"] == incident), None) if incident is not None else None
@@ -132,7 +132,7 @@ def _queue_row(store: Store, alert_id: int, card: dict | None = None) -> dict:
 
 def queue_rows(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
     """One card per pending incident: priority first, then the longest-waiting."""
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     rows = [_for(actor, _queue_row(store, c["id"], c)) for c in repo.pending_incidents(store, deployment_id)]
     return [r for r in rows if r]
 
@@ -140,7 +140,7 @@ def queue_rows(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
 def alert_detail(store: Store, actor: Actor, alert_id: int, where: str) -> AlertDetail:
     """An alert's images and record for someone looking back at it (not deciding it); every
     viewing is logged with where it happened (e.g. "decision log")."""
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     detail = _read_detail(store, alert_id)
     audit.append(store, actor.username, "alert.viewed", "alert", alert_id, {"where": where})
     return detail
@@ -183,7 +183,7 @@ def claim(store: Store, actor: Actor, alert_id: int, lease_s: float = CLAIM_LEAS
     """Take (or renew) the alert - with every pending sighting of its incident - for this reviewer.
     Refused while another's lease runs; a lease lapses by itself when its console stops renewing
     it (a crashed seat frees its alerts)."""
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     with store.transaction() as conn:
         incident = repo.incident_of(conn, alert_id)
         pending = db.count_pending_sightings(conn, incident)
@@ -211,7 +211,7 @@ def release(store: Store, actor: Actor, alert_id: int) -> None:
 def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
     """Show an alert to a reviewer, claiming it (with its incident) while it is pending; the opening
     is logged. A second reviewer under the two-person rule is shown no score (``blind``)."""
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     detail = _read_detail(store, alert_id)  # the "opened" event below is its log entry
     if detail.status == "pending":
         claim(store, actor, alert_id)
@@ -282,7 +282,7 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
     Under the two-person rule the first confirm is recorded as such (returns None) and the alert
     is passed to engagement only when a second, different user confirms the same candidate.
     """
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     with store.transaction() as conn:
         _pending(store, actor, alert_id, note)
         cand = db.candidate_of(store, alert_id, entry_id)
@@ -315,7 +315,7 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
 def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: str = "") -> int:
     """A false alert, with one of the fixed reasons. 'different_person' also suppresses
     further alerts for that track and subject."""
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     if reason_code not in RejectReason.offered():
         raise DecisionError(f"a rejection needs a reason, one of: {', '.join(RejectReason.offered())}"
                           + (" (repeats of one person are one incident now)" if reason_code == "duplicate" else ""))
@@ -333,7 +333,7 @@ def reject(store: Store, actor: Actor, alert_id: int, reason_code: str, note: st
 
 def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
     """Hand the incident to the supervisors, with a note saying why (required)."""
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     with store.transaction() as conn:
         _pending(store, actor, alert_id)
         if not note.strip():
@@ -346,14 +346,14 @@ def escalate(store: Store, actor: Actor, alert_id: int, note: str = "") -> None:
 
 def return_to_queue(store: Store, actor: Actor, alert_id: int) -> None:
     """Put an opened alert back, undecided and unclaimed (logged, so a supervisor can see who looked)."""
-    actor.require("adjudicate", store)
+    actor.require(Permission.ADJUDICATE, store)
     release(store, actor, alert_id)
     repo.add_alert_event(store, alert_id, actor.user_id, "returned", actor.username)
 
 
 def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, action: str, note: str = "") -> int:
     """What happened at engagement, for a confirmed alert."""
-    actor.require("record_engagement", store)
+    actor.require(Permission.RECORD_ENGAGEMENT, store)
     if result not in EngagementResult.codes():
         raise DecisionError(f"unknown engagement result {result!r}; use one of {', '.join(EngagementResult.codes())}")
     if action not in EngagementAction.codes():

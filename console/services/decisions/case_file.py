@@ -10,6 +10,7 @@ import json
 from console.errors import ConsoleError
 from console.exports import ExportError, target_in, write_new
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.decisions import adjudication
 from console.store import Store, audit
 
@@ -49,7 +50,7 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
     """
     from pathlib import Path
 
-    actor.require("export_alert", store)
+    actor.require(Permission.EXPORT_ALERT, store)
     detail = adjudication._read_detail(store, alert_id)
     context, blurred = detail.context_jpeg, 0
     if context:  # a purged alert has none

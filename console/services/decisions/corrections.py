@@ -15,6 +15,7 @@ import json
 from console.domain import RejectReason
 from console.errors import StoreError
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.decisions.adjudication import DecisionError, needs_second_confirmation
 from console.services.setup import deployments
 from console.store import Store, audit, repo
@@ -26,7 +27,7 @@ PROPOSED = "decision.correction_proposed"
 def correct_decision(store: Store, actor: Actor, decision_id: int, decision: str, reason_code: str,
                      note: str, entry_id: int | None = None) -> int | None:
     """The new decision's id; None when a correction to a confirmation awaits its second supervisor."""
-    actor.require("correct_decision", store)
+    actor.require(Permission.CORRECT_DECISION, store)
     if not note.strip():
         raise DecisionError("a correction needs a note saying why")
     old = db.decision_subject(store, decision_id)

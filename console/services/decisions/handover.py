@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from console.services.accounts.auth import Actor, PermissionDenied, unverified
+from console.services.accounts.permissions import Permission
 from console.store import Store, audit, repo
 from console.store import decisions as db
 
@@ -40,8 +41,8 @@ class Handover:
 
 
 def _check(store: Store, actor: Actor) -> None:
-    if actor.may("adjudicate"):
-        actor.require("adjudicate", store)
+    if actor.may(Permission.ADJUDICATE):
+        actor.require(Permission.ADJUDICATE, store)
         return
     problem = unverified(store, actor)
     if problem:

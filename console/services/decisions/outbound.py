@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from console.errors import ConsoleError
 from console.redaction import redact_url
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.store import audit, checkpoints
 from console.store import decisions as db
 from console.store.base import Store
@@ -67,7 +68,7 @@ def configure(store: Store, actor: Actor, deployment_id: int, *, webhook_url: st
     """Set (or clear, with neither target) where confirmed alerts of a deployment are sent.
     ``secret``: the HMAC key for the webhook ("new": a random one), written to a file of its own
     under ``secrets_dir``; the setting records the file, never the key."""
-    actor.require("manage_outbound", store)
+    actor.require(Permission.MANAGE_OUTBOUND, store)
     if not db.deployment_exists(store, deployment_id):
         raise OutboundError(f"deployment {deployment_id} does not exist")
     config: dict[str, Any] = {}

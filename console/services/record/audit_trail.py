@@ -14,6 +14,7 @@ from pathlib import Path
 from console.errors import ConsoleError
 from console.redaction import redact_value
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.record import signing_keys
 from console.store import Store, audit, checkpoints, governed, ledger, settings, witness
 from console.store import record as record_rows
@@ -53,7 +54,7 @@ def integrity(store: Store, witnesses: list[Path] | tuple[Path, ...] = ()) -> In
 
 def verify(store: Store, actor: Actor) -> Integrity:
     """``integrity`` for a signed-in user who may view the audit."""
-    actor.require("view_audit", store)
+    actor.require(Permission.VIEW_AUDIT, store)
     return integrity(store)
 
 
@@ -61,7 +62,7 @@ def latest(store: Store, actor: Actor, prefix: str = "", last: int = 30) -> list
     """The newest ``last`` entries whose action starts with ``prefix``, oldest first, with
     their details decoded - and redacted: an entry written before redaction began may hold a
     camera's password, and the log cannot be changed."""
-    actor.require("view_audit", store)
+    actor.require(Permission.VIEW_AUDIT, store)
     rows = record_rows.entries_like(store, _like_prefix(prefix), last)
     return [{**{k: r[k] for k in ("seq", "at", "actor", "action", "subject_type", "subject_id")},
              "details": redact_value(json.loads(r["details_json"]))} for r in reversed(rows)]
@@ -92,7 +93,7 @@ def witness_folders(store: Store) -> list[Path]:
 def add_witness(store: Store, admin: Actor, folder: Path) -> list[Path]:
     """An administrator names a folder every checkpoint is also written to (a share, a removable
     disk, another machine's mount): it must exist and take a file now."""
-    admin.require("manage_witnesses", store)
+    admin.require(Permission.MANAGE_WITNESSES, store)
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
         raise ConsoleError(f"witness folder {folder} does not exist (make it first)")
@@ -113,7 +114,7 @@ def add_witness(store: Store, admin: Actor, folder: Path) -> list[Path]:
 
 
 def remove_witness(store: Store, admin: Actor, folder: Path) -> list[Path]:
-    admin.require("manage_witnesses", store)
+    admin.require(Permission.MANAGE_WITNESSES, store)
     folders = [str(p) for p in witness_folders(store)]
     wanted = str(Path(folder).expanduser().resolve())
     if wanted not in folders:
@@ -135,7 +136,7 @@ def make_checkpoint(store: Store, extra: list[Path] | tuple[Path, ...] = (), rea
 
 def prove(store: Store, actor: Actor, seq: int) -> dict:
     """An inclusion proof of entry ``seq`` (it holds the entry: for roles that may view the audit)."""
-    actor.require("view_audit", store)
+    actor.require(Permission.VIEW_AUDIT, store)
     try:
         return witness.inclusion_proof(store, seq)
     except ValueError as exc:

@@ -15,6 +15,7 @@ import numpy as np
 from console.clock import utcnow
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.record.incident_figures import incidents, tally
 from console.services.record.record_body import RECORD_FORMAT, _pin, _record, record_digest
 from console.store import Store, audit, ledger, repo
@@ -26,7 +27,7 @@ __all__ = ["RECORD_FORMAT", "deployment_record", "export_record", "record_digest
 
 def deployment_record(store: Store, actor: Actor, deployment_id: int) -> dict:
     """The record a force publishes; the same figures its export carries, so the same role reads it."""
-    actor.require("view_audit", store)
+    actor.require(Permission.VIEW_AUDIT, store)
     return _record(store, deployment_id)
 
 
@@ -50,7 +51,7 @@ def export_record(store: Store, actor: Actor, deployment_id: int, out: Path, pdf
     from console.exports import check_target, write_new
     from console.services.record import signing
 
-    actor.require("view_audit", store)
+    actor.require(Permission.VIEW_AUDIT, store)
     out = check_target(out, (".pdf", ".csv", ".json"))
     if out.suffix.lower() == ".pdf" and pdf_renderer is None:
         raise ConsoleError(NO_PDF_RENDERER)  # before anything is pinned or written
@@ -96,7 +97,7 @@ def render(doc: dict, suffix: str, pdf_renderer=None) -> bytes:
 def threshold_what_if(store: Store, actor: Actor, deployment_id: int, threshold: float) -> dict:
     """What a different threshold would have done: from past alerts (with their decisions) and
     the histogram of every face's best score (which also counts faces that raised no alert)."""
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     dep = repo.get_deployment(store, deployment_id)
     if dep is None:
         raise ConsoleError(f"deployment {deployment_id} does not exist")
@@ -139,7 +140,7 @@ def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed:
     """A random sample of decided incidents for a supervisor to decide again, blind: each shown by
     the sighting its decision was made on. Old "duplicate" rejections (repeats, not judgements of
     the face) are not sampled."""
-    actor.require("authorise_deployment", store)
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)
     decided = [a for a in incidents(store, deployment_id) if a["outcome"] in ("true", "false")]
     if not decided:
         raise ConsoleError("no decided incidents to sample")
@@ -155,7 +156,7 @@ def draw_sample(store: Store, actor: Actor, deployment_id: int, size: int, seed:
 
 
 def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decision: str) -> None:
-    actor.require("authorise_deployment", store)
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)
     if decision not in ("true_alert", "false_alert"):
         raise ConsoleError("a blind decision is true_alert or false_alert")
     with store.transaction() as conn:
@@ -167,7 +168,7 @@ def blind_decide(store: Store, actor: Actor, sample: str, alert_id: int, decisio
 
 
 def sample_agreement(store: Store, actor: Actor, sample: str) -> dict:
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     rows = db.sample_decisions(store, sample)
     done = [r for r in rows if r["blind_decision"]]
     agree = sum(r["original_decision"] == r["blind_decision"] for r in done)
@@ -178,7 +179,7 @@ def sample_agreement(store: Store, actor: Actor, sample: str) -> dict:
 def blind_view(store: Store, actor: Actor, sample: str) -> list[dict]:
     """What the blind reviewer sees: probe and best candidate images and scores, never the
     original decision. Each alert shown is logged as viewed (where: blind review)."""
-    actor.require("authorise_deployment", store)  # the blind reviewer is a supervisor
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)  # the blind reviewer is a supervisor
     rows = db.sample_waiting(store, sample)
 
     shown = [dict(r) for r in rows]

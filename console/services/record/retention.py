@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from console import clock
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.store import Store, audit, ledger, repo
 from console.store import retention as db
 
@@ -47,7 +48,7 @@ def settings(store: Store) -> tuple[int, int]:
 
 
 def configure(store: Store, actor: Actor, alert_days: int, watchlist_hours: int, reason: str) -> None:
-    actor.require("manage_retention", store)
+    actor.require(Permission.MANAGE_RETENTION, store)
     if not 1 <= alert_days <= 31:
         raise ConsoleError("alert images are kept between 1 and 31 days")
     if not 0 <= watchlist_hours <= MAX_WATCHLIST_HOURS:
@@ -102,11 +103,11 @@ def _record(store: Store, conn, rule: str, stamp: str, items: int, details: dict
 
 def run_purges_now(store: Store, actor: Actor, now: datetime | None = None) -> PurgeReport:
     """The due purges, run by hand by a user who may (they are logged under that user)."""
-    actor.require("run_purge", store)
+    actor.require(Permission.RUN_PURGE, store)
     return run_purges(store, now, actor_name=actor.username)
 
 
 def recent_purges(store: Store, actor: Actor, limit: int = 50) -> list[dict]:
     """The latest purge runs, newest first: when, which rule, how many items."""
-    actor.require("view_audit", store)
+    actor.require(Permission.VIEW_AUDIT, store)
     return [dict(r) for r in db.recent_purges(store, limit)]

@@ -15,6 +15,7 @@ import logging
 from console import labels
 from console.errors import ConsoleError
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.record.incident_figures import incidents, tally
 from console.services.record.record_figures import escalations
 from console.store import Store, audit, ledger, repo
@@ -80,7 +81,7 @@ def preview(store: Store, actor: Actor, deployment_id: int) -> dict:
     """What the confirmation step shows: the record as it would be signed, and why it may not be."""
     from console.services.record.record_body import _record
 
-    actor.require("authorise_deployment", store)
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)
     return {"record": _record(store, deployment_id), "refusal": refusal(store, deployment_id)}
 
 
@@ -94,7 +95,7 @@ def sign_off(store: Store, actor: Actor, deployment_id: int, note: str = "", pas
     from console.services.record.audit_trail import make_checkpoint
     from console.services.record.record_body import _pin, _record, record_digest
 
-    actor.require("authorise_deployment", store)
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)
     why = refusal(store, deployment_id)
     key = None
     if why is None:
@@ -175,5 +176,5 @@ def document(store: Store, deployment_id: int) -> dict:
 
 def view(store: Store, actor: Actor, deployment_id: int) -> dict:
     """The record as a reader sees it: ``document`` for a role that may read the record."""
-    actor.require("view_audit", store)
+    actor.require(Permission.VIEW_AUDIT, store)
     return document(store, deployment_id)

@@ -15,6 +15,7 @@ from console.domain import EthnicGroup, Sex
 from console.errors import ConsoleError
 from console.redaction import redact_value
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.record.incident_figures import incidents, tally
 from console.store import Store, audit, ledger
 from console.store import record as record_rows
@@ -23,7 +24,7 @@ from console.store.stats import LogFilter  # noqa: F401 - handed on: the decisio
 
 
 def record_demographics(store: Store, actor: Actor, engagement_id: int, sex: str, ethnic_group: str) -> None:
-    actor.require("authorise_deployment", store)  # supervisors only
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)  # supervisors only
     if sex not in Sex.codes() or ethnic_group not in EthnicGroup.codes():
         raise ConsoleError(f"sex is one of {', '.join(Sex.codes())}; ethnic group one of {', '.join(EthnicGroup.codes())}")
     with store.transaction() as conn:
@@ -41,7 +42,7 @@ def _pct(values, q):
 def dashboard(store: Store, actor: Actor, deployment_id: int) -> dict:
     """Figures by incident (one pass of one person, decided once), with alerts beside them. Rates
     are over decided incidents; old "duplicate" rejections count as repeats, not as false alerts."""
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     rows = incidents(store, deployment_id)
     t = tally(rows)
     cam_names = db.camera_names(store, deployment_id)
@@ -123,19 +124,19 @@ LOG_COLUMNS = ("id", "incident_id", "stored_at", "camera", "subject_name", "reco
 
 
 def log_count(store: Store, actor: Actor, f: LogFilter) -> int:
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     return db.decision_log_count(store, f)
 
 
 def log_page(store: Store, actor: Actor, f: LogFilter, offset: int, limit: int = 200) -> list[dict]:
     """One page of the decision log, newest first (the UI loads pages as it scrolls)."""
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     rows = db.decision_log_page(store, f, offset, limit)
     return [dict(r) for r in rows]
 
 
 def alert_history(store: Store, actor: Actor, alert_id: int) -> list[dict]:
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     rows = db.alert_audit_entries(store, alert_id)
     return [{"seq": r["seq"], "at": r["at"], "actor": r["actor"], "action": r["action"],
              "details": redact_value(json.loads(r["details_json"]))} for r in rows]
@@ -143,7 +144,7 @@ def alert_history(store: Store, actor: Actor, alert_id: int) -> list[dict]:
 
 def latest_engagement(store: Store, actor: Actor, alert_id: int) -> int:
     """The engagement the equality fields of an alert belong to: its latest recorded outcome."""
-    actor.require("view_decisions", store)
+    actor.require(Permission.VIEW_DECISIONS, store)
     row = db.latest_engagement_id(store, alert_id)
     if row is None or row["id"] is None:
         raise ConsoleError(f"alert {alert_id} has no engagement outcome to attach the fields to")

@@ -29,6 +29,7 @@ from console.pipeline.batcher import shared
 from console.pipeline.worker import CameraWorker
 from console.redaction import redact
 from console.services.accounts.auth import Actor, actor_for, is_demo_store
+from console.services.accounts.permissions import Permission
 from console.services.record import retention
 from console.services.runtime import recognition
 from console.services.runtime.changes import Change, ChangeFeed, head_seq
@@ -122,7 +123,7 @@ class LiveDeployment:
                     raise PermissionDenied("a real store is opened by a signed-in user (the demo's operator is "
                                            "only for the demo's own store)")
                 operator = actor_for(store, DEMO_OPERATOR)
-            if not operator.may("start_recognition"):
+            if not operator.may(Permission.START_RECOGNITION):
                 cameras = 0  # an auditor's or administrator's seat reviews; it starts no recognition
             deployments.start_or_join(store, operator, dep_id, recognising=cameras > 0)
             live = cls(store, engine, dep_id, operator)

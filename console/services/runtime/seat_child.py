@@ -18,6 +18,7 @@ import time
 import cv2
 
 from console.errors import ConsoleError, PermissionDenied
+from console.services.accounts.permissions import Permission
 from console.services.runtime.seat_display import MATCHED, PASSED, REJECTED, DisplayBlock
 from console.services.runtime.seat_process import NICE, OVERLAY_MAX_AGE_S, PUBLISH_S, REFUSED
 
@@ -108,7 +109,7 @@ def child_main() -> int:
         print("ready", flush=True)
 
     try:
-        actor.require("start_recognition", store)
+        actor.require(Permission.START_RECOGNITION, store)
         rows = worker.camera_rows(store, int(config["deployment_id"]), [int(c) for c in config["cameras"]])
         worker.serve(store, actor, int(config["deployment_id"]), rows, None, config.get("providers"), config.get("pack"),
                      worker_id=config["worker_id"], stop=stop, on_live=on_live)

@@ -17,6 +17,7 @@ import numpy as np
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact, redact_url
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.store import Store, audit, ledger, repo
 from console.store import deployments as db
 
@@ -52,7 +53,7 @@ def join_credential(source: str, userinfo: str) -> str:
 def add(store: Store, actor: Actor, deployment_id: int, name: str, source: str, username: str = "",
         password: str = "") -> int:
     """A camera for the deployment (administrator or supervisor); its credential stored apart."""
-    actor.require("manage_cameras", store)
+    actor.require(Permission.MANAGE_CAMERAS, store)
     dep = db.name_and_state(store, deployment_id)
     if dep is None or dep["state"] == "ended":
         raise ConsoleError(f"deployment {deployment_id} " + ("does not exist" if dep is None else
@@ -77,7 +78,7 @@ def connect_string(store: Store, camera) -> str:
 
 def shown(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
     """The cameras as a set-up screen lists them: name, redacted source, whether a credential is held."""
-    actor.require("manage_cameras", store)
+    actor.require(Permission.MANAGE_CAMERAS, store)
     held = db.cameras_with_credentials(store, deployment_id)
     return [{"id": int(r["id"]), "name": redact(r["name"]), "source": redact_url(r["source"]),
              "credential": "held apart (hidden)" if int(r["id"]) in held else "none"}
@@ -113,7 +114,7 @@ def grab_frame(source: str, timeout_s: float = TEST_TIMEOUT_S) -> np.ndarray:
 
 def test_camera(store: Store, actor: Actor, camera_id: int, timeout_s: float = TEST_TIMEOUT_S) -> np.ndarray:
     """Test a stored camera as a seat would open it (credential included)."""
-    actor.require("manage_cameras", store)
+    actor.require(Permission.MANAGE_CAMERAS, store)
     row = db.camera(store, camera_id)
 
     if row is None:

@@ -56,7 +56,7 @@ def open_items(store: Store, deployment_id: int) -> list[str]:
 
 def tick(store: Store, actor: Actor, deployment_id: int, item: str, note: str = "") -> None:
     """A supervisor confirms one item of a draft's checklist (logged; ticking twice changes nothing)."""
-    actor.require("authorise_deployment", store)
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)
     if item not in CHECKLIST:
         raise SetupError(f"{item!r} is not on the pre-deployment checklist: {', '.join(CHECKLIST)}")
     dep = _dep(store, deployment_id)

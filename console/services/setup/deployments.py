@@ -106,7 +106,7 @@ def model_floor(model_id: str) -> float:
 def create(store: Store, actor: Actor, spec: repo.DeploymentSpec) -> int:
     """A draft, to be authorised separately. Its floor is the model's (``model_floor``): whatever
     floor the caller's spec names is replaced, and a threshold below it is refused."""
-    actor.require("manage_deployment", store)
+    actor.require(Permission.MANAGE_DEPLOYMENT, store)
     for field in ("name", "location", "rationale", "legal_basis"):
         if not str(getattr(spec, field)).strip():
             raise DeploymentError(f"a deployment needs a {field.replace('_', ' ')}")
@@ -120,7 +120,7 @@ def create(store: Store, actor: Actor, spec: repo.DeploymentSpec) -> int:
 
 
 def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") -> None:
-    actor.require("authorise_deployment", store)
+    actor.require(Permission.AUTHORISE_DEPLOYMENT, store)
     dep = get(store, deployment_id)
     if dep["state"] != "draft":
         raise DeploymentError(f"deployment {dep['name']!r} is {dep['state']}, not a draft")
@@ -139,7 +139,7 @@ def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") ->
 def start(store: Store, actor: Actor, deployment_id: int, now: datetime | None = None) -> None:
     """Begin recognition (operators and supervisors; an auditor starts nothing): refused, with the
     reason, outside an authorised window. Joining a deployment already running is logged too."""
-    actor.require("start_recognition", store)
+    actor.require(Permission.START_RECOGNITION, store)
     dep = get(store, deployment_id)
     refusal = recognition_refusal(dep, now)
     if refusal:
@@ -170,7 +170,7 @@ def start_or_join(store: Store, actor: Actor, deployment_id: int, recognising: b
 def end(store: Store, actor: Actor | None, deployment_id: int, reason: str = "window over") -> None:
     """End a deployment (by a supervisor, or by the system when its window is over)."""
     if actor is not None:
-        actor.require("manage_deployment", store)
+        actor.require(Permission.MANAGE_DEPLOYMENT, store)
     dep = get(store, deployment_id)
     if dep["state"] == "ended":
         return
@@ -191,7 +191,7 @@ def stop(store: Store, actor: Actor, deployment_id: int, reason: str) -> None:
     Every seat and worker obeys within a couple of seconds (they follow the audit log), and the
     database refuses further alerts at once. A supervisor may always stop; an operator where the
     deployment allows it. Only a supervisor restarts (``restart``)."""
-    actor.require("stop_recognition", store)
+    actor.require(Permission.STOP_RECOGNITION, store)
     dep = get(store, deployment_id)
     if not may_stop(dep, actor):
         audit.append(store, actor.username, "access.refused", "permission", "stop_recognition",
@@ -214,7 +214,7 @@ def stop(store: Store, actor: Actor, deployment_id: int, reason: str) -> None:
 
 def restart(store: Store, actor: Actor, deployment_id: int, reason: str, now: datetime | None = None) -> None:
     """A supervisor lets a stopped deployment recognise again (inside its window only)."""
-    actor.require("restart_recognition", store)
+    actor.require(Permission.RESTART_RECOGNITION, store)
     dep = get(store, deployment_id)
     if dep["state"] != "stopped":
         raise DeploymentError(f"deployment {dep['name']!r} is {dep['state']}, not stopped")
@@ -229,7 +229,7 @@ def restart(store: Store, actor: Actor, deployment_id: int, reason: str, now: da
 
 
 def set_operator_may_stop(store: Store, actor: Actor, deployment_id: int, allowed: bool, reason: str) -> None:
-    actor.require("manage_deployment", store)
+    actor.require(Permission.MANAGE_DEPLOYMENT, store)
     ensure_writable(store, deployment_id)
     if not reason.strip():
         raise DeploymentError("changing who may stop recognition needs a reason")
@@ -242,7 +242,7 @@ def set_operator_may_stop(store: Store, actor: Actor, deployment_id: int, allowe
 
 def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: float, reason: str) -> None:
     """Only a supervisor, only with a reason, never below the model's floor; logged and shown."""
-    actor.require("change_threshold", store)
+    actor.require(Permission.CHANGE_THRESHOLD, store)
     ensure_writable(store, deployment_id)
     dep = get(store, deployment_id)
     if not reason.strip():
@@ -263,7 +263,7 @@ def change_threshold(store: Store, actor: Actor, deployment_id: int, threshold: 
 
 
 def set_two_person_rule(store: Store, actor: Actor, deployment_id: int, on: bool, reason: str) -> None:
-    actor.require("manage_deployment", store)
+    actor.require(Permission.MANAGE_DEPLOYMENT, store)
     ensure_writable(store, deployment_id)
     if not reason.strip():
         raise DeploymentError("changing the two-person rule needs a reason")
@@ -280,7 +280,7 @@ INCIDENT_WINDOW_MAX_S = 3600
 def set_incident_window(store: Store, actor: Actor, deployment_id: int, seconds: int, reason: str) -> None:
     """How long after a subject's latest sighting a new sighting still joins the same incident (one
     queue card, decided once). 0 turns grouping off: every alert is its own incident."""
-    actor.require("manage_deployment", store)
+    actor.require(Permission.MANAGE_DEPLOYMENT, store)
     ensure_writable(store, deployment_id)
     if not reason.strip():
         raise DeploymentError("changing the incident window needs a reason")
@@ -304,6 +304,6 @@ def add_camera(store: Store, actor: Actor, deployment_id: int, name: str, source
 def cameras(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
     """The deployment's cameras as a screen shows them: the names for every seat, and the sources,
     redacted, for the roles that manage cameras. A source's credential never leaves the store."""
-    shown = actor.may("manage_cameras")
+    shown = actor.may(Permission.MANAGE_CAMERAS)
     return [{"id": int(r["id"]), "name": redact(r["name"]), "source": redact_url(r["source"]) if shown else ""}
             for r in repo.cameras(store, deployment_id)]

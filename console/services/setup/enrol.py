@@ -67,7 +67,7 @@ def watchlist_id(store: Store, deployment_id: int) -> int:
 def watchlist_entries(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
     """The deployment's watchlist as a supervisor checks it: each entry's governance fields and
     how many of its photos are still held (no images leave here)."""
-    actor.require("view_watchlist", store)
+    actor.require(Permission.VIEW_WATCHLIST, store)
     rows = db.entries_checked(store, deployment_id)
     return [{**dict(r), "image_source": redact(r["image_source"])} for r in rows]  # a photo's URL may carry a token
 
@@ -75,7 +75,7 @@ def watchlist_entries(store: Store, actor: Actor, deployment_id: int) -> list[di
 def add_entry(store: Store, actor: Actor, watchlist_id: int, spec: repo.EntrySpec, amendment: str = "") -> int:
     """One entry. Once the deployment is authorised its watchlist is frozen: only a supervisor's
     ``amendment`` (a reason, logged with the old and new snapshot hash) adds to it."""
-    actor.require("enrol", store)
+    actor.require(Permission.ENROL, store)
     dep_id = _deployment_of_watchlist(store, watchlist_id)
     deployments.ensure_writable(store, dep_id)
     check_spec(actor, spec)
@@ -129,7 +129,7 @@ def enrol_image(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, i
 
 def enrol_photo(store: Store, engine: FaceEngine, actor: Actor, entry_id: int, image: np.ndarray,
                 label: str | Path = "photo", amendment: str = "") -> EnrolResult:
-    actor.require("enrol", store)
+    actor.require(Permission.ENROL, store)
     entry = db.entry_to_enrol(store, entry_id)
     if entry is None:
         raise GovernanceError(f"watchlist entry {entry_id} does not exist")
@@ -171,7 +171,7 @@ def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int
     of the CSV's folder is refused, never opened to wait on), and a photo only if its header
     declares at most console.media.MAX_PIXELS pixels.
     """
-    actor.require("enrol", store)
+    actor.require(Permission.ENROL, store)
     csv_path = Path(csv_path)
     data = read_regular_file(csv_path, MAX_CSV_BYTES, what="CSV file")
     try:
@@ -209,7 +209,7 @@ def import_csv(store: Store, engine: FaceEngine, actor: Actor, watchlist_id: int
 def import_csv_for_deployment(store: Store, engine: FaceEngine, actor: Actor, deployment_id: int,
                               csv_path: Path) -> dict:
     """``import_csv`` into the deployment's own watchlist."""
-    actor.require("enrol", store)
+    actor.require(Permission.ENROL, store)
     return import_csv(store, engine, actor, watchlist_id(store, deployment_id), csv_path)
 
 

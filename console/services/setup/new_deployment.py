@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.accuracy import calibration
 from console.services.setup import deployments
 from console.services.setup.deployment_setup import SetupError
@@ -46,7 +47,7 @@ def _utc(text: str) -> str:
 
 def listing(store: Store, actor: Actor) -> list[dict]:
     """Every deployment, newest first, for the set-up screen and the CLI."""
-    if not actor.may("manage_cameras"):  # an administrator adds cameras; a supervisor and an auditor read
-        actor.require("view_watchlist", store)
+    if not actor.may(Permission.MANAGE_CAMERAS):  # an administrator adds cameras; a supervisor and an auditor read
+        actor.require(Permission.VIEW_WATCHLIST, store)
     return [dict(r) for r in db.real_deployments(store)]
 

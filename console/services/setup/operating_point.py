@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from console.errors import ConsoleError, ModelError
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.accuracy import calibration
 from console.store import Store, audit, governed, repo, watchlists
 from console.store import deployments as db
@@ -119,7 +120,7 @@ def hold_floor(store: Store, deployment_id: int, actor_name: str, why: str) -> f
 def set_target(store: Store, actor: Actor, deployment_id: int, target: float, reason: str) -> OperatingPoint:
     """A supervisor's false-alert target for this deployment: stricter than 1 in 100,000, or looser down
     to 1 in 10,000 - always with a reason, logged; the threshold rises at once if the floor does."""
-    actor.require("change_threshold", store)
+    actor.require(Permission.CHANGE_THRESHOLD, store)
     target = calibration.check_target(target)
     if not reason.strip():
         raise ConsoleError("a false-alert target needs a reason (it is logged)")

@@ -14,6 +14,7 @@ import dataclasses
 
 from console.redaction import redact
 from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.setup import deployment_setup, deployments
 from console.services.setup.enrol import GovernanceError, check_spec
 from console.store import Store, audit, governed, repo
@@ -35,21 +36,21 @@ def _entry(store: Store, entry_id: int):
 
 def entries(store: Store, actor: Actor, deployment_id: int, removed: bool = False) -> list[dict]:
     """The entries a supervisor edits: id, every governance field, photos held (no image)."""
-    actor.require("view_watchlist", store)
+    actor.require(Permission.VIEW_WATCHLIST, store)
     rows = db.entries_listed(store, deployment_id, removed)
     return [{**dict(r), "under_18": bool(r["under_18"]), "image_source": redact(r["image_source"])} for r in rows]
 
 
 def spec_of(store: Store, actor: Actor, entry_id: int) -> repo.EntrySpec:
     """The entry's governance fields as they stand, to edit."""
-    actor.require("view_watchlist", store)
+    actor.require(Permission.VIEW_WATCHLIST, store)
     row = _entry(store, entry_id)
     return repo.EntrySpec(**{k: (bool(row[k]) if k == "under_18" else row[k]) for k in FIELDS})
 
 
 def photo(store: Store, actor: Actor, entry_id: int) -> bytes | None:
     """The entry's first photo still held (JPEG), for the supervisor's screen."""
-    actor.require("view_watchlist", store)
+    actor.require(Permission.VIEW_WATCHLIST, store)
     row = db.first_photo(store, entry_id)
     return bytes(row["image_jpeg"]) if row else None
 
@@ -57,7 +58,7 @@ def photo(store: Store, actor: Actor, entry_id: int) -> bytes | None:
 def edit_entry(store: Store, actor: Actor, entry_id: int, spec: repo.EntrySpec, amendment: str = "") -> list[str]:
     """Change an entry's governance fields; returns the names of the fields changed (none: nothing
     is written)."""
-    actor.require("enrol", store)
+    actor.require(Permission.ENROL, store)
     row = _entry(store, entry_id)
     if row["removed_at"] is not None:
         raise GovernanceError(f"entry {row['record_number']} was removed on {row['removed_at'][:10]}; it is not edited")
@@ -80,7 +81,7 @@ def edit_entry(store: Store, actor: Actor, entry_id: int, spec: repo.EntrySpec, 
 
 def remove_entry(store: Store, actor: Actor, entry_id: int, reason: str, amendment: str = "") -> None:
     """Take an entry off the watchlist (its row stays, marked removed), with a reason."""
-    actor.require("enrol", store)
+    actor.require(Permission.ENROL, store)
     row = _entry(store, entry_id)
     if row["removed_at"] is not None:
         raise GovernanceError(f"entry {row['record_number']} was already removed on {row['removed_at'][:10]}")
