@@ -25,7 +25,7 @@ from ui import theme
 from ui.adjudication.framing import probe_face, toggle_full
 from ui.adjudication.notes import EscalatePage
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
-from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html
+from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html, wrapped
 from ui.alert_model import age_text, parse_ts
 from ui.toast import say
 from ui.zoom_view import ZoomLink, ZoomView
@@ -165,7 +165,8 @@ class AdjudicationView(QWidget):
     # -- pages ---------------------------------------------------------------------
     def _buttons_page(self) -> QWidget:
         w = QWidget()
-        h = QHBoxLayout(w)
+        page = QVBoxLayout(w)
+        page.addLayout(h := QHBoxLayout())
         self.btn_confirm = QPushButton("Confirm match  [C]")
         self.btn_confirm.setObjectName("confirm")
         self.btn_reject = QPushButton("Reject  [R]")
@@ -182,8 +183,8 @@ class AdjudicationView(QWidget):
         hint = QLabel("J/K next/previous incident  ·  S other sightings  ·  [ ] other candidates  ·  + − 0 zoom  ·  "
                       "F whole photos")
         hint.setObjectName("muted")
-        hint.setWordWrap(True)  # wraps rather than widening the window past a 1920 px screen
-        h.addWidget(hint, 1)
+        hint.setWordWrap(True)  # under the buttons, wrapping: the window fits 1280 px
+        page.addWidget(hint)
         return w
 
     def _confirm_page(self) -> QWidget:
@@ -205,8 +206,8 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
-        v.addWidget(QLabel("Why is this not a match? Pick a reason (number key), then <b>Enter</b>. "
-                           "<b>Esc</b> cancels."))
+        v.addWidget(wrapped("Why is this not a match? Pick a reason (number key), then <b>Enter</b>. "
+                            "<b>Esc</b> cancels."))
         row, self.reason_group, self.reason_buttons = choices(
             self, REJECT_REASONS, 1, lambda code: self.prompts.choose("reason", code))
         self.btn_reject_commit = QPushButton("Record rejection  [Enter]")
@@ -221,7 +222,7 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
-        v.addWidget(QLabel("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
+        v.addWidget(wrapped("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
         row, self.result_group, self.result_buttons = choices(
             self, RESULT_LABELS, 1, lambda code: self.prompts.choose("result", code))
         v.addLayout(row)
@@ -232,12 +233,13 @@ class AdjudicationView(QWidget):
         self.outcome_note = QLineEdit()
         self.outcome_note.setPlaceholderText("Note (needed for Other)")
         self.outcome_note.returnPressed.connect(self.commit)
-        row2.addWidget(self.outcome_note, 1)
+        v.addLayout(row2)
+        v.addLayout(row3 := QHBoxLayout())  # the note and the button on their own line: fits 1280 px
+        row3.addWidget(self.outcome_note, 1)
         self.btn_outcome = QPushButton("Record outcome  [Enter]")
         self.btn_outcome.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.btn_outcome.clicked.connect(self.commit)
-        row2.addWidget(self.btn_outcome)
-        v.addLayout(row2)
+        row3.addWidget(self.btn_outcome)
         return w
 
     # -- the prompt's state, drawn ------------------------------------------------------
