@@ -66,12 +66,15 @@ class VideoTile(QWidget):
         w, h = fw * scale, fh * scale
         return QRectF((self.width() - w) / 2, 28 + (self.height() - 28 - h) / 2, w, h)
 
+    def _strip_font(self) -> QFont:
+        return QFont(self.font().family(), 11, QFont.Weight.DemiBold)
+
     def strip_texts(self) -> tuple[str, str]:
         """The title strip's camera name - elided so that it ends before the state badge, however
         small the tile - and the badge ("LIVE" and its rate, or the state)."""
         live = self.state == "live"
         state = f"● LIVE  {self.fps:.0f} fps" if live else f"■ {self.state.upper()}"
-        metrics = QFontMetrics(QFont(self.font().family(), 11, QFont.Weight.DemiBold))
+        metrics = QFontMetrics(self._strip_font())
         room = self.width() - 10 - 10 - metrics.horizontalAdvance(state) - 12
         return metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, max(0, room)), state
 
@@ -97,7 +100,7 @@ class VideoTile(QWidget):
         # Title and state strip.
         strip = QRectF(0, 0, self.width(), 28)
         p.fillRect(strip, QColor(theme.PANEL))
-        p.setFont(QFont(self.font().family(), 11, QFont.Weight.DemiBold))
+        p.setFont(self._strip_font())
         p.setPen(QColor(theme.TEXT))
         title, state = self.strip_texts()
         p.drawText(strip.adjusted(10, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, title)

@@ -79,6 +79,7 @@ class AdjudicationView(QWidget):
         self.title.setObjectName("title")
         self.subtitle = QLabel("")
         self.subtitle.setObjectName("muted")
+        self.subtitle.setWordWrap(True)
         self.flags = QLabel("")
         self.flags.setObjectName("banner")
         self.flags.hide()
@@ -97,6 +98,7 @@ class AdjudicationView(QWidget):
         self.context_caption = QLabel("Where: the whole frame")
         for c in (self.probe_caption, self.cand_caption, self.context_caption):
             c.setObjectName("heading")
+            c.setWordWrap(True)
         images.addWidget(self.probe_caption, 0, 0)
         images.addWidget(self.cand_caption, 0, 1)
         images.addWidget(self.context_caption, 0, 2)
@@ -116,7 +118,7 @@ class AdjudicationView(QWidget):
         lv = QVBoxLayout(left)
         self.score_bar = ScoreBar()
         lv.addWidget(self.score_bar)
-        self.badges = QHBoxLayout()
+        self.badges = QGridLayout()
         lv.addLayout(self.badges)
         self.quality_note = QLabel("")
         self.quality_note.setObjectName("muted")
@@ -311,17 +313,15 @@ class AdjudicationView(QWidget):
         self.context_view.set_image(self.images["context"], detail.bbox)
         self._show_candidate()
         q = detail.quality
-        while self.badges.count():
-            item = self.badges.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        while (item := self.badges.takeAt(0)) is not None:  # the badges only: widgets
+            item.widget().deleteLater()
         reasons = " ".join(q.get("reasons", []))
-        self.badges.addWidget(badge(f"Face {q.get('face_px', 0):.0f} px between eyes", "small" not in reasons))
-        self.badges.addWidget(badge(f"Sharpness {q.get('sharpness', 0):.0f}", "blurred" not in reasons))
-        self.badges.addWidget(badge(f"Pose yaw {q.get('yaw', 0):+.0f}° pitch {q.get('pitch', 0):+.0f}°",
-                                     "turned" not in reasons and "tilted" not in reasons))
-        self.badges.addWidget(badge(f"Detector {q.get('detector_score', 0):.2f}", "weak" not in reasons))
-        self.badges.addStretch(1)
+        for n, b in enumerate((badge(f"Face {q.get('face_px', 0):.0f} px between eyes", "small" not in reasons),
+                               badge(f"Sharpness {q.get('sharpness', 0):.0f}", "blurred" not in reasons),
+                               badge(f"Pose yaw {q.get('yaw', 0):+.0f}° pitch {q.get('pitch', 0):+.0f}°",
+                                     "turned" not in reasons and "tilted" not in reasons),
+                               badge(f"Detector {q.get('detector_score', 0):.2f}", "weak" not in reasons))):
+            self.badges.addWidget(b, n // 2, n % 2)  # two to a line: the card fits a 1280 px window
         self.quality_note.setText(f"Probe quality {q.get('score', 0):.2f} of 1. Small, blurred or turned faces "
                                   "cause most false matches: judge the face, not the score."
                                   + ("" if may_decide else "  This alert was escalated: a supervisor decides it."))
