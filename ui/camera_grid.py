@@ -128,6 +128,7 @@ class CameraGrid(QWidget):
         names = [t.title for t in self.tiles]
         self.mini_camera = names.index(camera_name) if camera_name in names else None
         self.mini.title = camera_name or "Live"
+        self.mini.setToolTip(self.mini.title)  # the strip elides a long name before the LIVE badge
         self.mini.image, self.mini.frame_index, self.mini.faces = None, -1, []
         self.mini.update()
 

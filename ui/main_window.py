@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         self.review.closed.connect(self._show_grid)
         self.review.awaitingOutcome.connect(lambda alert_id, subject: self.queue.add_awaiting(alert_id, subject))
         self.review.decided.connect(self._on_decided)
+        for signal in (self.review.opened, self.review.closed, self.review.decided):  # keyboard first
+            signal.connect(lambda *_: self.queue.take_focus())
         self.attention = AttentionController(self.alerts.unacknowledged, player, self)
 
         self.grid_host = CameraGrid()
@@ -254,6 +256,7 @@ class MainWindow(QMainWindow):
             self.queue.empty_queue.setText(f"Alerts are reviewed by operators and supervisors; your role "
                                            f"({live.operator.role}) does not see the queue.")
         self.status_timer.start()
+        self.queue.take_focus()  # after sign-in, Enter opens the first incident
         self.attention.start()
         self.purge_timer.start()
         self._update_actions()

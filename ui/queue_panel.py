@@ -4,7 +4,19 @@ to be recorded. It shows the queue model and says which alert a person asked to 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QTextEdit,
+    QVBoxLayout,
+)
 
 from ui.alert_delegate import AlertCardDelegate
 from ui.alert_model import AlertIdRole, AlertQueueModel
@@ -20,6 +32,7 @@ class QueuePanel(QFrame):
         v = QVBoxLayout(self)
         heading = QLabel("Incidents awaiting review - priority first, then the longest waiting")
         heading.setObjectName("heading")
+        heading.setWordWrap(True)  # a narrow queue (1280 px screens) wraps its heading
         hint = QLabel("A match is only a candidate: nothing is done to anyone until a person reviews it. "
                       "One card per person per pass, on any camera: decided once.\n"
                       "J/K move  ·  Enter open  ·  A acknowledge")
@@ -52,6 +65,17 @@ class QueuePanel(QFrame):
         if n and not self.queue_view.currentIndex().isValid():
             self.queue_view.setCurrentIndex(self.alerts.index(0))
         return n
+
+    def take_focus(self, *_args) -> None:
+        """Keyboard first: after sign-in, on opening an incident and after every decision the queue
+        has the focus, so that J/K move and Enter opens the selected incident without a click."""
+        window = self.window()
+        typing = QApplication.focusWidget()
+        if isinstance(typing, QLineEdit | QPlainTextEdit | QTextEdit) and typing.isVisible() and window.isAncestorOf(typing):
+            return  # a note being written keeps the keyboard
+        if window.isVisible() and not window.isActiveWindow():
+            window.activateWindow()
+        self.queue_view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def current_alert(self) -> int | None:
         index = self.queue_view.currentIndex()

@@ -121,6 +121,7 @@ class ShiftController(QObject):
                                         f"({actor.role}) does not see the queue.")
         w._update_actions()
         w._queue_changed()
+        w.queue.take_focus()  # the next user's Enter opens their first incident
 
     # -- closing ----------------------------------------------------------------------------
     def may_close(self) -> bool:

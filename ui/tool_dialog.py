@@ -19,6 +19,7 @@ class ToolDialog(QDialog):
         self.setWindowTitle(title)
         self.resize(*size)
         v = QVBoxLayout(self)
+        v.setContentsMargins(4, 4, 4, 4)  # the tallest tab fits a 720 px screen
         self.tabs = QTabWidget()
         v.addWidget(self.tabs)
         self.message = QLabel("")

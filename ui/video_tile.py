@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from console.redaction import redact
@@ -66,6 +66,18 @@ class VideoTile(QWidget):
         w, h = fw * scale, fh * scale
         return QRectF((self.width() - w) / 2, 28 + (self.height() - 28 - h) / 2, w, h)
 
+    def _strip_font(self) -> QFont:
+        return QFont(self.font().family(), 11, QFont.Weight.DemiBold)
+
+    def strip_texts(self) -> tuple[str, str]:
+        """The title strip's camera name - elided so that it ends before the state badge, however
+        small the tile - and the badge ("LIVE" and its rate, or the state)."""
+        live = self.state == "live"
+        state = f"● LIVE  {self.fps:.0f} fps" if live else f"■ {self.state.upper()}"
+        metrics = QFontMetrics(self._strip_font())
+        room = self.width() - 10 - 10 - metrics.horizontalAdvance(state) - 12
+        return metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, max(0, room)), state
+
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt naming)
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#0b0d10"))
@@ -88,10 +100,10 @@ class VideoTile(QWidget):
         # Title and state strip.
         strip = QRectF(0, 0, self.width(), 28)
         p.fillRect(strip, QColor(theme.PANEL))
-        p.setFont(QFont(self.font().family(), 11, QFont.Weight.DemiBold))
+        p.setFont(self._strip_font())
         p.setPen(QColor(theme.TEXT))
-        p.drawText(strip.adjusted(10, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, self.title)
-        state = f"● LIVE  {self.fps:.0f} fps" if live else f"■ {self.state.upper()}"
+        title, state = self.strip_texts()
+        p.drawText(strip.adjusted(10, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, title)
         p.setPen(QColor(theme.FACE if live else theme.LOST))
         p.drawText(strip.adjusted(0, 0, -10, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, state)
         if self.image is None or not live:

@@ -25,7 +25,7 @@ from ui import theme
 from ui.adjudication.framing import probe_face, toggle_full
 from ui.adjudication.notes import EscalatePage
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
-from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html
+from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html, wrapped
 from ui.alert_model import age_text, parse_ts
 from ui.toast import say
 from ui.zoom_view import ZoomLink, ZoomView
@@ -79,6 +79,7 @@ class AdjudicationView(QWidget):
         self.title.setObjectName("title")
         self.subtitle = QLabel("")
         self.subtitle.setObjectName("muted")
+        self.subtitle.setWordWrap(True)
         self.flags = QLabel("")
         self.flags.setObjectName("banner")
         self.flags.hide()
@@ -97,6 +98,7 @@ class AdjudicationView(QWidget):
         self.context_caption = QLabel("Where: the whole frame")
         for c in (self.probe_caption, self.cand_caption, self.context_caption):
             c.setObjectName("heading")
+            c.setWordWrap(True)
         images.addWidget(self.probe_caption, 0, 0)
         images.addWidget(self.cand_caption, 0, 1)
         images.addWidget(self.context_caption, 0, 2)
@@ -116,7 +118,7 @@ class AdjudicationView(QWidget):
         lv = QVBoxLayout(left)
         self.score_bar = ScoreBar()
         lv.addWidget(self.score_bar)
-        self.badges = QHBoxLayout()
+        self.badges = QGridLayout()
         lv.addLayout(self.badges)
         self.quality_note = QLabel("")
         self.quality_note.setObjectName("muted")
@@ -165,7 +167,8 @@ class AdjudicationView(QWidget):
     # -- pages ---------------------------------------------------------------------
     def _buttons_page(self) -> QWidget:
         w = QWidget()
-        h = QHBoxLayout(w)
+        page = QVBoxLayout(w)
+        page.addLayout(h := QHBoxLayout())
         self.btn_confirm = QPushButton("Confirm match  [C]")
         self.btn_confirm.setObjectName("confirm")
         self.btn_reject = QPushButton("Reject  [R]")
@@ -182,8 +185,8 @@ class AdjudicationView(QWidget):
         hint = QLabel("J/K next/previous incident  ·  S other sightings  ·  [ ] other candidates  ·  + − 0 zoom  ·  "
                       "F whole photos")
         hint.setObjectName("muted")
-        hint.setWordWrap(True)  # wraps rather than widening the window past a 1920 px screen
-        h.addWidget(hint, 1)
+        hint.setWordWrap(True)  # under the buttons, wrapping: the window fits 1280 px
+        page.addWidget(hint)
         return w
 
     def _confirm_page(self) -> QWidget:
@@ -205,8 +208,8 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
-        v.addWidget(QLabel("Why is this not a match? Pick a reason (number key), then <b>Enter</b>. "
-                           "<b>Esc</b> cancels."))
+        v.addWidget(wrapped("Why is this not a match? Pick a reason (number key), then <b>Enter</b>. "
+                            "<b>Esc</b> cancels."))
         row, self.reason_group, self.reason_buttons = choices(
             self, REJECT_REASONS, 1, lambda code: self.prompts.choose("reason", code))
         self.btn_reject_commit = QPushButton("Record rejection  [Enter]")
@@ -221,7 +224,7 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
-        v.addWidget(QLabel("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
+        v.addWidget(wrapped("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
         row, self.result_group, self.result_buttons = choices(
             self, RESULT_LABELS, 1, lambda code: self.prompts.choose("result", code))
         v.addLayout(row)
@@ -232,12 +235,13 @@ class AdjudicationView(QWidget):
         self.outcome_note = QLineEdit()
         self.outcome_note.setPlaceholderText("Note (needed for Other)")
         self.outcome_note.returnPressed.connect(self.commit)
-        row2.addWidget(self.outcome_note, 1)
+        v.addLayout(row2)
+        v.addLayout(row3 := QHBoxLayout())  # the note and the button on their own line: fits 1280 px
+        row3.addWidget(self.outcome_note, 1)
         self.btn_outcome = QPushButton("Record outcome  [Enter]")
         self.btn_outcome.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.btn_outcome.clicked.connect(self.commit)
-        row2.addWidget(self.btn_outcome)
-        v.addLayout(row2)
+        row3.addWidget(self.btn_outcome)
         return w
 
     # -- the prompt's state, drawn ------------------------------------------------------
@@ -309,17 +313,15 @@ class AdjudicationView(QWidget):
         self.context_view.set_image(self.images["context"], detail.bbox)
         self._show_candidate()
         q = detail.quality
-        while self.badges.count():
-            item = self.badges.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        while (item := self.badges.takeAt(0)) is not None:  # the badges only: widgets
+            item.widget().deleteLater()
         reasons = " ".join(q.get("reasons", []))
-        self.badges.addWidget(badge(f"Face {q.get('face_px', 0):.0f} px between eyes", "small" not in reasons))
-        self.badges.addWidget(badge(f"Sharpness {q.get('sharpness', 0):.0f}", "blurred" not in reasons))
-        self.badges.addWidget(badge(f"Pose yaw {q.get('yaw', 0):+.0f}° pitch {q.get('pitch', 0):+.0f}°",
-                                     "turned" not in reasons and "tilted" not in reasons))
-        self.badges.addWidget(badge(f"Detector {q.get('detector_score', 0):.2f}", "weak" not in reasons))
-        self.badges.addStretch(1)
+        for n, b in enumerate((badge(f"Face {q.get('face_px', 0):.0f} px between eyes", "small" not in reasons),
+                               badge(f"Sharpness {q.get('sharpness', 0):.0f}", "blurred" not in reasons),
+                               badge(f"Pose yaw {q.get('yaw', 0):+.0f}° pitch {q.get('pitch', 0):+.0f}°",
+                                     "turned" not in reasons and "tilted" not in reasons),
+                               badge(f"Detector {q.get('detector_score', 0):.2f}", "weak" not in reasons))):
+            self.badges.addWidget(b, n // 2, n % 2)  # two to a line: the card fits a 1280 px window
         self.quality_note.setText(f"Probe quality {q.get('score', 0):.2f} of 1. Small, blurred or turned faces "
                                   "cause most false matches: judge the face, not the score."
                                   + ("" if may_decide else "  This alert was escalated: a supervisor decides it."))

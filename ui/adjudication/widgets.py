@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QWidget
 
 from ui import theme
 from ui.alert_model import parse_ts
@@ -54,8 +54,11 @@ class ScoreBar(QWidget):
 
 def choices(owner: QWidget, items: dict[str, str], first_key: int, on_pick) -> tuple[QHBoxLayout, QButtonGroup,
                                                                                   dict[str, QRadioButton]]:
-    """A row of radio buttons numbered from first_key (the number keys pick them)."""
+    """Radio buttons numbered from first_key (the number keys pick them), three to a line so that
+    the prompt fits a 1280 px window; the caller may add widgets to the returned row after them."""
     row = QHBoxLayout()
+    grid = QGridLayout()
+    row.addLayout(grid, 1)
     group = QButtonGroup(owner)
     buttons: dict[str, QRadioButton] = {}
     for n, (code, label) in enumerate(items.items(), start=first_key):
@@ -64,8 +67,15 @@ def choices(owner: QWidget, items: dict[str, str], first_key: int, on_pick) -> t
         b.toggled.connect(lambda on, c=code: on and on_pick(c))
         group.addButton(b)
         buttons[code] = b
-        row.addWidget(b)
+        grid.addWidget(b, (n - first_key) // 3, (n - first_key) % 3)
     return row, group, buttons
+
+
+def wrapped(text: str) -> QLabel:
+    """A prompt line that wraps rather than widening the window."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def badge(text: str, ok: bool) -> QLabel:

@@ -50,6 +50,7 @@ class SetupTab(ToolTab):
         super().__init__(dialog)
         self.dep_id: int | None = None
         top = QVBoxLayout(self)
+        top.setContentsMargins(0, 0, 0, 0)  # inside the dialog's tab: fits a 720 px screen
         pick = QHBoxLayout()
         self.picker = QComboBox()
         self.picker.activated.connect(lambda _i: self._pick(self.picker.currentData()))
@@ -106,10 +107,16 @@ class SetupTab(ToolTab):
         v = QVBoxLayout(box)
         self.checks: dict[str, QCheckBox] = {}
         for item, text in deployment_setup.CHECKLIST.items():
-            check = self.checks[item] = QCheckBox(text)
+            name, _, why = text.partition(": ")  # the name on the box, what it means wrapped beneath: fits 1280 px
+            check = self.checks[item] = QCheckBox(name)
+            check.setToolTip(text)
             check.setStyleSheet("QCheckBox { padding: 3px; }")
             check.clicked.connect(lambda on, item=item: self._tick(item, on))
             v.addWidget(check)
+            if why:
+                v.addWidget(meaning := QLabel(why))
+                meaning.setWordWrap(True)
+                meaning.setObjectName("muted")
         row = QHBoxLayout()
         self.authorise_note = QLineEdit()
         self.authorise_note.setPlaceholderText("Authorising note (logged)")

@@ -25,7 +25,9 @@ class WatchlistTab(ToolTab):
         imp = gated_button("Import entries from CSV...", Permission.ENROL)
         imp.clicked.connect(self._import_csv)
         row.addWidget(imp)
-        row.addWidget(QLabel("Columns: " + ", ".join(enrol.CSV_COLUMNS) + " (image = path beside the CSV)"))
+        columns = QLabel("Columns: " + ", ".join(enrol.CSV_COLUMNS) + " (image = path beside the CSV)")
+        columns.setWordWrap(True)  # a narrow screen wraps the list rather than widening the dialog
+        row.addWidget(columns, 1)
         v.addLayout(row)
 
     def refresh(self) -> None:
