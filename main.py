@@ -16,7 +16,7 @@ def _gui(args) -> int:
 
 
 def _screenshot(args) -> int:
-    from ui.app import run_screenshot
+    from ui.screenshots.window import run_screenshot
 
     return run_screenshot(args)
 

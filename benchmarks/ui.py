@@ -56,7 +56,7 @@ def _one(args, feeds: int) -> tuple[int, dict]:
     from PySide6.QtCore import Qt, QTimer
 
     from benchmarks.common import machine
-    from ui.app import _wait, create_app, start_window
+    from ui.app import create_app, start_window, wait_until
 
     app = create_app()
     recognition = getattr(args, "recognition", "process")
@@ -70,10 +70,10 @@ def _one(args, feeds: int) -> tuple[int, dict]:
     window.resize(1640, 940)
     window.show()
     try:
-        if not _wait(app, lambda: window.live is not None and all(t.image is not None for t in window.tiles), 120):
+        if not wait_until(app, lambda: window.live is not None and all(t.image is not None for t in window.tiles), 120):
             print("error: the feeds did not start")
             return 1, {}
-        _wait(app, lambda: False, 3)  # past the start (models warming up), as an operator would be
+        wait_until(app, lambda: False, 3)  # past the start (models warming up), as an operator would be
         late: list[float] = []
         last = {"t": time.perf_counter()}
         opened = {"n": 0}
@@ -99,7 +99,7 @@ def _one(args, feeds: int) -> tuple[int, dict]:
         before, t0 = _analysed(window), time.perf_counter()
         timer.start(TICK_MS)
         ops.start(3000)
-        _wait(app, lambda: False, args.seconds)
+        wait_until(app, lambda: False, args.seconds)
         timer.stop()
         ops.stop()
         analysed = [a - b for a, b in zip(_analysed(window), before, strict=True)]

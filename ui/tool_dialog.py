@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from console.redaction import redact
+from ui.screen_fit import open_fitted
 from ui.toast import say
 
 
@@ -17,7 +18,7 @@ class ToolDialog(QDialog):
         super().__init__(parent)
         self.live, self.jobs, self.actor = live, jobs, live.operator
         self.setWindowTitle(title)
-        self.resize(*size)
+        open_fitted(self, *size)  # never larger than the screen it opens on
         v = QVBoxLayout(self)
         v.setContentsMargins(4, 4, 4, 4)  # the tallest tab fits a 720 px screen
         self.tabs = QTabWidget()
