@@ -5,7 +5,7 @@ key becomes a request) are ``prompts.DecisionPrompts``; the review service decid
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (  # noqa: I001
     QFrame,
     QGridLayout,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (  # noqa: I001
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -23,9 +24,10 @@ from console import clock
 from console.domain import EngagementAction, EngagementResult, RejectReason, WatchlistCategory
 from ui import theme
 from ui.adjudication.framing import probe_face, toggle_full
+from ui.adjudication.images import decode_images
 from ui.adjudication.notes import EscalatePage
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
-from ui.adjudication.widgets import ScoreBar, badge, choices, sightings_html, wrapped
+from ui.adjudication.widgets import PHOTO_MIN_H, ScoreBar, badge, choices, show_page, sightings_html, wrapped
 from ui.alert_model import age_text, parse_ts
 from ui.toast import say
 from ui.zoom_view import ZoomLink, ZoomView
@@ -36,23 +38,6 @@ REJECT_REASONS = RejectReason.offered()
 ENGAGEMENT_ACTIONS = EngagementAction.labels()
 PAGES = {"empty": 0, "review": 0, "confirm_other": 1, "confirm": 1, "reject": 2, "outcome": 3, "busy": 4,
          "escalate": 5, "note": 5}
-
-
-def decode(jpeg: bytes | None) -> QImage | None:
-    if not jpeg:
-        return None
-    image = QImage.fromData(jpeg, "JPG")
-    return None if image.isNull() else image
-
-
-def decode_images(detail) -> dict:
-    """Every image of an alert as QImage (safe off the GUI thread, unlike QPixmap)."""
-    return {
-        "probe": decode(detail.probe_jpeg),
-        "context": decode(detail.context_jpeg),
-        "candidates": [decode(c.image_jpeg) for c in detail.candidates],
-        "views": [decode(jpeg) for _, jpeg, _ in detail.views],
-    }
 
 
 class AdjudicationView(QWidget):
@@ -105,10 +90,10 @@ class AdjudicationView(QWidget):
         images.addWidget(self.probe_view, 1, 0)
         images.addWidget(self.cand_view, 1, 1)
         images.addWidget(self.context_view, 1, 2)
-        images.setColumnStretch(0, 3)
-        images.setColumnStretch(1, 3)
-        images.setColumnStretch(2, 4)
+        for column, stretch in enumerate((3, 3, 4)):
+            images.setColumnStretch(column, stretch)
         images.setRowStretch(1, 1)
+        images.setRowMinimumHeight(1, PHOTO_MIN_H)  # the faces stay big enough to compare at 1280x720
         root.addLayout(images, 5)
 
         # Facts row: score + quality | candidate facts | other candidates and views
@@ -141,7 +126,13 @@ class AdjudicationView(QWidget):
         self.facts.setTextFormat(Qt.TextFormat.RichText)
         self.facts.setWordWrap(True)
         self.facts.setAlignment(Qt.AlignmentFlag.AlignTop)
-        rv.addWidget(self.facts)
+        facts_scroll = QScrollArea()  # a long reason or legal basis scrolls; nothing is cut at 720 px
+        facts_scroll.setWidgetResizable(True)
+        facts_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        facts_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it wraps instead
+        facts_scroll.setMinimumWidth(240)
+        facts_scroll.setWidget(self.facts)
+        rv.addWidget(facts_scroll)
         facts.addWidget(right, 5)
         root.addLayout(facts, 2)
 
@@ -266,7 +257,7 @@ class AdjudicationView(QWidget):
         p = self.prompts
         if p.mode in ("escalate", "note") and self.stack.currentIndex() != PAGES["escalate"]:
             self.escalate_page.ask(p.mode)
-        self.stack.setCurrentIndex(PAGES[p.mode])
+        show_page(self.stack, PAGES[p.mode])  # sized to the page shown, not the tallest
         if p.candidate is not None and p.mode == "confirm_other":
             self.confirm_text.setText(
                 f"<b>Candidate {p.candidate.rank} is not the top match.</b> To confirm {p.candidate.name} "

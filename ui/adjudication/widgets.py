@@ -4,11 +4,31 @@ badges, and rows of numbered choices."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QStackedWidget, QWidget
 
 from ui import theme
 from ui.alert_model import parse_ts
+
+PHOTO_MIN_H = 170  # the live capture and the watchlist photo never shrink below this (px)
+
+
+def show_page(stack: QStackedWidget, index: int) -> None:
+    """Show one page of the stack, the stack as tall as that page (a stack is as tall as its
+    tallest page otherwise: the outcome's three rows would take the photos' room at 720 px)."""
+    stack.setCurrentIndex(index)
+    for i in range(stack.count()):
+        policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+        stack.widget(i).setSizePolicy(policy, policy)
+    stack.updateGeometry()
+
+
+def fitting(metrics: QFontMetrics, width: float, *variants: str) -> str:
+    """The first (longest) wording that fits the width; the last one elided if none does."""
+    for text in variants:
+        if metrics.horizontalAdvance(text) <= width:
+            return text
+    return metrics.elidedText(variants[-1], Qt.TextElideMode.ElideRight, int(width))
 
 
 class ScoreBar(QWidget):
@@ -36,7 +56,8 @@ class ScoreBar(QWidget):
             p.setPen(QColor(theme.TEXT))
             p.setFont(QFont(self.font().family(), 11, QFont.Weight.Bold))
             p.drawText(QRectF(0, 0, self.width(), 20), Qt.AlignmentFlag.AlignLeft,
-                       "Similarity hidden: a second confirmation is decided on the faces alone")
+                       fitting(p.fontMetrics(), self.width(), "Similarity hidden: a second confirmation is decided "
+                               "on the faces alone", "Similarity hidden: decide on the faces alone"))
             p.end()
             return
         p.setBrush(QColor(theme.MATCH))
@@ -47,8 +68,12 @@ class ScoreBar(QWidget):
         p.setPen(QColor(theme.TEXT))
         p.setFont(QFont(self.font().family(), 11, QFont.Weight.Bold))
         margin = self.score - self.threshold
-        p.drawText(QRectF(0, 0, self.width(), 20), Qt.AlignmentFlag.AlignLeft,
-                   f"Similarity {self.score:.3f}   threshold {self.threshold:.3f}   ({margin:+.3f} above)")
+        side = "above" if margin >= 0 else "below"
+        p.drawText(QRectF(0, 0, self.width(), 20), Qt.AlignmentFlag.AlignLeft, fitting(
+            p.fontMetrics(), self.width(),
+            f"Similarity {self.score:.3f}   threshold {self.threshold:.3f}   ({margin:+.3f} {side})",
+            f"Similarity {self.score:.3f}   threshold {self.threshold:.3f}   ({margin:+.3f})",
+            f"Similarity {self.score:.3f} · threshold {self.threshold:.3f}"))
         p.end()
 
 
