@@ -117,16 +117,14 @@ class SetupTab(ToolTab):
                 v.addWidget(meaning := QLabel(why))
                 meaning.setWordWrap(True)
                 meaning.setObjectName("muted")
-        row = QHBoxLayout()
         self.authorise_note = QLineEdit()
         self.authorise_note.setPlaceholderText("Authorising note (logged)")
         self.authorise_button = gated_button("Authorise", Permission.AUTHORISE_DEPLOYMENT, "freezes the watchlist")
         self.authorise_button.clicked.connect(lambda: self.act(
             lambda: deployments.authorise(self.live.store, self.actor, self.dep_id, self.authorise_note.text()),
             "Deployment authorised and logged; its watchlist is frozen."))
-        row.addWidget(self.authorise_note, 1)
-        row.addWidget(self.authorise_button)
-        v.addLayout(row)
+        v.addWidget(self.authorise_note)  # the note its own line: its words are not cut at 1280 px
+        v.addWidget(self.authorise_button)
         v.addStretch(1)
         return box
 
