@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (  # noqa: I001
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -27,7 +26,7 @@ from ui.adjudication.framing import probe_face, toggle_full
 from ui.adjudication.images import decode_images
 from ui.adjudication.notes import EscalatePage
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
-from ui.adjudication.widgets import PHOTO_MIN_H, ScoreBar, badge, choices, show_page, sightings_html, wrapped
+from ui.adjudication.widgets import PHOTO_MIN_H, ScoreBar, badge, choices, scrolled, show_page, sightings_html, wrapped
 from ui.alert_model import age_text, parse_ts
 from ui.toast import say
 from ui.zoom_view import ZoomLink, ZoomView
@@ -94,13 +93,14 @@ class AdjudicationView(QWidget):
             images.setColumnStretch(column, stretch)
         images.setRowStretch(1, 1)
         images.setRowMinimumHeight(1, PHOTO_MIN_H)  # the faces stay big enough to compare at 1280x720
-        root.addLayout(images, 5)
+        root.addLayout(images, 3)
 
         # Facts row: score + quality | candidate facts | other candidates and views
         self.facts_row = facts = QHBoxLayout()  # the main window adds the alert camera's live view
         left = QFrame()
         left.setObjectName("card")
-        lv = QVBoxLayout(left)
+        lv = QVBoxLayout(inner := QWidget())  # scrolled: at 720 px a long note scrolls, nothing overlaps
+        QVBoxLayout(left).addWidget(scrolled(inner, 430))
         self.score_bar = ScoreBar()
         lv.addWidget(self.score_bar)
         self.badges = QGridLayout()
@@ -126,13 +126,7 @@ class AdjudicationView(QWidget):
         self.facts.setTextFormat(Qt.TextFormat.RichText)
         self.facts.setWordWrap(True)
         self.facts.setAlignment(Qt.AlignmentFlag.AlignTop)
-        facts_scroll = QScrollArea()  # a long reason or legal basis scrolls; nothing is cut at 720 px
-        facts_scroll.setWidgetResizable(True)
-        facts_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        facts_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it wraps instead
-        facts_scroll.setMinimumWidth(240)
-        facts_scroll.setWidget(self.facts)
-        rv.addWidget(facts_scroll)
+        rv.addWidget(scrolled(self.facts, 240))  # a long reason or legal basis scrolls; nothing is cut
         facts.addWidget(right, 5)
         root.addLayout(facts, 2)
 

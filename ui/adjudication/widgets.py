@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QWidget,
+)
 
 from ui import theme
 from ui.alert_model import parse_ts
 
-PHOTO_MIN_H = 170  # the live capture and the watchlist photo never shrink below this (px)
+PHOTO_MIN_H = 160  # the live capture and the watchlist photo never shrink below this (px)
+FACTS_MIN_H = 190  # nor the score, quality and entry facts below them
 
 
 def show_page(stack: QStackedWidget, index: int) -> None:
@@ -21,6 +33,17 @@ def show_page(stack: QStackedWidget, index: int) -> None:
         policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
         stack.widget(i).setSizePolicy(policy, policy)
     stack.updateGeometry()
+
+
+def scrolled(widget: QWidget, min_width: int) -> QScrollArea:
+    """The widget in a frameless area that scrolls up and down (never sideways: its text wraps)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setMinimumSize(min_width, FACTS_MIN_H)
+    area.setWidget(widget)
+    return area
 
 
 def fitting(metrics: QFontMetrics, width: float, *variants: str) -> str:
