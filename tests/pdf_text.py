@@ -9,7 +9,9 @@ import unicodedata
 import zlib
 
 _OBJ = re.compile(rb"(?m)^(\d+) 0 obj\s*(.*?)\bendobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+# Qt writes "stream\n" + data + "\nendstream"; the data may itself end in "\r", so only the "\n" is cut,
+# and zlib is told to stop at the end of its own stream (what is left over is not part of it).
+_STREAM = re.compile(rb"stream\r?\n(.*?)\nendstream", re.S)
 
 
 def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
@@ -20,7 +22,7 @@ def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
         if stream:
             data = stream.group(1)
             if b"/FlateDecode" in body[: stream.start()]:
-                data = zlib.decompress(data)
+                data = zlib.decompressobj().decompress(data)
         out[int(number)] = (body if stream is None else body[: stream.start()], data)
     return out
 
