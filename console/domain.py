@@ -122,6 +122,14 @@ class AlertEvent(Vocabulary):
     RETURNED = "returned", "Returned to the queue"
 
 
+class DispatchStage(Vocabulary):
+    """How far a dispatched incident got on one officer's handheld (console/services/engage/dispatch.py)."""
+
+    DELIVERED = "delivered", "Delivered"
+    SEEN = "seen", "Seen"
+    CLOSED = "closed", "Outcome reported"
+
+
 class Sex(Vocabulary):
     FEMALE = "female", "Female"
     MALE = "male", "Male"

@@ -112,8 +112,9 @@ DECISION_FIELDS = ("id", "alert_id", "user_id", "decision", "reason", "reason_co
                    "candidate_entry_id", "candidate_score")
 # Fields added after rows were first digested: left out of the digest while empty, so a row recorded
 # before them still matches its entry; once set they are covered (emptying one breaks the match).
-LATER_FIELDS = ("candidate_entry_id", "candidate_score")
-ENGAGEMENT_FIELDS = ("id", "alert_id", "recorded_by", "result", "action", "notes", "recorded_at", "supersedes")
+LATER_FIELDS = ("candidate_entry_id", "candidate_score", "recorded_via")
+ENGAGEMENT_FIELDS = ("id", "alert_id", "recorded_by", "result", "action", "notes", "recorded_at", "supersedes",
+                     "recorded_via")
 
 
 # What an alert.raised entry records besides the images and the score, held against the row where it does.

@@ -50,6 +50,12 @@ LEDGER: dict[str, Ledger] = {
     "deployment_checks": Ledger(("deployment_id", "item"), ("deployment_id", "item", "ticked_by", "ticked_at",
                                                             "note")),
     "camera_credentials": Ledger(("camera_id",), ("camera_id",)),
+    "handheld_pairings": Ledger(("id",), ("id", "officer_id", "deployment_id", "code_sha256", "created_by", "created_at",
+                                          "expires_at", "used_at", "failures")),
+    "handheld_devices": Ledger(("id",), ("id", "pairing_id", "officer_id", "deployment_id", "token_sha256", "label",
+                                         "paired_at", "expires_at", "revoked_at", "revoked_by", "revoke_reason")),
+    "dispatches": Ledger(("id",), ("id", "alert_id", "deployment_id", "decision_id", "sent_by", "officer_id", "sent_at")),
+    "dispatch_events": Ledger(("id",), ("id", "dispatch_id", "device_id", "stage", "at")),
 }
 
 # Columns of a ledger table its digest leaves out, and why.

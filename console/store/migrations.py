@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
+from console.store.migrations_handheld import V21
 from console.store.migrations_setup import V17
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
 
@@ -382,5 +383,7 @@ MIGRATIONS: list[Migration] = [
                   "administrators and supervisors keep credentials)", "", V18_POSTGRES),
     Migration(19, "report sign-offs keep the signed record (frozen; later changes are an addendum)", _V19),
     Migration(20, "watchlists lose the threshold nothing obeyed; the audit log carries row digests", _V20),
+    Migration(21, "the engagement officer's handheld: pairings, devices, dispatches and their delivery; who recorded"
+                  " an engagement (the officer, or an operator relaying it)", V21),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -354,15 +354,17 @@ def alert_status(store: Store, alert_id: int) -> str:
 
 
 def record_engagement(store: Store, alert_id: int, user_id: int, result: str, action: str, notes: str,
-                      actor_name: str) -> int:
+                      actor_name: str, via: str = "relayed", extra: dict | None = None) -> int:
+    """An engagement outcome; ``via``: 'handheld' (the officer's own) or 'relayed' (keyed by an operator)."""
     with store.transaction() as conn:
         cur = conn.execute(
-            "INSERT INTO engagements(alert_id, recorded_by, result, action, notes, recorded_at) VALUES (?,?,?,?,?,?)",
-            (alert_id, user_id, result, action, notes, utcnow()),
+            "INSERT INTO engagements(alert_id, recorded_by, result, action, notes, recorded_at, recorded_via)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (alert_id, user_id, result, action, notes, utcnow(), via),
         )
         row = conn.execute("SELECT * FROM engagements WHERE id = ?", (cur.lastrowid,)).fetchone()
         audit.append(store, actor_name, "engagement.recorded", "alert", alert_id,
-                     {"engagement_id": cur.lastrowid, "result": result, "action": action,
+                     {"engagement_id": cur.lastrowid, "result": result, "action": action, "via": via, **(extra or {}),
                       "row_sha256": audit.row_digest(row, audit.ENGAGEMENT_FIELDS)})
     return int(cur.lastrowid)
 

@@ -32,6 +32,7 @@ RELEASED = {
     18: "0b80c10787eda0aaff6f6ba10c7bd582d3833bfe727c1ec11f029d615bb27209",
     19: "422267f45e44dac4c9515d14a4e0f8c0d4f57e17348e8606b387487e0d0adcfa",
     20: "fdcbce4b37f5e2e86f8581722736611b381d6215016a9abdd4c1d54a2386fdb1",
+    21: "ccce07691a6a2cc9f9afeff81fc971e917006ff0df5ade362dab153f16c56b69",
 }
 
 
@@ -53,7 +54,7 @@ def _check_list(column: str) -> set[str]:
 @pytest.mark.parametrize(("column", "vocabulary"), [
     ("role", domain.Role), ("category", domain.WatchlistCategory), ("decision", domain.Decision),
     ("result", domain.EngagementResult), ("sex", domain.Sex), ("ethnic_group", domain.EthnicGroup),
-    ("status", domain.AlertStatus), ("event", domain.AlertEvent),
+    ("status", domain.AlertStatus), ("event", domain.AlertEvent), ("stage", domain.DispatchStage),
 ])
 def test_every_code_of_a_vocabulary_is_one_the_database_accepts_and_no_more(column, vocabulary):
     assert _check_list(column) == set(vocabulary.codes())

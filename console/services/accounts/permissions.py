@@ -41,6 +41,9 @@ class Permission(StrEnum):
     VIEW_DECISIONS = "view_decisions"
     VIEW_WATCHLIST = "view_watchlist"
     VIEW_USERS = "view_users"
+    PAIR_HANDHELD = "pair_handheld"  # pair an officer's phone to a deployment, and revoke it (console/services/engage)
+    DISPATCH = "dispatch"  # send a confirmed incident to the officers, and follow its delivery
+    RECEIVE_DISPATCH = "receive_dispatch"  # see a dispatched incident on a paired handheld, and report its outcome
 
 
 OPERATOR, ENGAGEMENT, SUPERVISOR, ADMINISTRATOR, AUDITOR = (Role.OPERATOR, Role.ENGAGEMENT_OFFICER, Role.SUPERVISOR,
@@ -73,6 +76,9 @@ TABLE: dict[Permission, frozenset[Role]] = {p: frozenset(roles) for p, roles in 
     Permission.VIEW_DECISIONS: {SUPERVISOR, AUDITOR},
     Permission.VIEW_WATCHLIST: {SUPERVISOR, AUDITOR},
     Permission.VIEW_USERS: {ADMINISTRATOR, SUPERVISOR, AUDITOR},
+    Permission.PAIR_HANDHELD: {SUPERVISOR},
+    Permission.DISPATCH: {OPERATOR, SUPERVISOR},
+    Permission.RECEIVE_DISPATCH: {ENGAGEMENT},
 }.items()}
 
 WORKER = "worker"  # the role a worker's credential acts under (not an account's Role)
