@@ -1,0 +1,1 @@
+"""The handheld web service for engagement officers' phones (issue 28)."""
