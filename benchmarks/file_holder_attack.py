@@ -34,6 +34,7 @@ def fill(store) -> None:
     """Through the services only: a row in every table the selftest leaves empty."""
     from console import clock
     from console.services.accounts import auth, worker_access
+    from console.services.engage import dispatch, pairing
     from console.services.record import reports, retention, signing, stats
     from console.services.setup import cameras, deployment_setup, deployments
     from console.store import repo
@@ -43,6 +44,15 @@ def fill(store) -> None:
     sup = auth.actor_for(store, "demo.supervisor")
     dep = 1
     worker_access.issue(store, admin, dep, "gate worker")
+    auth.create_user(store, admin, "pc.field", "PC Field", "engagement_officer", PASSWORD)
+    _, phone = pairing.pair(store, pairing.start_pairing(store, sup, "pc.field", dep).code, "phone")
+    confirmed = store.one("SELECT alert_id FROM decisions WHERE decision = 'true_alert' ORDER BY id LIMIT 1")["alert_id"]
+    auth.create_user(store, admin, "pc.second", "PC Second", "engagement_officer", PASSWORD)
+    _, second = pairing.pair(store, pairing.start_pairing(store, sup, "pc.second", dep).code, "phone")
+    sent = dispatch.send(store, sup, confirmed)
+    dispatch.inbox(store, second)  # delivered to the team's second phone, never opened there
+    dispatch.card(store, phone, sent.dispatch_id)
+    dispatch.record_outcome(store, phone, sent.dispatch_id, True, True, "words_of_advice")
     alert = store.one("SELECT id, probe_jpeg FROM alerts ORDER BY id LIMIT 1")
     decision = store.one("SELECT id FROM decisions WHERE alert_id = ?", (alert["id"],))["id"]
     repo.add_alert_view(store, alert["id"], bytes(alert["probe_jpeg"]), 0.7, {"score": 0.9}, clock.utcnow())
@@ -134,12 +144,12 @@ def changed(value, column_type: str):
     return json.dumps({"forged": parsed}) if not isinstance(parsed, str) else json.dumps(parsed + " (forged)")
 
 
-def other_code(conn, table: str, column: str, value):
-    """Another of the codes a CHECK (column IN (...)) allows, where the column has such a list."""
+def other_codes(conn, table: str, column: str, value) -> list[str]:
+    """The other codes a CHECK (column IN (...)) allows, where the column has such a list."""
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
     found = re.search(rf"\b{column}\b[^,]*CHECK \({column} IN \(([^)]*)\)\)", sql)
     codes = re.findall(r"'(\w+)'", found.group(1)) if found else []
-    return next((c for c in codes if c != value), None)
+    return [c for c in codes if c != value]
 
 
 def _types(conn, table: str) -> dict[str, str]:
@@ -171,14 +181,28 @@ def insert(conn, table: str) -> None:
         row[last] = conn.execute(f"SELECT MAX({last}) FROM {table}").fetchone()[0] + 1000
     else:
         row[last] = f"{row[last]} (forged)"
+    composite: list[list[str]] = []
     for index in conn.execute(f"PRAGMA index_list({table})").fetchall():
         if index["unique"] and index["origin"] != "pk":
-            for col in conn.execute(f"PRAGMA index_info({index['name']})").fetchall():
-                if col["name"] not in account.key:
-                    row[col["name"]] = changed(row[col["name"]], types[col["name"]])
+            cols = [c["name"] for c in conn.execute(f"PRAGMA index_info({index['name']})").fetchall()
+                    if c["name"] not in account.key]
+            if len(cols) == 1:
+                row[cols[0]] = changed(row[cols[0]], types[cols[0]])
+            elif cols:
+                composite.append(cols)
     if table == "audit_log":
         row["action"] = "forged.entry"
-    conn.execute(f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+    # A unique index over several columns is escaped by changing one of them: the first whose new value
+    # the table's other constraints (a CHECK list, a foreign key) still accept.
+    tries = [dict(row)] if not composite else [{**row, col: changed(row[col], types[col])} for col in composite[0]]
+    sql = f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+    for n, attempt in enumerate(tries):
+        try:
+            conn.execute(sql, tuple(attempt.values()))
+            return
+        except Exception:
+            if n == len(tries) - 1:
+                raise
 
 
 def delete(conn, table: str) -> None:
@@ -197,8 +221,14 @@ def edit(conn, table: str, column: str | None = None) -> None:
     column = column or next((c for c in account.columns if c not in account.key), account.key[-1])
     row = one_row(conn, table, column)
     where, args = _key_where(account, row)
-    new = other_code(conn, table, column, row[column]) or changed(row[column], _types(conn, table)[column])
-    conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (new, *args))
+    tries = other_codes(conn, table, column, row[column]) or [changed(row[column], _types(conn, table)[column])]
+    for n, new in enumerate(tries):  # a code another row already holds under a unique index: the next one
+        try:
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (new, *args))
+            return
+        except Exception:
+            if n == len(tries) - 1:
+                raise
 
 
 NAMED = {"deployments": "deployment", "users": "user", "cameras": "camera", "watchlist_entries": "entry",

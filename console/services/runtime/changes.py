@@ -20,7 +20,8 @@ from console.store import runtime
 CHANNEL = "orc_changes"
 SHOWN = ("alert.raised", "alert.opened", "alert.returned", "alert.escalated", "alert.suppressed", "decision.recorded",
          "decision.corrected", "decision.first_confirmation", "deployment.threshold_changed", "deployment.stopped",
-         "deployment.restarted", "deployment.ended")
+         "deployment.restarted", "deployment.ended", "dispatch.sent", "dispatch.delivered", "dispatch.seen",
+         "dispatch.closed", "engagement.recorded", "handheld.paired", "handheld.revoked", "handheld.signed_out")
 
 
 @dataclass(frozen=True)
