@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.migrations_handheld import V21
+from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.migrations_setup import V17
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
 
