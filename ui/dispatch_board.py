@@ -65,6 +65,7 @@ class DispatchPanel(QFrame):
         self.list = QListWidget()
         self.list.setMaximumHeight(170)
         self.list.setWordWrap(True)
+        self.list.setSpacing(3)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the queue keeps the keyboard
         v.addWidget(self.heading)
         v.addWidget(self.list)
@@ -89,6 +90,7 @@ class DispatchTracker(QObject):
     """Which dispatches to follow (this seat's sends and the feed's), read again on each change."""
 
     updated = Signal()
+    reported = Signal(int)  # an alert whose outcome is recorded (by an officer, or relayed): off the to-record list
 
     def __init__(self, jobs, panel: DispatchPanel, live_of: Callable[[], object], parent=None) -> None:
         super().__init__(parent)
@@ -145,6 +147,9 @@ class DispatchTracker(QObject):
     def _show(self, found: list[Delivery | None]) -> None:
         self._reading = False
         self.deliveries.update({d.alert_id: d for d in found if d is not None})
+        for d in found:
+            if d is not None and d.outcome is not None:
+                self.reported.emit(d.alert_id)
         rows = []
         for alert_id in reversed(self.followed):
             d = self.deliveries.get(alert_id)
@@ -169,5 +174,6 @@ def install(window) -> DispatchTracker:
     window.queue.layout().addWidget(panel)
     tracker = DispatchTracker(window.db_jobs, panel, lambda: window.live, window)
     window.review.dispatched.connect(tracker.track)
+    tracker.reported.connect(window.queue.remove_awaiting)
     window.bridge.event.connect(lambda boxed: tracker.on_event(boxed[0]))
     return tracker

@@ -213,7 +213,8 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
-        v.addWidget(wrapped("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
+        v.addWidget(wrapped("Confirmed. Record the outcome the officers tell you (relayed) now - or <b>Esc</b> for later; "
+                            "an officer with a handheld reports it there."))
         row, self.result_group, self.result_buttons = choices(
             self, RESULT_LABELS, 1, lambda code: self.prompts.choose("result", code))
         v.addLayout(row)

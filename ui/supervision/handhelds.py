@@ -9,7 +9,7 @@ made there too, and only turned into a pixmap here, on the GUI thread.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -67,7 +67,7 @@ class HandheldsDialog(QDialog):
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid.addWidget(self.qr, 0, 0, 4, 1)
         self.code = QLabel("-----")
-        self.code.setFont(QFont("monospace", 30, QFont.Weight.Bold))
+        self.code.setStyleSheet("font-family: monospace; font-size: 30pt; font-weight: bold; letter-spacing: 2px;")
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         grid.addWidget(self.code, 0, 1)
         self.expiry = QLabel("Choose the officer, then Pair a phone: a one-time code for their phone shows here.")

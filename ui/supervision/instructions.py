@@ -49,7 +49,7 @@ class OfficersPage(QWidget):
         for code, label in CATEGORIES.items():
             edit = self.texts[code] = QPlainTextEdit()
             edit.setTabChangesFocus(True)
-            edit.setFixedHeight(58)
+            edit.setFixedHeight(86)  # four lines: most instructions show whole
             form.addRow(label, edit)
         area = QScrollArea()  # six categories scroll at 720 px; nothing is cut
         area.setWidgetResizable(True)
