@@ -18,7 +18,7 @@ from console.redaction import redact
 from console.services.accounts.permissions import Permission
 from console.services.runtime.live import LiveDeployment, LiveEvent
 from console.services.setup import deployments
-from ui import escalation, feedback
+from ui import dispatch_board, escalation, feedback
 from ui.actions import Act, build_actions
 from ui.adjudication import AdjudicationView
 from ui.adjudication.controller import ReviewController
@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.queue = QueuePanel(self.alerts)
         self.queue.openRequested.connect(lambda alert_id, mode: self.review.open(alert_id, mode))
         self.queue_view = self.queue.queue_view
+        self.dispatches = dispatch_board.install(self)  # sent / delivered / seen / outcome, under the queue
         self.alerts.rowsInserted.connect(self._queue_changed)
         self.alerts.rowsRemoved.connect(self._queue_changed)
         splitter = QSplitter()
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
             Act.PREV_SIGHTING: lambda: self.review.step_sighting(-1),
             Act.ZOOM_IN: lambda: v.probe_view.zoom_by(1.25), Act.ZOOM_OUT: lambda: v.probe_view.zoom_by(0.8),
             Act.ZOOM_RESET: v.probe_view.reset_zoom, Act.OUTCOME: self._open_awaiting, Act.FULL_PHOTO: v.toggle_full,
-            Act.LAYOUT: self._cycle_layout, Act.CAMERA: self.grid_host.next_camera,
+            Act.LAYOUT: self.grid_host.cycle_layout, Act.CAMERA: self.grid_host.next_camera,
             Act.PRIVACY: self.grid_host.set_privacy, Act.MUTE: self._toggle_mute,
             Act.ACKNOWLEDGE: self._acknowledge_all, Act.STOP: self._ask_stop, Act.RESTART: self._ask_restart,
             Act.SUPERVISE: self._open_supervision, Act.REVIEW: self._open_review,
@@ -231,9 +232,6 @@ class MainWindow(QMainWindow):
         alert_id = self.queue.first_awaiting()
         if alert_id is not None:
             self.review.open(alert_id, "outcome")
-
-    def _cycle_layout(self) -> None:
-        self.grid_host.cycle_layout()
 
     def _toggle_mute(self, muted: bool) -> None:
         self.attention.muted = muted

@@ -12,8 +12,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from console.redaction import redact
 from console.services.accounts.permissions import Permission
 from console.services.decisions import adjudication
+from console.services.engage import dispatch, pairing
 from ui import escalation
 from ui.adjudication import AdjudicationView, decode_images
+from ui.adjudication.send_to import NOBODY_PAIRED
 from ui.alert_model import AlertQueueModel
 from ui.jobs import JobRunner
 from ui.toast import say
@@ -26,6 +28,7 @@ class ReviewController(QObject):
     closed = Signal()  # back to the camera grid
     decided = Signal(int, str)  # alert id, what was recorded
     awaitingOutcome = Signal(int, str)  # alert id, subject: confirmed, outcome still to record
+    dispatched = Signal(int, str)  # alert id, subject: sent to the officers (its delivery is followed)
 
     def __init__(self, view: AdjudicationView, queue: AlertQueueModel, jobs: JobRunner, parent=None) -> None:
         super().__init__(parent)
@@ -61,12 +64,14 @@ class ReviewController(QObject):
         self.view.set_mode("busy")
         def fetch():
             detail = adjudication.open_alert(live.store, live.operator, alert_id)
-            return detail, decode_images(detail)  # JPEG decoding off the GUI thread
+            team = pairing.officers(live.store, live.deployment_id) if live.operator.may(Permission.DISPATCH) else []
+            return detail, decode_images(detail), team  # JPEG decoding off the GUI thread
 
-        self.jobs.submit(fetch, lambda pair: self._show(*pair, mode), self._failed)
+        self.jobs.submit(fetch, lambda got: self._show(*got, mode), self._failed)
 
-    def _show(self, detail, images: dict, mode: str) -> None:
+    def _show(self, detail, images: dict, team: list, mode: str) -> None:
         self.current = detail.alert_id
+        self.view.send_to.set_team(team)  # the confirm step's "Send to": the team unless an officer is picked
         may_decide = not (detail.escalated_at and not self.live.operator.may(Permission.DECIDE_ESCALATED))
         self.view.show_alert(detail, mode, may_decide, images)
         self.opened.emit(detail.alert_id)
@@ -114,12 +119,34 @@ class ReviewController(QObject):
             self.queue.remove_alert(alert_id)
             self.decided.emit(alert_id, "true_alert")
             named = [c for c in self.view.detail.candidates if c.entry_id == entry_id] if self.view.detail else []
-            self.awaitingOutcome.emit(alert_id, named[0].subject_name if named else "")
+            subject = named[0].subject_name if named else ""
+            self.awaitingOutcome.emit(alert_id, subject)
             self.view.set_mode("outcome")
+            self.send(alert_id, officer, subject)
 
         note = self.view.prompts.note  # an escalated alert's supervisor decides with a note
+        officer = self.view.send_to.officer()  # as chosen when Enter was pressed
         self.jobs.submit(lambda: adjudication.confirm(live.store, live.operator, alert_id, note, entry_id=entry_id), done,
                          self._failed)
+
+    def send(self, alert_id: int, officer: str | None, subject: str = "") -> None:
+        """A final confirmation goes to the officer chosen, or the team; with nobody paired it is still
+        recorded, and the operator is told to radio."""
+        live = self.live
+        if live is None or not live.operator.may(Permission.DISPATCH):
+            return
+
+        def done(sent) -> None:
+            to = "the team" if sent.to == dispatch.TEAM else sent.to
+            if sent.reach == 0:
+                say(self.view, f"{NOBODY_PAIRED}. The dispatch is recorded.", "refused")
+            else:
+                say(self.view, f"Sent to {to} ({sent.reach} officer{'s' if sent.reach != 1 else ''} with a handheld).",
+                    "done")
+            self.dispatched.emit(alert_id, subject)
+
+        self.jobs.submit(lambda: dispatch.send(live.store, live.operator, alert_id, officer), done,
+                         lambda exc: say(self.view, f"Not sent to the handhelds: {redact(str(exc))}. Radio the officers."))
 
     def reject(self, alert_id: int, reason: str) -> None:
         """A "different person" suppression is applied by the live deployment itself, on whichever seat

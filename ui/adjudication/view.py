@@ -26,6 +26,7 @@ from ui.adjudication.framing import probe_face, toggle_full
 from ui.adjudication.images import decode_images
 from ui.adjudication.notes import EscalatePage
 from ui.adjudication.prompts import FIRST_ACTION_KEY, Candidate, DecisionPrompts
+from ui.adjudication.send_to import SendToChoice
 from ui.adjudication.widgets import PHOTO_MIN_H, ScoreBar, badge, choices, scrolled, show_page, sightings_html, wrapped
 from ui.alert_model import age_text, parse_ts
 from ui.toast import say
@@ -178,10 +179,13 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         h = QHBoxLayout(w)
+        h.addLayout(left := QVBoxLayout(), 1)
         self.confirm_text = text = QLabel("")
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setWordWrap(True)
-        h.addWidget(text, 1)
+        left.addWidget(text)
+        left.addWidget(send_to := SendToChoice())  # the team by default: no extra key
+        self.send_to = send_to
         self.btn_confirm_commit = ok = QPushButton("Confirm  [Enter]")
         ok.setObjectName("confirm")
         ok.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -209,7 +213,8 @@ class AdjudicationView(QWidget):
         w = QFrame()
         w.setObjectName("prompt")
         v = QVBoxLayout(w)
-        v.addWidget(wrapped("Confirmed. Record the engagement outcome now - or <b>Esc</b> to record it later."))
+        v.addWidget(wrapped("Confirmed. Record the outcome the officers tell you (relayed) now - or <b>Esc</b> for later; "
+                            "an officer with a handheld reports it there."))
         row, self.result_group, self.result_buttons = choices(
             self, RESULT_LABELS, 1, lambda code: self.prompts.choose("result", code))
         v.addLayout(row)
@@ -258,8 +263,9 @@ class AdjudicationView(QWidget):
                 f"({p.candidate.record_number}) rather than candidate 1, press <b>C</b> again.   <b>Esc</b> cancel")
         elif p.candidate is not None:
             self.confirm_text.setText(
-                f"<b>{p.candidate.question()}</b> The alert goes to an engagement officer.   "
-                "<b>Enter</b> confirm   ·   <b>Esc</b> cancel")
+                f"<b>{p.candidate.question()}</b> It goes to the officers' handhelds.   "
+                f"<b>Enter</b> confirm   ·   {self.send_to.keys_hint() + '   ·   ' if self.send_to.keys_hint() else ''}"
+                "<b>Esc</b> cancel")
         self.btn_confirm_commit.setEnabled(p.mode == "confirm")
         for b in (self.btn_confirm, self.btn_reject, self.btn_escalate):
             b.setEnabled(p.may_ask)
@@ -370,6 +376,8 @@ class AdjudicationView(QWidget):
         self.prompts.escalate()
 
     def pick(self, number: int) -> None:
+        if self.mode == "confirm" and self.send_to.pick(number):  # 1 the team, 2.. an officer
+            return
         self.prompts.pick(number)
 
     def commit(self) -> None:

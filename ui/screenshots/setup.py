@@ -59,6 +59,9 @@ def render_setup(wait, engine, jobs, out_dir: Path, folder: Path) -> list[Path]:
     tab.entries.list.selectRow(0)
     wait(lambda: tab.entries.photo.pixmap() is not None and not tab.entries.photo.pixmap().isNull(), 10)
     paths.append(_grab(dialog, out_dir, "deployment_setup_watchlist.png"))
+    from ui.screenshots.dispatch import render_handhelds
+
+    paths += render_handhelds(wait, jobs, out_dir, folder, store, admin, live, dep, tab)
     dialog.close()
     jobs.wait(5000)
     store.close()

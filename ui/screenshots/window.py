@@ -65,6 +65,9 @@ def _shoot(args, scratch: Path) -> int:
         window.grab().save(str(out_dir / "adjudication_whole.png"))
         print(f"wrote {out_dir / 'adjudication_whole.png'}")
         window.view.toggle_full()
+        from ui.screenshots.dispatch import shoot_dispatch  # Send to, and the delivery states
+
+        shoot_dispatch(app, window, out_dir, wait_until)
         from ui.login import DEMO_HINT, LoginDialog
         from ui.supervision import SupervisionDialog
 

@@ -31,6 +31,7 @@ from console import clock
 from console.services.accounts.permissions import Permission
 from console.services.setup import cameras, deployment_setup, deployments, new_deployment
 from ui.feedback import gated_button
+from ui.supervision.instructions import OfficersPage
 from ui.supervision.setup_entries import EntriesBox
 from ui.supervision.tables import fill, table
 from ui.tool_dialog import ToolTab
@@ -65,9 +66,9 @@ class SetupTab(ToolTab):
         h = QHBoxLayout(first)
         h.addWidget(self._new_box(), 1)
         h.addWidget(self._checklist_box(), 1)
-        self.entries = EntriesBox(self)
+        self.entries, self.officers = EntriesBox(self), OfficersPage(self)
         for page, name in ((first, "Deployment and checklist"), (self._camera_box(), "Cameras"),
-                           (self.entries, "Watchlist entries")):
+                           (self.entries, "Watchlist entries"), (self.officers, "Officers' handhelds")):
             self.pages.addTab(page, name)
         top.addWidget(self.pages, 1)
 
@@ -244,3 +245,4 @@ class SetupTab(ToolTab):
         fill(self.camera_list, [[c["name"], c["source"], c["credential"]] for c in cams])
         self.camera_list.setProperty("ids", [c["id"] for c in cams])
         self.entries.show_for(dep, chosen)
+        self.officers.show_for(dep, chosen)
