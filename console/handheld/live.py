@@ -36,6 +36,11 @@ class Hub:
         if feed is not None:
             feed.stop()
 
+    def following(self) -> bool:
+        """True once the feed has read the log's head: every change from then on wakes the streams."""
+        feed = self._feed
+        return feed is not None and feed.last_seq > 0
+
     def subscribe(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
         self.start()  # also when the server skipped the lifespan (a test client without it)
         sub = (asyncio.get_running_loop(), asyncio.Event())
