@@ -3,7 +3,7 @@
 One change feed per service (a thread reading new audit entries: dispatch.*, engagement.recorded,
 handheld.*) sets an asyncio.Event of every open stream, from its own thread through the stream's
 loop (``call_soon_threadsafe``). A stream then asks its own device again and tells the page to
-fetch its inbox - the feed carries no incident data to the phones itself.
+fetch its inbox (a corrected confirmation wakes them as well: it withdraws the dispatch) - the feed carries no incident data to the phones itself.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from console.services.runtime.changes import Change, ChangeFeed
 
-WOKEN_BY = ("dispatch.", "engagement.recorded", "handheld.")
+# A corrected confirmation withdraws its dispatch: the phones must drop it at once, too.
+WOKEN_BY = ("dispatch.", "engagement.recorded", "handheld.", "decision.corrected")
 
 
 class Hub:

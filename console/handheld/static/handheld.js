@@ -15,6 +15,7 @@
   let openTimer = null;
   let shown = null; // the dispatch id on screen
   let blobs = [];
+  let polls = 0;
   let refreshing = false;
   let again = false;
   const done = new Set(); // dispatches closed from this page
@@ -121,7 +122,8 @@
     const ok = await checkMe();
     if (!ok || !paired) { return; }
     if (!source) { listen(); }
-    if (source.readyState !== EventSource.OPEN) { refresh(); }
+    polls += 1;
+    if (source.readyState !== EventSource.OPEN || polls % 5 === 0) { refresh(); } // and every 10 s in any case
   }
 
   // -- the incident -------------------------------------------------------------------------------
