@@ -1,9 +1,10 @@
 """Waking the phones' event streams when the record changes.
 
 One change feed per service (a thread reading new audit entries: dispatch.*, engagement.recorded,
-handheld.*) sets an asyncio.Event of every open stream, from its own thread through the stream's
-loop (``call_soon_threadsafe``). A stream then asks its own device again and tells the page to
-fetch its inbox (a corrected confirmation wakes them as well: it withdraws the dispatch) - the feed carries no incident data to the phones itself.
+handheld.*, and decision.corrected, which withdraws a dispatch) sets an asyncio.Event of every open
+stream, from its own thread through the stream's loop (``call_soon_threadsafe``). A stream then asks
+its own device again and tells the page to fetch its inbox - the feed carries no incident data to
+the phones itself.
 """
 
 from __future__ import annotations
