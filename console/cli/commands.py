@@ -15,6 +15,8 @@ from console.cli.audit import cmd_audit
 from console.cli.bench_args import add_parser as add_bench_parser
 from console.cli.deploy import add_parser as add_deploy_parser
 from console.cli.deploy import cmd_deploy
+from console.cli.engage import add_parser as add_engage_parser
+from console.cli.engage import cmd_engage
 from console.cli.users import add_identity, cmd_users, worker_token
 from console.cli.users import add_parser as add_users_parser
 from console.cli.users import signed_in as _signed_in
@@ -107,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_users_parser(sub, add_common)
     add_deploy_parser(sub, add_common)
+    add_engage_parser(sub, add_common)
 
     p = sub.add_parser("db", help="PostgreSQL: make a login role for seats and workers (run with the schema owner's "
                        "--db URL) that cannot alter, drop or rewrite the record")
@@ -344,6 +347,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int] | str] = {
     "worker": cmd_worker,
     "eval-watchlist": cmd_eval_watchlist,
     "deploy": cmd_deploy,
+    "engage": cmd_engage,
 }
 
 

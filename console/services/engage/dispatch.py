@@ -36,6 +36,10 @@ class DispatchError(ConsoleError):
     pass
 
 
+class DispatchConflict(DispatchError):
+    """The incident's state refuses the request (its outcome is in already, or it is no longer open)."""
+
+
 @dataclass(frozen=True)
 class Sent:
     dispatch_id: int
@@ -220,9 +224,9 @@ def record_outcome(store: Store, device: Device, dispatch_id: int, located: bool
     with store.transaction() as conn:
         why = _open(store, row)  # asked inside the write: two officers of a team cannot both close it
         if why == "closed":
-            raise DispatchError("the outcome of this incident is already recorded")
+            raise DispatchConflict("the outcome of this incident is already recorded")
         if why:
-            raise DispatchError(f"this incident is {why}: tell the operator by radio")
+            raise DispatchConflict(f"this incident is {why}: tell the operator by radio")
         engagement_id = repo.record_engagement(store, int(row["alert_id"]), device.officer_id, RESULTS[key], action, note,
                                                device.officer, via="handheld",
                                                extra={"dispatch_id": dispatch_id, "device_id": device.device_id})
