@@ -89,7 +89,7 @@ def make_world(data_dir: Path) -> World:
     dep = repo.create_deployment(store, repo.DeploymentSpec(
         "Demo: King's Cross concourse", "King's Cross station, main concourse (demo)",
         "Demonstration of the handheld: generated data, no real search", "2026-01-01T00:00:00Z",
-        "2099-01-01T00:00:00Z", 0.42, 0.363, "demo"), sup, "sgt.okafor")
+        "2099-01-01T00:00:00Z", 0.42, 0.363, "demo", incident_window_s=0), sup, "sgt.okafor")  # each alert its own incident
     repo.activate_deployment(store, dep, "sgt.okafor")
     cam = repo.add_camera(store, dep, "Concourse north, camera 2", "demo:0", "sgt.okafor")
     wl = repo.create_watchlist(store, dep, "Missing persons (demo)", "sgt.okafor")
