@@ -242,6 +242,7 @@ def make_app(open_store: Callable[[], object], *, feed_interval_s: float = 0.2,
     routes = [
         Route("/", officer_page),
         Route("/pair", officer_page),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/api/pair", api_pair, methods=["POST"]),
         Route("/api/me", api_me),
         Route("/api/inbox", api_inbox),
