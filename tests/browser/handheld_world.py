@@ -59,6 +59,12 @@ class Room:
         adjudication.reject(self.store, self.op, alert_id, "different_person")
         return alert_id
 
+    def escalated(self, track: int = 3) -> int:
+        alert_id = self.alert(track)
+        adjudication.open_alert(self.store, self.op, alert_id)
+        adjudication.escalate(self.store, self.op, alert_id, "not sure: the supervisor should look")
+        return alert_id
+
     def code(self, officer: str = OFFICER) -> str:
         return pairing.start_pairing(self.store, self.sup, officer, self.d.deployment_id).code
 

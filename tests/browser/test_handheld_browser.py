@@ -178,10 +178,9 @@ def test_sign_out_clears_the_page_and_ends_the_pairing(room, base_url, phone):
     assert room.store.one("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'handheld.signed_out'")["n"] == 1
 
 
-def test_an_unconfirmed_or_rejected_alert_never_reaches_the_phone(room, base_url, phone):
+def test_an_unconfirmed_rejected_or_escalated_alert_never_reaches_the_phone(room, base_url, phone):
     pair_by_typing(phone, base_url, room.code())
-    pending, rejected = room.alert(track=3), room.rejected(track=4)
-    for alert_id in (pending, rejected):
+    for alert_id in (room.alert(track=3), room.rejected(track=4), room.escalated(track=6)):
         with pytest.raises(ConsoleError, match="not confirmed"):
             dispatch.send(room.store, room.op, alert_id)
     # A confirmed one sent after them: once it is on the page, the page has looked since the refusals.
