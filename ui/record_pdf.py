@@ -145,6 +145,10 @@ def _body(pg: _Page, r: dict, doc: dict) -> None:
     pg.chart("Engagement outcomes (latest per alert)",
              [(f"{labels.label('result', e['result'])} / {labels.label('action', e['action'])}", [e["count"]])
               for e in r["engagements"]], [("alerts", theme.FACE)])
+    if r.get("engagements_recorded_by"):  # absent from a record signed before Step 16
+        by = r["engagements_recorded_by"]
+        pg.text(f"Outcomes recorded by the officer on a handheld: {by['officer_on_handheld']}; relayed by an operator: "
+                f"{by['relayed_by_operator']}.")
     _equality(pg, r["equality"])
     pg.heading("Threshold changes")
     for c in r["threshold_changes"] or [None]:

@@ -160,3 +160,21 @@ def entry_photo(store: Store, alert_id: int, entry_id: int):
                      " FROM alert_candidates ac JOIN watchlist_entries e ON e.id = ac.entry_id"
                      " LEFT JOIN entry_images i ON i.id = ac.image_id WHERE ac.alert_id = ? AND ac.entry_id = ?",
                      (alert_id, entry_id))
+
+
+def pair_with_code(store: Store, conn, code_sha256: str, token_sha256: str, label: str, now: str, expires: str,
+                   max_failures: int) -> tuple[int | None, object]:
+    """(the new device's id, or None when refused; the code's row, if the code exists). A wrong, used,
+    expired or void code counts a failed try against every open code. On PostgreSQL the owner's
+    function ``orc_pair_device`` does it (a seat may not make devices itself: console/store/pg_handheld.py)."""
+    if store.dialect == "postgres":
+        found = conn.execute("SELECT orc_pair_device(?, ?, ?) AS d", (code_sha256, token_sha256, label)).fetchone()["d"]
+        return (None if found is None else int(found)), pairing_by_code(conn, code_sha256)
+    row = pairing_by_code(conn, code_sha256)
+    usable = (row is not None and row["used_at"] is None and row["expires_at"] > now
+              and int(row["failures"]) < max_failures and use_pairing(conn, int(row["id"]), now))
+    if not usable:
+        count_failure(conn, open_pairing_ids(conn, now))
+        return None, row
+    return insert_device(conn, int(row["id"]), int(row["officer_id"]), int(row["deployment_id"]), token_sha256, label,
+                         now, expires), row

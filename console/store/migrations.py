@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.migrations_handheld import V21
+from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.migrations_setup import V17
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
+from console.store.pg_handheld import V22_POSTGRES
 
 # Step 13: a signed record is frozen. The sign-off keeps the record as signed (its JSON, with the
 # audit checkpoint it pins), so every later export reproduces it; later changes go in an addendum.
@@ -385,5 +386,8 @@ MIGRATIONS: list[Migration] = [
     Migration(20, "watchlists lose the threshold nothing obeyed; the audit log carries row digests", _V20),
     Migration(21, "the engagement officer's handheld: pairings, devices, dispatches and their delivery; who recorded"
                   " an engagement (the officer, or an operator relaying it)", V21),
+    Migration(22, "PostgreSQL: a paired handheld's token is a session the database vouches for; devices made only"
+                  " by the owner's pairing function; row-level security on pairings, devices, dispatches and stages",
+              "", V22_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -12,7 +12,14 @@ import pytest
 
 from console.errors import ConsoleError, PermissionDenied
 from console.services.accounts import auth, password_policy, session
-from console.services.setup.demo import DEMO_ADMIN, DEMO_OPERATOR, DEMO_SUPERVISOR, ensure_demo_accounts, make_demo_store
+from console.services.setup.demo import (
+    DEMO_ADMIN,
+    DEMO_OFFICER,
+    DEMO_OPERATOR,
+    DEMO_SUPERVISOR,
+    ensure_demo_accounts,
+    make_demo_store,
+)
 from console.store import repo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -206,7 +213,7 @@ def test_refused_sign_in_with_demo_accounts_an_administrator_closed_and_start_up
     auth.set_active(store, admin, DEMO_OPERATOR, False)
     auth.delete_user(store, admin, DEMO_SUPERVISOR)
     info = session.prepare(tmp_path / "data", demo=True)  # start-up: the same data directory as ``store``
-    assert info["demo_accounts"] == [DEMO_ADMIN]
+    assert info["demo_accounts"] == [DEMO_ADMIN, DEMO_OFFICER]
     ensure_demo_accounts(store)  # and again: nothing made again, nothing opened again
     op, gone = repo.get_user(store, DEMO_OPERATOR), repo.get_user(store, DEMO_SUPERVISOR)
     assert not op["active"] and repo.password_salt(store, op["id"]) and not gone["active"] and gone["deleted_at"]

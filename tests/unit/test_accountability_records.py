@@ -125,6 +125,6 @@ def test_unused_demo_accounts_are_labelled(store):
     make_demo_store(store)
     rows = store.query("SELECT username, is_demo, role FROM users ORDER BY username")
     assert all(r["username"].startswith("demo.") and r["is_demo"] for r in rows)
-    assert {r["role"] for r in rows} == {"operator", "supervisor", "administrator"}
+    assert {r["role"] for r in rows} == {"operator", "supervisor", "administrator", "engagement_officer"}
     assert auth.login(store, "demo.operator", "demo").role == "operator"
     assert not auth.has_administrator(store)  # a demo admin does not count as the first real one

@@ -150,3 +150,21 @@ def test_the_record_counts_engagements_by_who_recorded_them(room):
     relayed = confirmed(room)
     adjudication.record_outcome(store, op, relayed, "confirmed_true", "words_of_advice")
     assert handheld.engagement_sources(store, room["d"].deployment_id) == {"handheld": 1, "relayed": 1}
+
+
+def test_the_deployment_record_says_who_recorded_each_outcome(room, tmp_path):
+    from console.services.record import reports
+    from tests.pdf_text import pdf_text
+    from ui.record_pdf import render_record_pdf
+
+    store, op, sup = room["store"], room["op"], room["sup"]
+    _, device = paired(room)
+    for _ in range(2):
+        sent = dispatch.send(store, op, confirmed(room))
+        dispatch.card(store, device, sent.dispatch_id)
+        dispatch.record_outcome(store, device, sent.dispatch_id, True, True, "arrest")
+    adjudication.record_outcome(store, op, confirmed(room), "not_located", "no_further_action")
+    record = reports.deployment_record(store, sup, room["d"].deployment_id)
+    assert record["engagements_recorded_by"] == {"officer_on_handheld": 2, "relayed_by_operator": 1}
+    pdf = reports.export_record(store, sup, room["d"].deployment_id, tmp_path / "r.pdf", render_record_pdf).read_bytes()
+    assert "recorded by the officer on a handheld: 2; relayed by an operator: 1" in pdf_text(pdf).replace("\n", " ")

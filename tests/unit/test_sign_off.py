@@ -129,7 +129,7 @@ def test_a_later_change_appears_as_a_dated_addendum_and_the_signed_body_stays(wo
     assert extra and extra["as_of"] > before["signed_record"]["signed_off"][0]["signed_at"]
     assert [c["what"] for c in extra["changes"]] == [
         f"Engagement outcome recorded \u00b7 Not located \u00b7 No further action (alert {ids[2]})"]
-    assert [f["field"] for f in extra["figures"]] == ["engagements"]
+    assert [f["field"] for f in extra["figures"]] == ["engagements", "engagements_recorded_by"]
     pdf_after = reports.export_record(store, sup, dep, tmp_path / "b.pdf", render_record_pdf).read_bytes()
     assert pdf_after != pdf_before and pdf_after.count(b"/Type /Page\n") > pdf_before.count(b"/Type /Page\n")
     live = reports.deployment_record(store, sup, dep)

@@ -13,6 +13,14 @@ def _n(v) -> str:
     return "n/a" if v is None else (f"{v:,}" if isinstance(v, int) else f"{v:g}")
 
 
+def _recorded_by(r: dict) -> str:
+    by = r.get("engagements_recorded_by")  # absent from a record signed before Step 16
+    if not by:
+        return ""
+    return (f"; recorded by the officer on a handheld {by['officer_on_handheld']}, "
+            f"relayed by an operator {by['relayed_by_operator']}")
+
+
 def figures_html(r: dict) -> str:
     tt, esc = r["time_to_decision"], r["escalations"]
     engagements = ", ".join(f"{labels.label('result', e['result'])} / {labels.label('action', e['action'])}: "
@@ -36,7 +44,7 @@ def figures_html(r: dict) -> str:
         ("Escalations", f"{esc['incidents']} escalated, <b>{esc['still_open']} still open</b>"),
         ("Time to decision", (f"median {_n(tt['median_s'])} s, 90th percentile {_n(tt['p90_s'])} s "
                               f"({tt['decisions']} decisions)") if tt["decisions"] else "no decisions yet"),
-        ("Engagement outcomes", escape(engagements) + f"; arrests {r['arrests']}"),
+        ("Engagement outcomes", escape(engagements) + f"; arrests {r['arrests']}" + _recorded_by(r)),
         ("Equality", f"{escape(groups)} ({eq['engagements_with_demographics']} with fields recorded)"),
         ("Threshold changes", escape(changes)),
         ("Clock jumps", jumps),

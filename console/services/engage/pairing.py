@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from console import clock
@@ -80,10 +80,11 @@ class Device:
     label: str
     paired_at: str
     expires_at: str
+    token: str = field(default="", repr=False, compare=False)  # PostgreSQL: the session the database vouches for
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.officer_id, self.officer, Role.ENGAGEMENT_OFFICER.value)
+        return Actor(self.officer_id, self.officer, Role.ENGAGEMENT_OFFICER.value, self.token)
 
 
 def start_pairing(store: Store, supervisor: Actor, officer: str, deployment_id: int) -> PairingCode:
@@ -112,24 +113,20 @@ def pair(store: Store, code: str, label: str = "", client: str = "") -> tuple[st
     label = " ".join(label.split())[:60]
     now = clock.now()
     digest = _sha(normalise_code(code))
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.transaction() as conn:
-        row = db.pairing_by_code(conn, digest)
-        why = _why_not(row, now) or ("" if db.use_pairing(conn, int(row["id"]), ts(now)) else "code already used")
-        if why:  # counted and logged, then refused once this is committed
+        device_id, row = db.pair_with_code(store, conn, digest, _sha(token), label, ts(now), ts(now + DEVICE_TTL),
+                                           MAX_FAILURES)
+        if device_id is None:  # counted and logged, then refused once this is committed
             open_ids = db.open_pairing_ids(conn, ts(now))
-            db.count_failure(conn, open_ids)
             audit.append(store, ACTOR, "handheld.pairing_refused", "pairing", row["id"] if row else "",
-                         {"reason": why, "client": client,
+                         {"reason": _why_not(row, now), "client": client,
                           "rows": ledger.of(conn, "handheld_pairings", id=open_ids) if open_ids else {}})
         else:
-            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-            expires = ts(now + DEVICE_TTL)
-            device_id = db.insert_device(conn, int(row["id"]), int(row["officer_id"]), int(row["deployment_id"]),
-                                         _sha(token), label, ts(now), expires)
-            dev = _device(db.device(conn, device_id))
+            dev = _device(db.device(conn, device_id), token)
             audit.append(store, dev.officer, "handheld.paired", "deployment", dev.deployment_id,
                          {"device_id": device_id, "pairing_id": int(row["id"]), "label": label, "client": client,
-                          "expires_at": expires,
+                          "expires_at": dev.expires_at,
                           "rows": ledger.merged(ledger.of(conn, "handheld_pairings", id=int(row["id"])),
                                                 ledger.of(conn, "handheld_devices", id=device_id))})
             return token, dev
@@ -140,17 +137,17 @@ def _why_not(row, now: datetime) -> str:
     if row is None:
         return "unknown code"
     if row["used_at"] is not None:
-        return "code already used"
+        return "code already used"  # also the loser of two phones racing with one code
     if row["expires_at"] <= ts(now):
         return "code expired"
     if int(row["failures"]) >= MAX_FAILURES:
         return f"code void after {MAX_FAILURES} failed tries"
-    return ""
+    return "refused"
 
 
-def _device(row) -> Device:
+def _device(row, token: str = "") -> Device:
     return Device(int(row["id"]), int(row["officer_id"]), row["username"], row["display_name"],
-                  int(row["deployment_id"]), row["label"], row["paired_at"], row["expires_at"])
+                  int(row["deployment_id"]), row["label"], row["paired_at"], row["expires_at"], token)
 
 
 def device_for(store: Store, token: str) -> Device:
@@ -164,7 +161,7 @@ def device_for(store: Store, token: str) -> Device:
     if (row["revoked_at"] is not None or row["expires_at"] <= ts(clock.now()) or not row["active"] or row["deleted_at"]
             or not Actor(int(row["officer_id"]), row["username"], row["role"]).may(Permission.RECEIVE_DISPATCH)):
         raise PermissionDenied(NOT_PAIRED)
-    return _device(row)
+    return _device(row, token)
 
 
 NOT_PAIRED = "this device is not paired, or its pairing ended: ask the supervisor to pair it again"
@@ -179,14 +176,18 @@ def revoke(store: Store, supervisor: Actor, device_id: int, reason: str) -> None
         row = db.device(conn, device_id)
         if row is None:
             raise ConsoleError(f"handheld {device_id} does not exist")
-        if db.revoke_device(conn, device_id, ts(clock.now()), supervisor.user_id, reason.strip()):
-            audit.append(store, supervisor.username, "handheld.revoked", "deployment", int(row["deployment_id"]),
-                         {"device_id": device_id, "officer": row["username"], "reason": reason.strip(),
-                          "rows": ledger.of(conn, "handheld_devices", id=device_id)})
+        if row["revoked_at"] is not None:
+            return
+        if not db.revoke_device(conn, device_id, ts(clock.now()), supervisor.user_id, reason.strip()):
+            raise ConsoleError(f"handheld {device_id} was not revoked: the store refused the change")
+        audit.append(store, supervisor.username, "handheld.revoked", "deployment", int(row["deployment_id"]),
+                     {"device_id": device_id, "officer": row["username"], "reason": reason.strip(),
+                      "rows": ledger.of(conn, "handheld_devices", id=device_id)})
 
 
 def sign_out(store: Store, device: Device) -> None:
     """The officer signs the phone out: its pairing ends (a new one needs a new code)."""
+    device.actor.require(Permission.RECEIVE_DISPATCH, store)
     with store.transaction() as conn:
         if db.revoke_device(conn, device.device_id, ts(clock.now()), device.officer_id, "signed out on the device"):
             audit.append(store, device.officer, "handheld.signed_out", "deployment", device.deployment_id,

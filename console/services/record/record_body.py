@@ -64,10 +64,19 @@ def _record(store: Store, deployment_id: int) -> dict:
         "false_incidents_per_1000_faces": round(1000 * t["false"] / faces, 4) if faces else None,
         "engagements": [{"result": r["result"], "action": r["action"], "count": r["n"]} for r in engagements],
         "arrests": sum(r["n"] for r in engagements if r["action"] == "arrest"),
+        # Who recorded each incident's outcome: the officer on a paired handheld, or an operator relaying it.
+        "engagements_recorded_by": _recorded_by(store, deployment_id),
         "signed_off": [dict(s) for s in signoffs],
         "audit_checkpoint": _latest_checkpoint(store),
         **record_figures.figures(store, deployment_id, rows, int(faces), t["alerts"]),
     }
+
+
+def _recorded_by(store: Store, deployment_id: int) -> dict:
+    from console.store import handheld
+
+    found = handheld.engagement_sources(store, deployment_id)
+    return {"officer_on_handheld": found.get("handheld", 0), "relayed_by_operator": found.get("relayed", 0)}
 
 
 def _latest_checkpoint(store: Store) -> dict | None:

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 # The record's figures compared with the signed ones for the addendum (a field that moved is listed).
 COMPARED = ("incidents", "true_incidents", "false_incidents", "undecided_incidents", "alerts", "false_alerts",
             "faces_analysed", "false_incidents_per_1000_faces", "false_alerts_per_1000_faces", "arrests",
-            "engagements", "equality", "escalations", "watchlist_size")
+            "engagements", "engagements_recorded_by", "equality", "escalations", "watchlist_size")
 # Later entries of the audit log that change what the record says about the deployment's alerts.
 LATER = ("decision.recorded", "decision.corrected", "engagement.recorded", "alert.escalated", "equality.recorded",
          "deployment.threshold_changed", "clock.jumped")

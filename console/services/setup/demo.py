@@ -29,6 +29,7 @@ DEMO_SUPERVISOR = "demo.supervisor"
 
 
 DEMO_ADMIN = "demo.admin"
+DEMO_OFFICER = "demo.officer"  # an engagement officer: pairs a phone with the handheld service (main.py engage)
 DEMO_PASSWORD = "demo"
 
 
@@ -54,7 +55,8 @@ def make_demo_store(store: Store) -> None:
 
 
 def ensure_demo_accounts(store: Store) -> None:
-    """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator - in
+    """The clearly labelled demo accounts (password "demo"): operator, supervisor, administrator and an
+    engagement officer (for pairing a phone) - in
     a demo store only. Ones an administrator disabled or deleted are left so (the demo then signs in
     as the others)."""
     if not is_demo_store(store):
@@ -62,6 +64,7 @@ def ensure_demo_accounts(store: Store) -> None:
     ensure_demo_user(store, DEMO_OPERATOR, "Demo Operator", "operator", DEMO_PASSWORD)
     ensure_demo_user(store, DEMO_SUPERVISOR, "Demo Supervisor", "supervisor", DEMO_PASSWORD)
     ensure_demo_user(store, DEMO_ADMIN, "Demo Administrator", "administrator", DEMO_PASSWORD)
+    ensure_demo_user(store, DEMO_OFFICER, "Demo Officer", "engagement_officer", DEMO_PASSWORD)
 
 
 def ensure_demo_deployment(store: Store, engine: FaceEngine, cameras: int = 1) -> int:
