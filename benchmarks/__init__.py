@@ -4,7 +4,7 @@ They sit beside the product, above its layers (they drive console/ and ui/ as a 
 so nothing in console/ or ui/ depends on them. Speed is measured here, never in tests; compare
 before and after in the same run, since the machines are shared and noisy.
 
-    python main.py bench pipeline|scan|gallery|log|control-room|fuzz|ui|mutation ...
+    python main.py bench pipeline|scan|gallery|log|control-room|fuzz|ui|mutation|engage ...
 """
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ def run(args) -> int:
     elif args.bench == "log":
         result = log.bench_log(args.alerts)
         cmd = f"python main.py bench log --alerts {args.alerts}"
+    elif args.bench == "engage":
+        from benchmarks import engage
+
+        if args.dispatches < 1:
+            from console.errors import ConsoleError
+
+            raise ConsoleError("--dispatches must be 1 or more")
+        result = engage.bench_engage(args.dispatches)
+        cmd = f"python main.py bench engage --dispatches {args.dispatches}"
     elif args.bench == "fuzz":
         result = fuzz.bench_fuzz(args.scale)
         cmd = f"python main.py bench fuzz --scale {args.scale}"

@@ -37,6 +37,9 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
     b.add_argument("--feeds", default="4", help="feeds, or several runs one after another: 1,2,4,8")
     add_recognition(b)
     b.add_argument("--seconds", type=float, default=30.0)
+    b = bench.add_parser("engage", help="confirm-to-handheld latency: the real HTTPS service and a headless chromium"
+                                        " phone (a source checkout with the dev extras and the system's chromium)")
+    b.add_argument("--dispatches", type=int, default=50)
     b = bench.add_parser("fuzz", help="the hostile-input fuzzing at N times the suite's case count (a source checkout"
                                       " with the dev extras)")
     b.add_argument("--scale", type=int, default=20)

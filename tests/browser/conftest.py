@@ -12,75 +12,29 @@ A machine without chromium fails these tests with the line to install it: never 
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
-CHROMEDRIVER_CANDIDATES = ("/usr/bin/chromedriver", "chromedriver")
-INSTALL = "install them with: sudo apt-get install chromium chromium-driver (or run .ci/install_browser.sh)"
-PHONE = (390, 844, 3.0)
-TABLET = (820, 1180, 2.0)
-MOBILE_USER_AGENT = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Mobile Safari/537.36"
-)
-# No network at run time: nothing phones home, updates itself or fetches a component.
-QUIET_FLAGS = (
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection",
-    "--metrics-recording-only",
-    "--disable-dev-shm-usage",
-    "--password-store=basic",
-)
+from tests.browser import chromium
 
-
-def _find(candidates: tuple[str, ...]) -> str | None:
-    for name in candidates:
-        found = shutil.which(name) if not os.path.isabs(name) else (name if os.access(name, os.X_OK) else None)
-        if found:
-            return found
-    return None
+CHROMIUM_CANDIDATES = chromium.CHROMIUM_CANDIDATES
+CHROMEDRIVER_CANDIDATES = chromium.CHROMEDRIVER_CANDIDATES
+INSTALL = chromium.INSTALL
+PHONE = chromium.PHONE
+TABLET = chromium.TABLET
 
 
 def chromium_paths() -> tuple[str, str]:
     """(chromium, chromedriver), or the test fails saying how to install them."""
-    chromium, driver = _find(CHROMIUM_CANDIDATES), _find(CHROMEDRIVER_CANDIDATES)
-    missing = [name for name, path in (("chromium", chromium), ("chromedriver", driver)) if path is None]
-    if missing:
-        pytest.fail(f"the browser tests need the system's {' and '.join(missing)}: {INSTALL}", pytrace=False)
-    return chromium, driver
+    try:
+        return chromium.paths(CHROMIUM_CANDIDATES, CHROMEDRIVER_CANDIDATES)
+    except chromium.BrowserMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def chrome_options(profile: Path, spki: str | None, size: tuple[int, int], scale: float, mobile: bool):
-    from selenium import webdriver
-
-    width, height = size
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium_paths()[0]
-    options.add_argument("--headless=new")
-    options.add_argument(f"--user-data-dir={profile}")  # chromium honours the SPKI list only with its own profile
-    options.add_argument(f"--window-size={width},{height}")
-    options.add_argument(f"--force-device-scale-factor={scale}")
-    for flag in QUIET_FLAGS:
-        options.add_argument(flag)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        options.add_argument("--no-sandbox")  # chromium's sandbox refuses to start as root (CI containers)
-    if spki:
-        # Pin the installation's own key: any other self-signed certificate is still refused.
-        options.add_argument(f"--ignore-certificate-errors-spki-list={spki}")
-    if mobile:
-        metrics = {"width": width, "height": height, "pixelRatio": scale, "touch": True}
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics, "userAgent": MOBILE_USER_AGENT})
-    return options
+    return chromium.options(chromium_paths()[0], profile, spki, size, scale, mobile)
 
 
 @pytest.fixture
