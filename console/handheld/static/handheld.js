@@ -5,7 +5,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const POST_HEADERS = { "Content-Type": "application/json", "X-ORC-Handheld": "1" };
-  const TEXT_FIELDS = ["subject", "camera", "place", "time", "operator", "note", "category", "reason", "legal-basis",
+  const TEXT_FIELDS = ["summary", "subject", "camera", "place", "time", "operator", "note", "category", "reason", "legal-basis",
     "instructions"];
   const IMAGES = ["capture", "face", "photo"];
   const POLL_MS = 2000;
@@ -156,6 +156,15 @@
     show("waiting", paired && shown === null && $("outcome-done").hidden);
   }
 
+  // 24-hour local time and how long ago: "21:08:54 (2 min ago)".
+  function when(iso) {
+    const t = new Date(iso);
+    const pad = (n) => String(n).padStart(2, "0");
+    const mins = Math.max(0, Math.round((Date.now() - t.getTime()) / 60000));
+    return pad(t.getHours()) + ":" + pad(t.getMinutes()) + ":" + pad(t.getSeconds())
+      + (mins < 1 ? " (just now)" : " (" + mins + " min ago)");
+  }
+
   async function loadCard(id) {
     const response = await call("/api/dispatch/" + id);
     if (!response.ok || !paired) { return; }
@@ -166,7 +175,9 @@
     $("subject").textContent = [card.subject_name, card.record_number].filter(Boolean).join(", ");
     $("camera").textContent = card.camera || "";
     $("place").textContent = card.place || "";
-    $("time").textContent = card.captured_at ? new Date(card.captured_at).toLocaleString() : "";
+    $("time").textContent = card.captured_at ? when(card.captured_at) : "";
+    $("summary").textContent = [card.subject_name, card.category, card.camera,
+      card.captured_at ? when(card.captured_at) : ""].filter(Boolean).join(" \u00b7 ");
     $("operator").textContent = card.operator || "";
     $("note").textContent = card.operator_note || "";
     $("category").textContent = card.category || "";
