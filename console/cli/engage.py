@@ -20,6 +20,8 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None]) -> No
     add_common(p)
     p.add_argument("--listen", default="0.0.0.0:8443", metavar="HOST:PORT",
                    help="the address and port to listen on (default 0.0.0.0:8443: every interface)")
+    p.add_argument("--demo", action="store_true",
+                   help="serve the demo's own store (the data directory 'python main.py --demo' uses), to try a phone")
     p.add_argument("--hostname", action="append", default=[], metavar="NAME",
                    help="a name or address phones reach this machine by (repeatable; the first is the one announced). "
                         "The certificate names them on its first start (default: this machine's name)")
@@ -31,5 +33,12 @@ def cmd_engage(args) -> int:
     db = getattr(args, "db", None)
     if db and not db.startswith(("postgresql://", "postgres://")):  # not echoed: it may hold a password
         raise ConsoleError("--db takes a postgresql:// URL (an SQLite data directory is given with --data-dir)")
-    serve(db or args.data_dir, args.data_dir, args.listen, args.hostname)
+    data_dir = args.data_dir
+    if getattr(args, "demo", False):
+        if db or data_dir:
+            raise ConsoleError("--demo serves the demo's own store: leave out --db and --data-dir")
+        from console.services.setup.demo import demo_data_dir
+
+        data_dir = demo_data_dir()
+    serve(db or data_dir, data_dir, args.listen, args.hostname)
     return 0
