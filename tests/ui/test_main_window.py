@@ -87,9 +87,12 @@ def test_keyboard_confirm_stores_the_decision_and_its_audit_entry(qtbot, window)
     decision = db_rows(window, "SELECT * FROM decisions WHERE alert_id = ?", (row["id"],))
     assert len(decision) == 1 and decision[0]["decision"] == "true_alert"
     assert decision[0]["duration_ms"] is not None
-    entries = db_rows(window, "SELECT action FROM audit_log WHERE subject_type = 'alert' AND subject_id = ? ORDER BY seq",
-                      (str(row["id"]),))
-    assert [e["action"] for e in entries] == ["alert.raised", "alert.opened", "decision.recorded"]
+    def entries():
+        return [e["action"] for e in db_rows(window, "SELECT action FROM audit_log WHERE subject_type = 'alert'"
+                                                     " AND subject_id = ? ORDER BY seq", (str(row["id"]),))]
+
+    qtbot.waitUntil(lambda: "dispatch.sent" in entries(), timeout=5000)  # sent to the team after the decision
+    assert entries() == ["alert.raised", "alert.opened", "decision.recorded", "dispatch.sent"]
     assert window.alerts.row_of(row["id"]) == -1
     # Outcome by keys: 1 = confirmed true, 4 = arrest, Enter records.
     qtbot.keyClick(window, Qt.Key.Key_1)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from console.store import audit, ledger, open_store, repo
-from console.store.migrations import LEDGER_FROM
+from console.store.migrations import LATEST, LEDGER_FROM
 from tests.factories import small_deployment
 
 
@@ -57,7 +57,7 @@ def test_a_store_upgraded_to_the_ledger_gets_one_baseline_entry_for_the_rows_it_
         repo.add_face_stats(store, d.deployment_id, d.camera_id, 3, 0, np.array([0.2, 0.3, 0.4]))
         # as an older console wrote it: no digest in the log
         _raw(store, "INSERT INTO purges(rule, ran_at, items, details_json) VALUES ('x', '2026-01-01T00:00:00Z', 0, '{}')")
-        assert store.migrate() == list(range(LEDGER_FROM, LEDGER_FROM + 1))
+        assert store.migrate() == list(range(LEDGER_FROM, LATEST + 1))
         base = store.query("SELECT details_json FROM audit_log WHERE action = 'audit.ledger_baseline'")
         assert len(base) == 1 and '"purges"' in base[0]["details_json"]
         assert ledger.verify(store) == []
