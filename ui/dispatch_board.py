@@ -98,6 +98,7 @@ class DispatchTracker(QObject):
         self.followed: dict[int, str] = {}  # alert id -> subject ('' when not known here), oldest first
         self.deliveries: dict[int, Delivery] = {}
         self._reading = self._again = False
+        self._seeded: int | None = None  # the deployment whose recent dispatches were read at start
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.refresh)
@@ -115,6 +116,8 @@ class DispatchTracker(QObject):
 
     def on_event(self, event) -> None:
         """A LiveEvent from the window's bridge: only the shared log's dispatch and outcome entries matter."""
+        if self._seeded is None and self._live() is not None:
+            self.refresh()  # the first event after sign-in: read the deployment's recent dispatches
         if event.kind == "change" and event.change is not None:
             self.on_change(event.change)
 
@@ -137,8 +140,17 @@ class DispatchTracker(QObject):
             self._again = True
             return
         self._reading, ids = True, list(self.followed)
-        self.jobs.submit(lambda: [dispatch.delivery(live.store, live.operator, a) for a in ids], self._show,
-                         self._failed)
+        seed = self._seeded != live.deployment_id
+        self._seeded = live.deployment_id
+
+        def read() -> list[Delivery | None]:
+            if seed:  # a seat started mid-shift follows the deployment's recent dispatches too
+                for a in reversed(dispatch.recent(live.store, live.operator, live.deployment_id, RECENT)):
+                    if a not in ids:
+                        ids.insert(0, a)
+            return [dispatch.delivery(live.store, live.operator, a) for a in ids]
+
+        self.jobs.submit(read, self._show, self._failed)
 
     def _failed(self, exc: Exception) -> None:
         self._reading = False
@@ -146,6 +158,8 @@ class DispatchTracker(QObject):
 
     def _show(self, found: list[Delivery | None]) -> None:
         self._reading = False
+        seeds = [d.alert_id for d in found if d is not None and d.alert_id not in self.followed]  # read at start
+        self.followed = {**dict.fromkeys(seeds, ""), **self.followed}  # oldest first, before this seat's own
         self.deliveries.update({d.alert_id: d for d in found if d is not None})
         for d in found:
             if d is not None and d.outcome is not None:
@@ -154,7 +168,7 @@ class DispatchTracker(QObject):
         for alert_id in reversed(self.followed):
             d = self.deliveries.get(alert_id)
             if d is not None:
-                text, warning = describe(d, self.followed[alert_id])
+                text, warning = describe(d, self.followed[alert_id] or d.subject)
                 rows.append((alert_id, text, warning))
         self.panel.show_rows(rows)
         waiting = any(d.delivered_at is None and d.outcome is None and not d.late() for d in self.deliveries.values())

@@ -230,3 +230,39 @@ def test_set_up_edits_what_officers_may_do_with_a_reason(qtbot, console_app, liv
     assert isinstance(page.dialog, HandheldsDialog) and page.dialog.isVisible()
     qtbot.waitUntil(lambda: page.dialog.officer.findData("pc1") >= 0, timeout=10000)
     jobs.wait(5000)
+
+
+def test_a_seat_started_mid_shift_follows_the_recent_dispatches_with_their_subjects(qtbot, console_app, live, jobs):
+    from console.services.decisions import adjudication
+    from ui.dispatch_board import DispatchPanel, DispatchTracker
+
+    pair(live, "pc1")
+    alert_id = live.small.alert()
+    adjudication.open_alert(live.phone, live.operator, alert_id)
+    adjudication.confirm(live.phone, live.operator, alert_id, "")
+    dispatch.send(live.phone, live.operator, alert_id)  # before this seat started
+    panel = DispatchPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    tracker = DispatchTracker(jobs, panel, lambda: live)
+    tracker.on_event(SimpleNamespace(kind="status", change=None))  # the first event after sign-in
+    qtbot.waitUntil(lambda: bool(panel.texts()), timeout=5000)
+    assert panel.texts()[0].startswith(f"Alert {alert_id} · P  →  the team")  # P: small_deployment's subject
+    tracker.timer.stop()
+    jobs.wait(5000)
+
+
+def test_a_first_confirmation_under_the_two_person_rule_sends_nothing(qtbot, review, jobs, live):
+    from console.services.setup import deployments
+
+    deployments.set_two_person_rule(live.store, live.sup, live.deployment_id, True, "two people confirm")
+    pair(live, "pc1")
+    alert_id = live.small.alert()
+    review.open(alert_id)
+    qtbot.waitUntil(lambda: review.view.mode == "review" and review.view.detail is not None, timeout=10000)
+    review.view.ask_confirm()
+    review.view.commit()
+    qtbot.waitUntil(lambda: review.view.mode != "confirm", timeout=10000)
+    jobs.wait(5000)
+    assert live.store.one("SELECT decision_id FROM dispatches") is None
+    assert dispatch.delivery(live.store, live.operator, alert_id) is None

@@ -250,6 +250,7 @@ class Delivery:
     seen_at: str | None
     outcome: dict | None  # result, action, by, via
     reach: int
+    subject: str = ""  # the confirmed candidate's name, as the operator saw it
 
     @property
     def state(self) -> str:
@@ -274,5 +275,15 @@ def delivery(store: Store, actor: Actor, alert_id: int) -> Delivery | None:
     if closed:
         outcome = {"result": closed["result"], "action": closed["action"], "by": closed["username"],
                    "via": closed["recorded_via"] or "relayed", "notes": closed["notes"]}
+    entry = db.entry_photo(store, alert_id, int(db.latest_decision(store, alert_id)["candidate_entry_id"] or 0))
     return Delivery(alert_id, int(row["id"]), row["officer_name"] or TEAM, row["sent_at"], first[DispatchStage.DELIVERED],
-                    first[DispatchStage.SEEN], outcome, len(officers(store, int(row["deployment_id"]))))
+                    first[DispatchStage.SEEN], outcome, len(officers(store, int(row["deployment_id"]))),
+                    entry["subject_name"] if entry else "")
+
+
+def recent(store: Store, actor: Actor, deployment_id: int, limit: int = 8) -> list[int]:
+    """The alerts of the deployment's dispatches of the last ``OPEN_FOR``, newest first (a seat that
+    starts mid-shift follows them too)."""
+    actor.require(Permission.DISPATCH)
+    rows = db.dispatches_of_deployment(store, deployment_id, ts(clock.now() - OPEN_FOR))
+    return [int(r["alert_id"]) for r in rows[:limit]]
