@@ -120,14 +120,16 @@ def test_a_hand_over_gives_the_next_user_a_fresh_spell(seat, wall):
 
 
 def test_a_seat_opened_without_a_sign_in_counts_from_when_it_took_the_operator_on(seat, wall):
-    ann = auth.actor_for(seat.store, "ann")
-    wall(5)
+    ann = auth.login(seat.store, "ann", PASSWORD)  # signed in long before, on an earlier run of the console
+    wall(fatigue.SEAT_OPENING_S / 60 + 1)
     seated = clock.utcnow()
     wall(120)
     s = fatigue.spell(seat.store, ann, seat.deployment_id, seated)
     assert s.since == "the seat opened" and s.text() == "2 h 00 min" and s.due()
     auth.login(seat.store, "ann", PASSWORD)  # a sign-in after the seat took her on starts the spell
     assert fatigue.spell(seat.store, ann, seat.deployment_id, seated).since == "sign-in"
+    wall(1)  # and one moments before the seat took her on (the deployment opening in between) is the start too
+    assert fatigue.spell(seat.store, ann, seat.deployment_id, clock.utcnow()).seconds() == 60
 
 
 def test_the_period_is_a_governed_setting_a_supervisor_changes_with_a_reason(seat, wall):

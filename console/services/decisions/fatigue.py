@@ -29,6 +29,7 @@ KEY = "fatigue"
 DEFAULTS = {"ask_after_min": 120}
 LIMITS_MIN = (15, 720)  # a period outside this is refused: no prompt every minute, none never
 REPEAT_MIN = 15  # an ignored prompt comes back this often
+SEAT_OPENING_S = 600  # a sign-in this long before the seat took the operator on is the spell's start
 SIGN_IN, UNLOCKED = "login.succeeded", "session.unlocked"
 BREAK_STARTED, BREAK_ENDED = "seat.break_started", "seat.break_ended"
 PROMPTED, ANSWERED = "seat.fatigue_prompted", "seat.fatigue_answered"
@@ -93,7 +94,8 @@ def configure(store: Store, supervisor: Actor, deployment_id: int, ask_after_min
 # -- the spell ------------------------------------------------------------------------------
 def spell(store: Store, actor: Actor, deployment_id: int, seated_at: str | None = None) -> Spell:
     """The operator's current spell. ``seated_at``: when this seat took the operator on (a seat opened
-    without a sign-in, as the demo's is, has no sign-in entry to go by)."""
+    without a sign-in, as the demo's is, has no sign-in entry to go by); a sign-in up to
+    ``SEAT_OPENING_S`` before it is the one that seated them (the deployment opens in between)."""
     period = config(store, deployment_id)["ask_after_min"]
     unlock = False
     for entry in recent_entries(store, actor.username, (SIGN_IN, UNLOCKED, BREAK_STARTED, BREAK_ENDED, HANDOVER)):
@@ -105,8 +107,8 @@ def spell(store: Store, actor: Actor, deployment_id: int, seated_at: str | None 
             continue  # after the idle lock, or to change the password: no break
         if entry["action"] == BREAK_STARTED:
             return Spell(actor.username, entry["at"], "a break", period, on_break=True)
-        if seated_at is not None and seated_at > entry["at"]:
-            break
+        if seated_at is not None and _wall(entry["at"]) < _wall(seated_at) - SEAT_OPENING_S:
+            break  # from before this seat took the operator on (an earlier run of the console)
         return Spell(actor.username, entry["at"], _STARTS[entry["action"]], period)
     return Spell(actor.username, seated_at or clock.utcnow(), "the seat opened", period)
 
