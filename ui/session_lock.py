@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QPushButton
 
 IDLE_LOCK_S = 10 * 60  # default: the console locks after ten minutes without input
@@ -15,6 +15,8 @@ INPUT_EVENTS = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.
 
 
 class SessionLock(QObject):
+    unlocked = Signal(object)  # the actor, after the password was given again (a break ends: ui/fatigue_prompt.py)
+
     def __init__(self, window: QMainWindow, jobs) -> None:
         super().__init__(window)
         self.window, self.jobs = window, jobs
@@ -78,6 +80,7 @@ class SessionLock(QObject):
             self.locked = False
             self.last_input = time.monotonic()
             self.window.centralWidget().show()
+            self.unlocked.emit(self.lock_dialog.actor)
         else:
             self.lock(0.0)  # no way past the lock but the password
 

@@ -41,6 +41,8 @@ QLabel#badge_warn {{ background: #4a3410; color: #ffe0a3; border-radius: 4px; pa
 QLabel#banner {{ background: #3a2f12; color: #ffd27a; padding: 6px 12px; border-radius: 4px; font-weight: 600; }}
 QLabel#problem_banner {{ background: #4a1616; color: #ffc9c9; padding: 6px 12px; font-weight: 600; }}
 QLabel#focus_banner {{ background: #5a2a10; color: #ffd9c2; padding: 6px 12px; font-weight: 700; }}
+QFrame#fatigue_banner {{ background: #2e2612; border-bottom: 2px solid {MATCH}; }}
+QLabel#fatigue_text {{ color: #ffe0a3; font-weight: 600; }}
 QLabel#oversight_banner {{ background: #7a1010; color: #ffffff; padding: 10px 14px; font-weight: 700; font-size: 12pt; }}
 QListView {{ background: {PANEL}; border: none; outline: none; }}
 QPushButton {{ background: {PANEL_2}; border: 1px solid #39414b; border-radius: 5px; padding: 8px 14px;

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from console import labels
 from console.domain import DeploymentState
 from console.services.accounts.permissions import Permission
+from console.services.decisions import fatigue
 from console.services.record import audit_trail
 from console.services.setup import deployments, operating_point
 from ui.feedback import gated_button, needs
@@ -118,7 +119,24 @@ class DeploymentTab(ToolTab):
             self.two_person_reason.text()), "Two-person rule updated and logged."))
         form.addRow(self.two_person)
         form.addRow("Reason", self.two_person_reason)
-        form.addRow("", set_rule)
+        rule_row = QHBoxLayout()
+        rule_row.addWidget(set_rule)
+        rule_row.addSpacing(16)
+        self.ask_after = QSpinBox()  # after this long at the seat without a break, the operator is asked to hand over
+        self.ask_after.setRange(*fatigue.LIMITS_MIN)
+        self.ask_after.setPrefix("Hand over after ")
+        self.ask_after.setSuffix(" min")
+        self.ask_after.setToolTip("After this long at the seat without a break an operator is asked to hand over or "
+                                  f"take a break, again every {fatigue.REPEAT_MIN} min while ignored.")
+        set_fatigue = self.set_fatigue_button = gated_button("Set hand-over prompt", Permission.MANAGE_DEPLOYMENT,
+                                                             "uses the reason above")
+        set_fatigue.clicked.connect(lambda: self.act(lambda: fatigue.configure(
+            self.live.store, self.actor, self.live.deployment_id, self.ask_after.value(),
+            self.two_person_reason.text()), "Hand-over prompt set and logged; it applies at every seat."))
+        rule_row.addWidget(self.ask_after)
+        rule_row.addWidget(set_fatigue)
+        rule_row.addStretch(1)
+        form.addRow("", rule_row)
         window_row = QHBoxLayout()
         self.incident_window = QSpinBox()
         self.incident_window.setRange(0, deployments.INCIDENT_WINDOW_MAX_S // 60)
@@ -194,12 +212,14 @@ class DeploymentTab(ToolTab):
         def read():
             dep = dict(deployments.get(store, dep_id))
             stop = audit_trail.deployment_stop(store, dep_id) if dep["state"] == DeploymentState.STOPPED else None
-            return dep, stop, operating_point.point(store, dep_id), deployments.cameras(store, actor, dep_id)
+            return (dep, stop, operating_point.point(store, dep_id), deployments.cameras(store, actor, dep_id),
+                    fatigue.config(store, dep_id))
 
         self.read(read, self._show)
 
     def _show(self, pair) -> None:
-        d, stop, op, cameras = pair
+        d, stop, op, cameras, seat = pair
+        self.ask_after.setValue(seat["ask_after_min"])
         self.facts.setText(facts_html(d))
         self.cameras.setText(cameras_html(cameras))
         self.point.setText(f"<b>{op.line()}</b><br>{op.detail()}")
