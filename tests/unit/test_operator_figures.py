@@ -165,3 +165,19 @@ def test_a_blind_look_by_the_one_who_decided_is_not_a_second_look(store):
         reports.blind_decide(store, sup, sample, row["alert_id"], "true_alert")
     me = operators.operator_figures(store, sup, d.deployment_id)[0]
     assert me["decisions"] == 3 and me["blind_review"]["n"] == 0
+
+
+def test_the_pdf_and_the_record_tab_print_the_pooled_paragraph(world):
+    from console.services.record import signing
+    from tests.pdf_text import pdf_text
+    from ui.record_pdf import render_record_pdf
+    from ui.review.record_html import document_html
+
+    store, d, _op_actor, _sup = world
+    doc = signing.document(store, d.deployment_id)
+    text = " ".join(pdf_text(render_record_pdf(doc)).split())
+    assert "The operators' decisions" in text
+    assert "possible false confirmations (confirmed where the second look rejected) 100.0 % [72.2-100.0 %] (n 10)" in text
+    assert "Known-answer tests: none yet." in text and "operators it flags: 1." in text
+    assert " op " not in text.replace("(", " ").replace(")", " ")  # no operator is named
+    assert "100.0 % [72.2-100.0 %] (n 10)" in document_html(doc)

@@ -266,3 +266,31 @@ def actions_taken(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
         out.append({"at": r["at"], "by": r["actor"], "operator": d.get("operator"), "text": d.get("text", ""),
                     "flagged": d.get("flagged")})
     return out
+
+
+# -- in words ---------------------------------------------------------------------------------------
+def rate_text(m: dict) -> str:
+    """"100.0 % [72.2-100.0 %] (n 10)", or "n/a (n 0)"."""
+    if not m["n"]:
+        return "n/a (n 0)"
+    return f"{100 * m['rate']:.1f} % [{100 * m['low']:.1f}-{100 * m['high']:.1f} %] (n {m['n']})"
+
+
+def pooled_text(pooled: dict) -> str:
+    """The record's paragraph on the operators (the PDF and the record tab print it)."""
+    blind, known, rule = pooled["blind_review"], pooled["known_answer"], pooled["flag_rule"]
+    if blind["n"]:
+        looks = (f"A supervisor's blind second look at {blind['n']} decisions: agreement {rate_text(blind['agreement'])}; "
+                 f"possible false confirmations (confirmed where the second look rejected) "
+                 f"{rate_text(blind['false_confirmations'])}; possible misses (rejected where it confirmed) "
+                 f"{rate_text(blind['missed_confirmations'])}.")
+    else:
+        looks = "No decision has had a blind second look yet."
+    tests = ("Known-answer tests: none yet." if not known["n"] else
+             f"Known-answer tests ({known['n']}): false confirmations {rate_text(known['false_confirmations'])}; "
+             f"missed confirmations {rate_text(known['missed_confirmations'])}.")
+    tt = pooled["decision_time"]
+    times = f"Decision time median {tt['median_s']} s, 90th percentile {tt['p90_s']} s." if tt["n"] else ""
+    return (f"Operators measured: {pooled['operators']}. {looks} {tests} {times} Intervals are 95 % Wilson intervals. "
+            f"Flag rule: the lower bound of a false-confirmation rate above {100 * rule['limit']:g} % over at least "
+            f"{rule['min_tests']} tests; operators it flags: {pooled['operators_flagged']}.").replace("  ", " ")
