@@ -33,11 +33,9 @@ def test_wilson_refuses_what_has_no_interval_and_a_rate_of_nothing_is_none():
     assert rate(10, 10) == {"k": 10, "n": 10, "rate": 1.0, "low": 0.7225, "high": 1.0}
 
 
-@pytest.fixture
-def world(store, monkeypatch):
+def scripted_world(store, clock):
     """'op' signs in at 08:00 and confirms ten alerts, one every 25 minutes, each after 4 s; the
-    supervisor draws all ten for a blind look and rejects every one."""
-    clock = SetClock(monkeypatch, START)
+    supervisor draws all ten for a blind look and rejects every one. (tests/ui uses it too.)"""
     d = small_deployment(store)
     repo.create_user(store, "op", "Op", "operator", password_hash=password_hash(OP_PASSWORD))
     op = auth.login(store, "op", OP_PASSWORD)
@@ -53,6 +51,11 @@ def world(store, monkeypatch):
     for row in reports.blind_view(store, sup, sample):
         reports.blind_decide(store, sup, sample, row["alert_id"], "false_alert")
     return store, d, op, sup
+
+
+@pytest.fixture
+def world(store, monkeypatch):
+    return scripted_world(store, SetClock(monkeypatch, START))
 
 
 def _op(figures):
