@@ -48,3 +48,12 @@ def test_the_panel_lists_the_operator_flagged_with_intervals_and_logs_an_action(
     qtbot.waitUntil(lambda: "Retrained on look-alikes" in tab.actions.text(), timeout=10000)
     entry = store.one("SELECT actor, details_json FROM audit_log WHERE action = 'operator.flag_action'")
     assert entry["actor"] == "sup" and json.loads(entry["details_json"])["text"] == "Retrained on look-alikes"
+
+
+def test_the_docs_screenshot_is_made_from_scripted_work(qtbot, console_app, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from benchmarks.operator_screens import shoot
+
+    image = QImage(str(shoot(tmp_path)))
+    assert image.width() >= 1000 and image.height() >= 600

@@ -123,9 +123,13 @@ class OperatorsTab(ToolTab):
             self.action_button.setEnabled(False)
             self.action_button.setToolTip(why_not(self.actor, Permission.SUPERVISE_OPERATORS))
         v = QVBoxLayout(self)
-        v.addWidget(QLabel("Each operator's decisions held against a supervisor's blind second look (Blind review tab). "
-                           "The second look is another person's judgement, not the truth: its disagreements are "
-                           "possible errors. Known-answer test alerts will feed the same figures."))
+        intro = QLabel("Each operator's decisions held against a supervisor's blind second look (Blind review tab). "
+                       "The second look is another person's judgement, not the truth: its disagreements are possible "
+                       "errors. Possible false confirmations are counted over the looks that rejected (n), possible "
+                       "misses over the looks that confirmed. Known-answer test "
+                       "alerts will feed the same figures.")
+        intro.setWordWrap(True)
+        v.addWidget(intro)
         v.addWidget(self.rule)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
@@ -138,6 +142,7 @@ class OperatorsTab(ToolTab):
         side.addWidget(self.actions, 1)
         h.addLayout(side, 2)
         split.addWidget(below)
+        split.setSizes([220, 330])  # a handful of operators above, the chosen one's hours below
         v.addWidget(split, 1)
         self.taken: list[dict] = []
 
