@@ -57,3 +57,12 @@ def test_the_docs_screenshot_is_made_from_scripted_work(qtbot, console_app, tmp_
 
     image = QImage(str(shoot(tmp_path)))
     assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_the_operators_tab_fits_every_screen(qtbot, window):
+    from tests.ui.test_screen_sizes import SIZES, problems, show_at
+
+    win, _store = window
+    for size in SIZES:
+        show_at(qtbot, win, size)
+        assert problems(win, size) == [], size

@@ -11,7 +11,7 @@ from console.services.accounts.auth import actor_for
 from console.services.accuracy import operators
 from console.services.accuracy.operators import rate, wilson
 from console.services.decisions import adjudication
-from console.services.record import reports
+from console.services.record import audit_trail, reports
 from console.store import repo
 from tests.factories import SetClock, password_hash, small_deployment
 
@@ -143,6 +143,9 @@ def test_what_the_supervisor_did_is_an_audit_entry_with_the_figures_seen(world):
     assert details["false_confirmations"]["blind_review"]["low"] == 0.7225
     assert [(a["operator"], a["by"], a["flagged"]) for a in operators.actions_taken(store, sup, dep)] == [
         ("op", "sup", True)]
+    operators.set_flag_rule(store, sup, dep, 0.1, 20, "stricter evidence before a flag")
+    check = audit_trail.integrity(store)
+    assert check.ok, check.lines()  # the entries and the governed setting hold against the log
 
 
 def test_the_record_carries_the_pooled_figures_and_no_name(world):
