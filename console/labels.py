@@ -64,6 +64,7 @@ ACTIONS = {
     "clock.jumped": "System clock jumped",
     "report.signed_off": "Record signed off",
     "report.exported": "Record exported",
+    "operator.flag_action": "Action recorded about an operator",
 }
 
 

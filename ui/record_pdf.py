@@ -17,6 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from console import labels
+from console.services.accuracy.operators import pooled_text
 from ui import theme
 from ui.charts import chart_height, paint_bars
 
@@ -150,6 +151,11 @@ def _body(pg: _Page, r: dict, doc: dict) -> None:
         pg.text(f"Outcomes recorded by the officer on a handheld: {by['officer_on_handheld']}; relayed by an operator: "
                 f"{by['relayed_by_operator']}.")
     _equality(pg, r["equality"])
+    if r.get("operator_accuracy"):  # absent from a record signed before format 4
+        pg.heading("The operators' decisions")
+        pg.text(pooled_text(r["operator_accuracy"]))
+        pg.text("Pooled over every operator; the record names none. A blind second look is another person's "
+                "judgement, not the truth: its errors are possible ones.", 8, colour=GREY)
     pg.heading("Threshold changes")
     for c in r["threshold_changes"] or [None]:
         pg.text("None." if c is None else f"{labels.utc_time(c['at'])}  {c['by']}: {c['old']} \u2192 {c['new']}"

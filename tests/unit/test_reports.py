@@ -61,7 +61,7 @@ def test_the_record_matches_the_database_own_counts(deployment):
     assert r["incidents"] == 5  # this deployment's window is 0: each alert is its own incident
     assert (r["true_incidents"], r["false_incidents"], r["undecided_incidents"]) == (2, 3, 0)
     assert r["faces_analysed"] == 4000 and r["false_incidents_per_1000_faces"] == 0.75
-    assert r["record_format"] == 3 and r["calibration"]["model_id"] == "m" and not r["calibration"]["calibrated"]
+    assert r["record_format"] == 4 and r["calibration"]["model_id"] == "m" and not r["calibration"]["calibrated"]
     assert r["arrests"] == 1 and r["watchlist_size"] == 1 and r["duration_hours"] == 10.0
     assert {(e["result"], e["action"], e["count"]) for e in r["engagements"]} == {
         ("confirmed_true", "arrest", 1), ("not_located", "no_further_action", 1)}

@@ -140,7 +140,7 @@ def test_the_record_holds_every_figure_it_promises(world):
     store, dep, ids, sup, op = world
     _decide_all(store, dep, ids, sup, op)
     r = reports.deployment_record(store, sup, dep)
-    assert r["record_format"] == 3
+    assert r["record_format"] == 4
     assert [(c["old"], c["new"], c["reason"], c["by"]) for c in r["threshold_changes"]] == [
         (0.4, 0.45, "too many false", "supd")]
     assert r["escalations"]["incidents"] == 1 and r["escalations"]["still_open"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from console import labels
+from console.services.accuracy.operators import pooled_text
 from ui import theme
 
 
@@ -49,6 +50,8 @@ def figures_html(r: dict) -> str:
         ("Threshold changes", escape(changes)),
         ("Clock jumps", jumps),
     ]
+    if r.get("operator_accuracy"):  # absent from a record signed before format 4
+        rows.append(("Operators (pooled)", escape(pooled_text(r["operator_accuracy"]))))
     return "<table cellpadding='3'>" + "".join(
         f"<tr><td style='color:{theme.MUTED}'>{k}</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
 

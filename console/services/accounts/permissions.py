@@ -44,6 +44,7 @@ class Permission(StrEnum):
     PAIR_HANDHELD = "pair_handheld"  # pair an officer's phone to a deployment, and revoke it (console/services/engage)
     DISPATCH = "dispatch"  # send a confirmed incident to the officers, and follow its delivery
     RECEIVE_DISPATCH = "receive_dispatch"  # see a dispatched incident on a paired handheld, and report its outcome
+    SUPERVISE_OPERATORS = "supervise_operators"  # set the rule that flags an operator, record what was done about one
 
 
 OPERATOR, ENGAGEMENT, SUPERVISOR, ADMINISTRATOR, AUDITOR = (Role.OPERATOR, Role.ENGAGEMENT_OFFICER, Role.SUPERVISOR,
@@ -79,6 +80,7 @@ TABLE: dict[Permission, frozenset[Role]] = {p: frozenset(roles) for p, roles in 
     Permission.PAIR_HANDHELD: {SUPERVISOR},
     Permission.DISPATCH: {OPERATOR, SUPERVISOR},
     Permission.RECEIVE_DISPATCH: {ENGAGEMENT},
+    Permission.SUPERVISE_OPERATORS: {SUPERVISOR},
 }.items()}
 
 WORKER = "worker"  # the role a worker's credential acts under (not an account's Role)

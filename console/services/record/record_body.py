@@ -15,7 +15,8 @@ from console.store import Store, repo
 from console.store import record as db
 
 log = logging.getLogger(__name__)
-RECORD_FORMAT = 3  # 3: threshold changes, escalations, decision times, false rates, equality, clock jumps
+RECORD_FORMAT = 4  # 3: threshold changes, escalations, decision times, false rates, equality, clock jumps
+# 4: operator_accuracy (the operators' pooled figures, console/services/accuracy/operators.py)
 
 
 def _parse(ts: str) -> datetime:
@@ -69,7 +70,15 @@ def _record(store: Store, deployment_id: int) -> dict:
         "signed_off": [dict(s) for s in signoffs],
         "audit_checkpoint": _latest_checkpoint(store),
         **record_figures.figures(store, deployment_id, rows, int(faces), t["alerts"]),
+        "operator_accuracy": _operator_accuracy(store, deployment_id),
     }
+
+
+def _operator_accuracy(store: Store, deployment_id: int) -> dict:
+    """How often the operators' decisions were held up, pooled: rates with intervals and n, no names."""
+    from console.services.accuracy.operators import deployment_figures
+
+    return deployment_figures(store, deployment_id)
 
 
 def _recorded_by(store: Store, deployment_id: int) -> dict:
