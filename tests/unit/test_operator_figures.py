@@ -187,3 +187,10 @@ def test_the_pdf_and_the_record_tab_print_the_pooled_paragraph(world):
     assert "Known-answer tests: none yet." in text and "operators it flags: 1." in text
     assert " op " not in text.replace("(", " ").replace(")", " ")  # no operator is named
     assert "100.0 % [72.2-100.0 %] (n 10)" in document_html(doc)
+
+
+def test_the_same_figures_on_both_databases(db, monkeypatch):
+    store, d, _op_actor, sup = scripted_world(db, SetClock(monkeypatch, START))
+    me = _op(operators.operator_figures(store, sup, d.deployment_id))
+    assert me["blind_review"]["false_confirmations"] == {"k": 10, "n": 10, "rate": 1.0, "low": 0.7225, "high": 1.0}
+    assert [(h["hour"], h["decisions"]) for h in me["by_hour"]] == [(0, 3), (1, 2), (2, 3), (3, 2)]
