@@ -56,6 +56,11 @@ LEDGER: dict[str, Ledger] = {
                                          "paired_at", "expires_at", "revoked_at", "revoked_by", "revoke_reason")),
     "dispatches": Ledger(("id",), ("id", "alert_id", "deployment_id", "decision_id", "sent_by", "officer_id", "sent_at")),
     "dispatch_events": Ledger(("id",), ("id", "dispatch_id", "device_id", "stage", "at")),
+    "proficiency_sets": Ledger(("id",), ("id", "name", "model_id", "source_sha256", "loaded_by", "loaded_at")),
+    "proficiency_items": Ledger(("id",), ("id", "set_id", "mated", "hard", "probe_person", "photo_person", "probe_jpeg",
+                                          "photo_jpeg", "photo_embedding", "embedding_dim", "score")),
+    "known_answer_watchlists": Ledger(("watchlist_id",), ("watchlist_id", "deployment_id", "made_at")),
+    "known_answer_alerts": Ledger(("alert_id",), ("alert_id", "item_id", "mated", "made_at")),
 }
 
 # Columns of a ledger table its digest leaves out, and why.

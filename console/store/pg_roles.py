@@ -35,7 +35,8 @@ UPDATABLE = ("alerts", "users", "deployments", "worker_heartbeats", "worker_cred
              "review_samples", "entry_images", "audit_high_water", "alert_views", "settings", "handheld_pairings",
              "handheld_devices")
 APPEND_ONLY = ("audit_log", "decisions", "engagements", "alert_events", "engagement_demographics", "report_signoffs",
-               "schema_migrations", "dispatches", "dispatch_events")
+               "schema_migrations", "dispatches", "dispatch_events", "known_answer_alerts", "known_answer_watchlists",
+               "proficiency_items")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{2,40}$")
 
 

@@ -1,0 +1,52 @@
+"""The released migration step of Step 17 (known-answer test alerts): literal SQL, never edited once
+released - see console/store/migrations.py, which lists every step."""
+
+# Step 17: operators measured on incidents whose truth is known.
+# - proficiency_sets / proficiency_items: a force's own set of pairs (a live-like probe beside a
+#   watchlist-style photo, mated or not, with the model's score), loaded by a supervisor;
+# - known_answer_watchlists: the watchlist of each deployment that holds the test entries (never
+#   searched, never counted: console/store/known_answer.py);
+# - known_answer_alerts: an alert that is a test, marked in the same transaction that makes it
+#   (append-only: a crash or a restart cannot turn it real, and no one can unmark it).
+V23 = """
+CREATE TABLE proficiency_sets (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    model_id      TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    loaded_by     INTEGER NOT NULL REFERENCES users(id),
+    loaded_at     TEXT NOT NULL
+);
+CREATE TABLE proficiency_items (
+    id              INTEGER PRIMARY KEY,
+    set_id          INTEGER NOT NULL REFERENCES proficiency_sets(id),
+    mated           INTEGER NOT NULL CHECK (mated IN (0, 1)),
+    hard            INTEGER NOT NULL DEFAULT 0,
+    probe_person    TEXT NOT NULL,
+    photo_person    TEXT NOT NULL,
+    probe_jpeg      BLOB NOT NULL,
+    photo_jpeg      BLOB NOT NULL,
+    photo_embedding BLOB NOT NULL,
+    embedding_dim   INTEGER NOT NULL,
+    score           REAL NOT NULL
+);
+CREATE TABLE known_answer_watchlists (
+    watchlist_id  INTEGER PRIMARY KEY REFERENCES watchlists(id),
+    deployment_id INTEGER NOT NULL UNIQUE REFERENCES deployments(id),
+    made_at       TEXT NOT NULL
+);
+CREATE TABLE known_answer_alerts (
+    alert_id INTEGER PRIMARY KEY REFERENCES alerts(id),
+    item_id  INTEGER NOT NULL REFERENCES proficiency_items(id),
+    mated    INTEGER NOT NULL CHECK (mated IN (0, 1)),
+    made_at  TEXT NOT NULL
+);
+CREATE TRIGGER known_answer_alerts_no_update BEFORE UPDATE ON known_answer_alerts
+BEGIN SELECT RAISE(ABORT, 'a known-answer test stays a test'); END;
+CREATE TRIGGER known_answer_alerts_no_delete BEFORE DELETE ON known_answer_alerts
+BEGIN SELECT RAISE(ABORT, 'a known-answer test stays a test'); END;
+CREATE TRIGGER known_answer_watchlists_no_update BEFORE UPDATE ON known_answer_watchlists
+BEGIN SELECT RAISE(ABORT, 'a known-answer watchlist stays one'); END;
+CREATE TRIGGER known_answer_watchlists_no_delete BEFORE DELETE ON known_answer_watchlists
+BEGIN SELECT RAISE(ABORT, 'a known-answer watchlist stays one'); END;
+"""
