@@ -112,7 +112,8 @@ def snapshot_entries(conn, deployment_id: int) -> list:
     return conn.execute(
         "SELECT e.id, e.record_number, e.subject_name, e.category, e.legal_basis, e.reason, e.image_source,"
         " e.image_date, e.review_date, e.under_18, e.under_18_justification FROM watchlist_entries e"
-        " JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ? AND e.removed_at IS NULL"
+        " JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ?"
+        " AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists) AND e.removed_at IS NULL"
         " ORDER BY e.id",
         (deployment_id,),
     ).fetchall()

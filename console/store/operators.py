@@ -15,7 +15,8 @@ def first_decisions(store: Store, deployment_id: int) -> list:
     return store.query(
         "SELECT d.id, d.alert_id, d.user_id, u.username, d.decision, d.reason_code, d.duration_ms, d.decided_at"
         " FROM decisions d JOIN alerts a ON a.id = d.alert_id JOIN users u ON u.id = d.user_id"
-        " WHERE a.deployment_id = ? AND d.supersedes IS NULL ORDER BY d.id",
+        " WHERE a.deployment_id = ? AND a.id NOT IN (SELECT alert_id FROM known_answer_alerts)"
+        " AND d.supersedes IS NULL ORDER BY d.id",
         (deployment_id,),
     )
 

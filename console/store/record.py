@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from console.store.base import Store
 
+KA = "(SELECT alert_id FROM known_answer_alerts)"  # known-answer test alerts: never in a figure (console/store/known_answer.py)
+
 
 # -- figures ---------------------------------------------------------------------------------
 def incident_rows(store: Store, deployment_id: int) -> list:
@@ -19,7 +21,7 @@ def incident_rows(store: Store, deployment_id: int) -> list:
         " e.category, d.id AS decision_id, d.decision, d.reason_code FROM alerts a"
         " JOIN watchlist_entries e ON e.id = a.entry_id"
         " LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE alert_id = a.id)"
-        " WHERE a.deployment_id = ? ORDER BY a.id",
+        f" WHERE a.deployment_id = ? AND a.id NOT IN {KA} ORDER BY a.id",
         (deployment_id,),
     )
 
@@ -32,7 +34,8 @@ def faces_analysed(store: Store, deployment_id: int) -> int:
 
 def watchlist_size(store: Store, deployment_id: int) -> int:
     return store.one(
-        "SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ?",
+        "SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ?"
+        " AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists)",
         (deployment_id,),
     )["n"]
 
@@ -41,7 +44,8 @@ def engagement_outcomes(store: Store, deployment_id: int) -> list:
     """How many alerts ended in each (result, action), counting each alert's latest outcome."""
     return store.query(
         "SELECT g.result, g.action, COUNT(*) AS n FROM engagements g JOIN alerts a ON a.id = g.alert_id"
-        " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)"
+        f" WHERE a.deployment_id = ? AND a.id NOT IN {KA}"
+        " AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)"
         " GROUP BY g.result, g.action ORDER BY g.result, g.action",
         (deployment_id,),
     )
@@ -49,7 +53,8 @@ def engagement_outcomes(store: Store, deployment_id: int) -> list:
 
 def alert_times(store: Store, deployment_id: int) -> list:
     """stored_at, id and incident_id of every alert of the deployment."""
-    return store.query("SELECT stored_at, id, incident_id FROM alerts WHERE deployment_id = ?", (deployment_id,))
+    return store.query(f"SELECT stored_at, id, incident_id FROM alerts WHERE deployment_id = ? AND id NOT IN {KA}",
+                       (deployment_id,))
 
 
 def escalated_incidents(store: Store, deployment_id: int) -> list:
@@ -57,7 +62,7 @@ def escalated_incidents(store: Store, deployment_id: int) -> list:
     return store.query(
         "SELECT COALESCE(incident_id, id) AS incident, MIN(escalated_at) AS at,"
         " SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending FROM alerts"
-        " WHERE deployment_id = ? AND escalated_at IS NOT NULL GROUP BY COALESCE(incident_id, id)"
+        f" WHERE deployment_id = ? AND id NOT IN {KA} AND escalated_at IS NOT NULL GROUP BY COALESCE(incident_id, id)"
         " ORDER BY MIN(escalated_at)",
         (deployment_id,),
     )
@@ -67,13 +72,13 @@ def first_decision_durations(store: Store, deployment_id: int) -> list:
     """duration_ms of each first decision (not a correction) that has one."""
     return store.query(
         "SELECT d.duration_ms FROM decisions d JOIN alerts a ON a.id = d.alert_id WHERE a.deployment_id = ?"
-        " AND d.supersedes IS NULL AND d.duration_ms IS NOT NULL",
+        f" AND a.id NOT IN {KA} AND d.supersedes IS NULL AND d.duration_ms IS NOT NULL",
         (deployment_id,),
     )
 
 
 def alert_scores(store: Store, deployment_id: int) -> list:
-    return store.query("SELECT score FROM alerts WHERE deployment_id = ?", (deployment_id,))
+    return store.query(f"SELECT score FROM alerts WHERE deployment_id = ? AND id NOT IN {KA}", (deployment_id,))
 
 
 def score_histograms(store: Store, deployment_id: int) -> list:
@@ -106,7 +111,8 @@ def entries_after(store: Store, deployment_id: int, after_seq: int, actions: tup
     return store.query(
         f"SELECT seq, at, actor, action, subject_type, subject_id, details_json FROM audit_log WHERE seq > ?"
         f" AND action IN ({marks}) AND ((subject_type = 'deployment' AND subject_id = ?)"
-        " OR (subject_type = 'alert' AND subject_id IN (SELECT CAST(id AS TEXT) FROM alerts WHERE deployment_id = ?))"
+        " OR (subject_type = 'alert' AND subject_id IN (SELECT CAST(id AS TEXT) FROM alerts WHERE deployment_id = ?"
+        f" AND id NOT IN {KA}))"
         " OR (subject_type = 'engagement' AND subject_id IN (SELECT CAST(g.id AS TEXT) FROM engagements g"
         "   JOIN alerts a ON a.id = g.alert_id WHERE a.deployment_id = ?)))"
         " ORDER BY seq",

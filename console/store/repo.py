@@ -267,7 +267,9 @@ def gallery_rows(store: Store, deployment_id: int, model_id: str) -> GalleryRows
     rows = store.query(
         "SELECT i.id, i.entry_id, e.watchlist_id, i.embedding, i.embedding_dim FROM entry_images i"
         " JOIN watchlist_entries e ON e.id = i.entry_id JOIN watchlists w ON w.id = e.watchlist_id"
-        " WHERE w.deployment_id = ? AND i.model_id = ? AND e.removed_at IS NULL AND w.purged_at IS NULL"
+        " WHERE w.deployment_id = ?"
+        " AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists)"  # test entries are never searched
+        " AND i.model_id = ? AND e.removed_at IS NULL AND w.purged_at IS NULL"
         " AND i.embedding IS NOT NULL AND i.purged_at IS NULL ORDER BY i.id",
         (deployment_id, model_id),
     )

@@ -16,6 +16,8 @@ from console.store.base import Store
 _SAME_INCIDENT = "SELECT a2.id FROM alerts a2 WHERE a2.incident_id = COALESCE(a.incident_id, a.id)"
 LATEST = f"(SELECT MAX(id) FROM decisions WHERE alert_id IN ({_SAME_INCIDENT}))"
 
+KA = "(SELECT alert_id FROM known_answer_alerts)"  # known-answer test alerts: never in a figure (console/store/known_answer.py)
+
 
 # -- equality fields -----------------------------------------------------------------------------
 def engagement_exists(conn, engagement_id: int) -> bool:
@@ -42,7 +44,8 @@ def engagements_with_demographics(store: Store, deployment_id: int) -> list:
         "SELECT g.result, m.sex, m.ethnic_group FROM engagements g JOIN alerts a ON a.id = g.alert_id"
         " JOIN engagement_demographics m ON m.id = (SELECT MAX(id) FROM engagement_demographics"
         "   WHERE engagement_id = g.id)"
-        " WHERE a.deployment_id = ? AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)",
+        f" WHERE a.deployment_id = ? AND a.id NOT IN {KA}"
+        " AND g.id = (SELECT MAX(id) FROM engagements WHERE alert_id = g.alert_id)",
         (deployment_id,),
     )
 
@@ -57,7 +60,8 @@ def decision_times(store: Store, deployment_id: int) -> list:
     """username and duration_ms of each first decision (not a correction) that has a duration."""
     return store.query(
         "SELECT u.username, d.duration_ms FROM decisions d JOIN users u ON u.id = d.user_id JOIN alerts a"
-        " ON a.id = d.alert_id WHERE a.deployment_id = ? AND d.supersedes IS NULL AND d.duration_ms IS NOT NULL",
+        " ON a.id = d.alert_id WHERE a.deployment_id = ? AND d.supersedes IS NULL AND d.duration_ms IS NOT NULL"
+        f" AND a.id NOT IN {KA}",
         (deployment_id,),
     )
 
@@ -78,7 +82,8 @@ def alerts_per_camera(store: Store, deployment_id: int) -> dict:
     return {
         r["camera_id"]: r["n"]
         for r in store.query(
-            "SELECT camera_id, COUNT(*) AS n FROM alerts WHERE deployment_id = ? GROUP BY camera_id", (deployment_id,)
+            f"SELECT camera_id, COUNT(*) AS n FROM alerts WHERE deployment_id = ? AND id NOT IN {KA} GROUP BY camera_id",
+            (deployment_id,)
         )
     }
 
@@ -109,7 +114,7 @@ def _where(f: LogFilter) -> tuple[str, list]:
     f = LogFilter(**{k: _clean(v) if isinstance(v, str) else v for k, v in vars(f).items()})
     clauses, params = [], []
     for cond, value in (
-        ("a.deployment_id = ?", f.deployment_id),
+        (f"a.deployment_id = ? AND a.id NOT IN {KA}", f.deployment_id),
         ("a.stored_at >= ?", f.since or None),
         ("a.stored_at < ?", f.until or None),
         ("a.camera_id = ?", f.camera_id),

@@ -33,14 +33,15 @@ def deployment_of_watchlist(store: Store, watchlist_id: int):
 
 def first_watchlist(store: Store, deployment_id: int):
     """The deployment's first watchlist (``id``); None if it has none."""
-    return store.one("SELECT id FROM watchlists WHERE deployment_id = ? ORDER BY id LIMIT 1", (deployment_id,))
+    return store.one("SELECT id FROM watchlists WHERE deployment_id = ? AND id NOT IN (SELECT watchlist_id FROM"
+                     " known_answer_watchlists) ORDER BY id LIMIT 1", (deployment_id,))
 
 
 def active_entry_count(store: Store, deployment_id: int) -> int:
     """How many entries of the deployment's watchlists are not removed."""
     return store.one(
         "SELECT COUNT(*) AS n FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-        " WHERE w.deployment_id = ? AND e.removed_at IS NULL",
+        " WHERE w.deployment_id = ? AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists) AND e.removed_at IS NULL",
         (deployment_id,),
     )["n"]
 
@@ -51,7 +52,8 @@ def entries_checked(store: Store, deployment_id: int) -> list:
         "SELECT e.record_number, e.subject_name, e.category, e.legal_basis, e.image_source, e.image_date,"
         " e.review_date, e.under_18, (SELECT COUNT(*) FROM entry_images i WHERE i.entry_id = e.id"
         " AND i.purged_at IS NULL) AS photos FROM watchlist_entries e JOIN watchlists w"
-        " ON w.id = e.watchlist_id WHERE w.deployment_id = ? ORDER BY e.id",
+        " ON w.id = e.watchlist_id WHERE w.deployment_id = ?"
+        " AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists) ORDER BY e.id",
         (deployment_id,),
     )
 
@@ -63,6 +65,7 @@ def entries_listed(store: Store, deployment_id: int, removed: bool = False) -> l
         " e.image_date, e.review_date, e.under_18, e.under_18_justification, e.removed_at,"
         " (SELECT COUNT(*) FROM entry_images i WHERE i.entry_id = e.id AND i.purged_at IS NULL) AS photos"
         " FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ?"
+        " AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists)"
         + ("" if removed else " AND e.removed_at IS NULL")
         + " ORDER BY e.id",
         (deployment_id,),
@@ -117,7 +120,8 @@ def searchable_photos(store: Store, deployment_id: int, model_id: str) -> int:
     """Watchlist photos a face is searched against (active, not purged) for this model."""
     row = store.one(
         "SELECT COUNT(*) AS n FROM entry_images i JOIN watchlist_entries e ON e.id = i.entry_id"
-        " JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ? AND i.model_id = ?"
+        " JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ?"
+        " AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists) AND i.model_id = ?"
         " AND e.removed_at IS NULL AND w.purged_at IS NULL AND i.embedding IS NOT NULL AND i.purged_at IS NULL",
         (deployment_id, model_id),
     )
@@ -128,7 +132,7 @@ def subject_names(store: Store, deployment_id: int) -> dict[int, str]:
     """{entry id: subject name} of every entry of the deployment's watchlists."""
     rows = store.query(
         "SELECT e.id, e.subject_name FROM watchlist_entries e JOIN watchlists w ON w.id = e.watchlist_id"
-        " WHERE w.deployment_id = ?",
+        " WHERE w.deployment_id = ? AND w.id NOT IN (SELECT watchlist_id FROM known_answer_watchlists)",
         (deployment_id,),
     )
     return {int(r["id"]): r["subject_name"] for r in rows}
