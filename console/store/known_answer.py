@@ -29,12 +29,15 @@ def insert_set(conn, name: str, model_id: str, source_sha256: str, loaded_by: in
 
 
 def insert_item(conn, set_id: int, mated: bool, hard: bool, probe_person: str, photo_person: str, probe_jpeg: bytes,
-                photo_jpeg: bytes, photo_embedding: bytes, embedding_dim: int, score: float) -> int:
+                context_jpeg: bytes, bbox_json: str, quality_json: str, photo_jpeg: bytes, photo_embedding: bytes,
+                embedding_dim: int, score: float) -> int:
+    """One pair: the capture (``context_jpeg`` the frame, ``bbox_json`` the face's box in it, ``probe_jpeg`` the
+    face crop, ``quality_json`` as the pipeline's alert records it) beside the watchlist photo and its embedding."""
     cur = conn.execute(
-        "INSERT INTO proficiency_items(set_id, mated, hard, probe_person, photo_person, probe_jpeg, photo_jpeg,"
-        " photo_embedding, embedding_dim, score) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (set_id, int(mated), int(hard), probe_person, photo_person, probe_jpeg, photo_jpeg, photo_embedding,
-         embedding_dim, float(score)))
+        "INSERT INTO proficiency_items(set_id, mated, hard, probe_person, photo_person, probe_jpeg, context_jpeg,"
+        " bbox_json, quality_json, photo_jpeg, photo_embedding, embedding_dim, score) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (set_id, int(mated), int(hard), probe_person, photo_person, probe_jpeg, context_jpeg, bbox_json, quality_json,
+         photo_jpeg, photo_embedding, embedding_dim, float(score)))
     return int(cur.lastrowid)
 
 

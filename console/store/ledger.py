@@ -58,7 +58,8 @@ LEDGER: dict[str, Ledger] = {
     "dispatch_events": Ledger(("id",), ("id", "dispatch_id", "device_id", "stage", "at")),
     "proficiency_sets": Ledger(("id",), ("id", "name", "model_id", "source_sha256", "loaded_by", "loaded_at")),
     "proficiency_items": Ledger(("id",), ("id", "set_id", "mated", "hard", "probe_person", "photo_person", "probe_jpeg",
-                                          "photo_jpeg", "photo_embedding", "embedding_dim", "score")),
+                                          "context_jpeg", "bbox_json", "quality_json", "photo_jpeg", "photo_embedding",
+                                          "embedding_dim", "score")),
     "known_answer_watchlists": Ledger(("watchlist_id",), ("watchlist_id", "deployment_id", "made_at")),
     "known_answer_alerts": Ledger(("alert_id",), ("alert_id", "item_id", "mated", "made_at")),
 }

@@ -2,7 +2,8 @@
 released - see console/store/migrations.py, which lists every step."""
 
 # Step 17: operators measured on incidents whose truth is known.
-# - proficiency_sets / proficiency_items: a force's own set of pairs (a live-like probe beside a
+# - proficiency_sets / proficiency_items: a force's own set of pairs (a live-like capture - the frame,
+#   the face's box in it, the face crop and its quality as the pipeline measures it - beside a
 #   watchlist-style photo, mated or not, with the model's score), loaded by a supervisor;
 # - known_answer_watchlists: the watchlist of each deployment that holds the test entries (never
 #   searched, never counted: console/store/known_answer.py);
@@ -25,6 +26,9 @@ CREATE TABLE proficiency_items (
     probe_person    TEXT NOT NULL,
     photo_person    TEXT NOT NULL,
     probe_jpeg      BLOB NOT NULL,
+    context_jpeg    BLOB NOT NULL,
+    bbox_json       TEXT NOT NULL,
+    quality_json    TEXT NOT NULL,
     photo_jpeg      BLOB NOT NULL,
     photo_embedding BLOB NOT NULL,
     embedding_dim   INTEGER NOT NULL,
