@@ -59,6 +59,7 @@ def fill(store) -> None:
     repo.add_suppression(store, alert["id"], decision, sup.username)
     engagement = repo.record_engagement(store, alert["id"], sup.user_id, "confirmed_true", "arrest", "", sup.username)
     stats.record_demographics(store, sup, engagement, "female", "not_stated")
+    _known_answer_test(store, sup, dep)
     reports.draw_sample(store, sup, dep, 1, seed=1)
     now = clock.now()
 
@@ -73,6 +74,37 @@ def fill(store) -> None:
     deployments.end(store, sup, dep, "shift over")
     retention.run_purges(store, now + timedelta(days=400))
     signing.sign_off(store, sup, dep, "checked", PASSWORD)
+
+
+def _known_answer_test(store, sup, dep: int) -> None:
+    """A proficiency set of one pair (as console/services/accuracy/proficiency.py stores one), tests
+    enabled, one test alert made and decided."""
+    import json
+    import random
+
+    import numpy as np
+
+    from console.services.accounts import auth
+    from console.services.accuracy import known_answer
+    from console.services.decisions import adjudication
+    from console.store import audit, ledger, repo
+    from console.store import known_answer as ka_db
+
+    alert = store.one("SELECT probe_jpeg, context_jpeg FROM alerts ORDER BY id LIMIT 1")
+    model_id = repo.get_deployment(store, dep)["model_id"]
+    with store.transaction() as conn:
+        set_id = ka_db.insert_set(conn, "attack set", model_id, "0" * 64, sup.user_id, "2026-01-01T00:00:00Z")
+        item = ka_db.insert_item(conn, set_id, False, True, "p1", "p2", bytes(alert["probe_jpeg"]),
+                                 bytes(alert["context_jpeg"]), json.dumps([1, 1, 9, 9]), "{}", bytes(alert["probe_jpeg"]),
+                                 np.ones(512, np.float32).tobytes(), 512, 0.4)
+        audit.append(store, sup.username, "known_answer.set_loaded", "store", "",
+                     {"rows": ledger.merged(ledger.of(conn, "proficiency_sets", id=set_id),
+                                            ledger.of(conn, "proficiency_items", id=item))})
+    known_answer.configure(store, sup, dep, True, every=20, reason="measure the operators")
+    test = known_answer.inject(store, dep, random.Random(1))
+    op = auth.actor_for(store, "demo.operator")
+    adjudication.open_alert(store, op, test)
+    adjudication.reject(store, op, test, "different_person")
 
 
 def build(root: Path) -> tuple[Path, Path]:
@@ -144,11 +176,12 @@ def changed(value, column_type: str):
     return json.dumps({"forged": parsed}) if not isinstance(parsed, str) else json.dumps(parsed + " (forged)")
 
 
-def other_codes(conn, table: str, column: str, value) -> list[str]:
+def other_codes(conn, table: str, column: str, value) -> list:
     """The other codes a CHECK (column IN (...)) allows, where the column has such a list."""
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
     found = re.search(rf"\b{column}\b[^,]*CHECK \({column} IN \(([^)]*)\)\)", sql)
-    codes = re.findall(r"'(\w+)'", found.group(1)) if found else []
+    listed = found.group(1) if found else ""
+    codes: list = re.findall(r"'(\w+)'", listed) or [int(n) for n in re.findall(r"-?\d+", listed)]  # text or numbers
     return [c for c in codes if c != value]
 
 

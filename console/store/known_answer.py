@@ -105,3 +105,12 @@ def judged(store: Store, deployment_id: int) -> list:
         " FROM known_answer_alerts k JOIN alerts a ON a.id = k.alert_id"
         " JOIN decisions d ON d.id = (SELECT MIN(id) FROM decisions WHERE alert_id = k.alert_id)"
         " JOIN users u ON u.id = d.user_id WHERE a.deployment_id = ? ORDER BY k.alert_id", (deployment_id,))
+
+
+def deployment_of_alert(store: Store, alert_id: int) -> int:
+    return int(store.one("SELECT deployment_id FROM alerts WHERE id = ?", (alert_id,))["deployment_id"])
+
+
+def record_numbers(store: Store, watchlist_id: int) -> set[str]:
+    return {r["record_number"] for r in store.query("SELECT record_number FROM watchlist_entries WHERE watchlist_id = ?",
+                                                    (watchlist_id,))}

@@ -127,7 +127,7 @@ class OperatorsTab(ToolTab):
                        "The second look is another person's judgement, not the truth: its disagreements are possible "
                        "errors. Possible false confirmations are counted over the looks that rejected (n), possible "
                        "misses over the looks that confirmed. Known-answer test "
-                       "alerts will feed the same figures.")
+                       "alerts, whose truth is known, are counted below for the operator chosen.")
         intro.setWordWrap(True)
         v.addWidget(intro)
         v.addWidget(self.rule)

@@ -12,8 +12,9 @@ from whichever rows there are):
   reports.py draw_sample/blind_decide). The reference is another person's judgement, not the
   truth, so its false confirmations and misses are *possible* ones. A look by the person who made
   the decision is not a second look and is left out.
-- ``known_answer``: known-answer test alerts (issue 29, items 1-2), whose truth is known. Not built
-  yet: the source gives no rows, so its figures read n=0 with rate and interval None.
+- ``known_answer``: known-answer test alerts (console/services/accuracy/known_answer.py), whose truth
+  is known: its false confirmations are confirmations of non-mated tests, its misses rejections of
+  mated ones. With no test decided, its figures read n=0 with rate and interval None.
 
 For each source: ``agreement`` (decisions the reference agrees with, of all held against it),
 ``false_confirmations`` (confirmed, of those the reference calls different people: non-mated tests,
@@ -97,8 +98,12 @@ def blind_review_judged(store: Store, deployment_id: int) -> list[Judged]:
 
 
 def known_answer_judged(store: Store, deployment_id: int) -> list[Judged]:
-    """Known-answer test alerts (issue 29, items 1-2): not built yet, so none."""
-    return []
+    """Known-answer test alerts (console/services/accuracy/known_answer.py): the first decision on each
+    decided test, held against the truth (mated: the same person)."""
+    from console.store import known_answer as ka_db
+
+    return [Judged(int(r["user_id"]), r["username"], r["decision"], TRUE if int(r["mated"]) else FALSE, r["decided_at"],
+                   "known_answer") for r in ka_db.judged(store, deployment_id)]
 
 
 SOURCES: dict[str, Callable[[Store, int], list[Judged]]] = {
@@ -220,7 +225,7 @@ def operator_figures(store: Store, actor: Actor, deployment_id: int) -> list[dic
     """Per operator (everyone who decided, by name): ``decisions``, ``decision_time`` (median and
     90th percentile, seconds), for each source its ``n``, ``agreement``, ``false_confirmations`` and
     ``missed_confirmations`` (each k, n, rate, low, high), ``by_hour`` into the shift, and
-    ``flagged`` with the sources that flag them. ``known_answer`` reads n=0 until its tests exist."""
+    ``flagged`` with the sources that flag them. ``known_answer`` reads n=0 while no test was decided."""
     actor.require(Permission.VIEW_DECISIONS, store)
     return _figures(store, deployment_id)
 
@@ -237,7 +242,8 @@ def deployment_figures(store: Store, deployment_id: int) -> dict:
             "decision_time": _seconds([d["duration_ms"] for d in decisions]),
             **{src: measures(rows) for src, rows in judged.items()},
             "note": "blind_review: held against a supervisor's blind second look (possible errors, not known ones); "
-                    "known_answer: known-answer test alerts, not yet in use (n=0)"}
+                    "known_answer: known-answer test alerts, whose truth is known (false confirmations of non-mated tests,"
+                    " missed confirmations of mated ones)"}
 
 
 # -- what the supervisor did -------------------------------------------------------------------------

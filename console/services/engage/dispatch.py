@@ -24,7 +24,7 @@ from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.services.engage import instructions
 from console.services.engage.pairing import Device, officers, ts
-from console.store import Store, audit, ledger, repo
+from console.store import Store, audit, known_answer, ledger, repo
 from console.store import handheld as db
 
 OPEN_FOR = timedelta(minutes=30)
@@ -63,6 +63,8 @@ def send(store: Store, operator: Actor, alert_id: int, officer: str | None = Non
     decision = db.latest_decision(store, alert_id)
     if decision is None or decision["decision"] != "true_alert":
         raise DispatchError(f"alert {alert_id} is not confirmed: only a confirmed alert goes to the officers")
+    if known_answer.test_of(store, alert_id) is not None:
+        raise DispatchError(f"alert {alert_id} is a known-answer test: a test is never dispatched")
     deployment_id = int(alert["deployment_id"])
     team = officers(store, deployment_id)
     officer_id = None
