@@ -30,8 +30,17 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None]) -> No
                    help="read the password as one line from standard input (never as an argument)")
 
 
+def _store(args):
+    from console.services.accounts.session import open_store
+
+    db = getattr(args, "db", None)
+    if db and not db.startswith(("postgresql://", "postgres://")):  # not echoed: it may hold a password
+        raise ConsoleError("--db takes a postgresql:// URL (an SQLite data directory is given with --data-dir)")
+    return open_store(db or args.data_dir)
+
+
 def cmd_known_answer(args) -> int:
-    from console.cli.commands import _engine, _store
+    from console.cli.deploy import load_engine
     from console.cli.users import signed_in
     from console.services.accuracy import proficiency
 
@@ -43,7 +52,7 @@ def cmd_known_answer(args) -> int:
             for row in proficiency.list_sets(store, supervisor):
                 print(json.dumps(row))
             return 0
-        counts = proficiency.load_set(store, _engine(args), supervisor, args.folder, args.csv, args.name)
+        counts = proficiency.load_set(store, load_engine(args), supervisor, args.folder, args.csv, args.name)
     print(f"set {counts['set_id']} loaded: {counts['mated']} mated and {counts['non_mated']} non-mated pairs "
           f"({counts['hard']} hard) from {counts['photos']} photos of {counts['people']} people; "
           f"{counts['refused_photos']} photos gave no live-like probe")
