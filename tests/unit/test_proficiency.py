@@ -144,3 +144,22 @@ def test_the_command_line_loads_and_lists_a_set(tmp_path, engine, folder, monkey
     monkeypatch.setattr(sys, "stdin", io.StringIO(SUPERVISOR_PASSWORD + "\n"))
     assert main(["known-answer", "load", str(folder), "--name", "x", *common]) == 2  # no --csv: one clear line
     assert "needs FOLDER, --csv" in capsys.readouterr().err
+
+
+def test_the_benchmark_builder_writes_a_set_outside_the_repository_and_says_when_data_is_missing(tmp_path):
+    from benchmarks import proficiency_set
+
+    with pytest.raises(SystemExit, match="no dlib-johns"):
+        proficiency_set.build(tmp_path / "nothing", tmp_path / "out")
+    for person, names in (("John_A", ("img16.jpg", "img17.jpg")), ("John_B", ("img20.jpg", "img21.jpg"))):
+        (tmp_path / "data" / "dlib-johns" / person).mkdir(parents=True)
+        for name in names:
+            shutil.copy(DATA / name, tmp_path / "data" / "dlib-johns" / person / name)
+    with pytest.raises(SystemExit, match="inside the repository"):
+        proficiency_set.build(tmp_path / "data", proficiency_set.ROOT / "proficiency-out")
+    assert not (proficiency_set.ROOT / "proficiency-out").exists()
+    made = proficiency_set.build(tmp_path / "data", tmp_path / "out")
+    assert made["photos"] == 4 and made["people"] == 2
+    truth = (tmp_path / "out" / "truth.csv").read_text(encoding="utf-8").splitlines()
+    assert truth == ["photo,person", "P-001-01.jpg,P-001", "P-001-02.jpg,P-001", "P-002-01.jpg,P-002",
+                     "P-002-02.jpg,P-002"]  # pseudonymous labels, never the names
