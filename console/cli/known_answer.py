@@ -1,8 +1,8 @@
 """`main.py known-answer ...`: the proficiency sets known-answer test alerts are drawn from.
 
-``load FOLDER --csv TRUTH.csv --name NAME --as SUPERVISOR`` checks the folder like a watchlist folder,
+load FOLDER --csv TRUTH.csv --name NAME --as SUPERVISOR checks the folder like a watchlist folder,
 makes live-like probes and pairs with the models, and stores the set (refused whole, naming every bad
-row, if any row is bad); ``list`` shows the sets loaded. Both sign a supervisor in (the password is
+row, if any row is bad); list shows the sets loaded. Both sign a supervisor in (the password is
 asked on the terminal, or read as one line from standard input with --password-stdin).
 """
 
