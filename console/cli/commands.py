@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from console.cli import known_answer
 from console.cli.audit import add_parser as add_audit_parser
 from console.cli.audit import cmd_audit
 from console.cli.bench_args import add_parser as add_bench_parser
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_parser(sub, add_common)
     add_deploy_parser(sub, add_common)
     add_engage_parser(sub, add_common)
+    known_answer.add_parser(sub, add_common)
 
     p = sub.add_parser("db", help="PostgreSQL: make a login role for seats and workers (run with the schema owner's "
                        "--db URL) that cannot alter, drop or rewrite the record")
@@ -348,6 +350,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int] | str] = {
     "eval-watchlist": cmd_eval_watchlist,
     "deploy": cmd_deploy,
     "engage": cmd_engage,
+    "known-answer": known_answer.cmd_known_answer,
 }
 
 
