@@ -164,19 +164,26 @@ def inject(store: Store, deployment_id: int, rng: random.Random | None = None) -
     looks = _looks_like(store, deployment_id, rng)
     now = clock.now()
     camera_id = rng.choice(cameras)
+    threshold = float(dep["threshold"])
+    # Shown as an alert is: at or above the deployment's threshold (a real alert never scores below it,
+    # so a lower score would give the test away). The model's own score stays in the set and the log.
+    shown = max(float(item["score"]), threshold + rng.uniform(0.002, 0.03))
+    quality = {"track_score": round(shown, 4), "track_margin": 0.0, "needed": round(threshold, 4), "views": 1,
+               "strong_view": True, **json.loads(item["quality_json"])}
     with store.transaction() as conn:
         entry_id = repo.add_entry(store, watchlist_id, repo.EntrySpec(**looks), added_by, ACTOR)
         emb = np.frombuffer(bytes(item["photo_embedding"]), dtype=np.float32)
         image_id = repo.add_entry_image(store, entry_id, bytes(item["photo_jpeg"]), emb, dep["model_id"], {}, ACTOR)
         alert_id = repo.insert_alert(store, AlertRecord(
             deployment_id=deployment_id, camera_id=camera_id, track_id=repo.last_track_id(store, camera_id) + 1,
-            candidates=[(entry_id, image_id, float(item["score"]))], threshold=float(dep["threshold"]),
-            model_id=dep["model_id"], bbox=json.loads(item["bbox_json"]), quality=json.loads(item["quality_json"]),
+            candidates=[(entry_id, image_id, shown)], threshold=threshold,
+            model_id=dep["model_id"], bbox=json.loads(item["bbox_json"]), quality=quality,
             probe_jpeg=bytes(item["probe_jpeg"]), context_jpeg=bytes(item["context_jpeg"]),
             captured_at=_ts(now - timedelta(seconds=rng.uniform(0.5, 2.0)))), actor_name=ACTOR)
         db.mark_alert(conn, alert_id, int(item["id"]), bool(item["mated"]), _ts(now))
         audit.append(store, ACTOR, "known_answer.made", "alert", alert_id,
                      {"item_id": int(item["id"]), "mated": bool(item["mated"]), "entry_id": entry_id,
+                      "model_score": round(float(item["score"]), 4), "shown_score": round(shown, 4),
                       "rows": ledger.of(conn, "known_answer_alerts", alert_id=alert_id)})
     return alert_id
 

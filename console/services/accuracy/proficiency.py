@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import numpy as np
 from console.clock import utcnow
 from console.errors import ConsoleError
 from console.media import read_image, read_regular_file
-from console.pipeline.frames import encode_jpeg, probe_crop
+from console.pipeline.frames import encode_jpeg, face_in_probe, probe_crop
 from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.services.accuracy.watchlist_eval import degrade
@@ -66,6 +67,9 @@ class _Probe:
     photo: int  # index into the photos
     jpeg: bytes
     embedding: np.ndarray
+    context_jpeg: bytes = b""  # the whole poorer copy: the "camera frame" the face was found in
+    bbox: tuple = ()  # the face's box in it
+    quality: str = "{}"  # as the pipeline's alert records it (the gate's measures and where the face is in the crop)
 
 
 def _rows(csv_path: Path) -> tuple[list[tuple[int, str, str]], bytes]:
@@ -142,8 +146,11 @@ def _live_like(engine: FaceEngine, image: np.ndarray, photo_face_eye_px: float, 
         poor = degrade(image, photo_face_eye_px, variant)
         face = largest_face(describe_faces(engine, poor, gate))
         if face is not None and face.quality.passed:
-            crop = probe_crop(poor, np.asarray(face.detection.box))
-            return encode_jpeg(crop, PROBE_JPEG_QUALITY), np.asarray(face.embedding, np.float32)
+            box = np.asarray(face.detection.box)
+            crop = probe_crop(poor, box)
+            quality = {**face.quality.as_dict(), "probe_box": face_in_probe(poor.shape, box)}
+            return (encode_jpeg(crop, PROBE_JPEG_QUALITY), np.asarray(face.embedding, np.float32),
+                    encode_jpeg(poor, PROBE_JPEG_QUALITY), tuple(round(float(v), 1) for v in box), json.dumps(quality))
     return None
 
 
@@ -205,7 +212,8 @@ def load_set(store: Store, engine: FaceEngine, supervisor: Actor, folder: Path, 
         for probe, i, is_mated, is_hard in pairs:
             photo = photos[i]
             ids.append(db.insert_item(conn, set_id, is_mated, is_hard, photos[probe.photo].person, photo.person,
-                                      probe.jpeg, photo.jpeg, photo.embedding.astype(np.float32).tobytes(),
+                                      probe.jpeg, probe.context_jpeg, json.dumps(list(probe.bbox)), probe.quality,
+                                      photo.jpeg, photo.embedding.astype(np.float32).tobytes(),
                                       int(photo.embedding.shape[0]), float(probe.embedding @ photo.embedding)))
         audit.append(store, supervisor.username, "known_answer.set_loaded", "proficiency_set", set_id,
                      {"name": name, "model_id": engine.model_id, "source_sha256": source_sha256, **counts,
