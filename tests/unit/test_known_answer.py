@@ -167,3 +167,16 @@ def test_only_a_supervisor_enables_tests_and_never_without_a_set_or_a_reason(roo
                                    d.supervisor_id, "sup")
     with pytest.raises(ConsoleError, match="no proficiency set"):
         known_answer.configure(store, sup, other, True, reason="measure")
+
+
+def test_the_record_and_its_pdf_carry_the_pooled_known_answer_figures(room, tmp_path):
+    from tests.pdf_text import pdf_text
+    from ui.record_pdf import render_record_pdf
+
+    store, d, op, sup = room["store"], room["d"], room["op"], room["sup"]
+    tests = [known_answer.inject(store, d.deployment_id, random.Random(n)) for n in range(4)]
+    decide_all(store, op, tests)  # confirms all: both non-mated ones are false confirmations
+    pooled = reports.deployment_record(store, sup, d.deployment_id)["operator_accuracy"]["known_answer"]
+    assert pooled["false_confirmations"]["k"] == pooled["false_confirmations"]["n"] == 2
+    pdf = reports.export_record(store, sup, d.deployment_id, tmp_path / "r.pdf", render_record_pdf).read_bytes()
+    assert "Known-answer tests (4): false confirmations" in pdf_text(pdf).replace("\n", " ")
