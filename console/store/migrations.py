@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.store.migrations_handheld import V21
-from console.store.migrations_known_answer import V23
+from console.store.migrations_known_answer import V23, V24, V24_POSTGRES
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.migrations_setup import V17
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
@@ -392,5 +392,7 @@ MIGRATIONS: list[Migration] = [
               "", V22_POSTGRES),
     Migration(23, "known-answer test alerts: a force's proficiency set, the test watchlist of each deployment, and"
                   " each test alert marked as one from the moment it is made", V23),
+    Migration(24, "known-answer marks only on tests: an alert only on a test entry, a watchlist only while empty",
+              V24, V24_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

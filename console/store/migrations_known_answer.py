@@ -54,3 +54,32 @@ BEGIN SELECT RAISE(ABORT, 'a known-answer watchlist stays one'); END;
 CREATE TRIGGER known_answer_watchlists_no_delete BEFORE DELETE ON known_answer_watchlists
 BEGIN SELECT RAISE(ABORT, 'a known-answer watchlist stays one'); END;
 """
+
+# Step 17: a test mark cannot be put on what is not a test. A real alert marked a test would leave every
+# figure, and a real watchlist marked one would never be searched again: the database refuses both -
+# an alert is marked only when its entry is in the deployment's test watchlist (which the gallery never
+# searches, so no real alert has such an entry), and a watchlist only while it holds no entry.
+V24 = """
+CREATE TRIGGER known_answer_alerts_only_tests BEFORE INSERT ON known_answer_alerts
+WHEN (SELECT e.watchlist_id FROM alerts a JOIN watchlist_entries e ON e.id = a.entry_id WHERE a.id = NEW.alert_id)
+     NOT IN (SELECT watchlist_id FROM known_answer_watchlists)
+BEGIN SELECT RAISE(ABORT, 'only an alert on a known-answer test entry is a test'); END;
+CREATE TRIGGER known_answer_watchlists_only_new BEFORE INSERT ON known_answer_watchlists
+WHEN EXISTS (SELECT 1 FROM watchlist_entries WHERE watchlist_id = NEW.watchlist_id)
+BEGIN SELECT RAISE(ABORT, 'a watchlist that holds entries cannot become a known-answer watchlist'); END;
+"""
+V24_POSTGRES = (
+    "CREATE FUNCTION orc_known_answer_alert_is_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF (SELECT e.watchlist_id FROM alerts a JOIN watchlist_entries e ON e.id = a.entry_id WHERE a.id = NEW.alert_id)"
+    "  NOT IN (SELECT watchlist_id FROM known_answer_watchlists) THEN"
+    "  RAISE EXCEPTION 'only an alert on a known-answer test entry is a test'; END IF;"
+    " RETURN NEW; END $$",
+    "CREATE TRIGGER known_answer_alerts_only_tests BEFORE INSERT ON known_answer_alerts FOR EACH ROW"
+    " EXECUTE FUNCTION orc_known_answer_alert_is_test()",
+    "CREATE FUNCTION orc_known_answer_watchlist_is_new() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF EXISTS (SELECT 1 FROM watchlist_entries WHERE watchlist_id = NEW.watchlist_id) THEN"
+    "  RAISE EXCEPTION 'a watchlist that holds entries cannot become a known-answer watchlist'; END IF;"
+    " RETURN NEW; END $$",
+    "CREATE TRIGGER known_answer_watchlists_only_new BEFORE INSERT ON known_answer_watchlists FOR EACH ROW"
+    " EXECUTE FUNCTION orc_known_answer_watchlist_is_new()",
+)

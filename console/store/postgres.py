@@ -16,7 +16,7 @@ from console.store.base import Store, split_script
 from console.store.migrations import LATEST, Migration
 
 # Tables whose INSERTs give back a new id (audit_log's key is seq).
-_ID_COLUMN = {"audit_log": "seq"}
+_ID_COLUMN = {"audit_log": "seq", "known_answer_alerts": "alert_id", "known_answer_watchlists": "watchlist_id"}
 _NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats",
           "deployment_checks", "camera_credentials"}
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)

@@ -180,3 +180,21 @@ def test_the_record_and_its_pdf_carry_the_pooled_known_answer_figures(room, tmp_
     assert pooled["false_confirmations"]["k"] == pooled["false_confirmations"]["n"] == 2
     pdf = reports.export_record(store, sup, d.deployment_id, tmp_path / "r.pdf", render_record_pdf).read_bytes()
     assert "Known-answer tests (4): false confirmations" in pdf_text(pdf).replace("\n", " ")
+
+
+def test_security_a_real_alert_or_watchlist_cannot_be_marked_a_test_refused(db):
+    """Marked a test, a real alert would leave every figure and a real watchlist would never be searched:
+    the database refuses both, on SQLite and on PostgreSQL (raw SQL, as a file or credential holder)."""
+    d = small_deployment(db, operators=("op",))
+    sup = actor_for(db, "sup")
+    items = load_items(db, d.supervisor_id)
+    known_answer.configure(db, sup, d.deployment_id, True, reason="measure the operators")
+    test = known_answer.inject(db, d.deployment_id, random.Random(4))
+    real = d.alert(track=7)
+    with pytest.raises(Exception, match="only an alert on a known-answer test entry"):
+        with db.transaction() as conn:
+            ka_db.mark_alert(conn, real, items[0], False, "2026-01-01T00:00:00Z")
+    with pytest.raises(Exception, match="cannot become a known-answer watchlist"):
+        with db.transaction() as conn:
+            ka_db.mark_watchlist(conn, d.watchlist_id, d.deployment_id + 1000, "2026-01-01T00:00:00Z")
+    assert known_answer.is_test(db, test) and not known_answer.is_test(db, real)
