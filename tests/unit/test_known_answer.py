@@ -198,3 +198,13 @@ def test_security_a_real_alert_or_watchlist_cannot_be_marked_a_test_refused(db):
         with db.transaction() as conn:
             ka_db.mark_watchlist(conn, d.watchlist_id, d.deployment_id + 1000, "2026-01-01T00:00:00Z")
     assert known_answer.is_test(db, test) and not known_answer.is_test(db, real)
+
+
+def test_known_answer_accuracy_is_shown_by_hour_into_the_shift(room):
+    store, d, op, sup = room["store"], room["d"], room["op"], room["sup"]
+    tests = [known_answer.inject(store, d.deployment_id, random.Random(n)) for n in range(4)]
+    decide_all(store, op, tests, "false_alert")  # rejects all: right on the two non-mated, wrong on the mated
+    me = next(f for f in operators.operator_figures(store, sup, d.deployment_id) if f["operator"] == "op")
+    hours = [h for h in me["by_hour"] if h["known_answer_accuracy"]["n"]]
+    assert sum(h["known_answer_accuracy"]["n"] for h in hours) == 4
+    assert sum(h["known_answer_accuracy"]["k"] for h in hours) == 2

@@ -148,16 +148,24 @@ def _seconds(values_ms: list) -> dict:
             "p90_s": round(float(np.percentile(values, 90)), 1)}
 
 
-def _by_hour(decisions: list, blind: list[Judged], shifts: Shifts) -> list[dict]:
+def _by_hour(decisions: list, blind: list[Judged], shifts: Shifts, known: list[Judged] = ()) -> list[dict]:
+    """Per whole hour into the shift: decisions and their time, the blind looks' agreement and the
+    known-answer tests' accuracy (right answers of tests decided in that hour)."""
     hours: dict[int | None, dict] = {}
+
+    def hour(key) -> dict:
+        return hours.setdefault(key, {"ms": [], "blind": [], "known": []})
+
     for d in decisions:
-        h = hours.setdefault(shifts.hour(int(d["user_id"]), d["decided_at"]), {"ms": [], "blind": []})
-        h["ms"].append(d["duration_ms"])
+        hour(shifts.hour(int(d["user_id"]), d["decided_at"]))["ms"].append(d["duration_ms"])
     for j in blind:
-        hours.setdefault(shifts.hour(j.user_id, j.decided_at), {"ms": [], "blind": []})["blind"].append(j)
+        hour(shifts.hour(j.user_id, j.decided_at))["blind"].append(j)
+    for j in known:
+        hour(shifts.hour(j.user_id, j.decided_at))["known"].append(j)
     order = sorted(hours, key=lambda h: (h is None, h or 0))
     return [{"hour": h, "decisions": len(hours[h]["ms"]), "decision_time": _seconds(hours[h]["ms"]),
-             "blind_agreement": measures(hours[h]["blind"])["agreement"]} for h in order]
+             "blind_agreement": measures(hours[h]["blind"])["agreement"],
+             "known_answer_accuracy": measures(hours[h]["known"])["agreement"]} for h in order]
 
 
 # -- the flag rule ---------------------------------------------------------------------------------
@@ -216,7 +224,8 @@ def _figures(store: Store, deployment_id: int) -> list[dict]:
                     "confirmed": sum(d["decision"] == TRUE for d in mine),
                     "decision_time": _seconds([d["duration_ms"] for d in mine]),
                     **sources,
-                    "by_hour": _by_hour(mine, [j for j in judged["blind_review"] if j.user_id == user_id], shifts),
+                    "by_hour": _by_hour(mine, [j for j in judged["blind_review"] if j.user_id == user_id], shifts,
+                                        [j for j in judged["known_answer"] if j.user_id == user_id]),
                     "flagged": bool(flagged_by), "flagged_by": flagged_by, "rule": rule})
     return out
 
