@@ -20,7 +20,7 @@ import numpy as np
 
 from console import clock
 from console.services.accounts import auth
-from console.services.accuracy import operators
+from console.services.accuracy import known_answer, operators
 from console.services.decisions import adjudication
 from console.services.record import reports
 from console.store import open_store, repo
@@ -29,6 +29,23 @@ START = 1_767_254_400.0  # 2026-01-01T08:00:00Z
 PASSWORD = "an illustrative long passphrase"
 # operator -> (decisions, share confirmed, share of blind looks that agree)
 SCRIPT = {"op.ada": (40, 1.0, 0.45), "op.ben": (36, 0.5, 0.95), "op.cy": (12, 0.4, 1.0)}
+
+
+def _proficiency_set(store, sup_id: int) -> None:
+    """Six scripted pairs, three mated (images are not shown on this tab)."""
+    import json
+
+    from console.store import audit, ledger
+    from console.store import known_answer as ka_db
+
+    with store.transaction() as conn:
+        set_id = ka_db.insert_set(conn, "scripted set", "m", "0" * 64, sup_id, clock.utcnow())
+        ids = [ka_db.insert_item(conn, set_id, m, not m, "p1", "p1" if m else "p2", b"p", b"c", json.dumps([0, 0, 1, 1]),
+                                 "{}", b"j", np.ones(128, np.float32).tobytes(), 128, 0.5 if m else 0.38)
+               for m in (True, False, True, False, True, False)]
+        audit.append(store, "sup.dee", "known_answer.set_loaded", "store", "",
+                     {"rows": ledger.merged(ledger.of(conn, "proficiency_sets", id=set_id),
+                                            ledger.of(conn, "proficiency_items", id=ids))})
 
 
 def build(store) -> int:
@@ -48,6 +65,8 @@ def build(store) -> int:
                                                      "2099-01-01"), sup_id, "sup.dee")
     image = repo.add_entry_image(store, entry, b"j", np.ones(128, np.float32), "m", {}, "sup.dee")
     agree_share, decided, track = {}, {}, 0
+    _proficiency_set(store, sup_id)
+    known_answer.configure(store, auth.actor_for(store, "sup.dee"), dep, True, every=5, reason="measure the operators")
     for name, (count, confirm_share, agree) in SCRIPT.items():
         repo.create_user(store, name, name, "operator", password_hash=hashed)
         now[0] = START + rng.uniform(0, 600)
@@ -66,6 +85,14 @@ def build(store) -> int:
                 decided[alert_id] = "false_alert"
             agree_share[alert_id] = agree
             now[0] += 4 * 3600 / count
+            if i % 4 == 3:  # a known-answer test now and then, decided the way this operator decides
+                test = known_answer.inject(store, dep, rng)
+                adjudication.open_alert(store, op, test)
+                now[0] += rng.uniform(3, 9)
+                if rng.random() < confirm_share:
+                    adjudication.confirm(store, op, test)
+                else:
+                    adjudication.reject(store, op, test, "different_person")
     sup = auth.login(store, "sup.dee", PASSWORD)
     sample = reports.draw_sample(store, sup, dep, 60, seed=3)
     for row in reports.blind_view(store, sup, sample):

@@ -87,14 +87,15 @@ def hours_html(r: dict) -> str:
     rows = "".join(
         f"<tr><td>{_hour(h['hour'])}</td><td align='right'>{h['decisions']}</td>"
         f"<td align='right'>{_seconds(h['decision_time']['median_s'])}</td>"
-        f"<td align='right'>{rate_text(h['blind_agreement'])}</td></tr>" for h in r["by_hour"])
+        f"<td align='right'>{rate_text(h['blind_agreement'])}</td>"
+        f"<td align='right'>{rate_text(h.get('known_answer_accuracy') or {'n': 0})}</td></tr>" for h in r["by_hour"])
     known = r["known_answer"]
     tests = ("none yet" if not known["n"] else
              f"false confirmations {rate_text(known['false_confirmations'])}, "
              f"missed {rate_text(known['missed_confirmations'])}")
     return (f"<b>{escape(r['operator'])}</b> by hour into the shift (from their latest sign-in)"
-            f"<table cellpadding='4'><tr><th>hour</th><th>decisions</th><th>median time</th><th>blind agreement</th></tr>"
-            f"{rows or '<tr><td colspan=4>No decisions.</td></tr>'}</table>"
+            f"<table cellpadding='4'><tr><th>hour</th><th>decisions</th><th>median time</th><th>blind agreement</th>"
+            f"<th>known-answer right</th></tr>{rows or '<tr><td colspan=5>No decisions.</td></tr>'}</table>"
             f"<span style='color:{theme.MUTED}'>Known-answer tests: {tests}.</span>")
 
 
