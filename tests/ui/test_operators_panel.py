@@ -66,3 +66,16 @@ def test_the_operators_tab_fits_every_screen(qtbot, window):
     for size in SIZES:
         show_at(qtbot, win, size)
         assert problems(win, size) == [], size
+
+
+def test_a_supervisor_sets_the_flag_rule_with_a_reason_and_the_flag_follows(qtbot, window):
+    win, store = window
+    tab = win.operators
+    assert tab.rule_button.isEnabled()
+    tab.set_rule(0.9, 5, "a looser rule for the pilot")  # the lower bound 72.2 % is under 90 %: no flag
+    qtbot.waitUntil(lambda: "above 90 % over at least 5" in tab.rule.text(), timeout=10000)
+    from ui.review.operators import COLUMNS
+
+    assert tab.model.index(0, len(COLUMNS) - 1).data() == ""  # the Flag column
+    entry = store.one("SELECT details_json FROM audit_log WHERE action = 'setting.changed' ORDER BY seq DESC LIMIT 1")
+    assert json.loads(entry["details_json"])["reason"] == "a looser rule for the pilot"

@@ -138,7 +138,11 @@ class OperatorsTab(ToolTab):
         h = QHBoxLayout(below)
         h.setContentsMargins(0, 0, 0, 0)
         h.addWidget(self.hours, 3)
+        self.rule_button = gated_button("Flag rule", Permission.SUPERVISE_OPERATORS, end="...")
+        self.rule_button.clicked.connect(self.ask_rule)
+        self.rule_button.setEnabled(self.actor.may(Permission.SUPERVISE_OPERATORS))
         side = QVBoxLayout()
+        side.addWidget(self.rule_button)
         side.addWidget(self.action_button)
         side.addWidget(self.actions, 1)
         h.addLayout(side, 2)
@@ -196,3 +200,21 @@ class OperatorsTab(ToolTab):
         store, actor, dep = self.live.store, self.actor, self.live.deployment_id
         self.act(lambda: operators.record_action(store, actor, dep, name, text) and None,
                  f"Action about {name} recorded in the audit log.")
+
+    def ask_rule(self) -> None:
+        """The deployment's flag rule: a limit on the lower bound and how many tests it needs, with a reason."""
+        limit, ok = QInputDialog.getDouble(self, "Flag rule", "Flag an operator when the lower bound of a "
+                                           "false-confirmation rate is above (%):", 5.0, 0.1, 99.0, 1)
+        if not ok:
+            return
+        tests, ok = QInputDialog.getInt(self, "Flag rule", "...taken over at least this many tests or looks:", 10, 1, 1000)
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(self, "Flag rule", "Why (logged):")
+        if ok and reason.strip():
+            self.set_rule(limit / 100, tests, reason)
+
+    def set_rule(self, limit: float, tests: int, reason: str) -> None:
+        store, actor, dep = self.live.store, self.actor, self.live.deployment_id
+        self.act(lambda: operators.set_flag_rule(store, actor, dep, limit, tests, reason) and None,
+                 f"Flag rule set: above {100 * limit:g} % over at least {tests} (logged).")
