@@ -132,6 +132,11 @@ def test_no_test_reaches_dispatch_outbound_an_outcome_or_a_figure(room, tmp_path
         with pytest.raises(ConsoleError, match="known-answer test"):
             adjudication.record_outcome(store, op, t, "confirmed_true", "arrest")
     assert not lines.exists() or lines.read_text() == ""
+    from console.services.decisions import case_file
+
+    with pytest.raises(ConsoleError, match="known-answer test"):  # not evidence: no case file
+        case_file.export_alert(store, sup, tests[0], tmp_path / "case")
+    assert not (tmp_path / "case").exists()
     after = reports.deployment_record(store, sup, d.deployment_id)
     skip = {"audit_checkpoint", "operator_accuracy"}
     assert {k: v for k, v in after.items() if k not in skip} == {k: v for k, v in before.items() if k not in skip}

@@ -12,7 +12,7 @@ from console.exports import ExportError, target_in, write_new
 from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.services.decisions import adjudication
-from console.store import Store, audit
+from console.store import Store, audit, known_answer
 
 
 def blur_bystanders(context_jpeg: bytes, bbox: list[float], blur, engine=None) -> tuple[bytes, int]:
@@ -51,6 +51,8 @@ def export_alert(store: Store, actor: Actor, alert_id: int, out_dir, engine=None
     from pathlib import Path
 
     actor.require(Permission.EXPORT_ALERT, store)
+    if known_answer.test_of(store, alert_id) is not None:
+        raise ConsoleError(f"alert {alert_id} is a known-answer test: it is not evidence and never leaves the console")
     detail = adjudication._read_detail(store, alert_id)
     context, blurred = detail.context_jpeg, 0
     if context:  # a purged alert has none
