@@ -27,6 +27,7 @@ from console.services.decisions import fatigue
 from console.services.record import audit_trail
 from console.services.setup import deployments, operating_point
 from ui.feedback import gated_button, needs
+from ui.supervision.known_answer_row import KnownAnswerRow
 from ui.tool_dialog import ToolTab
 
 STOPPABLE = (DeploymentState.AUTHORISED, DeploymentState.ACTIVE)
@@ -152,6 +153,8 @@ class DeploymentTab(ToolTab):
         window_row.addWidget(set_window)
         window_row.addStretch(1)
         form.addRow("Incidents", window_row)
+        form.addRow("Known-answer tests", known := KnownAnswerRow(self, self.two_person_reason))  # measures the operators
+        self.known_answer = known
         end = self.end_button = gated_button("End this deployment now", Permission.MANAGE_DEPLOYMENT)
         end.clicked.connect(lambda: self.act(lambda: deployments.end(
             self.live.store, self.actor, self.live.deployment_id, "ended by supervisor"),
@@ -216,6 +219,7 @@ class DeploymentTab(ToolTab):
                     fatigue.config(store, dep_id))
 
         self.read(read, self._show)
+        self.known_answer.refresh()
 
     def _show(self, pair) -> None:
         d, stop, op, cameras, seat = pair
