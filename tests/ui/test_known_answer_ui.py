@@ -111,6 +111,7 @@ def test_rejecting_a_non_mated_test_is_revealed_right_in_green(qtbot, review, jo
     assert review.view.window()._toast.kind == "correct"
     qtbot.keyClick(review.view, "j")  # the next key press dismisses it
     assert toast(review.view) == ""
+    qtbot.waitUntil(lambda: review.view.mode == "empty", timeout=10000)
 
 
 def test_a_real_alert_shows_no_reveal_and_goes_on_as_before(qtbot, review, jobs, live):

@@ -112,7 +112,7 @@ class ReviewController(QObject):
 
     def _after_decision(self, wait_ms: int = NEXT_ALERT_GUARD_MS) -> None:
         self.view.set_mode("busy")
-        QTimer.singleShot(wait_ms, self.open_next)
+        QTimer.singleShot(wait_ms, self.view, self.open_next)  # not after the view is gone
 
     def _failed(self, exc: Exception) -> None:
         self.view.failed(redact(str(exc)))
