@@ -11,13 +11,16 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
+    QWidget,
 )
 
 from console import labels
@@ -72,7 +75,13 @@ def oversight_html(d: dict, stop: dict | None) -> str:
 class DeploymentTab(ToolTab):
     def __init__(self, dialog) -> None:
         super().__init__(dialog)
-        v = QVBoxLayout(self)
+        area = QScrollArea()  # the tab scrolls up and down at 720 px; nothing is cut
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(area)
+        v = QVBoxLayout(inner := QWidget())
         self.facts = QLabel("")
         self.facts.setTextFormat(Qt.TextFormat.RichText)
         self.facts.setWordWrap(True)
@@ -163,6 +172,8 @@ class DeploymentTab(ToolTab):
         v.addLayout(form)
         v.addWidget(self._oversight_box())
         v.addStretch(1)
+        area.setWidget(inner)
+        area.setMinimumWidth(inner.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
 
     def _change_threshold(self) -> None:
         """A value below the floor goes to the service, which refuses it (said over the tab); the same
