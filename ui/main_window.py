@@ -18,7 +18,7 @@ from console.redaction import redact
 from console.services.accounts.permissions import Permission
 from console.services.runtime.live import LiveDeployment, LiveEvent
 from console.services.setup import deployments
-from ui import dispatch_board, escalation, fatigue_prompt, feedback
+from ui import dispatch_board, escalation, fatigue_prompt, feedback, known_answer_timer
 from ui.actions import Act, build_actions
 from ui.adjudication import AdjudicationView
 from ui.adjudication.controller import ReviewController
@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
             app.applicationStateChanged.connect(self._focus_changed)
         self.db_jobs.unhandled.connect(self._job_failed)
         self.fatigue = fatigue_prompt.install(self)  # after a long spell at the seat: hand over, or a break
+        self.known_answer = known_answer_timer.install(self)  # test alerts into the queue when due, once a minute
         self._queue_changed()
 
     # -- the rooms, by the names the tests and tools use --------------------------------------

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 from ui import theme
 
 SHOW_MS = 6000
-COLOURS = {"refused": theme.AGE_OVERDUE, "info": theme.ACCENT, "done": theme.AGE_NEW}
+COLOURS = {"refused": theme.AGE_OVERDUE, "info": theme.ACCENT, "done": theme.AGE_NEW,
+           "correct": theme.FACE, "wrong": theme.MATCH}  # a known-answer test's reveal: green right, amber not
 
 
 class Toast(QLabel):

@@ -114,3 +114,11 @@ def deployment_of_alert(store: Store, alert_id: int) -> int:
 def record_numbers(store: Store, watchlist_id: int) -> set[str]:
     return {r["record_number"] for r in store.query("SELECT record_number FROM watchlist_entries WHERE watchlist_id = ?",
                                                     (watchlist_id,))}
+
+
+def lock_deployment(conn, store: Store, deployment_id: int) -> None:
+    """On PostgreSQL, the seats deciding whether a test is due take turns on the deployment's row (as the
+    alert writers do, console/store/alerts.py): two seats never make two tests for one due. SQLite's
+    write transaction is one at a time already."""
+    if store.dialect == "postgres":
+        conn.execute("SELECT id FROM deployments WHERE id = ? FOR UPDATE", (deployment_id,))

@@ -11,10 +11,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.redaction import redact
 from console.services.accounts.permissions import Permission
+from console.services.accuracy import known_answer
 from console.services.decisions import adjudication
 from console.services.engage import dispatch, pairing
 from ui import escalation
 from ui.adjudication import AdjudicationView, decode_images
+from ui.adjudication.reveal import HOLD_MS, show_reveal
 from ui.adjudication.send_to import NOBODY_PAIRED
 from ui.alert_model import AlertQueueModel
 from ui.jobs import JobRunner
@@ -23,12 +25,24 @@ from ui.toast import say
 NEXT_ALERT_GUARD_MS = 600
 
 
+def _then_reveal(live, alert_id: int, decide):
+    """The decision, then (in the same job) the truth if the alert was a known-answer test: a recorded
+    decision's answer is (decision id, Reveal or None). Nothing before the decision tells a test apart."""
+    def job():
+        decision_id = decide()
+        shown = known_answer.reveal(live.store, live.operator, alert_id) if decision_id is not None else None
+        return decision_id, shown
+
+    return job
+
+
 class ReviewController(QObject):
     opened = Signal(int)  # alert id shown in the adjudication view
     closed = Signal()  # back to the camera grid
     decided = Signal(int, str)  # alert id, what was recorded
     awaitingOutcome = Signal(int, str)  # alert id, subject: confirmed, outcome still to record
     dispatched = Signal(int, str)  # alert id, subject: sent to the officers (its delivery is followed)
+    revealed = Signal(object)  # known_answer.Reveal: the decided alert was a test, and its truth was shown
 
     def __init__(self, view: AdjudicationView, queue: AlertQueueModel, jobs: JobRunner, parent=None) -> None:
         super().__init__(parent)
@@ -96,9 +110,9 @@ class ReviewController(QObject):
         nxt = detail.sightings[(detail.sighting_index + step) % len(detail.sightings)]["id"]
         self.open(int(nxt))
 
-    def _after_decision(self) -> None:
+    def _after_decision(self, wait_ms: int = NEXT_ALERT_GUARD_MS) -> None:
         self.view.set_mode("busy")
-        QTimer.singleShot(NEXT_ALERT_GUARD_MS, self.open_next)
+        QTimer.singleShot(wait_ms, self.view, self.open_next)  # not after the view is gone
 
     def _failed(self, exc: Exception) -> None:
         self.view.failed(redact(str(exc)))
@@ -108,7 +122,8 @@ class ReviewController(QObject):
         """Confirm the candidate the operator was shown and asked about (``entry_id``)."""
         live = self.live
 
-        def done(decision_id) -> None:
+        def done(got) -> None:
+            decision_id, shown = got
             if decision_id is None:  # two-person rule: the first of two confirmations
                 self.queue.update_alert(alert_id, first_confirmed_by=live.operator.user_id)
                 self.decided.emit(alert_id, "first_confirmation")
@@ -118,6 +133,9 @@ class ReviewController(QObject):
                 return
             self.queue.remove_alert(alert_id)
             self.decided.emit(alert_id, "true_alert")
+            if shown is not None:  # a known-answer test: its truth now; nothing is sent, no outcome is asked
+                self._revealed(shown)
+                return
             named = [c for c in self.view.detail.candidates if c.entry_id == entry_id] if self.view.detail else []
             subject = named[0].subject_name if named else ""
             self.awaitingOutcome.emit(alert_id, subject)
@@ -126,8 +144,13 @@ class ReviewController(QObject):
 
         note = self.view.prompts.note  # an escalated alert's supervisor decides with a note
         officer = self.view.send_to.officer()  # as chosen when Enter was pressed
-        self.jobs.submit(lambda: adjudication.confirm(live.store, live.operator, alert_id, note, entry_id=entry_id), done,
-                         self._failed)
+        self.jobs.submit(_then_reveal(live, alert_id, lambda: adjudication.confirm(
+            live.store, live.operator, alert_id, note, entry_id=entry_id)), done, self._failed)
+
+    def _revealed(self, shown) -> None:
+        show_reveal(self.view, shown)
+        self.revealed.emit(shown)
+        self._after_decision(HOLD_MS)  # the decided pair stays a moment under its truth
 
     def send(self, alert_id: int, officer: str | None, subject: str = "") -> None:
         """A final confirmation goes to the officer chosen, or the team; with nobody paired it is still
@@ -153,13 +176,17 @@ class ReviewController(QObject):
         or worker runs the camera, when the decision reaches the shared log."""
         live = self.live
 
-        def done(_decision_id) -> None:
+        def done(got) -> None:
             self.queue.remove_alert(alert_id)
             self.decided.emit(alert_id, f"false_alert:{reason}")
-            self._after_decision()
+            if got[1] is not None:
+                self._revealed(got[1])
+            else:
+                self._after_decision()
 
         note = self.view.prompts.note
-        self.jobs.submit(lambda: adjudication.reject(live.store, live.operator, alert_id, reason, note), done, self._failed)
+        self.jobs.submit(_then_reveal(live, alert_id, lambda: adjudication.reject(
+            live.store, live.operator, alert_id, reason, note)), done, self._failed)
 
     def escalate(self, alert_id: int, note: str) -> None:
         """The incident leaves this operator's queue for the supervisors' seats (a supervisor's own

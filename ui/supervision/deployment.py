@@ -11,13 +11,16 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
+    QWidget,
 )
 
 from console import labels
@@ -27,6 +30,7 @@ from console.services.decisions import fatigue
 from console.services.record import audit_trail
 from console.services.setup import deployments, operating_point
 from ui.feedback import gated_button, needs
+from ui.supervision.known_answer_row import KnownAnswerRow
 from ui.tool_dialog import ToolTab
 
 STOPPABLE = (DeploymentState.AUTHORISED, DeploymentState.ACTIVE)
@@ -71,7 +75,13 @@ def oversight_html(d: dict, stop: dict | None) -> str:
 class DeploymentTab(ToolTab):
     def __init__(self, dialog) -> None:
         super().__init__(dialog)
-        v = QVBoxLayout(self)
+        area = QScrollArea()  # the tab scrolls up and down at 720 px; nothing is cut
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(area)
+        v = QVBoxLayout(inner := QWidget())
         self.facts = QLabel("")
         self.facts.setTextFormat(Qt.TextFormat.RichText)
         self.facts.setWordWrap(True)
@@ -152,6 +162,8 @@ class DeploymentTab(ToolTab):
         window_row.addWidget(set_window)
         window_row.addStretch(1)
         form.addRow("Incidents", window_row)
+        form.addRow("Known-answer tests", known := KnownAnswerRow(self, self.two_person_reason))  # measures the operators
+        self.known_answer = known
         end = self.end_button = gated_button("End this deployment now", Permission.MANAGE_DEPLOYMENT)
         end.clicked.connect(lambda: self.act(lambda: deployments.end(
             self.live.store, self.actor, self.live.deployment_id, "ended by supervisor"),
@@ -160,6 +172,8 @@ class DeploymentTab(ToolTab):
         v.addLayout(form)
         v.addWidget(self._oversight_box())
         v.addStretch(1)
+        area.setWidget(inner)
+        area.setMinimumWidth(inner.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
 
     def _change_threshold(self) -> None:
         """A value below the floor goes to the service, which refuses it (said over the tab); the same
@@ -216,6 +230,7 @@ class DeploymentTab(ToolTab):
                     fatigue.config(store, dep_id))
 
         self.read(read, self._show)
+        self.known_answer.refresh()
 
     def _show(self, pair) -> None:
         d, stop, op, cameras, seat = pair

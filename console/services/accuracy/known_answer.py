@@ -229,3 +229,15 @@ def reveal(store: Store, actor: Actor, alert_id: int) -> Reveal | None:
 def judged(store: Store, deployment_id: int) -> list[dict]:
     """Each decided test (its first decision): the per-operator figures' known-answer source."""
     return [dict(r) for r in db.judged(store, deployment_id)]
+
+
+def maybe_inject(store: Store, deployment_id: int, rng: random.Random | None = None) -> int | None:
+    """The seats' timer: a test alert when one is due for the live deployment (its id), else None. The
+    check and the making are one transaction, the deployment's row locked first, so that seats asking
+    at once make one test, not one each."""
+    with store.transaction() as conn:
+        db.lock_deployment(conn, store, deployment_id)
+        dep = repo.get_deployment(store, deployment_id)
+        if dep is None or dep["state"] != "active" or not due(store, deployment_id):
+            return None
+        return inject(store, deployment_id, rng)
