@@ -1,9 +1,9 @@
 """The reveal of a known-answer test, photographed for the docs: docs/known_answer_reveal.png.
 
-    QT_QPA_PLATFORM=offscreen python -m benchmarks.known_answer_screens [--data ../shared/data] [--out docs]
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.known_answer_screens [--data tests/data] [--out docs]
 
 A throwaway store (a temporary folder, removed after): a deployment with known-answer tests on, one
-non-mated pair from ../shared/data/deepface-pairs (two different people, the capture made poorer as a
+non-mated pair from the project's own test photos (tests/data, licence in its SOURCE.md; two different people, the capture made poorer as a
 live one is), put into the queue by the service; an operator confirms it and is told the truth.
 The pair is written straight into the store here (loading a set needs the face model: main.py
 known-answer load). Nothing here is a watchlist subject.
@@ -43,7 +43,7 @@ def _square(image: np.ndarray, size: int) -> np.ndarray:
 
 def pair_item(store, sup_id: int, data: Path) -> None:
     """One non-mated pair: the probe small, blurred and compressed, in a frame; the photo as enrolled."""
-    probe_src, photo_src = (cv2.imread(str(data / "deepface-pairs" / name)) for name in PAIR)
+    probe_src, photo_src = (cv2.imread(str(data / name)) for name in PAIR)
     face = cv2.GaussianBlur(_square(probe_src, 96), (5, 5), 1.6)
     face = cv2.imdecode(np.frombuffer(_jpeg(face, 35), np.uint8), cv2.IMREAD_COLOR)
     frame = np.full((540, 960, 3), 58, np.uint8)
@@ -93,6 +93,7 @@ def shoot(data: Path, out: Path) -> Path:
     from ui.jobs import JobRunner
 
     app = create_app()
+    out.mkdir(parents=True, exist_ok=True)
     target = out / "known_answer_reveal.png"
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "data")
@@ -130,7 +131,7 @@ def shoot(data: Path, out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "data")
     ap.add_argument("--out", type=Path, default=Path("docs"))
     args = ap.parse_args(argv)
     print(shoot(args.data, args.out))
