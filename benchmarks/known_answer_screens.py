@@ -3,8 +3,9 @@
     QT_QPA_PLATFORM=offscreen python -m benchmarks.known_answer_screens [--data tests/data] [--out docs]
 
 A throwaway store (a temporary folder, removed after): a deployment with known-answer tests on, one
-non-mated pair from the project's own test photos (tests/data, licence in its SOURCE.md; two different people, the capture made poorer as a
-live one is), put into the queue by the service; an operator confirms it and is told the truth.
+non-mated pair from the project's own test photos (tests/data, licence in its SOURCE.md; two
+different people, the capture made poorer as a live one is), put into the queue by the service;
+an operator confirms it and is told the truth.
 The pair is written straight into the store here (loading a set needs the face model: main.py
 known-answer load). Nothing here is a watchlist subject.
 """
