@@ -3,41 +3,20 @@ real database: refused without a reason in the service's words, saved and logged
 setting), greyed for an operator with who may on hover."""
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
-from console.services.accounts import auth
 from console.services.decisions import fatigue
-from console.store import governed, open_store, repo
-from tests.factories import small_deployment
-
-
-@pytest.fixture
-def live(tmp_path):
-    store = open_store(tmp_path / "data")
-    d = small_deployment(store, operators=("op",))
-    obj = SimpleNamespace(store=store, deployment_id=d.deployment_id, engine=None,
-                          deployment=repo.get_deployment(store, d.deployment_id), operator=auth.actor_for(store, "sup"))
-    yield obj
-    store.close()
+from console.store import governed
+from tests.ui.supervision_world import live, supervision_dialog  # noqa: F401 - the shared fixture
 
 
 @pytest.fixture
 def dialog_for(qtbot, console_app, live):
     from ui.jobs import JobRunner
-    from ui.supervision import SupervisionDialog
 
     jobs = JobRunner(threads=1)
-
-    def make(username: str):
-        live.operator = auth.actor_for(live.store, username)
-        dialog = SupervisionDialog(live, jobs)
-        qtbot.addWidget(dialog)
-        qtbot.waitUntil(lambda: "Threshold in force" in dialog.deployment.facts.text(), timeout=10000)
-        return dialog
-
-    yield make
+    yield lambda username: supervision_dialog(qtbot, live, jobs, username)
     jobs.wait(5000)
 
 

@@ -176,16 +176,9 @@ def test_the_timer_says_a_refusal_in_the_status_bar(qtbot, console_app, live, jo
 
 @pytest.fixture
 def dialog_for(qtbot, console_app, live, jobs):
-    from ui.supervision import SupervisionDialog
+    from tests.ui.supervision_world import supervision_dialog
 
-    def make(username: str):
-        live.operator = auth.actor_for(live.store, username)
-        dialog = SupervisionDialog(live, jobs)
-        qtbot.addWidget(dialog)
-        qtbot.waitUntil(lambda: "Threshold in force" in dialog.deployment.facts.text(), timeout=10000)
-        return dialog
-
-    return make
+    return lambda username: supervision_dialog(qtbot, live, jobs, username)
 
 
 def test_the_supervision_row_saves_with_a_reason_and_lists_the_sets(qtbot, dialog_for, live):

@@ -1,23 +1,12 @@
 """The supervision dialog on a real database, without the main window: each tab reads as the
 signed-in user when it is shown, and the human-oversight stop works from the deployment tab."""
 
-from types import SimpleNamespace
 
 import pytest
 
 from console.services.accounts import auth
-from console.store import open_store, repo
-from tests.factories import small_deployment
-
-
-@pytest.fixture
-def live(tmp_path):
-    store = open_store(tmp_path / "data")
-    d = small_deployment(store, operators=("op",))
-    obj = SimpleNamespace(store=store, deployment_id=d.deployment_id, engine=None,
-                          deployment=repo.get_deployment(store, d.deployment_id), operator=auth.actor_for(store, "sup"))
-    yield obj
-    store.close()
+from console.store import repo
+from tests.ui.supervision_world import live  # noqa: F401 - the shared fixture
 
 
 @pytest.fixture
