@@ -160,3 +160,6 @@ class AlertRecord:
     probe_jpeg: bytes
     context_jpeg: bytes
     captured_at: str
+    # The write's idempotency key (""; none): a write retried after a connection lost at its commit
+    # finds the alert it made instead of making a second one (console/store/alerts.py).
+    key: str = ""

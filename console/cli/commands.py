@@ -18,9 +18,11 @@ from console.cli.deploy import add_parser as add_deploy_parser
 from console.cli.deploy import cmd_deploy
 from console.cli.engage import add_parser as add_engage_parser
 from console.cli.engage import cmd_engage
-from console.cli.users import add_identity, cmd_users, worker_token
+from console.cli.users import add_identity, cmd_users
 from console.cli.users import add_parser as add_users_parser
 from console.cli.users import signed_in as _signed_in
+from console.cli.worker import add_parser as add_worker_parser
+from console.cli.worker import cmd_worker
 from console.errors import ConsoleError, MediaError
 from console.redaction import redact
 from console.services.accounts.permissions import Permission
@@ -88,17 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub, add_common, add_recognition)
     add_audit_parser(sub, add_common)
 
-    p = sub.add_parser("worker", help="a headless recognition worker for a deployment's cameras, writing alerts "
-                       "to the shared store")
-    add_common(p)
-    p.add_argument("--deployment", type=int, required=True)
-    p.add_argument("--cameras", default="", help="camera ids, comma separated (default: all of the deployment's)")
-    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: the window's end)")
-    p.add_argument("--processes", type=int, default=1,
-                   help="split the cameras over this many worker processes (one per core analyses more frames)")
-    p.add_argument("--credential-file", type=Path, default=None,
-                   help="the worker credential an administrator issued (users issue-worker), in a file only you can "
-                        "read; default: the ORC_WORKER_CREDENTIAL environment variable (never an argument)")
+    add_worker_parser(sub, add_common)
 
     p = sub.add_parser("report", help="the deployment record (PDF, CSV or JSON by the file's extension)")
     add_common(p)
@@ -208,24 +200,6 @@ def cmd_scan(args) -> int:
     summary["several_photos"] = MULTI_PHOTO_RULE
     summary["threshold_floor"] = round(floor, 4)
     summary["floor_from"] = how
-    print(json.dumps(summary))
-    return 0
-
-
-def cmd_worker(args) -> int:
-    from console.services.runtime.worker import run_worker
-
-    try:
-        cameras = [int(c) for c in args.cameras.split(",") if c.strip()]
-    except ValueError as exc:
-        raise ConsoleError(f"--cameras takes ids like 1,2: {exc}") from exc
-    if args.processes > 1:
-        from console.cli.worker import run_processes
-
-        return run_processes(args, cameras or None, worker_token(args), _store)
-    with _store(args) as store:
-        summary = run_worker(store, args.deployment, cameras or None, args.seconds, _providers(args),
-                             args.model_pack, credential=worker_token(args))
     print(json.dumps(summary))
     return 0
 

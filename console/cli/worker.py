@@ -1,4 +1,6 @@
-"""`main.py worker --processes N`: one deployment's cameras split over N worker processes.
+"""`main.py worker`: a headless recognition worker; `--processes N` splits one deployment's cameras
+over N worker processes; `--pool` joins the deployment's pool of workers, which share its cameras
+through leases in the store (console/services/runtime/pool.py).
 
 Eight camera threads in one Python process wait on each other; one process per core analyses
 about 15 % more frames on a 2-core machine (docs/performance.md, issue 18). Each process is
@@ -9,12 +11,60 @@ can read). A stop (Ctrl+C, SIGTERM) reaches every one of them.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from console.errors import ConsoleError
+
+
+def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("worker", help="a headless recognition worker for a deployment's cameras, writing alerts "
+                       "to the shared store")
+    add_common(p)
+    p.add_argument("--deployment", type=int, required=True)
+    p.add_argument("--cameras", default="", help="camera ids, comma separated (default: all of the deployment's)")
+    p.add_argument("--pool", action="store_true",
+                   help="join the deployment's pool of workers: the cameras are shared out through leases in the store, "
+                        "and a worker that stops renewing its leases has its cameras taken over by another")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: the window's end)")
+    p.add_argument("--processes", type=int, default=1,
+                   help="split the cameras over this many worker processes (one per core analyses more frames)")
+    p.add_argument("--credential-file", type=Path, default=None,
+                   help="the worker credential an administrator issued (users issue-worker), in a file only you can "
+                        "read; default: the ORC_WORKER_CREDENTIAL environment variable (never an argument)")
+
+
+def cmd_worker(args) -> int:
+    from console.cli.commands import _providers, _store
+    from console.cli.users import worker_token
+
+    try:
+        cameras = [int(c) for c in args.cameras.split(",") if c.strip()]
+    except ValueError as exc:
+        raise ConsoleError(f"--cameras takes ids like 1,2: {exc}") from exc
+    if args.pool and (cameras or args.processes > 1):
+        raise ConsoleError("--pool shares out all of the deployment's cameras: give neither --cameras nor --processes")
+    if args.processes > 1:
+        return run_processes(args, cameras or None, worker_token(args), _store)
+    with _store(args) as store:
+        if args.pool:
+            from console.services.runtime.pool import run_pool_worker
+
+            summary = run_pool_worker(store, args.deployment, args.seconds, _providers(args), args.model_pack,
+                                      credential=worker_token(args))
+        else:
+            from console.services.runtime.worker import run_worker
+
+            summary = run_worker(store, args.deployment, cameras or None, args.seconds, _providers(args),
+                                 args.model_pack, credential=worker_token(args))
+    print(json.dumps(summary))
+    return 0
 
 
 def camera_groups(camera_ids: list[int], processes: int) -> list[list[int]]:

@@ -332,6 +332,7 @@ class CameraRecognizer:
                     probe_jpeg=encode_jpeg(probe_crop(frame, dets[i].box)),
                     context_jpeg=context_jpeg,
                     captured_at=iso(captured_at),
+                    key=f"{self.camera_id}/{tr.track_id}/{top.entry_id}/{iso(captured_at)}",
                 )
                 alert_id = self._write_or_hold(record, tr, top.entry_id, now)
                 tr.alerted_entries.add(top.entry_id)

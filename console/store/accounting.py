@@ -71,6 +71,10 @@ NOT_EVIDENCE: dict[str, str] = {
     "sqlite_sequence": "SQLite's own counters of the highest id given out",
     "worker_heartbeats": "a cache of which worker is running now, rewritten every few seconds; starts, stops and"
                          " refusals of workers are audit entries",
+    "camera_leases": "which pool worker holds each camera now, renewed every few seconds; every take and release"
+                     " is an audit entry (camera.lease_taken, camera.lease_released)",
+    "worker_pool": "which workers are in a deployment's pool and when each was last seen, rewritten every few"
+                   " seconds; a worker's start and stop are audit entries",
     "audit_high_water": "PostgreSQL: the next audit number, checked by the chain itself (a gap is a broken chain)",
     "orc_sessions": "PostgreSQL: the sign-in sessions the database vouches for (each sign-in and sign-out is an"
                     " audit entry)",

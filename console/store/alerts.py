@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,9 +43,12 @@ def _iso_before(ts: str, seconds: float) -> str:
     return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def insert_alert(store: Store, alert: AlertRecord, actor_name: str = "pipeline") -> int:
+def insert_alert(store: Store, alert: AlertRecord, actor_name: str = "pipeline", *,
+                 fence: Callable[[Any], None] | None = None) -> int:
     """Store an alert and place it in its incident (a new one, a pending one, or a decided one it is
-    attached to), in one transaction with its audit entry."""
+    attached to), in one transaction with its audit entry. An alert with a ``key`` already stored
+    is not stored again: its id is returned. ``fence(conn)``, called in the transaction, refuses the
+    alert (AlertRefused) when its writer may no longer write for that camera (console/store/leases.py)."""
     if not alert.candidates:
         raise ValueError("an alert needs at least one candidate")
     best_entry, _, best_score = alert.candidates[0]
@@ -54,6 +58,12 @@ def insert_alert(store: Store, alert: AlertRecord, actor_name: str = "pipeline")
             # Two cameras seeing one person at once must not open two incidents: the seats and workers
             # writing alerts for one deployment take turns here (before the insert's own FOR SHARE).
             conn.execute("SELECT id FROM deployments WHERE id = ? FOR UPDATE", (alert.deployment_id,))
+        if alert.key:
+            known = conn.execute("SELECT alert_id FROM alert_keys WHERE idem_key = ?", (alert.key,)).fetchone()
+            if known is not None:
+                return int(known["alert_id"])
+        if fence is not None:
+            fence(conn)
         category = conn.execute("SELECT category FROM watchlist_entries WHERE id = ?", (best_entry,)).fetchone()
         priority = category_priority(category["category"] if category else None)
         stored_at = utcnow()
@@ -69,6 +79,8 @@ def insert_alert(store: Store, alert: AlertRecord, actor_name: str = "pipeline")
              alert.context_jpeg, context_hash, alert.captured_at, stored_at, priority, watchlist_hash),
         )
         alert_id = int(cur.lastrowid)
+        if alert.key:
+            conn.execute("INSERT INTO alert_keys(alert_id, idem_key) VALUES (?, ?)", (alert_id, alert.key))
         conn.executemany(
             "INSERT INTO alert_candidates(alert_id, rank, entry_id, image_id, score) VALUES (?,?,?,?,?)",
             [(alert_id, rank, e, i, float(s)) for rank, (e, i, s) in enumerate(alert.candidates, start=1)],
@@ -79,7 +91,8 @@ def insert_alert(store: Store, alert: AlertRecord, actor_name: str = "pipeline")
             "score": round(float(best_score), 4), "threshold": alert.threshold, "model_id": alert.model_id,
             "probe_sha256": probe_hash, "context_sha256": context_hash, "priority": priority,
             "incident_id": incident_id, "incident": how, "watchlist_sha256": watchlist_hash,
-            "rows": ledger.digests(conn, "alert_candidates", "alert_id = ?", (alert_id,)),
+            "rows": ledger.merged(ledger.digests(conn, "alert_candidates", "alert_id = ?", (alert_id,)),
+                                  ledger.digests(conn, "alert_keys", "alert_id = ?", (alert_id,)) if alert.key else {}),
         })
     return alert_id
 

@@ -62,6 +62,7 @@ LEDGER: dict[str, Ledger] = {
                                           "embedding_dim", "score")),
     "known_answer_watchlists": Ledger(("watchlist_id",), ("watchlist_id", "deployment_id", "made_at")),
     "known_answer_alerts": Ledger(("alert_id",), ("alert_id", "item_id", "mated", "made_at")),
+    "alert_keys": Ledger(("alert_id",), ("alert_id", "idem_key")),
 }
 
 # Columns of a ledger table its digest leaves out, and why.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from console.store.migrations_handheld import V21
 from console.store.migrations_known_answer import V23, V24, V24_POSTGRES
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
+from console.store.migrations_pool import V25
 from console.store.migrations_setup import V17
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
 from console.store.pg_handheld import V22_POSTGRES
@@ -394,5 +395,7 @@ MIGRATIONS: list[Migration] = [
                   " each test alert marked as one from the moment it is made", V23),
     Migration(24, "known-answer marks only on tests: an alert only on a test entry, a watchlist only while empty",
               V24, V24_POSTGRES),
+    Migration(25, "a control room across machines: camera leases held by the workers of a pool, the pool's members,"
+                  " and an idempotency key per alert", V25),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -16,8 +16,9 @@ from console.store.base import Store, split_script
 from console.store.migrations import LATEST, Migration
 
 # Tables whose INSERTs give back a new id (audit_log's key is seq).
-_ID_COLUMN = {"audit_log": "seq", "known_answer_alerts": "alert_id", "known_answer_watchlists": "watchlist_id"}
-_NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats",
+_ID_COLUMN = {"audit_log": "seq", "known_answer_alerts": "alert_id", "known_answer_watchlists": "watchlist_id",
+              "camera_leases": "camera_id", "alert_keys": "alert_id"}
+_NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats", "worker_pool",
           "deployment_checks", "camera_credentials"}
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 _TRIGGER = re.compile(r"CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END;?",

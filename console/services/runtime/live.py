@@ -155,17 +155,50 @@ class LiveDeployment:
                 log.exception("a subscriber of deployment %s failed on %s", self.deployment_id, event.kind)
 
     # -- cameras --------------------------------------------------------------------------
-    def add_camera(self, camera_id: int, name: str, source: FrameSource) -> None:
+    def add_camera(self, camera_id: int, name: str, source: FrameSource,
+                   fence: Callable[[object], None] | None = None) -> CameraWorker:
+        """A camera to analyse here (started with the deployment; after it: ``start_camera``). Its
+        alerts are written under ``fence`` when one is given (a pool's lease: console/store/leases.py)."""
         wstore = self.store.reopen()
-        self._worker_stores.append(wstore)
-        recognizer = recognition.recognizer_for_camera(wstore, self.engine, self.deployment_id, camera_id)
+        sink = recognition.store_sink(wstore, fence)
+        recognizer = recognition.recognizer_for_camera(wstore, self.engine, self.deployment_id, camera_id, sink)
         worker = CameraWorker(
             source, recognizer, on_alert=lambda alert_id: self._publish(LiveEvent("alert", alert_id=alert_id)),
             flush_stats=lambda a, g, b: repo.add_face_stats(wstore, self.deployment_id, camera_id, a, g, b),
             until=self.ends_wall, on_halt=lambda reason: deployments.end(wstore, None, self.deployment_id, reason),
         )
-        self.cameras.append(CameraInfo(camera_id, redact(name)))  # shown on tiles and in heartbeats
-        self.workers.append(worker)
+        # New lists, never changed in place: a thread going through the old ones is not upset.
+        self._worker_stores = [*self._worker_stores, wstore]
+        self.cameras = [*self.cameras, CameraInfo(camera_id, redact(name))]  # shown on tiles and in heartbeats
+        self.workers = [*self.workers, worker]
+        return worker
+
+    def start_camera(self, camera_id: int, name: str, source: FrameSource,
+                     fence: Callable[[object], None] | None = None) -> CameraWorker:
+        """A camera taken on while the deployment runs (a pool's hand-over): analysed at once, or held
+        paused while recognition is stopped."""
+        worker = self.add_camera(camera_id, name, source, fence)
+        if self.ended:
+            worker.halted = self.ended
+        elif self.stopped:
+            worker.paused = self.stopped
+        else:
+            worker.source.start()
+        return worker.start()
+
+    def remove_camera(self, camera_id: int) -> None:
+        """Stop analysing a camera here (a pool gave it up or lost its lease): its source is released and
+        its pending alerts are tried once more (refused, under a lapsed lease)."""
+        for i, cam in enumerate(self.cameras):
+            if cam.camera_id == camera_id:
+                worker, wstore = self.workers[i], self._worker_stores[i]
+                self.cameras = self.cameras[:i] + self.cameras[i + 1:]
+                self.workers = self.workers[:i] + self.workers[i + 1:]
+                self._worker_stores = self._worker_stores[:i] + self._worker_stores[i + 1:]
+                worker.source.stop()
+                worker.stop()
+                wstore.close()
+                return
 
     def start(self) -> None:
         """Run the cameras (paused if recognition is stopped now) and follow the shared log."""

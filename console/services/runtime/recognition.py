@@ -77,11 +77,11 @@ class AlertSink:
     keeps_context: bool = True  # False: the alerts go nowhere that keeps images (scan), so none is made
 
 
-def store_sink(store: Store) -> AlertSink:
+def store_sink(store: Store, fence: Callable[[object], None] | None = None) -> AlertSink:
     """Alerts, and further views of alerted tracks, into the store (the store of the recogniser's
-    own thread: one connection, one thread)."""
+    own thread: one connection, one thread); ``fence`` as console/store/alerts.py's insert_alert takes it."""
     return AlertSink(
-        write_alert=lambda record: repo.insert_alert(store, record),
+        write_alert=lambda record: repo.insert_alert(store, record, fence=fence),
         is_decided=lambda alert_id: repo.alert_status(store, alert_id) == "decided",
         write_view=lambda alert_id, jpeg, score, quality, at: repo.add_alert_view(store, alert_id, jpeg, score,
                                                                                   quality, at),

@@ -77,12 +77,25 @@ def connect_string(store: Store, camera) -> str:
 
 
 def shown(store: Store, actor: Actor, deployment_id: int) -> list[dict]:
-    """The cameras as a set-up screen lists them: name, redacted source, whether a credential is held."""
+    """The cameras as a set-up screen lists them: name, redacted source, whether a credential is held,
+    and, in a pool of workers, which host runs it now and since when (its lease, on the store's clock)."""
+    from console.store import leases
+
     actor.require(Permission.MANAGE_CAMERAS, store)
     held = db.cameras_with_credentials(store, deployment_id)
+    running = {int(r["camera_id"]): r for r in leases.holders(store, deployment_id)}
     return [{"id": int(r["id"]), "name": redact(r["name"]), "source": redact_url(r["source"]),
-             "credential": "held apart (hidden)" if int(r["id"]) in held else "none"}
+             "credential": "held apart (hidden)" if int(r["id"]) in held else "none",
+             "running_on": _running_on(running.get(int(r["id"])))}
             for r in repo.cameras(store, deployment_id)]
+
+
+def _running_on(lease) -> str:
+    if lease is None:
+        return "not in a pool"
+    if not lease["live"]:
+        return "no worker: waiting for one" + (f" (last {redact(lease['host'])})" if lease["host"] else "")
+    return f"{redact(lease['host'])} since {lease['acquired_at'][:19].replace('T', ' ')} UTC"
 
 
 def grab_frame(source: str, timeout_s: float = TEST_TIMEOUT_S) -> np.ndarray:
