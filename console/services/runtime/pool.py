@@ -141,7 +141,7 @@ class PoolWorker:
         wake, stop = threading.Event(), stop or threading.Event()
         live.subscribe(lambda e: wake.set() if e.kind in ("stopped", "restarted", "ended") else None)
         previous = {sig: signal.signal(sig, lambda *_: (stop.set(), wake.set())) for sig in (signal.SIGINT, signal.SIGTERM)}
-        started, t0, last_heartbeat = utcnow(), time.monotonic(), 0.0
+        started, t0, last_credential_check = utcnow(), time.monotonic(), 0.0
         beat_store = self.store.reopen()
         with beat_store.transaction() as conn:
             leases.join(conn, beat_store.dialect, self.worker_id, self.deployment_id, self.host)
@@ -157,13 +157,15 @@ class PoolWorker:
                     self._beat_leases(beat_store)
                 except ConsoleError as exc:  # the store is out of reach: the fence watch pauses the cameras in time
                     print(f"pool {self.deployment_id}: leases not renewed: {exc}", file=sys.stderr, flush=True)
-                if time.monotonic() - last_heartbeat >= HEARTBEAT_S:
-                    last_heartbeat = time.monotonic()
+                try:  # at every beat: a camera taken over shows as analysing again within one
+                    _beat(beat_store, self.worker_id, live, started)
+                except ConsoleError as exc:
+                    print(f"heartbeat not written: {exc}", file=sys.stderr, flush=True)
+                if time.monotonic() - last_credential_check >= HEARTBEAT_S:
+                    last_credential_check = time.monotonic()
                     try:
-                        _beat(beat_store, self.worker_id, live, started)
                         lapsed = worker_access.still_valid(beat_store, self.actor, self.deployment_id)
-                    except ConsoleError as exc:
-                        print(f"heartbeat not written: {exc}", file=sys.stderr, flush=True)
+                    except ConsoleError:
                         lapsed = ""
                     if lapsed:
                         why = f"credential {lapsed}"
