@@ -27,6 +27,7 @@ from console.redaction import redact_url
 from console.services.decisions import outbound
 from console.services.decisions.outbound import ACTOR, LOCAL_HOSTS, OutboundError
 from console.store import audit, known_answer
+from console.store import decisions as db
 from console.store.base import Store
 
 FIELD = "mqtt"  # the key inside the outbound setting
@@ -139,12 +140,13 @@ def outcome(store: Store, alert_id: int, decision_id: int, engagement_id: int, r
 def _later(store: Store, alert_id: int, decision_id: int, kind: str, sub: str, schema: str, suffix: str,
            extra: dict) -> None:
     try:
+        dep = db.deployment_of_alert(store, alert_id)
+        config = outbound.config_of(store, int(dep["deployment_id"])).get(FIELD) if dep else None
+        if not config or kind not in config.get("events", ()):
+            return
         if known_answer.test_of(store, alert_id) is not None:
             return  # a known-answer test never leaves the console
         event = outbound.payload(store, alert_id, decision_id)
-        config = outbound.config_of(store, event["deployment"]["id"]).get(FIELD)
-        if not config or kind not in config.get("events", ()):
-            return
         event.update(schema=schema, event_id=f"{event['event_id']}-{suffix}", **extra)
         publisher_for(store).submit(event, topic(config, event["deployment"]["id"], sub), config)
     except Exception:  # noqa: BLE001 - the officer's write is committed; a publish that fails to queue is only lost
@@ -217,6 +219,7 @@ def publish_once(config: dict, topic: str, body: bytes, timeout_s: float) -> str
     answer: dict[str, Any] = {}
     client.on_connect = lambda _c, _u, _flags, code, _props: answer.setdefault("code", code)
     deadline = time.monotonic() + timeout_s
+    context: _Context | None = None
     try:
         if config.get("username"):
             password = None
@@ -226,7 +229,12 @@ def publish_once(config: dict, topic: str, body: bytes, timeout_s: float) -> str
                 password = path.read_text().rstrip("\r\n")
             client.username_pw_set(config["username"], password)
         if tls:
-            client.tls_set(ca_certs=config.get("ca_file") or None, cert_reqs=ssl.CERT_REQUIRED)
+            context = _Context(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and the host name
+            if config.get("ca_file"):
+                context.load_verify_locations(config["ca_file"])
+            else:
+                context.load_default_certs()
+            client.tls_set_context(context)
         client.connect(parts.hostname, parts.port or (8883 if tls else 1883), keepalive=30)
         while "code" not in answer:
             if time.monotonic() > deadline:
@@ -256,9 +264,20 @@ def publish_once(config: dict, topic: str, body: bytes, timeout_s: float) -> str
             client.loop(0.01)
         except Exception:  # noqa: BLE001 - closing a failed connection
             pass
-        sock = client.socket()
-        if sock is not None:
-            sock.close()
+        for sock in [client.socket(), *getattr(context, "wrapped", [])]:
+            if sock is not None:
+                sock.close()
+
+
+class _Context(ssl.SSLContext):
+    """An SSL context that remembers its sockets: one whose handshake failed is closed too."""
+
+    wrapped: list
+
+    def wrap_socket(self, *args, **kwargs):
+        sock = super().wrap_socket(*args, **kwargs)
+        self.__dict__.setdefault("wrapped", []).append(sock)
+        return sock
 
 
 _lock = threading.Lock()
