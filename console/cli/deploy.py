@@ -135,7 +135,7 @@ def _outbound(args, store, actor) -> None:
     """Show, or (given --webhook/--jsonl/--mqtt) set, where a deployment's confirmed alerts go (an
     administrator's; docs/outbound.md; each setting names every target). A new signing key is kept in
     the installation's key folder."""
-    from console.services.decisions import outbound
+    from console.services.decisions import mqtt_out, outbound
 
     dep = _need(args, "deployment")
     if args.webhook is not None or args.jsonl is not None or args.mqtt is not None:
@@ -143,7 +143,7 @@ def _outbound(args, store, actor) -> None:
         if args.mqtt:
             mqtt = {"url": args.mqtt, "topic": args.mqtt_topic, "user": args.mqtt_user,
                     "password_file": args.mqtt_password_file, "ca_file": args.mqtt_ca, "events": args.mqtt_events}
-        outbound.configure(store, actor, dep, webhook_url=args.webhook or "", jsonl_path=args.jsonl or "",
+        mqtt_out.configure(store, actor, dep, webhook_url=args.webhook or "", jsonl_path=args.jsonl or "",
                            secret="new" if args.new_secret else None, mqtt=mqtt,
                            secrets_dir=outbound.key_folder(store) if args.new_secret else None,
                            reason=args.note or "outbound events configured from the command line")

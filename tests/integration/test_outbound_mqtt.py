@@ -47,7 +47,7 @@ def password_file(tmp_path, password=PUBLISHER_PASSWORD):
 def configure(store, small, tmp_path, url, password=PUBLISHER_PASSWORD, ca="", events="confirmed", **sender):
     mqtt = {"url": url, "topic": "lfr", "user": PUBLISHER, "password_file": password_file(tmp_path, password),
             "ca_file": ca, "events": events}
-    outbound.configure(store, actor_for(store, "admin"), small.deployment_id, mqtt=mqtt, reason="to the bridge")
+    mqtt_out.configure(store, actor_for(store, "admin"), small.deployment_id, mqtt=mqtt, reason="to the bridge")
     store.outbound_mqtt = mqtt_out.Publisher(store, **({"base_s": 0.05, "timeout_s": 3.0} | sender))
     return store.outbound_mqtt
 
@@ -214,9 +214,9 @@ def test_only_confirmations_by_default_and_the_password_never_shows(world, broke
                        ({"url": broker.url, "events": "confirmed,images"}, "unknown MQTT events"),
                        ({"url": broker.url, "topic": "lfr/#"}, "wildcards")):
         with pytest.raises(ConsoleError, match=match):
-            outbound.configure(store, admin, small.deployment_id, mqtt=bad)
+            mqtt_out.configure(store, admin, small.deployment_id, mqtt=bad)
     with pytest.raises(ConsoleError):  # a supervisor may not send alerts anywhere
-        outbound.configure(store, actor_for(store, "sup"), small.deployment_id, mqtt={"url": broker.url})
+        mqtt_out.configure(store, actor_for(store, "sup"), small.deployment_id, mqtt={"url": broker.url})
     assert PUBLISHER_PASSWORD not in capsys.readouterr().out
 
 

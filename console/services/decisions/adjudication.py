@@ -309,6 +309,7 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
                                            reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id),
                                            candidate_entry_id=entry_id)
         outbound.alert_confirmed(store, alert_id, decision_id)  # to dispatch, once committed (if configured)
+        mqtt_out.alert_confirmed(store, alert_id, decision_id)  # and to the broker (if configured)
         return decision_id
 
 

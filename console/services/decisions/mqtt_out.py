@@ -24,6 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.redaction import redact_url
+from console.services.accounts.auth import Actor
+from console.services.accounts.permissions import Permission
 from console.services.decisions import outbound
 from console.services.decisions.outbound import ACTOR, LOCAL_HOSTS, OutboundError
 from console.store import audit, known_answer
@@ -98,11 +100,11 @@ def check_config(url: str, topic: str = "", user: str = "", password_file: str =
     return config
 
 
-def describe(config: dict) -> dict:
-    """The ``mqtt`` part as it may be shown: the password's file, never the password."""
-    out = {f"mqtt_{k}": (",".join(v) if isinstance(v, list) else v) for k, v in config.items()}
-    out["mqtt_url"] = redact_url(config["url"])
-    return out
+def configure(store: Store, actor: Actor, deployment_id: int, *, mqtt: dict | None = None, **others) -> dict:
+    """``outbound.configure`` with a broker: ``mqtt`` holds ``check_config``'s arguments; ``others``
+    the webhook's and the file's (the setting names every target at once)."""
+    actor.require(Permission.MANAGE_OUTBOUND, store)
+    return outbound.configure(store, actor, deployment_id, mqtt=check_config(**mqtt) if mqtt else None, **others)
 
 
 def topic(config: dict, deployment_id: int, kind: str) -> str:
@@ -112,10 +114,12 @@ def topic(config: dict, deployment_id: int, kind: str) -> str:
 # --- what is published -------------------------------------------------------------------------
 
 
-def confirmed(store: Store, config: dict, event: dict) -> None:
-    """Called by outbound's sender with the webhook's event of a final confirmation."""
-    if "confirmed" in config.get("events", ()):
-        publisher_for(store).submit(event, topic(config, event["deployment"]["id"], "confirmed"), config)
+def alert_confirmed(store: Store, alert_id: int, decision_id: int) -> None:
+    """Called by review.confirm beside ``outbound.alert_confirmed`` for a final confirmation: the
+    webhook's event, published once the decision is committed, if the deployment has a broker."""
+    if known_answer.test_of(store, alert_id) is not None:
+        return  # a known-answer test never leaves the console
+    store.after_commit(f"mqtt-{decision_id}", lambda: _later(store, alert_id, decision_id, "confirmed", "confirmed"))
 
 
 def dispatch_stage(store: Store, alert_id: int, decision_id: int, dispatch_id: int, stage: str, at: str,
@@ -125,7 +129,7 @@ def dispatch_stage(store: Store, alert_id: int, decision_id: int, dispatch_id: i
     extra = {"dispatch": {"id": dispatch_id, "stage": str(stage), "at": at}}
     store.after_commit(f"mqtt-{dispatch_id}-{stage}-{event_row}",
                        lambda: _later(store, alert_id, decision_id, "delivery", str(stage), DISPATCH_SCHEMA,
-                                      f"{stage}-{event_row}", extra))
+                                      f"-{stage}-{event_row}", extra))
 
 
 def outcome(store: Store, alert_id: int, decision_id: int, engagement_id: int, result: str, action: str, via: str,
@@ -134,11 +138,12 @@ def outcome(store: Store, alert_id: int, decision_id: int, engagement_id: int, r
     extra = {"outcome": {"result": result, "action": action, "via": via, "recorded_at": at, "dispatch_id": dispatch_id}}
     store.after_commit(f"mqtt-outcome-{engagement_id}",
                        lambda: _later(store, alert_id, decision_id, "outcome", "outcome", OUTCOME_SCHEMA,
-                                      f"outcome-{engagement_id}", extra))
+                                      f"-outcome-{engagement_id}", extra))
 
 
-def _later(store: Store, alert_id: int, decision_id: int, kind: str, sub: str, schema: str, suffix: str,
-           extra: dict) -> None:
+def _later(store: Store, alert_id: int, decision_id: int, kind: str, sub: str, schema: str = "", suffix: str = "",
+           extra: dict | None = None) -> None:
+    """Queue the event (the webhook's, plus ``extra``) if the deployment's broker asks for ``kind``."""
     try:
         dep = db.deployment_of_alert(store, alert_id)
         config = outbound.config_of(store, int(dep["deployment_id"])).get(FIELD) if dep else None
@@ -147,9 +152,10 @@ def _later(store: Store, alert_id: int, decision_id: int, kind: str, sub: str, s
         if known_answer.test_of(store, alert_id) is not None:
             return  # a known-answer test never leaves the console
         event = outbound.payload(store, alert_id, decision_id)
-        event.update(schema=schema, event_id=f"{event['event_id']}-{suffix}", **extra)
+        if extra:
+            event.update(schema=schema, event_id=f"{event['event_id']}{suffix}", **extra)
         publisher_for(store).submit(event, topic(config, event["deployment"]["id"], sub), config)
-    except Exception:  # noqa: BLE001 - the officer's write is committed; a publish that fails to queue is only lost
+    except Exception:  # noqa: BLE001 - the write is committed; an event that fails to queue is only lost
         pass
 
 
@@ -221,6 +227,7 @@ def publish_once(config: dict, topic: str, body: bytes, timeout_s: float) -> str
     deadline = time.monotonic() + timeout_s
     context: _Context | None = None
     try:
+        check_url(config["url"])  # a setting written around mqtt_out.configure is still held to the rule
         if config.get("username"):
             password = None
             if config.get("password_file"):

@@ -1,5 +1,5 @@
 """Outbound events: a human-confirmed alert passed to dispatch, as a webhook and as a JSON-lines file
-(and to an MQTT broker: ``mqtt_out``, with this payload).
+(and to an MQTT broker: ``mqtt_out``, with this payload, from the ``mqtt`` part of this setting).
 
 Only a final confirmation is sent: ``review.confirm`` calls ``alert_confirmed`` once the decision
 row is committed (under the two-person rule, the second confirmation; never a rejection, never
@@ -68,7 +68,8 @@ def configure(store: Store, actor: Actor, deployment_id: int, *, webhook_url: st
               secret: str | None = None, secrets_dir: Path | str | None = None, reason: str = "",
               mqtt: dict | None = None) -> dict:
     """Set (or clear, with no target) where confirmed alerts of a deployment are sent.
-    ``mqtt``: the arguments of ``mqtt_out.check_config`` (a broker; docs/outbound.md).
+    ``mqtt``: a broker, as checked by ``mqtt_out.check_config`` (``mqtt_out.configure`` checks and
+    calls this; docs/outbound.md).
     ``secret``: the HMAC key for the webhook ("new": a random one), written to a file of its own
     under ``secrets_dir``; the setting records the file, never the key."""
     actor.require(Permission.MANAGE_OUTBOUND, store)
@@ -80,9 +81,7 @@ def configure(store: Store, actor: Actor, deployment_id: int, *, webhook_url: st
     if jsonl_path:
         config["jsonl_path"] = str(Path(jsonl_path).expanduser().resolve())
     if mqtt:
-        from console.services.decisions import mqtt_out
-
-        config[mqtt_out.FIELD] = mqtt_out.check_config(**mqtt)
+        config["mqtt"] = dict(mqtt)
     if secret is not None:
         if not webhook_url or secrets_dir is None:
             raise OutboundError("a signing secret needs a webhook and a place to keep it")
@@ -119,10 +118,10 @@ def describe(config: dict) -> dict:
         out["webhook_url"] = redact_url(out["webhook_url"])
     if "secret_file" in out:
         out["signed"] = True
-    if "mqtt" in out:
-        from console.services.decisions import mqtt_out
-
-        out.update(mqtt_out.describe(out.pop("mqtt")))
+    if "mqtt" in out:  # flat, as the command line prints it: the password's file, never the password
+        broker = out.pop("mqtt")
+        out.update({f"mqtt_{k}": ",".join(v) if isinstance(v, list) else v for k, v in broker.items()})
+        out["mqtt_url"] = redact_url(broker["url"])
     return out
 
 
@@ -172,10 +171,6 @@ def _send(store: Store, alert_id: int, decision_id: int) -> None:
         _append_line(store, Path(config["jsonl_path"]), event)
     if config.get("webhook_url"):
         dispatcher_for(store).submit(event, config["webhook_url"], config.get("secret_file"))
-    if config.get("mqtt"):
-        from console.services.decisions import mqtt_out
-
-        mqtt_out.confirmed(store, config["mqtt"], event)
 
 
 def _append_line(store: Store, path: Path, event: dict) -> None:
