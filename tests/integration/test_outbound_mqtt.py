@@ -48,6 +48,7 @@ def configure(store, small, tmp_path, url, password=PUBLISHER_PASSWORD, ca="", e
     mqtt = {"url": url, "topic": "lfr", "user": PUBLISHER, "password_file": password_file(tmp_path, password),
             "ca_file": ca, "events": events}
     mqtt_out.configure(store, actor_for(store, "admin"), small.deployment_id, mqtt=mqtt, reason="to the bridge")
+    mqtt_out.close(store)  # a publisher of an earlier configuration of this test
     store.outbound_mqtt = mqtt_out.Publisher(store, **({"base_s": 0.05, "timeout_s": 3.0} | sender))
     return store.outbound_mqtt
 
@@ -60,6 +61,14 @@ def confirm(store, actor, alert_id, note=""):
 def logged(store, action="outbound.mqtt"):
     return [json.loads(r["details_json"]) for r in
             store.query("SELECT details_json FROM audit_log WHERE action = ? ORDER BY seq", (action,))]
+
+
+def test_a_missing_broker_fails_the_tests_with_the_install_line(tmp_path, monkeypatch):
+    from tests.integration import mqtt_broker
+
+    monkeypatch.setattr(mqtt_broker, "MOSQUITTO", str(tmp_path / "no-mosquitto"))
+    with pytest.raises(pytest.fail.Exception, match="apt-get install mosquitto"):
+        Broker(tmp_path / "broker")
 
 
 def test_mqtt_publishes_exactly_the_final_confirmations_with_the_webhooks_payload(world, broker, tmp_path):

@@ -13,6 +13,7 @@ password lives in a file only its owner may read; the setting names the file, no
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 import secrets
 import ssl
@@ -32,6 +33,7 @@ from console.store import audit, known_answer
 from console.store import decisions as db
 from console.store.base import Store
 
+log = logging.getLogger(__name__)
 FIELD = "mqtt"  # the key inside the outbound setting
 EVENTS = ("confirmed", "delivery", "outcome")  # what --mqtt-events may name
 DEFAULT_PREFIX = "orc"
@@ -155,8 +157,8 @@ def _later(store: Store, alert_id: int, decision_id: int, kind: str, sub: str, s
         if extra:
             event.update(schema=schema, event_id=f"{event['event_id']}{suffix}", **extra)
         publisher_for(store).submit(event, topic(config, event["deployment"]["id"], sub), config)
-    except Exception:  # noqa: BLE001 - the write is committed; an event that fails to queue is only lost
-        pass
+    except Exception:  # noqa: BLE001 - the write is committed and must not fail; the failure is logged
+        log.exception("an MQTT event of alert %s could not be queued", alert_id)
 
 
 # --- the sender ----------------------------------------------------------------------------------
