@@ -39,6 +39,12 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None]) -> No
     p.add_argument("--webhook", default=None, help="outbound: the https:// URL confirmed alerts are posted to")
     p.add_argument("--jsonl", default=None, help="outbound: a JSON-lines file confirmed alerts are appended to")
     p.add_argument("--new-secret", action="store_true", help="outbound: sign the webhook's posts with a new key")
+    p.add_argument("--mqtt", default=None, help="outbound: the mqtts:// broker confirmed alerts are published to")
+    p.add_argument("--mqtt-topic", default="", help="outbound: the topic prefix (default orc)")
+    p.add_argument("--mqtt-user", default="", help="outbound: the broker's user name")
+    p.add_argument("--mqtt-password-file", default="", help="outbound: a file (mode 0600) holding the broker's password")
+    p.add_argument("--mqtt-ca", default="", help="outbound: the CA certificate that signed the broker's (PEM)")
+    p.add_argument("--mqtt-events", default="confirmed", help="outbound: confirmed, or confirmed,delivery,outcome")
     p.add_argument("--threshold", type=float, default=None, help="create: default the model's calibrated floor")
     p.add_argument("--tick", action="append", default=[], help="checklist: an item to tick (repeatable)")
     p.add_argument("--out", type=Path, default=None, help="camera-test: write the frame grabbed to this PNG")
@@ -126,14 +132,19 @@ def cmd_deploy(args) -> int:
 
 
 def _outbound(args, store, actor) -> None:
-    """Show, or (given --webhook/--jsonl) set, where a deployment's confirmed alerts go (an
-    administrator's; docs/outbound.md). A new signing key is kept in the installation's key folder."""
-    from console.services.decisions import outbound
+    """Show, or (given --webhook/--jsonl/--mqtt) set, where a deployment's confirmed alerts go (an
+    administrator's; docs/outbound.md; each setting names every target). A new signing key is kept in
+    the installation's key folder."""
+    from console.services.decisions import mqtt_out, outbound
 
     dep = _need(args, "deployment")
-    if args.webhook is not None or args.jsonl is not None:
-        outbound.configure(store, actor, dep, webhook_url=args.webhook or "", jsonl_path=args.jsonl or "",
-                           secret="new" if args.new_secret else None,
+    if args.webhook is not None or args.jsonl is not None or args.mqtt is not None:
+        mqtt = None
+        if args.mqtt:
+            mqtt = {"url": args.mqtt, "topic": args.mqtt_topic, "user": args.mqtt_user,
+                    "password_file": args.mqtt_password_file, "ca_file": args.mqtt_ca, "events": args.mqtt_events}
+        mqtt_out.configure(store, actor, dep, webhook_url=args.webhook or "", jsonl_path=args.jsonl or "",
+                           secret="new" if args.new_secret else None, mqtt=mqtt,
                            secrets_dir=outbound.key_folder(store) if args.new_secret else None,
                            reason=args.note or "outbound events configured from the command line")
     else:

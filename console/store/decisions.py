@@ -192,7 +192,7 @@ def candidate_of(store: Store, alert_id: int, entry_id: int | None = None):
 
 
 def latest_decision(store: Store, alert_id: int):
-    return store.one("SELECT decision FROM decisions WHERE alert_id = ? ORDER BY id DESC LIMIT 1", (alert_id,))
+    return store.one("SELECT id, decision FROM decisions WHERE alert_id = ? ORDER BY id DESC LIMIT 1", (alert_id,))
 
 
 def decision_subject(store: Store, decision_id: int):

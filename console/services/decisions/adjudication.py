@@ -19,7 +19,7 @@ from console.errors import ConsoleError
 from console.redaction import redact
 from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
-from console.services.decisions import outbound
+from console.services.decisions import mqtt_out, outbound
 from console.store import Store, audit, known_answer, repo
 from console.store import decisions as db
 
@@ -309,6 +309,7 @@ def confirm(store: Store, actor: Actor, alert_id: int, note: str = "", entry_id:
                                            reason_code="same_person", duration_ms=_duration_ms(store, actor, alert_id),
                                            candidate_entry_id=entry_id)
         outbound.alert_confirmed(store, alert_id, decision_id)  # to dispatch, once committed (if configured)
+        mqtt_out.alert_confirmed(store, alert_id, decision_id)  # and to the broker (if configured)
         return decision_id
 
 
@@ -366,4 +367,6 @@ def record_outcome(store: Store, actor: Actor, alert_id: int, result: str, actio
         raise DecisionError(f"alert {alert_id} was not confirmed: there is no engagement to record")
     if known_answer.test_of(store, alert_id) is not None:
         raise DecisionError(f"alert {alert_id} was a known-answer test: nobody was engaged")
-    return repo.record_engagement(store, alert_id, actor.user_id, result, action, note, actor.username)
+    engagement_id = repo.record_engagement(store, alert_id, actor.user_id, result, action, note, actor.username)
+    mqtt_out.outcome(store, alert_id, int(latest["id"]), engagement_id, result, action, "relayed", utcnow())
+    return engagement_id

@@ -1,4 +1,5 @@
-"""Outbound events: a human-confirmed alert passed to dispatch, as a webhook and as a JSON-lines file.
+"""Outbound events: a human-confirmed alert passed to dispatch, as a webhook and as a JSON-lines file
+(and to an MQTT broker: ``mqtt_out``, with this payload, from the ``mqtt`` part of this setting).
 
 Only a final confirmation is sent: ``review.confirm`` calls ``alert_confirmed`` once the decision
 row is committed (under the two-person rule, the second confirmation; never a rejection, never
@@ -64,8 +65,11 @@ def check_url(url: str) -> str:
 
 
 def configure(store: Store, actor: Actor, deployment_id: int, *, webhook_url: str = "", jsonl_path: str = "",
-              secret: str | None = None, secrets_dir: Path | str | None = None, reason: str = "") -> dict:
-    """Set (or clear, with neither target) where confirmed alerts of a deployment are sent.
+              secret: str | None = None, secrets_dir: Path | str | None = None, reason: str = "",
+              mqtt: dict | None = None) -> dict:
+    """Set (or clear, with no target) where confirmed alerts of a deployment are sent.
+    ``mqtt``: a broker, as checked by ``mqtt_out.check_config`` (``mqtt_out.configure`` checks and
+    calls this; docs/outbound.md).
     ``secret``: the HMAC key for the webhook ("new": a random one), written to a file of its own
     under ``secrets_dir``; the setting records the file, never the key."""
     actor.require(Permission.MANAGE_OUTBOUND, store)
@@ -76,6 +80,8 @@ def configure(store: Store, actor: Actor, deployment_id: int, *, webhook_url: st
         config["webhook_url"] = check_url(webhook_url.strip())
     if jsonl_path:
         config["jsonl_path"] = str(Path(jsonl_path).expanduser().resolve())
+    if mqtt:
+        config["mqtt"] = dict(mqtt)
     if secret is not None:
         if not webhook_url or secrets_dir is None:
             raise OutboundError("a signing secret needs a webhook and a place to keep it")
@@ -112,6 +118,10 @@ def describe(config: dict) -> dict:
         out["webhook_url"] = redact_url(out["webhook_url"])
     if "secret_file" in out:
         out["signed"] = True
+    if "mqtt" in out:  # flat, as the command line prints it: the password's file, never the password
+        broker = out.pop("mqtt")
+        out.update({f"mqtt_{k}": ",".join(v) if isinstance(v, list) else v for k, v in broker.items()})
+        out["mqtt_url"] = redact_url(broker["url"])
     return out
 
 
@@ -308,7 +318,9 @@ def dispatcher_for(store: Store) -> Dispatcher:
 
 
 def close(store: Store) -> None:
-    sender = getattr(store, "outbound", None)
-    if sender is not None:
-        sender.close()
-        store.outbound = None
+    """Stop the store's senders (the webhook's and the MQTT one)."""
+    for name in ("outbound", "outbound_mqtt"):
+        sender = getattr(store, name, None)
+        if sender is not None:
+            sender.close()
+            setattr(store, name, None)

@@ -22,6 +22,7 @@ from console.errors import ConsoleError, PermissionDenied
 from console.redaction import redact
 from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
+from console.services.decisions import mqtt_out
 from console.services.engage import instructions
 from console.services.engage.pairing import Device, officers, ts
 from console.store import Store, audit, known_answer, ledger, repo
@@ -104,9 +105,12 @@ def _for_device(store: Store, device: Device, dispatch_id: int):
 
 
 def _event(store: Store, device: Device, row, event: str) -> None:
+    at = ts(clock.now())
     with store.transaction() as conn:
-        event_id = db.add_event(conn, int(row["id"]), device.device_id, event, ts(clock.now()))
+        event_id = db.add_event(conn, int(row["id"]), device.device_id, event, at)
         if event_id is not None:
+            mqtt_out.dispatch_stage(store, int(row["alert_id"]), int(row["decision_id"]), int(row["id"]), event, at,
+                                    event_id)  # to the broker once committed, if asked
             audit.append(store, device.officer, f"dispatch.{event}", "alert", int(row["alert_id"]),
                          {"dispatch_id": int(row["id"]), "device_id": device.device_id,
                           "rows": ledger.of(conn, "dispatch_events", id=event_id)})
@@ -232,7 +236,10 @@ def record_outcome(store: Store, device: Device, dispatch_id: int, located: bool
         engagement_id = repo.record_engagement(store, int(row["alert_id"]), device.officer_id, RESULTS[key], action, note,
                                                device.officer, via="handheld",
                                                extra={"dispatch_id": dispatch_id, "device_id": device.device_id})
-        event_id = db.add_event(conn, dispatch_id, device.device_id, DispatchStage.CLOSED, ts(clock.now()))
+        at = ts(clock.now())
+        event_id = db.add_event(conn, dispatch_id, device.device_id, DispatchStage.CLOSED, at)
+        mqtt_out.outcome(store, int(row["alert_id"]), int(row["decision_id"]), engagement_id, RESULTS[key], action,
+                         "handheld", at, dispatch_id)
         if event_id is not None:
             audit.append(store, device.officer, "dispatch.closed", "alert", int(row["alert_id"]),
                          {"dispatch_id": dispatch_id, "device_id": device.device_id, "engagement_id": engagement_id,
