@@ -18,6 +18,8 @@ from console.cli.deploy import add_parser as add_deploy_parser
 from console.cli.deploy import cmd_deploy
 from console.cli.engage import add_parser as add_engage_parser
 from console.cli.engage import cmd_engage
+from console.cli.stores import open_store as _store
+from console.cli.stores import providers as _providers
 from console.cli.users import add_identity, cmd_users
 from console.cli.users import add_parser as add_users_parser
 from console.cli.users import signed_in as _signed_in
@@ -142,23 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _providers(args) -> list[str]:
-    return [p.strip() for p in args.providers.split(",") if p.strip()]
-
-
 def _engine(args):
     from console.services.runtime import models
 
     return models.load(args.model_pack, _providers(args))
-
-
-def _store(args):
-    from console.services.accounts.session import open_store
-
-    db = getattr(args, "db", None)
-    if db and not db.startswith(("postgresql://", "postgres://")):  # not echoed: it may be "host=... password=..."
-        raise ConsoleError("--db takes a postgresql:// URL (an SQLite data directory is given with --data-dir)")
-    return open_store(db or args.data_dir)
 
 
 # -- eval-pairs ----------------------------------------------------------------------

@@ -41,7 +41,8 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None]) -> No
 
 
 def cmd_worker(args) -> int:
-    from console.cli.commands import _providers, _store
+    from console.cli.stores import open_store as _store
+    from console.cli.stores import providers as _providers
     from console.cli.users import worker_token
 
     try:

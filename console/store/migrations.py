@@ -395,7 +395,6 @@ MIGRATIONS: list[Migration] = [
                   " each test alert marked as one from the moment it is made", V23),
     Migration(24, "known-answer marks only on tests: an alert only on a test entry, a watchlist only while empty",
               V24, V24_POSTGRES),
-    Migration(25, "a control room across machines: camera leases held by the workers of a pool, the pool's members,"
-                  " and an idempotency key per alert", V25),
+    Migration(25, "camera leases held by the workers of a pool, the pool's members, an idempotency key per alert", V25),
 ]
 LATEST = MIGRATIONS[-1].version
