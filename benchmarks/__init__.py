@@ -19,7 +19,13 @@ def run(args) -> int:
     from console.paths import ensure_data_dir
 
     print(f"machine: {machine()}")
-    if args.bench == "control-room":
+    if args.bench == "control-room" and args.cameras:
+        from benchmarks.control_room_pool import bench_pool
+
+        result = bench_pool(getattr(args, "db", None), args.cameras, args.workers, args.seconds)
+        cmd = (f"python main.py bench control-room --cameras {args.cameras} --workers {args.workers} --seconds "
+               f"{args.seconds:g}{' --db URL' if getattr(args, 'db', None) else ''}")
+    elif args.bench == "control-room":
         result = control_room.bench_control_room(getattr(args, "db", None), args.alerts, args.workers, args.feeds,
                                                  args.operators, args.incident_window)
         cmd = (f"python main.py bench control-room --alerts {args.alerts} --workers {args.workers} --feeds {args.feeds}"

@@ -29,6 +29,10 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
     b.add_argument("--feeds", type=int, default=4)
     b.add_argument("--operators", type=int, default=4)
     b.add_argument("--incident-window", type=int, default=300, help="seconds; 0 decides every alert alone")
+    b.add_argument("--cameras", type=int, default=0,
+                   help="run a pool of real worker processes (--workers of them) on this many demo cameras instead: "
+                        "frame rate per camera, alert latency and the failover time of a killed worker")
+    b.add_argument("--seconds", type=float, default=30.0, help="with --cameras: how long to measure before the kill")
     b = bench.add_parser("log", help="decision-log queries over a large history")
     add_common(b)
     b.add_argument("--alerts", type=int, default=100000)

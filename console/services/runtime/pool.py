@@ -38,8 +38,8 @@ from console.store import Store, audit, leases, repo
 from console.store import runtime as db
 from console.vision.engine import load_engine
 
-LEASE_S = 5.0  # a lease not renewed for this long lapses (on the store's clock)
-RENEW_S = 1.5  # how often a worker renews its leases and looks for cameras to take
+LEASE_S = 4.0  # a lease not renewed for this long lapses (on the store's clock)
+RENEW_S = 1.0  # how often a worker renews its leases and looks for cameras to take
 FENCED = "this worker's camera lease was not renewed (the store is out of reach): paused until it is"
 
 
