@@ -34,3 +34,10 @@ def rtsp_camera(rtsp_frames):
     yield make
     for camera in started:
         camera.stop()
+
+
+@pytest.fixture
+def console_app(qapp):
+    from ui.app import create_app
+
+    return create_app()
