@@ -172,7 +172,8 @@ class FrameSource:
                     self._close()
                 except Exception:  # closing a broken connection may fail too; nothing to keep
                     pass
-            if self._stop.is_set():
+            if self._stop.is_set():  # stopped while an open or a read was still waiting on the camera
+                self.state = SourceState.STOPPED
                 return
             if not self.reconnects:
                 self.state = SourceState.FAILED

@@ -52,9 +52,10 @@ def test_frames_arrive_through_the_credential_and_faces_are_detected(rtsp_camera
     assert len(faces) >= 4  # the group photo's six people, after H.264 at 640 px
 
 
-def test_a_wrong_password_is_its_own_state_and_the_password_is_never_shown(rtsp_camera, caplog, capfd):
+@pytest.mark.parametrize("auth", ["basic", "digest"])
+def test_a_wrong_password_is_its_own_state_and_the_password_is_never_shown(rtsp_camera, caplog, capfd, auth):
     caplog.set_level(logging.DEBUG)
-    camera = rtsp_camera(user="viewer", password=PASSWORD)
+    camera = rtsp_camera(user="viewer", password=PASSWORD, auth=auth)
     wrong = f"rtsp://viewer:hunter2-{QUOTED}@127.0.0.1:{camera.port}/cam"
     none = f"rtsp://127.0.0.1:{camera.port}/cam"
     sources = [open_source(wrong), open_source(none)]
