@@ -4,7 +4,7 @@ They sit beside the product, above its layers (they drive console/ and ui/ as a 
 so nothing in console/ or ui/ depends on them. Speed is measured here, never in tests; compare
 before and after in the same run, since the machines are shared and noisy.
 
-    python main.py bench pipeline|scan|gallery|log|control-room|fuzz|ui|mutation|engage ...
+    python main.py bench pipeline|scan|gallery|log|control-room|fuzz|ui|mutation|engage|rtsp ...
 """
 
 from __future__ import annotations
@@ -43,6 +43,18 @@ def run(args) -> int:
             raise ConsoleError("--dispatches must be 1 or more")
         result = engage.bench_engage(args.dispatches)
         cmd = f"python main.py bench engage --dispatches {args.dispatches}"
+    elif args.bench == "rtsp":
+        from benchmarks import rtsp
+        from console.errors import ConsoleError
+
+        try:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            raise ConsoleError(f"--size {args.size!r} must be WIDTHxHEIGHT, such as 1280x720") from None
+        if not (512 <= width <= 3840 and 64 <= height <= 2160) or args.seconds <= 0 or not 1 <= args.fps <= 60:
+            raise ConsoleError("--size from 512x64 to 3840x2160 (the stamp needs 512 px), --seconds above 0, --fps 1 to 60")
+        result = rtsp.bench_rtsp(args.seconds, (width, height), args.fps)
+        cmd = f"python main.py bench rtsp --seconds {args.seconds:g} --size {width}x{height} --fps {args.fps:g}"
     elif args.bench == "fuzz":
         result = fuzz.bench_fuzz(args.scale)
         cmd = f"python main.py bench fuzz --scale {args.scale}"

@@ -188,6 +188,7 @@ def paint_tile(tile: VideoTile, worker) -> None:
     """One tile from one worker's newest frame, without waiting on it."""
     snap = worker.snapshot()
     state = worker.source.state.value if worker.recognising else "stopped"
+    tile.set_detail(worker.source.error if state not in ("live", "stopped") else "")
     if snap.frame is None or not worker.recognising:
         if tile.faces:  # no boxes left standing on a camera that no longer recognises
             tile.faces = []

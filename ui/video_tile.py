@@ -37,6 +37,7 @@ class VideoTile(QWidget):
         self.frame_size = (1, 1)
         self.faces: list = []
         self.state = "connecting"
+        self.detail = ""  # why a feed is not live (the source's error, already without its credential)
         self.fps = 0.0
         self.frame_index = -1
         self.privacy = False
@@ -59,6 +60,21 @@ class VideoTile(QWidget):
         if state != self.state:
             self.state = state
             self.update()
+
+    def set_detail(self, detail: str) -> None:
+        detail = redact(detail)
+        if detail != self.detail:
+            self.detail = detail
+            self.setToolTip(detail)
+            self.update()
+
+    def state_text(self) -> str:
+        """What the picture area says while the feed is not live: the state, then why."""
+        text = {"connecting": "Connecting...", "lost": "Feed lost - reconnecting", "ended": "Video ended",
+                "failed": "Feed failed", "stopped": "Stopped", "unauthorised": "Camera refused the login - retrying",
+                "restarting": "Recognition process restarting...", "refused": "Recognition refused"}.get(
+                    self.state, "Waiting for video...")
+        return f"{text}\n{self.detail}" if self.detail and self.state != "live" else text
 
     def _target(self) -> QRectF:
         fw, fh = self.frame_size
@@ -109,11 +125,8 @@ class VideoTile(QWidget):
         if self.image is None or not live:
             p.setPen(QColor(theme.TEXT if self.image is not None else theme.MUTED))
             p.setFont(QFont(self.font().family(), 13, QFont.Weight.DemiBold))
-            text = {"connecting": "Connecting...", "lost": "Feed lost - reconnecting", "ended": "Video ended",
-                    "failed": "Feed failed", "stopped": "Stopped",
-                    "restarting": "Recognition process restarting...", "refused": "Recognition refused"}.get(
-                        self.state, "Waiting for video...")
-            p.drawText(target if self.image is not None else QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, text)
+            area = (target if self.image is not None else QRectF(self.rect())).adjusted(12, 0, -12, 0)
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.state_text())
         p.end()
 
     def _draw_face(self, p: QPainter, face, rect: QRectF, target: QRectF) -> None:

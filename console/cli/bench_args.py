@@ -44,6 +44,11 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
     b = bench.add_parser("engage", help="confirm-to-handheld latency: the real HTTPS service and a headless chromium"
                                         " phone (a source checkout with the dev extras and the system's chromium)")
     b.add_argument("--dispatches", type=int, default=50)
+    b = bench.add_parser("rtsp", help="latency from a real RTSP camera's frame (GStreamer's server on loopback) to the "
+                                      "decoded frame and the painted tile (a source checkout with python3-gi)")
+    b.add_argument("--seconds", type=float, default=20.0)
+    b.add_argument("--size", default="1280x720", help="the camera's frame size, WIDTHxHEIGHT")
+    b.add_argument("--fps", type=float, default=25.0)
     b = bench.add_parser("fuzz", help="the hostile-input fuzzing at N times the suite's case count (a source checkout"
                                       " with the dev extras)")
     b.add_argument("--scale", type=int, default=20)

@@ -86,7 +86,7 @@ class FileSource(FrameSource):
 
 
 class StreamSource(FrameSource):
-    """RTSP or HTTP video through OpenCV's FFmpeg backend, with open and read timeouts."""
+    """HTTP or RTMP video through OpenCV's FFmpeg backend, with open and read timeouts (RTSP: console.feeds.rtsp)."""
 
     def __init__(self, url: str, *, fps_hint: float = 25.0) -> None:
         super().__init__(realtime=False, fps_hint=fps_hint)
@@ -204,7 +204,7 @@ def open_source(spec: str, *, loop: bool = True, realtime: bool = True) -> Frame
 
     ``demo:N`` the demo feed; ``webcam:N`` (or a bare number) a local camera;
     ``mjpeg+http://...`` or an http URL ending in .mjpg/.mjpeg/.cgi an MJPEG stream;
-    ``rtsp://``, ``rtmp://``, ``http(s)://`` other streams; anything else a video file.
+    ``rtsp://`` an RTSP camera (console.feeds.rtsp); ``rtmp://``, ``http(s)://`` other streams; anything else a video file.
     """
     from console.feeds.source import DemoSource
 
@@ -217,6 +217,10 @@ def open_source(spec: str, *, loop: bool = True, realtime: bool = True) -> Frame
     if lower.startswith("mjpeg+") or (lower.startswith("http") and lower.split("?")[0].endswith((".mjpg", ".mjpeg",
                                                                                               ".cgi"))):
         return MjpegSource(s)
+    if lower.startswith(("rtsp://", "rtsps://")):
+        from console.feeds.rtsp import RtspSource
+
+        return RtspSource(s)
     if "://" in s:
         return StreamSource(s)
     return FileSource(s.removeprefix("file:"), loop=loop, realtime=realtime)

@@ -5,7 +5,9 @@ queue: a slow reader simply skips frames (the worker counts them as dropped). A 
 slow source therefore cannot stall recognition of other cameras, nor the UI.
 
 States: connecting -> live -> (lost -> connecting -> live ...) -> ended | failed | stopped.
-A lost network source or webcam reconnects with exponential backoff (1 s doubling to 30 s).
+A lost network source or webcam reconnects with exponential backoff (1 s doubling to 30 s);
+a camera that refuses its user name or password is *unauthorised*, and is retried the same way
+(someone may fix the credential on the camera).
 A file that cannot be opened or decoded is *failed*, with the reason in ``error``.
 """
 
@@ -26,6 +28,7 @@ class SourceState(StrEnum):
     CONNECTING = "connecting"
     LIVE = "live"
     LOST = "lost"
+    UNAUTHORISED = "unauthorised"
     ENDED = "ended"
     FAILED = "failed"
     STOPPED = "stopped"
@@ -33,6 +36,10 @@ class SourceState(StrEnum):
 
 class SourceLost(Exception):
     """The source stopped delivering; a reconnecting source will try again."""
+
+
+class SourceUnauthorised(SourceLost):
+    """The camera refused the configured user name or password (or wants one)."""
 
 
 class SourceFailed(Exception):
@@ -156,6 +163,8 @@ class FrameSource:
             except SourceFailed as exc:
                 self.state, self.error = SourceState.FAILED, self._explain(exc)
                 return
+            except SourceUnauthorised as exc:
+                self.state, self.error = SourceState.UNAUTHORISED, self._explain(exc)
             except Exception as exc:  # lost: reported through state, never raised into other threads
                 self.state, self.error = SourceState.LOST, self._explain(exc)
             finally:
@@ -163,7 +172,8 @@ class FrameSource:
                     self._close()
                 except Exception:  # closing a broken connection may fail too; nothing to keep
                     pass
-            if self._stop.is_set():
+            if self._stop.is_set():  # stopped while an open or a read was still waiting on the camera
+                self.state = SourceState.STOPPED
                 return
             if not self.reconnects:
                 self.state = SourceState.FAILED

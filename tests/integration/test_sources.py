@@ -12,6 +12,7 @@ import pytest
 from console.errors import MediaError
 from console.feeds.capture import FileSource, MjpegSource, StreamSource, WebcamSource, open_source
 from console.feeds.demo import write_demo_video
+from console.feeds.rtsp import RtspSource
 from console.feeds.source import DemoSource, SourceState
 from console.pipeline.worker import CameraWorker
 from tests.factories import RecognizerStub, wait_for
@@ -76,7 +77,8 @@ def test_open_source_understands_camera_strings(short_video):
     assert isinstance(open_source("webcam:0"), WebcamSource)
     assert isinstance(open_source("mjpeg+http://127.0.0.1:9/stream"), MjpegSource)
     assert isinstance(open_source("http://127.0.0.1:9/video.mjpg"), MjpegSource)
-    assert isinstance(open_source("rtsp://user:pw@10.0.0.1/s"), StreamSource)
+    assert isinstance(open_source("rtsp://user:pw@10.0.0.1/s"), RtspSource)
+    assert isinstance(open_source("rtmp://10.0.0.1/s"), StreamSource)
     assert isinstance(open_source(str(short_video)), FileSource)
 
 

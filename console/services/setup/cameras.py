@@ -117,7 +117,7 @@ def grab_frame(source: str, timeout_s: float = TEST_TIMEOUT_S) -> np.ndarray:
             seen, frame = src.slot.get_newer(seen, 0.2)
             if frame is not None:
                 return frame.image
-            if src.state in (SourceState.FAILED, SourceState.ENDED, SourceState.LOST):
+            if src.state in (SourceState.FAILED, SourceState.ENDED, SourceState.LOST, SourceState.UNAUTHORISED):
                 break
         why = src.error or ("no frame within " f"{timeout_s:.0f} s")
         raise MediaError(f"no picture from {redact_url(source)}: {redact(why)}")
