@@ -63,28 +63,53 @@ class PoolWorker:
         self.lease_s, self.renew_s = lease_s, renew_s
         self.running: dict[int, int] = {}  # camera id -> the lease epoch it runs under here
         self.deadline = 0.0  # monotonic: past it, the leases may have lapsed in the store
+        self.held: dict[int, int] = {}  # the latest renewal: camera id -> epoch held in the store
+        self.held_sent = 0.0  # monotonic: when that renewal was sent
+        self.started: dict[int, float] = {}  # camera id -> monotonic time its lease was taken
         self.fenced = False
         self.live: LiveDeployment | None = None
         self.handed: list[tuple[str, int]] = []  # ("took" | "gave" | "lost", camera id), for the summary
         self._lock = threading.Lock()
 
     # -- the beat ----------------------------------------------------------------------------
-    def _beat_leases(self, conn_store: Store) -> None:
-        sent = time.monotonic()
-        with conn_store.transaction() as conn:
-            held = leases.renew(conn, conn_store.dialect, self.worker_id, self.deployment_id, self.host, self.lease_s)
+    def _renew_loop(self, stop: threading.Event) -> None:
+        """Renew this worker's leases every ``renew_s``, on a connection and a thread of their own, so
+        that starting or stopping a camera (seconds, on a loaded host) never makes a renewal late."""
+        rstore = self.store.reopen()
+        try:
+            while not stop.is_set():
+                sent = time.monotonic()
+                try:
+                    with rstore.transaction() as conn:
+                        held = leases.renew(conn, rstore.dialect, self.worker_id, self.deployment_id, self.host,
+                                            self.lease_s)
+                    with self._lock:
+                        self.held, self.held_sent, self.deadline = held, sent, sent + self.lease_s
+                except ConsoleError as exc:  # out of reach: the fence watch pauses the cameras in time
+                    print(f"pool {self.deployment_id}: leases not renewed: {exc}", file=sys.stderr, flush=True)
+                stop.wait(max(0.0, self.renew_s - (time.monotonic() - sent)))
+        finally:
+            rstore.close()
+
+    def _balance(self, conn_store: Store) -> None:
+        """Follow the renewals: drop what was lost, resume after a fence, then take or give back
+        cameras towards the fair share (never taking while the leases may have lapsed)."""
         with self._lock:
-            self.deadline = sent + self.lease_s
-            for camera_id in [c for c, epoch in self.running.items() if held.get(c) != epoch]:
+            held, sent, deadline = dict(self.held), self.held_sent, self.deadline
+        for camera_id, epoch in list(self.running.items()):
+            if held.get(camera_id) != epoch and self.started[camera_id] < sent:
                 self._drop(camera_id, "lost")  # lapsed here, or taken by another worker
-            if self.fenced:
+        if time.monotonic() >= deadline:
+            return
+        if self.fenced:
+            with self._lock:
                 self.fenced = False
-                for w in self.live.workers:
-                    if w.paused == FENCED and self.live.recognising:
-                        w.resume()
+            for w in self.live.workers:
+                if w.paused == FENCED and self.live.recognising:
+                    w.resume()
         with conn_store.transaction() as conn:
             share = leases.fair_share(conn, conn_store.dialect, self.deployment_id, self.lease_s)
-            extra = sorted(self.running)[share:]
+        extra = sorted(self.running)[share:]
         if extra:
             for camera_id in extra:
                 self._drop(camera_id, "gave")  # stopped here first, then given back
@@ -95,8 +120,10 @@ class PoolWorker:
             with conn_store.transaction() as conn:
                 taken = leases.take(conn_store, conn, self.worker_id, self.actor.username, self.deployment_id,
                                     share - len(self.running), self.lease_s)
+            committed = time.monotonic()  # a renewal sent after this moment sees these leases
             rows = {int(r["id"]): r for r in repo.cameras(conn_store, self.deployment_id)}
             for camera_id, epoch in taken.items():
+                self.started[camera_id] = committed
                 self._start(conn_store, rows[camera_id], epoch)
 
     def _start(self, conn_store: Store, row, epoch: int) -> None:
@@ -122,14 +149,18 @@ class PoolWorker:
         would have kept them is late: the store is out of reach, or this process was frozen)."""
         while not stop.wait(0.1):
             with self._lock:
-                if not self.running or time.monotonic() < self.deadline:
-                    continue
-                for w in self.live.workers:  # also one a restart of the deployment resumed meanwhile
-                    if not w.paused and not w.halted:
-                        w.pause(FENCED)
-                if not self.fenced:
-                    self.fenced = True
-                    print(f"pool {self.deployment_id}: {FENCED}", file=sys.stderr, flush=True)
+                deadline = self.deadline
+            if not self.running or time.monotonic() < deadline:
+                continue
+            workers = [w for w in self.live.workers if not w.paused and not w.halted]
+            for w in workers:  # first every camera stops analysing, then each releases its source
+                w.paused = FENCED
+            for w in workers:
+                w.pause(FENCED)
+            with self._lock:
+                newly, self.fenced = not self.fenced, True
+            if newly:
+                print(f"pool {self.deployment_id}: {FENCED}", file=sys.stderr, flush=True)
 
     # -- the run -----------------------------------------------------------------------------
     def run(self, seconds: float | None = None, stop: threading.Event | None = None) -> dict:
@@ -149,14 +180,17 @@ class PoolWorker:
                          {"worker_id": self.worker_id, "host": self.host, "lease_s": self.lease_s})
         live.start()
         watcher = threading.Thread(target=self._watch_fence, args=(stop,), name="pool-fence", daemon=True)
+        renew_stop = threading.Event()  # renewals go on until every camera here has stopped
+        renewer = threading.Thread(target=self._renew_loop, args=(renew_stop,), name="pool-renew", daemon=True)
         watcher.start()
+        renewer.start()
         why = "stopped"
         try:
             while not stop.is_set():
                 try:
-                    self._beat_leases(beat_store)
+                    self._balance(beat_store)
                 except ConsoleError as exc:  # the store is out of reach: the fence watch pauses the cameras in time
-                    print(f"pool {self.deployment_id}: leases not renewed: {exc}", file=sys.stderr, flush=True)
+                    print(f"pool {self.deployment_id}: cameras not shared out: {exc}", file=sys.stderr, flush=True)
                 try:  # at every beat: a camera taken over shows as analysing again within one
                     _beat(beat_store, self.worker_id, live, started)
                 except ConsoleError as exc:
@@ -183,6 +217,8 @@ class PoolWorker:
             stop.set()
             watcher.join(2)
             live.stop()  # every camera here stops before its lease is given back
+            renew_stop.set()
+            renewer.join(10)
             self._leave(beat_store, live, started, why)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
