@@ -84,6 +84,16 @@ def insert_alert(store: Store, alert: AlertRecord, actor_name: str = "pipeline")
     return alert_id
 
 
+def stored_alert_id(store: Store, alert: AlertRecord) -> int | None:
+    """The id of this very alert if it is stored already: after a write whose answer was lost with the
+    connection (the COMMIT may have landed), the retry asks first, so the alert is not written twice."""
+    row = store.one("SELECT id FROM alerts WHERE deployment_id = ? AND camera_id = ? AND track_id = ? AND entry_id = ?"
+                    " AND captured_at = ? AND probe_sha256 = ?",
+                    (alert.deployment_id, alert.camera_id, alert.track_id, alert.candidates[0][0], alert.captured_at,
+                     sha256(alert.probe_jpeg)))
+    return int(row["id"]) if row else None
+
+
 def lock_incident(store: Store, conn, alert_id: int) -> None:
     """PostgreSQL: hold the row of the incident's first alert until commit, so that a decision and a
     sighting joining the incident (or two decisions) take turns; the statements after it see what the

@@ -18,6 +18,7 @@ from console.errors import ConsoleError
 from console.pipeline.gallery import Gallery
 from console.pipeline.recognizer import CameraRecognizer, RecognizerSettings
 from console.store import Store, repo, watchlists
+from console.store import alerts as alert_rows
 from console.vision.engine import FaceEngine
 from console.vision.quality import QualityGate
 
@@ -80,8 +81,19 @@ class AlertSink:
 def store_sink(store: Store) -> AlertSink:
     """Alerts, and further views of alerted tracks, into the store (the store of the recogniser's
     own thread: one connection, one thread)."""
+    tried: set[int] = set()  # records whose write failed: the COMMIT may have landed all the same
+
+    def write_alert(record: AlertRecord) -> int:
+        if id(record) in tried and (done := alert_rows.stored_alert_id(store, record)) is not None:
+            tried.discard(id(record))
+            return done
+        tried.add(id(record))
+        alert_id = repo.insert_alert(store, record)
+        tried.discard(id(record))
+        return alert_id
+
     return AlertSink(
-        write_alert=lambda record: repo.insert_alert(store, record),
+        write_alert=write_alert,
         is_decided=lambda alert_id: repo.alert_status(store, alert_id) == "decided",
         write_view=lambda alert_id, jpeg, score, quality, at: repo.add_alert_view(store, alert_id, jpeg, score,
                                                                                   quality, at),
