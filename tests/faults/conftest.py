@@ -21,6 +21,12 @@ def rig(engine):
             pytest.fail(f"CI must run the fault tests on a real PostgreSQL: {exc}")
         pytest.skip(str(exc))
     r = Rig.make(engine, workers=3)
+    if r.net == "proxy":  # a proxy's kernel acknowledges every byte: the cut is not silent, and restores hang
+        r.close()
+        why = "the TCP-proxy fallback (no network namespaces here) does not yet cut silently; run as root"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the fault tests in network namespaces: {why}")
+        pytest.skip(why)
     print(f"fault rig: workers cut by {r.net} ({'network namespaces' if r.net == 'netns' else 'TCP proxies'})")
     try:
         r.start_workers()
