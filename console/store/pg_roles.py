@@ -31,7 +31,7 @@ from console.store.repo import USER_COLUMNS
 
 SEAT_GROUP = "orc_seat"
 # The only tables a seat may update (the console's own UPDATE statements and upserts touch these).
-UPDATABLE = ("alerts", "users", "deployments", "worker_heartbeats", "worker_credentials", "watchlists",
+UPDATABLE = ("alerts", "users", "deployments", "worker_heartbeats", "face_stats", "worker_credentials", "watchlists",
              "review_samples", "entry_images", "audit_high_water", "alert_views", "settings", "handheld_pairings",
              "handheld_devices", "camera_leases", "worker_pool")
 APPEND_ONLY = ("audit_log", "decisions", "engagements", "alert_events", "engagement_demographics", "report_signoffs",

@@ -20,6 +20,11 @@ _ID_COLUMN = {"audit_log": "seq", "known_answer_alerts": "alert_id", "known_answ
               "camera_leases": "camera_id", "alert_keys": "alert_id"}
 _NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats", "worker_pool",
           "deployment_checks", "camera_credentials"}
+# A link that dies without a word (a cable, a switch, a host that froze) is noticed in seconds, not
+# after the kernel's ~15 minutes of retransmissions: unacknowledged data gives up after 5 s, an idle
+# session is probed after 5 s and given up after two missed probes, and a connect waits 5 s at most.
+LINK_WATCH = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+              "keepalives_count": 2, "tcp_user_timeout": 5000}
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 _TRIGGER = re.compile(r"CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END;?",
                       re.IGNORECASE | re.DOTALL)
@@ -156,11 +161,15 @@ class PostgresStore(Store):
         self._psycopg = psycopg
         self._errors = psycopg.Error
         self.reconnects = 0
+        self.bound_session = ""  # the sign-in this connection works under (repo.bind_session), kept on reconnects
         self.conn = _Connection(self._connect())
 
     def _connect(self):
         try:
-            return self._psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+            raw = self._psycopg.connect(self.url, autocommit=True, **LINK_WATCH)
+            if self.bound_session:  # a new session works under the same sign-in as the one it replaces
+                raw.execute("SELECT set_config('orc.session', %s, false)", (self.bound_session,))
+            return raw
         except self._psycopg.Error as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(f"cannot connect to {self.path}: {scrub(text, self.url)}") from exc

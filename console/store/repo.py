@@ -62,6 +62,7 @@ USER_COLUMNS = ("id, username, display_name, role, active, created_at, failed_lo
 def bind_session(store: Store, token: str) -> None:
     """PostgreSQL: name the session this connection works under (a setting of the connection)."""
     store.one("SELECT set_config('orc.session', ?, false) AS s", (token,))
+    store.bound_session = token  # said again on the new session if this one is cut (postgres.py _connect)
 
 
 def get_user(store: Store, username: str):

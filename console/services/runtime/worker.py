@@ -139,10 +139,14 @@ def serve(store: Store, actor, deployment_id: int, rows: list, seconds: float | 
             try:
                 _beat(beat_store, worker_id, live, started)
             except ConsoleError as exc:  # a missed heartbeat is not a reason to stop recognising
-                print(f"heartbeat not written: {exc}", file=sys.stderr)
+                print(f"heartbeat not written: {exc}", file=sys.stderr, flush=True)
             for problem in live.problems():
                 print(redact(problem), file=sys.stderr)
-            lapsed = worker_access.still_valid(beat_store, actor, deployment_id) if actor.is_worker else ""
+            try:
+                lapsed = worker_access.still_valid(beat_store, actor, deployment_id) if actor.is_worker else ""
+            except ConsoleError as exc:  # the store is away (restart, cut link): checked again at the next beat
+                print(f"worker credential not checked: {exc}", file=sys.stderr, flush=True)
+                lapsed = ""
             if lapsed:
                 print(f"worker credential {lapsed}: recognition stops here", file=sys.stderr, flush=True)
                 audit.append(beat_store, actor.username, "worker.stopped", "deployment", deployment_id,
