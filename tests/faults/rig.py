@@ -74,9 +74,9 @@ class Proc:
             return self.popen.wait(10)
 
 
-def setup_store(url: str, engine, cameras: int, seats: int) -> dict:
+def setup_store(url: str, engine, cameras: int, seats: int, workers: int = 0) -> dict:
     """Schema, accounts, an active deployment with ``cameras`` demo cameras and the demo's watchlist
-    subjects enrolled, a seat login role, and one worker credential per camera."""
+    subjects enrolled, a seat login role, and one worker credential per camera (or per worker, if more)."""
     from console.feeds.demo_media import demo_subjects, read_image
     from console.services.accounts import auth, session, worker_access
     from console.services.setup import deployments
@@ -103,22 +103,24 @@ def setup_store(url: str, engine, cameras: int, seats: int) -> dict:
             enrol_image(store, engine, sup, entry, read_image(subject.photo), subject.photo.name)
         deployments.start(store, auth.actor_for(store, "op1"), dep)
         session.grant_seat(store, admin, SEAT_ROLE, SEAT_DB_PASSWORD)
-        tokens = [worker_access.issue(store, admin, dep, f"host {i}").token for i in range(cameras)]
+        tokens = [worker_access.issue(store, admin, dep, f"host {i}").token for i in range(max(cameras, workers))]
     return {"deployment": dep, "cameras": cams, "tokens": tokens}
 
 
 class Rig:
-    def __init__(self, pg: PgCluster, links: list, world: dict, db: str) -> None:
-        self.pg, self.links, self.world, self.db = pg, links, world, db
+    def __init__(self, pg: PgCluster, links: list, world: dict, db: str, pool: bool = False) -> None:
+        self.pg, self.links, self.world, self.db, self.pool = pg, links, world, db, pool
         self.deployment: int = world["deployment"]
         self.cameras: list[int] = world["cameras"]
-        self.workers: list[Proc | None] = [None] * len(self.cameras)
+        self.workers: list[Proc | None] = [None] * len(links)
         self.seats: list[Proc] = []
         self.net = links[0].kind if links else "none"
 
     @classmethod
-    def make(cls, engine, workers: int = 3) -> Rig:
+    def make(cls, engine, workers: int = 3, cameras: int | None = None, pool: bool = False) -> Rig:
         """The cluster, one link per worker (namespaces if possible, else proxies), the store set up.
+        Without ``pool`` worker n runs camera n (``cameras`` = ``workers``); with it every worker joins
+        the deployment's pool (``main.py worker --pool``) and they share ``cameras`` cameras.
         Nothing is started yet: ``start_workers`` and ``start_seats``."""
         net.clean_stale()
         # ORC_FAULTS_NET=proxy tries the fallback on a machine that could make namespaces.
@@ -133,14 +135,14 @@ class Rig:
                 links = [net.ProxyLink(n, pg.port) for n in range(workers)]
             db = f"orc_faults_{uuid.uuid4().hex[:8]}"
             pg.create_database(db)
-            world = setup_store(pg.url(db), engine, workers, seats=2)
+            world = setup_store(pg.url(db), engine, cameras or workers, seats=2, workers=workers)
         except BaseException:
             for link in links:
                 link.close()
             if pg is not None:
                 pg.close()
             raise
-        return cls(pg, links, world, db)
+        return cls(pg, links, world, db, pool)
 
     # -- where each process connects ----------------------------------------------------------------
     def owner_url(self) -> str:
@@ -161,13 +163,13 @@ class Rig:
 
     def start_worker(self, n: int) -> Proc:
         cmd = [sys.executable, str(ROOT / "main.py"), "worker", "--db", self.worker_url(n), "--deployment",
-               str(self.deployment), "--cameras", str(self.cameras[n])]
+               str(self.deployment), *(["--pool"] if self.pool else ["--cameras", str(self.cameras[n])])]
         proc = self._spawn(self.links[n].wrap(cmd), f"worker {n}", {"ORC_WORKER_CREDENTIAL": self.world["tokens"][n]})
         self.workers[n] = proc
         return proc
 
     def start_workers(self) -> None:
-        for n in range(len(self.cameras)):
+        for n in range(len(self.workers)):
             self.start_worker(n)
 
     def start_seats(self, count: int = 2) -> None:
@@ -206,6 +208,13 @@ class Rig:
                                  "state": r["state"], "updated_at": r["updated_at"],
                                  "at": datetime.fromisoformat(r["updated_at"].replace("Z", "+00:00")).timestamp()}
         return out
+
+    def holders(self) -> dict[int, str]:
+        """Pool: camera id -> the worker holding its live lease now."""
+        from console.store import leases, open_location
+
+        with open_location(self.owner_url()) as store:
+            return {int(r["camera_id"]): r["worker_id"] for r in leases.holders(store, self.deployment) if r["live"]}
 
     def alerts(self) -> list:
         return self.query("SELECT id, camera_id, track_id, entry_id, status FROM alerts WHERE deployment_id = ? "
