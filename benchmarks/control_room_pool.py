@@ -8,8 +8,8 @@ database is only used to make it); without, a temporary SQLite store (one machin
 
 - per camera, the analysed frame rate the workers' heartbeats report (mean over the run);
 - alert latency across hosts: from the frame's capture to the alert's row in the store (p50, p95);
-- failover: one worker is killed with SIGKILL; the time until every camera it held is reported
-  analysing - a newer frame count - by another worker (the issue's bound: 10 s).
+- failover: one worker is killed with SIGKILL; the time until another worker holds the lease of every
+  camera it had, and until every one is reported analysing there (the issue's bound: 10 s).
 """
 
 from __future__ import annotations
@@ -108,8 +108,12 @@ def bench_pool(url: str | None, cameras: int, workers: int, seconds: float) -> d
             before = _analysing(store, dep)
             victim.send_signal(signal.SIGKILL)
             killed = time.monotonic()
-            failover_s = None
+            failover_s = taken_s = None
             while time.monotonic() - killed < 60:
+                if taken_s is None:
+                    live = {int(r["camera_id"]): r["worker_id"] for r in leases.holders(store, dep) if r["live"]}
+                    if all(live.get(c) not in (None, victim_id) for c in orphaned):
+                        taken_s = time.monotonic() - killed
                 now = _analysing(store, dep)
                 if all(c in now and now[c][0] != victim_id and now[c][1] > 0 for c in orphaned):
                     failover_s = time.monotonic() - killed
@@ -139,6 +143,8 @@ def bench_pool(url: str | None, cameras: int, workers: int, seconds: float) -> d
                                     "mean": round(statistics.fmean(per_camera.values()), 2) if per_camera else None,
                                     "max": round(max(per_camera.values()), 2) if per_camera else None},
         "alerts": len(latency), "alert_latency_s": {"p50": pct(0.5), "p95": pct(0.95)},
-        "killed_worker_cameras": len(orphaned), "failover_s": round(failover_s, 2) if failover_s else None,
+        "killed_worker_cameras": len(orphaned),
+        "leases_taken_over_s": round(taken_s, 2) if taken_s else None,  # every orphaned lease held by another
+        "failover_s": round(failover_s, 2) if failover_s else None,  # ...and reported analysing there
         "failover_bound_s": 10, "cameras_before_kill": len(before),
     }

@@ -149,3 +149,20 @@ def test_the_database_refuses_a_second_alert_with_the_same_key_and_a_changed_key
     with pytest.raises(Exception):  # noqa: B017
         with db.transaction() as conn:
             conn.execute("UPDATE alert_keys SET idem_key = 'k2' WHERE alert_id = ?", (alert,))
+
+
+def test_set_up_shows_which_host_runs_each_camera_and_since_when(db):
+    from console.services.accounts.auth import actor_for
+    from console.services.setup import cameras
+
+    d = small_deployment(db)
+    other = repo.add_camera(db, d.deployment_id, "Cam 2", "demo:2", "sup")
+    sup = actor_for(db, "sup")
+    assert {c["running_on"] for c in cameras.shown(db, sup, d.deployment_id)} == {"not in a pool"}
+    _renew(db, "w1", d.deployment_id, 0.4)
+    _take(db, "w1", d.deployment_id, 1, 0.4)
+    shown = {c["id"]: c["running_on"] for c in cameras.shown(db, sup, d.deployment_id)}
+    assert shown[d.camera_id].startswith("host-w1 since 20") and shown[d.camera_id].endswith(" UTC")
+    assert shown[other] == "no worker: waiting for one"
+    time.sleep(0.6)
+    assert cameras.shown(db, sup, d.deployment_id)[0]["running_on"] == "no worker: waiting for one (last host-w1)"
