@@ -54,16 +54,11 @@ def _seconds(ts: str) -> float:
 
 
 def _analysing(store, dep: int) -> dict[int, tuple[str, int, float]]:
-    """Camera -> (worker, frames analysed, analysed fps) from the newest running heartbeat naming it."""
-    from console.services.runtime.worker import worker_states
+    """Camera -> (worker, frames analysed, analysed fps) now."""
+    from console.services.runtime.worker import cameras_analysing
 
-    out = {}
-    for w in reversed(worker_states(store, dep)):
-        if w["state"] == "running":
-            for cam, s in w["cameras"].items():
-                if not s["paused"] and not s["halted"]:
-                    out[int(cam)] = (w["worker_id"], int(s["analysed"]), float(s["analysed_fps"]))
-    return out
+    return {c: (s["worker_id"], int(s["analysed"]), float(s["analysed_fps"]))
+            for c, s in cameras_analysing(store, dep).items()}
 
 
 def bench_pool(url: str | None, cameras: int, workers: int, seconds: float) -> dict:

@@ -19,7 +19,7 @@ import pytest
 
 from console.services.accounts import worker_access
 from console.services.accounts.auth import actor_for
-from console.services.runtime.worker import worker_states
+from console.services.runtime.worker import cameras_analysing, worker_states
 from console.services.setup import deployments
 from console.store import leases, repo
 from tests.factories import wait_for
@@ -60,16 +60,8 @@ def spawn_pool_worker(store, dep: int, label: str) -> subprocess.Popen:
 
 
 def analysing(store, dep: int) -> dict[int, tuple[str, int]]:
-    """Camera id -> (worker, frames analysed) from the running workers' latest heartbeats (the newest
-    report of a camera wins: a killed worker's last heartbeat still names the cameras it had)."""
-    out = {}
-    for w in reversed(worker_states(store, dep)):
-        if w["state"] != "running":
-            continue
-        for cam, state in w["cameras"].items():
-            if not state["paused"] and not state["halted"]:
-                out[int(cam)] = (w["worker_id"], int(state["analysed"]))
-    return out
+    """Camera id -> (worker, frames analysed) now."""
+    return {c: (s["worker_id"], int(s["analysed"])) for c, s in cameras_analysing(store, dep).items()}
 
 
 def holders(store, dep: int) -> dict[int, str]:

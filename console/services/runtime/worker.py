@@ -74,6 +74,19 @@ def worker_states(store: Store, deployment_id: int) -> list[dict]:
     return [_report(r) for r in rows]
 
 
+def cameras_analysing(store: Store, deployment_id: int) -> dict[int, dict]:
+    """Camera id -> its state in the newest running heartbeat that names it, with ``worker_id``: which
+    worker analyses it now (a killed worker's last heartbeat still names the cameras it had, so the
+    newest report of a camera wins). Paused and halted cameras are left out."""
+    out: dict[int, dict] = {}
+    for w in reversed(worker_states(store, deployment_id)):
+        if w["state"] == "running":
+            for cam, state in w["cameras"].items():
+                if not state["paused"] and not state["halted"]:
+                    out[int(cam)] = {**state, "worker_id": w["worker_id"]}
+    return out
+
+
 def run_worker(store: Store, deployment_id: int, camera_ids: list[int] | None, seconds: float | None,
                providers: list[str] | None = None, pack: str | None = None, *, credential: str) -> dict:
     """Recognition for a deployment's cameras, headless, as the worker its ``credential`` names
