@@ -21,11 +21,18 @@ def _dumps(value) -> str:
 HIST_BINS = 200  # best-match cosine scores in [-1, 1], 0.01 wide (fine enough for threshold what-ifs)
 
 
+FACE_STATS_LOCK = 7301  # the advisory lock class of face counts (PostgreSQL), with the camera's id
+
+
 def add_face_stats(store: Store, deployment_id: int, camera_id: int, analysed: int, gated: int,
                    best_scores: np.ndarray) -> None:
     hist, _ = np.histogram(np.clip(best_scores, -1, 1 - 1e-9), bins=HIST_BINS, range=(-1.0, 1.0))
     day = utcnow()[:10]
     with store.transaction() as conn:
+        if store.dialect == "postgres":
+            # Two writers of one camera's counts (a seat and a worker, or a pool's old and new holder at a
+            # hand-over) take turns, so neither adds its histogram to a stale read of the other's.
+            conn.execute("SELECT pg_advisory_xact_lock(?, ?)", (FACE_STATS_LOCK, camera_id))
         row = conn.execute(
             "SELECT score_hist FROM face_stats WHERE deployment_id = ? AND camera_id = ? AND day = ?",
             (deployment_id, camera_id, day),
