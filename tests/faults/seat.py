@@ -35,9 +35,11 @@ def main(url: str, username: str, deployment_id: int) -> int:
     print(json.dumps({"signed_in": username}), flush=True)
     while not stop.is_set():
         try:
+            # Its own claims too: a decision cut off by a lost connection leaves the alert claimed by this
+            # seat (for 60 s), and a person at the console would open it again.
             rows = store.query("SELECT id FROM alerts WHERE deployment_id = ? AND status = 'pending' AND"
-                               " (claimed_by IS NULL OR claim_expires < ?) ORDER BY id LIMIT 4",
-                               (deployment_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+                               " (claimed_by IS NULL OR claimed_by = ? OR claim_expires < ?) ORDER BY id LIMIT 4",
+                               (deployment_id, actor.user_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
         except ConsoleError as exc:
             print(json.dumps({"read_failed": str(exc)}), flush=True)
             stop.wait(0.3)
