@@ -17,7 +17,6 @@ import logging
 import os
 import secrets
 import ssl
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,17 +288,9 @@ class _Context(ssl.SSLContext):
         return sock
 
 
-_lock = threading.Lock()
-
-
 def publisher_for(store: Store) -> Publisher:
     """The store's MQTT sender (made on first use; a test may set ``store.outbound_mqtt``)."""
-    with _lock:
-        sender = getattr(store, "outbound_mqtt", None)
-        if sender is None:
-            sender = Publisher(store)
-            store.outbound_mqtt = sender
-        return sender
+    return outbound.sender_for(store, "outbound_mqtt", Publisher)
 
 
 def close(store: Store) -> None:

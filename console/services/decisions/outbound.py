@@ -307,14 +307,20 @@ class Dispatcher:
 _lock = threading.Lock()
 
 
-def dispatcher_for(store: Store) -> Dispatcher:
-    """The store's sender (made on first use; a test or an opener may set ``store.outbound``)."""
+def sender_for(store: Store, attribute: str, make):
+    """The store's sender kept as ``store.<attribute>``, made by ``make(store)`` on first use (a test or an
+    opener may set it): the webhook's (``outbound``) and the MQTT one (``outbound_mqtt``)."""
     with _lock:
-        sender = getattr(store, "outbound", None)
+        sender = getattr(store, attribute, None)
         if sender is None:
-            sender = Dispatcher(store)
-            store.outbound = sender
+            sender = make(store)
+            setattr(store, attribute, sender)
         return sender
+
+
+def dispatcher_for(store: Store) -> Dispatcher:
+    """The store's webhook sender."""
+    return sender_for(store, "outbound", Dispatcher)
 
 
 def close(store: Store) -> None:
