@@ -78,6 +78,9 @@ class RecognizerSettings:
     assess_interval_s: float = 0.1
     # An empty view is detected at least this often (and at once on motion); 0: every frame.
     detect_empty_every_s: float = EMPTY_INTERVAL_S
+    # The exhaustive pass (bench recall, audits of the schedule): every face that passes the gate is
+    # embedded on every frame, and every frame is detected; the schedule above is then not used.
+    every_view: bool = False
 
 
 class ScoreStats:
@@ -259,7 +262,7 @@ class CameraRecognizer:
     def process(self, frame: np.ndarray, captured_at: float, frame_index: int = 0) -> FrameResult:
         started = time.perf_counter()
         s = self.settings
-        if not self.cadence.due(frame, captured_at):
+        if not s.every_view and not self.cadence.due(frame, captured_at):
             return FrameResult(frame_index, captured_at, [], [], 0, 0, time.perf_counter() - started, detected=False)
         dets = self.engine.detect(frame)
         self.cadence.saw(captured_at, len(dets))
@@ -270,8 +273,8 @@ class CameraRecognizer:
         gated = 0
         for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
             since = captured_at - tr.last_embed_at
-            if ((tr.best_quality >= 0 and 0 <= since < s.embed_interval_s)
-                    or 0 <= captured_at - tr.last_assess_at < s.assess_interval_s):
+            if not s.every_view and ((tr.best_quality >= 0 and 0 <= since < s.embed_interval_s)
+                                     or 0 <= captured_at - tr.last_assess_at < s.assess_interval_s):
                 continue  # not due: no alignment, no scoring (its overlay keeps its last gate result)
             crop = self.engine.align(frame, det)
             q = self.engine.assess(det, crop, s.gate, frame.shape)
@@ -282,7 +285,7 @@ class CameraRecognizer:
                 continue
             improved = q.score > tr.best_quality + 0.02
             again = (improved or tr.pending) and since >= s.embed_interval_s
-            if tr.best_quality < 0 or again or (since >= s.refresh_s and tr.disturbed):
+            if s.every_view or tr.best_quality < 0 or again or (since >= s.refresh_s and tr.disturbed):
                 to_embed.append(i)
                 crops.append(crop)
         matches: dict[int, tuple[str | None, float]] = {}
