@@ -5,10 +5,19 @@ tracker keeps a track that long, so a face turned away for a moment keeps the fu
 frame is detected. Once the view is empty, a frame is detected when the picture moves against
 the frame before, and in any case at least every ``empty_interval_s``.
 
+While faces are in view and every one of them is tracked and steady (seen on the last pass, seen
+before it, near no other face), a frame less than ``carry_s`` (0.1 s) after the last full pass
+is not detected: the tracked boxes are carried to it by their motion (``carry``). Nothing is
+searched on a carried frame (embeddings come from full passes only, whose landmarks place the
+face), and the display keeps the camera's rate whatever the analysis does. Any new, lost or
+crowding face makes the next frame a full pass again.
+
 The longest a new face can go unseen is therefore ``empty_interval_s`` (0.2 s, five frames at
 25 fps) after the frame it first appears in, whatever the motion test decides: the motion test
-only makes detection sooner, never later. tests/unit/test_cadence.py walks a face into an empty
-view at every phase of the interval and checks it.
+only makes detection sooner, never later; with faces in view, ``carry_s`` plus one frame (0.14 s
+at 25 fps; at under 10 analysed frames a second every frame is a full pass).
+tests/unit/test_cadence.py walks a face into an empty view at every phase of the interval, and
+into a view of carried faces, and checks it.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 EMPTY_INTERVAL_S = 0.2
+CARRY_S = 0.1
 HOLD_S = 1.0
 # The motion test looks at every 16th pixel of every 16th row (3,600 samples of a 720p frame): a
 # sample moved when any channel changed by more than MOTION_LEVEL grey levels; the picture moved
@@ -26,9 +36,13 @@ MOTION_SHARE = 0.004
 
 
 class DetectionCadence:
-    def __init__(self, empty_interval_s: float = EMPTY_INTERVAL_S, hold_s: float = HOLD_S) -> None:
+    def __init__(self, empty_interval_s: float = EMPTY_INTERVAL_S, hold_s: float = HOLD_S,
+                 carry_s: float = CARRY_S) -> None:
         self.empty_interval_s = empty_interval_s
         self.hold_s = hold_s
+        self.carry_s = carry_s
+        self.last_full_at: float | None = None  # the last frame the detector ran on
+        self.carried = 0  # frames whose boxes were carried instead of detected
         self.last_detect_at: float | None = None
         self.last_face_at: float | None = None
         self._thumb: np.ndarray | None = None
@@ -53,8 +67,24 @@ class DetectionCadence:
 
     def saw(self, t: float, faces: int) -> None:
         """What the detector found on the frame at ``t``."""
+        self.last_full_at = t
         if faces:
             self.last_face_at = t
+
+    def carry(self, t: float, tracks) -> bool:
+        """Whether a frame that ``due`` said to detect may carry the tracked boxes instead: less than
+        ``carry_s`` after the last full pass, with every track seen on it, seen before it, and
+        undisturbed (console/pipeline/tracker.py). Call it only after ``due`` returned True."""
+        if self.carry_s <= 0 or self.last_full_at is None or not tracks:
+            return False
+        if not 0 <= t - self.last_full_at < self.carry_s - 1e-6:
+            return False
+        if any(tr.hits < 2 or tr.disturbed or tr.last_seen != self.last_full_at for tr in tracks):
+            return False
+        self.detected -= 1
+        self.carried += 1
+        self.last_detect_at = self.last_full_at
+        return True
 
     def _detect(self, t: float) -> bool:
         self.last_detect_at = t

@@ -35,9 +35,14 @@ def face_in_probe(shape: tuple, box: np.ndarray) -> list[float]:
             round(float(box[3]) - ya, 1)]
 
 
+def context_scale(shape: tuple, max_width: int = 1280) -> float:
+    """How much ``context_frame`` shrinks a frame of this shape."""
+    return min(1.0, max_width / shape[1])
+
+
 def context_frame(frame: np.ndarray, max_width: int = 1280) -> tuple[np.ndarray, float]:
     h, w = frame.shape[:2]
-    scale = min(1.0, max_width / w)
+    scale = context_scale(frame.shape, max_width)
     if scale == 1.0:
         return frame, 1.0
     return cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA), scale

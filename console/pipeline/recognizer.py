@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,41 +18,21 @@ import numpy as np
 
 from console.clock import wall
 from console.domain import AlertRecord
-from console.errors import AlertRefused, ConsoleError
-from console.pipeline.cadence import EMPTY_INTERVAL_S, DetectionCadence
+from console.pipeline import schedule
+from console.pipeline.alerting import OUTBOX_MAX, OUTBOX_RETRY_S, AlertWriting, _PendingAlert
+from console.pipeline.cadence import CARRY_S, EMPTY_INTERVAL_S, DetectionCadence
 from console.pipeline.evidence import EVIDENCE_VIEWS, SINGLE_VIEW_MARGIN, EntryEvidence, ViewScore, decide
-from console.pipeline.frames import context_frame, encode_jpeg, face_in_probe, iso, probe_crop
 from console.pipeline.gallery import Gallery
+from console.pipeline.results import FaceOverlay, FrameResult, ScoreStats
 from console.pipeline.tracker import IouTracker
-from console.vision.bystanders import BystanderBlur, shared_blur
+from console.vision.bystanders import BystanderBlur
 from console.vision.engine import FaceEngine
 from console.vision.quality import QualityGate
 
+__all__ = ["OUTBOX_MAX", "OUTBOX_RETRY_S", "CameraRecognizer", "FaceOverlay", "FrameResult", "RecognizerSettings",
+           "ScoreStats", "_PendingAlert"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FaceOverlay:
-    box: tuple[float, float, float, float]
-    track_id: int
-    passed_gate: bool
-    matched: bool
-    subject: str | None = None
-    score: float | None = None
-    rejected: bool = False  # an operator judged this track "different person"
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    frame_index: int
-    captured_at: float
-    faces: list[FaceOverlay]
-    alert_ids: list[int]
-    embedded: int
-    gated: int
-    elapsed_s: float
-    embedded_tracks: tuple[int, ...] = ()
-    detected: bool = True  # False: an empty view's frame the detector skipped (console/pipeline/cadence.py)
 
 
 @dataclass
@@ -71,54 +50,25 @@ class RecognizerSettings:
     # the threshold plus their margins; one view alone must clear single_view_margin more.
     evidence_views: int = EVIDENCE_VIEWS
     single_view_margin: float = SINGLE_VIEW_MARGIN
-    # A track whose evidence falls short by less than this is searched again at embed_interval_s.
+    # A track whose evidence, or best view, falls short by less than this is searched again at
+    # embed_interval_s; so is a new view: better by improve_step, or turned or nearer
+    # (console/pipeline/schedule.py).
     pending_window: float = 0.05
+    improve_step: float = 0.02
     # A track not due for an embedding is neither aligned nor quality-scored; one that is due is
     # scored at most this often (its view may improve on any frame, but a tenth of a second is enough).
     assess_interval_s: float = 0.1
     # An empty view is detected at least this often (and at once on motion); 0: every frame.
     detect_empty_every_s: float = EMPTY_INTERVAL_S
+    # With every face in view tracked and steady, frames less than this after a full detector pass
+    # carry the tracked boxes instead (console/pipeline/cadence.py); 0: every frame is detected.
+    carry_s: float = CARRY_S
     # The exhaustive pass (bench recall, audits of the schedule): every face that passes the gate is
     # embedded on every frame, and every frame is detected; the schedule above is then not used.
     every_view: bool = False
 
 
-class ScoreStats:
-    """Counts and a best-score histogram since the last flush; never an identity."""
-
-    def __init__(self) -> None:
-        self.analysed = 0
-        self.gated = 0
-        self.best_scores: list[float] = []
-
-    def take(self) -> tuple[int, int, np.ndarray]:
-        out = (self.analysed, self.gated, np.array(self.best_scores, dtype=np.float32))
-        self.analysed, self.gated, self.best_scores = 0, 0, []
-        return out
-
-    def put_back(self, analysed: int, gated: int, best: np.ndarray) -> None:
-        """Counts that could not be stored are kept for the next flush."""
-        self.analysed += analysed
-        self.gated += gated
-        self.best_scores[:0] = [float(v) for v in best]
-
-
-# Alerts that could not be written (database locked, disk full, server gone) wait in memory,
-# in order, and are written as soon as the store takes them again. The cap keeps a store
-# that never returns from eating the machine's memory (each alert holds two JPEGs).
-OUTBOX_MAX = 500
-OUTBOX_RETRY_S = 2.0
-
-
-@dataclass
-class _PendingAlert:
-    record: AlertRecord
-    track: object
-    entry_id: int
-    raised_at: float
-
-
-class CameraRecognizer:
+class CameraRecognizer(AlertWriting):
     """Detect -> track -> embed (when a track's view improves) -> search -> weigh the track's views -> alert.
 
     A view below the quality floor is not searched; a poorer view above it is, but must score
@@ -157,20 +107,13 @@ class CameraRecognizer:
         self.write_view = write_view
         self.max_views = max_views
         self.tracker = IouTracker(first_id=first_track_id)
-        self.cadence = DetectionCadence(settings.detect_empty_every_s, self.tracker.max_age_s)
+        self.cadence = DetectionCadence(settings.detect_empty_every_s, self.tracker.max_age_s, settings.carry_s)
         self.stats = ScoreStats()
         self._recent: dict[int, tuple[int, float]] = {}  # entry_id -> (alert_id, when)
         # (track id, entry id) judged "different person"; loaded from the store at start, then kept up
         # to date by the deployment's change feed (a decision on any seat reaches every camera).
         self.suppressed: set[tuple[int, int]] = set(suppressed or ())
-        self.outbox: deque[_PendingAlert] = deque()
-        self.outbox_dropped = 0
-        # Alerts the database refused for good: the deployment was stopped or ended while they were
-        # being raised. Kept out of the outbox (retrying cannot help) and counted for the operator.
-        self.refused = 0
-        self.refusal = ""
-        self.store_problem = ""  # the last write failure, while alerts are waiting; "" when all is written
-        self._next_retry = 0.0
+        self._init_alerts()
 
     def suppress(self, track_id: int, entry_id: int) -> None:
         """No further alert (nor match mark) for this track and subject. Thread-safe (one set.add)."""
@@ -183,87 +126,49 @@ class CameraRecognizer:
         alert_id, when = recent
         return now - when > self.settings.realert_window_s or (alert_id >= 0 and self.is_decided(alert_id))
 
-    def drain_outbox(self, force: bool = False) -> list[int]:
-        """Write waiting alerts, oldest first, and return the new ids. Tries at most every
-        OUTBOX_RETRY_S (a locked database makes each try wait), unless ``force``."""
-        if not self.outbox or (not force and time.monotonic() < self._next_retry):
-            return []
-        written: list[int] = []
-        while self.outbox:
-            pending = self.outbox[0]
-            try:
-                alert_id = self.write_alert(pending.record)
-            except AlertRefused as exc:
-                self.outbox.popleft()
-                self._refused(exc)
-                continue
-            except ConsoleError as exc:
-                self.store_problem = str(exc)
-                self._next_retry = time.monotonic() + OUTBOX_RETRY_S
-                return written
-            self.outbox.popleft()
-            pending.track.alert_ids[pending.entry_id] = alert_id
-            self._recent[pending.entry_id] = (alert_id, pending.raised_at)
-            written.append(alert_id)
-        self.store_problem = ""
-        return written
+    def _overlay(self, tr, box, matches: dict[int, tuple[str | None, float]], i: int | None) -> FaceOverlay:
+        """A track's overlay: matched on this frame, or on an earlier one and not judged a different person."""
+        name, score = matches.get(i, (None, None)) if i is not None else (None, None)
+        live_entries = {e for e in tr.matched_entries if (tr.track_id, e) not in self.suppressed}
+        rejected = bool(tr.alerted_entries) and not live_entries
+        matched = (i is not None and i in matches) or bool(live_entries)
+        if matched and name is None and live_entries:
+            name = self.subject_names.get(next(iter(live_entries)))
+        return FaceOverlay(tuple(float(v) for v in box), tr.track_id, tr.passed_gate, matched, name, score, rejected)
 
-    def _refused(self, exc: AlertRefused) -> None:
-        self.refused += 1
-        self.refusal = str(exc)
+    def _wants_search(self, tr, q, since: float) -> bool:
+        """Whether a view past the gate is searched now (console/pipeline/schedule.py)."""
+        s = self.settings
+        if s.every_view or tr.best_quality < 0:
+            return True
+        if since >= s.refresh_s and tr.disturbed:
+            return True
+        if since < s.embed_interval_s:
+            return False
+        return (tr.pending or q.score > tr.best_quality + s.improve_step
+                or schedule.new_view(tr.searched_views, q.yaw, q.pitch, q.face_px))
 
-    def _write_or_hold(self, record: AlertRecord, tr, entry_id: int, now: float) -> int | None:
-        """Write the alert now, or - when the store refuses, or older alerts are still waiting -
-        queue it behind them. The track counts as alerted either way: no duplicate alerts."""
-        if not self.outbox:
-            try:
-                return self.write_alert(record)
-            except AlertRefused as exc:
-                self._refused(exc)
-                return None
-            except ConsoleError as exc:
-                self.store_problem = str(exc)
-                self._next_retry = time.monotonic() + OUTBOX_RETRY_S
-        if len(self.outbox) >= OUTBOX_MAX:
-            self.outbox.popleft()
-            self.outbox_dropped += 1
-        self.outbox.append(_PendingAlert(record, tr, entry_id, now))
-        return None
-
-    def _maybe_save_view(self, frame, box, tr, entry_id: int, score: float, quality, captured_at: float) -> None:
-        """Keep a better view of a track that raised an alert (at most max_views)."""
-        alert_id = tr.alert_ids.get(entry_id)
-        if (self.write_view is None or alert_id is None or tr.views_saved >= self.max_views
-                or quality.score < tr.best_alert_quality + 0.03):
-            return
-        tr.best_alert_quality = quality.score
-        tr.views_saved += 1
-        try:
-            self.write_view(alert_id, encode_jpeg(probe_crop(frame, box)), score, quality.as_dict(), iso(captured_at))
-        except ConsoleError as exc:  # a better view is a nicety; the alert itself is written
-            self.store_problem = str(exc)
-
-    def _context(self, frame: np.ndarray, box: np.ndarray, dets: list) -> tuple[bytes, float]:
-        """The context frame as stored: shrunk to 1280 px wide, every face but the alerted one
-        made unrecognisable first (console/vision/bystanders.py). A frame whose bystanders cannot
-        be blurred is not kept at all: the alert is raised without it."""
-        ctx, scale = context_frame(frame)
-        if not self.keep_context:
-            return b"", scale
-        try:
-            blur = self.bystanders or shared_blur()
-            ctx, _ = blur.blur(ctx, box * scale, [d.box * scale for d in dets])
-        except Exception as exc:  # whatever failed, the unblurred frame must not be stored
-            log.warning("camera %s: the alert's context frame was not kept: bystanders' faces could not be"
-                        " blurred (%s)", self.camera_id, exc)
-            return b"", scale
-        return encode_jpeg(ctx, 85), scale
+    def _carried(self, frame: np.ndarray, captured_at: float, frame_index: int, started: float) -> FrameResult:
+        """A frame between full passes: every tracked box moved by its track's motion; nothing searched."""
+        h, w = frame.shape[:2]
+        faces = []
+        for tr in self.tracker.tracks:
+            box = tr.predicted(captured_at)
+            box = np.array([min(max(box[0], 0), w), min(max(box[1], 0), h), min(max(box[2], 0), w),
+                            min(max(box[3], 0), h)], np.float32)
+            faces.append(self._overlay(tr, box, {}, None))
+        return FrameResult(frame_index, captured_at, faces, [], 0, 0, time.perf_counter() - started,
+                           detected=False, carried=True)
 
     def process(self, frame: np.ndarray, captured_at: float, frame_index: int = 0) -> FrameResult:
         started = time.perf_counter()
         s = self.settings
-        if not s.every_view and not self.cadence.due(frame, captured_at):
-            return FrameResult(frame_index, captured_at, [], [], 0, 0, time.perf_counter() - started, detected=False)
+        if not s.every_view:
+            if not self.cadence.due(frame, captured_at):
+                return FrameResult(frame_index, captured_at, [], [], 0, 0, time.perf_counter() - started,
+                                   detected=False)
+            if self.cadence.carry(captured_at, self.tracker.tracks):
+                return self._carried(frame, captured_at, frame_index, started)
         dets = self.engine.detect(frame)
         self.cadence.saw(captured_at, len(dets))
         tracks = self.tracker.update(np.array([d.box for d in dets]).reshape(-1, 4), captured_at)
@@ -283,9 +188,7 @@ class CameraRecognizer:
             if not q.passed:
                 gated += 1
                 continue
-            improved = q.score > tr.best_quality + 0.02
-            again = (improved or tr.pending) and since >= s.embed_interval_s
-            if s.every_view or tr.best_quality < 0 or again or (since >= s.refresh_s and tr.disturbed):
+            if self._wants_search(tr, q, since):
                 to_embed.append(i)
                 crops.append(crop)
         matches: dict[int, tuple[str | None, float]] = {}
@@ -295,13 +198,14 @@ class CameraRecognizer:
             results = self.gallery.search(embeddings, k=s.top_k)
             for i, cands in zip(to_embed, results, strict=False):
                 tr = tracks[i]
-                tr.best_quality = max(tr.best_quality, qualities[i].score)
+                q = qualities[i]
+                tr.best_quality = max(tr.best_quality, q.score)
                 tr.last_embed_at, tr.disturbed = captured_at, False
+                schedule.remember(tr.searched_views, q.yaw, q.pitch, q.face_px)
                 best = cands[0].score if cands else -1.0
                 self.stats.best_scores.append(best)
                 if not cands:
                     continue
-                q = qualities[i]
                 for c in cands:
                     tr.evidence.setdefault(c.entry_id, EntryEvidence()).add(ViewScore(c.score, q.margin, q.score),
                                                                             s.evidence_views)
@@ -309,9 +213,12 @@ class CameraRecognizer:
                 if (tr.track_id, top.entry_id) in self.suppressed:
                     tr.pending = False
                     continue
-                verdict = decide(tr.evidence[top.entry_id], ViewScore(best, q.margin, q.score), s.threshold,
+                evidence = tr.evidence[top.entry_id]
+                verdict = decide(evidence, ViewScore(best, q.margin, q.score), s.threshold,
                                  k=s.evidence_views, single_view_margin=s.single_view_margin)
-                tr.pending = not verdict.alert and verdict.track_score >= verdict.needed - s.pending_window
+                # Near the bar: the track's evidence, or its best view against its own margin.
+                tr.pending = not verdict.alert and (verdict.track_score >= verdict.needed - s.pending_window
+                                                    or evidence.best[0].adjusted >= s.threshold - s.pending_window)
                 if not verdict.alert:
                     continue
                 matches[i] = (self.subject_names.get(top.entry_id), best)
@@ -322,45 +229,13 @@ class CameraRecognizer:
                     continue
                 if not self._may_alert(top.entry_id, now):
                     continue
-                context_jpeg, scale = self._context(frame, dets[i].box, dets)
-                record = AlertRecord(
-                    deployment_id=self.deployment_id,
-                    camera_id=self.camera_id,
-                    track_id=tr.track_id,
-                    candidates=[(c.entry_id, c.image_id, c.score) for c in cands],
-                    threshold=s.threshold,
-                    model_id=self.engine.model_id,
-                    bbox=[round(float(v) * scale, 1) for v in dets[i].box],
-                    quality={**q.as_dict(), **verdict.as_dict(), "probe_box": face_in_probe(frame.shape, dets[i].box)},
-                    probe_jpeg=encode_jpeg(probe_crop(frame, dets[i].box)),
-                    context_jpeg=context_jpeg,
-                    captured_at=iso(captured_at),
-                    key=f"{self.camera_id}/{tr.track_id}/{top.entry_id}/{iso(captured_at)}",
-                )
-                alert_id = self._write_or_hold(record, tr, top.entry_id, now)
-                tr.alerted_entries.add(top.entry_id)
-                tr.best_alert_quality = q.score
+                alert_id = self._raise(frame, dets, i, tr, cands, q, verdict, captured_at, now)
                 if alert_id is not None:
-                    tr.alert_ids[top.entry_id] = alert_id
-                    self._recent[top.entry_id] = (alert_id, now)
                     alert_ids.append(alert_id)
-                else:
-                    self._recent[top.entry_id] = (-1, now)
             del embeddings, results
         self.stats.analysed += len(crops)
         self.stats.gated += gated
-        # Tracks matched on an earlier frame keep their mark while they stay in view, unless an
-        # operator judged them a different person.
-        faces = []
-        for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
-            name, score = matches.get(i, (None, None))
-            live_entries = {e for e in tr.matched_entries if (tr.track_id, e) not in self.suppressed}
-            rejected = bool(tr.alerted_entries) and not live_entries
-            matched = i in matches or bool(live_entries)
-            if matched and name is None and live_entries:
-                name = self.subject_names.get(next(iter(live_entries)))
-            faces.append(FaceOverlay(tuple(float(v) for v in det.box), tr.track_id, tr.passed_gate,
-                                     matched, name, score, rejected))
+        faces = [self._overlay(tr, det.box, matches, i) for i, (det, tr) in enumerate(zip(dets, tracks, strict=False))]
         del crops
         return FrameResult(frame_index, captured_at, faces, alert_ids, len(to_embed), gated,
                            time.perf_counter() - started, tuple(tracks[i].track_id for i in to_embed))

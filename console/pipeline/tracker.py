@@ -47,6 +47,8 @@ class Track:
     # only then can its detections have come to belong to someone else (see IouTracker.update).
     disturbed: bool = False
     passed_gate: bool = False  # that view's gate result (shown until it is scored again)
+    # (yaw, pitch, face px) of the views searched so far: a new one is searched (console/pipeline/schedule.py)
+    searched_views: list[tuple[float, float, float]] = field(default_factory=list)
 
     def predicted(self, t: float) -> np.ndarray:
         return self.box + self.velocity * (t - self.last_seen)

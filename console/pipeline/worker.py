@@ -36,6 +36,11 @@ class CameraWorker:
                  on_halt: Callable[[str], None] | None = None) -> None:
         self.source = source
         self.recognizer = recognizer
+        # An alert's context frame is made off this camera's thread (console/pipeline/alerting.py):
+        # the camera goes on analysing while it is, and this loop writes it when it is ready.
+        background = getattr(recognizer, "prepare_in_background", None)
+        if callable(background):
+            background()
         self.on_alert = on_alert
         self.flush_stats = flush_stats
         self.flush_every_s = flush_every_s

@@ -25,6 +25,8 @@ class Face:
     quality: float = 0.8
     scores: tuple = (0.0, 0.0, 0.0)  # against Alice, Bob, Carol
     detector_score: float = 0.9
+    yaw: float = 0.0
+    face_px: float = 50.0
 
 
 class FakeEngine:
@@ -49,7 +51,7 @@ class FakeEngine:
         h, w = frame_shape[:2]
         x1, y1, x2, y2 = face.box
         passed = det.score >= gate.min_detector_score and x1 >= 0 and y1 >= 0 and x2 <= w and y2 <= h
-        return Quality(face.quality, 50.0, 100.0, 0.0, 0.0, 0.0, det.score, passed)
+        return Quality(face.quality, face.face_px, 100.0, face.yaw, 0.0, 0.0, det.score, passed)
 
     def embed(self, crops):
         out = np.zeros((len(crops), DIM), np.float32)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from console.errors import AlertRefused
+from console.pipeline import alerting, frames
 from console.pipeline import recognizer as rec
 from tests.unit.recognizer_fakes import (
     ALICE,
@@ -111,7 +112,7 @@ def test_an_alert_refused_on_the_spot_is_counted_and_not_queued():
 
 
 def test_a_full_outbox_drops_its_oldest_alerts_and_counts_them(monkeypatch):
-    monkeypatch.setattr(rec, "OUTBOX_MAX", 2)
+    monkeypatch.setattr(alerting, "OUTBOX_MAX", 2)
     r, engine, store, t = make(settings=rec.RecognizerSettings(threshold=0.5, realert_window_s=0.0))
     store.down = "locked"
     faces = [Face(LEFT, scores=(0.9, 0, 0)), Face(RIGHT, scores=(0, 0.9, 0)), Face(MIDDLE, scores=(0, 0, 0.9))]
@@ -184,34 +185,34 @@ def test_no_views_are_kept_without_a_view_writer_or_before_the_alert_is_written(
 # -- helpers ------------------------------------------------------------------------------------------------
 def test_the_probe_crop_is_a_square_around_the_face_clipped_to_the_frame():
     frame = (np.arange(200 * 300) % 256).astype(np.uint8).reshape(200, 300)
-    wide = rec.probe_crop(frame, np.array([100, 50, 160, 90]))  # 60 x 40: the side is 1.6 x 60 = 96
+    wide = frames.probe_crop(frame, np.array([100, 50, 160, 90]))  # 60 x 40: the side is 1.6 x 60 = 96
     assert np.array_equal(wide, frame[22:118, 82:178])
-    corner = rec.probe_crop(frame, np.array([0, 0, 20, 30]))  # side 48 around (10, 15)
+    corner = frames.probe_crop(frame, np.array([0, 0, 20, 30]))  # side 48 around (10, 15)
     assert np.array_equal(corner, frame[0:39, 0:34])
-    far = rec.probe_crop(frame, np.array([280, 180, 300, 200]))  # side 32 around (290, 190)
+    far = frames.probe_crop(frame, np.array([280, 180, 300, 200]))  # side 32 around (290, 190)
     assert np.array_equal(far, frame[174:200, 274:300])
 
 
 def test_the_context_frame_is_shrunk_to_1280_wide_and_a_smaller_one_kept_as_it_is():
     rng = np.random.default_rng(1)
     big = rng.integers(0, 255, (1080, 1920, 3), np.uint8)
-    small_big, scale = rec.context_frame(big)
+    small_big, scale = frames.context_frame(big)
     assert scale == pytest.approx(2 / 3) and small_big.shape == (720, 1280, 3)
     assert np.array_equal(small_big, cv2.resize(big, (1280, 720), interpolation=cv2.INTER_AREA))
     small = rng.integers(0, 255, (480, 640, 3), np.uint8)
-    same, scale = rec.context_frame(small)
+    same, scale = frames.context_frame(small)
     assert scale == 1.0 and same.shape == (480, 640, 3) and np.array_equal(same, small)
 
 
 def test_the_jpeg_quality_is_90_unless_asked(monkeypatch):
     image = np.random.default_rng(2).integers(0, 255, (32, 32, 3), np.uint8)
-    assert rec.encode_jpeg(image) == cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    assert frames.encode_jpeg(image) == cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
 
 
 def test_a_frame_that_cannot_be_encoded_says_so(monkeypatch):
     monkeypatch.setattr(cv2, "imencode", lambda *a: (False, None))
     with pytest.raises(ValueError) as failed:
-        rec.encode_jpeg(np.zeros((4, 4, 3), np.uint8))
+        frames.encode_jpeg(np.zeros((4, 4, 3), np.uint8))
     assert str(failed.value) == "JPEG encoding failed"
 
 
@@ -219,7 +220,7 @@ def test_stamps_are_utc_whatever_the_machines_time_zone(monkeypatch):
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
-        assert rec.iso(1767261600.25) == "2026-01-01T10:00:00.250000Z"
+        assert frames.iso(1767261600.25) == "2026-01-01T10:00:00.250000Z"
     finally:
         monkeypatch.undo()
         time.tzset()
