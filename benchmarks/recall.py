@@ -238,7 +238,7 @@ def bench_recall(data_dir: Path, providers, threads: int = 0, model_pack=None) -
     demo = load_watchlist_folder(engine, demo_watchlist_folder(cache))
     demo_threshold, _, how = operating_point(engine, demo, None)
     notes = [f"demo watchlist: {demo.images} photos, threshold {demo_threshold:.3f} ({how})",
-             f"re-alert window 0 s in both passes; scheduled: the product's settings, exhaustive: every_view=True"]
+             "re-alert window 0 s in both passes; scheduled: the product's settings, exhaustive: every_view=True"]
     print(f"writing the demo corridors and the crowd clip where not cached in {cache} ...", flush=True)
     corridors = _bench_videos(cache, 8)
     crowd = cache / "crowd-1080p-24s.mp4"
