@@ -244,11 +244,10 @@ def bench_recall(data_dir: Path, providers, threads: int = 0, model_pack=None) -
     crowd = cache / "crowd-1080p-24s.mp4"
     if not crowd.exists():
         crowd_video(crowd, 24.0)
-    videos = [recall_on_video(engine, path, demo, demo_threshold, path.stem) for path in corridors]
-    for v in videos:
-        print_video(v)
-    videos.append(recall_on_video(engine, crowd, demo, demo_threshold, crowd.stem))
-    print_video(videos[-1])
+    videos = []
+    for path in [*corridors, crowd]:
+        videos.append(recall_on_video(engine, path, demo, demo_threshold, path.stem))
+        print_video(videos[-1])
     if GIF.exists():
         videos.append(recall_on_video(engine, GIF, demo, demo_threshold, f"{GIF.name} (demo watchlist)"))
         print_video(videos[-1])
