@@ -4,7 +4,7 @@ They sit beside the product, above its layers (they drive console/ and ui/ as a 
 so nothing in console/ or ui/ depends on them. Speed is measured here, never in tests; compare
 before and after in the same run, since the machines are shared and noisy.
 
-    python main.py bench pipeline|scan|gallery|log|control-room|fuzz|ui|mutation|engage|rtsp ...
+    python main.py bench pipeline|scan|recall|gallery|log|control-room|fuzz|ui|mutation|engage|rtsp ...
 """
 
 from __future__ import annotations
@@ -61,6 +61,16 @@ def run(args) -> int:
         if not result["passed"]:
             print(json.dumps(result))
             return 1
+    elif args.bench == "recall":
+        from benchmarks import recall
+
+        result = recall.bench_recall(ensure_data_dir(args.data_dir), _providers(args), args.threads, args.model_pack)
+        cmd = f"python main.py bench recall --threads {args.threads}"
+        if not result["recall"]["passed"]:
+            result["machine"] = machine()
+            print(json.dumps(result))
+            print(f"reproduce: {cmd}")
+            return 1
     elif args.bench == "mutation":
         from benchmarks import mutation
 
@@ -91,3 +101,7 @@ def run(args) -> int:
     print(json.dumps(result))
     print(f"reproduce: {cmd}")
     return 0
+
+
+def _providers(args) -> list[str]:
+    return [p.strip() for p in args.providers.split(",") if p.strip()]

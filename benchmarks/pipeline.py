@@ -180,8 +180,9 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
         s.close()
     store.close()
 
-    within, delays = 0, []
-    total = 0
+    judged = [0] * feeds  # per feed: faces judged, those embedded within 1 s, and the delays
+    within_feed = [0] * feeds
+    delays_feed: list[list[float]] = [[] for _ in range(feeds)]
     for i, w in enumerate(workers):
         produced = w.source.frames
         loops = produced // frames_per_video + 1
@@ -192,12 +193,14 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
                 global_index = loop * frames_per_video + index
                 if global_index + 25 >= produced:  # appeared in the last second: not judged
                     continue
-                total += 1
+                judged[i] += 1
                 appeared = frame0[i] + global_index / 25.0
                 done = first_embed[i].get((loop, owner))
                 if done is not None:
-                    delays.append(done - appeared)
-                    within += (done - appeared) <= 1.0
+                    delays_feed[i].append(done - appeared)
+                    within_feed[i] += (done - appeared) <= 1.0
+    total, within = sum(judged), sum(within_feed)
+    delays = [d for feed_delays in delays_feed for d in feed_delays]
 
     def age_ms(i: int, half: int) -> float:
         # A queue that grows shows as frames analysed later and later: the first half against the second.
@@ -215,6 +218,10 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
         "dropped_share": round(1 - w.analysed / max(1, w.source.frames), 3),
         "frame_age_ms_p95_first_half": age_ms(i, 0),
         "frame_age_ms_p95_second_half": age_ms(i, 1),
+        "faces_judged": judged[i],
+        "embedded_within_1s_share": round(within_feed[i] / judged[i], 3) if judged[i] else None,
+        "embed_delay_s_p50": round(pct(delays_feed[i], 50), 3),
+        "embed_delay_s_p95": round(pct(delays_feed[i], 95), 3),
     } for i, (number, w) in enumerate(zip(feed_numbers, workers, strict=True))]
     cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     return {"per_feed": per_feed, "total": total, "within": within, "delays": delays, "latencies_ms": latencies_ms,
@@ -252,7 +259,9 @@ def _report(parts: list[dict], feeds: int, threads: int, processes: int) -> dict
               f"({f['detected_fps']:.1f}/s through the detector); dropped {f['frames_dropped']} of "
               f"{f['frames_delivered']} ({f['dropped_share']:.0%}); frame age when analysed, p95: "
               f"{f['frame_age_ms_p95_first_half']:.0f} ms in the first half, "
-              f"{f['frame_age_ms_p95_second_half']:.0f} ms in the second")
+              f"{f['frame_age_ms_p95_second_half']:.0f} ms in the second; embedded within 1 s of becoming "
+              f"recognisable: {f['embedded_within_1s_share'] or 0:.0%} of {f['faces_judged']}, delay p50 "
+              f"{f['embed_delay_s_p50']:.2f} s, p95 {f['embed_delay_s_p95']:.2f} s")
     print(f"recogniser runs: {batches}, {report['faces_per_batch']:.2f} faces each; feeds in {processes} process(es)")
     print(f"faces embedded within 1 s of first becoming recognisable: {within}/{total} "
           f"({report['embedded_within_1s_share'] or 0:.0%}); delay p50 {report['embed_delay_s_p50']:.2f} s, "

@@ -37,8 +37,20 @@ def crowd_video(path: Path, seconds: float, fps: float = 25.0) -> int:
     return frames
 
 
-def bench_scan(data_dir: Path, seconds: float, threads: int, providers) -> dict:
+def demo_watchlist_folder(cache: Path) -> Path:
+    """The demo watchlist as a folder of photos (as `main.py scan --watchlist` reads one)."""
     from console.feeds.demo_media import demo_subjects
+
+    folder = cache / "crowd-watchlist"
+    folder.mkdir(parents=True, exist_ok=True)
+    for subject in demo_subjects():
+        target = folder / f"{subject.name}{subject.photo.suffix}"
+        if not target.exists():
+            shutil.copyfile(subject.photo, target)
+    return folder
+
+
+def bench_scan(data_dir: Path, seconds: float, threads: int, providers) -> dict:
     from console.services.runtime.scan import load_watchlist_folder, operating_point, scan_video, settings_for
     from console.vision.engine import BundledEngine
 
@@ -48,14 +60,8 @@ def bench_scan(data_dir: Path, seconds: float, threads: int, providers) -> dict:
     if not video.exists():
         print(f"writing the {seconds:g} s crowd clip ...", flush=True)
         crowd_video(video, seconds)
-    folder = cache / "crowd-watchlist"
-    folder.mkdir(exist_ok=True)
-    for subject in demo_subjects():
-        target = folder / f"{subject.name}{subject.photo.suffix}"
-        if not target.exists():
-            shutil.copyfile(subject.photo, target)
     engine = BundledEngine(providers, threads=threads)
-    watchlist = load_watchlist_folder(engine, folder)
+    watchlist = load_watchlist_folder(engine, demo_watchlist_folder(cache))
     started = time.perf_counter()
     threshold, _, _ = operating_point(engine, watchlist, None)  # as `main.py scan` sets it
     summary = scan_video(engine, video, watchlist, settings_for(threshold, 3), on_alert=lambda a: None)

@@ -22,6 +22,10 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
     add_common(b)
     b.add_argument("--seconds", type=float, default=24.0, help="length of the clip")
     b.add_argument("--threads", type=int, default=0, help="onnxruntime threads per model session (0: every core)")
+    b = bench.add_parser("recall", help="the recogniser's schedule against the exhaustive pass (every frame detected,"
+                                        " every face embedded): alerted tracks it finds and misses, embeddings saved")
+    add_common(b)
+    b.add_argument("--threads", type=int, default=0, help="onnxruntime threads per model session (0: every core)")
     b = bench.add_parser("control-room", help="workers writing and operators deciding alerts on one store at once")
     add_common(b)
     b.add_argument("--alerts", type=int, default=10000)
