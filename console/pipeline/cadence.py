@@ -6,16 +6,18 @@ frame is detected. Once the view is empty, a frame is detected when the picture 
 the frame before, and in any case at least every ``empty_interval_s``.
 
 While faces are in view and every one of them is tracked and steady (seen on the last pass, seen
-before it, near no other face), a frame less than ``carry_s`` (0.1 s) after the last full pass
-is not detected: the tracked boxes are carried to it by their motion (``carry``). Nothing is
+before it, near no other face), a frame is not detected when the next one will still come within
+``carry_s`` (0.2 s) of the last full pass: the tracked boxes are carried to it by their motion
+(``carry``). At 25 frames a second that is one full pass in four. Nothing is
 searched on a carried frame (embeddings come from full passes only, whose landmarks place the
 face), and the display keeps the camera's rate whatever the analysis does. Any new, lost or
 crowding face makes the next frame a full pass again.
 
 The longest a new face can go unseen is therefore ``empty_interval_s`` (0.2 s, five frames at
 25 fps) after the frame it first appears in, whatever the motion test decides: the motion test
-only makes detection sooner, never later; with faces in view, ``carry_s`` plus one frame (0.14 s
-at 25 fps; at under 10 analysed frames a second every frame is a full pass).
+only makes detection sooner, never later; with faces in view, ``carry_s`` while frames come at an
+even rate (a frame later than the one before it can stretch that by the difference; at five
+analysed frames a second or fewer, every frame is a full pass).
 tests/unit/test_cadence.py walks a face into an empty view at every phase of the interval, and
 into a view of carried faces, and checks it.
 """
@@ -25,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 EMPTY_INTERVAL_S = 0.2
-CARRY_S = 0.1
+CARRY_S = EMPTY_INTERVAL_S
 HOLD_S = 1.0
 # The motion test looks at every 16th pixel of every 16th row (3,600 samples of a 720p frame): a
 # sample moved when any channel changed by more than MOTION_LEVEL grey levels; the picture moved
@@ -43,6 +45,8 @@ class DetectionCadence:
         self.carry_s = carry_s
         self.last_full_at: float | None = None  # the last frame the detector ran on
         self.carried = 0  # frames whose boxes were carried instead of detected
+        self._prev_t: float | None = None
+        self._gap = 0.0  # between the last two frames offered
         self.last_detect_at: float | None = None
         self.last_face_at: float | None = None
         self._thumb: np.ndarray | None = None
@@ -52,6 +56,8 @@ class DetectionCadence:
     def due(self, frame: np.ndarray, t: float) -> bool:
         """Whether this frame (captured at ``t``) is to be detected. A clock that jumps back counts as due."""
         self.offered += 1
+        self._gap = t - self._prev_t if self._prev_t is not None and t > self._prev_t else 0.0
+        self._prev_t = t
         thumb = frame[::MOTION_STEP, ::MOTION_STEP].astype(np.int16)
         moved = self._moved(thumb)
         self._thumb = thumb
@@ -72,12 +78,14 @@ class DetectionCadence:
             self.last_face_at = t
 
     def carry(self, t: float, tracks) -> bool:
-        """Whether a frame that ``due`` said to detect may carry the tracked boxes instead: less than
-        ``carry_s`` after the last full pass, with every track seen on it, seen before it, and
-        undisturbed (console/pipeline/tracker.py). Call it only after ``due`` returned True."""
+        """Whether a frame that ``due`` said to detect may carry the tracked boxes instead: the next
+        frame (as far after this one as this one after the last) still within ``carry_s`` of the last
+        full pass, with every track seen on that pass, seen before it, and undisturbed
+        (console/pipeline/tracker.py). Call it only after ``due`` returned True."""
         if self.carry_s <= 0 or self.last_full_at is None or not tracks:
             return False
-        if not 0 <= t - self.last_full_at < self.carry_s - 1e-6:
+        since = t - self.last_full_at
+        if since < 0 or since + self._gap >= self.carry_s - 1e-6:
             return False
         if any(tr.hits < 2 or tr.disturbed or tr.last_seen != self.last_full_at for tr in tracks):
             return False

@@ -57,12 +57,17 @@ class Track:
 class IouTracker:
     """Greedy matching on IoU against each track's motion-predicted box.
 
-    Cheap and good enough for faces that move a little between analysed frames; a track
-    is dropped after ``max_age_s`` unseen.
+    Cheap and good enough for faces that move a little between analysed frames; what overlap
+    leaves unmatched is matched by centre distance and size (``_match_by_centre``), so a face that
+    moved further than its width between two analysed frames keeps its track. A track is dropped
+    after ``max_age_s`` unseen.
     """
 
-    def __init__(self, min_iou: float = 0.2, max_age_s: float = 1.0, first_id: int = 1) -> None:
+    def __init__(self, min_iou: float = 0.2, max_age_s: float = 1.0, first_id: int = 1,
+                 max_shift: float = 1.0, max_scale: float = 1.5) -> None:
         self.min_iou = min_iou
+        self.max_shift = max_shift
+        self.max_scale = max_scale
         self.max_age_s = max_age_s
         self.tracks: list[Track] = []
         self._next_id = first_id
@@ -82,11 +87,10 @@ class IouTracker:
             if assigned[i] is not None or j in used:
                 continue
             tr = self.tracks[j]
-            dt = max(t - tr.last_seen, 1e-3)
-            tr.velocity = 0.5 * tr.velocity + 0.5 * (boxes[i] - tr.box) / dt
-            tr.box, tr.last_seen, tr.hits = boxes[i], t, tr.hits + 1
+            self._extend(tr, boxes[i], t)
             assigned[i] = tr
             used.add(int(j))
+        self._match_by_centre(boxes, predicted, assigned, used, t)
         for j, tr in enumerate(self.tracks):
             if j not in used:
                 tr.disturbed = True  # missed on this frame: whoever is found there next may be someone else
@@ -103,6 +107,43 @@ class IouTracker:
             if near is not None and near[i].max() > 0:
                 tr.disturbed = True  # faces this close can swap tracks
         return [tr for tr in assigned if tr is not None]
+
+    def _match_by_centre(self, boxes: np.ndarray, predicted: np.ndarray, assigned: list, used: set[int],
+                         t: float) -> None:
+        """Faces left unmatched by overlap, matched to tracks left unmatched by where their centre is:
+        within ``max_shift`` of the face's size of the predicted centre, at a size within ``max_scale``.
+        A face that moved further than its own width between analysed frames (a busy machine analyses
+        five frames a second, and a face walking across a corridor moves that far) is still the same
+        track; faces near each other are marked disturbed below, whatever matched them."""
+        free_boxes = [i for i, tr in enumerate(assigned) if tr is None]
+        free_tracks = [j for j in range(len(self.tracks)) if j not in used]
+        if not free_boxes or not free_tracks:
+            return
+        bc, bs = _centre_size(boxes[free_boxes])
+        pc, ps = _centre_size(predicted[free_tracks])
+        dist = np.linalg.norm(bc[:, None, :] - pc[None, :, :], axis=2) / np.maximum(bs[:, None], ps[None, :])
+        ratio = np.maximum(bs[:, None] / ps[None, :], ps[None, :] / bs[:, None])
+        dist[ratio > self.max_scale] = np.inf
+        for flat in np.argsort(dist, axis=None):
+            a, b = np.unravel_index(flat, dist.shape)
+            if dist[a, b] > self.max_shift:
+                break
+            i, j = free_boxes[a], free_tracks[b]
+            if assigned[i] is not None or j in used:
+                continue
+            self._extend(self.tracks[j], boxes[i], t)
+            assigned[i] = self.tracks[j]
+            used.add(j)
+
+    @staticmethod
+    def _extend(tr: Track, box: np.ndarray, t: float) -> None:
+        dt = max(t - tr.last_seen, 1e-3)
+        tr.velocity = 0.5 * tr.velocity + 0.5 * (box - tr.box) / dt
+        tr.box, tr.last_seen, tr.hits = box, t, tr.hits + 1
+
+
+def _centre_size(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return (boxes[:, :2] + boxes[:, 2:]) / 2, np.sqrt(np.prod(np.maximum(boxes[:, 2:] - boxes[:, :2], 1e-3), axis=1))
 
 
 def _grown(boxes: np.ndarray, factor: float = 1.5) -> np.ndarray:

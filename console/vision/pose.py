@@ -64,13 +64,27 @@ def project(model: np.ndarray, yaw: float, pitch: float, roll: float) -> np.ndar
     return (np.asarray(model, dtype=np.float64) @ rotation(yaw, pitch, roll).T)[:, :2]
 
 
+_CENTRED_FACE = MEAN_FACE - MEAN_FACE.mean(axis=0)
+
+
+def _residuals(angles: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Misfit of the best scale for each row of angles (m, 3), as (m, 10): the first two rows of
+    ``rotation`` written out, so the four fits of one step (the point and its three nudges) are
+    one array computation. Centring the model before projecting equals centring the projection."""
+    yaw, pitch, roll = angles[:, 0], angles[:, 1], angles[:, 2]
+    cy, sy, cp, sp, cr, sr = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch), np.cos(roll), np.sin(roll)
+    rows = np.empty((len(angles), 3, 2))
+    rows[:, 0, 0], rows[:, 1, 0], rows[:, 2, 0] = cr * cy + sr * sp * sy, -sr * cp, cr * sy - sr * sp * cy
+    rows[:, 0, 1], rows[:, 1, 1], rows[:, 2, 1] = sr * cy - cr * sp * sy, cr * cp, sr * sy + cr * sp * cy
+    p = np.einsum("nk,mkd->mnd", _CENTRED_FACE, rows)
+    denom = (p * p).sum(axis=(1, 2))
+    scale = np.where(denom > 1e-12, (p * target).sum(axis=(1, 2)) / np.maximum(denom, 1e-12), 0.0)
+    return (target[None] - scale[:, None, None] * p).reshape(len(angles), -1)
+
+
 def _residual(angles: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Misfit of the best scale for these angles (target and projection both centred)."""
-    p = project(MEAN_FACE, *angles)
-    p = p - p.mean(axis=0)
-    denom = float((p * p).sum())
-    s = float((p * target).sum()) / denom if denom > 1e-12 else 0.0
-    return (target - s * p).ravel()
+    return _residuals(np.asarray(angles, dtype=np.float64).reshape(1, 3), target)[0]
 
 
 def _start(c: np.ndarray) -> np.ndarray:
@@ -111,12 +125,11 @@ def estimate_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
     cost = float(r @ r)
     damping = 1e-3
     limit = math.radians(MAX_ANGLE)
+    nudges = np.vstack([np.zeros(3), np.eye(3) * 1e-6])
     for _ in range(50):
-        jac = np.empty((10, 3))
-        for k in range(3):
-            step = np.zeros(3)
-            step[k] = 1e-6
-            jac[:, k] = (_residual(x + step, c) - r) / 1e-6
+        nudged = _residuals(x + nudges, c)
+        r = nudged[0]
+        jac = (nudged[1:] - r).T / 1e-6
         g = jac.T @ r
         h = jac.T @ jac
         while True:
