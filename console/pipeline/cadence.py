@@ -5,7 +5,7 @@ tracker keeps a track that long, so a face turned away for a moment keeps the fu
 frame is detected. Once the view is empty, a frame is detected when the picture moves against
 the frame before, and in any case at least every ``empty_interval_s``.
 
-While faces are in view and every one of them is tracked and steady (seen on the last pass, seen
+While faces are in view and every one found on the last full pass is tracked and steady (seen
 before it, near no other face), a frame is not detected when the next one will still come within
 ``carry_s`` (0.2 s) of the last full pass: the tracked boxes are carried to it by their motion
 (``carry``). At 25 frames a second that is one full pass in four. Nothing is
@@ -80,14 +80,16 @@ class DetectionCadence:
     def carry(self, t: float, tracks) -> bool:
         """Whether a frame that ``due`` said to detect may carry the tracked boxes instead: the next
         frame (as far after this one as this one after the last) still within ``carry_s`` of the last
-        full pass, with every track seen on that pass, seen before it, and undisturbed
-        (console/pipeline/tracker.py). Call it only after ``due`` returned True."""
+        full pass, and every face found on that pass tracked before it and near no other face there
+        (console/pipeline/tracker.py). A track missed on it is left to the next full pass, as a new
+        face is. Call it only after ``due`` returned True."""
         if self.carry_s <= 0 or self.last_full_at is None or not tracks:
             return False
         since = t - self.last_full_at
         if since < 0 or since + self._gap >= self.carry_s - 1e-6:
             return False
-        if any(tr.hits < 2 or tr.disturbed or tr.last_seen != self.last_full_at for tr in tracks):
+        seen = [tr for tr in tracks if tr.last_seen == self.last_full_at]
+        if not seen or any(tr.hits < 2 or tr.near for tr in seen):
             return False
         self.detected -= 1
         self.carried += 1

@@ -153,6 +153,8 @@ class CameraRecognizer(AlertWriting):
         h, w = frame.shape[:2]
         faces = []
         for tr in self.tracker.tracks:
+            if tr.last_seen != self.cadence.last_full_at:
+                continue  # missed on the last pass: not drawn where it is not known to be
             box = tr.predicted(captured_at)
             box = np.array([min(max(box[0], 0), w), min(max(box[1], 0), h), min(max(box[2], 0), w),
                             min(max(box[3], 0), h)], np.float32)

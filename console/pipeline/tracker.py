@@ -46,6 +46,7 @@ class Track:
     # Since its last embedding it went unmatched on a detected frame, or came near another face:
     # only then can its detections have come to belong to someone else (see IouTracker.update).
     disturbed: bool = False
+    near: bool = False  # near another face on the last pass (console/pipeline/cadence.py carries no such track)
     passed_gate: bool = False  # that view's gate result (shown until it is scored again)
     # (yaw, pitch, face px) of the views searched so far: a new one is searched (console/pipeline/schedule.py)
     searched_views: list[tuple[float, float, float]] = field(default_factory=list)
@@ -104,7 +105,8 @@ class IouTracker:
                 self._next_id += 1
                 self.tracks.append(tr)
                 assigned[i] = tr
-            if near is not None and near[i].max() > 0:
+            tr.near = near is not None and near[i].max() > 0
+            if tr.near:
                 tr.disturbed = True  # faces this close can swap tracks
         return [tr for tr in assigned if tr is not None]
 
