@@ -146,6 +146,10 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
             return alert_id
         return write
 
+    def make_own_writer():
+        write = make_writer()
+        return write, lambda: None  # closed with the others below
+
     def make_on_result(i: int):
         def on_result(result) -> None:
             now = time.time()
@@ -164,7 +168,8 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
     workers = []
     for i, number in enumerate(feed_numbers):
         recognizer = recognition.recognizer_for_camera(store, engine, dep_id, camera_ids[number],
-                                                       recognition.AlertSink(write_alert=make_writer()))
+                                                       recognition.AlertSink(write_alert=make_writer(),
+                                                                                 off_thread_writer=make_own_writer))
         source = FileSource(videos[number], loop=True, realtime=True)
         workers.append(CameraWorker(source, recognizer, on_result=make_on_result(i)))
     if barrier is not None:

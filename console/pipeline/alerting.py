@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -37,16 +38,41 @@ from console.vision.bystanders import shared_blur
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+_pool: _ContextPool | None = None
 
 
-def context_pool() -> ThreadPoolExecutor:
+class _ContextPool:
+    """A few threads that make context frames, started at once by whoever first asks for the pool
+    (a camera's set-up, on the thread that builds the cameras): a thread inherits its maker's
+    priority, and these must not inherit a camera thread's lowered one (console/pipeline/worker.py)."""
+
+    def __init__(self, workers: int) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        for n in range(workers):
+            threading.Thread(target=self._work, name=f"alert-context-{n}", daemon=True).start()
+
+    def submit(self, fn: Callable, *args) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, fn, args = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # the camera hears of it when it collects the frame
+                future.set_exception(exc)
+
+
+def context_pool() -> _ContextPool:
     """The process's pool: one thread per core, at most two (a blur already uses every core it is given)."""
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)),
-                                       thread_name_prefix="alert-context")
+            _pool = _ContextPool(max(1, min(2, os.cpu_count() or 1)))
         return _pool
 
 
@@ -88,12 +114,46 @@ class AlertWriting:
         # Alerts whose context frame is being made on the pool, in the order raised; None: made on
         # the camera's thread (scan, tests, selftest).
         self.preparing: deque[tuple[Future, _PendingAlert]] | None = None
+        # () -> (write, close): a writer on a store connection of its own, for the pool's threads
+        # (one at a time: _writer_lock); None: prepared alerts are written by the camera's loop.
+        self.alert_writer_factory: Callable[[], tuple[Callable[[AlertRecord], int], Callable[[], None]]] | None = None
+        self._writer: tuple[Callable[[AlertRecord], int], Callable[[], None]] | None = None
+        self._writer_lock = threading.Lock()
 
     def prepare_in_background(self) -> None:
-        """Make alerts' context frames off the camera's thread from now on; ``drain_outbox``, called
-        by the camera's loop, writes them when they are ready."""
+        """Make alerts' context frames - and, given an ``alert_writer_factory``, write the alerts - off
+        the camera's thread from now on; ``drain_outbox``, called by the camera's loop, collects them."""
         if self.keep_context and self.preparing is None:
+            context_pool()  # its threads made now, by the thread that sets the camera up
             self.preparing = deque()
+
+    def close_alert_writer(self) -> None:
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer[1]()
+            except Exception as exc:  # closing a connection that already failed
+                log.debug("camera %s: the alert writer's connection did not close cleanly: %s", self.camera_id, exc)
+
+    def _made_and_written(self, record: AlertRecord, box: np.ndarray, boxes: list, write: bool):
+        """On the pool: the context frame, then (``write``) the alert on the pool's own connection.
+        ("written", id) / ("refused", exc) / ("held", exc): the store would not take it now / ("made", None)."""
+        def job(frame: np.ndarray, box: np.ndarray, boxes: list):
+            jpeg, _ = self._context(frame, box, boxes)
+            made = replace(record, context_jpeg=jpeg)
+            if not write:
+                return "made", None, made
+            with self._writer_lock:
+                try:
+                    if self._writer is None:
+                        self._writer = self.alert_writer_factory()
+                    return "written", self._writer[0](made), made
+                except AlertRefused as exc:
+                    return "refused", exc, made
+                except ConsoleError as exc:
+                    return "held", exc, made
+        return job
 
     def drain_outbox(self, force: bool = False) -> list[int]:
         """Write alerts whose context frame is ready, then waiting alerts, oldest first; return the
@@ -125,7 +185,7 @@ class AlertWriting:
         self._recent[pending.entry_id] = (alert_id, pending.raised_at)
 
     def _write_prepared(self, wait: bool) -> list[int]:
-        """The alerts whose context frame the pool has made, in the order they were raised."""
+        """The alerts the pool has made (and perhaps written), in the order they were raised."""
         written: list[int] = []
         while self.preparing:
             future, pending = self.preparing[0]
@@ -133,11 +193,23 @@ class AlertWriting:
                 break
             self.preparing.popleft()
             try:
-                jpeg, _ = future.result(timeout=30)
+                kind, value, record = future.result(timeout=30)
             except Exception as exc:  # the frame is not kept; the alert is raised without it
                 log.warning("camera %s: the alert's context frame was not kept (%s)", self.camera_id, exc)
-                jpeg = b""
-            record = replace(pending.record, context_jpeg=jpeg)
+                kind, value, record = "made", None, replace(pending.record, context_jpeg=b"")
+            pending = _PendingAlert(record, pending.track, pending.entry_id, pending.raised_at)
+            if kind == "written":
+                self._written(pending, value)
+                written.append(value)
+                continue
+            if kind == "refused":
+                self._refused(value)
+                continue
+            if kind == "held":
+                self.store_problem = str(value)
+                self._next_retry = time.monotonic() + OUTBOX_RETRY_S
+                self._hold(pending)
+                continue
             alert_id = self._write_or_hold(record, pending.track, pending.entry_id, pending.raised_at)
             if alert_id is not None:
                 self._written(pending, alert_id)
@@ -160,11 +232,14 @@ class AlertWriting:
             except ConsoleError as exc:
                 self.store_problem = str(exc)
                 self._next_retry = time.monotonic() + OUTBOX_RETRY_S
+        self._hold(_PendingAlert(record, tr, entry_id, now))
+        return None
+
+    def _hold(self, pending: _PendingAlert) -> None:
         if len(self.outbox) >= OUTBOX_MAX:
             self.outbox.popleft()
             self.outbox_dropped += 1
-        self.outbox.append(_PendingAlert(record, tr, entry_id, now))
-        return None
+        self.outbox.append(pending)
 
     def _maybe_save_view(self, frame, box, tr, entry_id: int, score: float, quality, captured_at: float) -> None:
         """Keep a better view of a track that raised an alert (at most max_views)."""
@@ -224,7 +299,9 @@ class AlertWriting:
         tr.best_alert_quality = q.score
         self._recent[entry_id] = (-1, now)
         if self.preparing is not None:
-            self.preparing.append((prepare(self._context, frame, box, boxes),
+            # Written on the pool too, unless older alerts wait for the store (they go first).
+            write = self.alert_writer_factory is not None and not self.outbox
+            self.preparing.append((prepare(self._made_and_written(record, box, boxes, write), frame, box, boxes),
                                    _PendingAlert(record, tr, entry_id, now)))
             return None
         alert_id = self._write_or_hold(record, tr, entry_id, now)

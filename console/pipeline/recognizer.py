@@ -92,6 +92,7 @@ class CameraRecognizer(AlertWriting):
         first_track_id: int = 1,
         bystanders: BystanderBlur | None = None,
         keep_context: bool = True,
+        alert_writer_factory=None,
     ) -> None:
         self.engine = engine
         self.bystanders = bystanders  # None: the bundled detector, loaded at the first alert
@@ -114,6 +115,7 @@ class CameraRecognizer(AlertWriting):
         # to date by the deployment's change feed (a decision on any seat reaches every camera).
         self.suppressed: set[tuple[int, int]] = set(suppressed or ())
         self._init_alerts()
+        self.alert_writer_factory = alert_writer_factory  # console/pipeline/alerting.py
 
     def suppress(self, track_id: int, entry_id: int) -> None:
         """No further alert (nor match mark) for this track and subject. Thread-safe (one set.add)."""

@@ -5,6 +5,7 @@ frame is analysed until a supervisor restarts it) or halted for good (the deploy
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -14,6 +15,20 @@ from dataclasses import dataclass
 from console import clock
 from console.feeds.source import Frame, FrameSource, LatestSlot
 from console.pipeline.recognizer import CameraRecognizer, FrameResult
+
+# The analysis of frames runs a little below everything else in the process (nice +ANALYSIS_NICENESS
+# on this thread alone): an alert's context frame being made (console/pipeline/alerting.py), the
+# pool's lease renewals, heartbeats, the sources' decoding and the window go first when the cores are
+# short, and the cameras analyse with what is left - a newer frame replaces any they could not reach.
+ANALYSIS_NICENESS = 6
+
+
+def _yield_to_others() -> None:
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + ANALYSIS_NICENESS))
+    except (AttributeError, OSError):  # not on this platform (Windows), or not allowed: same priority as the rest
+        pass
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,9 @@ class CameraWorker:
             self._thread.join(timeout)
         self._flush()
         self._announce(self.recognizer.drain_outbox(force=True))
+        close = getattr(self.recognizer, "close_alert_writer", None)
+        if callable(close):
+            close()
         if self.recognizer.outbox:
             print(f"camera {self.source.name}: {len(self.recognizer.outbox)} alert(s) could not be written before "
                   f"shutdown: {self.recognizer.store_problem}", file=sys.stderr)
@@ -151,6 +169,7 @@ class CameraWorker:
             self._deadline_mono is not None and time.monotonic() >= self._deadline_mono)
 
     def _run(self) -> None:
+        _yield_to_others()
         seen = 0
         last_flush = time.monotonic()
         while not self._stop.is_set():

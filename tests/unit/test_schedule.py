@@ -164,3 +164,37 @@ def test_a_prepared_alert_the_store_will_not_take_waits_in_the_outbox():
     assert r.drain_outbox(force=True) == [] and len(r.outbox) == 1
     store.down = ""
     assert r.drain_outbox(force=True) == [1] and store.alerts[0].context_jpeg[:2] == b"\xff\xd8"
+
+
+def test_with_a_writer_of_its_own_the_pool_writes_the_alert_and_the_camera_only_collects_it():
+    r, engine, store, _ = make(bystanders=_SlowBlur(0.01))
+    writers, closed = [], []
+
+    def factory():
+        def write(record):
+            writers.append(threading.current_thread().name)
+            return store.write_alert(record)
+        return write, lambda: closed.append(True)
+
+    r.alert_writer_factory = factory
+    r.prepare_in_background()
+    see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0))], 10.0)
+    deadline = time.monotonic() + 10
+    while not store.alerts and time.monotonic() < deadline:  # stored before the camera's loop turns
+        time.sleep(0.01)
+    assert len(store.alerts) == 1 and writers[0].startswith("alert-context")
+    assert r.drain_outbox() == [1] and r.tracker.tracks[0].alert_ids == {11: 1}
+    r.close_alert_writer()
+    assert closed == [True]
+
+
+def test_an_alert_the_pool_could_not_write_waits_in_the_outbox_and_later_ones_queue_behind_it():
+    r, engine, store, _ = make(bystanders=_SlowBlur(0.01), settings=rec.RecognizerSettings(threshold=0.5))
+    r.alert_writer_factory = lambda: (store.write_alert, lambda: None)
+    r.prepare_in_background()
+    store.down = "database is locked"
+    see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0))], 10.0)
+    assert r.drain_outbox(force=True) == [] and len(r.outbox) == 1 and r.store_problem == "database is locked"
+    store.down = ""
+    see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0)), Face(RIGHT, 0.8, (0, 0.9, 0))], 10.3)
+    assert r.drain_outbox(force=True) == [1, 2] and [a.track_id for a in store.alerts] == [1, 2]

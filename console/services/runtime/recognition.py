@@ -75,6 +75,9 @@ class AlertSink:
     is_decided: Callable[[int], bool] = lambda _alert_id: False
     write_view: Callable[[int, bytes, float, dict, str], object] | None = None
     keeps_context: bool = True  # False: the alerts go nowhere that keeps images (scan), so none is made
+    # () -> (write, close) on a connection of its own: alerts written off the camera's thread
+    # (console/pipeline/alerting.py); None: written by the camera's own loop.
+    off_thread_writer: Callable[[], tuple[Callable[[AlertRecord], int], Callable[[], None]]] | None = None
 
 
 def store_sink(store: Store, fence: Callable[[object], None] | None = None) -> AlertSink:
@@ -85,7 +88,13 @@ def store_sink(store: Store, fence: Callable[[object], None] | None = None) -> A
         is_decided=lambda alert_id: repo.alert_status(store, alert_id) == "decided",
         write_view=lambda alert_id, jpeg, score, quality, at: repo.add_alert_view(store, alert_id, jpeg, score,
                                                                                   quality, at),
+        off_thread_writer=lambda: _own_writer(store, fence),
     )
+
+
+def _own_writer(store: Store, fence: Callable[[object], None] | None):
+    own = store.reopen()
+    return (lambda record: repo.insert_alert(own, record, fence=fence)), own.close
 
 
 def build_recognizer(engine: FaceEngine, plan: RecognitionPlan, sink: AlertSink, *, deployment_id: int,
@@ -94,7 +103,7 @@ def build_recognizer(engine: FaceEngine, plan: RecognitionPlan, sink: AlertSink,
         engine, plan.gallery, deployment_id=deployment_id, camera_id=camera_id, settings=plan.settings,
         write_alert=sink.write_alert, is_decided=sink.is_decided, subject_names=plan.subject_names, clock=clock,
         write_view=sink.write_view, suppressed=plan.suppressed, first_track_id=plan.first_track_id,
-        keep_context=sink.keeps_context,
+        keep_context=sink.keeps_context, alert_writer_factory=sink.off_thread_writer,
     )
 
 
