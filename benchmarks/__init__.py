@@ -64,8 +64,17 @@ def run(args) -> int:
     elif args.bench == "recall":
         from benchmarks import recall
 
-        result = recall.bench_recall(ensure_data_dir(args.data_dir), _providers(args), args.threads, args.model_pack)
-        cmd = f"python main.py bench recall --threads {args.threads}"
+        if args.video:
+            if args.watchlist is None:
+                print("bench recall --video needs --watchlist FOLDER (the photos to search for)")
+                return 2
+            result = recall.bench_recall_on(args.video, args.watchlist, _providers(args), args.threads, args.model_pack)
+        else:
+            result = recall.bench_recall(ensure_data_dir(args.data_dir), _providers(args), args.threads,
+                                         args.model_pack)
+        cmd = (f"python main.py bench recall --threads {args.threads}"
+               + "".join(f" --video {v}" for v in args.video or [])
+               + (f" --watchlist {args.watchlist}" if args.video else ""))
         if not result["recall"]["passed"]:
             result["machine"] = machine()
             print(json.dumps(result))

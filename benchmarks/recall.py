@@ -227,6 +227,26 @@ def enrol_from_clip(engine, video: Path, within_s: float = ENROL_WITHIN_S):
     return FolderWatchlist(gallery, {1: name}, 1), best[0], skip
 
 
+def bench_recall_on(videos: list[Path], folder: Path, providers, threads: int = 0, model_pack=None) -> dict:
+    """The same comparison on footage of your own, against a watchlist folder (as `main.py scan` reads one)."""
+    from console.services.runtime.scan import check_video, load_watchlist_folder, operating_point
+    from console.vision.engine import load_engine
+
+    engine = load_engine(model_pack, providers, threads)
+    watchlist = load_watchlist_folder(engine, folder)
+    threshold, _, how = operating_point(engine, watchlist, None)
+    notes = [f"watchlist {folder}: {watchlist.images} photos, threshold {threshold:.3f} ({how})",
+             "re-alert window 0 s in both passes; scheduled: the product's settings, exhaustive: every_view=True"]
+    results = []
+    for path in videos:
+        check_video(path)
+        results.append(recall_on_video(engine, path, watchlist, threshold, path.name))
+        print_video(results[-1])
+    report = summarise(results, notes)
+    print_summary(report)
+    return {"recall": report}
+
+
 def bench_recall(data_dir: Path, providers, threads: int = 0, model_pack=None) -> dict:
     from benchmarks.pipeline import _bench_videos
     from benchmarks.scan import crowd_video, demo_watchlist_folder

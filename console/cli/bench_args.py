@@ -26,6 +26,9 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
                                         " every face embedded): alerted tracks it finds and misses, embeddings saved")
     add_common(b)
     b.add_argument("--threads", type=int, default=0, help="onnxruntime threads per model session (0: every core)")
+    b.add_argument("--video", action="append", type=Path, help="footage of your own instead of the bundled videos"
+                                                                 " (repeatable; needs --watchlist)")
+    b.add_argument("--watchlist", type=Path, help="with --video: a folder of watchlist photos, as `main.py scan` reads")
     b = bench.add_parser("control-room", help="workers writing and operators deciding alerts on one store at once")
     add_common(b)
     b.add_argument("--alerts", type=int, default=10000)

@@ -16,7 +16,7 @@ crowding face makes the next frame a full pass again.
 The longest a new face can go unseen is therefore ``empty_interval_s`` (0.2 s, five frames at
 25 fps) after the frame it first appears in, whatever the motion test decides: the motion test
 only makes detection sooner, never later; with faces in view, ``carry_s`` while frames come at an
-even rate (a frame later than the one before it can stretch that by the difference; at five
+even rate (a frame later than the one before it can stretch that by the difference; at ten
 analysed frames a second or fewer, every frame is a full pass).
 tests/unit/test_cadence.py walks a face into an empty view at every phase of the interval, and
 into a view of carried faces, and checks it.
