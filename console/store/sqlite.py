@@ -8,6 +8,7 @@ One store is one connection; give each thread its own (``reopen()``).
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 from console.errors import AlertRefused, StoreError
@@ -43,6 +44,9 @@ class SqliteStore(Store):
         super().__init__()
         self.path = Path(path)
         self._errors = sqlite3.Error
+        # A read on another thread (a window's background job) and close() on shutdown take turns: a
+        # connection closed while sqlite3 is inside one of its queries crashes the process.
+        self._use = threading.Lock()
         try:
             self.conn = sqlite3.connect(
                 str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -76,7 +80,8 @@ class SqliteStore(Store):
         return not busy
 
     def close(self) -> None:
-        self.conn.close()
+        with self._use:
+            self.conn.close()
 
     # -- transactions -------------------------------------------------------------------
     def _explain_error(self, exc: BaseException) -> StoreError:
@@ -101,7 +106,8 @@ class SqliteStore(Store):
 
     def query(self, sql: str, params: tuple | list | dict = ()) -> list[sqlite3.Row]:
         try:
-            return self.conn.execute(sql, params).fetchall()
+            with self._use:
+                return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise explain(exc, self.path) from exc
 
