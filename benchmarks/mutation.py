@@ -23,52 +23,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.mutation_access import ACCESS  # the table of modules and their tests, in parts
+from benchmarks.mutation_record import RECORD
+from benchmarks.mutation_targets import CORE, Target, merged
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass(frozen=True)
-class Target:
-    path: str  # the module, relative to the checkout
-    tests: tuple[str, ...]  # files (or node ids) that should kill its mutants
-    keyword: str = ""  # a pytest -k expression narrowing those files
-    only: tuple[str, ...] = ()  # mutate only these functions (mutmut names, globs); () = all
-    needs_models: bool = False  # the tests load the shipped models (resources/)
-
-
-TARGETS: dict[str, Target] = {
-    "audit": Target("console/store/audit.py",
-                    ("tests/unit/test_audit.py", "tests/unit/test_verify_records.py",
-                     "tests/unit/test_mutants_audit.py")),
-    "review": Target("console/services/decisions/adjudication.py",
-                     ("tests/unit/test_review.py", "tests/unit/test_claims.py", "tests/unit/test_confirm_candidate.py",
-                      "tests/unit/test_accountability.py::test_two_person_rule_needs_a_second_different_user",
-                      "tests/unit/test_mutants_review.py"),
-                     keyword="not control_room",  # that one runs the control-room benchmark (seconds)
-                     needs_models=True),  # the export test blurs bystanders with the detector
-    "retention": Target("console/services/record/retention.py",
-                        ("tests/unit/test_accountability.py", "tests/unit/test_accountability_records.py",
-                         "tests/unit/test_retention_views.py",
-                         "tests/unit/test_mutants_retention.py"),
-                        keyword="purge or retention or mutants"),
-    # The alert decision only: detection, alignment and embedding are the models' business and
-    # the real-model tests take most of a second each. Fake-engine tests do the deciding fast.
-    "recognizer": Target("console/pipeline/recognizer.py",
-                         ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_recognizer.py",
-                          "tests/unit/test_mutants_recognizer_outbox.py"),
-                         keyword="not gallery and not iou and not tracker",
-                         only=("x_encode_jpeg*", "x_probe_crop*", "x_context_frame*", "x_iso*", "xǁScoreStatsǁ*",
-                               "xǁCameraRecognizerǁsuppress*", "xǁCameraRecognizerǁ_may_alert*",
-                               "xǁCameraRecognizerǁdrain_outbox*", "xǁCameraRecognizerǁ_write_or_hold*",
-                               "xǁCameraRecognizerǁ_maybe_save_view*", "xǁCameraRecognizerǁprocess*"),
-                         needs_models=True),
-    "gallery": Target("console/pipeline/gallery.py",
-                      ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_gallery.py",
-                       "tests/unit/test_gallery_exact.py"),
-                      keyword="gallery or mutants"),
-}
+TARGETS: dict[str, Target] = merged(CORE, ACCESS, RECORD)
 
 KILLED = {1, 3}  # pytest: tests failed / internal error
 TIMEOUT = {24, -24, 152, 255, 36}
@@ -86,12 +50,14 @@ def _scratch(target: Target, work: Path) -> None:
     shutil.copytree(ROOT / "console", work / "console", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
     tests = [t for t in target.tests if (ROOT / t.split("::")[0]).exists()]
-    keyword = "not postgres" + (f" and ({target.keyword})" if target.keyword else "")
+    # SQLite only, unless the module's rules live in PostgreSQL itself (policies, definer functions).
+    keyword = " and ".join(([] if target.postgres else ["not postgres"]) + ([f"({target.keyword})"] if target.keyword
+                                                                           else []))
     settings = {
         "source_paths": ["console"],
         "only_mutate": [target.path],
         "pytest_add_cli_args_test_selection": tests,
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-k", keyword],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider"] + (["-k", keyword] if keyword else []),
         "use_git_change_detection": False,
     }
     pyproject = (ROOT / "pyproject.toml").read_text()
@@ -170,7 +136,10 @@ def check_module(name: str, target: Target, children: int, keep: Path | None) ->
         # process that has run the tests, and a thread pool does not survive a fork (FAISS hung).
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1"}
-        env.pop("ORC_TEST_PG_URL", None)
+        if not target.postgres:
+            env.pop("ORC_TEST_PG_URL", None)
+        elif not env.get("ORC_TEST_PG_URL"):
+            return {"module": target.path, "error": "needs ORC_TEST_PG_URL (bash .ci/start_postgres.sh prints one)"}
         with open(work / "mutmut.log", "w") as log:
             rc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *patterns],
                                 cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
