@@ -61,6 +61,25 @@ def second_seat(win):
     return open_store(win.db_path.parent)
 
 
+def entry_nobody_walks_past(store, deployment_id: int) -> tuple[int, int]:
+    """A watchlist entry of the deployment that the demo's video never shows (its photo's embedding
+    is a random direction), so that an alert made for it by hand is an incident of its own: a demo
+    sighting of a real demo subject would otherwise join it (or it one of theirs), and the card and
+    the claim would then belong to an incident the test did not make."""
+    import numpy as np
+
+    wl = store.one("SELECT id FROM watchlists WHERE deployment_id = ? ORDER BY id LIMIT 1", (deployment_id,))["id"]
+    dim, model = (lambda r: (int(r["embedding_dim"]), r["model_id"]))(store.one(
+        "SELECT i.embedding_dim, i.model_id FROM entry_images i JOIN watchlist_entries e ON e.id = i.entry_id"
+        " WHERE e.watchlist_id = ? LIMIT 1", (wl,)))
+    boss = auth.actor_for(store, "demo.supervisor")
+    entry = repo.add_entry(store, wl, repo.EntrySpec("T-1", "Test Subject", "missing_person", "test", "test", "test",
+                                                     "2020-01-01", "2030-01-01"), boss.user_id, boss.username)
+    direction = np.random.default_rng(7).standard_normal(dim).astype(np.float32)
+    image = repo.add_entry_image(store, entry, b"p", direction / np.linalg.norm(direction), model, {}, boss.username)
+    return entry, image
+
+
 def second_operator(win) -> None:
     with second_seat(win) as store:
         auth.create_user(store, auth.actor_for(store, "demo.admin"), "op2", "Second Operator", "operator",
@@ -164,10 +183,8 @@ def test_escalation_needs_a_note_leaves_the_operator_queue_and_reaches_the_super
     # Another seat's operator escalates one more: it arrives at the top, with the priority-1 sound.
     dep = window.live.deployment_id
     cam = repo.cameras(store, dep)[0]["id"]
-    entry_row = store.one("SELECT e.id AS entry, i.id AS image FROM watchlist_entries e JOIN entry_images i"
-                          " ON i.entry_id = e.id JOIN watchlists w ON w.id = e.watchlist_id WHERE w.deployment_id = ?"
-                          " LIMIT 1", (dep,))
-    other = repo.insert_alert(store, repo.AlertRecord(dep, cam, 99999, [(entry_row["entry"], entry_row["image"], 0.9)],
+    entry, image = entry_nobody_walks_past(store, dep)
+    other = repo.insert_alert(store, repo.AlertRecord(dep, cam, 99999, [(entry, image, 0.9)],
                                                       0.5, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
     adjudication.open_alert(store, operator, other)
     played_before = list(window.attention.player.played)
@@ -183,8 +200,14 @@ def test_escalation_needs_a_note_leaves_the_operator_queue_and_reaches_the_super
 
     # The supervisor decides it, with a note (required).
     window.review.open(other)
-    qtbot.waitUntil(lambda: window.view.detail is not None and window.view.detail.alert_id == other
-                    and window.view.prompts.needs_note and window.view.mode == "review", timeout=10000)
+
+    def shown() -> None:  # asserted, so that a timeout says what the view showed instead
+        view, detail = window.view, window.view.detail
+        assert detail is not None and detail.alert_id == other and view.prompts.needs_note and view.mode == "review", (
+            f"mode {view.mode}, alert {detail.alert_id if detail else None} (wanted {other}), needs note "
+            f"{view.prompts.needs_note}, toast {toast_text(view)!r}, note {view.quality_note.text()!r}")
+
+    qtbot.waitUntil(shown, timeout=10000)
     qtbot.keyClick(window, Qt.Key.Key_R)
     qtbot.keyClick(window, Qt.Key.Key_1)
     qtbot.keyClick(window, Qt.Key.Key_Return)
