@@ -67,6 +67,17 @@ class _ContextPool:
                 future.set_exception(exc)
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of its parent's threads: a pool inherited across a fork would take
+    jobs and never run them, so the child makes its own when it first needs one."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def context_pool() -> _ContextPool:
     """The process's pool: one thread per core, at most two (a blur already uses every core it is given)."""
     global _pool

@@ -3,11 +3,14 @@ detector passes (console/pipeline/cadence.py), and an alert's context frame made
 thread (console/pipeline/alerting.py). The fake engine gives each face's quality, pose, size and
 scores, so the schedule's decisions are exactly what is tested."""
 
+import os
 import threading
 import time
 
 import numpy as np
+import pytest
 
+from console.pipeline import alerting
 from console.pipeline import recognizer as rec
 from console.pipeline.cadence import CARRY_S
 from tests.unit.recognizer_fakes import LEFT, RIGHT, Face, make, see
@@ -198,3 +201,22 @@ def test_an_alert_the_pool_could_not_write_waits_in_the_outbox_and_later_ones_qu
     store.down = ""
     see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0)), Face(RIGHT, 0.8, (0, 0.9, 0))], 10.3)
     assert r.drain_outbox(force=True) == [1, 2] and [a.track_id for a in store.alerts] == [1, 2]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_makes_its_own_context_pool_and_its_jobs_run():
+    """The parent's pool threads do not exist in a forked child: jobs handed to an inherited pool
+    would wait for ever (an alert's context frame never made)."""
+    parent = alerting.context_pool()
+    assert parent.submit(lambda: 7).result(timeout=5) == 7
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if a job runs and on a pool of its own
+        code = 1
+        try:
+            child = alerting.context_pool()
+            code = 0 if child is not parent and child.submit(lambda: 8).result(timeout=5) == 8 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert alerting.context_pool() is parent
