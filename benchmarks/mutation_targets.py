@@ -52,7 +52,8 @@ CORE: dict[str, Target] = {
     # Making an alert (probe, blurred context) and writing it, or holding it in the outbox in order.
     "alerting": Target("console/pipeline/alerting.py",
                        ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_recognizer.py",
-                        "tests/unit/test_mutants_recognizer_outbox.py", "tests/unit/test_schedule.py"),
+                        "tests/unit/test_mutants_recognizer_outbox.py", "tests/unit/test_schedule.py",
+                        "tests/unit/test_mutants_alerting.py"),
                        keyword="not gallery and not iou and not tracker",
                        only=("x_prepare*", "xǁAlertWritingǁ*"), needs_models=True),
     "frames": Target("console/pipeline/frames.py",

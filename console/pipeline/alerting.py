@@ -147,7 +147,7 @@ class AlertWriting:
             except Exception as exc:  # closing a connection that already failed
                 log.debug("camera %s: the alert writer's connection did not close cleanly: %s", self.camera_id, exc)
 
-    def _made_and_written(self, record: AlertRecord, box: np.ndarray, boxes: list, write: bool):
+    def _made_and_written(self, record: AlertRecord, write: bool):
         """On the pool: the context frame, then (``write``) the alert on the pool's own connection.
         ("written", id) / ("refused", exc) / ("held", exc): the store would not take it now / ("made", None)."""
         def job(frame: np.ndarray, box: np.ndarray, boxes: list):
@@ -312,7 +312,7 @@ class AlertWriting:
         if self.preparing is not None:
             # Written on the pool too, unless older alerts wait for the store (they go first).
             write = self.alert_writer_factory is not None and not self.outbox
-            self.preparing.append((prepare(self._made_and_written(record, box, boxes, write), frame, box, boxes),
+            self.preparing.append((prepare(self._made_and_written(record, write), frame, box, boxes),
                                    _PendingAlert(record, tr, entry_id, now)))
             return None
         alert_id = self._write_or_hold(record, tr, entry_id, now)
