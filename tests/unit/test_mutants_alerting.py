@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from console.errors import AlertRefused, StoreError
+from console.errors import StoreError
 from console.pipeline import alerting
 from console.pipeline import recognizer as rec
 from tests.unit.recognizer_fakes import LEFT, RIGHT, Face, make, see
