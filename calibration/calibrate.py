@@ -47,10 +47,13 @@ from scipy.stats import genpareto
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from calibrate_checks import _json_ready, compare, genuine_scores, validate  # noqa: E402  (beside this script)
+import calibrate_inputs as inputs  # noqa: E402  (beside this script)
+from calibrate_checks import _json_ready, genuine_scores, validate  # noqa: E402
+from calibrate_compare import compare, report  # noqa: E402
 
 from console.services.accuracy import calibration as cal_service  # noqa: E402
 from console.services.accuracy import watchlist_eval as wl  # noqa: E402
+from console.vision.bundled import verify_bundled  # noqa: E402
 from console.vision.engine import describe_faces, load_engine  # noqa: E402
 from console.vision.quality import QualityGate  # noqa: E402
 
@@ -92,39 +95,45 @@ SOURCES = {
 
 
 # -- measuring ----------------------------------------------------------------------------
-def webcam_faces(engine, data: Path) -> np.ndarray | None:
+def webcam_faces(engine, data: Path) -> tuple[np.ndarray | None, dict]:
     """Embeddings of every good face (within the gate's good-view limits) in the webcam GIF (None when
-    it or Pillow is missing)."""
+    it or Pillow is missing), and the faces left out, by frame, with why."""
     path = data / "openface-webcam" / "youtube-web.gif"
     try:
         from PIL import Image, ImageSequence
     except ImportError:
-        return None
+        return None, {}
     if not path.is_file():
-        return None
-    gate, embs = QualityGate(), []
+        return None, {}
+    gate, embs, left = QualityGate(), [], {}
     with Image.open(path) as gif:
-        for frame in ImageSequence.Iterator(gif):
+        for i, frame in enumerate(ImageSequence.Iterator(gif)):
             bgr = np.asarray(frame.convert("RGB"))[:, :, ::-1].copy()
-            for rec in describe_faces(engine, bgr, gate):
+            for j, rec in enumerate(describe_faces(engine, bgr, gate)):
                 q = engine.assess(rec.detection, rec.crop, gate, bgr.shape)
                 if q.good:
                     embs.append(rec.embedding)
-    return np.stack(embs) if embs else np.zeros((0, 128), np.float32)
+                else:
+                    left[f"frame {i:02d} face {j}"] = "; ".join(q.reasons)
+    return (np.stack(embs) if embs else np.zeros((0, 128), np.float32)), left
 
 
 def measure(engine, data: Path) -> dict:
     variants = list(wl.DEGRADATIONS)
     t0 = time.perf_counter()
-    congress, miss_c = wl.embed_items(engine, wl.congress_items(data), variants)
+    items = {"congress": wl.congress_items(data), "johns": wl.johns_items(data)}
+    congress, miss_c = wl.embed_items(engine, items["congress"], variants)
     print(f"congress: {len(congress)} faces ({time.perf_counter() - t0:.0f} s)", flush=True)
-    johns, miss_j = wl.embed_items(engine, wl.johns_items(data), variants)
-    deep_items, pairs = wl.deepface_items(data)
-    deep, miss_d = wl.embed_items(engine, deep_items, variants)
-    cam = webcam_faces(engine, data)
+    johns, miss_j = wl.embed_items(engine, items["johns"], variants)
+    items["deep"], pairs = wl.deepface_items(data)
+    deep, miss_d = wl.embed_items(engine, items["deep"], variants)
+    cam, cam_left = webcam_faces(engine, data)
     print(f"all faces embedded in {time.perf_counter() - t0:.0f} s", flush=True)
-    return {"congress": congress, "johns": johns, "deep": deep, "pairs": pairs, "webcam": cam,
-            "missed": {"congress": miss_c, "johns": miss_j, "deepface": miss_d}}
+    got = {"congress": congress, "johns": johns, "deep": deep}
+    return {**got, "pairs": pairs, "webcam": cam, "webcam_left_out": cam_left,
+            "missed": {"congress": miss_c, "johns": miss_j, "deepface": miss_d},
+            "left_out": {k: inputs.left_out(got[k], items[k], variants) for k in got},
+            "names": {k: inputs.item_names(items[k]) for k in got}}
 
 
 # -- fitting ------------------------------------------------------------------------------
@@ -167,7 +176,7 @@ def tail(d: dict, below: list | None = None) -> cal_service.Tail:
     return cal_service.Tail.from_dict({**d, "below_u": below or []})
 
 
-def build(m: dict, data: Path, model_id: str) -> dict:
+def build(m: dict, data: Path, model_id: str, ident: dict) -> dict:
     gate_note = "gate-passing faces only (the default QualityGate: eye distance >= 12 px, sharpness >= 20, pose)"
     congress = m["congress"]
     clean = [s for s in congress if s.variant == "clean"]
@@ -281,7 +290,12 @@ def build(m: dict, data: Path, model_id: str) -> dict:
         "written_by": "calibration/calibrate.py",
         "published_threshold": PUBLISHED_THRESHOLD,
         "data": {k: {**v, "used_as": USED_AS[k]} for k, v in SOURCES.items()},
+        "inputs": ident,
         "counts": counts,
+        "faces_left_out": {"note": "per data set and variant: images with no face found, and faces outside the "
+                                   "good-view limits with why (not searched at the plain threshold, so not counted)",
+                           "congress-portraits-dev": m["left_out"]["congress"], "dlib-johns": m["left_out"]["johns"],
+                           "deepface-pairs": m["left_out"]["deep"], "openface-webcam": m["webcam_left_out"]},
         "method": {
             "impostor_scores": {
                 "clean": "every pair of two different people's portraits (cosine of the engine's embeddings)",
@@ -329,23 +343,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--check", action="store_true", help="measure and fit again; compare with --out")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep the measured faces in this folder, keyed by the inputs' identity (e.g. /tmp)")
     args = parser.parse_args(argv)
     if not (args.data / "congress-portraits-dev").is_dir():
         print(f"the calibration data is not there: {args.data} has no congress-portraits-dev "
               f"(it reads ../shared/data or --data DIR); nothing was measured", file=sys.stderr)
         return 2
     engine = load_engine(None, ["cpu"], threads=args.threads)
+    files = verify_bundled()
+    ident = inputs.identity(args.data, [files.detector, files.recogniser], ROOT)
     print(f"model {engine.model_id}; data {args.data}", flush=True)
-    result = _json_ready(build(measure(engine, args.data), args.data, engine.model_id))
+    m = inputs.cached(args.cache, ident, lambda: measure(engine, args.data), wl.Sample)
+    result = _json_ready(build(m, args.data, engine.model_id, ident))
     if args.check:
         if not args.out.is_file():
             print(f"{args.out} does not exist: nothing to compare with")
             return 1
-        problems = compare(json.loads(args.out.read_text()), result)
+        old = json.loads(args.out.read_text())
+        names = {"congress-portraits-dev": m["names"]["congress"], "dlib-johns": m["names"]["johns"],
+                 "deepface-pairs": m["names"]["deep"]}
+        problems, info = compare(old, result, names), report(old, result)
+        if info:
+            print("differences that do not fail the check:\n  " + "\n  ".join(info))
         if problems:
             print(f"calibration differs from {args.out}:\n  " + "\n  ".join(problems))
             return 1
-        print(f"calibration reproduces {args.out} (tails and table within tolerance)")
+        print(f"calibration reproduces {args.out} (inputs the same; tails and table within tolerance)")
         return 0
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")

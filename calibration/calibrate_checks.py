@@ -1,8 +1,7 @@
-"""The checks behind ``calibrate.py``: genuine scores, the report half's observed rates against the
-fit half's prediction, and ``--check``'s comparison with the committed calibration."""
+"""The checks behind ``calibrate.py``: genuine scores, and the report half's observed rates against the
+fit half's prediction (``--check``'s comparison with the committed file is in ``calibrate_compare``)."""
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -92,25 +91,6 @@ def validate(report: dict, members: np.ndarray, point: list, boot: list, gal: np
             "note": "two people only, frames of the same two faces are not independent",
         }
     return out
-
-
-def compare(old: dict, new: dict) -> list[str]:
-    problems = []
-    if old.get("model_id") != new["model_id"]:
-        problems.append(f"model_id {old.get('model_id')} != {new['model_id']}")
-    if old.get("counts") != json.loads(json.dumps(new["counts"])):
-        problems.append("counts differ")
-    for a, b in zip(old.get("table", []), new["table"], strict=False):
-        if abs(a["threshold"] - b["threshold"]) > 0.002 or abs(a["tpir"] - b["tpir"]) > 0.005:
-            problems.append(f"N={b['n_entries']}: threshold {a['threshold']} -> {b['threshold']}, "
-                            f"TPIR {a['tpir']} -> {b['tpir']}")
-    for k in new["tails"]:
-        o, n = old.get("tails", {}).get(k, {}), new["tails"][k]
-        if (abs(o.get("u", 9) - n["u"]) > 0.002 or abs(o.get("xi", 9) - n["xi"]) > 0.02
-                or abs(o.get("sigma", 9) - n["sigma"]) > 0.05 * n["sigma"]):
-            problems.append(f"{k} tail differs: {({x: o.get(x) for x in ('u', 'sigma', 'xi')})} -> "
-                            f"{({x: n[x] for x in ('u', 'sigma', 'xi')})}")
-    return problems
 
 
 def _json_ready(obj):

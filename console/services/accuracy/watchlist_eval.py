@@ -78,6 +78,7 @@ class Sample:
     eye_px: float
     yaw: float
     passed: bool  # within the default gate's good-view limits: searched at the plain threshold
+    reasons: tuple[str, ...] = ()  # the limits it falls short of (calibrate --check names them)
 
 
 def degrade(image: np.ndarray, eye_px: float, variant: str) -> np.ndarray:
@@ -131,7 +132,7 @@ def embed_items(engine: FaceEngine, items: Iterable[tuple[str, Path]], variants:
         lm = np.asarray(face.detection.landmarks, dtype=np.float64)
         eye_px = float(np.linalg.norm(lm[1] - lm[0]))
         samples.append(Sample(subject, path.name, "clean", face.embedding, eye_px, face.quality.yaw,
-                              face.quality.good))
+                              face.quality.good, face.quality.reasons))
         for variant in variants:
             poor = _face(engine, degrade(image, eye_px, variant), gate)
             if poor is None:
@@ -139,7 +140,7 @@ def embed_items(engine: FaceEngine, items: Iterable[tuple[str, Path]], variants:
                 continue
             plm = np.asarray(poor.detection.landmarks, dtype=np.float64)
             samples.append(Sample(subject, path.name, variant, poor.embedding, float(np.linalg.norm(plm[1] - plm[0])),
-                                  poor.quality.yaw, poor.quality.good))
+                                  poor.quality.yaw, poor.quality.good, poor.quality.reasons))
     return samples, missed
 
 
