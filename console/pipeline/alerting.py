@@ -207,7 +207,7 @@ class AlertWriting:
                 kind, value, record = future.result(timeout=30)
             except Exception as exc:  # the frame is not kept; the alert is raised without it
                 log.warning("camera %s: the alert's context frame was not kept (%s)", self.camera_id, exc)
-                kind, value, record = "made", None, replace(pending.record, context_jpeg=b"")
+                kind, value, record = "made", None, pending.record  # raised with an empty context frame
             pending = _PendingAlert(record, pending.track, pending.entry_id, pending.raised_at)
             if kind == "written":
                 self._written(pending, value)
