@@ -34,6 +34,13 @@ seat. Two doors stayed open to anyone holding a seat's credential in psql:
   - a decision (by a signed-in operator or supervisor in their own name, since migration 16) is for
     a pending alert, or corrects an earlier decision of the same alert, and states the alert's own
     model, threshold, score and probe hash.
+
+* **Camera leases** (partly). Pool workers write their leases with no one's session, so the database
+  cannot tell which worker writes; it holds how a lease moves: it starts free, for a camera of its
+  own deployment, and stays with that camera; a camera changes hands only once its lease is free or
+  lapsed, with its epoch one up (so the fence of console/store/leases.py still stops a cut-off
+  worker's late alerts); and no lease runs more than 60 s ahead. Releasing a live lease, renewing
+  one, and the pool's membership rows stay open to any seat's credential.
 """
 
 from __future__ import annotations
@@ -142,6 +149,31 @@ _GUARD_ALERTS = (
     "CREATE TRIGGER alerts_guarded BEFORE UPDATE ON alerts FOR EACH ROW EXECUTE FUNCTION orc_guard_alerts()",
 )
 
+# Pool workers write their leases with no one's session (each beat on a connection of its own), so a
+# lease cannot be tied to who writes it; what can be held is how a lease may move.
+_GUARD_LEASES = (
+    "CREATE FUNCTION orc_guard_leases() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE now_s DOUBLE PRECISION := EXTRACT(EPOCH FROM clock_timestamp()); BEGIN"
+    "  IF NOT orc_restricted() THEN RETURN NEW; END IF;"
+    "  IF TG_OP = 'INSERT' THEN"
+    "    IF NEW.worker_id IS NULL AND NEW.epoch = 0 AND EXISTS (SELECT 1 FROM cameras c WHERE c.id = NEW.camera_id"
+    "       AND c.deployment_id = NEW.deployment_id) THEN RETURN NEW; END IF;"
+    "    " + _REFUSE.format(why="'a lease starts free, for a camera of its deployment'") + "; END IF;"
+    "  IF (NEW.camera_id, NEW.deployment_id) IS DISTINCT FROM (OLD.camera_id, OLD.deployment_id) THEN "
+    + _REFUSE.format(why="'a lease stays with its camera'") + "; END IF;"
+    "  IF NEW.expires_s > now_s + 60 THEN " + _REFUSE.format(why="'a lease runs at most 60 s ahead'") + "; END IF;"
+    "  IF NEW.epoch IS DISTINCT FROM OLD.epoch THEN"
+    "    IF NEW.epoch = OLD.epoch + 1 AND NEW.worker_id IS NOT NULL"
+    "       AND (OLD.worker_id IS NULL OR OLD.expires_s <= now_s) THEN RETURN NEW; END IF;"
+    "    " + _REFUSE.format(why="'a camera is handed over only once its lease is free or lapsed, one epoch up'") + ";"
+    "  END IF;"
+    "  IF NEW.worker_id IS NOT NULL AND NEW.worker_id IS DISTINCT FROM OLD.worker_id THEN "
+    + _REFUSE.format(why="'a lease changes hands only by a take (a new epoch)'") + "; END IF;"
+    "  RETURN NEW; END $$",
+    "CREATE TRIGGER camera_leases_guarded BEFORE INSERT OR UPDATE ON camera_leases FOR EACH ROW"
+    " EXECUTE FUNCTION orc_guard_leases()",
+)
+
 V26_POSTGRES = _LOCKOUT_FUNCTIONS + (
     "ALTER TABLE alerts ENABLE ROW LEVEL SECURITY",
     "CREATE POLICY alerts_read ON alerts FOR SELECT USING (true)",
@@ -149,4 +181,4 @@ V26_POSTGRES = _LOCKOUT_FUNCTIONS + (
     "CREATE POLICY alerts_update ON alerts FOR UPDATE USING (true) WITH CHECK (true)",
     "DROP POLICY decisions_insert ON decisions",
     f"CREATE POLICY decisions_insert ON decisions FOR INSERT WITH CHECK ({_DECISION_INSERT})",
-) + _GUARD_ALERTS
+) + _GUARD_ALERTS + _GUARD_LEASES

@@ -157,3 +157,27 @@ def test_security_claims_evidence_and_decisions_are_the_signed_in_persons_own_re
         corrections.correct_decision(seat, sup, decision, "true_alert", "", "seen again on review")
         rows = seat.query("SELECT decision, supersedes FROM decisions WHERE alert_id = ? ORDER BY id", (a2,))
         assert [(r["decision"], r["supersedes"]) for r in rows] == [("false_alert", None), ("true_alert", decision)]
+
+
+def test_security_a_lease_moves_only_as_the_pool_hands_cameras_over_refused(seat_url):  # noqa: F811
+    from console.store import leases
+
+    url, owner_url = seat_url
+    _people(owner_url)
+    _dep2, cam2 = _second_deployment(owner_url)
+    with open_location(url) as seat:
+        dep = int(seat.one("SELECT id FROM deployments WHERE name = 'D'")["id"])
+        with seat.transaction() as conn:  # the pool's own path: join, take, renew, release
+            leases.join(conn, seat.dialect, "w1", dep, "host-1")
+            cam = next(iter(leases.take(seat, conn, "w1", "worker:w1", dep, 1, 4.0)))
+            assert cam in leases.renew(conn, seat.dialect, "w1", dep, "host-1", 4.0)
+    with psycopg.connect(url, autocommit=True) as raw:
+        _refused(raw, f"INSERT INTO camera_leases(camera_id, deployment_id) VALUES ({cam2}, {dep})")
+        _refused(raw, f"UPDATE camera_leases SET worker_id = 'intruder' WHERE camera_id = {cam}")  # a live lease
+        _refused(raw, f"UPDATE camera_leases SET worker_id = 'intruder', epoch = epoch + 1 WHERE camera_id = {cam}")
+        _refused(raw, f"UPDATE camera_leases SET epoch = 0 WHERE camera_id = {cam}")  # the fence's count goes back
+        _refused(raw, f"UPDATE camera_leases SET deployment_id = {_dep2} WHERE camera_id = {cam}")
+        _refused(raw, f"UPDATE camera_leases SET expires_s = expires_s + 3600 WHERE camera_id = {cam}")
+    with open_location(url) as seat, seat.transaction() as conn:
+        assert leases.release(seat, conn, "w1", "worker:w1", [cam], "test") == [cam]
+        assert leases.take(seat, conn, "w2", "worker:w2", dep, 1, 4.0) == {cam: 2}  # free again: handed over
