@@ -32,8 +32,9 @@ seat. Two doors stayed open to anyone holding a seat's credential in psql:
     the state of its incident's pending sighting when it joins it.
   - an alert becomes decided only once its incident has a decision, and never goes back to pending.
   - a decision (by a signed-in operator or supervisor in their own name, since migration 16) is for
-    a pending alert, or corrects an earlier decision of the same alert, and states the alert's own
-    model, threshold, score and probe hash.
+    a pending alert, or corrects an earlier decision of the same alert while its deployment has not
+    ended (the console's own rule: an ended deployment's record is read-only), and states the
+    alert's own model, threshold, score and probe hash.
 
 * **Camera leases** (partly). Pool workers write their leases with no one's session, so the database
   cannot tell which worker writes; it holds how a lease moves: it starts free, for a camera of its
@@ -114,7 +115,8 @@ _DECISION_INSERT = (
     f"user_id = orc_actor_id() AND {_PERSON} AND EXISTS (SELECT 1 FROM alerts a WHERE a.id = alert_id"
     " AND a.model_id = decisions.model_id AND a.threshold = decisions.threshold AND a.score = decisions.score"
     " AND a.probe_sha256 = decisions.probe_sha256 AND (a.status = 'pending' AND decisions.supersedes IS NULL"
-    " OR EXISTS (SELECT 1 FROM decisions p WHERE p.id = decisions.supersedes AND p.alert_id = decisions.alert_id)))"
+    " OR EXISTS (SELECT 1 FROM decisions p WHERE p.id = decisions.supersedes AND p.alert_id = decisions.alert_id)"
+    " AND EXISTS (SELECT 1 FROM deployments d WHERE d.id = a.deployment_id AND d.state <> 'ended')))"
 )
 
 _GUARD_ALERTS = (

@@ -157,6 +157,14 @@ def test_security_claims_evidence_and_decisions_are_the_signed_in_persons_own_re
         corrections.correct_decision(seat, sup, decision, "true_alert", "", "seen again on review")
         rows = seat.query("SELECT decision, supersedes FROM decisions WHERE alert_id = ? ORDER BY id", (a2,))
         assert [(r["decision"], r["supersedes"]) for r in rows] == [("false_alert", None), ("true_alert", decision)]
+        latest = int(seat.one("SELECT MAX(id) AS id FROM decisions WHERE alert_id = ?", (a2,))["id"])
+    correction = _decision_sql(a2, ids["sup"]).replace("decided_at, model_id", "decided_at, supersedes, model_id").replace(
+        "'2026-01-01T09:01:00Z', model_id", f"'2026-01-01T09:01:00Z', {latest}, model_id")
+    with psycopg.connect(owner_url, autocommit=True) as owner:
+        owner.execute("UPDATE deployments SET state = 'ended'")
+    with psycopg.connect(url, autocommit=True) as raw:
+        _as(raw, sup.token)
+        _refused(raw, correction)  # an ended deployment's record is read-only
 
 
 def test_security_a_lease_moves_only_as_the_pool_hands_cameras_over_refused(seat_url):  # noqa: F811
