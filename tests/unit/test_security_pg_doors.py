@@ -53,7 +53,7 @@ def test_security_a_seat_cannot_lock_another_account_by_writing_the_counter_refu
         assert repo.get_user(seat, "bob")["failed_logins"] == 0
 
 
-def test_a_seat_locks_an_account_only_by_wrong_passwords_and_an_administrator_unlocks_it(seat_url):  # noqa: F811
+def test_security_a_seat_locks_an_account_only_by_wrong_passwords_and_an_administrator_unlocks_it(seat_url):  # noqa: F811
     url, owner_url = seat_url
     _people(owner_url)
     with open_location(url) as seat:
