@@ -126,6 +126,20 @@ def lock_if_out_of_tries(conn, user_id: int, locked_until: str, max_failures: in
     ).rowcount
 
 
+# -- login on PostgreSQL: a seat may not write the lockout; owner's-rights functions do (pg_doors.py) --
+def take_login_try_pg(conn, user_id: int, now: str) -> int | None:
+    """As take_login_try, inside the database (which also makes the same write when it counts none):
+    the number of this try, or None when it was not counted."""
+    row = conn.execute("SELECT orc_take_try(?, ?) AS n", (user_id, now)).fetchone()
+    return None if row["n"] is None else int(row["n"])
+
+
+def lock_out_pg(conn, user_id: int, locked_until: str, now: str) -> str | None:
+    """As lock_if_out_of_tries, inside the database: until when the account is now locked, or None
+    when this try locked nothing (for a seat, the database's clock and the full lockout)."""
+    return conn.execute("SELECT orc_lock_out(?, ?, ?) AS u", (user_id, locked_until, now)).fetchone()["u"]
+
+
 # -- the database's sign-in sessions (PostgreSQL) ----------------------------------------------
 def session_actor(store: Store):
     """The role and user id the database knows this connection's session as (None: none, or ended)."""

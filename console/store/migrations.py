@@ -16,15 +16,10 @@ from console.store.migrations_handheld import V21
 from console.store.migrations_known_answer import V23, V24, V24_POSTGRES
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
 from console.store.migrations_pool import V25
-from console.store.migrations_setup import V17
+from console.store.migrations_setup import V17, V19
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
+from console.store.pg_doors import V26_POSTGRES
 from console.store.pg_handheld import V22_POSTGRES
-
-# Step 13: a signed record is frozen. The sign-off keeps the record as signed (its JSON, with the
-# audit checkpoint it pins), so every later export reproduces it; later changes go in an addendum.
-_V19 = """
-ALTER TABLE report_signoffs ADD COLUMN record_json TEXT;
-"""
 
 # Issue 27: a watchlist's own threshold was stored and never read (the deployment's threshold is the one
 # obeyed, and governed): a value nothing obeys only misleads, so the column goes. From this step on
@@ -384,7 +379,7 @@ MIGRATIONS: list[Migration] = [
                   " the frozen watchlist's hash on deployments and alerts", V17),
     Migration(18, "PostgreSQL: row-level security on the checklist and camera credentials (supervisors tick, "
                   "administrators and supervisors keep credentials)", "", V18_POSTGRES),
-    Migration(19, "report sign-offs keep the signed record (frozen; later changes are an addendum)", _V19),
+    Migration(19, "report sign-offs keep the signed record (frozen; later changes are an addendum)", V19),
     Migration(20, "watchlists lose the threshold nothing obeyed; the audit log carries row digests", _V20),
     Migration(21, "the engagement officer's handheld: pairings, devices, dispatches and their delivery; who recorded"
                   " an engagement (the officer, or an operator relaying it)", V21),
@@ -396,5 +391,7 @@ MIGRATIONS: list[Migration] = [
     Migration(24, "known-answer marks only on tests: an alert only on a test entry, a watchlist only while empty",
               V24, V24_POSTGRES),
     Migration(25, "camera leases held by the workers of a pool, the pool's members, an idempotency key per alert", V25),
+    Migration(26, "PostgreSQL: the lockout moves only through owner's-rights functions; row-level security and a guard"
+                  " on alerts, claims and decisions", "", V26_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

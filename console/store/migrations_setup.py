@@ -24,3 +24,9 @@ CREATE TABLE camera_credentials (
 ALTER TABLE deployments ADD COLUMN watchlist_sha256 TEXT;
 ALTER TABLE alerts ADD COLUMN watchlist_sha256 TEXT;
 """
+
+# Step 13: a signed record is frozen. The sign-off keeps the record as signed (its JSON, with the
+# audit checkpoint it pins), so every later export reproduces it; later changes go in an addendum.
+V19 = """
+ALTER TABLE report_signoffs ADD COLUMN record_json TEXT;
+"""

@@ -26,8 +26,8 @@ is exempt, and connects only to migrate):
   supervisor (their updates too; a worker credential is revoked only by an administrator);
 * triggers on UPDATE, where what may change depends on the column: an account's name, role, state
   or demo flag only by an administrator, and its password only by its owner or an administrator
-  (a seat may take a try before anyone is signed in, and lock an account whose tries are used up,
-  but never give tries back or shorten a lock);
+  (migration 16 let a seat take a try and lock an account whose tries were used up; since migration
+  26 the lockout moves only through owner's-rights functions: console/store/pg_doors.py);
   a deployment's settings only by a supervisor; an operator may only start or stop it, a worker
   only start it, and anyone may end it (the safe direction: the console ends one whose window is
   over with nobody signed in; the audit log says who).

@@ -172,9 +172,10 @@ def test_security_a_seat_role_signs_people_in_without_reading_a_password_hash_re
 
 # -- Step 11, item 3: a seat writes only what the signed-in person's role may (pg_authority.py) --------
 def _decision_sql(alert_id: int, user_id: int) -> str:
+    """A decision stating its alert's own facts (the database refuses one that does not: pg_doors.py)."""
     return ("INSERT INTO decisions(alert_id, user_id, decision, reason, decided_at, model_id, threshold, score,"
-            f" probe_sha256) VALUES ({alert_id}, {user_id}, 'true_alert', '', '2026-01-01T09:01:00Z', 'm', 0.4, 0.7,"
-            " 'x')")
+            f" probe_sha256) SELECT id, {user_id}, 'true_alert', '', '2026-01-01T09:01:00Z', model_id, threshold,"
+            f" score, probe_sha256 FROM alerts WHERE id = {alert_id}")
 
 
 def _as(raw, token: str) -> None:
@@ -331,18 +332,20 @@ def test_security_a_seat_credential_guesses_no_faster_than_the_lockout_attack_re
             return raw.execute("SELECT orc_open_session(%s, %s)", (ann, key)).fetchone()[0]
 
         assert guess(right) is None  # no try taken: not even the right key is checked
-        raw.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = %s", (ann,))
+        take = f"SELECT orc_take_try({ann}, '2000-01-01T00:00:00Z')"  # a seat's "now" is the database's
+        assert raw.execute(take).fetchone()[0] == 1
         assert guess("wrong") is None and guess(right) is None  # one check per try
         _refused(raw, f"UPDATE users SET failed_logins = 0 WHERE id = {ann}")  # tries are not given back
-        raw.execute("UPDATE users SET failed_logins = 5 WHERE id = %s", (ann,))  # take every try left
+        for n in range(2, 6):  # take every try left
+            assert raw.execute(take).fetchone()[0] == n
+        assert raw.execute(take).fetchone()[0] is None  # no sixth
         for _ in range(4):
             assert guess("wrong") is None
-        raw.execute("UPDATE users SET failed_logins = 0, locked_until = '2000-01-01T00:00:00Z' WHERE id = %s", (ann,))
-        locked = raw.execute("SELECT locked_until FROM users WHERE id = %s", (ann,)).fetchone()[0]
-        assert locked > "2026"  # lengthened to the full lockout: a seat cannot lock "until the past"
+        locked = raw.execute(f"SELECT orc_lock_out({ann}, '2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z')").fetchone()[0]
+        assert locked > "2026"  # the full lockout on the database's clock: a seat cannot lock "until the past"
         _refused(raw, f"UPDATE users SET locked_until = NULL WHERE id = {ann}")  # nor lift a lock
-        raw.execute("UPDATE users SET failed_logins = 1 WHERE id = %s", (ann,))
-        assert guess(right) is None  # locked: even the right key opens nothing
+        assert raw.execute(take).fetchone()[0] is None  # locked: no try, so even the right key opens nothing
+        assert guess(right) is None
     with psycopg.connect(owner_url, autocommit=True) as owner:  # the lock over (as if 15 minutes passed)
         owner.execute("UPDATE users SET locked_until = NULL, failed_logins = 0 WHERE id = %s", (ann,))
     from console.store import open_location

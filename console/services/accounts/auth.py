@@ -323,6 +323,8 @@ def _take_a_try(store: Store, user_id: int, now: datetime) -> int | None:
     conditional UPDATE: the database lets at most MAX_FAILURES tries through, however many arrive
     at once. The number of this try, or None when the account is locked or out of tries."""
     with store.transaction() as conn:
+        if store.dialect == "postgres":  # a seat may not write the count: the database's function does
+            return db.take_login_try_pg(conn, user_id, _iso(now))
         taken = db.take_login_try(conn, user_id, MAX_FAILURES, _iso(now))
         if not taken:
             # The same write all the same (to an unchanged row): a commit that writes nothing returns
@@ -348,7 +350,8 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
     purpose_note = {} if purpose == "login" else {"for": purpose}
     if reason is None and right:
         with store.transaction() as conn:
-            db.clear_failures(conn, user_id)
+            if store.dialect != "postgres":  # on PostgreSQL orc_open_session gave the tries back
+                db.clear_failures(conn, user_id)
             audit.append(store, username, "login.succeeded", "user", user_id,
                          {"role": row["role"], "demo": bool(row["is_demo"]), **purpose_note})
         actor = Actor(user_id, row["username"], row["role"], right if isinstance(right, str) else "")
@@ -356,7 +359,12 @@ def _authenticate(store: Store, username: str, password: str, now: datetime, pur
     locked_until = _iso(now + LOCKOUT)
     with store.transaction() as conn:
         # The try that finds MAX_FAILURES counted locks the account (once: the others find it locked).
-        locked = db.lock_if_out_of_tries(conn, user_id if reason is None else -1, locked_until, MAX_FAILURES, _iso(now))
+        if store.dialect == "postgres":
+            until = db.lock_out_pg(conn, user_id if reason is None else -1, locked_until, _iso(now))
+            locked, locked_until = until is not None, until or locked_until
+        else:
+            locked = db.lock_if_out_of_tries(conn, user_id if reason is None else -1, locked_until, MAX_FAILURES,
+                                             _iso(now))
 
         details = {"reason": reason or "wrong password", **purpose_note}
         if reason is None:
