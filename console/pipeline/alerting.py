@@ -101,6 +101,9 @@ OUTBOX_MAX = 500
 OUTBOX_RETRY_S = 2.0
 
 
+_Writer = tuple[Callable[[AlertRecord], int], Callable[[], None]]  # (write, close)
+
+
 @dataclass
 class _PendingAlert:
     record: AlertRecord
@@ -113,7 +116,7 @@ class AlertWriting:
     """The alert half of a camera's recogniser (console/pipeline/recognizer.py): raising an alert,
     its context frame, and the outbox that holds what the store would not take yet."""
 
-    def _init_alerts(self) -> None:
+    def _init_alerts(self, alert_writer_factory=None) -> None:
         self.outbox: deque[_PendingAlert] = deque()
         self.outbox_dropped = 0
         # Alerts the database refused for good: the deployment was stopped or ended while they were
@@ -127,8 +130,8 @@ class AlertWriting:
         self.preparing: deque[tuple[Future, _PendingAlert]] | None = None
         # () -> (write, close): a writer on a store connection of its own, for the pool's threads
         # (one at a time: _writer_lock); None: prepared alerts are written by the camera's loop.
-        self.alert_writer_factory: Callable[[], tuple[Callable[[AlertRecord], int], Callable[[], None]]] | None = None
-        self._writer: tuple[Callable[[AlertRecord], int], Callable[[], None]] | None = None
+        self.alert_writer_factory: Callable[[], _Writer] | None = alert_writer_factory
+        self._writer: _Writer | None = None
         self._writer_lock = threading.Lock()
 
     def prepare_in_background(self) -> None:

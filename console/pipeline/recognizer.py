@@ -114,8 +114,7 @@ class CameraRecognizer(AlertWriting):
         # (track id, entry id) judged "different person"; loaded from the store at start, then kept up
         # to date by the deployment's change feed (a decision on any seat reaches every camera).
         self.suppressed: set[tuple[int, int]] = set(suppressed or ())
-        self._init_alerts()
-        self.alert_writer_factory = alert_writer_factory  # console/pipeline/alerting.py
+        self._init_alerts(alert_writer_factory)  # console/pipeline/alerting.py
 
     def suppress(self, track_id: int, entry_id: int) -> None:
         """No further alert (nor match mark) for this track and subject. Thread-safe (one set.add)."""
