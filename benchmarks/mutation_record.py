@@ -4,7 +4,13 @@ governed state, PostgreSQL authority (on a real server) and the bystander blur."
 
 from __future__ import annotations
 
-from benchmarks.mutation_targets import Target  # noqa: F401  (used by the entries)
+from benchmarks.mutation_targets import Target
 
 RECORD: dict[str, Target] = {
+    # The file a court or a regulator copies alone to check a proof: every line of it matters.
+    "proof_check": Target("console/store/proof_check.py",
+                          ("tests/unit/test_mutants_proof_check.py", "tests/unit/test_security_checkpoints.py")),
+    "merkle": Target("console/store/merkle.py",
+                     ("tests/unit/test_merkle.py", "tests/unit/test_mutants_proof_check.py",
+                      "tests/unit/test_security_checkpoints.py")),
 }
