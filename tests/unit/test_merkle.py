@@ -87,3 +87,60 @@ def test_random_trees_prove_inclusion_and_consistency(leaves, data):
     top = merkle.root_of_hashes(hs)
     assert merkle.verify_inclusion(i, n, hs[i], merkle.inclusion_proof(i, hs), top)
     assert merkle.verify_consistency(m, n, merkle.root_of_hashes(hs[:m]), top, merkle.consistency_proof(m, hs))
+
+
+# -- the edges the mutation check found untested (issue 32) -------------------------------------
+def test_a_leaf_outside_the_tree_has_no_proof_and_no_root():
+    hs = hashes(LEAVES[:3])
+    for bad in (-1, 3):
+        try:
+            merkle.inclusion_proof(bad, hs)
+        except ValueError as exc:
+            assert str(exc) == f"leaf {bad} is not in a tree of 3"
+        else:
+            raise AssertionError(f"leaf {bad} got a proof")
+        assert merkle.root_from_inclusion(bad, 3, hs[0], merkle.inclusion_proof(0, hs)) is None
+
+
+def test_an_audit_path_one_node_short_or_long_leads_nowhere():
+    hs = hashes(LEAVES[:5])
+    path = merkle.inclusion_proof(1, hs)
+    assert merkle.root_from_inclusion(1, 5, hs[1], path) == merkle.root_of_hashes(hs)
+    assert merkle.root_from_inclusion(1, 5, hs[1], path[:-1]) is None
+    assert merkle.root_from_inclusion(1, 5, hs[1], path + [hs[0]]) is None
+
+
+def test_no_consistency_proof_from_an_empty_tree_or_from_a_larger_one():
+    hs = hashes(LEAVES[:3])
+    for m in (0, 4):
+        try:
+            merkle.consistency_proof(m, hs)
+        except ValueError as exc:
+            assert str(exc) == f"no consistency proof from {m} to 3 leaves"
+        else:
+            raise AssertionError(f"a proof from {m}")
+    root = merkle.root_of_hashes(hs)
+    assert not merkle.verify_consistency(0, 3, merkle.EMPTY_ROOT, root, [])
+    assert not merkle.verify_consistency(4, 3, root, root, [])
+
+
+def test_a_tree_is_consistent_with_itself_only_with_an_empty_proof_and_the_same_root():
+    hs = hashes(LEAVES[:6])
+    root = merkle.root_of_hashes(hs)
+    assert merkle.verify_consistency(6, 6, root, root, [])
+    assert not merkle.verify_consistency(6, 6, root, root, [hs[0]])
+    assert not merkle.verify_consistency(6, 6, root, merkle.root_of_hashes(hs[:5]), [])
+
+
+def test_a_consistency_proof_with_a_node_too_many_is_refused():
+    hs = hashes(LEAVES[:7])
+    proof = merkle.consistency_proof(3, hs)
+    old, new = merkle.root_of_hashes(hs[:3]), merkle.root_of_hashes(hs)
+    assert merkle.verify_consistency(3, 7, old, new, proof)
+    assert not merkle.verify_consistency(3, 7, old, new, proof + [hs[0]])
+
+
+def test_a_tree_grown_from_many_leaves_at_once_has_the_same_root():
+    acc = merkle.Accumulator()
+    acc.extend(LEAVES[:11])
+    assert acc.size == 11 and acc.root() == reference_root(LEAVES[:11])
