@@ -87,3 +87,29 @@ def test_random_trees_prove_inclusion_and_consistency(leaves, data):
     top = merkle.root_of_hashes(hs)
     assert merkle.verify_inclusion(i, n, hs[i], merkle.inclusion_proof(i, hs), top)
     assert merkle.verify_consistency(m, n, merkle.root_of_hashes(hs[:m]), top, merkle.consistency_proof(m, hs))
+
+
+def test_the_prefix_tree_gives_the_root_of_every_prefix_after_one_pass():
+    leaves = [f"entry {i}".encode() for i in range(70)]
+    tree = merkle.PrefixTree()
+    for x in leaves:
+        tree.add(x)
+    assert tree.size == 70
+    for m in reversed(range(71)):  # any order: asked after the pass, largest first
+        assert tree.root_at(m) == reference_root(leaves[:m]), m
+    for bad in (-1, 71):
+        try:
+            tree.root_at(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"a prefix of {bad} leaves was given a root")
+
+
+def test_a_changed_leaf_changes_the_root_of_every_prefix_that_holds_it_attack():
+    leaves = [f"entry {i}".encode() for i in range(37)]
+    plain, changed = merkle.PrefixTree(), merkle.PrefixTree()
+    for i, x in enumerate(leaves):
+        plain.add(x)
+        changed.add(b"rewritten" if i == 20 else x)
+    for m in range(38):
+        assert (plain.root_at(m) == changed.root_at(m)) == (m <= 20), m
