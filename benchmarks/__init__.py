@@ -65,8 +65,9 @@ def run(args) -> int:
             raise ConsoleError(f"--checkpoints {args.checkpoints!r} must be numbers, such as 1,1000") from None
         if args.entries < 1 or not counts or min(counts) < 0 or max(counts) > args.entries:
             raise ConsoleError("--entries 1 or more; --checkpoints from 0 to --entries")
-        result = verify.bench_verify(args.entries, counts, args.repeats)
-        cmd = f"python main.py bench verify --entries {args.entries} --checkpoints {args.checkpoints}"
+        result = verify.bench_verify(args.entries, counts, args.repeats, args.signoffs)
+        cmd = (f"python main.py bench verify --entries {args.entries} --checkpoints {args.checkpoints}"
+               f"{f' --signoffs {args.signoffs}' if args.signoffs else ''}")
     elif args.bench == "fuzz":
         result = fuzz.bench_fuzz(args.scale)
         cmd = f"python main.py bench fuzz --scale {args.scale}"
