@@ -133,10 +133,10 @@ def bench_verify(entries: int, checkpoint_counts: list[int], repeats: int = 3, s
                 made, signed = build_log(store, entries, n, signoffs)
                 built = time.perf_counter() - t0
             seconds, ok, summary = time_verify(Path(tmp), repeats)
-        out[str(n)] = {"entries": entries, "checkpoints": made, "signoffs": signed, "verify_s": round(seconds, 3), "ok": ok,
-                       "build_s": round(built, 1)}
-        print(f"audit verify of {entries:,} entries with {made:,} checkpoints and {signed} sign-offs: {seconds:.3f} s (best of {repeats});"
-              f" {'holds' if ok else 'FAILED'}: {summary}")
+        out[str(n)] = {"entries": entries, "checkpoints": made, "signoffs": signed, "verify_s": round(seconds, 3),
+                       "ok": ok, "build_s": round(built, 1)}
+        print(f"audit verify of {entries:,} entries with {made:,} checkpoints and {signed} sign-offs: {seconds:.3f} s"
+              f" (best of {repeats}); {'holds' if ok else 'FAILED'}: {summary}")
     if len(checkpoint_counts) > 1:
         low, high = out[str(checkpoint_counts[0])], out[str(checkpoint_counts[-1])]
         out["ratio"] = {"of": f"{checkpoint_counts[-1]} vs {checkpoint_counts[0]} checkpoints",
