@@ -4,7 +4,7 @@ They sit beside the product, above its layers (they drive console/ and ui/ as a 
 so nothing in console/ or ui/ depends on them. Speed is measured here, never in tests; compare
 before and after in the same run, since the machines are shared and noisy.
 
-    python main.py bench pipeline|scan|recall|gallery|log|control-room|fuzz|ui|mutation|engage|rtsp ...
+    python main.py bench pipeline|scan|recall|gallery|log|control-room|fuzz|ui|mutation|engage|rtsp|verify ...
 """
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ def run(args) -> int:
             raise ConsoleError("--size from 512x64 to 3840x2160 (the stamp needs 512 px), --seconds above 0, --fps 1 to 60")
         result = rtsp.bench_rtsp(args.seconds, (width, height), args.fps)
         cmd = f"python main.py bench rtsp --seconds {args.seconds:g} --size {width}x{height} --fps {args.fps:g}"
+    elif args.bench == "verify":
+        from benchmarks import verify
+        from console.errors import ConsoleError
+
+        try:
+            counts = [int(c) for c in args.checkpoints.split(",") if c.strip()]
+        except ValueError:
+            raise ConsoleError(f"--checkpoints {args.checkpoints!r} must be numbers, such as 1,1000") from None
+        if args.entries < 1 or not counts or min(counts) < 0 or max(counts) > args.entries:
+            raise ConsoleError("--entries 1 or more; --checkpoints from 0 to --entries")
+        result = verify.bench_verify(args.entries, counts, args.repeats, args.signoffs)
+        cmd = (f"python main.py bench verify --entries {args.entries} --checkpoints {args.checkpoints}"
+               f"{f' --signoffs {args.signoffs}' if args.signoffs else ''}")
     elif args.bench == "fuzz":
         result = fuzz.bench_fuzz(args.scale)
         cmd = f"python main.py bench fuzz --scale {args.scale}"

@@ -43,6 +43,12 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
     b = bench.add_parser("log", help="decision-log queries over a large history")
     add_common(b)
     b.add_argument("--alerts", type=int, default=100000)
+    b = bench.add_parser("verify", help="`audit verify` on a long log with few and with many signed checkpoints")
+    b.add_argument("--entries", type=int, default=100000)
+    b.add_argument("--checkpoints", default="1,1000", help="checkpoints in the log, one run each: 1,1000")
+    b.add_argument("--repeats", type=int, default=3, help="runs of verify per log (the best is kept)")
+    b.add_argument("--signoffs", type=int, default=0, help="signed report sign-offs in each log (each one also"
+                                                             " signs the log's root)")
     b = bench.add_parser("ui", help="GUI event-loop latency of the real window with live feeds")
     add_common(b)
     b.add_argument("--feeds", default="4", help="feeds, or several runs one after another: 1,2,4,8")

@@ -77,30 +77,48 @@ class ChainReport:
         return f"audit chain BROKEN at entry {self.first_broken}: {self.problem}"
 
 
-def verify_chain(store: Store) -> ChainReport:
+def verify_chain(store: Store, tree=None) -> ChainReport:
+    """The chain from the first entry, stopping at the first break. ``tree`` (a merkle.PrefixTree),
+    when given, takes every entry's stored hash on the same walk - the ones after a break too - so
+    the signed roots can be held against the log without reading it again."""
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
+    broken: ChainReport | None = None
     for row in store.conn.execute("SELECT * FROM audit_log ORDER BY seq"):
-        seq = row["seq"]
-        if seq != expected_seq:
-            return ChainReport(False, count, expected_seq, f"entry {expected_seq} is missing (next is {seq})")
-        if row["prev_hash"] != expected_prev:
-            return ChainReport(False, count, seq, "its prev_hash does not match the entry before it")
-        try:
-            digest = entry_hash(seq, row["at"], row["actor"], row["action"], row["subject_type"],
-                                row["subject_id"], row["details_json"], row["prev_hash"])
-        except ValueError:
-            return ChainReport(False, count, seq, "its details are not valid JSON")
-        if digest != row["hash"]:
-            return ChainReport(False, count, seq, "its content does not match its hash (altered)")
-        expected_prev = row["hash"]
-        expected_seq += 1
-        count += 1
+        if tree is not None:
+            tree.add(row["hash"].encode("ascii"))
+        if broken is None:
+            broken = _broken(row, expected_seq, expected_prev, count)
+            if broken is not None and tree is None:
+                return broken
+        if broken is None:
+            expected_prev = row["hash"]
+            expected_seq += 1
+            count += 1
+    if broken is not None:
+        return broken
     top = store.audit_high_water()
     if top >= expected_seq:
         return ChainReport(False, count, expected_seq, f"entries {expected_seq}..{top} were removed from the end")
     return ChainReport(True, count)
+
+
+def _broken(row, expected_seq: int, expected_prev: str, count: int) -> ChainReport | None:
+    """Why this entry breaks the chain, or None when it follows the one before it."""
+    seq = row["seq"]
+    if seq != expected_seq:
+        return ChainReport(False, count, expected_seq, f"entry {expected_seq} is missing (next is {seq})")
+    if row["prev_hash"] != expected_prev:
+        return ChainReport(False, count, seq, "its prev_hash does not match the entry before it")
+    try:
+        digest = entry_hash(seq, row["at"], row["actor"], row["action"], row["subject_type"],
+                            row["subject_id"], row["details_json"], row["prev_hash"])
+    except ValueError:
+        return ChainReport(False, count, seq, "its details are not valid JSON")
+    if digest != row["hash"]:
+        return ChainReport(False, count, seq, "its content does not match its hash (altered)")
+    return None
 
 
 # -- records against the chain ------------------------------------------------------------

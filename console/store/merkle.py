@@ -168,3 +168,47 @@ class Accumulator:
         for _, h in reversed(self._stack[:-1]):
             r = node_hash(h, r)
         return r
+
+
+class PrefixTree:
+    """Every perfect subtree's root, kept as the leaves are added: the root of any prefix of the
+    log in O(log n), in any order, after one pass over it. ``audit verify`` holds many signed roots
+    (checkpoints, sign-offs) against one log; rehashing the prefix for each would cost entries x
+    roots. ``levels[h][i]`` is the root of leaves i*2^h to (i+1)*2^h - 1 (about 2n hashes kept)."""
+
+    def __init__(self) -> None:
+        self.levels: list[list[bytes]] = [[]]
+
+    @property
+    def size(self) -> int:
+        return len(self.levels[0])
+
+    def add(self, data: bytes) -> None:
+        self.add_hash(leaf_hash(data))
+
+    def add_hash(self, h: bytes) -> None:
+        self.levels[0].append(h)
+        i, level = self.size - 1, 0
+        while i & 1:  # a right child completes its pair: the parent is known from now on
+            row = self.levels[level]
+            if len(self.levels) == level + 1:
+                self.levels.append([])
+            self.levels[level + 1].append(node_hash(row[i - 1], row[i]))
+            i, level = i >> 1, level + 1
+
+    def root_at(self, size: int) -> bytes:
+        """MTH of the first ``size`` leaves: the perfect subtrees of its binary digits, largest first,
+        folded from the right (as RFC 6962's split at the largest power of two below n gives)."""
+        if not 0 <= size <= self.size:
+            raise ValueError(f"no prefix of {size} leaves in a tree of {self.size}")
+        if size == 0:
+            return EMPTY_ROOT
+        parts, start = [], 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                parts.append(self.levels[level][start >> level])
+                start += 1 << level
+        r = parts[-1]
+        for h in reversed(parts[:-1]):
+            r = node_hash(h, r)
+        return r

@@ -3,7 +3,8 @@
 Every checkpoint found - in the folders named, the configured witnesses, this seat's own witness
 folder and the log's own ``audit.checkpoint`` entries - must carry a valid signature, name this log,
 and sign a size the log still reaches with the root the log's first ``size`` entries still hash to.
-The roots are recomputed from the log (one pass, every checkpoint's prefix on the way), so a
+The roots are recomputed from the log: one pass keeps every perfect subtree's root
+(merkle.PrefixTree), and each checkpoint's prefix root comes from them in O(log n), so a
 rewrite is caught whatever hashes were recomputed: the signature cannot be.
 """
 
@@ -102,24 +103,22 @@ def _day(cp: Checkpoint) -> str:
     return cp.time[:19].replace("T", " ")
 
 
-def check(store: Store, folders: list[Path] | tuple[Path, ...] = ()) -> CheckpointReport:
-    """Every checkpoint found, held against the log as it is now."""
+def check(store: Store, folders: list[Path] | tuple[Path, ...] = (), tree: merkle.PrefixTree | None = None
+          ) -> CheckpointReport:
+    """Every checkpoint found, held against the log as it is now. ``tree``: the log's prefix tree when
+    the caller walked the log already (``audit verify`` does, checking the chain); else one pass here."""
     found, problems, looked = gather(store, folders)
     report = CheckpointReport(checked=len(found), problems=problems, sources=looked)
     this_log = log_id(store)
-    hashes = leaf_hashes(store)
-    n = len(hashes)
-    wanted: dict[int, bytes | None] = {cp.size: None for _, cp in found if 0 < cp.size <= n}
-    acc = merkle.Accumulator()
-    for h in hashes:
-        acc.add_hash(h)
-        if acc.size in wanted:
-            wanted[acc.size] = acc.root()
+    tree = tree if tree is not None else prefix_tree(store)
+    n = tree.size
     for where, cp in sorted(found, key=lambda item: (item[1].size, item[1].time)):
         head = f"checkpoint of {_day(cp)}, size {cp.size} ({where})"
         bad = cp.problem()
         if bad:
             report.problems.append(f"{head}: {bad}")
+        elif cp.size < 0:
+            report.problems.append(f"{head}: it signed a size below zero, which no log has")
         elif cp.size > n:
             report.problems.append(f"{head}: the log has {n} entries but a checkpoint signed {cp.size}: "
                                    "truncated - entries were removed")
@@ -127,12 +126,20 @@ def check(store: Store, folders: list[Path] | tuple[Path, ...] = ()) -> Checkpoi
             report.problems.append(f"{head}: it signed a log whose first entry hashes to {cp.log[:16]}..., this "
                                    f"log's first entry hashes to {this_log[:16]}...: rewritten from its first "
                                    "entry (or the checkpoint is another console's)")
-        elif cp.size and wanted[cp.size].hex() != cp.root:
+        elif cp.size and tree.root_at(cp.size).hex() != cp.root:
             report.problems.append(f"{head}: the log's first {cp.size} entries no longer hash to the signed root "
                                    "- history was rewritten")
         else:
             report.holding.append(cp)
     return report
+
+
+def prefix_tree(store: Store) -> merkle.PrefixTree:
+    """The log's prefix tree, from one pass over its stored hashes."""
+    tree = merkle.PrefixTree()
+    for h in leaf_hashes(store):
+        tree.add_hash(h)
+    return tree
 
 
 def latest_holding(store: Store, at_least: int = 1) -> Checkpoint | None:

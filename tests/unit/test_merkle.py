@@ -144,3 +144,29 @@ def test_a_tree_grown_from_many_leaves_at_once_has_the_same_root():
     acc = merkle.Accumulator()
     acc.extend(LEAVES[:11])
     assert acc.size == 11 and acc.root() == reference_root(LEAVES[:11])
+
+
+def test_the_prefix_tree_gives_the_root_of_every_prefix_after_one_pass():
+    leaves = [f"entry {i}".encode() for i in range(70)]
+    tree = merkle.PrefixTree()
+    for x in leaves:
+        tree.add(x)
+    assert tree.size == 70
+    for m in reversed(range(71)):  # any order: asked after the pass, largest first
+        assert tree.root_at(m) == reference_root(leaves[:m]), m
+    for bad in (-1, 71):
+        try:
+            tree.root_at(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"a prefix of {bad} leaves was given a root")
+
+
+def test_a_changed_leaf_changes_the_root_of_every_prefix_that_holds_it_attack():
+    leaves = [f"entry {i}".encode() for i in range(37)]
+    plain, changed = merkle.PrefixTree(), merkle.PrefixTree()
+    for i, x in enumerate(leaves):
+        plain.add(x)
+        changed.add(b"rewritten" if i == 20 else x)
+    for m in range(38):
+        assert (plain.root_at(m) == changed.root_at(m)) == (m <= 20), m

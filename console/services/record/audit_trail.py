@@ -16,7 +16,7 @@ from console.redaction import redact_value
 from console.services.accounts.auth import Actor
 from console.services.accounts.permissions import Permission
 from console.services.record import signing_keys
-from console.store import Store, audit, checkpoints, governed, ledger, settings, witness
+from console.store import Store, audit, checkpoints, governed, ledger, merkle, settings, witness
 from console.store import record as record_rows
 
 
@@ -47,9 +47,10 @@ def integrity(store: Store, witnesses: list[Path] | tuple[Path, ...] = ()) -> In
     """Verify the chain, the records and governed rows against it and every signed checkpoint found
     (``witnesses``, the configured witness folders, this seat's own, the log's entries), and every
     report sign-off's signature; open to anyone."""
-    return Integrity(audit.verify_chain(store),
-                     audit.verify_records(store) + governed.verify(store) + ledger.verify(store),
-                     witness.check(store, witnesses), signing_keys.check(store))
+    tree = merkle.PrefixTree()  # one walk of the log: the chain, and every prefix root the signatures name
+    chain = audit.verify_chain(store, tree)
+    return Integrity(chain, audit.verify_records(store) + governed.verify(store) + ledger.verify(store),
+                     witness.check(store, witnesses, tree), signing_keys.check(store, tree))
 
 
 def verify(store: Store, actor: Actor) -> Integrity:

@@ -34,7 +34,7 @@ from pathlib import Path
 from console.clock import utcnow
 from console.errors import ConsoleError
 from console.services.accounts.permissions import Permission
-from console.store import Store, audit, checkpoints, merkle, repo
+from console.store import Store, audit, checkpoints, merkle, repo, witness
 from console.store import record as db
 from console.store.proof_check import key_fingerprint
 
@@ -226,12 +226,13 @@ def _verifies(public_b64: str, signature_b64: str, data: bytes) -> bool:
         return False
 
 
-def check(store: Store) -> SignoffReport:
-    """Every sign-off in the log against the key its signer had then (as the log recorded it)."""
+def check(store: Store, tree: merkle.PrefixTree | None = None) -> SignoffReport:
+    """Every sign-off in the log against the key its signer had then (as the log recorded it).
+    ``tree``: the log's prefix tree when the caller walked the log already; else made here, once,
+    at the first signed sign-off (each one's signed root is then O(log n), not a rehash)."""
     keys: dict[str, dict] = {}  # fingerprint -> the key entry's details, with _seq
     replaced: dict[str, int] = {}  # fingerprint -> the entry that replaced it
     first_key: dict[str, int] = {}  # username -> their first key entry
-    leaves: list[bytes] | None = None
     signed, problems, unsigned, verified = 0, [], [], set()
     for row in db.signing_entries(store, CREATED, SIGNED_OFF):
         seq, details = int(row["seq"]), json.loads(row["details_json"])
@@ -251,9 +252,9 @@ def check(store: Store) -> SignoffReport:
             else:
                 problems.append(f"{name}: unsigned, though {row['actor']} had a sign-off key from audit entry {had}")
             continue
-        if leaves is None:
-            leaves = checkpoints.leaf_hashes(store)
-        problem = _problem(store, row, details, keys, replaced, leaves)
+        if tree is None:
+            tree = witness.prefix_tree(store)
+        problem = _problem(store, row, details, keys, replaced, tree)
         if problem:
             problems.append(f"{name}: {problem}")
         else:
@@ -269,7 +270,7 @@ def signed_in_log(store: Store, deployment_id: int) -> set[tuple[str, str]]:
     return {(digest, at) for dep, digest, at in check(store).verified if dep == int(deployment_id)}
 
 
-def _problem(store: Store, row, details: dict, keys: dict, replaced: dict, leaves: list[bytes]) -> str | None:
+def _problem(store: Store, row, details: dict, keys: dict, replaced: dict, tree: merkle.PrefixTree) -> str | None:
     statement, signature, seq = details.get("statement"), details.get("signature"), int(row["seq"])
     if not isinstance(statement, dict) or not isinstance(signature, str):
         return "its statement or signature is missing or malformed"
@@ -285,7 +286,7 @@ def _problem(store: Store, row, details: dict, keys: dict, replaced: dict, leave
     if replaced.get(statement["key_fingerprint"], seq) < seq:
         return f"signed with a key replaced at audit entry {replaced[statement['key_fingerprint']]}"
     size = statement.get("log_size")
-    if (not isinstance(size, int) or not 0 < size < seq or statement.get("log") != checkpoints.log_id(store)
-            or merkle.root_of_hashes(leaves[:size]).hex() != statement.get("log_root")):
+    if (not isinstance(size, int) or not 0 < size < seq or size > tree.size
+            or statement.get("log") != checkpoints.log_id(store) or tree.root_at(size).hex() != statement.get("log_root")):
         return f"the log it signed (size {size}) is not this log's first {size} entries"
     return None
