@@ -97,3 +97,48 @@ def test_an_unreadable_or_non_object_file_is_named(tmp_path, capsys):
     listed.write_text("[1, 2]")
     assert proof_check.main([str(listed)]) == 1
     assert capsys.readouterr().out == "FAILED: not a JSON object\n"
+
+
+def test_the_checker_finds_the_root_of_every_leaf_of_small_trees_as_the_log_builds_it():
+    """proof_check.py is written apart from console/store/merkle.py (a third party copies it alone):
+    the two must agree on every audit path, and a path of the wrong length or index leads nowhere."""
+    from console.store import merkle
+
+    for n in range(1, 20):
+        leaves = [merkle.leaf_hash(f"entry {i}".encode()) for i in range(n)]
+        root = merkle.root_of_hashes(leaves)
+        for i in range(n):
+            path = merkle.inclusion_proof(i, leaves)
+            assert proof_check.root_from_path(i, n, leaves[i], path) == root, (n, i)
+            if path:
+                assert proof_check.root_from_path(i, n, leaves[i], path[:-1]) is None, (n, i)
+            assert proof_check.root_from_path(i, n, leaves[i], path + [leaves[0]]) is None, (n, i)
+        for bad in (-1, n):
+            assert proof_check.root_from_path(bad, n, leaves[0], merkle.inclusion_proof(0, leaves)) is None
+
+
+def test_a_key_or_signature_with_characters_outside_base64_is_malformed_not_cleaned(signed):  # noqa: F811
+    cp = _proof(signed)["checkpoint"]
+    for field in ("public_key", "signature"):
+        bad = {**cp, field: cp[field][:8] + "!" + cp[field][8:]}
+        assert proof_check.checkpoint_problem(bad).startswith("it is malformed (Error: ")
+
+
+def test_a_changed_root_is_named_with_the_signature_and_the_path_problems(signed):  # noqa: F811
+    proof = _proof(signed)
+    cp = {**proof["checkpoint"], "root": "ab" * 32}
+    assert proof_check.proof_problems({**proof, "checkpoint": cp}) == [
+        "checkpoint: its signature does not verify: forged, or changed after it was signed",
+        f"entry {proof['entry']['seq']} is not in the log the checkpoint signed (size {cp['size']}, root "
+        f"{'ab' * 8}...): the audit path leads elsewhere"]
+
+
+def test_an_entry_with_text_beyond_ascii_hashes_as_the_log_hashes_it():
+    from console.store import audit
+
+    entry = {"seq": 7, "at": "2026-12-07T08:00:00Z", "actor": "José Müller", "action": "decision.recorded",
+             "subject_type": "alert", "subject_id": "12", "details": {"note": "wearing a niqāb; « same man »"},
+             "prev_hash": "00" * 32}
+    expected = audit.entry_hash(7, entry["at"], entry["actor"], entry["action"], "alert", "12",
+                                json.dumps(entry["details"]), entry["prev_hash"])
+    assert proof_check.entry_hash(entry) == expected
