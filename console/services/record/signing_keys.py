@@ -34,7 +34,7 @@ from pathlib import Path
 from console.clock import utcnow
 from console.errors import ConsoleError
 from console.services.accounts.permissions import Permission
-from console.store import Store, audit, checkpoints, merkle, repo, witness
+from console.store import Store, audit, checkpoints, countersign, merkle, repo, witness
 from console.store import record as db
 from console.store.proof_check import key_fingerprint
 
@@ -126,11 +126,11 @@ def _create(store: Store, actor, password: str, previous: KeyFile | None) -> Non
     if previous is not None and path.exists():  # kept beside, for the record; nobody can open it
         os.replace(path, path.with_name(f"{path.stem}.replaced-{(old or 'unreadable')[7:19]}.pem"))
     # Logged first: a key the log does not hold would sign sign-offs that verify names as forged.
-    audit.append(store, actor.username, CREATED, "user", actor.user_id,
-                 {"username": actor.username, "user_id": actor.user_id, "public_key": base64.b64encode(raw).decode(),
-                  "key_fingerprint": key_fingerprint(raw), "replaces": old,
-                  "reason": "first sign-in" if previous is None else
-                  "the password was reset: the previous key cannot be opened (it still stands for its sign-offs)"})
+    details = {"username": actor.username, "user_id": actor.user_id, "public_key": base64.b64encode(raw).decode(),
+               "key_fingerprint": key_fingerprint(raw), "replaces": old,
+               "reason": "first sign-in" if previous is None else
+               "the password was reset: the previous key cannot be opened (it still stands for its sign-offs)"}
+    audit.append(store, actor.username, CREATED, "user", actor.user_id, countersign.sign(store, details))
     _put(path, data)
 
 
@@ -234,9 +234,15 @@ def check(store: Store, tree: merkle.PrefixTree | None = None) -> SignoffReport:
     replaced: dict[str, int] = {}  # fingerprint -> the entry that replaced it
     first_key: dict[str, int] = {}  # username -> their first key entry
     signed, problems, unsigned, verified = 0, [], [], set()
+    countersigned = False  # a countersigned key entry seen: bare ones after it are breaks
     for row in db.signing_entries(store, CREATED, SIGNED_OFF):
         seq, details = int(row["seq"]), json.loads(row["details_json"])
         if row["action"] == CREATED:
+            bad = _key_entry_problem(store, seq, details, countersigned, unsigned)
+            if bad:
+                problems.append(f"key entry {seq} ({row['actor']}): {bad}")
+                continue  # its key signs nothing
+            countersigned = countersigned or "countersignature" in details
             fp = str(details.get("key_fingerprint"))
             keys.setdefault(fp, {**details, "_seq": seq})
             first_key.setdefault(str(details.get("username")), seq)
@@ -262,6 +268,17 @@ def check(store: Store, tree: merkle.PrefixTree | None = None) -> SignoffReport:
             verified.add((int(row["subject_id"]), details["statement"]["record_sha256"],
                           details["statement"].get("signed_at")))
     return SignoffReport(signed, problems, unsigned, frozenset(verified))
+
+
+def _key_entry_problem(store: Store, seq: int, details: dict, countersigned: bool, legacy: list) -> str | None:
+    """Why a key entry is not to be trusted (store/countersign.py); a bare one made before
+    countersigning is listed in ``legacy`` and trusted."""
+    if "countersignature" in details or "countersigned_by" in details:
+        return countersign.problem(store, details)
+    if not countersigned and seq <= countersign.covered_by_checkpoint(store):
+        legacy.append(f"key entry {seq} predates countersigning (no countersignature; covered by a checkpoint)")
+        return None
+    return "no countersignature by the installation key (a key entry written outside the console)"
 
 
 def signed_in_log(store: Store, deployment_id: int) -> set[tuple[str, str]]:
