@@ -107,3 +107,18 @@ def test_a_bare_key_entry_after_a_countersigned_one_is_a_break_even_under_a_chec
     problems = audit_trail.integrity(store).signoffs.problems
     assert any(p.startswith(f"key entry {seq} (sup): no countersignature") for p in problems), problems
     assert json.loads(store.one("SELECT details_json FROM audit_log WHERE seq = ?", (seq,))["details_json"])
+
+
+def test_a_machine_without_the_installation_key_lists_key_entries_unchecked_and_makes_no_key(signed_off, tmp_path,
+                                                                                                monkeypatch):
+    """A third party checking a copy of the data: nothing is failed for want of the key, and the
+    check writes no key of its own (which would then make every countersignature another key's)."""
+    store, _ = signed_off
+    elsewhere = tmp_path / "no-keys-here"
+    monkeypatch.setenv("ORC_KEY_DIR", str(elsewhere))
+    report = audit_trail.integrity(store).signoffs
+    assert not report.problems, report.lines()
+    seq = key_entries(store)[0]["_seq"]
+    assert any(line.startswith(f"key entry {seq}: countersignature not checked: this machine holds no installation key")
+               for line in report.lines()), report.lines()
+    assert not elsewhere.exists()

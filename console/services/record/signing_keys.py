@@ -274,7 +274,15 @@ def _key_entry_problem(store: Store, seq: int, details: dict, countersigned: boo
     """Why a key entry is not to be trusted (store/countersign.py); a bare one made before
     countersigning is listed in ``legacy`` and trusted."""
     if "countersignature" in details or "countersigned_by" in details:
+        why = countersign.unchecked(store, details)
+        if why:
+            legacy.append(f"key entry {seq}: countersignature not checked: {why}")
+            return None
         return countersign.problem(store, details)
+    if not countersigned and countersign.installation_key(store) is None:
+        legacy.append(f"key entry {seq} has no countersignature, and this machine holds no installation key to "
+                      "tell whether it predates countersigning")
+        return None
     if not countersigned and seq <= countersign.covered_by_checkpoint(store):
         legacy.append(f"key entry {seq} predates countersigning (no countersignature; covered by a checkpoint)")
         return None
