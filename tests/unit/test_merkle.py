@@ -121,6 +121,7 @@ def test_no_consistency_proof_from_an_empty_tree_or_from_a_larger_one():
             raise AssertionError(f"a proof from {m}")
     root = merkle.root_of_hashes(hs)
     assert not merkle.verify_consistency(0, 3, merkle.EMPTY_ROOT, root, [])
+    assert not merkle.verify_consistency(0, 3, merkle.EMPTY_ROOT, root, [hs[0], hs[1]])  # nor with a made-up proof
     assert not merkle.verify_consistency(4, 3, root, root, [])
 
 
@@ -157,7 +158,8 @@ def test_the_prefix_tree_gives_the_root_of_every_prefix_after_one_pass():
     for bad in (-1, 71):
         try:
             tree.root_at(bad)
-        except ValueError:
+        except ValueError as exc:
+            assert str(exc) == f"no prefix of {bad} leaves in a tree of 70"
             continue
         raise AssertionError(f"a prefix of {bad} leaves was given a root")
 
