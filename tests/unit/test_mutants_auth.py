@@ -1,0 +1,208 @@
+"""Accounts and sign-in, exactly (mutation check, issue 32): every refusal's words, every log
+entry's actor, subject and details, and the lockout's edges in time. SQLite, cheap scrypt."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from console.errors import ConsoleError, PermissionDenied
+from console.services.accounts import auth
+from console.services.accounts.auth import REFUSED, Actor, LoginError
+from console.services.accounts.password_policy import PasswordRefused
+from console.store import repo
+
+PW = "harbour lights at four"
+NEW = "granite owl sells kites"
+T0 = datetime(2027, 1, 15, 8, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def cheap(monkeypatch):
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
+
+
+@pytest.fixture
+def office(store):
+    admin = auth.bootstrap_administrator(store, "chief", "Chief", PW)
+    auth.create_user(store, admin, "ann", "Ann", "operator", PW)
+    return store, admin
+
+
+def log(store, action):
+    """(actor, subject type, subject id, details without the governed state) of each entry."""
+    out = []
+    for r in store.query("SELECT * FROM audit_log WHERE action = ? ORDER BY seq", (action,)):
+        details = json.loads(r["details_json"])
+        assert details.pop("governed", "x")  # where there is one, it is not empty
+        out.append((r["actor"], r["subject_type"], r["subject_id"], details))
+    return out
+
+
+def refused(fn, *args, kind=ConsoleError) -> str:
+    with pytest.raises(kind) as caught:
+        fn(*args)
+    return str(caught.value)
+
+
+def test_the_stored_hash_names_its_parameters_and_only_its_password_matches():
+    stored = auth.hash_password(PW)
+    scheme, n, r, p, salt, digest = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", str(2**11), "8", "1")
+    assert len(auth.base64.b64decode(salt)) == 16 and len(auth.base64.b64decode(digest)) == 64
+    assert auth.verify_password(PW, stored) is True
+    assert auth.verify_password(PW + " ", stored) is False
+    assert auth.verify_password(PW, None) is False and auth.verify_password(PW, "pbkdf2$" + stored[7:]) is False
+    assert auth.derived_key(PW, stored.rpartition("$")[0]) == digest
+
+
+def test_bootstrap_only_once_and_only_for_a_store_that_never_had_an_administrator(store):
+    assert auth.has_administrator(store) is False
+    with pytest.raises(PasswordRefused):
+        auth.bootstrap_administrator(store, "chief", "Chief", "short")
+    chief = auth.bootstrap_administrator(store, "chief", "Chief", PW)
+    assert chief == Actor(chief.user_id, "chief", "administrator") and auth.has_administrator(store)
+    assert refused(auth.bootstrap_administrator, store, "boss", "Boss", PW, kind=PermissionDenied) == \
+        "an administrator already exists: ask them to create your account"
+    repo.create_user(store, "other", "Other", "administrator")
+    auth.set_active(store, chief, "other", False)
+    with store.transaction() as conn:
+        conn.execute("UPDATE users SET active = 0 WHERE username = 'chief'")
+    assert refused(auth.bootstrap_administrator, store, "boss", "Boss", PW, kind=PermissionDenied) == (
+        "this store has had an administrator: a new one is created by an administrator, not by bootstrap "
+        "(refused, and logged)")
+
+
+def test_a_new_account_needs_a_known_role_a_name_of_its_own_and_a_good_password(office):
+    store, admin = office
+    assert refused(auth.create_user, store, admin, "bob", "Bob", "boss", PW).startswith("unknown role 'boss'; use one of ")
+    assert refused(auth.create_user, store, admin, "   ", "Bob", "operator", PW) == "a user needs a name"
+    assert refused(auth.create_user, store, admin, "ann", "Ann", "operator", PW) == \
+        "a user named 'ann' already exists (a deleted account keeps its name)"
+    with pytest.raises(PasswordRefused):
+        auth.create_user(store, admin, "bob", "Bob", "operator", "bob-is-a-good-name-for-bob")
+    with pytest.raises(PermissionDenied):
+        auth.create_user(store, auth.actor_for(store, "ann"), "bob", "Bob", "operator", PW)
+    uid = auth.create_user(store, admin, "bob", "Bob", "supervisor", PW)
+    assert auth.login(store, "bob", PW) == Actor(uid, "bob", "supervisor")
+    assert [u["username"] for u in auth.list_users(store, admin)] == ["ann", "bob", "chief"]
+    assert all("password_hash" not in u for u in auth.list_users(store, admin))
+
+
+def test_demo_accounts_are_named_so_made_once_and_stay_disabled(office):
+    store, admin = office
+    assert refused(auth.ensure_demo_user, store, "guest", "Guest", "operator") == "demo accounts are named demo.<something>"
+    made = auth.ensure_demo_user(store, "demo.op", "Demo", "operator")
+    assert made == Actor(made.user_id, "demo.op", "operator")
+    assert auth.ensure_demo_user(store, "demo.op", "Demo", "operator") == made
+    assert repo.get_user(store, "demo.op")["is_demo"]
+    auth.set_active(store, admin, "demo.op", False)
+    assert auth.ensure_demo_user(store, "demo.op", "Demo", "operator") is None
+    assert log(store, "user.deactivated") == [("chief", "user", str(made.user_id), {"username": "demo.op", "demo": True})]
+
+
+def test_disable_enable_and_delete_are_logged_and_the_last_administrator_kept(office):
+    store, admin = office
+    ann = repo.get_user(store, "ann")["id"]
+    assert refused(auth.set_active, store, admin, "nobody", False) == "no user named 'nobody'"
+    assert refused(auth.set_active, store, admin, "chief", False) == \
+        "chief is the last active administrator; create or activate another administrator first"
+    assert refused(auth.delete_user, store, admin, "chief").startswith("chief is the last active administrator")
+    auth.set_active(store, admin, "ann", False)
+    auth.set_active(store, admin, "ann", True)
+    assert log(store, "user.deactivated") == [("chief", "user", str(ann), {"username": "ann", "demo": False})]
+    assert log(store, "user.activated") == [("chief", "user", str(ann), {"username": "ann", "demo": False})]
+    auth.delete_user(store, admin, "ann")
+    assert log(store, "user.deleted") == [("chief", "user", str(ann), {"username": "ann", "role": "operator",
+                                                                        "demo": False})]
+    deleted_at = repo.get_user(store, "ann")["deleted_at"]
+    assert deleted_at.endswith("Z") and "+00:00" not in deleted_at
+    assert refused(auth.set_active, store, admin, "ann", True) == \
+        f"the account ann was deleted on {deleted_at}; create a new account"
+    for fn in (auth.set_active, auth.delete_user):
+        with pytest.raises(PermissionDenied):
+            fn(store, Actor(admin.user_id, "chief", "operator"), "ann", *([True] if fn is auth.set_active else []))
+
+
+def test_change_and_reset_password_are_checked_logged_and_take_effect(office):
+    store, admin = office
+    ann = repo.get_user(store, "ann")["id"]
+    assert refused(auth.change_password, store, "ann", PW, PW, kind=PasswordRefused) == \
+        "the new password is the same as the old one"
+    assert refused(auth.change_password, store, "ann", "wrong", NEW, kind=LoginError) == REFUSED
+    with pytest.raises(PasswordRefused):
+        auth.change_password(store, "ann", PW, "short")
+    auth.change_password(store, "ann", PW, NEW)
+    assert log(store, "user.password_changed") == [("ann", "user", str(ann), {"username": "ann"})]
+    assert auth.login(store, "ann", NEW).username == "ann"
+    assert refused(auth.login, store, "ann", PW, kind=LoginError) == REFUSED
+    assert refused(auth.reset_password, store, admin, "chief", NEW) == \
+        "change your own password with your current one, not as an administrator"
+    with pytest.raises(PasswordRefused):
+        auth.reset_password(store, admin, "ann", "short")
+    with pytest.raises(PermissionDenied):
+        auth.reset_password(store, Actor(admin.user_id, "chief", "operator"), "ann", PW)
+    auth.reset_password(store, admin, "ann", PW)
+    assert log(store, "user.password_reset") == [("chief", "user", str(ann), {"username": "ann"})]
+    assert auth.login(store, "ann", PW).username == "ann"
+
+
+def test_each_sign_in_is_logged_with_its_reason_and_purpose(office):
+    store, _ = office
+    ann = repo.get_user(store, "ann")["id"]
+    assert auth.login(store, "ann", PW, T0) == Actor(ann, "ann", "operator")
+    auth.login(store, "ann", PW, T0, purpose="unlock")
+    for name, pw in (("ann", "wrong"), ("ghost", PW), ("", PW)):
+        assert refused(auth.login, store, name, pw, T0, kind=LoginError) == REFUSED
+    assert log(store, "login.succeeded") == [("ann", "user", str(ann), {"role": "operator", "demo": False}),
+                                             ("ann", "user", str(ann), {"role": "operator", "demo": False,
+                                                                        "for": "unlock"})]
+    assert log(store, "login.failed") == [
+        ("ann", "user", str(ann), {"reason": "wrong password", "failures": 1, "locked_until": None}),
+        ("ghost", "user", "", {"reason": "unknown user"}),
+        ("?", "user", "", {"reason": "unknown user"})]
+
+
+def test_five_wrong_tries_lock_for_exactly_fifteen_minutes(office):
+    store, _ = office
+    for i in range(1, 6):
+        refused(auth.login, store, "ann", "wrong", T0 + timedelta(seconds=i), kind=LoginError)
+    failed = [d for *_, d in log(store, "login.failed")]
+    assert [d["failures"] for d in failed] == [1, 2, 3, 4, 5]
+    assert [d["locked_until"] for d in failed] == [None] * 4 + ["2027-01-15T08:15:05Z"]
+    at = datetime(2027, 1, 15, 8, 15, 4, tzinfo=UTC)
+    refused(auth.login, store, "ann", PW, at, kind=LoginError)  # the right password, still locked
+    assert [d for *_, d in log(store, "login.failed")][-1] == {"reason": "locked"}
+    assert auth.login(store, "ann", PW, at + timedelta(seconds=1)).username == "ann"  # at the second it ends
+    refused(auth.login, store, "ann", "wrong", at + timedelta(seconds=2), kind=LoginError)
+    assert [d for *_, d in log(store, "login.failed")][-1]["failures"] == 1  # a success gave the tries back
+
+
+def test_disabled_deleted_and_passwordless_accounts_are_refused_with_their_reason(office):
+    store, admin = office
+    repo.create_user(store, "nopw", "No Password", "operator")
+    auth.create_user(store, admin, "bob", "Bob", "operator", PW)
+    auth.set_active(store, admin, "ann", False)
+    auth.delete_user(store, admin, "bob")
+    for name in ("ann", "bob", "nopw"):
+        refused(auth.login, store, name, PW, T0, kind=LoginError)
+    assert [d["reason"] for *_, d in log(store, "login.failed")] == ["inactive", "deleted", "no password set"]
+
+
+def test_a_refused_permission_names_the_role_needed_and_is_logged(office):
+    store, admin = office
+    ann = auth.actor_for(store, "ann")
+    message = refused(ann.require, auth.Permission.MANAGE_USERS, store, kind=PermissionDenied)
+    assert message.startswith("ann (operator) may not manage users; that needs the role ")
+    assert log(store, "access.refused") == [("ann", "permission", "manage_users", {"role": "operator",
+                                                                                    "user_id": ann.user_id})]
+    with pytest.raises(PermissionDenied):
+        ann.require(auth.Permission.MANAGE_USERS)  # no store: refused all the same, nothing logged
+    assert len(log(store, "access.refused")) == 1
+    assert ann.may(auth.Permission.START_RECOGNITION) and not ann.may(auth.Permission.MANAGE_USERS)
+    auth.logout(store, ann, "idle")
+    assert log(store, "session.ended") == [("ann", "user", str(ann.user_id), {"reason": "idle"})]
+    auth.logout(store, admin)
+    assert log(store, "session.ended")[-1][3] == {"reason": "logout"}
