@@ -86,8 +86,9 @@ def run(args) -> int:
         if args.sample:
             from benchmarks import mutation_sample
 
-            result = mutation_sample.run_sample(args.sample, args.seed, args.children, args.keep)
-            cmd = f"python main.py bench mutation --sample {args.sample} --seed {result['seed']}"
+            result = mutation_sample.run_sample(args.sample, args.seed, args.children, args.keep, args.module)
+            cmd = (f"python main.py bench mutation --sample {args.sample} --seed {result['seed']}"
+                   + "".join(f" --module {m}" for m in args.module or []))
         else:
             result = mutation.bench_mutation(args.module, args.children, args.keep)
             cmd = "python main.py bench mutation" + "".join(f" --module {m}" for m in args.module or [])

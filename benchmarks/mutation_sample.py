@@ -61,11 +61,13 @@ def all_mutants(targets: dict[str, Target]) -> list[tuple[str, str]]:
     return found
 
 
-def run_sample(n: int, seed: int | None, children: int = 2, keep: Path | None = None) -> dict:
-    """Run ``n`` mutants drawn at random (the seed is printed, to draw the same ones again)."""
+def run_sample(n: int, seed: int | None, children: int = 2, keep: Path | None = None,
+               modules: list[str] | None = None) -> dict:
+    """Run ``n`` mutants drawn at random (the seed is printed, to draw the same ones again), from
+    every eligible module or from ``modules`` only."""
     seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
     started = time.perf_counter()
-    targets = eligible()
+    targets = {k: t for k, t in eligible().items() if not modules or k in modules}
     pool = all_mutants(targets)
     picked = random.Random(seed).sample(pool, min(n, len(pool)))
     by_target: dict[str, list[str]] = {}

@@ -112,3 +112,10 @@ def test_the_limiter_forgets_spent_addresses_past_ten_thousand():
     assert len(lim._refusals) == 10_000 and "spent" in lim._refusals
     lim.refused("y")
     assert "spent" not in lim._refusals and len(lim._refusals) == 10_000
+
+
+def test_an_answer_without_headers_of_its_own_gets_ours():
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 204})  # ASGI: headers are optional
+
+    assert _run(app) == [{"type": "http.response.start", "status": 204, "headers": RAW}]
