@@ -132,3 +132,16 @@ def test_a_credential_is_expired_at_its_expiry_second(room, wall):
     with pytest.raises(wa.CredentialRefused, match="expired"):
         wa.authenticate(store, issued.token, dep)
     assert wa._iso(clock.now()) == "2027-01-16T08:00:00Z"
+
+
+def test_the_default_lifetime_is_a_week_and_each_entry_names_its_own_row(room):
+    store, dep, admin = room
+    first = wa.issue(store, admin, dep, "one")
+    second = wa.issue(store, admin, dep, "two")
+    assert second.expires_at == "2027-01-22T08:00:00Z"
+    wa.revoke(store, admin, first.credential_id, "spare")
+    with store.transaction() as conn:
+        rows = {c: ledger.of(conn, "worker_credentials", id=c) for c in (first.credential_id, second.credential_id)}
+    assert rows[first.credential_id] != rows[second.credential_id]
+    assert _log(store, "worker.credential_issued")[1][3]["rows"] == rows[second.credential_id]
+    assert _log(store, "worker.credential_revoked")[0][3]["rows"] == rows[first.credential_id]
