@@ -206,3 +206,118 @@ def test_a_refused_permission_names_the_role_needed_and_is_logged(office):
     assert log(store, "session.ended") == [("ann", "user", str(ann.user_id), {"reason": "idle"})]
     auth.logout(store, admin)
     assert log(store, "session.ended")[-1][3] == {"reason": "logout"}
+
+
+def governed_logged(store, action) -> list[dict]:
+    return [json.loads(r["details_json"])["governed"]
+            for r in store.query("SELECT details_json FROM audit_log WHERE action = ? ORDER BY seq", (action,))]
+
+
+def governed_now(store, uid, *fields) -> dict:
+    with store.transaction() as conn:
+        return auth.governed.state(conn, "user", uid, *fields)
+
+
+def test_each_account_change_logs_the_governed_state_it_left(office):
+    store, admin = office
+    ann = repo.get_user(store, "ann")["id"]
+    auth.set_active(store, admin, "ann", False)
+    assert governed_logged(store, "user.deactivated") == [governed_now(store, ann, "active")]
+    auth.set_active(store, admin, "ann", True)
+    auth.change_password(store, "ann", PW, NEW)
+    assert governed_logged(store, "user.password_changed") == [governed_now(store, ann, "password_sha256")]
+    auth.reset_password(store, admin, "ann", PW)
+    assert governed_logged(store, "user.password_reset") == [governed_now(store, ann, "password_sha256")]
+    auth.delete_user(store, admin, "ann")
+    assert governed_logged(store, "user.deleted") == [
+        governed_now(store, ann, "active", "deleted_at", "password_sha256")]
+    assert governed_logged(store, "user.deleted")[0]["active"] in (0, False)
+
+
+def test_a_demo_account_without_a_password_gets_the_demo_one_back_logged(store):
+    uid = repo.create_user(store, "demo.sup", "Demo", "supervisor", is_demo=True)
+    repo.set_setting(store, "store", "kind", "demo", None, "demo-setup")
+    again = auth.ensure_demo_user(store, "demo.sup", "Demo", "supervisor")
+    assert again == Actor(uid, "demo.sup", "supervisor")
+    assert [(a, s, i, d) for a, s, i, d in log(store, "user.password_reset")] == [
+        ("demo-setup", "user", str(uid), {"username": "demo.sup"})]
+    assert governed_logged(store, "user.password_reset") == [governed_now(store, uid, "is_demo", "password_sha256")]
+    assert auth.login(store, "demo.sup", "demo").username == "demo.sup"
+    made = auth.ensure_demo_user(store, "demo.op", "Op", "operator")
+    assert store.one("SELECT actor FROM audit_log WHERE action = 'user.created' AND subject_id = ?",
+                     (str(made.user_id),))["actor"] == "demo-setup"
+    assert auth.login(store, "demo.op", "demo").username == "demo.op"
+    assert refused(auth.bootstrap_administrator, store, "chief", "Chief", PW, kind=PermissionDenied) == \
+        "the demo's store has only demo accounts: bootstrap a real store (another --data-dir)"
+
+
+def test_in_the_demo_store_a_demo_administrator_may_disable_other_demo_accounts(store):
+    repo.set_setting(store, "store", "kind", "demo", None, "demo-setup")
+    boss = auth.ensure_demo_user(store, "demo.admin", "Admin", "administrator")
+    auth.ensure_demo_user(store, "demo.admin2", "Admin 2", "administrator")
+    auth.ensure_demo_user(store, "demo.op", "Op", "operator")
+    auth.set_active(store, boss, "demo.admin2", False)  # no real administrator to keep: demo ones are not counted
+    auth.set_active(store, boss, "demo.op", False)
+    assert [d["username"] for *_, d in log(store, "user.deactivated")] == ["demo.admin2", "demo.op"]
+
+
+def test_an_actor_the_store_does_not_know_is_refused_everywhere_and_logged(office):
+    store, admin = office
+    ghost = Actor(999, "ghost", "administrator")
+    assert refused(ghost.require, auth.Permission.MANAGE_USERS, store, kind=PermissionDenied) == \
+        "ghost may not manage users: not an account of this store"
+    assert log(store, "access.refused") == [("ghost", "permission", "manage_users",
+                                             {"role": "administrator", "user_id": 999,
+                                              "reason": "not an account of this store"})]
+    for act in (lambda: auth.list_users(store, ghost), lambda: auth.create_user(store, ghost, "bob", "B", "operator", PW),
+                lambda: auth.set_active(store, ghost, "ann", False), lambda: auth.delete_user(store, ghost, "ann"),
+                lambda: auth.reset_password(store, ghost, "ann", NEW)):
+        with pytest.raises(PermissionDenied):
+            act()
+    aud = Actor(5, "aud", "auditor")
+    needs = ", ".join(auth.permissions.roles_for(auth.Permission.STOP_RECOGNITION))
+    assert ", " in needs
+    assert refused(aud.require, auth.Permission.STOP_RECOGNITION, kind=PermissionDenied) == \
+        f"aud (auditor) may not stop recognition; that needs the role {needs}"
+
+
+def test_actor_for_and_demo_account_refuse_what_they_should(office):
+    store, admin = office
+    assert auth.actor_for(store, "ann").username == "ann"
+    auth.set_active(store, admin, "ann", False)
+    assert refused(auth.actor_for, store, "ann", kind=PermissionDenied) == "no active user named 'ann'"
+    auth.set_active(store, admin, "ann", True)
+    auth.delete_user(store, admin, "ann")
+    assert refused(auth.actor_for, store, "ann", kind=PermissionDenied) == "no active user named 'ann'"
+    assert refused(auth.demo_account, store, "chief", kind=PermissionDenied) == "no demo account named 'chief'"
+    assert refused(auth.demo_account, store, "demo.none", kind=PermissionDenied) == "no demo account named 'demo.none'"
+    uid = repo.create_user(store, "demo.off", "Off", "supervisor", is_demo=True)
+    with store.transaction() as conn:
+        conn.execute("UPDATE users SET active = 0 WHERE id = ?", (uid,))
+    assert auth.demo_account(store, "demo.off") == Actor(uid, "demo.off", "supervisor")  # disabled, still named
+
+
+def test_the_dummy_hash_is_made_once_per_cost_and_a_hash_of_any_length_verifies(monkeypatch):
+    monkeypatch.setattr(auth, "_DUMMY", {})
+    first = auth._dummy_hash()
+    assert first.startswith(f"scrypt${2**11}$8$1$") and auth._dummy_hash() == first
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**10)
+    assert auth._dummy_hash().startswith(f"scrypt${2**10}$")
+    salt = b"0123456789abcdef"
+    short = auth.hashlib.scrypt(PW.encode(), salt=salt, n=2**10, r=8, p=1, dklen=32)
+    stored = f"scrypt${2**10}$8$1${auth.base64.b64encode(salt).decode()}${auth.base64.b64encode(short).decode()}"
+    assert auth.verify_password(PW, stored) is True
+
+
+def test_a_password_change_takes_its_own_time_and_rekeys_a_supervisors_sign_off_key(office):
+    store, admin = office
+    from console.services.record import signing_keys
+
+    bob = auth.create_user(store, admin, "bob", "Bob", "supervisor", PW)
+    for i in range(5):  # locked until T0 + 15 min, by the given clock
+        refused(auth.login, store, "bob", "wrong", T0, kind=LoginError)
+    later = T0 + timedelta(minutes=16)
+    auth.change_password(store, "bob", PW, NEW, later)
+    actor = auth.login(store, "bob", NEW, later)
+    assert actor.user_id == bob
+    assert signing_keys.unlock(store, actor, NEW) is not None
