@@ -314,7 +314,7 @@ def test_a_password_change_takes_its_own_time_and_rekeys_a_supervisors_sign_off_
     from console.services.record import signing_keys
 
     bob = auth.create_user(store, admin, "bob", "Bob", "supervisor", PW)
-    for i in range(5):  # locked until T0 + 15 min, by the given clock
+    for _ in range(5):  # locked until T0 + 15 min, by the given clock
         refused(auth.login, store, "bob", "wrong", T0, kind=LoginError)
     later = T0 + timedelta(minutes=16)
     auth.change_password(store, "bob", PW, NEW, later)
