@@ -70,6 +70,8 @@ def test_postgres_grant_seat_is_an_administrators_and_logged(db):
     try:
         with pytest.raises(PermissionDenied):
             session.grant_seat(db, auth.actor_for(db, "ann"), login, "a long seat password here")
+        with pytest.raises(PermissionDenied):  # an administrator the store does not know
+            session.grant_seat(db, auth.Actor(999, "ghost", "administrator"), login, "a long seat password here")
         session.grant_seat(db, admin, login, "a long seat password here")
         assert _entries(db, "store.seat_role_granted") == [("chief", "store", "", {"role": login})]
     finally:
