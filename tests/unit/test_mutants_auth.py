@@ -321,3 +321,44 @@ def test_a_password_change_takes_its_own_time_and_rekeys_a_supervisors_sign_off_
     actor = auth.login(store, "bob", NEW, later)
     assert actor.user_id == bob
     assert signing_keys.unlock(store, actor, NEW) is not None
+
+
+def test_a_second_lockout_after_the_first_has_passed(office):
+    store, _ = office
+    for i in range(5):
+        refused(auth.login, store, "ann", "wrong", T0 + timedelta(seconds=i), kind=LoginError)
+    later = T0 + timedelta(minutes=20)
+    for i in range(5):
+        refused(auth.login, store, "ann", "wrong", later + timedelta(seconds=i), kind=LoginError)
+    assert [d["locked_until"] for *_, d in log(store, "login.failed")][-1] == "2027-01-15T08:35:04Z"
+
+
+def test_demo_flags_an_old_demo_account_and_a_hash_of_another_kind(office):
+    store, admin = office
+    auth.ensure_demo_user(store, "demo.old", "Old", "operator")  # an older release made it in a real store
+    refused(auth.login, store, "demo.old", "demo", T0, kind=LoginError)
+    assert log(store, "login.failed")[-1][3] == {"reason": "demo account in a real store"}
+    auth.delete_user(store, admin, "demo.old")
+    assert log(store, "user.deleted")[-1][3]["demo"] is True
+    uid = repo.create_user(store, "legacy", "Legacy", "operator", password_hash="pbkdf2$1$salt$digest")
+    assert auth.check_stored_password(store, uid, PW) is False
+    refused(auth.login, store, "legacy", PW, T0, kind=LoginError)
+    assert log(store, "login.failed")[-1][3] == {"reason": "wrong password", "failures": 1, "locked_until": None}
+
+
+def test_in_the_demo_store_a_demo_sign_in_is_logged_as_one_and_carries_no_token(store):
+    repo.set_setting(store, "store", "kind", "demo", None, "demo-setup")
+    auth.ensure_demo_user(store, "demo.op", "Op", "operator")
+    auth.ensure_demo_user(store, "demo.op", "Op", "operator")  # it has its password: nothing to reset
+    assert log(store, "user.password_reset") == []
+    actor = auth.login(store, "demo.op", "demo")
+    assert actor.token == ""  # SQLite: no database session to carry
+    assert log(store, "login.succeeded")[-1][3] == {"role": "operator", "demo": True}
+
+
+def test_the_first_administrator_is_logged_as_made_at_first_start(store):
+    chief = auth.bootstrap_administrator(store, "chief", "Chief", PW)
+    assert store.one("SELECT actor FROM audit_log WHERE action = 'user.created' AND subject_id = ?",
+                     (str(chief.user_id),))["actor"] == "first-start"
+    assert refused(auth.create_user, store, chief, "bob", "Bob", "boss", PW) == \
+        f"unknown role 'boss'; use one of {', '.join(auth.Role.codes())}"
