@@ -173,3 +173,70 @@ def test_cameras_show_sources_redacted_and_only_to_those_who_manage_them(room):
     shown = dp.cameras(store, admin, dep)
     assert shown[-1] == {"id": shown[-1]["id"], "name": "Gate", "source": "rtsp://***@cam/live"}
     assert [c["source"] for c in dp.cameras(store, op, dep)] == ["", ""]
+
+
+class _Cal:
+    """A calibration as model_floor reads it: its data and its threshold for n photos at a target."""
+
+    def __init__(self, data, threshold):
+        self.data, self.threshold, self.asked = data, threshold, []
+
+    def threshold_for(self, n, target):
+        self.asked.append((n, target))
+        return self.threshold
+
+
+def test_the_floor_is_the_calibrated_one_photo_threshold_or_the_published_one_if_higher(monkeypatch):
+    from console.errors import ModelError
+    from console.services.accuracy import calibration
+
+    cals = {"hi": _Cal({"published_threshold": 0.9}, 0.41), "lo": _Cal({"published_threshold": 0.2}, 0.41),
+            "none": _Cal({}, 0.41)}
+
+    def load_for(model_id):
+        if model_id not in cals:
+            raise ModelError("no calibration shipped")
+        return cals[model_id]
+
+    monkeypatch.setattr(calibration, "load_for", load_for)
+    assert dp.model_floor("hi") == 0.9
+    assert dp.model_floor("lo") == dp.operating_point.rounded_up(0.41) == dp.model_floor("none")
+    assert cals["lo"].asked == [(1, calibration.DEFAULT_TARGET)]
+    assert refused(dp.model_floor, "x") == "no deployment of model 'x': no calibration shipped"
+
+
+def _spec(**kw):
+    from tests.unit.accountability_world import MODEL
+
+    base = dict(name="Harbour", location="Pier 4", rationale="missing child", starts_at="2027-01-15T08:00:00Z",
+                ends_at="2027-01-15T10:00:00Z", threshold=0.99, threshold_floor=0.0, model_id=MODEL,
+                legal_basis="s.1")
+    return repo.DeploymentSpec(**(base | kw))
+
+
+def test_create_needs_every_field_an_end_after_the_start_and_a_threshold_in_range(room):
+    store, dep, sup, op = room
+    for field, words in (("name", "name"), ("location", "location"), ("rationale", "rationale"),
+                         ("legal_basis", "legal basis")):
+        assert refused(dp.create, store, sup, _spec(**{field: "  "})) == f"a deployment needs a {words}"
+    assert refused(dp.create, store, sup, _spec(ends_at="2027-01-15T08:00:00Z")) == \
+        "a deployment must end after it starts"
+    floor = dp.model_floor(_spec().model_id)
+    for bad in (float("nan"), floor - 0.001, 1.0):
+        assert refused(dp.create, store, sup, _spec(threshold=bad)) == (
+            f"threshold {bad} is outside the model's range: at least its calibrated floor {floor:.3f}, below 1")
+    made = dp.create(store, sup, _spec(threshold=floor, threshold_floor=0.0))
+    assert repo.get_deployment(store, made)["threshold_floor"] == floor  # the caller's floor is replaced
+    for who in (op, Actor(999, "ghost", "supervisor")):
+        with pytest.raises(PermissionDenied):
+            dp.create(store, who, _spec())
+    assert refused(dp.authorise, store, sup, dep) == "deployment 'D' is active, not a draft"
+    for who in (op, Actor(999, "ghost", "supervisor")):
+        with pytest.raises(PermissionDenied):
+            dp.authorise(store, who, made)
+
+
+def test_the_store_opens_a_deployment_from_its_first_second(room):
+    store, dep, sup, op = room
+    assert dp.current(store, datetime(2026, 1, 1, tzinfo=UTC)) == dep
+    assert refused(dp.current, store, datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)).startswith("this store has no")
