@@ -240,3 +240,78 @@ def test_the_store_opens_a_deployment_from_its_first_second(room):
     store, dep, sup, op = room
     assert dp.current(store, datetime(2026, 1, 1, tzinfo=UTC)) == dep
     assert refused(dp.current, store, datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)).startswith("this store has no")
+
+
+def governed_of(store, action):
+    return [json.loads(r["details_json"])["governed"]
+            for r in store.query("SELECT details_json FROM audit_log WHERE action = ? ORDER BY seq", (action,))]
+
+
+def test_an_actor_the_store_does_not_know_is_refused_by_every_service(room):
+    store, dep, sup, op = room
+    ghost = Actor(999, "ghost", "supervisor")
+    for fn, args in ((dp.start, ()), (dp.stop, ("r",)), (dp.restart, ("r",)), (dp.end, ()),
+                     (dp.set_operator_may_stop, (True, "r")), (dp.set_two_person_rule, (True, "r")),
+                     (dp.set_incident_window, (60, "r")), (dp.change_threshold, (0.9, "r"))):
+        with pytest.raises(PermissionDenied):
+            fn(store, ghost, dep, *args)
+
+
+def test_each_switch_writes_its_column_and_logs_only_its_governed_field(room):
+    store, dep, sup, op = room
+    dp.set_incident_window(store, sup, dep, 90, "r")
+    dp.set_two_person_rule(store, sup, dep, True, "r")
+    dp.set_operator_may_stop(store, sup, dep, False, "r")
+    row = repo.get_deployment(store, dep)
+    assert (row["incident_window_s"], bool(row["two_person_rule"]), bool(row["operator_may_stop"])) == (90, True, False)
+    assert [set(g) for g in governed_of(store, "deployment.incident_window")] == [{"incident_window_s"}]
+    assert [set(g) for g in governed_of(store, "deployment.two_person_rule")] == [{"two_person_rule"}]
+    assert [set(g) for g in governed_of(store, "deployment.stop_policy")] == [{"operator_may_stop"}]
+
+
+def test_a_threshold_change_needs_a_reason_a_number_in_range_and_a_real_change(room):
+    store, dep, sup, op = room
+    floor = dp.operating_point.point(store, dep).floor
+    assert refused(dp.change_threshold, store, sup, dep, 0.9, " ") == "a threshold change needs a reason"
+    assert refused(dp.change_threshold, store, sup, dep, float("nan"), "r") == "threshold nan is not a number"
+    assert refused(dp.change_threshold, store, sup, dep, 1.0, "r") == "a threshold of 1 or more would never alert"
+    below = refused(dp.change_threshold, store, sup, dep, floor - 0.01, "r")
+    assert below.startswith(f"threshold {floor - 0.01:.3f} is below the floor {floor:.3f} (")
+    current = float(repo.get_deployment(store, dep)["threshold"])
+    assert refused(dp.change_threshold, store, sup, dep, current + 3e-5, "r") == \
+        f"no change: the threshold is {current + 3e-5:.3f} already (nothing was logged)"
+    dp.change_threshold(store, sup, dep, floor, "at the floor")
+    assert float(repo.get_deployment(store, dep)["threshold"]) == pytest.approx(floor)
+    logged = store.query("SELECT details_json FROM audit_log WHERE details_json LIKE '%at the floor%'")
+    assert logged and json.loads(logged[-1]["details_json"])["reason"] == "at the floor"
+
+
+def test_a_seat_coming_up_joins_and_stop_and_end_write_their_columns(room):
+    store, dep, sup, op = room
+    dp.start_or_join(store, op, dep)
+    assert len(log(store, "deployment.joined")) == 1
+    dp.start_or_join(store, op, dep, recognising=False)
+    assert len(log(store, "deployment.joined")) == 1
+    dp.stop(store, sup, dep, "  crowd ")
+    row = repo.get_deployment(store, dep)
+    assert (row["stopped_by"], row["stop_reason"]) == (sup.user_id, "crowd") and row["stopped_at"].endswith("Z")
+    dp.end(store, sup, dep, "done")
+    row = repo.get_deployment(store, dep)
+    assert row["state"] == "ended" and row["ended_at"]
+    assert log(store, "deployment.ended")[-1][0] == "sup"
+
+
+def test_a_draft_or_an_authorised_deployment_ends_and_an_authorised_one_stops_and_starts(room):
+    store, dep, sup, op = room
+    draft = repo.create_deployment(store, _spec(starts_at="2026-01-01T00:00:00Z", ends_at="2099-01-01T00:00:00Z",
+                                                 threshold=0.99, threshold_floor=0.5), sup.user_id, "sup")
+    assert repo.get_deployment(store, draft)["state"] in ("draft", "authorised")
+    dp.end(store, sup, draft, "never needed")
+    assert repo.get_deployment(store, draft)["state"] == "ended"
+    auth_only = repo.create_deployment(store, _spec(starts_at="2026-01-01T00:00:00Z", ends_at="2099-01-01T00:00:00Z",
+                                                    threshold=0.99, threshold_floor=0.5), sup.user_id, "sup")
+    if repo.get_deployment(store, auth_only)["state"] == "authorised":
+        dp.stop(store, sup, auth_only, "before it began")
+        assert repo.get_deployment(store, auth_only)["state"] == "stopped"
+        dp.end(store, sup, auth_only, "x")
+        assert repo.get_deployment(store, auth_only)["state"] == "ended"
