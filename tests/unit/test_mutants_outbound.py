@@ -120,8 +120,10 @@ def _job(url, secret_file=None):
 def test_an_attempt_is_signed_logged_and_retried_with_backoff_then_given_up(room, tmp_path):
     store, dep, admin = room
     sender = outbound.Dispatcher(store, base_s=100.0, max_delay_s=250.0, max_attempts=3)
-    assert (outbound.Dispatcher.__init__.__kwdefaults__ or {}) == {
-        "base_s": 2.0, "max_delay_s": 300.0, "max_attempts": 8, "timeout_s": 10.0, "max_queued": 10_000}
+    plain = outbound.Dispatcher(store)
+    plain.close()
+    assert (plain.base_s, plain.max_delay_s, plain.max_attempts, plain.timeout_s, plain.max_queued) == (
+        2.0, 300.0, 8, 10.0, 10_000)
     ok, failing = Receiver(), Receiver(fail_first=99)
     try:
         key = tmp_path / "k"
