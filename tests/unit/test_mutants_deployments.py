@@ -315,3 +315,13 @@ def test_a_draft_or_an_authorised_deployment_ends_and_an_authorised_one_stops_an
         assert repo.get_deployment(store, auth_only)["state"] == "stopped"
         dp.end(store, sup, auth_only, "x")
         assert repo.get_deployment(store, auth_only)["state"] == "ended"
+
+
+def test_add_camera_hands_on_to_the_camera_service(room):
+    store, dep, sup, op = room
+    repo.create_user(store, "adm", "Adm", "administrator")
+    adm = actor_for(store, "adm")
+    cam = dp.add_camera(store, adm, dep, "Gate", "rtsp://u:pw@cam/live")
+    assert {"id": cam, "name": "Gate", "source": "rtsp://cam/live"} in dp.cameras(store, adm, dep)  # its credential kept apart
+    with pytest.raises(PermissionDenied):
+        dp.add_camera(store, op, dep, "Back", "demo:1")
