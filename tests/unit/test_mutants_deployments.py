@@ -276,7 +276,10 @@ def test_a_threshold_change_needs_a_reason_a_number_in_range_and_a_real_change(r
     assert refused(dp.change_threshold, store, sup, dep, float("nan"), "r") == "threshold nan is not a number"
     assert refused(dp.change_threshold, store, sup, dep, 1.0, "r") == "a threshold of 1 or more would never alert"
     below = refused(dp.change_threshold, store, sup, dep, floor - 0.01, "r")
-    assert below.startswith(f"threshold {floor - 0.01:.3f} is below the floor {floor:.3f} (")
+    op_point = dp.operating_point.point(store, dep)
+    why = (f"calibrated for {op_point.photos} watchlist photos at 1 false alert in {1 / op_point.target:,.0f} faces"
+           if op_point.calibrated else "the model's published floor")
+    assert below == f"threshold {floor - 0.01:.3f} is below the floor {floor:.3f} ({why})"
     current = float(repo.get_deployment(store, dep)["threshold"])
     assert refused(dp.change_threshold, store, sup, dep, current + 3e-5, "r") == \
         f"no change: the threshold is {current + 3e-5:.3f} already (nothing was logged)"
@@ -304,17 +307,22 @@ def test_a_seat_coming_up_joins_and_stop_and_end_write_their_columns(room):
 def test_a_draft_or_an_authorised_deployment_ends_and_an_authorised_one_stops_and_starts(room):
     store, dep, sup, op = room
     draft = repo.create_deployment(store, _spec(starts_at="2026-01-01T00:00:00Z", ends_at="2099-01-01T00:00:00Z",
-                                                 threshold=0.99, threshold_floor=0.5), sup.user_id, "sup")
-    assert repo.get_deployment(store, draft)["state"] in ("draft", "authorised")
+                                                 threshold=0.99, threshold_floor=0.5), None, "sup")
+    assert repo.get_deployment(store, draft)["state"] == "draft"
+    assert refused(dp.stop, store, sup, draft, "x") == "deployment 'Harbour' is draft: there is no recognition to stop"
     dp.end(store, sup, draft, "never needed")
     assert repo.get_deployment(store, draft)["state"] == "ended"
     auth_only = repo.create_deployment(store, _spec(starts_at="2026-01-01T00:00:00Z", ends_at="2099-01-01T00:00:00Z",
                                                     threshold=0.99, threshold_floor=0.5), sup.user_id, "sup")
-    if repo.get_deployment(store, auth_only)["state"] == "authorised":
-        dp.stop(store, sup, auth_only, "before it began")
-        assert repo.get_deployment(store, auth_only)["state"] == "stopped"
-        dp.end(store, sup, auth_only, "x")
-        assert repo.get_deployment(store, auth_only)["state"] == "ended"
+    assert repo.get_deployment(store, auth_only)["state"] == "authorised"
+    other = repo.create_deployment(store, _spec(starts_at="2026-01-01T00:00:00Z", ends_at="2099-01-01T00:00:00Z",
+                                                threshold=0.99, threshold_floor=0.5), sup.user_id, "sup")
+    dp.start(store, sup, other)
+    assert log(store, "deployment.started")[-1][:3] == ("sup", "deployment", str(other))
+    dp.stop(store, sup, auth_only, "before it began")
+    assert repo.get_deployment(store, auth_only)["state"] == "stopped"
+    dp.end(store, sup, auth_only, "x")
+    assert repo.get_deployment(store, auth_only)["state"] == "ended"
 
 
 def test_add_camera_hands_on_to_the_camera_service(room):
