@@ -247,7 +247,7 @@ def governed_of(store, action):
             for r in store.query("SELECT details_json FROM audit_log WHERE action = ? ORDER BY seq", (action,))]
 
 
-def test_an_actor_the_store_does_not_know_is_refused_by_every_service(room):
+def test_an_actor_the_store_does_not_know_is_refused_by_each_service(room):
     store, dep, sup, op = room
     ghost = Actor(999, "ghost", "supervisor")
     for fn, args in ((dp.start, ()), (dp.stop, ("r",)), (dp.restart, ("r",)), (dp.end, ()),
