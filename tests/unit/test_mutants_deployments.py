@@ -319,6 +319,10 @@ def test_a_draft_or_an_authorised_deployment_ends_and_an_authorised_one_stops_an
                                                 threshold=0.99, threshold_floor=0.5), sup.user_id, "sup")
     dp.start(store, sup, other)
     assert log(store, "deployment.started")[-1][:3] == ("sup", "deployment", str(other))
+    spare = repo.create_deployment(store, _spec(starts_at="2026-01-01T00:00:00Z", ends_at="2099-01-01T00:00:00Z",
+                                                threshold=0.99, threshold_floor=0.5), sup.user_id, "sup")
+    dp.end(store, sup, spare, "not needed")
+    assert repo.get_deployment(store, spare)["state"] == "ended"
     dp.stop(store, sup, auth_only, "before it began")
     assert repo.get_deployment(store, auth_only)["state"] == "stopped"
     dp.end(store, sup, auth_only, "x")
