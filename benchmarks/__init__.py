@@ -96,8 +96,15 @@ def run(args) -> int:
     elif args.bench == "mutation":
         from benchmarks import mutation
 
-        result = mutation.bench_mutation(args.module, args.children, args.keep)
-        cmd = "python main.py bench mutation" + "".join(f" --module {m}" for m in args.module or [])
+        if args.sample:
+            from benchmarks import mutation_sample
+
+            result = mutation_sample.run_sample(args.sample, args.seed, args.children, args.keep, args.module)
+            cmd = (f"python main.py bench mutation --sample {args.sample} --seed {result['seed']}"
+                   + "".join(f" --module {m}" for m in args.module or []))
+        else:
+            result = mutation.bench_mutation(args.module, args.children, args.keep)
+            cmd = "python main.py bench mutation" + "".join(f" --module {m}" for m in args.module or [])
         if not result["passed"]:
             result["machine"] = machine()
             print(json.dumps(result))

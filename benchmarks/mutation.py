@@ -63,9 +63,9 @@ def _scratch(target: Target, work: Path) -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     pyproject += "\n[tool.mutmut]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
     (work / "pyproject.toml").write_text(pyproject)
-    if target.needs_models:
-        (work / "mutants").mkdir()
-        (work / "mutants" / "resources").symlink_to(ROOT / "resources")
+    # Models, and the list of common passwords the password policy reads: linked, not copied.
+    (work / "mutants").mkdir()
+    (work / "mutants" / "resources").symlink_to(ROOT / "resources")
 
 
 def _survivor_diffs(work: Path, names: list[str]) -> dict[str, str]:
@@ -126,12 +126,36 @@ def _locate(diff: str, start: int, lines: list[str]) -> tuple[int, str]:
     return line_no, f"{' / '.join(removed)}  =>  {' / '.join(added) or '(removed)'}"
 
 
-def check_module(name: str, target: Target, children: int, keep: Path | None) -> dict:
+EXPLAINED = ROOT / "benchmarks" / "mutation_explained.txt"
+
+
+def _key(module: str, function: str, change: str) -> str:
+    old, _, new = change.partition("=>")
+    return f"{module}:{function}: {' '.join(old.split())} => {' '.join(new.split())}"
+
+
+def explained() -> set[str]:
+    """The survivors explained as equivalent in docs/reliability.md, as "module:function: old => new"
+    lines: matched on the change itself, not on mutmut's number for it (which shifts with the code)."""
+    if not EXPLAINED.exists():
+        return set()
+    found = set()
+    for line in EXPLAINED.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            head, _, change = line.strip().partition(": ")
+            module, _, function = head.partition(":")
+            found.add(_key(module, function, change))
+    return found
+
+
+def check_module(name: str, target: Target, children: int, keep: Path | None,
+                 names: list[str] | None = None) -> dict:
+    """Mutate one module (every mutant, or only ``names``: mutmut's full mutant names)."""
     work = Path(tempfile.mkdtemp(prefix=f"orc-mutation-{name}-", dir=keep))
     started = time.perf_counter()
     try:
         _scratch(target, work)
-        patterns = [f"{_module_of(target.path)}.{p}" for p in target.only]
+        patterns = list(names) if names else [f"{_module_of(target.path)}.{p}" for p in target.only]
         # One thread per BLAS/OpenMP/onnxruntime pool: mutmut forks a child per mutant from a
         # process that has run the tests, and a thread pool does not survive a fork (FAISS hung).
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -159,7 +183,7 @@ def check_module(name: str, target: Target, children: int, keep: Path | None) ->
         diffs = _survivor_diffs(work, left)
         source = (ROOT / target.path).read_text()
         starts, lines = _functions(source), source.splitlines()
-        survivors = []
+        survivors, known = [], explained()
         for k in left:
             line_no, change = _locate(diffs.get(k, ""), starts.get(_qualname(k), 1), lines)
             v = codes[k]
@@ -170,11 +194,14 @@ def check_module(name: str, target: Target, children: int, keep: Path | None) ->
                 # SQL keywords, unquoted identifiers and sqlite3.Row keys ignore case: equivalent on
                 # SQLite. The PostgreSQL runs of the suite catch a changed row key.
                 status = "case only"
+            elif status == "survived" and _key(name, _qualname(k), change) in known:
+                status = "explained"  # an equivalent mutant, its reason in docs/reliability.md
             survivors.append({"mutant": k.rpartition(".")[2], "at": f"{target.path}:{line_no}", "status": status,
                               "change": change})
         total = len(codes)
         case_only = sum(1 for x in survivors if x["status"] == "case only")
         return {"module": target.path, "mutants": total, "killed": killed + timeouts, "timeouts": timeouts,
+                "explained": sum(1 for x in survivors if x["status"] == "explained"),
                 "share": round((killed + timeouts) / total, 3) if total else None, "case_only": case_only,
                 "share_without_case_only": round((killed + timeouts) / (total - case_only), 3) if total > case_only
                 else None,
@@ -201,7 +228,8 @@ def bench_mutation(modules: list[str] | None, children: int = 2, keep: Path | No
             continue
         print(f"{name:<11} {r['killed']}/{r['mutants']} killed ({100 * (r['share'] or 0):.1f}%, "
               f"{r['timeouts']} by timeout; {100 * (r['share_without_case_only'] or 0):.1f}% of the "
-              f"{r['mutants'] - r['case_only']} that are not case-only) in {r['wall_s']:.0f} s", flush=True)
+              f"{r['mutants'] - r['case_only']} that are not case-only; {r['explained']} explained) in {r['wall_s']:.0f} s",
+              flush=True)
         for s in r["survivors"]:
             print(f"    {s['at']}  [{s['status']}] {s['mutant']}: {s['change']}", flush=True)
     total = sum(r.get("mutants", 0) for r in results)

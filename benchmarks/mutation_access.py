@@ -4,7 +4,38 @@ window, redaction of secrets, outbound and the handheld service."""
 
 from __future__ import annotations
 
-from benchmarks.mutation_targets import Target  # noqa: F401  (used by the entries)
+from benchmarks.mutation_targets import Target
+
+_ATTACKS = "tests/unit/test_account_attacks.py"
 
 ACCESS: dict[str, Target] = {
+    # Sign-in, lockout, accounts. The timing test (5 s: it measures refusals) is left out; the
+    # lockout and scrypt tests of test_accountability are in.
+    "auth": Target("console/services/accounts/auth.py",
+                   (_ATTACKS, "tests/unit/test_accountability.py", "tests/unit/test_fatigue.py",
+                    "tests/unit/test_mutants_auth.py"),
+                   keyword="not timing_attack and not every_service and not pipeline_stops"),
+    "session": Target("console/services/accounts/session.py",
+                      (_ATTACKS, "tests/unit/test_fatigue.py", "tests/unit/test_mutants_session.py"),
+                      keyword="not timing_attack",
+                      only=("x_open_store*", "x_prepare*", "x_login*", "x_unlock*", "x_record_lock*")),
+    # Granting a seat's PostgreSQL login role: only on a real server.
+    "session_seat": Target("console/services/accounts/session.py", ("tests/unit/test_mutants_session.py",),
+                           keyword="grant_seat", only=("x_grant_seat*",), postgres=True),
+    "password_policy": Target("console/services/accounts/password_policy.py",
+                              (_ATTACKS, "tests/unit/test_mutants_password_policy.py"),
+                              keyword="not timing_attack"),
+    "worker_access": Target("console/services/accounts/worker_access.py",
+                            ("tests/unit/test_security_workers.py", "tests/unit/test_mutants_worker_access.py")),
+    # Whether a deployment may recognise now (its window), and its governed settings.
+    "deployments": Target("console/services/setup/deployments.py",
+                          ("tests/unit/test_accountability.py", "tests/unit/test_deployment_setup.py",
+                           "tests/unit/test_mutants_deployments.py"),
+                          keyword="not every_service and not pipeline_stops and not camera_test"),
+    "redaction": Target("console/redaction.py",
+                        ("tests/unit/test_redaction.py", "tests/unit/test_mutants_redaction.py")),
+    "outbound": Target("console/services/decisions/outbound.py",
+                       ("tests/unit/test_outbound_webhook.py", "tests/unit/test_mutants_outbound.py")),
+    "guard": Target("console/handheld/guard.py",
+                    ("tests/unit/test_handheld_web.py", "tests/unit/test_mutants_guard.py")),
 }

@@ -72,6 +72,10 @@ def add_parser(sub, add_common: Callable[[argparse.ArgumentParser], None],
     b = bench.add_parser("mutation", help="mutation check (mutmut) of the safeguard modules, each against its fast"
                                           " tests (a source checkout with the dev extras)")
     b.add_argument("--module", action="append", default=None,
-                   help="audit, review, retention, recognizer or gallery (repeat; default: all)")
+                   help="a name from benchmarks/mutation_targets.py and its parts (repeat; default: all)")
     b.add_argument("--children", type=int, default=2, help="mutants tested at once")
     b.add_argument("--keep", type=Path, default=None, help="keep the scratch copies (mutmut's results) under this folder")
+    b.add_argument("--sample", type=int, default=0,
+                   help="run only this many mutants drawn at random across the modules (CI); fails on any not killed"
+                        " that is not an explained equivalent")
+    b.add_argument("--seed", type=int, default=None, help="the sample's seed (default: random; printed)")
