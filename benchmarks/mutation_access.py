@@ -14,7 +14,8 @@ ACCESS: dict[str, Target] = {
     "auth": Target("console/services/accounts/auth.py",
                    (_ATTACKS, "tests/unit/test_accountability.py", "tests/unit/test_fatigue.py",
                     "tests/unit/test_mutants_auth.py"),
-                   keyword="not timing_attack and not every_service and not pipeline_stops"),
+                   keyword="not timing_attack and not every_service and not pipeline_stops",
+                   sampled=False),  # not rerun after its last tests: 16 survivors not yet classified
     "session": Target("console/services/accounts/session.py",
                       (_ATTACKS, "tests/unit/test_fatigue.py", "tests/unit/test_mutants_session.py"),
                       keyword="not timing_attack",
@@ -31,11 +32,13 @@ ACCESS: dict[str, Target] = {
     "deployments": Target("console/services/setup/deployments.py",
                           ("tests/unit/test_accountability.py", "tests/unit/test_deployment_setup.py",
                            "tests/unit/test_mutants_deployments.py"),
-                          keyword="not every_service and not pipeline_stops and not camera_test"),
+                          keyword="not every_service and not pipeline_stops and not camera_test",
+                          sampled=False),  # 24 survivors that change behaviour are not tested yet
     "redaction": Target("console/redaction.py",
                         ("tests/unit/test_redaction.py", "tests/unit/test_mutants_redaction.py")),
     "outbound": Target("console/services/decisions/outbound.py",
-                       ("tests/unit/test_outbound_webhook.py", "tests/unit/test_mutants_outbound.py")),
+                       ("tests/unit/test_outbound_webhook.py", "tests/unit/test_mutants_outbound.py"),
+                       sampled=False),  # its run was stopped at 640 of 668: 77 survivors not classified
     "guard": Target("console/handheld/guard.py",
                     ("tests/unit/test_handheld_web.py", "tests/unit/test_mutants_guard.py")),
 }

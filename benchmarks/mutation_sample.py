@@ -38,9 +38,10 @@ print(json.dumps(out))
 
 
 def eligible() -> dict[str, Target]:
-    """The targets a sample draws from: no models; PostgreSQL ones only with a server to hand."""
+    """The targets a sample draws from: no models; PostgreSQL ones only with a server to hand; not the
+    ones whose equivalents are not yet listed in mutation_explained.txt (``sampled=False``)."""
     pg = bool(os.environ.get("ORC_TEST_PG_URL"))
-    return {name: t for name, t in TARGETS.items() if not t.needs_models and (pg or not t.postgres)}
+    return {name: t for name, t in TARGETS.items() if t.sampled and not t.needs_models and (pg or not t.postgres)}
 
 
 def all_mutants(targets: dict[str, Target]) -> list[tuple[str, str]]:
