@@ -79,16 +79,22 @@ def _background(writer=True, blur=None, settings=TWO, **kw):
     return r, engine, store, w
 
 
-def test_two_alerts_the_pool_wrote_are_both_collected_at_the_next_turn_in_order():
+def test_two_alerts_the_pool_wrote_are_both_collected_at_the_next_turn():
+    """Two alerts of one frame are made on the pool's two threads at once, so either may reach the
+    store first (the clean-clone CI saw 2 before 1): each track keeps the id its own alert got."""
     r, engine, store, w = _background()
     see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0)), Face(RIGHT, 0.8, (0, 0.9, 0))], 10.0)
     _settle(r)
-    assert r.drain_outbox() == [1, 2] and not r.preparing and w.tries == 2
-    assert [a.track_id for a in store.alerts] == [1, 2]  # the records themselves, as made on the pool
+    collected = r.drain_outbox()
+    assert sorted(collected) == [1, 2] and not r.preparing and w.tries == 2
+    by_track = {a.track_id: (n + 1, a) for n, a in enumerate(store.alerts)}  # the records as made on the pool
+    assert sorted(by_track) == [1, 2] and collected == [by_track[1][0], by_track[2][0]]  # in the order raised
     assert all(a.context_jpeg[:2] == b"\xff\xd8" for a in store.alerts)
-    assert [a.key for a in store.alerts] == [f"3/{t}/{e}/{alerting.iso(10.0)}" for t, e in ((1, 11), (2, 12))]
-    assert "probe_box" in store.alerts[0].quality
-    assert r._recent[11] == (1, 1000.0) and r._recent[12] == (2, 1000.0)  # the recogniser's clock
+    for track, entry in ((1, 11), (2, 12)):
+        alert_id, record = by_track[track]
+        assert record.key == f"3/{track}/{entry}/{alerting.iso(10.0)}" and "probe_box" in record.quality
+        assert r._recent[entry] == (alert_id, 1000.0)  # the recogniser's clock
+        assert next(tr for tr in r.tracker.tracks if tr.track_id == track).alert_ids == {entry: alert_id}
 
 
 def test_an_alert_the_pool_was_refused_is_counted_once_and_the_next_still_collected():
