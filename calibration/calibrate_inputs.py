@@ -18,18 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from console.vision.bundled import sha256_file  # the digest the model check uses
+
 DATA_SETS = ("congress-portraits-dev", "deepface-pairs", "dlib-johns", "openface-webcam")
 # The code between an image file and a gated embedding: a change here can move a face across a limit.
 PIPELINE = ("console/vision", "console/services/accuracy/watchlist_eval.py", "console/media.py")
 LIBRARIES = ("numpy", "scipy", "opencv-python-headless", "onnxruntime", "pillow")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def digest_folder(folder: Path) -> dict | None:
@@ -40,7 +36,7 @@ def digest_folder(folder: Path) -> dict | None:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         size = path.stat().st_size
         total += size
-        lines.append(f"{path.relative_to(folder).as_posix()}\t{size}\t{_sha256(path)}\n")
+        lines.append(f"{path.relative_to(folder).as_posix()}\t{size}\t{sha256_file(path)}\n")
     return {"files": len(lines), "bytes": total, "sha256": hashlib.sha256("".join(lines).encode()).hexdigest()}
 
 
@@ -63,7 +59,7 @@ def _version(name: str) -> str | None:
 def identity(data: Path, model_files: list[Path], root: Path) -> dict:
     return {
         "data": {name: digest_folder(data / name) for name in DATA_SETS},
-        "model": {p.name: _sha256(p) for p in model_files},
+        "model": {p.name: sha256_file(p) for p in model_files},
         "pipeline_sha256": _pipeline_digest(root),
         "software": {"python": platform.python_version(), **{n: _version(n) for n in LIBRARIES}},
     }
