@@ -212,16 +212,19 @@ def check_module(name: str, target: Target, children: int, keep: Path | None,
 
 
 def bench_mutation(modules: list[str] | None, children: int = 2, keep: Path | None = None) -> dict:
-    names = modules or list(TARGETS)
-    unknown = [m for m in names if m not in TARGETS]
+    from benchmarks.mutation_sql import SQL_TARGETS, check_sql  # the SQL of the PostgreSQL rules
+
+    names = modules or [*TARGETS, *SQL_TARGETS]
+    unknown = [m for m in names if m not in TARGETS and m not in SQL_TARGETS]
     if unknown:
-        raise SystemExit(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
+        raise SystemExit(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join([*TARGETS, *SQL_TARGETS])}")
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = []
     for name in names:
-        r = check_module(name, TARGETS[name], children, keep)
+        r = (check_sql(name, SQL_TARGETS[name], children, keep) if name in SQL_TARGETS
+             else check_module(name, TARGETS[name], children, keep))
         results.append(r)
         if "error" in r:
             print(f"{name:<11} ERROR {r['error']}", flush=True)

@@ -15,4 +15,27 @@ RECORD: dict[str, Target] = {
     "merkle": Target("console/store/merkle.py",
                      ("tests/unit/test_merkle.py", "tests/unit/test_mutants_proof_check.py",
                       "tests/unit/test_security_checkpoints.py")),
+    # The installation key's countersignature of each sign-off key entry (issue 32's third door).
+    "countersign": Target("console/store/countersign.py",
+                          ("tests/unit/test_security_key_countersign.py", "tests/unit/test_mutants_countersign.py")),
+    # Sign-off keys: made at sign-in, opened by the password, checked by `audit verify`.
+    "signing_keys": Target("console/services/record/signing_keys.py",
+                           ("tests/unit/test_security_signoff_keys.py", "tests/unit/test_security_key_countersign.py",
+                            "tests/unit/test_sign_off.py", "tests/unit/test_mutants_signing_keys.py")),
+    # Signed checkpoints of the log: made, published to witness folders, checked.
+    "checkpoints": Target("console/store/checkpoints.py",
+                          ("tests/unit/test_security_checkpoints.py", "tests/unit/test_verify_one_pass.py",
+                           "tests/unit/test_security_key_countersign.py", "tests/unit/test_mutants_checkpoints.py")),
+    "witness": Target("console/store/witness.py",
+                      ("tests/unit/test_security_checkpoints.py", "tests/unit/test_verify_one_pass.py",
+                       "tests/unit/test_mutants_checkpoints.py")),
+    # Governed state: each governed row replayed from the log and compared with the table.
+    "governed": Target("console/store/governed.py",
+                       ("tests/unit/test_governed_state.py", "tests/unit/test_mutants_governed.py")),
+    # Blurring every face but the alerted one in an alert's context frame (real detector).
+    "bystanders": Target("console/vision/bystanders.py",
+                         ("tests/unit/test_bystanders.py", "tests/unit/test_blur_independent.py",
+                          "tests/unit/test_mutants_bystanders.py"),
+                         only=("x_*", "xǁBystanderBlurǁ_pass*", "xǁBystanderBlurǁfind_faces*", "xǁBystanderBlurǁblur*"),
+                         needs_models=True, sampled=False),
 }
