@@ -135,13 +135,16 @@ def test_write_to_makes_the_folder_writes_whole_json_and_never_replaces(tmp_path
 
 
 def test_publish_writes_to_this_seats_folder_the_configured_ones_and_names_those_that_failed(quiet, tmp_path,
-                                                                                             monkeypatch):
+                                                                                             monkeypatch, caplog):
     store = quiet
     configured, broken = tmp_path / "configured", tmp_path / "blocked"
     broken.write_text("a file")
     monkeypatch.setattr(checkpoints, "configured_witnesses", lambda s: [configured])
     cp = checkpoints.sign(store, 0, "00" * 32, "")
-    failed = checkpoints.publish(store, cp, [broken])
+    with caplog.at_level(logging.WARNING, logger="console.store.checkpoints"):
+        failed = checkpoints.publish(store, cp, [broken])
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith(f"audit checkpoint not written to witness folder {broken}: [Errno ")
     assert len(failed) == 1 and failed[0].startswith(f"{broken}: ") and "Errno" not in failed[0]
     assert (configured / cp.file_name()).is_file()
     assert (checkpoints.local_witness_dir(store) / cp.file_name()).is_file()
@@ -172,7 +175,7 @@ def test_the_key_and_the_witness_folder_live_beside_the_store_or_where_orc_key_d
     assert (tmp_path / "elsewhere" / "keys").stat().st_mode & 0o777 == 0o700
 
 
-def test_on_postgresql_the_installation_folder_is_per_database_in_the_seats_data_dir(tmp_path, monkeypatch):
+def test_on_a_database_server_the_installation_folder_is_per_database_in_the_seats_data_dir(tmp_path, monkeypatch):
     import hashlib
 
     monkeypatch.setenv("ORC_DATA_DIR", str(tmp_path / "data"))
@@ -256,8 +259,9 @@ def test_after_commit_keeps_what_it_saw_signs_when_due_and_never_fails_the_calle
     assert (seq, cp.size) == (4, 3)
     assert json.loads(store.one("SELECT details_json FROM audit_log WHERE seq = 4")["details_json"])["reason"] == "due"
     (checkpoints.local_witness_dir(store) / cp.file_name()).unlink()
-    checkpoints.after_commit(store)  # not due: but the latest one seen is kept again
+    checkpoints.after_commit(store)  # not due (nothing since): but the latest one seen is kept again
     assert (checkpoints.local_witness_dir(store) / cp.file_name()).is_file()
+    assert checkpoints.latest_in_log(store)[0] == 4  # and no second checkpoint
     store._checkpointing = True  # inside make: nothing
     monkeypatch.setattr(checkpoints, "latest_in_log", lambda s: pytest.fail("read while checkpointing"))
     checkpoints.after_commit(store)
@@ -265,4 +269,27 @@ def test_after_commit_keeps_what_it_saw_signs_when_due_and_never_fails_the_calle
     monkeypatch.setattr(checkpoints, "latest_in_log", lambda s: (_ for _ in ()).throw(RuntimeError("boom")))
     with caplog.at_level(logging.ERROR, logger="console.store.checkpoints"):
         checkpoints.after_commit(store)  # logged, not raised
-    assert "audit checkpoint failed" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == ["audit checkpoint failed"]
+
+
+def test_due_is_timed_from_the_last_checkpoint_not_the_first_entry(quiet):
+    store = quiet
+    _append(store, 2)
+    t0 = _first_at(store)
+    late = checkpoints.Checkpoint("L", 1, "r", (t0 + timedelta(hours=1)).isoformat().replace("+00:00", "Z"), "k",
+                                  "sha256:00", "s")
+    assert not checkpoints.due(store, (1, late), t0 + timedelta(minutes=30))
+    assert checkpoints.due(store, (1, late), t0 + timedelta(minutes=70))
+
+
+def test_a_log_whose_first_entry_is_gone_is_not_due_by_time():
+    cut = types.SimpleNamespace(audit_high_water=lambda: 5, one=lambda sql, args=(): None)
+    assert checkpoints.due(cut, None, datetime(2030, 1, 1)) is False
+
+
+def test_make_without_a_reason_records_an_empty_one(quiet):
+    store = quiet
+    _append(store, 1)
+    checkpoints.make(store)
+    row = store.one("SELECT details_json FROM audit_log WHERE action = ?", (checkpoints.ACTION,))
+    assert json.loads(row["details_json"])["reason"] == ""

@@ -89,7 +89,7 @@ def test_covered_by_checkpoint_reads_only_the_installations_sizes_and_skips_a_ma
     assert countersign.covered_by_checkpoint(store) == cp.size < 99
 
 
-def test_on_postgresql_another_seats_countersignature_is_listed_not_checked(tmp_path, monkeypatch):
+def test_on_a_shared_database_server_another_seats_countersignature_is_listed_not_checked(tmp_path, monkeypatch):
     """Each seat has an installation key of its own: here only this seat's are checked. (The key is
     found through ORC_KEY_DIR, so a stand-in for the PostgreSQL store carries only its dialect.)"""
     monkeypatch.setenv("ORC_KEY_DIR", str(tmp_path / "keys"))

@@ -88,9 +88,24 @@ def test_a_checkpoint_of_size_zero_holds_without_a_root_and_the_latest_is_the_la
     assert report.summary() == (f"checkpoints hold: 3 signed checkpoints match the log (latest: 5 entries, {top.time},"
                                 f" key {top.key_fingerprint[:23]}...)")
     assert witness.latest_holding(store) is None  # none of them is in a folder checked by default
-    checkpoints.write_to(checkpoints.local_witness_dir(store), _signed(store, 2))
-    assert witness.latest_holding(store).size == 2
-    assert witness.latest_holding(store, at_least=3) is None
+    local = checkpoints.local_witness_dir(store)
+    checkpoints.write_to(local, _signed(store, 1))
+    assert witness.latest_holding(store).size == 1  # one entry is enough by default
+    for size in (4, 2):
+        checkpoints.write_to(local, _signed(store, size))
+    assert witness.latest_holding(store).size == 4
+    assert witness.latest_holding(store, at_least=4).size == 4
+    assert witness.latest_holding(store, at_least=5) is None
+
+
+def test_findings_come_in_order_of_size_whichever_folder_holds_them(log, tmp_path):
+    store = log
+    big, small = _signed(store, 9, "00" * 32), _signed(store, 2, "11" * 32)
+    checkpoints.write_to(tmp_path / "a", big)
+    checkpoints.write_to(tmp_path / "z", small)
+    problems = witness.check(store, [tmp_path / "a", tmp_path / "z", tmp_path / "gone"]).problems
+    assert problems[0] == f"witness folder {tmp_path / 'gone'} is missing or not a folder"  # gather's, first
+    assert [p.split(", size ")[1].split(" ")[0] for p in problems[1:]] == ["2", "9"]
 
 
 def test_gather_reads_every_place_once_names_what_it_cannot_read_and_counts_a_checkpoint_once(log, tmp_path,
@@ -152,9 +167,17 @@ def test_an_inclusion_proof_uses_the_latest_checkpoint_covering_the_entry_or_mak
     assert proof["leaf_hash"] == hashes[2].hex()
     assert proof["audit_path"] == [h.hex() for h in merkle.inclusion_proof(2, hashes)]
     made = store.one("SELECT COUNT(*) AS n FROM audit_log WHERE action = ?", (checkpoints.ACTION,))["n"]
+    reason = json.loads(store.one("SELECT details_json FROM audit_log WHERE action = ?", (checkpoints.ACTION,))
+                        ["details_json"])["reason"]
+    assert made == 1 and reason == "proof of entry 3"
     again = witness.inclusion_proof(store, 5)  # the one made covers entry 5: no new checkpoint
     assert again["checkpoint"] == proof["checkpoint"]
     assert store.one("SELECT COUNT(*) AS n FROM audit_log WHERE action = ?", (checkpoints.ACTION,))["n"] == made
-    with pytest.raises(ValueError, match="no proof is given: "):
-        checkpoints.write_to(checkpoints.local_witness_dir(store), _signed(store, 4, "33" * 32))
+    for _ in range(3):
+        audit.append(store, "t", "test.entry", "x", 9, {})
+    later = checkpoints.make(store)  # two now cover entry 2: the proof uses the latest
+    assert witness.inclusion_proof(store, 2)["checkpoint"] == later.to_json() and later.size == 9
+    checkpoints.write_to(checkpoints.local_witness_dir(store), _signed(store, 4, "33" * 32))
+    with pytest.raises(ValueError, match=r"^the log no longer matches its checkpoints, no proof is given: checkpoint"
+                                         r" of .*, size 4 "):
         witness.inclusion_proof(store, 2)
