@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 _SEAT_TESTS = ("tests/unit/test_security_pg_doors.py", "tests/unit/test_security_pg_seat.py",
-               "tests/unit/test_mutants_pg_sql.py")
+               "tests/unit/test_security_pg_recognition.py", "tests/unit/test_mutants_pg_sql.py")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,9 @@ class SqlTarget:
 
 
 SQL_TARGETS: dict[str, SqlTarget] = {
-    "pg_doors_sql": SqlTarget("console/store/pg_doors.py"),
+    # Migration 27 replaces migration 26's policy on inserting alerts (console/store/pg_recognition.py).
+    "pg_doors_sql": SqlTarget("console/store/pg_doors.py", superseded=(("_ALERT_INSERT = (", "_DECISION_INSERT = ("),)),
+    "pg_recognition_sql": SqlTarget("console/store/pg_recognition.py"),
     # Migration 26 replaces migration 16's guard on users (CREATE OR REPLACE FUNCTION orc_guard_users).
     "pg_authority_sql": SqlTarget("console/store/pg_authority.py",
                                   superseded=(('"CREATE FUNCTION orc_guard_users()', '"CREATE TRIGGER users_guarded'),)),

@@ -78,6 +78,8 @@ NOT_EVIDENCE: dict[str, str] = {
     "audit_high_water": "PostgreSQL: the next audit number, checked by the chain itself (a gap is a broken chain)",
     "orc_sessions": "PostgreSQL: the sign-in sessions the database vouches for (each sign-in and sign-out is an"
                     " audit entry)",
+    "orc_recognition": "PostgreSQL: the tokens recognition writes alerts under, one per running seat or worker;"
+                       " each start of recognition is an audit entry (deployment.started or deployment.joined)",
 }
 
 

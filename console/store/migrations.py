@@ -20,6 +20,7 @@ from console.store.migrations_setup import V17, V19
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
 from console.store.pg_doors import V26_POSTGRES
 from console.store.pg_handheld import V22_POSTGRES
+from console.store.pg_recognition import V27_POSTGRES
 
 # Issue 27: a watchlist's own threshold was stored and never read (the deployment's threshold is the one
 # obeyed, and governed): a value nothing obeys only misleads, so the column goes. From this step on
@@ -393,5 +394,6 @@ MIGRATIONS: list[Migration] = [
     Migration(25, "camera leases held by the workers of a pool, the pool's members, an idempotency key per alert", V25),
     Migration(26, "PostgreSQL: the lockout moves only through owner's-rights functions; row-level security and a guard"
                   " on alerts, claims and decisions", "", V26_POSTGRES),
+    Migration(27, "PostgreSQL: recognition writes alerts under a token of its own; none with no session", "", V27_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

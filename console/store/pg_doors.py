@@ -22,7 +22,8 @@ seat. Two doors stayed open to anyone holding a seat's credential in psql:
     the deployment is active); a worker credential writes alerts only for its own deployment; a
     signed-in administrator, auditor or engagement officer writes none. A seat's own recognition
     writes with no one's session (it runs on, between sign-ins), so the database cannot tell it
-    from a person in psql with no session: that case stays allowed, and is the door left open.
+    from a person in psql with no session: that case stayed allowed here, the door left open, until
+    migration 27 gave recognition a token of its own (console/store/pg_recognition.py).
   - an alert's evidence (deployment, camera, track, entry, score, threshold, model, boxes, quality,
     image hashes, times, priority, watchlist hash) never changes; an image is only blanked (the
     retention purge), never replaced, and a purge is never undone; an alert keeps its incident.

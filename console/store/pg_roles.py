@@ -66,9 +66,11 @@ def grant_seat(store, login: str, password: str) -> None:
         conn.execute(f"REVOKE EXECUTE ON FUNCTION orc_password_check(BIGINT, TEXT) FROM {SEAT_GROUP}")
         conn.execute(f"GRANT EXECUTE ON FUNCTION orc_password_salt(BIGINT), orc_open_session(BIGINT, TEXT),"
                      f" orc_end_session(TEXT), orc_actor_role(), orc_actor_id(), orc_take_try(BIGINT, TEXT),"
-                     f" orc_lock_out(BIGINT, TEXT, TEXT)"
+                     f" orc_lock_out(BIGINT, TEXT, TEXT), orc_open_recognition(BIGINT), orc_recognition_deployment(),"
+                     f" orc_end_recognition(TEXT)"
                      f" TO {SEAT_GROUP}")
         conn.execute(f"REVOKE ALL ON orc_sessions FROM {SEAT_GROUP}")  # tokens' hashes: the owner's functions only
+        conn.execute(f"REVOKE ALL ON orc_recognition FROM {SEAT_GROUP}")
         literal = conn.execute("SELECT quote_literal(%s) AS q", (password,)).fetchone()[0]
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
             conn.execute(f"ALTER ROLE {login} LOGIN PASSWORD {literal}")

@@ -107,9 +107,27 @@ def test_security_alerts_go_in_only_for_a_camera_of_their_deployment_and_the_rig
         _refused(raw, _alert_sql(dep2, cam2))  # a worker writes for its own deployment only
         raw.execute(_alert_sql(dep, cam))  # ... and does for it (the control)
         _as(raw, ann.token)
-        raw.execute(_alert_sql(dep, cam))  # a seat's recognition while an operator works there
+        raw.execute(_alert_sql(dep, cam))  # a signed-in operator's session
+        token = raw.execute("SELECT orc_open_recognition(%s)", (dep,)).fetchone()[0]  # the seat's recognition
         _as(raw, "")
-        raw.execute(_alert_sql(dep2, cam2))  # and with nobody's session: the seat's own recognition (left open)
+        _refused(raw, _alert_sql(dep, cam))  # with nobody's session: no alert (migration 27)
+        _refused(raw, f"SELECT orc_open_recognition({dep})")  # nor a token
+        _as(raw, token)
+        raw.execute(_alert_sql(dep, cam))  # the recognition token writes its own deployment's alerts
+        _refused(raw, _alert_sql(dep2, cam2))  # ... only those
+        _refused(raw, "SELECT * FROM orc_recognition")
+        for person in (aud, chief):  # who may not start recognition gets no token
+            _as(raw, person.token)
+            _refused(raw, f"SELECT orc_open_recognition({dep})")
+        _as(raw, worker.token)
+        _refused(raw, f"SELECT orc_open_recognition({dep2})")  # a worker: its own deployment's only
+        assert raw.execute("SELECT orc_open_recognition(%s)", (dep,)).fetchone()[0].startswith("orcr1.")
+        _as(raw, "")
+        raw.execute("SELECT orc_end_recognition(%s)", (token,))  # ended (the console stops its cameras)
+        _as(raw, token)
+        _refused(raw, _alert_sql(dep, cam))
+        _as(raw, "made-up")
+        _refused(raw, _alert_sql(dep, cam))
         assert raw.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 3
 
 

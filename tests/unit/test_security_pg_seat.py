@@ -63,14 +63,22 @@ def _people(owner_url: str) -> dict[str, int]:
 
 
 def _alert(store) -> int:
-    """An alert on the deployment _people made (alerts are written by whichever seat recognises)."""
-    from console.store import repo
+    """An alert on the deployment _people made, written as a seat's recognition writes it: on its own
+    connection, under a recognition token opened while an operator (ann) is signed in there."""
+    from console.store import pg_recognition, repo
 
     row = store.one("SELECT d.id AS dep, c.id AS cam, e.id AS entry, i.id AS image FROM deployments d"
                     " JOIN cameras c ON c.deployment_id = d.id JOIN watchlists w ON w.deployment_id = d.id"
                     " JOIN watchlist_entries e ON e.watchlist_id = w.id JOIN entry_images i ON i.entry_id = e.id")
-    return repo.insert_alert(store, repo.AlertRecord(row["dep"], row["cam"], 1, [(row["entry"], row["image"], 0.7)],
-                                                     0.4, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+    rec = store.reopen()
+    try:
+        if rec.dialect == "postgres":
+            repo.bind_session(rec, auth.login(rec, "ann", PASSWORD).token)
+            repo.bind_session(rec, pg_recognition.open_token(rec, row["dep"]))
+        return repo.insert_alert(rec, repo.AlertRecord(row["dep"], row["cam"], 1, [(row["entry"], row["image"], 0.7)],
+                                                       0.4, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+    finally:
+        rec.close()
 
 
 ATTACKS = [

@@ -37,7 +37,7 @@ from console.services.setup import deployments
 from console.services.setup import operating_point as points
 from console.services.setup.cameras import connect_string
 from console.services.setup.demo import DEMO_OPERATOR, ensure_demo_deployment
-from console.store import Store, audit, open_location, repo
+from console.store import Store, audit, open_location, pg_recognition, repo
 from console.store import record as record_rows
 from console.vision.engine import FaceEngine, load_engine
 
@@ -84,6 +84,7 @@ class LiveDeployment:
         self.workers: list[CameraWorker] = []
         self._subscribers: list[Callable[[LiveEvent], None]] = []
         self._worker_stores: list[Store] = []
+        self._recognition_token = ""  # PostgreSQL: what the cameras' connections write alerts under
         self.clock_jumps: list[tuple[float, str]] = []  # (monotonic time, what the watch saw), newest last
         self.stopped = ""  # why recognition is stopped by a person ("" while it runs)
         self.ended = ""  # why the deployment ended ("" while it has not)
@@ -159,7 +160,7 @@ class LiveDeployment:
                    fence: Callable[[object], None] | None = None) -> CameraWorker:
         """A camera to analyse here (started with the deployment; after it: ``start_camera``). Its
         alerts are written under ``fence`` when one is given (a pool's lease: console/store/leases.py)."""
-        wstore = self.store.reopen()
+        wstore = self._camera_store()
         sink = recognition.store_sink(wstore, fence)
         recognizer = recognition.recognizer_for_camera(wstore, self.engine, self.deployment_id, camera_id, sink)
         worker = CameraWorker(
@@ -291,6 +292,20 @@ class LiveDeployment:
         """The threshold in force and what it costs at this watchlist's size (memory only)."""
         return points.compute(self.deployment, self.photos, self.target)
 
+    def _camera_store(self) -> Store:
+        """A connection for one camera. On PostgreSQL it works under this deployment's recognition
+        token (console/store/pg_recognition.py): without one the database refuses its alerts."""
+        wstore = self.store.reopen()
+        if self.store.dialect == "postgres":
+            try:
+                if not self._recognition_token:
+                    self._recognition_token = pg_recognition.open_token(self.store, self.deployment_id)
+                repo.bind_session(wstore, self._recognition_token)
+            except BaseException:
+                wstore.close()
+                raise
+        return wstore
+
     @property
     def recognising(self) -> bool:
         return not (self.stopped or self.ended)
@@ -358,6 +373,12 @@ class LiveDeployment:
         for s in self._worker_stores:
             s.close()
         self._worker_stores.clear()
+        if self._recognition_token:  # its cameras are stopped: the token writes nothing more
+            try:
+                pg_recognition.end_token(self.store, self._recognition_token)
+            except ConsoleError as exc:  # the store is away: the token dies with its deployment's end
+                log.warning("recognition token of deployment %s not ended: %s", self.deployment_id, exc)
+            self._recognition_token = ""
 
     def close(self) -> None:
         self.stop()

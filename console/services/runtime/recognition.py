@@ -94,6 +94,8 @@ def store_sink(store: Store, fence: Callable[[object], None] | None = None) -> A
 
 def _own_writer(store: Store, fence: Callable[[object], None] | None):
     own = store.reopen()
+    if getattr(store, "bound_session", ""):  # PostgreSQL: the same recognition token as the camera's own
+        repo.bind_session(own, store.bound_session)
     return (lambda record: repo.insert_alert(own, record, fence=fence)), own.close
 
 
