@@ -17,23 +17,25 @@ RECORD: dict[str, Target] = {
                       "tests/unit/test_security_checkpoints.py")),
     # The installation key's countersignature of each sign-off key entry (issue 32's third door).
     "countersign": Target("console/store/countersign.py",
-                          ("tests/unit/test_security_key_countersign.py", "tests/unit/test_mutants_countersign.py")),
+                          ("tests/unit/test_security_key_countersign.py", "tests/unit/test_mutants_countersign.py"),
+                          sampled=False),
     # Sign-off keys: made at sign-in, opened by the password, checked by `audit verify`.
     "signing_keys": Target("console/services/record/signing_keys.py",
                            ("tests/unit/test_security_signoff_keys.py", "tests/unit/test_security_key_countersign.py",
-                            "tests/unit/test_sign_off.py", "tests/unit/test_mutants_signing_keys.py")),
+                            "tests/unit/test_sign_off.py", "tests/unit/test_mutants_signing_keys.py"), sampled=False),
     # Signed checkpoints of the log: made, published to witness folders, checked. (Every append runs
     # after_commit, so every test of the selection reaches most of the module: a short selection.)
     "checkpoints": Target("console/store/checkpoints.py",
                           ("tests/unit/test_security_checkpoints.py", "tests/unit/test_verify_one_pass.py",
-                           "tests/unit/test_mutants_checkpoints.py")),
+                           "tests/unit/test_mutants_checkpoints.py"), sampled=False),
     "witness": Target("console/store/witness.py",
                       ("tests/unit/test_security_checkpoints.py", "tests/unit/test_verify_one_pass.py",
-                       "tests/unit/test_mutants_witness.py")),
+                       "tests/unit/test_mutants_witness.py"), sampled=False),
     # Governed state: each governed row replayed from the log and compared with the table. On both
     # databases: a seat on PostgreSQL may not read password hashes, and its row keys keep their case.
     "governed": Target("console/store/governed.py",
-                       ("tests/unit/test_governed_state.py", "tests/unit/test_mutants_governed.py"), postgres=True),
+                       ("tests/unit/test_governed_state.py", "tests/unit/test_mutants_governed.py"), postgres=True,
+                       sampled=False),
     # Blurring every face but the alerted one in an alert's context frame (real detector).
     "bystanders": Target("console/vision/bystanders.py",
                          ("tests/unit/test_bystanders.py", "tests/unit/test_blur_independent.py",
