@@ -124,7 +124,7 @@ def _create(store: Store, actor, password: str, previous: KeyFile | None) -> Non
     data = _encode(store, key, actor.user_id, password)
     old = previous.header.get("key_fingerprint") if previous else None
     if previous is not None and path.exists():  # kept beside, for the record; nobody can open it
-        os.replace(path, path.with_name(f"{path.stem}.replaced-{(old or 'unreadable')[7:19]}.pem"))
+        os.replace(path, path.with_name(f"{path.stem}.replaced-{old[7:19] if old else 'unreadable'}.pem"))
     # Logged first: a key the log does not hold would sign sign-offs that verify names as forged.
     details = {"username": actor.username, "user_id": actor.user_id, "public_key": base64.b64encode(raw).decode(),
                "key_fingerprint": key_fingerprint(raw), "replaces": old,
