@@ -17,8 +17,7 @@ RECORD: dict[str, Target] = {
                       "tests/unit/test_security_checkpoints.py")),
     # The installation key's countersignature of each sign-off key entry (issue 32's third door).
     "countersign": Target("console/store/countersign.py",
-                          ("tests/unit/test_security_key_countersign.py", "tests/unit/test_mutants_countersign.py"),
-                          sampled=False),
+                          ("tests/unit/test_security_key_countersign.py", "tests/unit/test_mutants_countersign.py")),
     # Sign-off keys: made at sign-in, opened by the password, checked by `audit verify`.
     "signing_keys": Target("console/services/record/signing_keys.py",
                            ("tests/unit/test_security_signoff_keys.py", "tests/unit/test_security_key_countersign.py",
