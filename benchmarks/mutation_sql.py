@@ -44,12 +44,21 @@ class SqlTarget:
     # (from, to) markers of SQL that a later migration replaces in every database that runs the
     # console (mutating it changes nothing a seat meets): counted apart as "superseded"
     superseded: tuple[tuple[str, str], ...] = ()
+    # constant -> a pytest -k expression naming the tests that exercise it: a first, short pass; a
+    # mutant that survives it is run again against every test of the target before it counts
+    focus: tuple[tuple[str, str], ...] = ()
 
 
+_LOCKOUT = "lock or guesses or counter or signs_people_in"
 SQL_TARGETS: dict[str, SqlTarget] = {
     # Migration 27 replaces migration 26's policy on inserting alerts (console/store/pg_recognition.py).
-    "pg_doors_sql": SqlTarget("console/store/pg_doors.py", superseded=(("_ALERT_INSERT = (", "_DECISION_INSERT = ("),)),
-    "pg_recognition_sql": SqlTarget("console/store/pg_recognition.py"),
+    "pg_doors_sql": SqlTarget("console/store/pg_doors.py", superseded=(("_ALERT_INSERT = (", "_DECISION_INSERT = ("),),
+                              focus=(("_LOCKOUT_FUNCTIONS", _LOCKOUT), ("_CALLER_IS_SEAT", _LOCKOUT),
+                                     ("_DECISION_INSERT", "claims or limits_each or roles_allow or works_the_console"),
+                                     ("_GUARD_ALERTS", "claims or alerts or works_the_console or roles_allow or recogni"),
+                                     ("_GUARD_LEASES", "lease"))),
+    "pg_recognition_sql": SqlTarget("console/store/pg_recognition.py", focus=(
+        ("ALERT_INSERT", "recogni or alerts_go_in"), ("V27_POSTGRES", "recogni or alerts_go_in"))),
     # Migration 26 replaces migration 16's guard on users (CREATE OR REPLACE FUNCTION orc_guard_users).
     "pg_authority_sql": SqlTarget("console/store/pg_authority.py",
                                   superseded=(('"CREATE FUNCTION orc_guard_users()', '"CREATE TRIGGER users_guarded'),)),
@@ -131,9 +140,10 @@ def mutants(source: str) -> list[Mutant]:
     return found
 
 
-def _run_tests(work: Path, tests: tuple[str, ...], env: dict, timeout: float) -> str:
+def _run_tests(work: Path, tests: tuple[str, ...], env: dict, timeout: float, keyword: str = "") -> str:
     try:
-        rc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        rc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests,
+                             *(["-k", keyword] if keyword else [])],
                             cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -181,7 +191,11 @@ def check_sql(name: str, target: SqlTarget, children: int = 2, keep: Path | None
             work = free.pop()
             try:
                 (work / target.path).write_text(source[:m.start] + m.new + source[m.end:])
-                return m, _run_tests(work, tests, env, 300)
+                keyword = dict(target.focus).get(_constant_at(source, m.start), "")
+                status = _run_tests(work, tests, env, 300, keyword) if keyword else "survived"
+                if status in ("survived", "exit 5"):  # exit 5: the focus selected no test
+                    status = _run_tests(work, tests, env, 300)
+                return m, status
             finally:
                 (work / target.path).write_text(source)
                 free.append(work)
