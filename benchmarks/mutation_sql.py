@@ -49,13 +49,14 @@ class SqlTarget:
     focus: tuple[tuple[str, str], ...] = ()
 
 
-_LOCKOUT = "lock or guesses or counter or signs_people_in"
+_ALERT_RULES = "claims or alerts or works_the_console or roles_allow or recogni or incident or confirmation"
+_LOCKOUT = "lock or guesses or counter or signs_people_in or superuser"
 SQL_TARGETS: dict[str, SqlTarget] = {
     # Migration 27 replaces migration 26's policy on inserting alerts (console/store/pg_recognition.py).
     "pg_doors_sql": SqlTarget("console/store/pg_doors.py", superseded=(("_ALERT_INSERT = (", "_DECISION_INSERT = ("),),
                               focus=(("_LOCKOUT_FUNCTIONS", _LOCKOUT), ("_CALLER_IS_SEAT", _LOCKOUT),
                                      ("_DECISION_INSERT", "claims or limits_each or roles_allow or works_the_console"),
-                                     ("_GUARD_ALERTS", "claims or alerts or works_the_console or roles_allow or recogni"),
+                                     ("_GUARD_ALERTS", _ALERT_RULES),
                                      ("_GUARD_LEASES", "lease"))),
     "pg_recognition_sql": SqlTarget("console/store/pg_recognition.py", focus=(
         ("ALERT_INSERT", "recogni or alerts_go_in"), ("V27_POSTGRES", "recogni or alerts_go_in"))),
