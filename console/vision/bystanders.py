@@ -176,8 +176,12 @@ def _cover(image: np.ndarray, box: np.ndarray) -> None:
     region = image[ya:yb, xa:xb]
     region[:] = cv2.GaussianBlur(region, (0, 0), max(3.0, (xb - xa) / 6))
     mean = tuple(int(c) for c in region.reshape(-1, 3).mean(axis=0))
-    # The ellipse inscribed in the padded region covers the whole face box (its corners too).
-    cv2.ellipse(region, ((xb - xa) // 2, (yb - ya) // 2), ((xb - xa) // 2, (yb - ya) // 2), 0, 0, 360, mean, -1)
+    # The ellipse inscribed in the padded box covers the whole face box (its corners too). It is the
+    # padded box's own, not the part inside the frame: at the frame's edge the clipped box's ellipse
+    # left the face's corner pixels only blurred (found by the mutation check, issue 32).
+    centre = (round((x1 + x2) / 2) - xa, round((y1 + y2) / 2) - ya)
+    axes = (int(np.ceil((x2 - x1) / 2 + pad)), int(np.ceil((y2 - y1) / 2 + pad)))
+    cv2.ellipse(region, centre, axes, 0, 0, 360, mean, -1)
 
 
 @functools.cache
