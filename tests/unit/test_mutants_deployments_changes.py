@@ -95,3 +95,24 @@ def test_starting_below_the_floor_raises_the_threshold_first_in_the_starters_nam
     assert details["reason"] == "raised to the calibrated floor: recognition starting"
     dp.start(store, actor_for(store, "op"), d.deployment_id)  # at the floor now: no second change
     assert len(_entries(store, "deployment.threshold_changed")) == 1
+
+
+def test_authorise_without_a_note_logs_an_empty_one(setup):  # noqa: F811
+    store, sup, dep = setup["store"], setup["sup"], setup["dep"]
+    for item in deployment_setup.CHECKLIST:
+        deployment_setup.tick(store, sup, dep, item)
+    dp.authorise(store, sup, dep)
+    assert _entries(store, "deployment.authorised")[0][2]["note"] == ""
+
+
+def test_a_threshold_below_a_calibrated_floor_is_refused_naming_the_calibration(store):
+    d = small_deployment(store)
+    with store.transaction() as conn:
+        conn.execute("UPDATE deployments SET model_id = ?, threshold = 0.9 WHERE id = ?",
+                     (calibration.load().model_id, d.deployment_id))
+    op = operating_point.point(store, d.deployment_id)
+    with pytest.raises(DeploymentError) as caught:
+        dp.change_threshold(store, actor_for(store, "sup"), d.deployment_id, op.floor - 0.01, "tighter")
+    assert str(caught.value) == (f"threshold {op.floor - 0.01:.3f} is below the floor {op.floor:.3f} (calibrated for"
+                                 f" {op.photos} watchlist photos at 1 false alert in {1 / op.target:,.0f} faces)")
+    assert "100,000" in str(caught.value)

@@ -90,7 +90,7 @@ def snapshot_hash(conn, deployment_id: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def freeze(store: Store, conn, actor: Actor, deployment_id: int) -> str:
+def freeze(conn, deployment_id: int) -> str:
     """At authorisation (inside its transaction): store the snapshot's hash with the deployment."""
     digest = snapshot_hash(conn, deployment_id)
     db.set_watchlist_sha256(conn, deployment_id, digest)

@@ -127,7 +127,7 @@ def authorise(store: Store, actor: Actor, deployment_id: int, note: str = "") ->
     deployment_setup.require_complete(store, deployment_id)  # the pre-deployment checklist, every item ticked
     with store.transaction() as conn:
         db.mark_authorised(conn, deployment_id, actor.user_id, audit.utcnow())
-        frozen = deployment_setup.freeze(store, conn, actor, deployment_id)  # the watchlist's snapshot
+        frozen = deployment_setup.freeze(conn, deployment_id)  # the watchlist's snapshot
         audit.append(store, actor.username, "deployment.authorised", "deployment", deployment_id,
                      {"note": note, "starts_at": dep["starts_at"], "ends_at": dep["ends_at"],
                       "location": dep["location"], "watchlist_sha256": frozen,
