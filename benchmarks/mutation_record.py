@@ -26,7 +26,7 @@ RECORD: dict[str, Target] = {
     # after_commit, so every test of the selection reaches most of the module: a short selection.)
     "checkpoints": Target("console/store/checkpoints.py",
                           ("tests/unit/test_security_checkpoints.py", "tests/unit/test_verify_one_pass.py",
-                           "tests/unit/test_mutants_checkpoints.py"), sampled=False),
+                           "tests/unit/test_mutants_checkpoints.py")),
     "witness": Target("console/store/witness.py",
                       ("tests/unit/test_security_checkpoints.py", "tests/unit/test_verify_one_pass.py",
                        "tests/unit/test_mutants_witness.py"), sampled=False),
