@@ -29,7 +29,7 @@ RECORD: dict[str, Target] = {
                            "tests/unit/test_mutants_checkpoints.py")),
     "witness": Target("console/store/witness.py",
                       ("tests/unit/test_security_checkpoints.py", "tests/unit/test_verify_one_pass.py",
-                       "tests/unit/test_mutants_witness.py"), sampled=False),
+                       "tests/unit/test_mutants_witness.py")),
     # Governed state: each governed row replayed from the log and compared with the table. On both
     # databases: a seat on PostgreSQL may not read password hashes, and its row keys keep their case.
     "governed": Target("console/store/governed.py",
