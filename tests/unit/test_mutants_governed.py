@@ -12,6 +12,7 @@ import pytest
 from console.store import audit, governed, repo
 from tests.factories import small_deployment
 from tests.unit.test_governed_state import _last_seq, _legacy_row, edit
+from tests.unit.test_security_pg_seat import seat_url  # noqa: F401 - the fixture, shared
 
 
 def _legacy_deployment(db) -> int:
@@ -123,3 +124,18 @@ def test_an_entry_with_governed_details_is_read_whatever_its_action(db):
     audit.append(db, "sup", "deployment.moved", "deployment", dep, {"governed": {"location": "Q"}})
     assert governed.verify(db) == []
     assert json.loads(db.one("SELECT details_json FROM audit_log WHERE action = 'deployment.moved'")["details_json"])
+
+
+def test_a_seat_role_verifies_governed_state_without_reading_a_password_hash(seat_url):  # noqa: F811
+    from console.store import open_location
+    from tests.unit.test_security_pg_seat import _people
+
+    url, owner_url = seat_url
+    _people(owner_url)
+    with open_location(url) as seat:
+        assert governed._password_readable(seat) is False
+        problems = governed.verify(seat)  # a seat may not read users.password_hash: no digest is asked for
+    with open_location(owner_url) as owner:  # _people set the passwords by hand: the owner sees that
+        everything = governed.verify(owner)
+    assert any("password_hash" in p for p in everything)
+    assert problems == [p for p in everything if "password_hash" not in p]
