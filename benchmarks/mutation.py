@@ -223,7 +223,7 @@ def bench_mutation(modules: list[str] | None, children: int = 2, keep: Path | No
     started = time.perf_counter()
     results = []
     for name in names:
-        r = (check_sql(name, SQL_TARGETS[name], children, keep) if name in SQL_TARGETS
+        r = (check_sql(name, SQL_TARGETS[name], children, keep, known=explained()) if name in SQL_TARGETS
              else check_module(name, TARGETS[name], children, keep))
         results.append(r)
         if "error" in r:

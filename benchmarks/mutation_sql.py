@@ -164,7 +164,8 @@ def _copy(work: Path) -> None:
 
 
 def check_sql(name: str, target: SqlTarget, children: int = 2, keep: Path | None = None,
-              numbers: list[int] | None = None) -> dict:
+              numbers: list[int] | None = None, known: set[str] = frozenset()) -> dict:
+    """Mutate the target's SQL; ``known``: the explained survivors (benchmarks/mutation.py explained())."""
     if not os.environ.get("ORC_TEST_PG_URL"):
         return {"module": target.path, "error": "needs ORC_TEST_PG_URL (bash .ci/start_postgres.sh prints one)"}
     started = time.perf_counter()
@@ -206,8 +207,6 @@ def check_sql(name: str, target: SqlTarget, children: int = 2, keep: Path | None
     finally:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
-    from benchmarks.mutation import explained
-    known = explained()
     survivors = []
     for m, status in results:
         if status == "survived":

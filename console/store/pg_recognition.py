@@ -23,13 +23,8 @@ role: ``orc_actor_role()`` stays NULL under it, so every other rule treats recog
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from console.store.pg_authority import _DEFINER
 from console.store.pg_doors import _CALLER_IS_SEAT, _PERSON, _REFUSE
-
-if TYPE_CHECKING:  # base imports the migrations, which import this
-    from console.store.base import Store
 
 _TOKEN_SHA = "orc_token_sha256(current_setting('orc.session', true))"
 _WORKER_OF = ("orc_actor_role() = 'worker' AND EXISTS (SELECT 1 FROM worker_credentials w WHERE w.id = -orc_actor_id()"
@@ -68,11 +63,11 @@ V27_POSTGRES = (
 )
 
 
-def open_token(store: Store, deployment_id: int) -> str:
+def open_token(store, deployment_id: int) -> str:  # store: a console.store Store (base imports this module)
     """A recognition token for the deployment (PostgreSQL; the store works under a person's session or
     a worker credential that may start recognition): name it on each camera's connection."""
     return str(store.one("SELECT orc_open_recognition(?) AS t", (int(deployment_id),))["t"])
 
 
-def end_token(store: Store, token: str) -> None:
+def end_token(store, token: str) -> None:
     store.one("SELECT orc_end_recognition(?) AS done", (token,))
