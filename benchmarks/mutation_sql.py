@@ -34,7 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 _SEAT_TESTS = ("tests/unit/test_security_pg_doors.py", "tests/unit/test_security_pg_seat.py",
-               "tests/unit/test_security_pg_recognition.py", "tests/unit/test_mutants_pg_sql.py")
+               "tests/unit/test_security_pg_recognition.py", "tests/unit/test_security_pg_inserts.py",
+               "tests/unit/test_mutants_pg_sql.py")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,11 @@ SQL_TARGETS: dict[str, SqlTarget] = {
         ("ALERT_INSERT", "recogni or alerts_go_in"), ("V27_POSTGRES", "recogni or alerts_go_in"))),
     # Migration 26 replaces migration 16's guard on users (CREATE OR REPLACE FUNCTION orc_guard_users).
     "pg_authority_sql": SqlTarget("console/store/pg_authority.py",
-                                  superseded=(('"CREATE FUNCTION orc_guard_users()', '"CREATE TRIGGER users_guarded'),)),
+                                  superseded=(('"CREATE FUNCTION orc_guard_users()', '"CREATE TRIGGER users_guarded'),
+                                              # migration 26's decisions rule, and 22's orc_actor_role/_id
+                                              ('("decisions", "user_id', '("engagements",'),
+                                              ('f"CREATE FUNCTION orc_actor_role()', '# Whether this connection')),
+                                  focus=(("INSERT_RULES", "right_role_inserts"), ("SETUP_RULES", "right_role_inserts"))),
 }
 
 _ROLES = ("operator", "supervisor", "administrator", "auditor", "worker", "engagement_officer")

@@ -5,6 +5,7 @@ and the edges of each rule. On a real server, as the schema's owner and as a sea
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from tests.unit.test_security_pg_seat import _as, _people, _refused, seat_url  # noqa: F401 - the fixture, shared
 
@@ -70,6 +71,7 @@ def test_a_schema_owner_that_is_no_superuser_is_not_taken_for_a_seat(seat_url): 
             assert not owner.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
             _lock(owner, "bob", LOCKED)
             assert owner.execute("SELECT orc_take_try(%s, %s)", (ids["bob"], FAR)).fetchone()[0] == 1
+            owner.execute("UPDATE users SET failed_logins = 3 WHERE username = 'ann'")  # the guards let it
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
@@ -165,3 +167,43 @@ def test_a_lease_runs_no_more_than_60_s_ahead(seat_url):  # noqa: F811
                     f" WHERE camera_id = {cam}")
         _refused(raw, f"UPDATE camera_leases SET expires_s = EXTRACT(EPOCH FROM clock_timestamp()) + 60.5"
                       f" WHERE camera_id = {cam}")
+
+
+def test_a_right_fifth_password_still_signs_in_and_one_sign_out_ends_only_its_own_session(seat_url):  # noqa: F811
+    from console.services.accounts import auth
+    from console.store import open_location
+    from tests.unit.test_security_pg_seat import PASSWORD
+
+    url, owner_url = seat_url
+    _people(owner_url)
+    with open_location(url) as seat:
+        for _ in range(auth.MAX_FAILURES - 1):
+            with pytest.raises(auth.LoginError):
+                auth.login(seat, "bob", "not his password at all")
+        bob = auth.login(seat, "bob", PASSWORD)  # the fifth try, right: in
+        ann = auth.login(seat, "ann", PASSWORD)
+        auth.logout(seat, ann)
+    with psycopg.connect(url, autocommit=True) as raw:
+        _as(raw, bob.token)
+        assert raw.execute("SELECT orc_actor_role()").fetchone()[0] == "operator"  # bob's session lives on
+        _as(raw, ann.token)
+        assert raw.execute("SELECT orc_actor_role()").fetchone()[0] is None
+
+
+def test_a_worker_may_start_its_deployment_and_nothing_else(seat_url):  # noqa: F811
+    from console.services.accounts import auth, worker_access
+    from console.store import open_location
+    from tests.unit.test_security_pg_seat import PASSWORD
+
+    url, owner_url = seat_url
+    _people(owner_url)
+    with open_location(url) as seat:
+        dep = int(seat.one("SELECT id FROM deployments WHERE name = 'D'")["id"])
+        chief = auth.login(seat, "chief", PASSWORD)
+        worker = worker_access.authenticate(seat, worker_access.issue(seat, chief, dep, "gate").token, dep)
+    with psycopg.connect(owner_url, autocommit=True) as owner:
+        owner.execute("UPDATE deployments SET state = 'authorised' WHERE id = %s", (dep,))
+    with psycopg.connect(url, autocommit=True) as raw:
+        _as(raw, worker.token)
+        _refused(raw, f"UPDATE deployments SET state = 'stopped' WHERE id = {dep}")
+        raw.execute(f"UPDATE deployments SET state = 'active' WHERE id = {dep}")
