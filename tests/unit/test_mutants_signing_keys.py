@@ -284,3 +284,21 @@ def test_on_a_shared_database_another_seats_countersignature_is_listed_not_check
     assert sk._key_entry_problem(seat, seq, other, False, legacy) is None
     assert legacy == [f"key entry {seq}: countersignature not checked: countersigned by sha256:another-seat, another"
                       " seat's key (not checked on PostgreSQL)"]
+
+
+def test_each_verified_sign_off_is_known_by_its_deployment_record_and_time(signer):
+    s = signer
+    seq = _sign(s, record="d" * 64)
+    at = _entries(s.store, sk.SIGNED_OFF)[-1][4]["statement"]["signed_at"]
+    report = sk.check(s.store)
+    assert report.verified == frozenset({(s.d.deployment_id, "d" * 64, at)}) and seq
+    assert sk.signed_in_log(s.store, s.d.deployment_id) == {("d" * 64, at)}
+    assert sk.signed_in_log(s.store, s.d.deployment_id + 1) == set()
+
+
+def test_without_a_named_key_folder_the_key_file_lives_beside_the_store(store, monkeypatch):
+    monkeypatch.delenv("ORC_KEY_DIR", raising=False)
+    store._checkpointing = True
+    audit.append(store, "t", "test.first", "x", 1, {})
+    path = sk.key_path(store, 5)
+    assert path == checkpoints.installation_dir(store) / "keys" / f"signoff-5-{checkpoints.log_id(store)[:12]}.pem"
