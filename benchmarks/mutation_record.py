@@ -21,7 +21,7 @@ RECORD: dict[str, Target] = {
     # Sign-off keys: made at sign-in, opened by the password, checked by `audit verify`.
     "signing_keys": Target("console/services/record/signing_keys.py",
                            ("tests/unit/test_security_signoff_keys.py", "tests/unit/test_security_key_countersign.py",
-                            "tests/unit/test_mutants_signing_keys.py"), sampled=False),
+                            "tests/unit/test_mutants_signing_keys.py")),
     # Signed checkpoints of the log: made, published to witness folders, checked. (Every append runs
     # after_commit, so every test of the selection reaches most of the module: a short selection.)
     "checkpoints": Target("console/store/checkpoints.py",
