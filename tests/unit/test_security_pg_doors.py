@@ -114,6 +114,7 @@ def test_security_alerts_go_in_only_for_a_camera_of_their_deployment_and_the_rig
         _refused(raw, f"SELECT orc_open_recognition({dep})")  # nor a token
         _as(raw, token)
         raw.execute(_alert_sql(dep, cam))  # the recognition token writes its own deployment's alerts
+        _refused(raw, _alert_sql(dep, cam2))  # ... for its own cameras
         _refused(raw, _alert_sql(dep2, cam2))  # ... only those
         _refused(raw, "SELECT * FROM orc_recognition")
         for person in (aud, chief):  # who may not start recognition gets no token

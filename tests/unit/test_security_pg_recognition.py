@@ -42,6 +42,8 @@ def test_security_a_seats_cameras_write_alerts_under_its_recognition_token_and_n
         ann = auth.login(seat, "ann", PASSWORD)
         repo.bind_session(seat, ann.token)  # as Actor.require does at every door
         live = LiveDeployment(seat, FakeEngine(), record.deployment_id, ann)
+        other_seat = LiveDeployment(seat, FakeEngine(), record.deployment_id, ann)  # a second seat's own token
+        beside = other_seat._camera_store()
         camera = live._camera_store()  # what add_camera gives each camera
         spare = live._camera_store()
         token = camera.bound_session
@@ -56,6 +58,9 @@ def test_security_a_seats_cameras_write_alerts_under_its_recognition_token_and_n
         live.stop()  # the seat closes: its token is ended, and writes nothing more
         with pytest.raises(Exception, match="row-level security"):
             repo.insert_alert(spare, record)
+        assert repo.insert_alert(beside, record)  # the other seat's token is not ended with it
+        other_seat.stop()
+        beside.close()
         spare.close()
         nobody.close()
     with psycopg.connect(url, autocommit=True) as raw:
