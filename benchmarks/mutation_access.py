@@ -32,8 +32,7 @@ ACCESS: dict[str, Target] = {
     "deployments": Target("console/services/setup/deployments.py",
                           ("tests/unit/test_accountability.py", "tests/unit/test_deployment_setup.py",
                            "tests/unit/test_mutants_deployments.py", "tests/unit/test_mutants_deployments_changes.py"),
-                          keyword="not every_service and not pipeline_stops and not camera_test",
-                          sampled=False),  # 24 survivors that change behaviour are not tested yet
+                          keyword="not every_service and not pipeline_stops and not camera_test"),
     "redaction": Target("console/redaction.py",
                         ("tests/unit/test_redaction.py", "tests/unit/test_mutants_redaction.py")),
     "outbound": Target("console/services/decisions/outbound.py",
