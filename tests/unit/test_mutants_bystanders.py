@@ -85,11 +85,12 @@ def test_a_pass_shows_the_detector_each_tile_and_maps_its_boxes_back():
 
 
 def test_a_pass_resizes_down_by_area_and_up_bilinearly_and_never_to_nothing():
-    image = _frame(60, 80)
+    image = np.random.default_rng(1).integers(0, 255, (60, 80, 3)).astype(np.uint8)
     det = Told()
     blur = bs.BystanderBlur(det)
-    blur._pass(image, 0.5)
-    assert np.array_equal(det.seen[-1], cv2.resize(image, (40, 30), interpolation=cv2.INTER_AREA))
+    blur._pass(image, 0.3)  # (at exactly 0.5 both ways average the same 2x2 pixels)
+    assert np.array_equal(det.seen[-1], cv2.resize(image, (24, 18), interpolation=cv2.INTER_AREA))
+    assert not np.array_equal(det.seen[-1], cv2.resize(image, (24, 18), interpolation=cv2.INTER_LINEAR))
     blur._pass(image, 2.0)
     assert np.array_equal(det.seen[-1], cv2.resize(image, (160, 120), interpolation=cv2.INTER_LINEAR))
     blur._pass(np.zeros((1, 3, 3), np.uint8), 0.4)
@@ -107,8 +108,19 @@ def test_an_upscaled_pass_keeps_only_the_small_faces_it_is_for():
 @pytest.mark.parametrize("bad", [None, np.zeros((10, 10), np.uint8), np.zeros((10, 10, 4), np.uint8),
                                  np.zeros((0, 0, 3), np.uint8)])
 def test_find_faces_wants_a_bgr_image(bad):
-    with pytest.raises(ValueError, match=r"needs a BGR image of shape \(h, w, 3\)"):
+    with pytest.raises(ValueError) as caught:
         bs.BystanderBlur(Told()).find_faces(bad)
+    assert str(caught.value) == "find_faces() needs a BGR image of shape (h, w, 3)"
+
+
+def test_a_large_frame_is_also_searched_whole_at_640_a_small_one_only_at_its_size_and_twice_it():
+    det = Told()
+    bs.BystanderBlur(det).find_faces(np.zeros((720, 1280, 3), np.uint8))
+    assert det.seen[0].shape[:2] == (360, 640) and det.seen[1].shape[:2] == (720, 1280)
+    assert {s.shape[:2] for s in det.seen[2:]} == {(1440, 1360)}  # twice its size, as two tiles
+    det = Told()
+    bs.BystanderBlur(det).find_faces(np.zeros((480, 640, 3), np.uint8))  # 640 on its longer side: no overview
+    assert [s.shape[:2] for s in det.seen] == [(480, 640), (960, 1280)]
 
 
 def _flat(out, box) -> bool:
