@@ -33,8 +33,7 @@ RECORD: dict[str, Target] = {
     # Governed state: each governed row replayed from the log and compared with the table. On both
     # databases: a seat on PostgreSQL may not read password hashes, and its row keys keep their case.
     "governed": Target("console/store/governed.py",
-                       ("tests/unit/test_governed_state.py", "tests/unit/test_mutants_governed.py"), postgres=True,
-                       sampled=False),
+                       ("tests/unit/test_governed_state.py", "tests/unit/test_mutants_governed.py"), postgres=True),
     # Blurring every face but the alerted one in an alert's context frame (real detector).
     "bystanders": Target("console/vision/bystanders.py",
                          ("tests/unit/test_bystanders.py", "tests/unit/test_blur_independent.py",
