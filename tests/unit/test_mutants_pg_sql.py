@@ -87,7 +87,8 @@ def test_a_sighting_joins_or_attaches_to_its_incident_only_as_the_console_places
     from console.services.accounts import auth
     from console.services.decisions import adjudication
     from console.store import open_location
-    from tests.unit.test_security_pg_seat import PASSWORD, _alert, _alert_sql_for
+    from tests.unit.test_security_pg_doors import _alert_sql
+    from tests.unit.test_security_pg_seat import PASSWORD, _alert
 
     url, owner_url = seat_url
     ids = _people(owner_url)
@@ -113,7 +114,7 @@ def test_a_sighting_joins_or_attaches_to_its_incident_only_as_the_console_places
         owner.execute("UPDATE alerts SET claimed_by = %s, claim_expires = %s WHERE id IN (%s, %s)",
                       (ids["ann"], FAR, b1, z))
         owner.execute("UPDATE alerts SET claimed_by = NULL, claim_expires = NULL WHERE id = %s", (b1,))
-        dep = owner.execute("SELECT deployment_id FROM alerts WHERE id = %s", (b1,)).fetchone()[0]
+        dep, cam = owner.execute("SELECT deployment_id, camera_id FROM alerts WHERE id = %s", (b1,)).fetchone()
     with open_location(url) as seat:
         ann = auth.login(seat, "ann", PASSWORD)
     with psycopg.connect(url, autocommit=True) as raw:
@@ -124,7 +125,7 @@ def test_a_sighting_joins_or_attaches_to_its_incident_only_as_the_console_places
         # Already in an incident: recognition copies no claim onto it, even one its incident's sibling has.
         _refused(raw, f"UPDATE alerts SET claimed_by = {ids['ann']}, claim_expires = '{FAR}' WHERE id = {b2}")
         # Joining: only the state of a pending sighting of the incident it joins, not another incident's.
-        c = raw.execute(_alert_sql_for(dep) + " RETURNING id").fetchone()[0]
+        c = raw.execute(_alert_sql(dep, cam) + " RETURNING id").fetchone()[0]
         _refused(raw, f"UPDATE alerts SET incident_id = {b1}, claimed_by = {ids['ann']}, claim_expires = '{FAR}'"
                       f" WHERE id = {c}")
         raw.execute(f"UPDATE alerts SET incident_id = {b1} WHERE id = {c}")  # b1's own (unclaimed) state: allowed

@@ -179,14 +179,6 @@ def test_security_a_seat_role_signs_people_in_without_reading_a_password_hash_re
 
 
 # -- Step 11, item 3: a seat writes only what the signed-in person's role may (pg_authority.py) --------
-def _alert_sql_for(dep: int) -> str:
-    """A raw alert for the deployment's first camera and entry (no incident yet)."""
-    return ("INSERT INTO alerts(deployment_id, camera_id, track_id, entry_id, score, threshold, model_id, bbox_json,"
-            " quality_json, probe_sha256, context_sha256, captured_at, stored_at) SELECT"
-            f" {dep}, (SELECT MIN(id) FROM cameras WHERE deployment_id = {dep}), 98, MIN(e.id), 0.9, 0.4, 'm', '[]',"
-            " '{}', 'p', 'c', '2026-01-01', '2026-01-01' FROM watchlist_entries e")
-
-
 def _decision_sql(alert_id: int, user_id: int) -> str:
     """A decision stating its alert's own facts (the database refuses one that does not: pg_doors.py)."""
     return ("INSERT INTO decisions(alert_id, user_id, decision, reason, decided_at, model_id, threshold, score,"
