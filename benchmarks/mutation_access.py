@@ -16,6 +16,13 @@ ACCESS: dict[str, Target] = {
                     "tests/unit/test_mutants_auth.py"),
                    keyword="not timing_attack and not every_service and not pipeline_stops",
                    sampled=False),  # not rerun after its last tests: 16 survivors not yet classified
+    # The same sign-in on PostgreSQL, where the tries and the lock are the database's functions':
+    # only the two functions with a PostgreSQL branch (the lines the SQLite run above never reaches).
+    "auth_pg": Target("console/services/accounts/auth.py",
+                      ("tests/unit/test_mutants_auth.py", "tests/unit/test_security_pg_seat.py",
+                       "tests/unit/test_security_pg_doors.py"),
+                      keyword="mutants_auth or lock", only=("x__take_a_try*", "x__authenticate*"),
+                      postgres=True),
     "session": Target("console/services/accounts/session.py",
                       (_ATTACKS, "tests/unit/test_fatigue.py", "tests/unit/test_mutants_session.py"),
                       keyword="not timing_attack",

@@ -1,5 +1,6 @@
 """Accounts and sign-in, exactly (mutation check, issue 32): every refusal's words, every log
-entry's actor, subject and details, and the lockout's edges in time. SQLite, cheap scrypt."""
+entry's actor, subject and details, and the lockout's edges in time. SQLite, cheap scrypt; the
+sign-in and lockout tests on PostgreSQL too."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ def office(store):
     admin = auth.bootstrap_administrator(store, "chief", "Chief", PW)
     auth.create_user(store, admin, "ann", "Ann", "operator", PW)
     return store, admin
+
+
+@pytest.fixture
+def office_db(db):
+    """The same office on each database: on PostgreSQL the tries and the lock are the database's
+    functions' (orc_take_try, orc_lock_out, orc_open_session), called here as the schema's owner,
+    which passes the console's clock to the tries and the lock. orc_open_session reads the lock on
+    the database's clock, so there the office's hour is an hour ago rather than T0 (in 2027)."""
+    admin = auth.bootstrap_administrator(db, "chief", "Chief", PW)
+    auth.create_user(db, admin, "ann", "Ann", "operator", PW)
+    t0 = T0 if db.dialect == "sqlite" else datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    return db, admin, t0
+
+
+def _at(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def log(store, action):
@@ -149,13 +166,13 @@ def test_change_and_reset_password_are_checked_logged_and_take_effect(office):
     assert auth.login(store, "ann", PW).username == "ann"
 
 
-def test_each_sign_in_is_logged_with_its_reason_and_purpose(office):
-    store, _ = office
+def test_each_sign_in_is_logged_with_its_reason_and_purpose(office_db):
+    store, _, t0 = office_db
     ann = repo.get_user(store, "ann")["id"]
-    assert auth.login(store, "ann", PW, T0) == Actor(ann, "ann", "operator")
-    auth.login(store, "ann", PW, T0, purpose="unlock")
+    assert auth.login(store, "ann", PW, t0) == Actor(ann, "ann", "operator")
+    auth.login(store, "ann", PW, t0, purpose="unlock")
     for name, pw in (("ann", "wrong"), ("ghost", PW), ("", PW)):
-        assert refused(auth.login, store, name, pw, T0, kind=LoginError) == REFUSED
+        assert refused(auth.login, store, name, pw, t0, kind=LoginError) == REFUSED
     assert log(store, "login.succeeded") == [("ann", "user", str(ann), {"role": "operator", "demo": False}),
                                              ("ann", "user", str(ann), {"role": "operator", "demo": False,
                                                                         "for": "unlock"})]
@@ -165,14 +182,14 @@ def test_each_sign_in_is_logged_with_its_reason_and_purpose(office):
         ("?", "user", "", {"reason": "unknown user"})]
 
 
-def test_five_wrong_tries_lock_for_exactly_fifteen_minutes(office):
-    store, _ = office
+def test_five_wrong_tries_lock_for_exactly_fifteen_minutes(office_db):
+    store, _, t0 = office_db
     for i in range(1, 6):
-        refused(auth.login, store, "ann", "wrong", T0 + timedelta(seconds=i), kind=LoginError)
+        refused(auth.login, store, "ann", "wrong", t0 + timedelta(seconds=i), kind=LoginError)
     failed = [d for *_, d in log(store, "login.failed")]
     assert [d["failures"] for d in failed] == [1, 2, 3, 4, 5]
-    assert [d["locked_until"] for d in failed] == [None] * 4 + ["2027-01-15T08:15:05Z"]
-    at = datetime(2027, 1, 15, 8, 15, 4, tzinfo=UTC)
+    assert [d["locked_until"] for d in failed] == [None] * 4 + [_at(t0 + timedelta(minutes=15, seconds=5))]
+    at = t0 + timedelta(minutes=15, seconds=4)
     refused(auth.login, store, "ann", PW, at, kind=LoginError)  # the right password, still locked
     assert [d for *_, d in log(store, "login.failed")][-1] == {"reason": "locked"}
     assert auth.login(store, "ann", PW, at + timedelta(seconds=1)).username == "ann"  # at the second it ends
@@ -309,28 +326,28 @@ def test_the_dummy_hash_is_made_once_per_cost_and_a_hash_of_any_length_verifies(
     assert auth.verify_password(PW, stored) is True
 
 
-def test_a_password_change_takes_its_own_time_and_rekeys_a_supervisors_sign_off_key(office):
-    store, admin = office
+def test_a_password_change_takes_its_own_time_and_rekeys_a_supervisors_sign_off_key(office_db):
+    store, admin, t0 = office_db
     from console.services.record import signing_keys
 
     bob = auth.create_user(store, admin, "bob", "Bob", "supervisor", PW)
-    for _ in range(5):  # locked until T0 + 15 min, by the given clock
-        refused(auth.login, store, "bob", "wrong", T0, kind=LoginError)
-    later = T0 + timedelta(minutes=16)
+    for _ in range(5):  # locked until t0 + 15 min, by the given clock
+        refused(auth.login, store, "bob", "wrong", t0, kind=LoginError)
+    later = t0 + timedelta(minutes=16)
     auth.change_password(store, "bob", PW, NEW, later)
     actor = auth.login(store, "bob", NEW, later)
     assert actor.user_id == bob
     assert signing_keys.unlock(store, actor, NEW) is not None
 
 
-def test_a_second_lockout_after_the_first_has_passed(office):
-    store, _ = office
+def test_a_second_lockout_after_the_first_has_passed(office_db):
+    store, _, t0 = office_db
     for i in range(5):
-        refused(auth.login, store, "ann", "wrong", T0 + timedelta(seconds=i), kind=LoginError)
-    later = T0 + timedelta(minutes=20)
+        refused(auth.login, store, "ann", "wrong", t0 + timedelta(seconds=i), kind=LoginError)
+    later = t0 + timedelta(minutes=20)
     for i in range(5):
         refused(auth.login, store, "ann", "wrong", later + timedelta(seconds=i), kind=LoginError)
-    assert [d["locked_until"] for *_, d in log(store, "login.failed")][-1] == "2027-01-15T08:35:04Z"
+    assert [d["locked_until"] for *_, d in log(store, "login.failed")][-1] == _at(t0 + timedelta(minutes=35, seconds=4))
 
 
 def test_demo_flags_an_old_demo_account_and_a_hash_of_another_kind(office):
