@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import threading
+import time
 
 import pytest
 
@@ -139,8 +142,10 @@ def test_an_attempt_is_signed_logged_and_retried_with_backoff_then_given_up(room
             sender._attempt(store, job)
         with sender._cv:
             sender._heap.clear()
+        before = time.monotonic()
         sender._attempt(store, _job("http://127.0.0.1:9/closed"))
         assert sender._heap and sender._heap[0].attempt == 1
+        assert sender._heap[0].due >= before + 100.0  # due after its backoff, not at once
         with sender._cv:
             sender._heap.clear()
         sender._attempt(store, _job(ok.url, str(tmp_path / "missing")))
@@ -159,7 +164,7 @@ def test_an_attempt_is_signed_logged_and_retried_with_backoff_then_given_up(room
     assert sent[4] == {"event_id": "1-7", "url": "http://127.0.0.1:9/closed", "attempt": 1, "status": None,
                        "outcome": "retry", "error": "URLError", "retry_in_s": 100.0}
     assert sent[5]["error"] == "FileNotFoundError" and sent[5]["status"] is None  # an unreadable secret file
-    assert {s[2] for s in log(store, "outbound.webhook")} == {"5"}
+    assert {s[:3] for s in log(store, "outbound.webhook")} == {("outbound", "alert", "5")}
 
 
 def test_the_backoff_stops_growing_at_its_cap(room):
@@ -193,3 +198,222 @@ def test_a_full_queue_drops_and_logs_and_the_sender_is_kept_per_store(room):
     assert outbound.dispatcher_for(store) is first and store.outbound is first
     outbound.close(store)
     assert store.outbound is None and not first._thread.is_alive()
+
+
+def test_files_and_key_folders_are_made_however_deep_and_the_key_never_readable_by_others(room, tmp_path,
+                                                                                          monkeypatch):
+    store, dep, admin = room
+    path = tmp_path / "a" / "b" / "dispatch.jsonl"
+    outbound._append_line(store, path, EVENT)
+    assert path.read_bytes() == outbound.body_of(EVENT) + b"\n"
+    modes = []
+    real_fdopen = outbound.os.fdopen
+
+    def fdopen(fd, *args, **kw):  # the file's mode as it is created, before any chmod
+        import os
+        import stat
+        modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        return real_fdopen(fd, *args, **kw)
+
+    monkeypatch.setattr(outbound.os, "fdopen", fdopen)
+    made = outbound.configure(store, admin, dep, webhook_url="https://x.example/", secret="k",
+                              secrets_dir=tmp_path / "k1" / "k2")
+    assert modes == [0o600] and (tmp_path / "k1" / "k2" / f"outbound-{dep}.key").read_text() == "k"
+    assert made["secret_file"] == str(tmp_path / "k1" / "k2" / f"outbound-{dep}.key")
+    row = store.one("SELECT * FROM settings WHERE key = ?", (outbound.KEY,))
+    assert row["updated_by"] == admin.user_id
+
+
+def test_describe_flattens_every_broker_field_and_joins_only_lists():
+    config = {"mqtt": {"url": "mqtts://m:pw@broker/", "topic_prefix": "orc/x", "events": ["confirmed", "outcome"],
+                       "username": "u", "password_file": "/k/p"}}
+    assert outbound.describe(config) == {"mqtt_url": "mqtts://***@broker/", "mqtt_topic_prefix": "orc/x",
+                                         "mqtt_events": "confirmed,outcome", "mqtt_username": "u",
+                                         "mqtt_password_file": "/k/p"}
+
+
+def _confirmed_payload(store, alert_id: int) -> dict:
+    from tests.unit.test_outbound_webhook import confirm
+
+    confirm(store, actor_for(store, "op"), alert_id)
+    decided = store.one("SELECT id, alert_id FROM decisions ORDER BY id DESC LIMIT 1")
+    event = outbound.payload(store, decided["alert_id"], decided["id"])
+    assert event.pop("confirmed_at")
+    return event
+
+
+def test_the_payload_names_the_place_and_the_incident_a_sighting_joined(store):
+    d = small_deployment(store, operators=("op",), incident_window_s=600)
+    first, second = d.alert(track=1), d.alert(track=1)
+    assert store.one("SELECT incident_id FROM alerts WHERE id = ?", (second,))["incident_id"] == first
+    decision = store.one("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM decisions")["n"]
+    assert _confirmed_payload(store, second) == {
+        "schema": outbound.SCHEMA, "event_id": f"{d.deployment_id}-{decision}",
+        "deployment": {"id": d.deployment_id, "name": "D", "location": "P"}, "alert_id": second,
+        "incident_id": first, "camera": "Cam", "seen_at": "2026-01-01T09:00:00Z", "confirmations": 1,
+        "watchlist": {"record_number": "R-1", "category": "missing_person"}}
+
+
+def test_an_alert_of_no_other_incident_is_its_own(room):
+    store, dep, admin = room
+    alert_id = repo.insert_alert(store, repo.AlertRecord(
+        dep, store.one("SELECT id FROM cameras")["id"], 1,
+        [(store.one("SELECT id FROM watchlist_entries")["id"], store.one("SELECT id FROM entry_images")["id"], 0.7)],
+        0.4, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+    assert _confirmed_payload(store, alert_id)["incident_id"] == alert_id
+
+
+def test_sends_queued_in_one_transaction_each_go_and_an_alert_gone_sends_nothing(room, tmp_path):
+    store, dep, admin = room
+    path = tmp_path / "dispatch.jsonl"
+    outbound.configure(store, admin, dep, jsonl_path=str(path))
+    d_alerts = []
+    for track in (1, 2):
+        alert_id = repo.insert_alert(store, repo.AlertRecord(
+            dep, store.one("SELECT id FROM cameras")["id"], track,
+            [(store.one("SELECT id FROM watchlist_entries")["id"], store.one("SELECT id FROM entry_images")["id"], 0.7)],
+            0.4, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+        d_alerts.append(alert_id)
+    from tests.unit.test_outbound_webhook import confirm
+
+    for alert_id in d_alerts:
+        with store.transaction():
+            confirm(store, actor_for(store, "op"), alert_id)
+    path.unlink()
+    decisions = [(r["alert_id"], r["id"]) for r in store.query("SELECT id, alert_id FROM decisions ORDER BY id")]
+    with store.transaction():  # two confirmations' sends queued by one transaction: both go once it commits
+        for alert_id, decision_id in decisions:
+            outbound.alert_confirmed(store, alert_id, decision_id)
+        assert not path.exists()
+    assert [json.loads(x)["alert_id"] for x in path.read_text().splitlines()] == d_alerts
+    outbound._send(store, 999_999, 1)  # an alert that is not (or no longer) there: nothing, and no error
+    assert len(path.read_text().splitlines()) == 2
+
+
+def test_the_store_senders_are_its_own_and_both_are_closed(room):
+    store, dep, admin = room
+
+    class Sender:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    mqtt = store.outbound_mqtt = Sender()
+    sender = outbound.dispatcher_for(store)
+    assert sender.store is store
+    assert sender._thread.name == "outbound-webhook" and sender._thread.daemon is True
+    outbound.close(store)
+    assert mqtt.closed and store.outbound_mqtt is None and store.outbound is None
+
+
+def _in_a_thread(fn, bound_s: float):
+    """Run ``fn`` on a thread of its own; its result, or AssertionError if it is still running
+    after ``bound_s`` (a hang must fail the test, not stop the suite)."""
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    worker.start()
+    worker.join(bound_s)
+    assert not worker.is_alive(), f"still running after {bound_s} s"
+    return out[0]
+
+
+def test_an_endpoint_that_never_answers_times_out_and_close_waits_no_longer_than_asked(room):
+    store, dep, admin = room
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held: list[socket.socket] = []
+
+    def accept():  # takes each connection and never answers, until the test hangs up on it
+        while True:
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/dispatch"
+    sender = outbound.Dispatcher(store, timeout_s=0.3, base_s=100.0)
+    try:
+        _in_a_thread(lambda: sender._attempt(store, _job(url)), 20)
+        assert log(store, "outbound.webhook")[-1][3]["error"] in ("TimeoutError", "timeout", "URLError")
+        with sender._cv:
+            sender._heap.clear()
+        stuck = outbound.Dispatcher(store, timeout_s=60.0)
+        stuck.submit(EVENT, url)  # its thread is now in an attempt that will wait a minute
+        time.sleep(0.2)
+        _in_a_thread(lambda: stuck.close(wait_s=0.2), 20)
+        assert stuck._thread.is_alive()  # close returned without waiting the attempt out
+    finally:
+        try:
+            silent.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        silent.close()
+        for conn in held:  # a sender still waiting on one hears the end of it
+            conn.close()
+        sender.close()
+
+
+def test_retries_come_as_soon_as_their_backoff_allows(room):
+    store, dep, admin = room
+    failing = Receiver(fail_first=3)
+    sender = outbound.Dispatcher(store, base_s=0.01)
+    try:
+        start = time.monotonic()
+        sender.submit(EVENT, failing.url)
+        assert _in_a_thread(lambda: sender.wait_idle(20), 25)
+        took = time.monotonic() - start  # 0.01 + 0.02 + 0.04 s of backoff, and four local requests
+    finally:
+        sender.close()
+        failing.close()
+    assert failing.tries == 4 and took < 2.5
+    assert [d.get("retry_in_s") for *_, d in log(store, "outbound.webhook")] == [0.01, 0.02, 0.04, None]
+
+
+def test_a_retry_delay_is_logged_to_the_millisecond(room):
+    store, dep, admin = room
+    sender = outbound.Dispatcher(store, base_s=0.0123456)
+    try:
+        sender._attempt(store, _job("http://127.0.0.1:9/closed"))
+    finally:
+        sender.close()
+    assert log(store, "outbound.webhook")[-1][3]["retry_in_s"] == 0.012
+
+
+def test_jobs_due_at_the_same_moment_go_in_the_order_they_came(room, monkeypatch):
+    store, dep, admin = room
+    sender = outbound.Dispatcher(store)
+    try:
+        with sender._cv:
+            sender._closed = True  # hold the thread: nothing is sent
+        monkeypatch.setattr(outbound.time, "monotonic", lambda: 1000.0)
+        for n in range(1, 6):
+            sender.submit({**EVENT, "event_id": f"1-{n}"}, "https://x.example/")
+        monkeypatch.undo()
+        import heapq
+        order = [heapq.heappop(sender._heap).event["event_id"] for _ in range(5)]
+    finally:
+        sender.close()
+    assert order == ["1-1", "1-2", "1-3", "1-4", "1-5"]
+
+
+def test_wait_idle_says_whether_the_queue_emptied_in_time(room):
+    store, dep, admin = room
+    held = outbound.Dispatcher(store)
+    try:
+        with held._cv:
+            held._closed = True  # nothing is sent: the queue never empties
+        held.submit(EVENT, "https://x.example/")
+        assert _in_a_thread(lambda: held.wait_idle(0.1), 20) is False
+    finally:
+        held.close()
+    slow = Receiver()
+    sender = outbound.Dispatcher(store)
+    try:
+        sender.submit(EVENT, slow.url)
+        assert _in_a_thread(lambda: sender.wait_idle(0.9), 20) is True  # well within 0.9 s
+    finally:
+        sender.close()
+        slow.close()

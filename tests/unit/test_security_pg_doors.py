@@ -7,6 +7,9 @@ attack is beside the legitimate path it must not block."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import psycopg
 import pytest
 
@@ -57,11 +60,14 @@ def test_security_a_seat_locks_an_account_only_by_wrong_passwords_and_an_adminis
     url, owner_url = seat_url
     _people(owner_url)
     with open_location(url) as seat:
-        for _ in range(auth.MAX_FAILURES):
+        for _ in range(auth.MAX_FAILURES):  # the console's clock says 2000: the database's decides
             with pytest.raises(auth.LoginError):
-                auth.login(seat, "bob", "not his password at all")
+                auth.login(seat, "bob", "not his password at all", datetime(2000, 1, 1, tzinfo=UTC))
         row = repo.get_user(seat, "bob")
         assert row["failed_logins"] == 0 and row["locked_until"] > "2026"  # locked, on the database's clock
+        last = json.loads(seat.query("SELECT details_json FROM audit_log WHERE action = 'login.failed'"
+                                     " ORDER BY seq DESC LIMIT 1")[0]["details_json"])
+        assert last["failures"] == auth.MAX_FAILURES and last["locked_until"] == row["locked_until"]  # as locked
         with pytest.raises(auth.LoginError):
             auth.login(seat, "bob", PASSWORD)  # locked: the right password too
         chief = auth.login(seat, "chief", PASSWORD)

@@ -239,11 +239,12 @@ class Dispatcher:
                 self._cv.wait(min(left, 0.05))
         return True
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 5.0) -> None:
+        """Stop taking jobs; wait at most ``wait_s`` for an attempt under way (its timeout bounds it)."""
         with self._cv:
             self._closed = True
             self._cv.notify_all()
-        self._thread.join(5)
+        self._thread.join(wait_s)
 
     def _run(self) -> None:
         store = self.store.reopen()  # one connection, one thread
