@@ -15,7 +15,7 @@ ACCESS: dict[str, Target] = {
                    (_ATTACKS, "tests/unit/test_accountability.py", "tests/unit/test_fatigue.py",
                     "tests/unit/test_mutants_auth.py"),
                    keyword="not timing_attack and not every_service and not pipeline_stops",
-                   sampled=False),  # not rerun after its last tests: 16 survivors not yet classified
+                   sampled=False),  # its survivors in the PostgreSQL branches are auth_pg's (run there, not here)
     # The same sign-in on PostgreSQL, where the tries and the lock are the database's functions':
     # only the two functions with a PostgreSQL branch (the lines the SQLite run above never reaches).
     "auth_pg": Target("console/services/accounts/auth.py",

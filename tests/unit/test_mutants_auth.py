@@ -391,10 +391,11 @@ def test_a_name_that_cannot_sign_in_counts_no_try_on_any_account(office_db):
     store, admin, t0 = office_db
     auth.create_user(store, admin, "dis", "Dis", "operator", PW)
     auth.set_active(store, admin, "dis", False)
+    repo.create_user(store, "nopw", "No Password", "operator")  # none set yet
     for _ in range(auth.MAX_FAILURES + 1):
-        for name, pw in (("ghost", PW), ("dis", PW), ("dis", "wrong")):
+        for name, pw in (("ghost", PW), ("dis", PW), ("dis", "wrong"), ("nopw", "")):
             refused(auth.login, store, name, pw, t0, kind=LoginError)
-    assert _tries(store) == {"chief": (0, None), "ann": (0, None), "dis": (0, None)}  # chief is id 1
+    assert _tries(store) == {"chief": (0, None), "ann": (0, None), "dis": (0, None), "nopw": (0, None)}  # chief: id 1
     assert auth.login(store, "chief", PW, t0).role == "administrator"
 
 

@@ -335,12 +335,14 @@ def test_an_endpoint_that_never_answers_times_out_and_close_waits_no_longer_than
     threading.Thread(target=accept, daemon=True).start()
     url = f"http://127.0.0.1:{silent.getsockname()[1]}/dispatch"
     sender = outbound.Dispatcher(store, timeout_s=0.3, base_s=100.0)
+    stuck = outbound.Dispatcher(store, timeout_s=60.0)
+    mine = store.reopen()  # the attempt's own connection: a hung attempt must not outlive the test's
+    attempt = threading.Thread(target=lambda: sender._attempt(mine, _job(url)), daemon=True)
     try:
-        _in_a_thread(lambda: sender._attempt(store, _job(url)), 20)
+        attempt.start()
+        attempt.join(20)
+        assert not attempt.is_alive(), "an attempt on a silent endpoint did not time out"
         assert log(store, "outbound.webhook")[-1][3]["error"] in ("TimeoutError", "timeout", "URLError")
-        with sender._cv:
-            sender._heap.clear()
-        stuck = outbound.Dispatcher(store, timeout_s=60.0)
         stuck.submit(EVENT, url)  # its thread is now in an attempt that will wait a minute
         time.sleep(0.2)
         _in_a_thread(lambda: stuck.close(wait_s=0.2), 20)
@@ -353,7 +355,11 @@ def test_an_endpoint_that_never_answers_times_out_and_close_waits_no_longer_than
         silent.close()
         for conn in held:  # a sender still waiting on one hears the end of it
             conn.close()
+        attempt.join(5)
+        stuck.close()
         sender.close()
+        if not attempt.is_alive():
+            mine.close()
 
 
 def test_retries_come_as_soon_as_their_backoff_allows(room):
