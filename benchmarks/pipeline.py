@@ -52,8 +52,12 @@ def _appearances(engine, gate, camera_index: int, frames: int) -> dict[int, int]
 
 
 def _owner(scene, index: int, box) -> int | None:
+    """The walk-by whose head is drawn at the face box's centre. Where two heads overlap (one
+    leaving the frame as another enters), the one drawn last covers the other, so the last box
+    holding the centre is the face's owner (before, the first was taken: a face seen on time was
+    counted as the other person's, and its own person's as late)."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    for number, _, (x1, y1, x2, y2) in scene.head_boxes(index):
+    for number, _, (x1, y1, x2, y2) in reversed(scene.head_boxes(index)):  # drawn last first
         if x1 <= cx <= x2 and y1 <= cy <= y2:
             return number
     return None
