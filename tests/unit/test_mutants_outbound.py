@@ -415,11 +415,12 @@ def test_wait_idle_says_whether_the_queue_emptied_in_time(room):
         assert _in_a_thread(lambda: held.wait_idle(0.1), 20) is False
     finally:
         held.close()
-    slow = Receiver()
-    sender = outbound.Dispatcher(store)
+    once = Receiver(fail_first=1)  # refused once, then taken on the retry 0.2 s later
+    sender = outbound.Dispatcher(store, base_s=0.2)
     try:
-        sender.submit(EVENT, slow.url)
-        assert _in_a_thread(lambda: sender.wait_idle(0.9), 20) is True  # well within 0.9 s
+        sender.submit(EVENT, once.url)
+        assert _in_a_thread(lambda: sender.wait_idle(1.0), 20) is True  # queued until the retry is sent
     finally:
         sender.close()
-        slow.close()
+        once.close()
+    assert once.tries == 2
