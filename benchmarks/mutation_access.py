@@ -44,6 +44,7 @@ ACCESS: dict[str, Target] = {
                         ("tests/unit/test_redaction.py", "tests/unit/test_mutants_redaction.py")),
     "outbound": Target("console/services/decisions/outbound.py",
                        ("tests/unit/test_outbound_webhook.py", "tests/unit/test_mutants_outbound.py",
+                        "tests/unit/test_mutants_outbound_sender.py",
                         "tests/unit/test_known_answer.py::test_no_test_reaches_dispatch_outbound_an_outcome_or_a_figure")),
     "guard": Target("console/handheld/guard.py",
                     ("tests/unit/test_handheld_web.py", "tests/unit/test_mutants_guard.py")),
