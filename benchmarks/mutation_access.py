@@ -13,13 +13,14 @@ ACCESS: dict[str, Target] = {
     # lockout and scrypt tests of test_accountability are in.
     "auth": Target("console/services/accounts/auth.py",
                    (_ATTACKS, "tests/unit/test_accountability.py", "tests/unit/test_fatigue.py",
-                    "tests/unit/test_mutants_auth.py"),
+                    "tests/unit/test_mutants_auth.py", "tests/unit/test_mutants_auth_tries.py"),
                    keyword="not timing_attack and not every_service and not pipeline_stops",
                    sampled=False),  # its survivors in the PostgreSQL branches are auth_pg's (run there, not here)
     # The same sign-in on PostgreSQL, where the tries and the lock are the database's functions':
     # only the two functions with a PostgreSQL branch (the lines the SQLite run above never reaches).
     "auth_pg": Target("console/services/accounts/auth.py",
-                      ("tests/unit/test_mutants_auth.py", "tests/unit/test_security_pg_seat.py",
+                      ("tests/unit/test_mutants_auth.py", "tests/unit/test_mutants_auth_tries.py",
+                       "tests/unit/test_security_pg_seat.py",
                        "tests/unit/test_security_pg_doors.py"),
                       keyword="mutants_auth or lock", only=("x__take_a_try*", "x__authenticate*"),
                       postgres=True),
