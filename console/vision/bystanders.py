@@ -50,6 +50,11 @@ OVERLAP = 160  # px between tiles: a face up to this size lies whole in one of t
 MARGIN = 0.3
 MIN_PAD = 4
 SAME_FACE_IOU = 0.3
+# One onnxruntime thread per blur: the alert pool runs one blur per core (console/pipeline/alerting.py),
+# and two blurs of two threads each on two cores fought for them. Measured (docs/performance.md):
+# alone a blur takes 1.5 times as long, two at once 19 % more blurs a second, and in the 8-feed bench
+# the blur's p95 fell in each of three pairs (439-514 ms against 529-753).
+THREADS = 1
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -111,7 +116,7 @@ class BystanderBlur:
 
         files = verify_bundled(models_dir)
         return cls(YuNetDetector(files.detector, resolve_providers(providers), score_threshold=DETECT_SCORE,
-                                 max_side=TILE))
+                                 max_side=TILE, threads=THREADS))
 
     def _pass(self, image: np.ndarray, scale: float) -> list[tuple[np.ndarray, float]]:
         h, w = image.shape[:2]
