@@ -32,6 +32,7 @@ paid once per alert, in the recognition worker, never on the GUI thread.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -50,11 +51,13 @@ OVERLAP = 160  # px between tiles: a face up to this size lies whole in one of t
 MARGIN = 0.3
 MIN_PAD = 4
 SAME_FACE_IOU = 0.3
-# One onnxruntime thread per blur: the alert pool runs one blur per core (console/pipeline/alerting.py),
-# and two blurs of two threads each on two cores fought for them. Measured (docs/performance.md):
-# alone a blur takes 1.5 times as long, two at once 19 % more blurs a second, and in the 8-feed bench
-# the blur's p95 fell in each of three pairs (439-514 ms against 529-753).
-THREADS = 1
+# The cores shared among the alert pool's blurs (console/pipeline/alerting.py runs one per core, at
+# most two at once): on two cores one onnxruntime thread each, where two blurs of two threads each
+# had fought for both. Measured there (docs/performance.md): alone a blur takes 1.5 times as long,
+# two at once 19 % more blurs a second, and in the 8-feed bench the blur's p95 fell in each of three
+# pairs (439-514 ms against 529-753). A larger machine gives each blur its share of its cores.
+_CORES = os.cpu_count() or 1
+THREADS = max(1, _CORES // min(2, _CORES))
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
