@@ -252,12 +252,17 @@ def test_the_payload_names_the_place_and_the_incident_a_sighting_joined(store):
         "watchlist": {"record_number": "R-1", "category": "missing_person"}}
 
 
-def test_an_alert_of_no_other_incident_is_its_own(room):
-    store, dep, admin = room
-    alert_id = repo.insert_alert(store, repo.AlertRecord(
-        dep, store.one("SELECT id FROM cameras")["id"], 1,
+def _alert(store, dep: int, track: int = 1) -> int:
+    """An alert on the room's camera and entry, as tests.factories' SmallDeployment.alert makes one."""
+    return repo.insert_alert(store, repo.AlertRecord(
+        dep, store.one("SELECT id FROM cameras")["id"], track,
         [(store.one("SELECT id FROM watchlist_entries")["id"], store.one("SELECT id FROM entry_images")["id"], 0.7)],
         0.4, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
+
+
+def test_an_alert_of_no_other_incident_is_its_own(room):
+    store, dep, admin = room
+    alert_id = _alert(store, dep)
     assert _confirmed_payload(store, alert_id)["incident_id"] == alert_id
 
 
@@ -265,13 +270,7 @@ def test_sends_queued_in_one_transaction_each_go_and_an_alert_gone_sends_nothing
     store, dep, admin = room
     path = tmp_path / "dispatch.jsonl"
     outbound.configure(store, admin, dep, jsonl_path=str(path))
-    d_alerts = []
-    for track in (1, 2):
-        alert_id = repo.insert_alert(store, repo.AlertRecord(
-            dep, store.one("SELECT id FROM cameras")["id"], track,
-            [(store.one("SELECT id FROM watchlist_entries")["id"], store.one("SELECT id FROM entry_images")["id"], 0.7)],
-            0.4, "m", [0, 0, 1, 1], {}, b"p", b"c", "2026-01-01T09:00:00Z"))
-        d_alerts.append(alert_id)
+    d_alerts = [_alert(store, dep, track) for track in (1, 2)]
     from tests.unit.test_outbound_webhook import confirm
 
     for alert_id in d_alerts:
