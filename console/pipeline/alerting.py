@@ -7,10 +7,16 @@ long. Here it runs on a small pool of its own, shared by the cameras of one proc
 camera goes on with the next frame.
 
 What leaves the camera's thread is a copy of the frame and the boxes; what comes back is the
-finished JPEG. The alert's store write stays with the camera (its connection is that thread's):
-a camera writes its prepared alerts in the order it raised them, the next time its loop turns
-(at the next frame, or within 0.2 s on a still feed), and a track that raised one counts as
-alerted from the moment it did, so it never raises a second while the first is being prepared.
+finished JPEG. A track that raised an alert counts as alerted from the moment it did, so it never
+raises a second while the first is being prepared.
+
+Given a writer of its own (a store connection for the pool: ``alert_writer_factory``), the alert does
+not wait for its frame: the process's alert-writer thread stores it at once, without a context frame,
+and the blurred frame follows it when made (console/store/migrations_context.py), on the same
+connection. The camera announces the alert as soon as it is stored, at its loop's next turn. An alert
+the store would not take waits in the camera's outbox with its frame, and later ones queue behind it.
+Without a writer, the camera writes its prepared alerts itself, each with its frame, in the order
+it raised them, the next time its loop turns (at the next frame, or within 0.2 s on a still feed).
 
 A frame whose bystanders could not be blurred is not kept (the alert goes without it), exactly as
 on the camera's thread; the unblurred copy is dropped with the job.
@@ -39,6 +45,7 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pool: _ContextPool | None = None
+_writer_pool: _ContextPool | None = None
 
 
 class _ContextPool:
@@ -46,10 +53,10 @@ class _ContextPool:
     (a camera's set-up, on the thread that builds the cameras): a thread inherits its maker's
     priority, and these must not inherit a camera thread's lowered one (console/pipeline/worker.py)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, name: str = "alert-context") -> None:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         for n in range(workers):
-            threading.Thread(target=self._work, name=f"alert-context-{n}", daemon=True).start()
+            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True).start()
 
     def submit(self, fn: Callable, *args) -> Future:
         future: Future = Future()
@@ -70,8 +77,8 @@ class _ContextPool:
 def _forget_pool_in_child() -> None:
     """A forked child has none of its parent's threads: a pool inherited across a fork would take
     jobs and never run them, so the child makes its own when it first needs one."""
-    global _pool, _lock
-    _pool, _lock = None, threading.Lock()
+    global _pool, _writer_pool, _lock
+    _pool, _writer_pool, _lock = None, None, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
@@ -85,6 +92,16 @@ def context_pool() -> _ContextPool:
         if _pool is None:
             _pool = _ContextPool(max(1, min(2, os.cpu_count() or 1)))
         return _pool
+
+
+def writer_pool() -> _ContextPool:
+    """The process's one alert-writer thread: stores alerts the moment they are raised, for every camera
+    (each on its own connection), so that no alert waits behind another's bystander blur."""
+    global _writer_pool
+    with _lock:
+        if _writer_pool is None:
+            _writer_pool = _ContextPool(1, "alert-writer")
+        return _writer_pool
 
 
 def prepare(make_context: Callable[[np.ndarray, np.ndarray, list], tuple[bytes, float]], frame: np.ndarray,
@@ -101,7 +118,8 @@ OUTBOX_MAX = 500
 OUTBOX_RETRY_S = 2.0
 
 
-_Writer = tuple[Callable[[AlertRecord], int], Callable[[], None]]  # (write, close)
+# (write, close, attach): attach(alert_id, jpeg) stores the context frame of an alert written without one.
+_Writer = tuple[Callable[[AlertRecord], int], Callable[[], None], Callable[[int, bytes], None]]
 
 
 @dataclass
@@ -125,9 +143,13 @@ class AlertWriting:
         self.refusal = ""
         self.store_problem = ""  # the last write failure, while alerts are waiting; "" when all is written
         self._next_retry = 0.0
-        # Alerts whose context frame is being made on the pool, in the order raised; None: made on
-        # the camera's thread (scan, tests, selftest).
-        self.preparing: deque[tuple[Future, _PendingAlert]] | None = None
+        # Alerts being written (first: the writer thread's future, or None without a writer) and their
+        # context frames made on the pool (made), in the order raised; None: made on the camera's
+        # thread (scan, tests, selftest).
+        self.preparing: deque[tuple[Future | None, Future, _PendingAlert]] | None = None
+        # The frames of stored alerts still being made and attached, each (alert id, future).
+        self.attaching: deque[tuple[int, Future]] = deque()
+        self.contexts_lost = 0  # frames of stored alerts that could not be attached (the alert stays)
         # () -> (write, close): a writer on a store connection of its own, for the pool's threads
         # (one at a time: _writer_lock); None: prepared alerts are written by the camera's loop.
         self.alert_writer_factory: Callable[[], _Writer] | None = alert_writer_factory
@@ -139,6 +161,7 @@ class AlertWriting:
         the camera's thread from now on; ``drain_outbox``, called by the camera's loop, collects them."""
         if self.keep_context and self.preparing is None:
             context_pool()  # its threads made now, by the thread that sets the camera up
+            writer_pool()
             self.preparing = deque()
 
     def close_alert_writer(self) -> None:
@@ -150,23 +173,41 @@ class AlertWriting:
             except Exception as exc:  # closing a connection that already failed
                 log.debug("camera %s: the alert writer's connection did not close cleanly: %s", self.camera_id, exc)
 
-    def _made_and_written(self, record: AlertRecord, write: bool):
-        """On the pool: the context frame, then (``write``) the alert on the pool's own connection.
-        ("written", id) / ("refused", exc) / ("held", exc): the store would not take it now / ("made", None)."""
-        def job(frame: np.ndarray, box: np.ndarray, boxes: list):
-            jpeg, _ = self._context(frame, box, boxes)
-            made = replace(record, context_jpeg=jpeg)
-            if not write:
-                return "made", None, made
+    def _own_writer(self) -> _Writer:
+        """The pool's connection (opened on first use; the caller holds ``_writer_lock``)."""
+        if self._writer is None:
+            self._writer = self.alert_writer_factory()
+        return self._writer
+
+    def _stored_first(self, record: AlertRecord):
+        """On the writer thread: the alert, without its frame. ("written", id) / ("refused", exc) /
+        ("held", exc): the store would not take it now."""
+        def job():
             with self._writer_lock:
                 try:
-                    if self._writer is None:
-                        self._writer = self.alert_writer_factory()
-                    return "written", self._writer[0](made), made
+                    return "written", self._own_writer()[0](record)
                 except AlertRefused as exc:
-                    return "refused", exc, made
+                    return "refused", exc
                 except ConsoleError as exc:
-                    return "held", exc, made
+                    return "held", exc
+        return job
+
+    def _made(self, record: AlertRecord, first: Future | None):
+        """On the pool: the context frame, then - once ``first`` has stored the alert - the frame stored
+        after it. Returns the record with its frame (for the outbox, should the alert not be stored)."""
+        def job(frame: np.ndarray, box: np.ndarray, boxes: list) -> AlertRecord:
+            jpeg, _ = self._context(frame, box, boxes)
+            made = replace(record, context_jpeg=jpeg)
+            if first is None or not jpeg:
+                return made
+            try:
+                kind, alert_id = first.result()
+            except Exception:  # the writer failed: the camera writes the alert, frame and all
+                return made
+            if kind == "written":
+                with self._writer_lock:
+                    self._own_writer()[2](alert_id, jpeg)
+            return made
         return job
 
     def drain_outbox(self, force: bool = False) -> list[int]:
@@ -199,27 +240,39 @@ class AlertWriting:
         self._recent[pending.entry_id] = (alert_id, pending.raised_at)
 
     def _write_prepared(self, wait: bool) -> list[int]:
-        """The alerts the pool has made (and perhaps written), in the order they were raised."""
+        """The alerts the writer has stored, or whose frame the pool has made, in the order raised."""
         written: list[int] = []
         while self.preparing:
-            future, pending = self.preparing[0]
-            if not (wait or future.done()):
+            first, made, pending = self.preparing[0]
+            if first is not None and (wait or first.done()):
+                try:
+                    kind, value = first.result(timeout=30)
+                except Exception as exc:  # the writer itself failed: the camera writes the alert
+                    log.warning("camera %s: the alert writer failed (%s); the camera writes the alert", self.camera_id,
+                                exc)
+                    kind, value = "failed", exc
+                if kind == "written":
+                    self.preparing.popleft()
+                    self.attaching.append((value, made))
+                    self._written(pending, value)
+                    written.append(value)
+                    continue
+                if kind == "refused":
+                    self.preparing.popleft()
+                    self._refused(value)
+                    continue
+            elif first is not None:
                 break
+            if not (wait or made.done()):
+                break  # the outbox takes the alert with its frame, in order
             self.preparing.popleft()
             try:
-                kind, value, record = future.result(timeout=30)
+                record = made.result(timeout=30)
             except Exception as exc:  # the frame is not kept; the alert is raised without it
                 log.warning("camera %s: the alert's context frame was not kept (%s)", self.camera_id, exc)
-                kind, value, record = "made", None, pending.record  # raised with an empty context frame
+                record = pending.record  # raised with an empty context frame
             pending = _PendingAlert(record, pending.track, pending.entry_id, pending.raised_at)
-            if kind == "written":
-                self._written(pending, value)
-                written.append(value)
-                continue
-            if kind == "refused":
-                self._refused(value)
-                continue
-            if kind == "held":
+            if first is not None and kind == "held":
                 self.store_problem = str(value)
                 self._next_retry = time.monotonic() + OUTBOX_RETRY_S
                 self._hold(pending)
@@ -228,7 +281,21 @@ class AlertWriting:
             if alert_id is not None:
                 self._written(pending, alert_id)
                 written.append(alert_id)
+        self._reap_attached(wait)
         return written
+
+    def _reap_attached(self, wait: bool) -> None:
+        """Hear how the frames of stored alerts went; a frame that could not be stored is lost (logged,
+        counted), its alert stays as stored."""
+        while self.attaching and (wait or self.attaching[0][1].done()):
+            alert_id, made = self.attaching.popleft()
+            try:
+                made.result(timeout=30)
+            except Exception as exc:
+                self.contexts_lost += 1
+                self.store_problem = f"the context frame of alert {alert_id} was not stored: {exc}"
+                log.warning("camera %s: the context frame of alert %s was not stored (%s)", self.camera_id,
+                            alert_id, exc)
 
     def _refused(self, exc: AlertRefused) -> None:
         self.refused += 1
@@ -313,9 +380,10 @@ class AlertWriting:
         tr.best_alert_quality = q.score
         self._recent[entry_id] = (-1, now)
         if self.preparing is not None:
-            # Written on the pool too, unless older alerts wait for the store (they go first).
-            write = self.alert_writer_factory is not None and not self.outbox
-            self.preparing.append((prepare(self._made_and_written(record, write), frame, box, boxes),
+            # Stored at once by the writer thread, unless older alerts wait for the store (they go first).
+            first = (writer_pool().submit(self._stored_first(record))
+                     if self.alert_writer_factory is not None and not self.outbox else None)
+            self.preparing.append((first, prepare(self._made(record, first), frame, box, boxes),
                                    _PendingAlert(record, tr, entry_id, now)))
             return None
         alert_id = self._write_or_hold(record, tr, entry_id, now)

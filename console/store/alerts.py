@@ -188,6 +188,24 @@ def add_alert_view(store: Store, alert_id: int, jpeg: bytes, score: float, quali
     return int(cur.lastrowid)
 
 
+def add_alert_context(store: Store, alert_id: int, jpeg: bytes, actor_name: str = "pipeline") -> None:
+    """The context frame of an alert stored without one, made after it (bystanders blurred): once per
+    alert, refused (StoreError) for an alert that has a frame already or whose images are purged."""
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO alert_contexts(alert_id, jpeg, sha256, stored_at) VALUES (?,?,?,?)",
+                     (alert_id, jpeg, sha256(jpeg), utcnow()))
+        audit.append(store, actor_name, "alert.context_kept", "alert", alert_id,
+                     {"context_sha256": sha256(jpeg),
+                      "rows": ledger.digests(conn, "alert_contexts", "alert_id = ?", (alert_id,))})
+
+
+def context_of(store: Store, alert_id: int) -> bytes | None:
+    """The alert's context frame: its own, or the one stored after it (None: neither, or purged)."""
+    row = store.one("SELECT COALESCE(x.jpeg, a.context_jpeg) AS jpeg FROM alerts a"
+                    " LEFT JOIN alert_contexts x ON x.alert_id = a.id WHERE a.id = ?", (alert_id,))
+    return bytes(row["jpeg"]) if row is not None and row["jpeg"] else None
+
+
 def pending_incidents(store: Store, deployment_id: int) -> list[dict]:
     """Pending incidents, highest priority first, then the longest-waiting first: each with its best
     pending sighting (``id``), how many sightings and cameras, and when its first sighting came."""

@@ -36,9 +36,11 @@ def pending_sighting_ids(store: Store, incident_id: int) -> list:
 
 
 def alert_with_camera(store: Store, alert_id: int):
-    """Every column of the alert, and its camera's name as ``camera``."""
+    """Every column of the alert, its camera's name as ``camera``, and as ``context_after`` the context frame
+    stored after it (console/store/migrations_context.py; NULL: none, or purged)."""
     return store.one(
-        "SELECT a.*, c.name AS camera FROM alerts a JOIN cameras c ON c.id = a.camera_id WHERE a.id = ?", (alert_id,)
+        "SELECT a.*, c.name AS camera, x.jpeg AS context_after FROM alerts a JOIN cameras c ON c.id = a.camera_id"
+        " LEFT JOIN alert_contexts x ON x.alert_id = a.id WHERE a.id = ?", (alert_id,)
     )
 
 

@@ -149,8 +149,9 @@ def latest_decision(store: Store, alert_id: int):
 def alert_for_dispatch(store: Store, alert_id: int):
     """The alert, its camera and deployment place, and whether its incident is escalated."""
     return store.one("SELECT a.id, a.deployment_id, a.camera_id, a.captured_at, a.status, a.escalated_at, a.probe_jpeg,"
-                     " a.context_jpeg, a.purged_at, c.name AS camera, dp.location AS place, dp.name AS deployment"
-                     " FROM alerts a JOIN cameras c ON c.id = a.camera_id JOIN deployments dp ON dp.id = a.deployment_id"
+                     " COALESCE(x.jpeg, a.context_jpeg) AS context_jpeg, a.purged_at, c.name AS camera, dp.location AS place,"
+                     " dp.name AS deployment FROM alerts a JOIN cameras c ON c.id = a.camera_id"
+                     " JOIN deployments dp ON dp.id = a.deployment_id LEFT JOIN alert_contexts x ON x.alert_id = a.id"
                      " WHERE a.id = ?", (alert_id,))
 
 

@@ -31,6 +31,7 @@ LEDGER: dict[str, Ledger] = {
     "alert_candidates": Ledger(("alert_id", "rank"), ("alert_id", "rank", "entry_id", "image_id", "score")),
     "alert_events": Ledger(("id",), ("id", "alert_id", "user_id", "event", "at", "details_json")),
     "alert_views": Ledger(("id",), ("id", "alert_id", "captured_at", "jpeg", "sha256", "score", "quality_json")),
+    "alert_contexts": Ledger(("alert_id",), ("alert_id", "jpeg", "sha256", "stored_at")),
     "suppressions": Ledger(("id",), ("id", "deployment_id", "camera_id", "track_id", "entry_id", "decision_id",
                                      "created_at")),
     "engagement_demographics": Ledger(("id",), ("id", "engagement_id", "sex", "ethnic_group", "recorded_by",

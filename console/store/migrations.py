@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.store.migrations_context import V28, V28_POSTGRES
 from console.store.migrations_handheld import V21
 from console.store.migrations_known_answer import V23, V24, V24_POSTGRES
-from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V14, _V15_POSTGRES
+from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V13, _V14, _V15_POSTGRES
 from console.store.migrations_pool import V25
 from console.store.migrations_setup import V17, V19
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
@@ -337,12 +338,6 @@ CREATE TABLE worker_heartbeats (
 );
 """
 
-# An administrator deletes an account: it can never sign in again, but its row stays, because
-# decisions and the audit log name it, and its name is never given to someone else.
-_V13 = """
-ALTER TABLE users ADD COLUMN deleted_at TEXT;
-"""
-
 
 @dataclass(frozen=True)
 class Migration:
@@ -395,5 +390,7 @@ MIGRATIONS: list[Migration] = [
     Migration(26, "PostgreSQL: the lockout moves only through owner's-rights functions; row-level security and a guard"
                   " on alerts, claims and decisions", "", V26_POSTGRES),
     Migration(27, "PostgreSQL: recognition writes alerts under a token of its own; none with no session", "", V27_POSTGRES),
+    Migration(28, "an alert stored before its context frame, which follows in alert_contexts (added once, blanked by"
+                  " retention, never replaced)", V28, V28_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version

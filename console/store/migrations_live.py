@@ -61,6 +61,12 @@ CREATE INDEX alerts_subject ON alerts(deployment_id, entry_id, stored_at);
 ALTER TABLE deployments ADD COLUMN incident_window_s INTEGER NOT NULL DEFAULT 300;
 """
 
+# An administrator deletes an account: it can never sign in again, but its row stays, because
+# decisions and the audit log name it, and its name is never given to someone else.
+_V13 = """
+ALTER TABLE users ADD COLUMN deleted_at TEXT;
+"""
+
 # Step 11: a headless worker proves who it is with a credential an administrator issued for one
 # deployment: only its SHA-256 is stored; it expires, it can be revoked, every use is logged.
 _V14 = """

@@ -32,8 +32,8 @@ from console.store.repo import USER_COLUMNS
 SEAT_GROUP = "orc_seat"
 # The only tables a seat may update (the console's own UPDATE statements and upserts touch these).
 UPDATABLE = ("alerts", "users", "deployments", "worker_heartbeats", "face_stats", "worker_credentials", "watchlists",
-             "review_samples", "entry_images", "audit_high_water", "alert_views", "settings", "handheld_pairings",
-             "handheld_devices", "camera_leases", "worker_pool")
+             "review_samples", "entry_images", "audit_high_water", "alert_views", "alert_contexts", "settings",
+             "handheld_pairings", "handheld_devices", "camera_leases", "worker_pool")
 APPEND_ONLY = ("audit_log", "decisions", "engagements", "alert_events", "engagement_demographics", "report_signoffs",
                "schema_migrations", "dispatches", "dispatch_events", "known_answer_alerts", "known_answer_watchlists",
                "proficiency_items", "alert_keys")

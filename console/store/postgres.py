@@ -19,7 +19,7 @@ from console.store.migrations import LATEST, Migration
 _ID_COLUMN = {"audit_log": "seq", "known_answer_alerts": "alert_id", "known_answer_watchlists": "watchlist_id",
               "camera_leases": "camera_id", "alert_keys": "alert_id"}
 _NO_ID = {"schema_migrations", "settings", "alert_candidates", "face_stats", "worker_heartbeats", "worker_pool",
-          "deployment_checks", "camera_credentials"}
+          "deployment_checks", "camera_credentials", "alert_contexts"}
 # A link that dies without a word (a cable, a switch, a host that froze) is noticed in seconds, not
 # after the kernel's ~15 minutes of retransmissions: unacknowledged data gives up after 5 s, an idle
 # session is probed after 5 s and given up after two missed probes, and a connect waits 5 s at most.

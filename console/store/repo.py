@@ -18,11 +18,13 @@ from console.redaction import redact, redact_url
 from console.store import audit, governed, ledger
 from console.store.alerts import (  # noqa: F401 - handed on: callers look here
     DEFAULT_INCIDENT_WINDOW_S,
+    add_alert_context,
     add_alert_event,
     add_alert_view,
     add_suppression,
     alert_candidates,
     close_incident,
+    context_of,
     dumps,
     incident_of,
     insert_alert,

@@ -30,7 +30,9 @@ def purge_alert_images(conn, alert_ids: list[int], stamp: str) -> None:
 
 
 def purge_alert_views(conn, alert_ids: list[int]) -> int:
-    """The alerts' further views' images gone; how many."""
+    """The alerts' further views' images gone, and their context frames stored after them; how many views."""
+    conn.execute(f"UPDATE alert_contexts SET jpeg = NULL WHERE jpeg IS NOT NULL AND alert_id IN ({_marks(alert_ids)})",
+                 alert_ids)
     return conn.execute(
         f"UPDATE alert_views SET jpeg = NULL WHERE jpeg IS NOT NULL AND alert_id IN ({_marks(alert_ids)})", alert_ids
     ).rowcount

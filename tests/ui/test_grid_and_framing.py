@@ -171,6 +171,9 @@ def test_an_open_alert_keeps_its_camera_live_beside_it_and_f_shows_whole_photos(
         first = mini.frame_index
         qtbot.waitUntil(lambda: mini.image is not None and mini.frame_index > max(first, 0), timeout=10000)
         assert win.view.probe_view.face is not None and win.view.cand_view.face is not None  # both framed on faces
+        # The alert was stored before its context frame (bystanders blurred after it): the frame follows.
+        qtbot.waitUntil(lambda: win.view.images.get("context") is not None, timeout=15000)
+        assert win.view.context_caption.text() == "Where: the whole frame"
         qtbot.keyClick(win, Qt.Key.Key_F)
         assert win.view.probe_view.full and win.view.cand_view.full
     finally:

@@ -61,10 +61,11 @@ class FakeEngine:
 
 
 class Store:
-    """write_alert / write_view / is_decided, with a switch for a store that is down."""
+    """write_alert / write_view / attach_context / is_decided, with a switch for a store that is down."""
 
     def __init__(self) -> None:
         self.alerts: list = []
+        self.contexts: dict[int, bytes] = {}  # context frames stored after their alerts
         self.views: list = []
         self.decided: set[int] = set()
         self.down = ""  # the error message while down
@@ -77,6 +78,12 @@ class Store:
             raise StoreError(self.down)
         self.alerts.append(record)
         return len(self.alerts)
+
+    def attach_context(self, alert_id: int, jpeg: bytes) -> None:
+        if self.down:
+            raise StoreError(self.down)
+        assert alert_id not in self.contexts and 1 <= alert_id <= len(self.alerts), "once, to a stored alert"
+        self.contexts[alert_id] = jpeg
 
     def write_view(self, alert_id, jpeg, score, quality, captured_at):
         if self.down:

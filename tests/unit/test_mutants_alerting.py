@@ -44,7 +44,7 @@ class _Writer:
             self.closed += 1
             if self.close_fails:
                 raise StoreError(self.close_fails)
-        return write, close
+        return write, close, self.store.attach_context
 
 
 class _CountingStore(Store):
@@ -66,7 +66,8 @@ def _messages(caplog) -> list[str]:
 def _settle(r, timeout=10.0) -> None:
     """Until every alert handed to the pool is made (and written, where the pool writes)."""
     deadline = time.monotonic() + timeout
-    while r.preparing and not all(f.done() for f, _ in r.preparing) and time.monotonic() < deadline:
+    while (not all(f is None or f.done() for first, made, _ in r.preparing for f in (first, made))
+           and time.monotonic() < deadline):
         time.sleep(0.005)
 
 
@@ -87,9 +88,11 @@ def test_two_alerts_the_pool_wrote_are_both_collected_at_the_next_turn():
     _settle(r)
     collected = r.drain_outbox()
     assert sorted(collected) == [1, 2] and not r.preparing and w.tries == 2
-    by_track = {a.track_id: (n + 1, a) for n, a in enumerate(store.alerts)}  # the records as made on the pool
+    by_track = {a.track_id: (n + 1, a) for n, a in enumerate(store.alerts)}  # the records as written
     assert sorted(by_track) == [1, 2] and collected == [by_track[1][0], by_track[2][0]]  # in the order raised
-    assert all(a.context_jpeg[:2] == b"\xff\xd8" for a in store.alerts)
+    assert all(a.context_jpeg == b"" for a in store.alerts)  # stored first; each frame after its alert
+    assert r.drain_outbox(force=True) == [] and not r.attaching
+    assert sorted(store.contexts) == [1, 2] and all(j[:2] == b"\xff\xd8" for j in store.contexts.values())
     for track, entry in ((1, 11), (2, 12)):
         alert_id, record = by_track[track]
         assert record.key == f"3/{track}/{entry}/{alerting.iso(10.0)}" and "probe_box" in record.quality
@@ -120,15 +123,16 @@ def test_alerts_the_pool_could_not_write_wait_without_a_retry_before_two_seconds
     assert r.drain_outbox(force=True) == [1, 2] and r.tracker.tracks[0].alert_ids == {11: 1}
 
 
-def test_when_the_pool_cannot_open_its_writer_the_alert_is_written_by_the_camera_without_its_frame(caplog):
+def test_when_the_pool_cannot_open_its_writer_the_camera_writes_the_alert_with_its_frame(caplog):
     r, engine, store, _ = _background(writer=False)
     r.alert_writer_factory = lambda: (_ for _ in ()).throw(RuntimeError("no second connection"))
     with caplog.at_level(logging.WARNING, logger=alerting.__name__):
         see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0))], 10.0)
         assert r.drain_outbox(force=True) == [1]
     (record,) = store.alerts
-    assert record.context_jpeg == b"" and record.track_id == 1 and record.probe_jpeg[:2] == b"\xff\xd8"
-    assert "camera 3: the alert's context frame was not kept (no second connection)" in _messages(caplog)
+    assert record.context_jpeg[:2] == b"\xff\xd8" and record.track_id == 1 and record.probe_jpeg[:2] == b"\xff\xd8"
+    assert not store.contexts
+    assert "camera 3: the alert writer failed (no second connection); the camera writes the alert" in _messages(caplog)
     assert r.tracker.tracks[0].alert_ids == {11: 1} and r._recent[11] == (1, 1000.0)
 
 

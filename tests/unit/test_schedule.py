@@ -3,6 +3,7 @@ detector passes (console/pipeline/cadence.py), and an alert's context frame made
 thread (console/pipeline/alerting.py). The fake engine gives each face's quality, pose, size and
 scores, so the schedule's decisions are exactly what is tested."""
 
+import logging
 import os
 import threading
 import time
@@ -10,6 +11,7 @@ import time
 import numpy as np
 import pytest
 
+from console.errors import StoreError
 from console.pipeline import alerting
 from console.pipeline import recognizer as rec
 from console.pipeline.cadence import CARRY_S
@@ -169,15 +171,32 @@ def test_a_prepared_alert_the_store_will_not_take_waits_in_the_outbox():
     assert r.drain_outbox(force=True) == [1] and store.alerts[0].context_jpeg[:2] == b"\xff\xd8"
 
 
-def test_with_a_writer_of_its_own_the_pool_writes_the_alert_and_the_camera_only_collects_it():
-    r, engine, store, _ = make(bystanders=_SlowBlur(0.01))
+class _GatedBlur:
+    """A blur that waits until the test lets it finish: the bystanders of a frame still being blurred."""
+
+    def __init__(self) -> None:
+        self.go, self.threads = threading.Event(), []
+
+    def blur(self, image, keep, known):
+        self.threads.append(threading.current_thread().name)
+        assert self.go.wait(10)
+        return image // 2, 0
+
+
+def test_with_a_writer_of_its_own_the_alert_is_stored_and_announced_before_its_frame_is_blurred():
+    blur = _GatedBlur()
+    r, engine, store, _ = make(bystanders=blur)
     writers, closed = [], []
 
     def factory():
         def write(record):
             writers.append(threading.current_thread().name)
             return store.write_alert(record)
-        return write, lambda: closed.append(True)
+
+        def attach(alert_id, jpeg):
+            writers.append(threading.current_thread().name)
+            store.attach_context(alert_id, jpeg)
+        return write, lambda: closed.append(True), attach
 
     r.alert_writer_factory = factory
     r.prepare_in_background()
@@ -185,15 +204,50 @@ def test_with_a_writer_of_its_own_the_pool_writes_the_alert_and_the_camera_only_
     deadline = time.monotonic() + 10
     while not store.alerts and time.monotonic() < deadline:  # stored before the camera's loop turns
         time.sleep(0.01)
-    assert len(store.alerts) == 1 and writers[0].startswith("alert-context")
-    assert r.drain_outbox() == [1] and r.tracker.tracks[0].alert_ids == {11: 1}
+    assert len(store.alerts) == 1 and writers == ["alert-writer-0"] and store.alerts[0].context_jpeg == b""
+    assert r.drain_outbox() == [1] and r.tracker.tracks[0].alert_ids == {11: 1}  # announced, frame unmade
+    assert not store.contexts and len(r.attaching) == 1 and not r.preparing
+    blur.go.set()
+    assert r.drain_outbox(force=True) == [] and not r.attaching
+    assert list(store.contexts) == [1] and store.contexts[1][:2] == b"\xff\xd8"
+    assert writers[1].startswith("alert-context") and blur.threads[0].startswith("alert-context")
     r.close_alert_writer()
     assert closed == [True]
 
 
+def test_a_frame_that_cannot_be_stored_after_its_alert_is_counted_and_the_alert_stays(caplog):
+    blur = _GatedBlur()
+    r, engine, store, _ = make(bystanders=blur)
+
+    def attach(alert_id, jpeg):
+        raise StoreError("disk full")
+    r.alert_writer_factory = lambda: (store.write_alert, lambda: None, attach)
+    r.prepare_in_background()
+    see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0))], 10.0)
+    blur.go.set()
+    with caplog.at_level(logging.WARNING, logger=alerting.__name__):
+        assert r.drain_outbox(force=True) == [1]
+    assert len(store.alerts) == 1 and r.contexts_lost == 1 and not r.outbox
+    assert r.store_problem == "the context frame of alert 1 was not stored: disk full"
+    assert "camera 3: the context frame of alert 1 was not stored (disk full)" in [m.getMessage() for m in caplog.records]
+
+
+def test_an_alert_the_writer_could_not_store_waits_in_the_outbox_with_its_frame():
+    r, engine, store, _ = make(bystanders=_SlowBlur(0.01))
+    r.alert_writer_factory = lambda: (store.write_alert, lambda: None, store.attach_context)
+    r.prepare_in_background()
+    store.down = "database is locked"
+    see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0))], 10.0)
+    assert r.drain_outbox(force=True) == [] and len(r.outbox) == 1
+    assert r.outbox[0].record.context_jpeg[:2] == b"\xff\xd8"  # kept whole for when the store is back
+    store.down = ""
+    assert r.drain_outbox(force=True) == [1] and store.alerts[0].context_jpeg[:2] == b"\xff\xd8"
+    assert not store.contexts
+
+
 def test_an_alert_the_pool_could_not_write_waits_in_the_outbox_and_later_ones_queue_behind_it():
     r, engine, store, _ = make(bystanders=_SlowBlur(0.01), settings=rec.RecognizerSettings(threshold=0.5))
-    r.alert_writer_factory = lambda: (store.write_alert, lambda: None)
+    r.alert_writer_factory = lambda: (store.write_alert, lambda: None, store.attach_context)
     r.prepare_in_background()
     store.down = "database is locked"
     see(r, engine, [Face(LEFT, 0.8, (0.9, 0, 0))], 10.0)

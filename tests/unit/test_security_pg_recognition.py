@@ -5,6 +5,8 @@ LiveDeployment, as a seat role on a real PostgreSQL server."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import psycopg
 import pytest
 
@@ -49,10 +51,15 @@ def test_security_a_seats_cameras_write_alerts_under_its_recognition_token_and_n
         token = camera.bound_session
         assert token.startswith("orcr1.") and spare.bound_session == token  # one token per deployment here
         first = repo.insert_alert(camera, record)
-        write, close = recognition._own_writer(camera, None)  # the alert pool's own connection
+        write, close, attach = recognition._own_writer(camera, None)  # the alert pool's own connection
         second = write(record)
+        unframed = write(replace(record, track_id=8, context_jpeg=b""))  # stored at once, its frame after it
+        with pytest.raises(Exception, match="row-level security"):
+            repo.add_alert_context(nobody, unframed, b"a frame by psql")
+        attach(unframed, b"the blurred frame")
         close()
-        assert {first, second} <= {r["id"] for r in seat.query("SELECT id FROM alerts")}
+        assert {first, second, unframed} <= {r["id"] for r in seat.query("SELECT id FROM alerts")}
+        assert repo.context_of(seat, unframed) == b"the blurred frame"
         auth.logout(seat, ann)  # the operator signs out: recognition goes on
         assert repo.insert_alert(spare, record)
         live.stop()  # the seat closes: its token is ended, and writes nothing more
@@ -69,6 +76,41 @@ def test_security_a_seats_cameras_write_alerts_under_its_recognition_token_and_n
         _refused(raw, "SELECT * FROM orc_recognition")
         _refused(raw, "UPDATE orc_recognition SET ended_at = NULL")
         _refused(raw, "INSERT INTO orc_recognition(token_sha256, deployment_id) VALUES ('x', 1)")
+
+
+def test_security_a_frame_after_its_alert_comes_only_from_its_deployments_recognition_and_matches_its_hash_refused(
+        seat_url):  # noqa: F811
+    """The context frame stored after an alert (migration 28): a seat's credential under no session, or
+    under a token that is not a live recognition token, adds none; once added it is only blanked; a
+    frame whose hash is not its own is refused even to the schema's owner (the server checks it)."""
+    url, owner_url = seat_url
+    _people(owner_url)
+    with open_location(url) as seat:
+        record = replace(_record(seat), context_jpeg=b"")
+        ann = auth.login(seat, "ann", PASSWORD)
+        repo.bind_session(seat, ann.token)
+        live = LiveDeployment(seat, FakeEngine(), record.deployment_id, ann)
+        camera = live._camera_store()
+        alert = repo.insert_alert(camera, record)
+        token = camera.bound_session
+    with open_location(owner_url) as owner:
+        with pytest.raises(Exception, match="check constraint"):
+            with owner.transaction() as conn:
+                conn.execute("INSERT INTO alert_contexts(alert_id, jpeg, sha256, stored_at) VALUES (?,?,?,?)",
+                             (alert, b"a frame", "0" * 64, "2026-01-01T09:00:01Z"))
+    digest = "'\\x00'::bytea, encode(sha256('\\x00'::bytea), 'hex')"
+    insert = f"INSERT INTO alert_contexts(alert_id, jpeg, sha256, stored_at) VALUES ({alert}, {digest}, 'now')"
+    with psycopg.connect(url, autocommit=True) as raw:
+        _refused(raw, insert)  # the seat's credential alone
+        _as(raw, "orcr1." + "0" * 64)  # a made-up token
+        _refused(raw, insert)
+        _as(raw, token)
+        raw.execute(insert)  # its own deployment's recognition
+        _refused(raw, f"UPDATE alert_contexts SET jpeg = '\\x01'::bytea WHERE alert_id = {alert}")
+        _refused(raw, f"DELETE FROM alert_contexts WHERE alert_id = {alert}")
+        raw.execute(f"UPDATE alert_contexts SET jpeg = NULL WHERE alert_id = {alert}")  # retention's blanking
+    live.stop()
+    camera.close()
 
 
 def test_a_token_dies_with_its_deployments_end(seat_url):  # noqa: F811

@@ -16,6 +16,7 @@ from console.services.decisions import adjudication
 from console.services.engage import dispatch, pairing
 from ui import escalation
 from ui.adjudication import AdjudicationView, decode_images
+from ui.adjudication.images import decode
 from ui.adjudication.reveal import HOLD_MS, show_reveal
 from ui.adjudication.send_to import NOBODY_PAIRED
 from ui.alert_model import AlertQueueModel
@@ -23,6 +24,9 @@ from ui.jobs import JobRunner
 from ui.toast import say
 
 NEXT_ALERT_GUARD_MS = 600
+# An alert is stored before its context frame, whose bystanders are blurred after it: an alert opened
+# at once is shown without it, and the frame is asked for again until it comes (or for 6 s).
+CONTEXT_POLL_MS, CONTEXT_POLLS = 400, 15
 
 
 def _then_reveal(live, alert_id: int, decide):
@@ -89,6 +93,26 @@ class ReviewController(QObject):
         may_decide = not (detail.escalated_at and not self.live.operator.may(Permission.DECIDE_ESCALATED))
         self.view.show_alert(detail, mode, may_decide, images)
         self.opened.emit(detail.alert_id)
+        if not detail.context_jpeg and detail.status == "pending":
+            self._await_context(detail.alert_id, detail.bbox, CONTEXT_POLLS)
+
+    def _await_context(self, alert_id: int, bbox, tries: int) -> None:
+        live = self.live
+
+        def fetch():
+            return decode(adjudication.context_frame(live.store, live.operator, alert_id))
+
+        def got(image) -> None:
+            if self.current != alert_id:
+                return  # the operator moved on
+            if image is not None:
+                self.view.show_context(image, bbox)
+            elif tries > 1:
+                QTimer.singleShot(CONTEXT_POLL_MS, self.view, lambda: self._await_context(alert_id, bbox, tries - 1))
+            else:
+                self.view.show_context(None, bbox)  # not coming: its bystanders could not be blurred
+        if live is not None and self.current == alert_id:
+            self.jobs.submit(fetch, got, lambda _exc: None)
 
     def open_next(self) -> None:
         """The first pending alert in queue order, else back to the grid."""

@@ -272,6 +272,13 @@ class AdjudicationView(QWidget):
         self.btn_reject_commit.setEnabled(p.reject_ready)
         self.btn_outcome.setEnabled(p.outcome_ready)
 
+    def show_context(self, image, bbox, waiting: bool = False) -> None:
+        """The whole frame, which may follow the alert by a second (its bystanders are blurred first)."""
+        self.images["context"] = image
+        self.context_view.set_image(image, bbox)
+        self.context_caption.setText("Where: the whole frame" + (" (being blurred - it follows in a moment)"
+                                                                 if image is None and waiting else ""))
+
     def show_alert(self, detail, mode: str = "review", may_decide: bool = True, images: dict | None = None) -> None:
         self.images = images or decode_images(detail)
         self._detail = detail
@@ -301,7 +308,7 @@ class AdjudicationView(QWidget):
         self.flags.setText("   ".join(flags))
         self.flags.setVisible(bool(flags))
         self.probe_view.set_image(self.images["probe"], face=probe_face(detail, self.images["probe"]))
-        self.context_view.set_image(self.images["context"], detail.bbox)
+        self.show_context(self.images["context"], detail.bbox, waiting=detail.status == "pending" and not detail.context_jpeg)
         self._show_candidate()
         q = detail.quality
         while (item := self.badges.takeAt(0)) is not None:  # the badges only: widgets

@@ -157,7 +157,8 @@ def _read_detail(store: Store, alert_id: int) -> AlertDetail:
         alert_id=int(a["id"]), camera=redact(a["camera"]), camera_id=int(a["camera_id"]), track_id=int(a["track_id"]),
         captured_at=a["captured_at"], stored_at=a["stored_at"], score=float(a["score"]),
         threshold=float(a["threshold"]), model_id=a["model_id"], priority=int(a["priority"]), status=a["status"],
-        escalated_at=a["escalated_at"], probe_jpeg=a["probe_jpeg"], context_jpeg=a["context_jpeg"],
+        escalated_at=a["escalated_at"], probe_jpeg=a["probe_jpeg"],
+        context_jpeg=a["context_after"] or a["context_jpeg"],
         bbox=json.loads(a["bbox_json"]), quality=json.loads(a["quality_json"]),
         candidates=[CandidateView(int(c["rank"]), int(c["entry_id"]), float(c["score"]), c["subject_name"],
                                   c["record_number"], c["category"], c["legal_basis"], c["reason"], redact(c["image_source"]),
@@ -217,6 +218,14 @@ def open_alert(store: Store, actor: Actor, alert_id: int) -> AlertDetail:
         claim(store, actor, alert_id)
     repo.add_alert_event(store, alert_id, actor.user_id, "opened", actor.username)
     return _blinded(detail) if _blind_for(store, actor, alert_id) else detail
+
+
+def context_frame(store: Store, actor: Actor, alert_id: int) -> bytes | None:
+    """The context frame of an alert opened before its frame was stored (the alert is stored first, its
+    bystanders blurred after it: console/pipeline/alerting.py); None while it is still being made. Part
+    of the opening already logged: no entry of its own."""
+    actor.require(Permission.ADJUDICATE, store)
+    return repo.context_of(store, alert_id)
 
 
 def _blind_for(store: Store, actor: Actor, alert_id: int) -> bool:

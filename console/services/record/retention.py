@@ -71,7 +71,8 @@ def run_purges(store: Store, now: datetime | None = None, actor_name: str = "ret
             views = db.purge_alert_views(conn, old)
             _record(store, conn, "alert_images", stamp, len(old), {"alert_ids": old, "older_than": alert_cutoff,
                                                                    "views": views}, actor_name,
-                    ledger.of(conn, "alert_views", alert_id=old))
+                    ledger.merged(ledger.of(conn, "alert_views", alert_id=old),
+                                  ledger.of(conn, "alert_contexts", alert_id=old)))
         ended = db.finished_deployments(conn, stamp)
         images = watchlists = 0
         for dep in ended:

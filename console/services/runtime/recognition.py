@@ -75,9 +75,11 @@ class AlertSink:
     is_decided: Callable[[int], bool] = lambda _alert_id: False
     write_view: Callable[[int, bytes, float, dict, str], object] | None = None
     keeps_context: bool = True  # False: the alerts go nowhere that keeps images (scan), so none is made
-    # () -> (write, close) on a connection of its own: alerts written off the camera's thread
-    # (console/pipeline/alerting.py); None: written by the camera's own loop.
-    off_thread_writer: Callable[[], tuple[Callable[[AlertRecord], int], Callable[[], None]]] | None = None
+    # () -> (write, close, attach) on a connection of its own: alerts written off the camera's thread,
+    # at once, and their context frames after them (console/pipeline/alerting.py); None: written, each
+    # with its frame, by the camera's own loop.
+    off_thread_writer: Callable[[], tuple[Callable[[AlertRecord], int], Callable[[], None],
+                                          Callable[[int, bytes], None]]] | None = None
 
 
 def store_sink(store: Store, fence: Callable[[object], None] | None = None) -> AlertSink:
@@ -96,7 +98,8 @@ def _own_writer(store: Store, fence: Callable[[object], None] | None):
     own = store.reopen()
     if getattr(store, "bound_session", ""):  # PostgreSQL: the same recognition token as the camera's own
         repo.bind_session(own, store.bound_session)
-    return (lambda record: repo.insert_alert(own, record, fence=fence)), own.close
+    return ((lambda record: repo.insert_alert(own, record, fence=fence)), own.close,
+            lambda alert_id, jpeg: repo.add_alert_context(own, alert_id, jpeg))
 
 
 def build_recognizer(engine: FaceEngine, plan: RecognitionPlan, sink: AlertSink, *, deployment_id: int,
