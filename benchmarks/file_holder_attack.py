@@ -56,6 +56,7 @@ def fill(store) -> None:
     alert = store.one("SELECT id, probe_jpeg FROM alerts ORDER BY id LIMIT 1")
     decision = store.one("SELECT id FROM decisions WHERE alert_id = ?", (alert["id"],))["id"]
     repo.add_alert_view(store, alert["id"], bytes(alert["probe_jpeg"]), 0.7, {"score": 0.9}, clock.utcnow())
+    _frame_after(store, alert)
     repo.add_suppression(store, alert["id"], decision, sup.username)
     engagement = repo.record_engagement(store, alert["id"], sup.user_id, "confirmed_true", "arrest", "", sup.username)
     stats.record_demographics(store, sup, engagement, "female", "not_stated")
@@ -74,6 +75,23 @@ def fill(store) -> None:
     deployments.end(store, sup, dep, "shift over")
     retention.run_purges(store, now + timedelta(days=400))
     signing.sign_off(store, sup, dep, "checked", PASSWORD)
+
+
+def _frame_after(store, alert) -> None:
+    """An alert stored as recognition stores one, at once, and its context frame after it."""
+    import json
+
+    from console.store import repo
+
+    row = store.one("SELECT deployment_id, camera_id, track_id, threshold, model_id, bbox_json, captured_at FROM alerts"
+                    " WHERE id = ?", (alert["id"],))
+    best = store.one("SELECT entry_id, image_id, score FROM alert_candidates WHERE alert_id = ? AND rank = 1",
+                     (alert["id"],))
+    unframed = repo.insert_alert(store, repo.AlertRecord(
+        row["deployment_id"], row["camera_id"], row["track_id"] + 1000, [(best["entry_id"], best["image_id"], best["score"])],
+        row["threshold"], row["model_id"], json.loads(row["bbox_json"]), {}, bytes(alert["probe_jpeg"]), b"",
+        row["captured_at"]))
+    repo.add_alert_context(store, unframed, bytes(alert["probe_jpeg"]))
 
 
 def _known_answer_test(store, sup, dep: int) -> None:

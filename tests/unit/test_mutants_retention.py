@@ -103,7 +103,7 @@ def test_two_old_alerts_are_purged_in_one_run_and_the_run_is_logged_under_retent
     details = json.loads(entry["details_json"])
     rows = details.pop("rows")  # the digests of the rows it changed and of its own (console/store/ledger.py)
     assert details == {"items": 2, "alert_ids": [a, b], "views": 1, "older_than": "2026-02-07T12:00:00.000000Z"}
-    assert sorted(rows) == ["alert_views", "purges"] and len(rows["purges"]) == 1
+    assert sorted(rows) == ["alert_contexts", "alert_views", "purges"] and len(rows["purges"]) == 1
     row = store.one("SELECT rule, ran_at, items, details_json FROM purges")
     assert (row["rule"], row["ran_at"], row["items"]) == ("alert_images", NOW_TEXT, 2)
     assert json.loads(row["details_json"]) == {"alert_ids": [a, b], "views": 1,
