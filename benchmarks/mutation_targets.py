@@ -57,7 +57,7 @@ CORE: dict[str, Target] = {
     "alerting": Target("console/pipeline/alerting.py",
                        ("tests/unit/test_pipeline.py", "tests/unit/test_mutants_recognizer.py",
                         "tests/unit/test_mutants_recognizer_outbox.py", "tests/unit/test_schedule.py",
-                        "tests/unit/test_mutants_alerting.py"),
+                        "tests/unit/test_mutants_alerting.py", "tests/unit/test_mutants_alerting_after.py"),
                        keyword="not gallery and not iou and not tracker",
                        only=("x_prepare*", "xǁAlertWritingǁ*"), needs_models=True),
     "frames": Target("console/pipeline/frames.py",
