@@ -2,9 +2,12 @@
 
 Each camera's worker asks for its faces' embeddings and waits. Up to ``runners`` runs go at
 once: a camera that asks while one is free runs the model at once; cameras that ask while all
-are busy wait, and the next of them to find one free runs every face that gathered meanwhile in
-one batch (leaders and followers: no thread of its own, and no delay when few cameras ask). The
-batch is cut back into each camera's rows; a failure reaches every camera of that batch.
+are busy wait, and the next of them to find one free runs the faces that gathered meanwhile in
+one batch (leaders and followers: no thread of its own, and no delay when few cameras ask) - its
+share of them, a ``runners``-th, its own among them; the rest go to the next runner free, at once
+if one is. So a burst (eight cameras starting with faces in view) is spread over the cores instead
+of queued on one thread while the other cores wait. The batch is cut back into each camera's rows;
+a failure reaches every camera of that batch.
 
 On a GPU one run at a time, as large as it comes, is what pays. On a CPU a larger batch costs
 about as much per face as a single one (docs/performance.md), so there as many runs go at once as
@@ -59,9 +62,11 @@ class SharedEmbedder:
                     return self._answer(mine)
                 self._cond.wait()
             self._running += 1
-            batch, self._waiting = self._waiting, []
+            batch = self._share(mine)
             for r in batch:
                 r.taken = True
+            if self._waiting:
+                self._cond.notify_all()  # a runner free now takes the rest
         try:
             rows = self.engine.embed([c for r in batch for c in r.crops])
             start = 0
@@ -79,6 +84,17 @@ class SharedEmbedder:
             self._running -= 1
             self._cond.notify_all()
         return self._answer(mine)
+
+    def _share(self, mine: _Request) -> list[_Request]:
+        """The requests a run takes (under the lock): its leader's, then the oldest others while the run
+        holds fewer than a ``runners``-th of the faces waiting (all of them with one runner)."""
+        share = -(-sum(len(r.crops) for r in self._waiting) // self.runners)
+        self._waiting.remove(mine)
+        batch, faces = [mine], len(mine.crops)
+        while self._waiting and faces < share:
+            faces += len(self._waiting[0].crops)
+            batch.append(self._waiting.pop(0))
+        return batch
 
     @staticmethod
     def _answer(request: _Request) -> np.ndarray:

@@ -303,3 +303,46 @@ def test_a_camera_whose_faces_another_run_took_waits_for_that_run_and_gets_its_o
     for t in threads:
         t.join(60)
     assert wrong == []
+
+
+def test_a_burst_of_faces_is_shared_between_the_runners_not_queued_on_one():
+    """Eight cameras starting with faces in view: the faces that gathered while both runners were busy
+    go half to the first runner free and half to the next, not all to the first while the other core
+    waits (before: one batch of 12, twice as long as it needs)."""
+    release = {0: threading.Event(), 10: threading.Event()}  # cameras 0 and 1, by their first crop's value
+
+    class Held(_SlowEngine):
+        def embed(self, crops):
+            marker = int(crops[0][0, 0, 0])
+            if marker in release:  # the two first runs hold both runners until let go
+                assert release[marker].wait(10)
+            with self.lock:
+                self.sizes.append(len(crops))
+            return np.array([[float(c.mean()), 1.0] for c in crops], np.float32).reshape(-1, 2)
+
+    held = Held()
+    embedder = SharedEmbedder(held, runners=2)
+    out = {}
+
+    def ask(k, n):
+        out[k] = embedder.embed([np.full((4, 4, 3), k * 10 + j, np.uint8) for j in range(n)])
+
+    first = [threading.Thread(target=ask, args=(k, 1)) for k in (0, 1)]
+    for t in first:
+        t.start()
+    while embedder._running < 2:
+        time.sleep(0.001)
+    burst = [threading.Thread(target=ask, args=(k, 2)) for k in range(2, 8)]  # 12 faces wait
+    for t in burst:
+        t.start()
+    while len(embedder._waiting) < 6:
+        time.sleep(0.001)
+    release[0].set()
+    while len(held.sizes) < 2:  # the first runner free took its share and ran it
+        time.sleep(0.001)
+    release[10].set()
+    assert held.sizes[:2] == [1, 6]  # half the 12 waiting, not all of them, while the other runner was busy
+    for t in first + burst:
+        t.join(10)
+    assert sum(held.sizes) == 14 and max(held.sizes) == 6
+    assert all(out[k][:, 0].tolist() == [k * 10 + j for j in range(1 if k < 2 else 2)] for k in range(8))
