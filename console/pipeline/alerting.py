@@ -150,8 +150,8 @@ class AlertWriting:
         # The frames of stored alerts still being made and attached, each (alert id, future).
         self.attaching: deque[tuple[int, Future]] = deque()
         self.contexts_lost = 0  # frames of stored alerts that could not be attached (the alert stays)
-        # () -> (write, close): a writer on a store connection of its own, for the pool's threads
-        # (one at a time: _writer_lock); None: prepared alerts are written by the camera's loop.
+        # () -> (write, close, attach): a writer on a store connection of its own, for the writer thread
+        # and the pool (one at a time: _writer_lock); None: prepared alerts are written by the camera's loop.
         self.alert_writer_factory: Callable[[], _Writer] | None = alert_writer_factory
         self._writer: _Writer | None = None
         self._writer_lock = threading.Lock()
