@@ -187,7 +187,7 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
         workers.append(CameraWorker(source, recognizer, on_result=make_on_result(i)))
     if barrier is not None:
         barrier.wait()  # every process starts its feeds at the same moment
-    cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    cpu0, wall0, wall_start = resource.getrusage(resource.RUSAGE_SELF), time.monotonic(), time.time()
     for w in workers:
         w.source.start()
         w.start()
@@ -221,6 +221,10 @@ def _run_group(data_dir: Path, dep_id: int, camera_ids: list[int], videos: list[
                 if done is not None:
                     delays_feed[i].append(done - appeared)
                     within_feed[i] += (done - appeared) <= 1.0
+                if done is None or done - appeared > 1.0:  # named, so a late face can be traced
+                    late = "never" if done is None else f"{done - appeared:.2f} s"
+                    print(f"late: feed {feed_numbers[i] + 1}, walk-by {owner}, recognisable from frame "
+                          f"{global_index} ({appeared - wall_start:.2f} s in), embedded {late}", flush=True)
     total, within = sum(judged), sum(within_feed)
     delays = [d for feed_delays in delays_feed for d in feed_delays]
 

@@ -4,7 +4,8 @@ Before an alert is stored, its context frame has every bystander's face made unr
 (console/vision/bystanders.py): three detector passes over the frame, 0.2-0.6 s of a core on the
 2-core development machine. Done on the camera's own thread, that camera analysed nothing for as
 long. Here it runs on a small pool of its own, shared by the cameras of one process, while the
-camera goes on with the next frame.
+camera goes on with the next frame (console/pipeline/context_pool.py: since the alert is stored
+first, the pool runs below the cameras' search).
 
 What leaves the camera's thread is a copy of the frame and the boxes; what comes back is the
 finished JPEG. A track that raised an alert counts as alerted from the moment it did, so it never
@@ -25,8 +26,6 @@ on the camera's thread; the unblurred copy is dropped with the job.
 from __future__ import annotations
 
 import logging
-import os
-import queue
 import threading
 import time
 from collections import deque
@@ -38,71 +37,11 @@ import numpy as np
 
 from console.domain import AlertRecord
 from console.errors import AlertRefused, ConsoleError
+from console.pipeline.context_pool import context_pool, writer_pool
 from console.pipeline.frames import context_frame, context_scale, encode_jpeg, face_in_probe, iso, probe_crop
 from console.vision.bystanders import shared_blur
 
 log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_pool: _ContextPool | None = None
-_writer_pool: _ContextPool | None = None
-
-
-class _ContextPool:
-    """A few threads that make context frames, started at once by whoever first asks for the pool
-    (a camera's set-up, on the thread that builds the cameras): a thread inherits its maker's
-    priority, and these must not inherit a camera thread's lowered one (console/pipeline/worker.py)."""
-
-    def __init__(self, workers: int, name: str = "alert-context") -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        for n in range(workers):
-            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True).start()
-
-    def submit(self, fn: Callable, *args) -> Future:
-        future: Future = Future()
-        self._jobs.put((future, fn, args))
-        return future
-
-    def _work(self) -> None:
-        while True:
-            future, fn, args = self._jobs.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # the camera hears of it when it collects the frame
-                future.set_exception(exc)
-
-
-def _forget_pool_in_child() -> None:
-    """A forked child has none of its parent's threads: a pool inherited across a fork would take
-    jobs and never run them, so the child makes its own when it first needs one."""
-    global _pool, _writer_pool, _lock
-    _pool, _writer_pool, _lock = None, None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(after_in_child=_forget_pool_in_child)
-
-
-def context_pool() -> _ContextPool:
-    """The process's pool: one thread per core, at most two (a blur already uses every core it is given)."""
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = _ContextPool(max(1, min(2, os.cpu_count() or 1)))
-        return _pool
-
-
-def writer_pool() -> _ContextPool:
-    """The process's one alert-writer thread: stores alerts the moment they are raised, for every camera
-    (each on its own connection), so that no alert waits behind another's bystander blur."""
-    global _writer_pool
-    with _lock:
-        if _writer_pool is None:
-            _writer_pool = _ContextPool(1, "alert-writer")
-        return _writer_pool
-
 
 def prepare(make_context: Callable[[np.ndarray, np.ndarray, list], tuple[bytes, float]], frame: np.ndarray,
             box: np.ndarray, boxes: list) -> Future:

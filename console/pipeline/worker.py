@@ -14,13 +14,24 @@ from dataclasses import dataclass
 
 from console import clock
 from console.feeds.source import Frame, FrameSource, LatestSlot
+from console.pipeline.context_pool import YIELD_S, contexts_overdue
 from console.pipeline.recognizer import CameraRecognizer, FrameResult
 
 # The analysis of frames runs a little below everything else in the process (nice +ANALYSIS_NICENESS
-# on this thread alone): an alert's context frame being made (console/pipeline/alerting.py), the
-# pool's lease renewals, heartbeats, the sources' decoding and the window go first when the cores are
-# short, and the cameras analyse with what is left - a newer frame replaces any they could not reach.
+# on this thread alone): the alert writer, the pool's lease renewals, heartbeats, the sources'
+# decoding and the window go first when the cores are short, and the cameras analyse with what is
+# left - a newer frame replaces any they could not reach. Only an alert's context frame being made
+# runs below the analysis (console/pipeline/context_pool.py), and the cameras pause for it when one
+# is overdue.
 ANALYSIS_NICENESS = 6
+
+
+def make_room_for_contexts() -> float:
+    """Pause before the next frame while a context frame is overdue: the seconds paused (0 if none)."""
+    if not contexts_overdue():
+        return 0.0
+    time.sleep(YIELD_S)
+    return YIELD_S
 
 
 def _yield_to_others() -> None:
@@ -181,6 +192,7 @@ class CameraWorker:
             seen = seq
             if self.paused or self.halted:  # stopped by a person, or ended: this frame is not analysed
                 continue
+            make_room_for_contexts()
             if self._window_over(frame):
                 # The deployment's window is over: stop recognising at once, by ourselves.
                 self.halted = "the deployment's authorised window is over"

@@ -25,8 +25,10 @@ from ui.toast import say
 
 NEXT_ALERT_GUARD_MS = 600
 # An alert is stored before its context frame, whose bystanders are blurred after it: an alert opened
-# at once is shown without it, and the frame is asked for again until it comes (or for 6 s).
-CONTEXT_POLL_MS, CONTEXT_POLLS = 400, 15
+# at once is shown without it, and the frame is asked for again until it comes (or for 10 s: the
+# blur runs below the cameras' search, and the cameras make room for it past 5 s,
+# console/pipeline/context_pool.py).
+CONTEXT_POLL_MS, CONTEXT_POLLS = 400, 25
 
 
 def _then_reveal(live, alert_id: int, decide):
