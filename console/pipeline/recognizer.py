@@ -27,7 +27,7 @@ from console.pipeline.results import FaceOverlay, FrameResult, ScoreStats
 from console.pipeline.tracker import IouTracker
 from console.vision.bystanders import BystanderBlur
 from console.vision.engine import FaceEngine
-from console.vision.quality import QualityGate
+from console.vision.quality import QualityGate, cut_off
 
 __all__ = ["OUTBOX_MAX", "OUTBOX_RETRY_S", "CameraRecognizer", "FaceOverlay", "FrameResult", "RecognizerSettings",
            "ScoreStats", "_PendingAlert"]
@@ -146,7 +146,7 @@ class CameraRecognizer(AlertWriting):
             return True
         if since < s.embed_interval_s:
             return False
-        return (tr.pending or q.score > tr.best_quality + s.improve_step
+        return (tr.pending or tr.cut_off or q.score > tr.best_quality + s.improve_step
                 or schedule.new_view(tr.searched_views, q.yaw, q.pitch, q.face_px))
 
     def _carried(self, frame: np.ndarray, captured_at: float, frame_index: int, started: float) -> FrameResult:
@@ -181,6 +181,7 @@ class CameraRecognizer(AlertWriting):
         gated = 0
         for i, (det, tr) in enumerate(zip(dets, tracks, strict=False)):
             since = captured_at - tr.last_embed_at
+            tr.cut_off = tr.cut_off or cut_off(det.box, frame.shape)
             if not s.every_view and ((tr.best_quality >= 0 and 0 <= since < s.embed_interval_s)
                                      or 0 <= captured_at - tr.last_assess_at < s.assess_interval_s):
                 continue  # not due: no alignment, no scoring (its overlay keeps its last gate result)
@@ -203,7 +204,7 @@ class CameraRecognizer(AlertWriting):
                 tr = tracks[i]
                 q = qualities[i]
                 tr.best_quality = max(tr.best_quality, q.score)
-                tr.last_embed_at, tr.disturbed = captured_at, False
+                tr.last_embed_at, tr.disturbed, tr.cut_off = captured_at, False, False
                 schedule.remember(tr.searched_views, q.yaw, q.pitch, q.face_px)
                 best = cands[0].score if cands else -1.0
                 self.stats.best_scores.append(best)

@@ -14,6 +14,10 @@ again, at most every ``embed_interval_s``, when its view is new:
 * **near the bar**: its best view came within ``pending_window`` of the score it needs, so more
   views like it may decide (the track's evidence is the mean of its best views, and a track with
   one strong view among poor ones needs the others);
+* **back from the edge**: its face reached the frame's edge since its last search (and failed the
+  gate there). A walker leaving at the edge while another enters at the same place can hand one
+  track over with no frame missed and no other face near, so the face that comes back into full
+  view may be someone else's: in the 8-feed bench such a face went unsearched for 1.1-6.3 s;
 
 and, whatever the view, at least every ``refresh_s`` while it may have swapped identities with
 another face (console/pipeline/tracker.py, ``disturbed``).

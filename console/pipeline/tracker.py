@@ -46,6 +46,10 @@ class Track:
     # Since its last embedding it went unmatched on a detected frame, or came near another face:
     # only then can its detections have come to belong to someone else (see IouTracker.update).
     disturbed: bool = False
+    # Since its last embedding its face reached the frame's edge on a detected frame. One walker
+    # leaving at the edge while another enters there can hand over one track with no miss and no
+    # other face near: the face that comes back into full view is searched as a new view.
+    cut_off: bool = False
     near: bool = False  # near another face on the last pass (console/pipeline/cadence.py carries no such track)
     passed_gate: bool = False  # that view's gate result (shown until it is scored again)
     # (yaw, pitch, face px) of the views searched so far: a new one is searched (console/pipeline/schedule.py)

@@ -96,6 +96,15 @@ def _shortfalls(eye_px: float, sharp: float, yaw: float, pitch: float, roll: flo
     return floor, poor
 
 
+def cut_off(box, frame_shape: tuple[int, ...]) -> bool:
+    """Whether a face box reaches the frame's edge (to within 2 % of its size): part of the face may
+    be outside the picture."""
+    h, w = frame_shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    edge = 0.02 * max(x2 - x1, y2 - y1)
+    return x1 <= edge or y1 <= edge or x2 >= w - edge or y2 >= h - edge
+
+
 def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None,
            frame_shape: tuple[int, ...] | None = None) -> Quality:
     """Score a face 0..1, say whether it is searched (``passed``) and with what score margin, and
@@ -112,12 +121,8 @@ def assess(det: Detection, aligned: np.ndarray, gate: QualityGate | None = None,
     yaw, pitch, roll = estimate_pose(lm)
     margins = view_margin(eye_px, sharp, yaw, pitch, roll, gate)
     floor, poor = _shortfalls(eye_px, sharp, yaw, pitch, roll, gate)
-    if frame_shape is not None:
-        h, w = frame_shape[:2]
-        x1, y1, x2, y2 = (float(v) for v in det.box)
-        edge = 0.02 * max(x2 - x1, y2 - y1)
-        if x1 <= edge or y1 <= edge or x2 >= w - edge or y2 >= h - edge:
-            floor.append("face cut off by the frame edge")
+    if frame_shape is not None and cut_off(det.box, frame_shape):
+        floor.append("face cut off by the frame edge")
     if det.score < gate.min_detector_score:
         floor.append(f"weak detection: score {det.score:.2f} (needs {gate.min_detector_score:.2f})")
     # Each factor maps to 0..1; the overall score is their geometric mean, so one very

@@ -274,3 +274,19 @@ def test_a_forked_child_makes_its_own_context_pool_and_its_jobs_run():
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert alerting.context_pool() is parent
+
+
+def test_a_face_back_from_the_frame_edge_is_searched_though_its_view_is_the_same():
+    # One walker leaving at the right edge while another enters there: the tracker keeps one track
+    # (no frame missed, no other face near), so the face that comes back into view may be another's.
+    r, engine, store, _ = make()
+    inside, at_edge = (250, 20, 310, 100), (270, 20, 330, 100)  # the frame is 320 wide
+    assert see(r, engine, [Face(inside, 0.8, (0.3, 0, 0))], 10.0).embedded == 1
+    assert see(r, engine, [Face(inside, 0.8, (0.3, 0, 0))], 10.3).embedded == 0  # the same view: not again
+    assert see(r, engine, [Face(at_edge, 0.8, (0.3, 0, 0))], 10.6).embedded == 0  # cut off: not searched
+    track = r.tracker.tracks[0]
+    assert track.cut_off and len(r.tracker.tracks) == 1
+    assert see(r, engine, [Face(inside, 0.8, (0.3, 0, 0))], 10.7).embedded == 0  # within the embed interval
+    assert see(r, engine, [Face(inside, 0.8, (0.3, 0, 0))], 10.9).embedded == 1  # back in view: searched
+    assert r.tracker.tracks == [track] and not track.cut_off
+    assert see(r, engine, [Face(inside, 0.8, (0.3, 0, 0))], 11.2).embedded == 0  # and then not again
