@@ -43,7 +43,9 @@ class RecognizerSettings:
     # A track is embedded again at least this often even without a better view when it may have
     # swapped identities (it came near another face or was missed on a frame: Track.disturbed): a
     # swapped track must not hide a face for long. A face tracked alone, frame after frame, cannot swap.
-    refresh_s: float = 1.0
+    # Half the 1 s in which a face is to be searched (docs/performance.md): at 1 s, a face that took
+    # over a track searched just before on someone else waited the whole second and more.
+    refresh_s: float = 0.5
     realert_window_s: float = 120.0
     gate: QualityGate = field(default_factory=QualityGate)
     # The track decides (console/pipeline/evidence.py): the weighted mean of its best views against

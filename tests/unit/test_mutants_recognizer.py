@@ -186,10 +186,11 @@ def test_a_track_is_embedded_again_only_for_a_clearly_better_view_or_after_the_r
     near = (60, 20, 120, 100)
     assert 1 in see(r, engine, [Face(LEFT, 0.1), Face(near, 0.1)], 11.9).embedded_tracks
     assert 1 not in see(r, engine, [Face(LEFT, 0.1)], 12.0).embedded_tracks  # the refresh is done
-    # A frame on which the track is missed does the same once a second has passed.
+    # A frame on which the track is missed does the same once refresh_s (half a second) has passed.
+    assert r.settings.refresh_s == 0.5
     see(r, engine, [], 12.1)
-    assert 1 not in see(r, engine, [Face(LEFT, 0.1)], 12.6).embedded_tracks  # too soon since the refresh
-    assert 1 in see(r, engine, [Face(LEFT, 0.1)], 12.95).embedded_tracks
+    assert 1 not in see(r, engine, [Face(LEFT, 0.1)], 12.3).embedded_tracks  # too soon since the refresh
+    assert 1 in see(r, engine, [Face(LEFT, 0.1)], 12.5).embedded_tracks
 
 
 def test_a_track_that_now_matches_someone_else_is_shown_with_the_new_name():
