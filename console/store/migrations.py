@@ -18,6 +18,7 @@ from console.store.migrations_known_answer import V23, V24, V24_POSTGRES
 from console.store.migrations_live import _V9, _V9_POSTGRES, _V10_POSTGRES, _V11, _V12, _V13, _V14, _V15_POSTGRES
 from console.store.migrations_pool import V25
 from console.store.migrations_setup import V17, V19
+from console.store.migrations_views import V29, V29_POSTGRES
 from console.store.pg_authority import V16_POSTGRES, V18_POSTGRES
 from console.store.pg_doors import V26_POSTGRES
 from console.store.pg_handheld import V22_POSTGRES
@@ -392,5 +393,7 @@ MIGRATIONS: list[Migration] = [
     Migration(27, "PostgreSQL: recognition writes alerts under a token of its own; none with no session", "", V27_POSTGRES),
     Migration(28, "an alert stored before its context frame, which follows in alert_contexts (added once, blanked by"
                   " retention, never replaced)", V28, V28_POSTGRES),
+    Migration(29, "a further view of an alert added only by its writer, to a kept alert; then only blanked", V29,
+              V29_POSTGRES),
 ]
 LATEST = MIGRATIONS[-1].version
