@@ -43,14 +43,16 @@ class Track:
     # its evidence came close to an alert without reaching it: searched again at the embed interval
     pending: bool = False
     last_assess_at: float = -1e9  # when its view was last aligned and quality-scored
-    # Since its last embedding it went unmatched on a detected frame, or came near another face:
-    # only then can its detections have come to belong to someone else (see IouTracker.update).
+    # Since its last embedding it went unmatched on a detected frame, came near another face, or
+    # was near a face that went unmatched: only then can its detections have come to belong to
+    # someone else (see IouTracker.update).
     disturbed: bool = False
     # Since its last embedding its face reached the frame's edge on a detected frame. One walker
     # leaving at the edge while another enters there can hand over one track with no miss and no
     # other face near: the face that comes back into full view is searched as a new view.
     cut_off: bool = False
     near: bool = False  # near another face on the last pass (console/pipeline/cadence.py carries no such track)
+    near_ids: frozenset[int] = frozenset()  # the tracks it was near on the last pass
     passed_gate: bool = False  # that view's gate result (shown until it is scored again)
     # (yaw, pitch, face px) of the views searched so far: a new one is searched (console/pipeline/schedule.py)
     searched_views: list[tuple[float, float, float]] = field(default_factory=list)
@@ -96,9 +98,11 @@ class IouTracker:
             assigned[i] = tr
             used.add(int(j))
         self._match_by_centre(boxes, predicted, assigned, used, t)
+        lost = set()
         for j, tr in enumerate(self.tracks):
             if j not in used:
                 tr.disturbed = True  # missed on this frame: whoever is found there next may be someone else
+                lost.add(tr.track_id)
         near = None
         if len(boxes) > 1:  # one face alone is near nobody: no pairwise overlaps on the common frame
             near = iou(_grown(boxes), _grown(boxes))
@@ -109,10 +113,18 @@ class IouTracker:
                 self._next_id += 1
                 self.tracks.append(tr)
                 assigned[i] = tr
-            tr.near = near is not None and near[i].max() > 0
+        for i, tr in enumerate(assigned):
+            if tr.near_ids & lost:
+                # Beside a face that is gone now: what it follows may be that face. Two faces that
+                # overlap at the edge, one leaving, one entering, can leave one track on the other's
+                # face the frame after it was searched, with no miss and no face near it any more.
+                tr.disturbed = True
+            tr.near_ids = frozenset() if near is None else frozenset(
+                assigned[k].track_id for k in np.nonzero(near[i] > 0)[0])
+            tr.near = bool(tr.near_ids)
             if tr.near:
                 tr.disturbed = True  # faces this close can swap tracks
-        return [tr for tr in assigned if tr is not None]
+        return list(assigned)
 
     def _match_by_centre(self, boxes: np.ndarray, predicted: np.ndarray, assigned: list, used: set[int],
                          t: float) -> None:
