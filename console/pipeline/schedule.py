@@ -19,8 +19,9 @@ again, at most every ``embed_interval_s``, when its view is new:
   track over with no frame missed and no other face near, so the face that comes back into full
   view may be someone else's: in the 8-feed bench such a face went unsearched for 1.1-6.3 s;
 
-and, whatever the view, at least every ``refresh_s`` while it may have swapped identities with
-another face (console/pipeline/tracker.py, ``disturbed``).
+and, whatever the view, at least every ``refresh_s`` (half a second) while it may have swapped
+identities with another face (console/pipeline/tracker.py, ``disturbed``: missed on a frame, near
+another face, or beside one that was missed).
 
 The exhaustive pass (``every_view``: every face, every frame) is the yardstick: ``bench recall``
 runs both over every video there is and lists any track the exhaustive pass alerts on that the
