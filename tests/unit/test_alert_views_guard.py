@@ -4,19 +4,14 @@ deleted. Tried by hand as someone holding the SQLite file, the schema owner's cr
 credential with psql would."""
 
 import hashlib
-from dataclasses import replace
 
 import psycopg
 import pytest
 
-from console.services.accounts import auth
-from console.services.runtime.live import LiveDeployment
 from console.store import ledger, open_location, repo
 from tests.factories import small_deployment
-from tests.unit.recognizer_fakes import FakeEngine
-from tests.unit.test_security_pg_recognition import _record
+from tests.unit.test_security_pg_recognition import _recognising
 from tests.unit.test_security_pg_seat import (
-    PASSWORD,
     _as,
     _people,
     _refused,
@@ -72,12 +67,7 @@ def test_security_a_further_view_comes_only_from_whoever_may_write_its_alert_ref
     url, owner_url = seat_url
     _people(owner_url)
     with open_location(url) as seat:
-        record = replace(_record(seat), context_jpeg=b"")
-        ann = auth.login(seat, "ann", PASSWORD)
-        repo.bind_session(seat, ann.token)
-        live = LiveDeployment(seat, FakeEngine(), record.deployment_id, ann)
-        camera = live._camera_store()  # what the camera's recogniser writes its views through
-        alert = repo.insert_alert(camera, record)
+        live, camera, alert = _recognising(seat)  # the camera's store: what its recogniser writes views through
         first = _view(camera, alert)  # the console's own path
         nobody = seat.reopen()  # a connection under no session: what psql with the credential is
         with pytest.raises(Exception, match="row-level security"):

@@ -32,6 +32,17 @@ def _record(seat) -> repo.AlertRecord:
                             {}, b"p", b"c", "2026-01-01T09:00:00Z")
 
 
+def _recognising(seat):
+    """As a signed-in seat: its deployment recognising, and an alert stored at once by a camera's store
+    (no context frame yet). Returns (live, camera store, alert id)."""
+    record = replace(_record(seat), context_jpeg=b"")
+    ann = auth.login(seat, "ann", PASSWORD)
+    repo.bind_session(seat, ann.token)
+    live = LiveDeployment(seat, FakeEngine(), record.deployment_id, ann)
+    camera = live._camera_store()  # what add_camera gives each camera
+    return live, camera, repo.insert_alert(camera, record)
+
+
 def test_security_a_seats_cameras_write_alerts_under_its_recognition_token_and_nobody_else_does_refused(
         seat_url):  # noqa: F811
     url, owner_url = seat_url
@@ -86,12 +97,7 @@ def test_security_a_frame_after_its_alert_comes_only_from_its_deployments_recogn
     url, owner_url = seat_url
     _people(owner_url)
     with open_location(url) as seat:
-        record = replace(_record(seat), context_jpeg=b"")
-        ann = auth.login(seat, "ann", PASSWORD)
-        repo.bind_session(seat, ann.token)
-        live = LiveDeployment(seat, FakeEngine(), record.deployment_id, ann)
-        camera = live._camera_store()
-        alert = repo.insert_alert(camera, record)
+        live, camera, alert = _recognising(seat)
         token = camera.bound_session
     with open_location(owner_url) as owner:
         with pytest.raises(Exception, match="check constraint"):
