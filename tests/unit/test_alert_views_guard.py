@@ -10,9 +10,8 @@ import pytest
 
 from console.store import ledger, open_location, repo
 from tests.factories import small_deployment
-from tests.unit.test_security_pg_recognition import _recognising
+from tests.unit.test_security_pg_recognition import ONE_BYTE, _inserted_only_under, _recognising
 from tests.unit.test_security_pg_seat import (
-    _as,
     _people,
     _refused,
     seat_url,  # noqa: F401 - the fixture, shared
@@ -79,15 +78,10 @@ def test_security_a_further_view_comes_only_from_whoever_may_write_its_alert_ref
             with owner.transaction() as conn:
                 conn.execute("INSERT INTO alert_views(alert_id, captured_at, jpeg, sha256, score, quality_json)"
                              " VALUES (?,?,?,?,?,?)", (alert, "2026-01-01T09:00:02Z", VIEW, "0" * 64, 0.7, "{}"))
-    digest = "'\\x00'::bytea, encode(sha256('\\x00'::bytea), 'hex')"
     insert = ("INSERT INTO alert_views(alert_id, captured_at, jpeg, sha256, score, quality_json)"
-              f" VALUES ({alert}, 'now', {digest}, 0.9, '{{}}')")
+              f" VALUES ({alert}, 'now', {ONE_BYTE}, 0.9, '{{}}')")
     with psycopg.connect(url, autocommit=True) as raw:
-        _refused(raw, insert)  # the seat's credential alone
-        _as(raw, "orcr1." + "0" * 64)  # a made-up token
-        _refused(raw, insert)
-        _as(raw, token)
-        raw.execute(insert)  # its own deployment's recognition
+        _inserted_only_under(raw, token, insert)
         new_hash = "encode(sha256('\\x01'::bytea), 'hex')"
         _refused(raw, f"UPDATE alert_views SET jpeg = '\\x01'::bytea, sha256 = {new_hash} WHERE id = {first}")
         _refused(raw, f"UPDATE alert_views SET score = 0.99 WHERE id = {first}")

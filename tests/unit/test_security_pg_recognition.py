@@ -32,6 +32,20 @@ def _record(seat) -> repo.AlertRecord:
                             {}, b"p", b"c", "2026-01-01T09:00:00Z")
 
 
+# A one-byte image and its SHA-256, as SQL (a row whose hash is its own).
+ONE_BYTE = "'\\x00'::bytea, encode(sha256('\\x00'::bytea), 'hex')"
+
+
+def _inserted_only_under(raw, token: str, insert: str) -> None:
+    """The INSERT is refused to the seat's credential alone and under a made-up token, and taken
+    under ``token`` (its deployment's recognition); ``raw`` stays under that token."""
+    _refused(raw, insert)  # the seat's credential alone
+    _as(raw, "orcr1." + "0" * 64)  # a made-up token
+    _refused(raw, insert)
+    _as(raw, token)
+    raw.execute(insert)
+
+
 def _recognising(seat):
     """As a signed-in seat: its deployment recognising, and an alert stored at once by a camera's store
     (no context frame yet). Returns (live, camera store, alert id)."""
@@ -104,14 +118,9 @@ def test_security_a_frame_after_its_alert_comes_only_from_its_deployments_recogn
             with owner.transaction() as conn:
                 conn.execute("INSERT INTO alert_contexts(alert_id, jpeg, sha256, stored_at) VALUES (?,?,?,?)",
                              (alert, b"a frame", "0" * 64, "2026-01-01T09:00:01Z"))
-    digest = "'\\x00'::bytea, encode(sha256('\\x00'::bytea), 'hex')"
-    insert = f"INSERT INTO alert_contexts(alert_id, jpeg, sha256, stored_at) VALUES ({alert}, {digest}, 'now')"
+    insert = f"INSERT INTO alert_contexts(alert_id, jpeg, sha256, stored_at) VALUES ({alert}, {ONE_BYTE}, 'now')"
     with psycopg.connect(url, autocommit=True) as raw:
-        _refused(raw, insert)  # the seat's credential alone
-        _as(raw, "orcr1." + "0" * 64)  # a made-up token
-        _refused(raw, insert)
-        _as(raw, token)
-        raw.execute(insert)  # its own deployment's recognition
+        _inserted_only_under(raw, token, insert)
         _refused(raw, f"UPDATE alert_contexts SET jpeg = '\\x01'::bytea WHERE alert_id = {alert}")
         _refused(raw, f"DELETE FROM alert_contexts WHERE alert_id = {alert}")
         raw.execute(f"UPDATE alert_contexts SET jpeg = NULL WHERE alert_id = {alert}")  # retention's blanking
