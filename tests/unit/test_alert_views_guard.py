@@ -61,6 +61,19 @@ def test_a_further_view_is_added_only_to_a_kept_alert_refused(db):
     assert _view(db, kept) and [r["alert_id"] for r in db.query("SELECT alert_id FROM alert_views")] == [kept]
 
 
+def test_a_further_view_put_in_by_hand_is_named_by_verify(db):
+    d = small_deployment(db)
+    alert = d.alert()
+    _view(db, alert)
+    assert ledger.verify(db) == []
+    with db.transaction() as conn:  # past the console: no audit entry
+        conn.execute("INSERT INTO alert_views(alert_id, captured_at, jpeg, sha256, score, quality_json)"
+                     " VALUES (?,?,?,?,?,?)", (alert, "2026-01-01T09:00:02Z", VIEW, hashlib.sha256(VIEW).hexdigest(),
+                                               0.9, "{}"))
+    problems = ledger.verify(db)
+    assert len(problems) == 1 and "alert_views" in problems[0]
+
+
 def test_security_a_further_view_comes_only_from_whoever_may_write_its_alert_refused(seat_url):  # noqa: F811
     """Before migration 29 a seat's credential with no session added a "further view" to any alert."""
     url, owner_url = seat_url
